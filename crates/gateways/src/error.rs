@@ -1,0 +1,38 @@
+use std::fmt;
+
+/// Input refused before any network call: names the field and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub rule: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, rule: impl Into<String>) -> Self {
+        Self { field, rule: rule.into() }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.rule)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// What can go wrong talking to a provider.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The provider answered and refused: its own code and message.
+    #[error("{provider} refused the request ({code}): {message}")]
+    Rejected { provider: &'static str, code: String, message: String },
+    /// No answer (connection refused, timeout). The request may or may not have arrived.
+    #[error("could not reach {provider}: {message}")]
+    Unreachable { provider: &'static str, message: String },
+    /// An answer we could not understand.
+    #[error("unexpected answer from {provider}: {message}")]
+    Protocol { provider: &'static str, message: String },
+}

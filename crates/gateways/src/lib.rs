@@ -1,0 +1,20 @@
+//! Payment provider gateways.
+//!
+//! Each provider lives in its own module with the same shape:
+//! `signing` (the provider's signature scheme, pinned by known-answer vectors),
+//! `transformers` (typed requests/responses and the wire form of amounts),
+//! `status` mapping into [`PaymentStatus`], and a `client` that talks HTTP.
+//! Inside the app, money is always [`Money`]: integer minor units plus a currency.
+
+pub mod error;
+pub mod money;
+pub mod paykka;
+pub mod pockyt;
+pub mod secret;
+pub mod status;
+pub mod vexora;
+
+pub use error::{GatewayError, ValidationError};
+pub use money::{Currency, Money};
+pub use secret::ApiSecret;
+pub use status::PaymentStatus;

@@ -1,0 +1,114 @@
+//! HTTP client for Pockyt: adds merchantNo/storeNo, signs, posts JSON, reads the envelope.
+
+use super::{signing, transformers::*, SECURE_PAY_PATH, TRAN_QUERY_PATH};
+use crate::{ApiSecret, GatewayError};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One request/response pair, as it crossed the wire (the token itself never appears).
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub path: String,
+    pub request: BTreeMap<String, String>,
+    pub http_status: Option<u16>,
+    pub response: Option<Value>,
+}
+
+/// What a call produced: always the exchange (for the ledger), and the typed result.
+#[derive(Debug)]
+pub struct Outcome<T> {
+    pub exchange: Exchange,
+    pub result: Result<T, GatewayError>,
+}
+
+#[derive(Clone)]
+pub struct PockytClient {
+    http: reqwest::Client,
+    base_url: String,
+    merchant_no: String,
+    store_no: String,
+    token: ApiSecret,
+}
+
+impl std::fmt::Debug for PockytClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PockytClient")
+            .field("base_url", &self.base_url)
+            .field("merchant_no", &self.merchant_no)
+            .field("store_no", &self.store_no)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl PockytClient {
+    pub fn new(base_url: &str, merchant_no: &str, store_no: &str, token: ApiSecret) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("reqwest client with static settings");
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            merchant_no: merchant_no.into(),
+            store_no: store_no.into(),
+            token,
+        }
+    }
+
+    /// Adds the merchant fields and the signature to a request's parameters.
+    pub fn signed_params(&self, mut params: BTreeMap<String, String>) -> BTreeMap<String, String> {
+        params.insert("merchantNo".into(), self.merchant_no.clone());
+        params.insert("storeNo".into(), self.store_no.clone());
+        params.retain(|_, v| !v.is_empty());
+        let sign = signing::sign(&params, &self.token);
+        params.insert(signing::SIGN_FIELD.into(), sign);
+        params
+    }
+
+    async fn call<T: for<'de> serde::Deserialize<'de>>(&self, path: &str, params: BTreeMap<String, String>) -> Outcome<T> {
+        let request = self.signed_params(params);
+        let mut exchange = Exchange { path: path.into(), request, http_status: None, response: None };
+        let url = format!("{}{}", self.base_url, path);
+        let sent = self.http.post(&url).json(&exchange.request).send().await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let message = if e.is_timeout() { "timed out".to_string() } else { without_url(&e) };
+                return Outcome { exchange, result: Err(GatewayError::Unreachable { provider: "Pockyt", message }) };
+            }
+        };
+        exchange.http_status = Some(response.status().as_u16());
+        let body: Result<Value, _> = response.json().await;
+        let result = match body {
+            Ok(v) => {
+                exchange.response = Some(v.clone());
+                parse_envelope(&v)
+            }
+            Err(e) => Err(GatewayError::Protocol { provider: "Pockyt", message: format!("body is not JSON: {}", without_url(&e)) }),
+        };
+        Outcome { exchange, result }
+    }
+
+    pub async fn secure_pay(&self, req: &SecurePayRequest) -> Outcome<SecurePayResult> {
+        self.call(SECURE_PAY_PATH, req.to_params()).await
+    }
+
+    pub async fn tran_query(&self, req: &TranQueryRequest) -> Outcome<TransactionInfo> {
+        self.call(TRAN_QUERY_PATH, req.to_params()).await
+    }
+}
+
+fn without_url(e: &reqwest::Error) -> String {
+    // reqwest's Display includes the URL; the cause is what a person needs.
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = s.to_string();
+        source = s.source();
+    }
+    msg
+}

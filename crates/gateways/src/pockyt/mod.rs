@@ -1,0 +1,20 @@
+//! Pockyt (formerly Yuansfer): JSON over POST, every value a string, MD5 `verifySign`.
+
+pub mod client;
+pub mod rules;
+pub mod signing;
+pub mod transformers;
+
+pub use client::PockytClient;
+pub use transformers::*;
+
+/// Production base URL.
+pub const PRODUCTION_URL: &str = "https://mapi.yuansfer.com";
+/// Sandbox base URL given by the current docs.
+pub const SANDBOX_URL: &str = "https://mapi.yuansferdev.com";
+
+pub const SECURE_PAY_PATH: &str = "/online/v3/secure-pay";
+pub const TRAN_QUERY_PATH: &str = "/app-data-search/v3/tran-query";
+
+/// `ret_code` meaning success; nothing else is.
+pub const RET_SUCCESS: &str = "000100";

@@ -1,0 +1,256 @@
+//! Typed Pockyt requests and responses, and the wire form of amounts ("13.00").
+
+use super::rules;
+use crate::{GatewayError, Money, PaymentStatus, ValidationError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// `/online/v3/secure-pay`: a hosted payment link.
+#[derive(Debug, Clone)]
+pub struct SecurePayRequest {
+    pub amount: Money,
+    pub vendor: String,
+    pub reference: String,
+    pub terminal: String,
+    pub ipn_url: String,
+    pub callback_url: String,
+    pub description: Option<String>,
+    pub note: Option<String>,
+    pub timeout_minutes: Option<u32>,
+    pub customer_no: Option<String>,
+    pub os_type: Option<String>,
+}
+
+pub fn check_reference(reference: &str) -> Result<(), ValidationError> {
+    if reference.is_empty() || reference.len() > 64 {
+        return Err(ValidationError::new("reference", "must be 1 to 64 characters"));
+    }
+    if !reference.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ValidationError::new("reference", "may contain only letters, digits, '-' and '_'"));
+    }
+    Ok(())
+}
+
+pub fn check_url(field: &'static str, url: &str) -> Result<(), ValidationError> {
+    if url.trim().is_empty() {
+        return Err(ValidationError::new(field, "is required by Pockyt"));
+    }
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !url.contains(char::is_whitespace) => Ok(()),
+        _ => Err(ValidationError::new(field, format!("must be an http(s) URL (got '{url}')"))),
+    }
+}
+
+impl SecurePayRequest {
+    /// Every rule we know of, checked before anything leaves the machine.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        rules::check_vendor(&self.vendor, self.amount)?;
+        rules::check_terminal(&self.terminal)?;
+        check_reference(&self.reference)?;
+        check_url("ipn_url", &self.ipn_url)?;
+        check_url("callback_url", &self.callback_url)?;
+        if matches!(self.terminal.as_str(), "WAP") && self.os_type.is_none() {
+            return Err(ValidationError::new("os_type", "is required when terminal is WAP (IOS or ANDROID)"));
+        }
+        if let Some(t) = self.timeout_minutes {
+            if t == 0 || t > 10_080 {
+                return Err(ValidationError::new("timeout", "must be 1 to 10080 minutes"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The body parameters, without merchantNo/storeNo/verifySign (the client adds those).
+    pub fn to_params(&self) -> BTreeMap<String, String> {
+        let mut p = BTreeMap::new();
+        p.insert("amount".into(), self.amount.to_decimal_string());
+        p.insert("currency".into(), self.amount.currency.code().into());
+        p.insert("settleCurrency".into(), rules::settle_currency(self.amount.currency).into());
+        p.insert("vendor".into(), self.vendor.clone());
+        p.insert("reference".into(), self.reference.clone());
+        p.insert("terminal".into(), self.terminal.clone());
+        p.insert("ipnUrl".into(), self.ipn_url.clone());
+        p.insert("callbackUrl".into(), self.callback_url.clone());
+        let optional = [
+            ("description", self.description.clone()),
+            ("note", self.note.clone()),
+            ("timeout", self.timeout_minutes.map(|t| t.to_string())),
+            ("customerNo", self.customer_no.clone()),
+            ("osType", self.os_type.clone()),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                p.insert(k.into(), v);
+            }
+        }
+        p
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurePayResult {
+    pub transaction_no: String,
+    pub reference: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub settle_currency: String,
+    pub cashier_url: String,
+}
+
+/// `/app-data-search/v3/tran-query` looks a transaction up by exactly one key.
+#[derive(Debug, Clone)]
+pub enum TranQueryRequest {
+    TransactionNo(String),
+    Reference(String),
+}
+
+impl TranQueryRequest {
+    pub fn to_params(&self) -> BTreeMap<String, String> {
+        let (k, v) = match self {
+            Self::TransactionNo(v) => ("transactionNo", v),
+            Self::Reference(v) => ("reference", v),
+        };
+        BTreeMap::from([(k.to_string(), v.clone())])
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionInfo {
+    pub transaction_no: String,
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub settle_currency: String,
+    /// Pockyt's own status string, kept raw.
+    pub status: String,
+    #[serde(default)]
+    pub transaction_type: String,
+}
+
+/// A Pockyt transaction status as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PockytStatus<'a>(pub &'a str);
+
+impl From<PockytStatus<'_>> for PaymentStatus {
+    fn from(s: PockytStatus<'_>) -> Self {
+        match s.0 {
+            "init" | "dealing" | "pending" => PaymentStatus::Pending,
+            "success" => PaymentStatus::Paid,
+            "failed" | "fail" => PaymentStatus::Failed,
+            "closed" => PaymentStatus::Expired,
+            "reversed" => PaymentStatus::Cancelled,
+            "refunded" | "refund" => PaymentStatus::Refunded,
+            "partial_refund" | "partially_refunded" => PaymentStatus::PartiallyRefunded,
+            // Never guess: the raw value is kept beside this.
+            _ => PaymentStatus::Unknown,
+        }
+    }
+}
+
+/// Reads Pockyt's envelope: `ret_code` 000100 and nothing else is success.
+pub fn parse_envelope<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
+    let code = body.get("ret_code").and_then(Value::as_str).unwrap_or("");
+    let message = body.get("ret_msg").and_then(Value::as_str).unwrap_or("").trim().to_string();
+    if code != super::RET_SUCCESS {
+        return Err(GatewayError::Rejected {
+            provider: "Pockyt",
+            code: if code.is_empty() { "(none)".into() } else { code.into() },
+            message: if message.is_empty() { describe_ret_code(code).into() } else { message },
+        });
+    }
+    let result = body.get("result").cloned().unwrap_or(Value::Null);
+    serde_json::from_value(result)
+        .map_err(|e| GatewayError::Protocol { provider: "Pockyt", message: format!("result: {e}") })
+}
+
+/// The documented meaning of a ret_code, for when ret_msg is empty.
+pub fn describe_ret_code(code: &str) -> &'static str {
+    match code {
+        "000100" => "success",
+        "000000" => "system error",
+        "000010" => "API version error",
+        "000020" => "parameter is null",
+        "000021" => "parameter has no related information",
+        "000022" => "parameters do not match",
+        "000023" => "parameter value error",
+        "000030" => "access denied",
+        "000040" => "transaction status error",
+        "000080" => "wallet system error",
+        _ => "unknown error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+
+    fn request() -> SecurePayRequest {
+        SecurePayRequest {
+            amount: Money::new(1300, Currency::from_code("USD").unwrap()),
+            vendor: "alipay".into(),
+            reference: "PD-1".into(),
+            terminal: "ONLINE".into(),
+            ipn_url: "http://127.0.0.1:1/ipn".into(),
+            callback_url: "http://127.0.0.1:1/done".into(),
+            description: None,
+            note: Some(String::new()),
+            timeout_minutes: Some(120),
+            customer_no: None,
+            os_type: None,
+        }
+    }
+
+    #[test]
+    fn amounts_travel_as_decimal_strings_and_empties_are_omitted() {
+        let p = request().to_params();
+        assert_eq!(p["amount"], "13.00");
+        assert_eq!(p["settleCurrency"], "USD");
+        assert_eq!(p["timeout"], "120");
+        assert!(!p.contains_key("note"));
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut r = request();
+        r.ipn_url = String::new();
+        assert_eq!(r.validate().unwrap_err().field, "ipn_url");
+        let mut r = request();
+        r.reference = "a b".into();
+        assert_eq!(r.validate().unwrap_err().field, "reference");
+        let mut r = request();
+        r.terminal = "WAP".into();
+        assert_eq!(r.validate().unwrap_err().field, "os_type");
+    }
+
+    #[test]
+    fn status_mapping_keeps_unknown_unknown() {
+        assert_eq!(PaymentStatus::from(PockytStatus("success")), PaymentStatus::Paid);
+        assert_eq!(PaymentStatus::from(PockytStatus("closed")), PaymentStatus::Expired);
+        assert_eq!(PaymentStatus::from(PockytStatus("pending")), PaymentStatus::Pending);
+        assert_eq!(PaymentStatus::from(PockytStatus("SUCCESS_MAYBE")), PaymentStatus::Unknown);
+    }
+
+    #[test]
+    fn envelope_errors_are_typed() {
+        let body = serde_json::json!({"ret_code": "000022", "ret_msg": "verifySign mismatch "});
+        match parse_envelope::<SecurePayResult>(&body).unwrap_err() {
+            GatewayError::Rejected { code, message, .. } => {
+                assert_eq!(code, "000022");
+                assert_eq!(message, "verifySign mismatch");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
