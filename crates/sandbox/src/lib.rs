@@ -1,1 +1,123 @@
+//! The provider emulator: a real HTTP server on loopback that answers like Pockyt,
+//! verifying `verifySign` exactly as Pockyt does. Demo mode and the tests talk to it.
+//!
+//! Besides the provider API it serves a cashier page (`/cashier/<transactionNo>`) with
+//! Pay and Decline buttons, sends signed IPNs on settlement (retrying until answered
+//! `success`), and offers a test hook, `POST /sandbox/settle/<transactionNo or reference>`.
 
+mod cashier;
+mod ipn;
+mod pockyt;
+mod state;
+
+pub use state::{Merchant, SandboxPayment};
+
+use axum::routing::{get, post};
+use axum::Router;
+use paydesk_gateways::ApiSecret;
+use state::Shared;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// The documented Pockyt example merchant: public test values, not a secret.
+pub const DEMO_MERCHANT_NO: &str = "200043";
+pub const DEMO_STORE_NO: &str = "300014";
+pub const DEMO_TOKEN: &str = "5cbfb079f15b150122261c8537086d77a";
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub merchants: Vec<Merchant>,
+    /// Base URL put into cashier links; defaults to `http://<bound address>`.
+    /// Set it when binding 0.0.0.0 so a phone on the network can open the link.
+    pub public_url: Option<String>,
+    /// Where payments survive a restart (demo mode across CLI runs). None: memory only.
+    pub state_file: Option<PathBuf>,
+    /// Waits between IPN attempts; its length + 1 is the number of attempts.
+    pub ipn_retry_delays: Vec<Duration>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            merchants: vec![Merchant::demo()],
+            public_url: None,
+            state_file: None,
+            ipn_retry_delays: [1, 2, 4, 8, 15, 30, 60].map(Duration::from_secs).to_vec(),
+        }
+    }
+}
+
+impl Merchant {
+    pub fn demo() -> Self {
+        Merchant { merchant_no: DEMO_MERCHANT_NO.into(), store_no: DEMO_STORE_NO.into(), token: ApiSecret::new(DEMO_TOKEN) }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    addr: SocketAddr,
+    base_url: String,
+    shared: Arc<Shared>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl Sandbox {
+    /// Binds `bind` (port 0 for any free port) and serves on the current tokio runtime.
+    pub async fn start(bind: SocketAddr, config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        let addr = listener.local_addr()?;
+        let base_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        let shared = Arc::new(Shared::new(config, base_url.clone()));
+        let app = router(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        tracing::info!(%addr, "sandbox listening");
+        Ok(Sandbox { addr, base_url, shared, _shutdown: tx })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// e.g. `http://127.0.0.1:43123`: the base URL for a Pockyt profile.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Settles a payment as if the customer paid (`true`) or declined, sending its IPN.
+    pub fn settle(&self, transaction_no_or_reference: &str, pay: bool) -> Option<SandboxPayment> {
+        self.shared.settle(transaction_no_or_reference, pay)
+    }
+
+    pub fn payment(&self, transaction_no_or_reference: &str) -> Option<SandboxPayment> {
+        self.shared.find(transaction_no_or_reference)
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(cashier::index))
+        .route(paydesk_gateways::pockyt::SECURE_PAY_PATH, post(pockyt::secure_pay))
+        .route(paydesk_gateways::pockyt::TRAN_QUERY_PATH, post(pockyt::tran_query))
+        .route("/cashier/{id}", get(cashier::page))
+        .route("/cashier/{id}/pay", post(cashier::pay))
+        .route("/cashier/{id}/decline", post(cashier::decline))
+        .route("/return", get(cashier::returned))
+        .route("/sandbox/settle/{id}", post(cashier::settle_hook))
+        .route("/sandbox/payments/{id}", get(cashier::inspect))
+        .with_state(shared)
+}

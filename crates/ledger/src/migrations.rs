@@ -1,0 +1,67 @@
+use crate::{LedgerError, Result};
+use rusqlite::Connection;
+
+/// Each entry moves the schema one version up; never edit a released one, append.
+const MIGRATIONS: &[&str] = &[
+    // 1: profiles, payments, events
+    r#"
+    CREATE TABLE profiles (
+        name         TEXT PRIMARY KEY,
+        provider     TEXT NOT NULL,
+        environment  TEXT NOT NULL,
+        base_url     TEXT NOT NULL,
+        merchant_no  TEXT NOT NULL,
+        store_no     TEXT NOT NULL,
+        ipn_url      TEXT,
+        callback_url TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE payments (
+        id             INTEGER PRIMARY KEY,
+        reference      TEXT NOT NULL UNIQUE,
+        profile        TEXT NOT NULL,
+        provider       TEXT NOT NULL,
+        method         TEXT NOT NULL,
+        vendor         TEXT,
+        amount_minor   INTEGER NOT NULL CHECK (amount_minor > 0),
+        currency       TEXT NOT NULL CHECK (length(currency) = 3),
+        transaction_no TEXT,
+        link           TEXT,
+        status         TEXT NOT NULL,
+        raw_status     TEXT,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        checked_at     TEXT
+    );
+    CREATE INDEX payments_created ON payments(created_at);
+    CREATE INDEX payments_status ON payments(status);
+    CREATE INDEX payments_transaction ON payments(provider, transaction_no);
+    CREATE TABLE events (
+        id         INTEGER PRIMARY KEY,
+        payment_id INTEGER REFERENCES payments(id),
+        at         TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        detail     TEXT NOT NULL
+    );
+    CREATE INDEX events_payment ON events(payment_id);
+    -- Append-only: history is never rewritten.
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let known = MIGRATIONS.len() as i64;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > known {
+        return Err(LedgerError::TooNew { found: current, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,278 @@
+use crate::{now, Ledger, LedgerError, Result};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What is known before the request leaves.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub reference: String,
+    pub profile: String,
+    pub provider: String,
+    /// "link" (hosted page) or "qr" (counter QR).
+    pub method: String,
+    pub vendor: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRow {
+    pub id: i64,
+    pub reference: String,
+    pub profile: String,
+    pub provider: String,
+    pub method: String,
+    pub vendor: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub transaction_no: Option<String>,
+    pub link: Option<String>,
+    /// Canonical status (see paydesk-gateways' PaymentStatus).
+    pub status: String,
+    /// The provider's own status string, kept as received.
+    pub raw_status: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub checked_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub payment_id: Option<i64>,
+    pub at: String,
+    pub kind: String,
+    pub detail: Value,
+}
+
+/// A status the provider reported, and what reported it ("tran-query", "ipn", ...).
+#[derive(Debug, Clone)]
+pub struct StatusChange<'a> {
+    pub status: &'a str,
+    pub raw_status: Option<&'a str>,
+    pub source: &'a str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub status: Option<String>,
+    pub provider: Option<String>,
+    pub profile: Option<String>,
+    pub text: Option<String>,
+    pub limit: Option<u32>,
+}
+
+fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
+    Ok(PaymentRow {
+        id: r.get("id")?,
+        reference: r.get("reference")?,
+        profile: r.get("profile")?,
+        provider: r.get("provider")?,
+        method: r.get("method")?,
+        vendor: r.get("vendor")?,
+        amount_minor: r.get("amount_minor")?,
+        currency: r.get("currency")?,
+        transaction_no: r.get("transaction_no")?,
+        link: r.get("link")?,
+        status: r.get("status")?,
+        raw_status: r.get("raw_status")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        checked_at: r.get("checked_at")?,
+    })
+}
+
+fn insert_event(conn: &rusqlite::Connection, payment_id: Option<i64>, kind: &str, detail: &Value) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO events (payment_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![payment_id, now(), kind, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+impl Ledger {
+    /// Records a payment with status `created`, before anything is sent.
+    pub fn insert_payment(&self, p: &NewPayment) -> Result<PaymentRow> {
+        let tx = self.conn.unchecked_transaction()?;
+        let at = now();
+        let inserted = tx.execute(
+            "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'created', ?8, ?8)",
+            params![p.reference, p.profile, p.provider, p.method, p.vendor, p.amount_minor, p.currency, at],
+        );
+        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
+            if e.code == rusqlite::ErrorCode::ConstraintViolation {
+                return Err(LedgerError::Conflict(format!("reference {} is already in the ledger", p.reference)));
+            }
+        }
+        inserted?;
+        let id = tx.last_insert_rowid();
+        insert_event(
+            &tx,
+            Some(id),
+            "created",
+            &serde_json::json!({"amount_minor": p.amount_minor, "currency": p.currency, "vendor": p.vendor, "method": p.method}),
+        )?;
+        tx.commit()?;
+        Ok(self.payment_by_id(id)?.expect("row just inserted"))
+    }
+
+    pub fn payment_by_id(&self, id: i64) -> Result<Option<PaymentRow>> {
+        Ok(self.conn.query_row("SELECT * FROM payments WHERE id = ?1", [id], payment_from_row).optional()?)
+    }
+
+    pub fn payment_by_reference(&self, reference: &str) -> Result<Option<PaymentRow>> {
+        Ok(self.conn.query_row("SELECT * FROM payments WHERE reference = ?1", [reference], payment_from_row).optional()?)
+    }
+
+    /// Stores what the provider gave back for a created payment (its id and link).
+    pub fn record_provider_ids(&self, id: i64, transaction_no: &str, link: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE payments SET transaction_no = ?2, link = COALESCE(?3, link), updated_at = ?4 WHERE id = ?1",
+            params![id, transaction_no, link, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Applies a status; writes a `status_changed` event only when it really changed.
+    /// Returns whether it changed.
+    pub fn apply_status(&self, id: i64, change: &StatusChange<'_>) -> Result<bool> {
+        let tx = self.conn.unchecked_transaction()?;
+        let (old, old_raw): (String, Option<String>) =
+            tx.query_row("SELECT status, raw_status FROM payments WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let at = now();
+        let changed = old != change.status || (change.raw_status.is_some() && old_raw.as_deref() != change.raw_status);
+        tx.execute(
+            "UPDATE payments SET status = ?2, raw_status = COALESCE(?3, raw_status), updated_at = ?4, checked_at = ?4 WHERE id = ?1",
+            params![id, change.status, change.raw_status, at],
+        )?;
+        if changed {
+            insert_event(
+                &tx,
+                Some(id),
+                "status_changed",
+                &serde_json::json!({"from": old, "to": change.status, "raw": change.raw_status, "source": change.source}),
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    pub fn mark_checked(&self, id: i64) -> Result<()> {
+        self.conn.execute("UPDATE payments SET checked_at = ?2 WHERE id = ?1", params![id, now()])?;
+        Ok(())
+    }
+
+    pub fn append_event(&self, payment_id: Option<i64>, kind: &str, detail: &Value) -> Result<()> {
+        insert_event(&self.conn, payment_id, kind, detail)?;
+        Ok(())
+    }
+
+    pub fn events(&self, payment_id: i64) -> Result<Vec<EventRow>> {
+        let mut stmt = self.conn.prepare("SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id = ?1 ORDER BY id")?;
+        let rows = stmt
+            .query_map([payment_id], |r| {
+                let detail: String = r.get(4)?;
+                Ok(EventRow {
+                    id: r.get(0)?,
+                    payment_id: r.get(1)?,
+                    at: r.get(2)?,
+                    kind: r.get(3)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Newest first.
+    pub fn payments(&self, f: &PaymentFilter) -> Result<Vec<PaymentRow>> {
+        let text = f.text.as_ref().map(|t| format!("%{}%", t.replace('%', "\\%").replace('_', "\\_")));
+        let mut stmt = self.conn.prepare(
+            "SELECT * FROM payments
+             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR profile = ?3)
+               AND (?4 IS NULL OR reference LIKE ?4 ESCAPE '\\' OR transaction_no LIKE ?4 ESCAPE '\\')
+             ORDER BY id DESC LIMIT ?5",
+        )?;
+        let rows = stmt
+            .query_map(params![f.status, f.provider, f.profile, text, f.limit.unwrap_or(500)], payment_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn count_payments(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM payments", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_payment(reference: &str) -> NewPayment {
+        NewPayment {
+            reference: reference.into(),
+            profile: "demo".into(),
+            provider: "pockyt".into(),
+            method: "link".into(),
+            vendor: Some("alipay".into()),
+            amount_minor: 1300,
+            currency: "USD".into(),
+        }
+    }
+
+    #[test]
+    fn payment_lifecycle_on_a_real_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        assert_eq!(ledger.schema_version().unwrap(), 1);
+        let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
+        assert_eq!(p.status, "created");
+        ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();
+        let change = StatusChange { status: "pending", raw_status: Some("init"), source: "secure-pay" };
+        assert!(ledger.apply_status(p.id, &change).unwrap());
+        assert!(!ledger.apply_status(p.id, &change).unwrap(), "same status twice is one change");
+        drop(ledger);
+
+        // Reopening finds everything, and migrations are not re-run.
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        let p = ledger.payment_by_reference("PD-1").unwrap().unwrap();
+        assert_eq!((p.status.as_str(), p.transaction_no.as_deref()), ("pending", Some("T1")));
+        let kinds: Vec<_> = ledger.events(p.id).unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["created", "status_changed"]);
+    }
+
+    #[test]
+    fn duplicate_reference_is_a_conflict_and_events_are_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        ledger.insert_payment(&new_payment("PD-2")).unwrap();
+        assert!(matches!(ledger.insert_payment(&new_payment("PD-2")), Err(LedgerError::Conflict(_))));
+        assert_eq!(ledger.count_payments().unwrap(), 1);
+        assert!(ledger.conn.execute("DELETE FROM events", []).is_err());
+        assert!(ledger.conn.execute("UPDATE events SET kind = 'x'", []).is_err());
+    }
+
+    #[test]
+    fn zero_amount_is_refused_by_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        let mut p = new_payment("PD-3");
+        p.amount_minor = 0;
+        assert!(ledger.insert_payment(&p).is_err());
+    }
+
+    #[test]
+    fn filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        for r in ["A-1", "A-2", "B-1"] {
+            ledger.insert_payment(&new_payment(r)).unwrap();
+        }
+        let f = PaymentFilter { text: Some("A-".into()), ..Default::default() };
+        assert_eq!(ledger.payments(&f).unwrap().len(), 2);
+        let f = PaymentFilter { status: Some("paid".into()), ..Default::default() };
+        assert!(ledger.payments(&f).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,63 @@
+//! IPN delivery: a signed form-urlencoded POST to the payment's ipnUrl, retried until
+//! the receiver answers the plain body `success`.
+
+use crate::state::{SandboxPayment, Shared};
+use paydesk_gateways::pockyt::signing;
+use paydesk_gateways::ApiSecret;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// `YYYYMMDDHHMMSS` in UTC+8, as Pockyt stamps its notifications.
+fn pockyt_time() -> String {
+    let t = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
+    let f = time::macros::format_description!("[year][month][day][hour][minute][second]");
+    t.format(&f).unwrap_or_default()
+}
+
+pub fn notification(p: &SandboxPayment, token: &ApiSecret) -> BTreeMap<String, String> {
+    let mut params: BTreeMap<String, String> = [
+        ("transactionNo", p.transaction_no.clone()),
+        ("reference", p.reference.clone()),
+        ("status", p.status.clone()),
+        ("amount", p.amount.clone()),
+        ("currency", p.currency.clone()),
+        ("settleCurrency", p.settle_currency.clone()),
+        ("time", pockyt_time()),
+        ("vendorId", format!("sandbox-{}", &p.transaction_no[p.transaction_no.len().saturating_sub(8)..])),
+        ("note", p.description.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let sign = signing::sign(&params, token);
+    params.insert(signing::SIGN_FIELD.into(), sign);
+    params
+}
+
+pub fn spawn_delivery(shared: Arc<Shared>, token: ApiSecret, payment: SandboxPayment) {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+    handle.spawn(async move {
+        let params = notification(&payment, &token);
+        let mut delays = shared.config.ipn_retry_delays.clone().into_iter();
+        loop {
+            let answer = shared.http.post(&payment.ipn_url).form(&params).send().await;
+            let acknowledged = match answer {
+                Ok(r) => r.text().await.map(|t| t.trim() == "success").unwrap_or(false),
+                Err(_) => false,
+            };
+            if acknowledged {
+                shared.mark_ipn_delivered(&payment.transaction_no);
+                tracing::info!(transaction = %payment.transaction_no, "IPN acknowledged");
+                return;
+            }
+            match delays.next() {
+                Some(d) => tokio::time::sleep(d).await,
+                None => {
+                    tracing::warn!(transaction = %payment.transaction_no, "IPN never acknowledged; giving up");
+                    return;
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,154 @@
+//! Pockyt's API as the sandbox answers it: same envelope, same ret_codes, same signature.
+
+use crate::state::{now_ms, SandboxPayment, Shared};
+use axum::extract::State;
+use axum::Json;
+use paydesk_gateways::pockyt::{rules, signing};
+use paydesk_gateways::{Currency, Money};
+use rand::Rng;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type Reply = Json<Value>;
+
+fn fail(code: &str, msg: impl Into<String>) -> Reply {
+    Json(json!({"ret_code": code, "ret_msg": msg.into()}))
+}
+
+fn ok(result: Value, msg: &str) -> Reply {
+    Json(json!({"ret_code": paydesk_gateways::pockyt::RET_SUCCESS, "ret_msg": msg, "result": result}))
+}
+
+/// Checks the body is all strings, the merchant is known and `verifySign` holds.
+fn authenticate(shared: &Shared, body: Map<String, Value>) -> Result<BTreeMap<String, String>, Reply> {
+    let mut params = BTreeMap::new();
+    for (k, v) in body {
+        match v {
+            Value::String(s) => {
+                params.insert(k, s);
+            }
+            Value::Null => {}
+            other => return Err(fail("000023", format!("{k} must be a string, got {other}"))),
+        }
+    }
+    for field in ["merchantNo", "storeNo", signing::SIGN_FIELD] {
+        if params.get(field).is_none_or(|v| v.is_empty()) {
+            return Err(fail("000020", format!("{field} is null")));
+        }
+    }
+    let merchant = shared
+        .merchant(&params["merchantNo"], &params["storeNo"])
+        .ok_or_else(|| fail("000021", "merchantNo/storeNo has no related information"))?;
+    if !signing::verify(&params, &merchant.token) {
+        return Err(fail("000022", "verifySign does not match"));
+    }
+    Ok(params)
+}
+
+fn require<'a>(params: &'a BTreeMap<String, String>, field: &str) -> Result<&'a str, Reply> {
+    params.get(field).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| fail("000020", format!("{field} is null")))
+}
+
+fn new_transaction_no() -> String {
+    let mut rng = rand::thread_rng();
+    format!("3{:017}", rng.gen_range(0..100_000_000_000_000_000u64))
+}
+
+pub async fn secure_pay(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {
+    let params = match authenticate(&shared, body) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    match create(&shared, &params) {
+        Ok(p) => ok(
+            json!({
+                "transactionNo": p.transaction_no,
+                "reference": p.reference,
+                "amount": p.amount,
+                "currency": p.currency,
+                "settleCurrency": p.settle_currency,
+                "cashierUrl": format!("{}/cashier/{}", shared.base_url, p.transaction_no),
+            }),
+            "prepay success",
+        ),
+        Err(reply) => reply,
+    }
+}
+
+fn create(shared: &Shared, params: &BTreeMap<String, String>) -> Result<SandboxPayment, Reply> {
+    let mut fields = BTreeMap::new();
+    for f in ["amount", "currency", "settleCurrency", "vendor", "ipnUrl", "callbackUrl", "reference", "terminal"] {
+        fields.insert(f, require(params, f)?);
+    }
+    let currency = Currency::from_code(fields["currency"]).map_err(|e| fail("000023", e.to_string()))?;
+    rules::check_currency(currency).map_err(|e| fail("000023", e.to_string()))?;
+    let amount = Money::parse(fields["amount"], currency).map_err(|e| fail("000023", e.to_string()))?;
+    rules::check_vendor(fields["vendor"], amount).map_err(|e| fail("000023", e.to_string()))?;
+    rules::check_terminal(fields["terminal"]).map_err(|e| fail("000023", e.to_string()))?;
+    if fields["settleCurrency"] != rules::settle_currency(currency) {
+        return Err(fail("000023", format!("settleCurrency must be {}", rules::settle_currency(currency))));
+    }
+    let timeout_minutes = match params.get("timeout") {
+        Some(t) => t.parse::<u64>().ok().filter(|t| (1..=10_080).contains(t)).ok_or_else(|| fail("000023", "timeout must be 1 to 10080 minutes"))?,
+        None => 120,
+    };
+    let merchant_no = &params["merchantNo"];
+    // A retry with the same reference gets the same transaction; a different sale may not reuse it.
+    if let Some(existing) = shared.find_by_reference(merchant_no, fields["reference"]) {
+        if existing.amount == amount.to_decimal_string() && existing.currency == currency.code() && existing.vendor == fields["vendor"] {
+            return Ok(existing);
+        }
+        return Err(fail("000023", "reference has already been used for another transaction"));
+    }
+    let p = SandboxPayment {
+        transaction_no: new_transaction_no(),
+        reference: fields["reference"].into(),
+        merchant_no: merchant_no.clone(),
+        store_no: params["storeNo"].clone(),
+        amount: amount.to_decimal_string(),
+        currency: currency.code().into(),
+        settle_currency: fields["settleCurrency"].into(),
+        vendor: fields["vendor"].into(),
+        ipn_url: fields["ipnUrl"].into(),
+        callback_url: fields["callbackUrl"].into(),
+        description: params.get("description").cloned().unwrap_or_default(),
+        status: "init".into(),
+        created_ms: now_ms(),
+        timeout_minutes,
+        ipn_delivered: false,
+    };
+    shared.insert(p.clone());
+    Ok(p)
+}
+
+pub async fn tran_query(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {
+    let params = match authenticate(&shared, body) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let by_no = params.get("transactionNo").filter(|v| !v.is_empty());
+    let by_ref = params.get("reference").filter(|v| !v.is_empty());
+    let found = match (by_no, by_ref) {
+        (Some(_), Some(_)) => return fail("000022", "give transactionNo or reference, not both"),
+        (None, None) => return fail("000020", "transactionNo or reference is null"),
+        (Some(no), None) => shared.find(no).filter(|p| p.transaction_no == *no),
+        (None, Some(r)) => shared.find_by_reference(&params["merchantNo"], r).and_then(|p| shared.find(&p.transaction_no)),
+    };
+    match found.filter(|p| p.merchant_no == params["merchantNo"]) {
+        Some(p) => ok(
+            json!({
+                "transactionNo": p.transaction_no,
+                "reference": p.reference,
+                "amount": p.amount,
+                "currency": p.currency,
+                "settleCurrency": p.settle_currency,
+                "status": p.status,
+                "transactionType": "payment",
+                "vendor": p.vendor,
+            }),
+            "query success",
+        ),
+        None => fail("000021", "transaction has no related information"),
+    }
+}
