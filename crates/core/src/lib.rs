@@ -1,1 +1,19 @@
+//! Paydesk's services, shared by the desktop shell and the CLI. Never depends on Tauri.
+//!
+//! - [`Paydesk`] owns the ledger and runs the payment flows (record, send, update).
+//! - [`secrets`] keeps API tokens in the OS keyring, never anywhere else.
+//! - [`demo`] runs the embedded sandbox and the local IPN listener for demo mode.
+//! - [`qr`] renders payment links as PNG and SVG.
 
+pub mod demo;
+pub mod error;
+pub mod ipn;
+pub mod paths;
+pub mod payments;
+pub mod profiles;
+pub mod qr;
+pub mod secrets;
+
+pub use error::AppError;
+pub use payments::{CreatePayment, PaymentDetail, PaymentView, Paydesk};
+pub use profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};

@@ -119,5 +119,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/return", get(cashier::returned))
         .route("/sandbox/settle/{id}", post(cashier::settle_hook))
         .route("/sandbox/payments/{id}", get(cashier::inspect))
+        // Accepts IPNs when no merchant listener runs (the headless demo profile).
+        .route("/sandbox/ipn-sink", post(|| async { "success" }))
         .with_state(shared)
 }

@@ -1,0 +1,105 @@
+//! The one error type that crosses to the UI and the CLI: a stable `kind` and a human message.
+
+use paydesk_gateways::{GatewayError, ValidationError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppError {
+    /// Bad input, refused before any network call; `field` names what to fix.
+    #[error("{message}")]
+    InvalidInput { field: String, message: String },
+    #[error("{message}")]
+    ProfileNotFound { profile: String, message: String },
+    #[error("{message}")]
+    PaymentNotFound { reference: String, message: String },
+    /// The profile's API token is not in the keyring.
+    #[error("{message}")]
+    SecretMissing { profile: String, message: String },
+    /// No usable OS keyring (no Secret Service, or it is locked).
+    #[error("{message}")]
+    KeyringUnavailable { message: String },
+    /// The provider answered and refused.
+    #[error("{message}")]
+    ProviderRejected { code: String, message: String },
+    /// The provider could not be reached; the payment is kept and can be retried.
+    #[error("{message}")]
+    ProviderUnreachable { message: String },
+    #[error("{message}")]
+    ProviderProtocol { message: String },
+    /// The action is not allowed in the payment's current state.
+    #[error("{message}")]
+    NotAllowed { message: String },
+    #[error("{message}")]
+    Storage { message: String },
+    #[error("{message}")]
+    Internal { message: String },
+}
+
+impl AppError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::ProfileNotFound { .. } => "profile_not_found",
+            Self::PaymentNotFound { .. } => "payment_not_found",
+            Self::SecretMissing { .. } => "secret_missing",
+            Self::KeyringUnavailable { .. } => "keyring_unavailable",
+            Self::ProviderRejected { .. } => "provider_rejected",
+            Self::ProviderUnreachable { .. } => "provider_unreachable",
+            Self::ProviderProtocol { .. } => "provider_protocol",
+            Self::NotAllowed { .. } => "not_allowed",
+            Self::Storage { .. } => "storage",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::InvalidInput { field: field.into(), message: message.into() }
+    }
+
+    pub fn payment_not_found(reference: &str) -> Self {
+        Self::PaymentNotFound { reference: reference.into(), message: format!("No payment with reference {reference} in the ledger") }
+    }
+}
+
+impl From<ValidationError> for AppError {
+    fn from(e: ValidationError) -> Self {
+        Self::InvalidInput { field: e.field.into(), message: e.to_string() }
+    }
+}
+
+impl From<GatewayError> for AppError {
+    fn from(e: GatewayError) -> Self {
+        match e {
+            GatewayError::Invalid(v) => v.into(),
+            GatewayError::Rejected { provider, code, message } => {
+                Self::ProviderRejected { message: format!("{provider} refused ({code}): {message}"), code }
+            }
+            GatewayError::Unreachable { .. } => Self::ProviderUnreachable { message: format!("{e}. The payment is kept; try again.") },
+            GatewayError::Protocol { .. } => Self::ProviderProtocol { message: e.to_string() },
+        }
+    }
+}
+
+impl From<paydesk_ledger::LedgerError> for AppError {
+    fn from(e: paydesk_ledger::LedgerError) -> Self {
+        Self::Storage { message: e.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_is_pinned() {
+        let e = AppError::invalid("amount", "amount: must be greater than zero (got 0)");
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"kind":"invalid_input","field":"amount","message":"amount: must be greater than zero (got 0)"}"#
+        );
+        let e = AppError::KeyringUnavailable { message: "x".into() };
+        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"kind":"keyring_unavailable","message":"x"}"#);
+        assert_eq!(e.kind(), "keyring_unavailable");
+    }
+}

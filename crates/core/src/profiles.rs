@@ -1,0 +1,128 @@
+//! Merchant profiles: which provider, where, and as whom. The token is in the keyring.
+
+use crate::AppError;
+use paydesk_gateways::pockyt;
+use paydesk_ledger::ProfileRow;
+use serde::{Deserialize, Serialize};
+
+/// The built-in profile that talks to the embedded sandbox; needs no set-up.
+pub const DEMO_PROFILE: &str = "demo";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    Demo,
+    Sandbox,
+    Production,
+    Custom,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Demo => "demo",
+            Self::Sandbox => "sandbox",
+            Self::Production => "production",
+            Self::Custom => "custom",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "demo" => Self::Demo,
+            "sandbox" => Self::Sandbox,
+            "production" => Self::Production,
+            _ => Self::Custom,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub provider: String,
+    pub environment: Environment,
+    pub base_url: String,
+    pub merchant_no: String,
+    pub store_no: String,
+    pub ipn_url: Option<String>,
+    pub callback_url: Option<String>,
+}
+
+impl From<ProfileRow> for Profile {
+    fn from(r: ProfileRow) -> Self {
+        Profile {
+            environment: Environment::parse(&r.environment),
+            name: r.name,
+            provider: r.provider,
+            base_url: r.base_url,
+            merchant_no: r.merchant_no,
+            store_no: r.store_no,
+            ipn_url: r.ipn_url,
+            callback_url: r.callback_url,
+        }
+    }
+}
+
+/// What a person gives to add a profile. `base_url` may be "sandbox"/"production" or a URL.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProfileInput {
+    pub name: String,
+    pub provider: String,
+    pub base_url: String,
+    pub merchant_no: String,
+    pub store_no: String,
+    pub ipn_url: Option<String>,
+    pub callback_url: Option<String>,
+}
+
+impl ProfileInput {
+    pub fn validate(self) -> Result<ProfileRow, AppError> {
+        let name = self.name.trim().to_string();
+        if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_. ".contains(c)) {
+            return Err(AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"));
+        }
+        if name == DEMO_PROFILE {
+            return Err(AppError::invalid("name", "name: 'demo' is the built-in demo profile; choose another name"));
+        }
+        if self.provider != "pockyt" {
+            return Err(AppError::invalid("provider", format!("provider: '{}' is not supported yet; use pockyt", self.provider)));
+        }
+        let (environment, base_url) = match self.base_url.trim() {
+            "sandbox" => (Environment::Sandbox, pockyt::SANDBOX_URL.to_string()),
+            "production" => (Environment::Production, pockyt::PRODUCTION_URL.to_string()),
+            url => {
+                pockyt::check_url("base_url", url)?;
+                let url = url.trim_end_matches('/').to_string();
+                let env = if url == pockyt::PRODUCTION_URL {
+                    Environment::Production
+                } else if url == pockyt::SANDBOX_URL {
+                    Environment::Sandbox
+                } else {
+                    Environment::Custom
+                };
+                (env, url)
+            }
+        };
+        for (field, value) in [("merchant_no", &self.merchant_no), ("store_no", &self.store_no)] {
+            if value.is_empty() || !value.chars().all(|c| c.is_ascii_digit()) {
+                return Err(AppError::invalid(field, format!("{field}: digits only, as Pockyt assigned it")));
+            }
+        }
+        for (field, value) in [("ipn_url", &self.ipn_url), ("callback_url", &self.callback_url)] {
+            if let Some(v) = value {
+                pockyt::check_url(field, v)?;
+            }
+        }
+        Ok(ProfileRow {
+            name,
+            provider: self.provider,
+            environment: environment.as_str().into(),
+            base_url,
+            merchant_no: self.merchant_no,
+            store_no: self.store_no,
+            ipn_url: self.ipn_url,
+            callback_url: self.callback_url,
+        })
+    }
+}

@@ -1,0 +1,67 @@
+//! API tokens live only in the OS keyring (Secret Service on Linux). There is no fallback:
+//! if the keyring cannot be used, the caller gets a clear error saying why.
+
+use crate::AppError;
+use keyring::{Entry, Error as KeyringError};
+use paydesk_gateways::ApiSecret;
+
+const SERVICE: &str = "paydesk";
+
+fn account(profile: &str) -> String {
+    format!("{profile}/api-token")
+}
+
+fn unavailable(e: KeyringError) -> AppError {
+    let message = match e {
+        KeyringError::NoDefaultStore => "No OS keyring is reachable: Paydesk keeps API tokens only in the Secret Service \
+             (GNOME Keyring, KWallet). Start one in this desktop session and try again."
+            .to_string(),
+        KeyringError::NoStorageAccess(detail) => {
+            format!("The OS keyring is locked or refused access ({detail}). Unlock it and try again.")
+        }
+        KeyringError::PlatformFailure(detail) => {
+            format!("The OS keyring failed ({detail}). Is a Secret Service (GNOME Keyring, KWallet) running and unlocked?")
+        }
+        other => format!("The OS keyring could not be used: {other}"),
+    };
+    AppError::KeyringUnavailable { message }
+}
+
+fn entry(profile: &str) -> Result<Entry, AppError> {
+    Entry::new(SERVICE, &account(profile)).map_err(unavailable)
+}
+
+pub fn save_token(profile: &str, token: &ApiSecret) -> Result<(), AppError> {
+    if token.expose().trim().is_empty() {
+        return Err(AppError::invalid("token", "token: must not be empty"));
+    }
+    entry(profile)?.set_password(token.expose()).map_err(unavailable)
+}
+
+pub fn load_token(profile: &str) -> Result<ApiSecret, AppError> {
+    match entry(profile)?.get_password() {
+        Ok(t) => Ok(ApiSecret::new(t)),
+        Err(KeyringError::NoEntry) => Err(AppError::SecretMissing {
+            profile: profile.into(),
+            message: format!("The API token for profile '{profile}' is not saved. Save it with `paydesk secret set {profile}` or in Settings."),
+        }),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// Whether a token is saved, without reading it out.
+pub fn has_token(profile: &str) -> Result<bool, AppError> {
+    match load_token(profile) {
+        Ok(_) => Ok(true),
+        Err(AppError::SecretMissing { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn delete_token(profile: &str) -> Result<bool, AppError> {
+    match entry(profile)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(KeyringError::NoEntry) => Ok(false),
+        Err(e) => Err(unavailable(e)),
+    }
+}

@@ -1,0 +1,140 @@
+//! The core against the embedded sandbox over real HTTP, with a real SQLite file.
+
+use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::ipn::IpnVerdict;
+use paydesk_core::{AppError, CreatePayment, Paydesk};
+use paydesk_gateways::pockyt::signing;
+use paydesk_gateways::{ApiSecret, PaymentStatus};
+use paydesk_sandbox::DEMO_TOKEN;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn demo_paydesk(dir: &tempfile::TempDir) -> Arc<Paydesk> {
+    let paydesk = Arc::new(Paydesk::open(dir.path()).unwrap());
+    let options = DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() };
+    demo::start(&paydesk, options).await.unwrap();
+    paydesk
+}
+
+fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
+    CreatePayment {
+        profile: "demo".into(),
+        amount: amount.into(),
+        currency: currency.into(),
+        vendor: vendor.into(),
+        terminal: None,
+        description: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_settle_and_the_ipn_turns_it_paid() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let created = paydesk.create_payment(&sale("13.00", "USD", "alipay")).await.unwrap();
+    assert_eq!(created.status, PaymentStatus::Pending);
+    assert_eq!((created.amount_minor, created.amount.as_str()), (1300, "13.00"));
+    let link = created.link.clone().unwrap();
+    assert!(link.contains("/cashier/"));
+    assert!(paydesk.qr_png(&created.reference, 300).unwrap().starts_with(b"\x89PNG"));
+
+    let sandbox = &paydesk.demo().unwrap().sandbox;
+    sandbox.settle(&created.reference, true).unwrap();
+    // The IPN lands in the ledger by itself; poll with a long interval reads only the ledger.
+    let mut status = PaymentStatus::Pending;
+    for _ in 0..100 {
+        status = paydesk.poll(&created.reference, Duration::from_secs(3600)).await.unwrap().status;
+        if status == PaymentStatus::Paid {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, PaymentStatus::Paid, "IPN applied");
+    let detail = paydesk.payment_detail(&created.reference).unwrap();
+    let kinds: Vec<_> = detail.events.iter().map(|e| e.kind.as_str()).collect();
+    for k in ["created", "request", "response", "status_changed", "ipn"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    let text = serde_json::to_string(&detail.events).unwrap();
+    assert!(!text.contains(DEMO_TOKEN), "no token in events");
+
+    // tran-query agrees.
+    assert_eq!(paydesk.refresh(&created.reference).await.unwrap().raw_status.as_deref(), Some("success"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_are_refused_before_the_network_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let cases = [
+        (sale("0", "USD", "alipay"), "amount", "greater than zero"),
+        (sale("-1", "USD", "alipay"), "amount", "greater than zero"),
+        (sale("1.234", "USD", "alipay"), "amount", "at most 2 decimal places"),
+        (sale("10e3", "USD", "alipay"), "amount", "plain decimal number"),
+        (sale("", "USD", "alipay"), "amount", "required"),
+        (sale("5.00", "XYZ", "alipay"), "currency", "not a known ISO 4217"),
+        (sale("5.00", "EUR", "alipay"), "currency", "Pockyt does not accept EUR"),
+        (sale("5.00", "GBP", "wechatpay"), "currency", "wechatpay does not take GBP"),
+        (sale("5.00", "USD", "bitcoin"), "vendor", "not a Pockyt vendor"),
+    ];
+    for (req, field, needle) in cases {
+        match paydesk.create_payment(&req).await {
+            Err(AppError::InvalidInput { field: f, message }) => {
+                assert_eq!(f, field, "{message}");
+                assert!(message.contains(needle), "{message}");
+            }
+            other => panic!("{:?}: {other:?}", req.amount),
+        }
+    }
+    assert!(paydesk.payments(&Default::default()).unwrap().is_empty(), "no payment left behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipn_verification_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let p = paydesk.create_payment(&sale("2.50", "USD", "wechatpay")).await.unwrap();
+    let token = ApiSecret::new(DEMO_TOKEN);
+    let signed = |mut f: BTreeMap<String, String>| {
+        let s = signing::sign(&f, &token);
+        f.insert("verifySign".into(), s);
+        f
+    };
+    let base: BTreeMap<String, String> = [
+        ("transactionNo", p.transaction_no.clone().unwrap()),
+        ("reference", p.reference.clone()),
+        ("status", "success".into()),
+        ("amount", "2.50".into()),
+        ("currency", "USD".into()),
+        ("settleCurrency", "USD".into()),
+        ("time", "20261122080000".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+
+    let mut tampered = signed(base.clone());
+    tampered.insert("status".into(), "failed".into());
+    assert!(matches!(paydesk.apply_pockyt_ipn(&tampered).unwrap(), IpnVerdict::Rejected { .. }));
+
+    let mut wrong_amount = base.clone();
+    wrong_amount.insert("amount".into(), "0.01".into());
+    assert!(matches!(paydesk.apply_pockyt_ipn(&signed(wrong_amount)).unwrap(), IpnVerdict::Rejected { .. }));
+
+    let mut unknown = base.clone();
+    unknown.insert("reference".into(), "PD-NOPE".into());
+    assert!(matches!(paydesk.apply_pockyt_ipn(&signed(unknown)).unwrap(), IpnVerdict::Rejected { .. }));
+    assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Pending, "nothing applied yet");
+
+    // Extra fields Pockyt may add are signed too, and still verify.
+    let mut extra = base.clone();
+    extra.insert("completedAt".into(), "2026-11-22T00:00:00Z".into());
+    let extra = signed(extra);
+    assert_eq!(paydesk.apply_pockyt_ipn(&extra).unwrap(), IpnVerdict::Applied { changed: true });
+    assert_eq!(paydesk.apply_pockyt_ipn(&extra).unwrap(), IpnVerdict::Applied { changed: false }, "a replay changes nothing");
+    assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Paid);
+    let events = paydesk.payment_detail(&p.reference).unwrap().events;
+    assert_eq!(events.iter().filter(|e| e.kind == "status_changed" && e.detail["to"] == "paid").count(), 1);
+    assert_eq!(events.iter().filter(|e| e.kind == "ipn_rejected").count(), 2);
+}
