@@ -1,1 +1,161 @@
+//! The desktop shell: Tauri commands that hand straight over to `paydesk-core`.
+//! No payment logic lives here.
 
+use base64::Engine;
+use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::{AppError, CreatePayment, Paydesk, PaymentDetail, PaymentView, Profile};
+use paydesk_gateways::pockyt::rules;
+use paydesk_gateways::Currency;
+use paydesk_ledger::PaymentFilter;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{Runtime, State};
+
+type Core<'a> = State<'a, Arc<Paydesk>>;
+
+/// How often a waiting screen asks the provider when no IPN has arrived yet.
+const PROVIDER_POLL_INTERVAL: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Serialize)]
+pub struct AppInfo {
+    pub profile: Profile,
+    pub profiles: Vec<Profile>,
+    pub vendors: Vec<Vendor>,
+    pub currencies: Vec<CurrencyInfo>,
+    pub ledger_path: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CurrencyInfo {
+    pub code: &'static str,
+    /// Digits after the decimal point, so the keypad can refuse a third decimal.
+    pub exponent: u8,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Vendor {
+    pub id: &'static str,
+    pub label: &'static str,
+}
+
+#[tauri::command]
+fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
+    let profiles = core.profiles()?;
+    let profile = profiles.first().cloned().ok_or_else(|| AppError::ProfileNotFound {
+        profile: String::new(),
+        message: "No profile is set up and demo mode is not running".into(),
+    })?;
+    Ok(AppInfo {
+        profile,
+        profiles,
+        vendors: rules::vendors().map(|id| Vendor { id, label: rules::vendor_label(id) }).collect(),
+        currencies: rules::CURRENCIES
+            .iter()
+            .filter_map(|code| Currency::from_code(code).ok())
+            .map(|c| CurrencyInfo { code: c.code(), exponent: c.exponent() })
+            .collect(),
+        ledger_path: core.ledger_path().display().to_string(),
+    })
+}
+
+/// A payment at the counter, with its QR ready to show.
+#[derive(Debug, Serialize)]
+pub struct CounterPayment {
+    pub payment: PaymentView,
+    /// `data:image/png;base64,...`
+    pub qr_png: String,
+}
+
+fn with_qr(core: &Paydesk, payment: PaymentView) -> Result<CounterPayment, AppError> {
+    let png = core.qr_png(&payment.reference, 480)?;
+    let qr_png = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
+    Ok(CounterPayment { payment, qr_png })
+}
+
+#[tauri::command]
+async fn create_payment(core: Core<'_>, request: CreatePayment) -> Result<CounterPayment, AppError> {
+    let payment = core.create_payment(&request).await?;
+    with_qr(&core, payment)
+}
+
+#[tauri::command]
+async fn retry_payment(core: Core<'_>, reference: String) -> Result<CounterPayment, AppError> {
+    let payment = core.retry_payment(&reference).await?;
+    with_qr(&core, payment)
+}
+
+#[tauri::command]
+async fn poll_payment(core: Core<'_>, reference: String) -> Result<PaymentView, AppError> {
+    core.poll(&reference, PROVIDER_POLL_INTERVAL).await
+}
+
+#[tauri::command]
+async fn refresh_payment(core: Core<'_>, reference: String) -> Result<PaymentView, AppError> {
+    core.refresh(&reference).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub profile: Option<String>,
+    pub text: Option<String>,
+}
+
+#[tauri::command]
+fn list_payments(core: Core<'_>, filter: Option<ListFilter>) -> Result<Vec<PaymentView>, AppError> {
+    let f = filter.unwrap_or_default();
+    let empty_none = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    core.payments(&PaymentFilter {
+        status: empty_none(f.status),
+        profile: empty_none(f.profile),
+        provider: None,
+        text: empty_none(f.text),
+        limit: Some(1000),
+    })
+}
+
+#[tauri::command]
+fn payment_detail(core: Core<'_>, reference: String) -> Result<PaymentDetail, AppError> {
+    core.payment_detail(&reference)
+}
+
+/// The Tauri config (at the workspace root) with the UI embedded.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!("../tauri.conf.json")
+}
+
+/// Registers the core and the commands on a builder (the real runtime or the mock one).
+pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>) -> tauri::Builder<R> {
+    builder.manage(core).invoke_handler(tauri::generate_handler![
+        app_info,
+        create_payment,
+        poll_payment,
+        refresh_payment,
+        retry_payment,
+        list_payments,
+        payment_detail
+    ])
+}
+
+/// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
+pub fn run() {
+    let home = paydesk_core::paths::home();
+    let core = match Paydesk::open(&home) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("paydesk: cannot open the ledger in {}: {e}", home.display());
+            std::process::exit(1);
+        }
+    };
+    let demo_started = tauri::async_runtime::block_on(async {
+        let mut options = DemoOptions::from_env()?;
+        options.ipn_bind = Some("127.0.0.1:0".parse().expect("literal address"));
+        demo::start(&core, options).await.map(|d| d.sandbox.base_url().to_string())
+    });
+    match demo_started {
+        Ok(url) => eprintln!("paydesk: demo sandbox at {url}"),
+        Err(e) => eprintln!("paydesk: demo mode unavailable: {e}"),
+    }
+    with_commands(tauri::Builder::default(), core).run(context()).expect("the Paydesk window failed to start");
+}

@@ -1,1 +1,367 @@
-fn main(){}
+//! `paydesk`: the Paydesk core, headless. With `--json`, stdout carries exactly one JSON
+//! document; logs and progress go to stderr; a refused command exits non-zero.
+
+use clap::{Parser, Subcommand};
+use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::{secrets, AppError, CreatePayment, Paydesk, ProfileInput, DEMO_PROFILE};
+use paydesk_gateways::ApiSecret;
+use paydesk_ledger::PaymentFilter;
+use paydesk_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "paydesk", version, about = "Paydesk merchant console, headless")]
+struct Cli {
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the provider sandbox standalone until interrupted.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        bind: SocketAddr,
+        /// Base URL for cashier links when bound to a non-loopback address.
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Merchant profiles (the token is kept in the OS keyring, see `secret`).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// API tokens in the OS keyring.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Take a payment.
+    #[command(subcommand)]
+    Pay(PayCommand),
+    /// Transactions in the ledger.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Receive provider notifications (IPN), headless.
+    #[command(subcommand)]
+    Ipn(IpnCommand),
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    Add {
+        name: String,
+        #[arg(long, default_value = "pockyt")]
+        provider: String,
+        /// "sandbox", "production" or a URL.
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        merchant_no: String,
+        #[arg(long)]
+        store_no: String,
+        #[arg(long)]
+        ipn_url: Option<String>,
+        #[arg(long)]
+        callback_url: Option<String>,
+    },
+    List,
+    Show { name: String },
+    /// Removes the profile and its saved token; its payments stay in the ledger.
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Reads the API token from standard input and saves it in the OS keyring.
+    Set { profile: String },
+    /// Deletes the saved token.
+    Delete { profile: String },
+}
+
+#[derive(Subcommand)]
+enum PayCommand {
+    /// A hosted payment link (Pockyt SecurePay), optionally saved as a QR PNG.
+    Link {
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        currency: String,
+        #[arg(long)]
+        vendor: String,
+        #[arg(long)]
+        terminal: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Write the link's QR code to this PNG file.
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// Ask the provider for the payment's status and update the ledger.
+    Status {
+        reference: String,
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// Show a payment with its full event history.
+    Show { reference: String },
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Send a payment that never got an answer again, with the same reference.
+    Retry { reference: String },
+}
+
+#[derive(Subcommand)]
+enum IpnCommand {
+    Listen {
+        #[arg(long, default_value = "127.0.0.1:8788")]
+        bind: SocketAddr,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
+    let cli = Cli::parse();
+    let json_mode = cli.json;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(output) => {
+            if json_mode {
+                println!("{}", serde_json::to_string_pretty(&output.json).expect("serializable output"));
+            } else {
+                println!("{}", output.text);
+            }
+        }
+        Err(e) => {
+            if json_mode {
+                println!("{}", json!({ "error": e }));
+            }
+            eprintln!("paydesk: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+struct Output {
+    json: Value,
+    text: String,
+}
+
+fn out(json: Value, text: impl Into<String>) -> Result<Output, AppError> {
+    Ok(Output { json, text: text.into() })
+}
+
+fn open() -> Result<Arc<Paydesk>, AppError> {
+    Ok(Arc::new(Paydesk::open(&paydesk_core::paths::home())?))
+}
+
+/// The demo profile runs on an in-process sandbox whose payments persist in the home folder.
+async fn ensure_demo(paydesk: &Arc<Paydesk>, profile: &str) -> Result<(), AppError> {
+    if profile == DEMO_PROFILE && paydesk.demo().is_none() {
+        demo::start(paydesk, DemoOptions::from_env()?).await?;
+    }
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("serializable")
+}
+
+async fn run(cli: Cli) -> Result<Output, AppError> {
+    match cli.command {
+        Command::Sandbox { bind, public_url } => run_sandbox(bind, public_url, cli.json).await,
+        Command::Profile(cmd) => profile(cmd).await,
+        Command::Secret(cmd) => secret(cmd).await,
+        Command::Pay(PayCommand::Link { profile, amount, currency, vendor, terminal, description, qr }) => {
+            let paydesk = open()?;
+            ensure_demo(&paydesk, &profile).await?;
+            let view = paydesk.create_payment(&CreatePayment { profile, amount, currency, vendor, terminal, description }).await?;
+            let mut doc = to_json(&view);
+            if let Some(path) = qr {
+                let png = paydesk.qr_png(&view.reference, 480)?;
+                std::fs::write(&path, png).map_err(|e| AppError::Internal { message: format!("cannot write {}: {e}", path.display()) })?;
+                doc["qr"] = json!(path);
+            }
+            let text = format!(
+                "{} {} {} via {}\nreference {}\nlink {}",
+                view.status.as_str(),
+                view.amount,
+                view.currency,
+                view.vendor_label.clone().unwrap_or_default(),
+                view.reference,
+                view.link.clone().unwrap_or_default()
+            );
+            out(doc, text)
+        }
+        Command::Tx(cmd) => tx(cmd).await,
+        Command::Ipn(IpnCommand::Listen { bind }) => {
+            let paydesk = open()?;
+            let listener = paydesk_core::ipn::serve(paydesk.clone(), bind).await?;
+            announce(cli.json, json!({"listening": listener.pockyt_url()}), &format!("IPN listener at {}", listener.pockyt_url()));
+            wait_for_interrupt().await;
+            out(json!({"stopped": true}), "stopped")
+        }
+    }
+}
+
+/// Long-running commands print their address at once (stdout, flushed), then wait.
+fn announce(json_mode: bool, doc: Value, text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if json_mode {
+        let _ = writeln!(stdout, "{doc}");
+    } else {
+        let _ = writeln!(stdout, "{text}");
+    }
+    let _ = stdout.flush();
+}
+
+async fn wait_for_interrupt() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run_sandbox(bind: SocketAddr, public_url: Option<String>, json_mode: bool) -> Result<Output, AppError> {
+    let sandbox = Sandbox::start(bind, SandboxConfig { public_url, ..Default::default() })
+        .await
+        .map_err(|e| AppError::Internal { message: format!("cannot start the sandbox on {bind}: {e}") })?;
+    announce(
+        json_mode,
+        json!({"address": sandbox.addr().to_string(), "base_url": sandbox.base_url()}),
+        &format!("Pockyt sandbox at {} (merchantNo {}, storeNo {})", sandbox.base_url(), paydesk_sandbox::DEMO_MERCHANT_NO, paydesk_sandbox::DEMO_STORE_NO),
+    );
+    wait_for_interrupt().await;
+    // The address was the document; nothing more on stdout.
+    std::process::exit(0);
+}
+
+async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
+    let paydesk = open()?;
+    match cmd {
+        ProfileCommand::Add { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url } => {
+            let p = paydesk.save_profile(ProfileInput { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url })?;
+            let text = format!("saved profile {} ({}, {})", p.name, p.provider, p.base_url);
+            out(to_json(&p), text)
+        }
+        ProfileCommand::List => {
+            let list = paydesk.profiles()?;
+            let text = list.iter().map(|p| format!("{}\t{}\t{}\t{}", p.name, p.provider, p.environment.as_str(), p.base_url)).collect::<Vec<_>>().join("\n");
+            out(to_json(&list), text)
+        }
+        ProfileCommand::Show { name } => {
+            let p = paydesk.profile(&name)?;
+            let saved = match secrets::has_token(&name) {
+                Ok(true) => "saved",
+                Ok(false) => "not saved",
+                Err(_) => "unknown (keyring unavailable)",
+            };
+            let mut doc = to_json(&p);
+            doc["token"] = json!(saved);
+            let text = format!(
+                "{}\nprovider {}\nenvironment {}\nbase_url {}\nmerchant_no {}\nstore_no {}\nipn_url {}\ncallback_url {}\ntoken {saved}",
+                p.name,
+                p.provider,
+                p.environment.as_str(),
+                p.base_url,
+                p.merchant_no,
+                p.store_no,
+                p.ipn_url.clone().unwrap_or_default(),
+                p.callback_url.clone().unwrap_or_default()
+            );
+            out(doc, text)
+        }
+        ProfileCommand::Remove { name } => {
+            let removed = paydesk.remove_profile(&name)?;
+            if !removed {
+                return Err(AppError::ProfileNotFound { message: format!("No profile named '{name}'"), profile: name });
+            }
+            let token_deleted = secrets::delete_token(&name).unwrap_or(false);
+            out(json!({"removed": name, "token_deleted": token_deleted}), format!("removed profile {name}; its payments stay in the ledger"))
+        }
+    }
+}
+
+async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
+    match cmd {
+        SecretCommand::Set { profile } => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
+            let token = ApiSecret::new(input.trim());
+            secrets::save_token(&profile, &token)?;
+            out(json!({"profile": profile, "token": "saved"}), format!("token for {profile} saved in the OS keyring"))
+        }
+        SecretCommand::Delete { profile } => {
+            let deleted = secrets::delete_token(&profile)?;
+            out(json!({"profile": profile, "deleted": deleted}), if deleted { "deleted" } else { "no token was saved" })
+        }
+    }
+}
+
+async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
+    let paydesk = open()?;
+    match cmd {
+        TxCommand::Status { reference, profile } => {
+            let payment = paydesk.payment(&reference)?;
+            if let Some(p) = profile.filter(|p| *p != payment.profile) {
+                return Err(AppError::invalid("profile", format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile)));
+            }
+            ensure_demo(&paydesk, &payment.profile).await?;
+            let view = paydesk.refresh(&reference).await?;
+            let text = format!("{} {} ({}) {} {}", view.reference, view.status.as_str(), view.raw_status.clone().unwrap_or_default(), view.amount, view.currency);
+            out(to_json(&view), text)
+        }
+        TxCommand::Show { reference } => {
+            let detail = paydesk.payment_detail(&reference)?;
+            let mut text = format!("{} {} {} {}\n", detail.payment.reference, detail.payment.status.as_str(), detail.payment.amount, detail.payment.currency);
+            for e in &detail.events {
+                text.push_str(&format!("{}  {:<15} {}\n", e.at, e.kind, e.detail));
+            }
+            out(to_json(&detail), text.trim_end())
+        }
+        TxCommand::List { status, profile, search, limit } => {
+            let list = paydesk.payments(&PaymentFilter { status, profile, provider: None, text: search, limit: Some(limit) })?;
+            let text = list
+                .iter()
+                .map(|p| format!("{}  {:<24} {:<10} {:>12} {}  {}", p.created_at, p.reference, p.status.as_str(), p.amount, p.currency, p.profile))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&list), text)
+        }
+        TxCommand::Retry { reference } => {
+            let payment = paydesk.payment(&reference)?;
+            ensure_demo(&paydesk, &payment.profile).await?;
+            let view = paydesk.retry_payment(&reference).await?;
+            let text = format!("{} {} link {}", view.reference, view.status.as_str(), view.link.clone().unwrap_or_default());
+            out(to_json(&view), text)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+// The counter: type an amount, Enter makes the QR, the screen follows the payment.
+import * as api from './api.js';
+import { STATUS_LABELS } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 1000;
+
+let info;
+let typed = '';
+let sale = null;      // { payment, startedAt }
+let pollTimer = null;
+let clockTimer = null;
+let busy = false;
+
+function exponentOf(code) {
+  return info.currencies.find((c) => c.code === code)?.exponent ?? 2;
+}
+
+function renderAmount() {
+  $('amount-display').textContent = typed === '' ? '0' : typed;
+  $('amount-display').classList.toggle('placeholder', typed === '');
+}
+
+function press(key) {
+  const exp = exponentOf($('currency').value);
+  if (key === 'Backspace') typed = typed.slice(0, -1);
+  else if (key === '.') { if (exp > 0 && !typed.includes('.')) typed = (typed || '0') + '.'; }
+  else if (/^[0-9]$/.test(key)) {
+    const [, frac] = typed.split('.');
+    if (frac !== undefined && frac.length >= exp) return;
+    if (typed === '0') typed = '';
+    if (typed.replace('.', '').length >= 12) return;
+    typed += key;
+  }
+  hideError();
+  renderAmount();
+}
+
+function showError(message) {
+  const e = $('counter-error');
+  e.textContent = message;
+  e.hidden = false;
+}
+
+function hideError() { $('counter-error').hidden = true; }
+
+function setScreen(name) {
+  $('entry').hidden = name !== 'entry';
+  $('sale').hidden = name !== 'sale';
+  $('outcome').hidden = name !== 'outcome';
+}
+
+async function create() {
+  if (busy) return;
+  busy = true;
+  const button = $('create');
+  button.disabled = true;
+  button.classList.add('working');
+  hideError();
+  try {
+    const result = await api.createPayment({
+      profile: info.profile.name,
+      amount: typed,
+      currency: $('currency').value,
+      vendor: $('vendor').value,
+    });
+    showSale(result);
+  } catch (err) {
+    showError(api.describeError(err));
+  } finally {
+    busy = false;
+    button.disabled = false;
+    button.classList.remove('working');
+  }
+}
+
+function showSale({ payment, qr_png }) {
+  sale = { payment, startedAt: Date.now() };
+  $('sale-amount').textContent = `${payment.amount} ${payment.currency}`;
+  $('qr-img').src = qr_png;
+  $('qr-img').dataset.reference = payment.reference;
+  $('sale-wallet').textContent = payment.vendor_label ?? '';
+  $('sale-reference').textContent = payment.reference;
+  $('sale-link').textContent = payment.link ?? '';
+  $('sale').dataset.link = payment.link ?? '';
+  $('sale').dataset.transactionNo = payment.transaction_no ?? '';
+  setStatus(payment);
+  setScreen('sale');
+  clearInterval(pollTimer);
+  clearInterval(clockTimer);
+  pollTimer = setInterval(poll, POLL_MS);
+  clockTimer = setInterval(tick, 1000);
+  tick();
+}
+
+function tick() {
+  if (!sale) return;
+  const s = Math.floor((Date.now() - sale.startedAt) / 1000);
+  $('elapsed').textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function setStatus(payment) {
+  const status = $('status');
+  status.dataset.status = payment.status;
+  $('status-text').textContent = payment.status === 'pending' || payment.status === 'created'
+    ? 'Waiting for payment'
+    : STATUS_LABELS[payment.status] ?? payment.status;
+}
+
+async function poll() {
+  if (!sale) return;
+  try {
+    const payment = await api.pollPayment(sale.payment.reference);
+    if (!sale || payment.reference !== sale.payment.reference) return;
+    sale.payment = payment;
+    setStatus(payment);
+    if (['paid', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'].includes(payment.status)) {
+      finish(payment);
+    }
+  } catch (err) {
+    $('status-text').textContent = `Still waiting — ${api.describeError(err)}`;
+  }
+}
+
+function finish(payment) {
+  clearInterval(pollTimer);
+  clearInterval(clockTimer);
+  const outcome = $('outcome');
+  outcome.dataset.status = payment.status;
+  const paid = payment.status === 'paid';
+  $('outcome-icon').textContent = paid ? '✓' : payment.status === 'failed' ? '✕' : '–';
+  $('outcome-title').textContent = paid ? 'PAID' : (STATUS_LABELS[payment.status] ?? payment.status).toUpperCase();
+  $('outcome-amount').textContent = `${payment.amount} ${payment.currency}`;
+  $('outcome-detail').textContent = paid
+    ? `${payment.vendor_label ?? ''} · ${payment.reference}`
+    : `${payment.reference} · provider status “${payment.raw_status ?? payment.status}”`;
+  setScreen('outcome');
+  $('next-sale').focus();
+}
+
+function newSale() {
+  clearInterval(pollTimer);
+  clearInterval(clockTimer);
+  sale = null;
+  typed = '';
+  renderAmount();
+  hideError();
+  setScreen('entry');
+}
+
+function cycleVendor() {
+  const v = $('vendor');
+  v.selectedIndex = (v.selectedIndex + 1) % v.options.length;
+}
+
+function fillVendors() {
+  const v = $('vendor');
+  const keep = v.value;
+  v.replaceChildren();
+  for (const vendor of info.vendors) {
+    const opt = new Option(vendor.label, vendor.id);
+    v.append(opt);
+  }
+  v.value = keep || 'alipay';
+}
+
+export function initCounter(appInfo) {
+  info = appInfo;
+  const cur = $('currency');
+  for (const c of info.currencies) cur.append(new Option(c.code, c.code));
+  cur.value = 'USD';
+  fillVendors();
+  renderAmount();
+
+  for (const b of document.querySelectorAll('#keypad button')) b.addEventListener('click', () => press(b.dataset.key));
+  $('entry').addEventListener('submit', (e) => { e.preventDefault(); create(); });
+  $('new-sale').addEventListener('click', newSale);
+  $('next-sale').addEventListener('click', newSale);
+  cur.addEventListener('change', () => { typed = ''; renderAmount(); });
+
+  document.addEventListener('keydown', (e) => {
+    if ($('view-counter').hidden) return;
+    const inField = e.target instanceof HTMLSelectElement || e.target instanceof HTMLInputElement;
+    if (!$('entry').hidden) {
+      if (e.key === 'F2') { e.preventDefault(); cycleVendor(); return; }
+      if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) { e.preventDefault(); create(); return; }
+      if (e.key === 'Escape') { typed = ''; renderAmount(); hideError(); return; }
+      if (!inField && (/^[0-9.]$/.test(e.key) || e.key === 'Backspace')) { e.preventDefault(); press(e.key); }
+      return;
+    }
+    if (e.key === 'Escape' || (e.key === 'Enter' && !$('outcome').hidden)) { e.preventDefault(); newSale(); }
+  });
+}
