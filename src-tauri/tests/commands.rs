@@ -1,0 +1,84 @@
+//! The shell's commands through Tauri's mock runtime, with the app's real config and
+//! capabilities (so a command the capability does not allow would fail here too).
+
+use paydesk_app::{context, with_commands};
+use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::Paydesk;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::Manager;
+
+fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn create_payment_command_and_its_pinned_error_json() {
+    let home = tempfile::tempdir().unwrap();
+    let core = Arc::new(Paydesk::open(home.path()).unwrap());
+    tauri::async_runtime::block_on(demo::start(
+        &core,
+        DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() },
+    ))
+    .unwrap();
+    let app = with_commands(mock_builder(), core.clone()).build(context()).unwrap();
+    let webview = match app.get_webview_window("main") {
+        Some(w) => w,
+        None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
+    };
+
+    let info = invoke(&webview, "app_info", json!({})).unwrap();
+    assert_eq!(info["profile"]["name"], "demo");
+    assert_eq!(info["profile"]["environment"], "demo");
+    assert!(info["currencies"].as_array().unwrap().iter().any(|c| c["code"] == "KRW" && c["exponent"] == 0));
+
+    let bad = json!({"request": {"profile": "demo", "amount": "0", "currency": "USD", "vendor": "alipay"}});
+    let err = invoke(&webview, "create_payment", bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"{"field":"amount","kind":"invalid_input","message":"amount: must be greater than zero (got 0)"}"#
+    );
+    let err = invoke(&webview, "create_payment", json!({"request": {"profile": "demo", "amount": "5", "currency": "GBP", "vendor": "wechatpay"}})).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input");
+    assert_eq!(err["field"], "currency");
+    let err = invoke(&webview, "payment_detail", json!({"reference": "PD-NONE"})).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"{"kind":"payment_not_found","message":"No payment with reference PD-NONE in the ledger","reference":"PD-NONE"}"#
+    );
+    assert!(invoke(&webview, "list_payments", json!({})).unwrap().as_array().unwrap().is_empty(), "refusals left nothing");
+
+    let ok = invoke(&webview, "create_payment", json!({"request": {"profile": "demo", "amount": "13.00", "currency": "USD", "vendor": "alipay"}})).unwrap();
+    assert_eq!(ok["payment"]["status"], "pending");
+    assert_eq!(ok["payment"]["amount"], "13.00");
+    assert!(ok["qr_png"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    let reference = ok["payment"]["reference"].as_str().unwrap().to_string();
+
+    core.demo().unwrap().sandbox.settle(&reference, true).unwrap();
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = invoke(&webview, "poll_payment", json!({"reference": reference})).unwrap()["status"].clone();
+        if status == "paid" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+    assert_eq!(status, "paid");
+    let listed = invoke(&webview, "list_payments", json!({"filter": {"status": "paid"}})).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
