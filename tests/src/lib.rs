@@ -1,1 +1,96 @@
+//! Helpers for the end-to-end tests: locating the built binaries and running them.
 
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// `target/debug` (or wherever cargo put this test), where `paydesk` and `paydesk-app` are.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/<test> -> target/debug
+    exe.parent().and_then(Path::parent).expect("target dir").to_path_buf()
+}
+
+pub fn binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run `cargo build --workspace --bins` first (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// A `paydesk` command with its own ledger folder.
+pub fn paydesk(home: &Path) -> Command {
+    let mut c = Command::new(binary("paydesk"));
+    c.env("PAYDESK_HOME", home).env("RUST_LOG", "warn");
+    c
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+pub fn run(mut cmd: Command, stdin: Option<&str>) -> Run {
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    Run { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+}
+
+/// A `paydesk sandbox` process; killed on drop.
+pub struct SandboxProcess {
+    child: Child,
+    pub base_url: String,
+}
+
+impl SandboxProcess {
+    pub fn start(home: &Path, bind: &str) -> Self {
+        let mut child = paydesk(home)
+            .args(["--json", "sandbox", "--bind", bind])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn paydesk sandbox");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("sandbox announced {line:?}: {e}"));
+        SandboxProcess { child, base_url: doc["base_url"].as_str().unwrap().to_string() }
+    }
+
+    pub fn settle(&self, transaction_no: &str, outcome: &str) {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{}/sandbox/settle/{transaction_no}", self.base_url))
+            .json(&serde_json::json!({ "outcome": outcome }))
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success(), "settle: {}", resp.status());
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A profile name no other test uses, so keyring entries never collide.
+pub fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}

@@ -88,7 +88,8 @@ enum PayCommand {
     Link {
         #[arg(long, default_value = DEMO_PROFILE)]
         profile: String,
-        #[arg(long)]
+        /// As typed ("13.00"); a negative value is refused with a clear reason.
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
         #[arg(long)]
         currency: String,

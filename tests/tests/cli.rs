@@ -1,0 +1,185 @@
+//! The `paydesk` binary end to end: real processes, a real SQLite file, real HTTP to a
+//! sandbox process on 127.0.0.1, and the real Secret Service (scripts/test starts one).
+
+use paydesk_e2e::{paydesk, run, unique_name, SandboxProcess};
+use paydesk_ledger::Ledger;
+use std::path::Path;
+
+const DEMO_TOKEN: &str = "5cbfb079f15b150122261c8537086d77a";
+
+fn add_profile(home: &Path, name: &str, base_url: &str) {
+    let r = run(
+        {
+            let mut c = paydesk(home);
+            c.args(["--json", "profile", "add", name, "--provider", "pockyt", "--base-url", base_url, "--merchant-no", "200043", "--store-no", "300014"])
+                .args(["--ipn-url", &format!("{base_url}/sandbox/ipn-sink"), "--callback-url", &format!("{base_url}/return")]);
+            c
+        },
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn set_secret(home: &Path, name: &str, token: &str) {
+    let mut c = paydesk(home);
+    c.args(["--json", "secret", "set", name]);
+    let r = run(c, Some(&format!("{token}\n")));
+    assert_eq!(r.code, 0, "saving the token needs the Secret Service (scripts/test starts one): {}", r.stderr);
+    assert_eq!(r.json()["token"], "saved");
+    assert!(!r.stdout.contains(token));
+}
+
+fn cli(home: &Path, args: &[&str]) -> paydesk_e2e::Run {
+    let mut c = paydesk(home);
+    c.arg("--json").args(args);
+    run(c, None)
+}
+
+#[test]
+fn link_settle_status_with_a_keyring_token() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let name = unique_name("store");
+    add_profile(home.path(), &name, &sandbox.base_url);
+    set_secret(home.path(), &name, DEMO_TOKEN);
+
+    let qr = home.path().join("sale.png");
+    let r = cli(home.path(), &["pay", "link", "--profile", &name, "--amount", "13.00", "--currency", "USD", "--vendor", "alipay", "--qr", qr.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sale = r.json();
+    for key in ["reference", "transaction_no", "link", "status"] {
+        assert!(!sale[key].is_null(), "{key} in {sale}");
+    }
+    assert_eq!(sale["status"], "pending");
+    assert!(std::fs::read(&qr).unwrap().starts_with(b"\x89PNG"));
+    let reference = sale["reference"].as_str().unwrap();
+
+    sandbox.settle(sale["transaction_no"].as_str().unwrap(), "pay");
+    let r = cli(home.path(), &["tx", "status", "--profile", &name, reference]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["status"], "paid");
+    assert_eq!(r.json()["raw_status"], "success");
+
+    let r = cli(home.path(), &["tx", "list"]);
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+
+    // The ledger file itself: the row, its events, and no secret anywhere.
+    let ledger = Ledger::open_in(home.path()).unwrap();
+    let row = ledger.payment_by_reference(reference).unwrap().unwrap();
+    assert_eq!((row.amount_minor, row.currency.as_str(), row.status.as_str()), (1300, "USD", "paid"));
+    let kinds: Vec<_> = ledger.events(row.id).unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("created"), "recorded before the request");
+    for k in ["request", "response", "status_changed"] {
+        assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+    }
+    drop(ledger);
+    for file in std::fs::read_dir(home.path()).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(DEMO_TOKEN.len()).any(|w| w == DEMO_TOKEN.as_bytes()), "token bytes in {}", path.display());
+    }
+    let shown = cli(home.path(), &["profile", "show", &name]);
+    assert_eq!(shown.json()["token"], "saved");
+    assert!(!shown.stdout.contains(DEMO_TOKEN) && !shown.stderr.contains(DEMO_TOKEN));
+
+    // Removing the profile keeps its history.
+    assert_eq!(cli(home.path(), &["profile", "remove", &name]).code, 0);
+    assert_eq!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn demo_profile_needs_no_set_up_and_survives_between_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let r = cli(home.path(), &["pay", "link", "--profile", "demo", "--amount", "2.50", "--currency", "USD", "--vendor", "wechatpay"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let reference = r.json()["reference"].as_str().unwrap().to_string();
+    // A second process finds it at the (persisted) demo sandbox.
+    let r = cli(home.path(), &["tx", "status", &reference]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["status"], "pending");
+}
+
+#[test]
+fn bad_inputs_are_refused_and_leave_no_payment() {
+    let home = tempfile::tempdir().unwrap();
+    for (amount, currency, vendor, field) in [
+        ("0", "USD", "alipay", "amount"),
+        ("-1", "USD", "alipay", "amount"),
+        ("1.234", "USD", "alipay", "amount"),
+        ("10e3", "USD", "alipay", "amount"),
+        ("", "USD", "alipay", "amount"),
+        ("5", "ABC", "alipay", "currency"),
+        ("5", "GBP", "wechatpay", "currency"),
+    ] {
+        let r = cli(home.path(), &["pay", "link", "--amount", amount, "--currency", currency, "--vendor", vendor]);
+        assert_ne!(r.code, 0, "{amount} {currency} {vendor} accepted");
+        assert_eq!(r.json()["error"]["kind"], "invalid_input");
+        assert_eq!(r.json()["error"]["field"], field, "{}", r.stderr);
+        assert!(r.stderr.contains(field), "stderr names the field: {}", r.stderr);
+    }
+    assert!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().is_empty());
+}
+
+#[test]
+fn unreachable_provider_keeps_the_payment_and_retry_reuses_the_reference() {
+    let home = tempfile::tempdir().unwrap();
+    // Find a free port, then use it while nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let name = unique_name("offline");
+    add_profile(home.path(), &name, &base);
+    set_secret(home.path(), &name, DEMO_TOKEN);
+
+    let r = cli(home.path(), &["pay", "link", "--profile", &name, "--amount", "4.00", "--currency", "USD", "--vendor", "alipay"]);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.json()["error"]["kind"], "provider_unreachable", "{}", r.stdout);
+    let listed = cli(home.path(), &["tx", "list"]).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the payment is kept");
+    assert_eq!(listed[0]["status"], "created");
+    let reference = listed[0]["reference"].as_str().unwrap().to_string();
+
+    let _sandbox = SandboxProcess::start(home.path(), &format!("127.0.0.1:{port}"));
+    let r = cli(home.path(), &["tx", "retry", &reference]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["reference"], reference.as_str());
+    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().len(), 1, "no duplicate");
+    let _ = paydesk_e2e::run(
+        {
+            let mut c = paydesk(home.path());
+            c.args(["secret", "delete", &name]);
+            c
+        },
+        None,
+    );
+}
+
+#[test]
+fn secret_service_round_trip_and_clear_error_without_one() {
+    let home = tempfile::tempdir().unwrap();
+    let name = unique_name("keyring");
+    add_profile(home.path(), &name, "http://127.0.0.1:9");
+    set_secret(home.path(), &name, "tok-1");
+    assert_eq!(cli(home.path(), &["profile", "show", &name]).json()["token"], "saved");
+    set_secret(home.path(), &name, "tok-2"); // replaceable
+    assert_eq!(cli(home.path(), &["secret", "delete", &name]).json()["deleted"], true);
+    assert_eq!(cli(home.path(), &["profile", "show", &name]).json()["token"], "not saved");
+    let r = cli(home.path(), &["pay", "link", "--profile", &name, "--amount", "1", "--currency", "USD", "--vendor", "alipay"]);
+    assert_eq!(r.json()["error"]["kind"], "secret_missing");
+    assert!(r.stderr.contains("secret set"), "{}", r.stderr);
+
+    // No session bus at all: a clear error, never a silent in-memory store.
+    let empty_runtime = tempfile::tempdir().unwrap();
+    let no_bus = |args: &[&str], stdin: Option<&str>| {
+        let mut c = paydesk(home.path());
+        c.arg("--json").args(args).env_remove("DBUS_SESSION_BUS_ADDRESS").env("XDG_RUNTIME_DIR", empty_runtime.path());
+        run(c, stdin)
+    };
+    let r = no_bus(&["secret", "set", &name], Some("tok-3"));
+    assert_ne!(r.code, 0);
+    assert_eq!(r.json()["error"]["kind"], "keyring_unavailable");
+    assert!(r.stderr.contains("No OS keyring is reachable"), "{}", r.stderr);
+    let r = no_bus(&["pay", "link", "--profile", &name, "--amount", "1", "--currency", "USD", "--vendor", "alipay"], None);
+    assert_eq!(r.json()["error"]["kind"], "keyring_unavailable");
+    assert!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().is_empty(), "nothing recorded without a token");
+}
