@@ -64,7 +64,7 @@ async function create() {
       currency: $('currency').value,
       vendor: $('vendor').value,
     });
-    showSale(result);
+    await showSale(result);
   } catch (err) {
     showError(api.describeError(err));
   } finally {
@@ -74,11 +74,14 @@ async function create() {
   }
 }
 
-function showSale({ payment, qr_png }) {
+async function showSale({ payment, qr_png }) {
   sale = { payment, startedAt: Date.now() };
   $('sale-amount').textContent = `${payment.amount} ${payment.currency}`;
-  $('qr-img').src = qr_png;
-  $('qr-img').dataset.reference = payment.reference;
+  const img = $('qr-img');
+  img.src = qr_png;
+  img.dataset.reference = payment.reference;
+  // Show the sale only once the QR is decoded, so the code appears whole, at once.
+  await img.decode().catch(() => {});
   $('sale-wallet').textContent = payment.vendor_label ?? '';
   $('sale-reference').textContent = payment.reference;
   $('sale-link').textContent = payment.link ?? '';

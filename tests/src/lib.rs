@@ -1,5 +1,7 @@
 //! Helpers for the end-to-end tests: locating the built binaries and running them.
 
+pub mod webdriver;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,0 +1,96 @@
+//! A small W3C WebDriver client over blocking HTTP: enough to drive the Paydesk window
+//! through tauri-driver + WebKitWebDriver.
+
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+pub struct Session {
+    http: reqwest::blocking::Client,
+    base: String,
+    id: String,
+}
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Session {
+    /// Starts a session for a Tauri application. No `browserName`: WebKitWebDriver on
+    /// Linux refuses one it does not know.
+    pub fn start(driver_url: &str, application: &str) -> Self {
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
+        let resp: Value = http.post(format!("{driver_url}/session")).json(&caps).send().unwrap().json().unwrap();
+        let id = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
+        Session { http, base: driver_url.to_string(), id }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{}", self.base, self.id, path)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        let resp: Value = self.http.post(self.url(path)).json(&body).send().unwrap().json().unwrap();
+        resp["value"].clone()
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        let resp: Value = self.http.get(self.url(path)).send().unwrap().json().unwrap();
+        resp["value"].clone()
+    }
+
+    pub fn find(&self, css: &str) -> Option<String> {
+        let v = self.post("/element", json!({"using": "css selector", "value": css}));
+        v.get(ELEMENT_KEY).and_then(Value::as_str).map(String::from)
+    }
+
+    pub fn script(&self, script: &str) -> Value {
+        self.post("/execute/sync", json!({"script": script, "args": []}))
+    }
+
+    /// Waits until `script` returns something truthy; panics with `what` after `timeout`.
+    pub fn wait_for(&self, what: &str, timeout: Duration, script: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            let v = self.script(script);
+            let truthy = !(v.is_null() || v == json!(false) || v == json!("") || v == json!(0));
+            if truthy {
+                return v;
+            }
+            if start.elapsed() > timeout {
+                let body = self.script("return document.body.innerText");
+                panic!("timed out waiting for {what}; the window shows:\n{body}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn click(&self, css: &str) {
+        let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));
+        self.post(&format!("/element/{id}/click"), json!({}));
+    }
+
+    /// Types through the Actions API (keyboard events), as a person at the counter would.
+    pub fn type_keys(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for ch in keys.chars() {
+            let k = ch.to_string();
+            actions.push(json!({"type": "keyDown", "value": k}));
+            actions.push(json!({"type": "keyUp", "value": k}));
+        }
+        self.post("/actions", json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}));
+        let _ = self.http.delete(self.url("/actions")).send();
+    }
+
+    pub fn screenshot_png(&self) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = self.get("/screenshot");
+        base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).unwrap()
+    }
+
+    pub fn end(self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.id)).send();
+    }
+}
+
+/// WebDriver's code for the Enter key.
+pub const ENTER: &str = "\u{E007}";
+pub const ESCAPE: &str = "\u{E00C}";

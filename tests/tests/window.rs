@@ -1,0 +1,113 @@
+//! The real window: paydesk-app under Xvfb, driven through tauri-driver + WebKitWebDriver.
+//! A person's path at the counter: type an amount, Enter, the QR shows, the customer pays
+//! (through the sandbox hook), and the screen turns PAID by itself.
+
+use paydesk_e2e::webdriver::{Session, ENTER};
+use paydesk_e2e::{binary, bin_dir};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn tauri_driver() -> String {
+    let cargo_bin = std::env::var("CARGO_HOME").map(|h| format!("{h}/bin/tauri-driver")).unwrap_or_default();
+    for candidate in [cargo_bin.as_str(), "tauri-driver"] {
+        if !candidate.is_empty() && Command::new(candidate).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok() {
+            return candidate.to_string();
+        }
+    }
+    panic!("tauri-driver is not installed; scripts/test installs it with `cargo install tauri-driver --locked`");
+}
+
+#[test]
+fn counter_sale_turns_paid_in_the_real_window() {
+    assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: scripts/test runs this under Xvfb");
+    let home = tempfile::tempdir().unwrap();
+    let evidence = bin_dir().parent().unwrap().join("e2e");
+    std::fs::create_dir_all(&evidence).unwrap();
+
+    let port = free_port();
+    let native_port = free_port();
+    let driver = Driver(
+        Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("PAYDESK_HOME", home.path())
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tauri-driver"),
+    );
+    let driver_url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::blocking::Client::new();
+    for _ in 0..100 {
+        if http.get(format!("{driver_url}/status")).send().is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let app = binary("paydesk-app");
+    let s = Session::start(&driver_url, app.to_str().unwrap());
+    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    let badge = s.script("return document.getElementById('mode-badge').textContent");
+    assert_eq!(badge, "DEMO", "demo mode is the default and visible");
+
+    // Keyboard only: the amount, then Enter.
+    s.type_keys("13.00");
+    assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "13.00");
+    s.type_keys(ENTER);
+    let width = s.wait_for(
+        "the QR code",
+        Duration::from_secs(15),
+        "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
+    );
+    assert!(width.as_u64().unwrap() >= 300, "QR rendered large: {width}");
+    assert_eq!(s.script("return document.getElementById('sale-amount').textContent"), "13.00 USD");
+    assert_eq!(s.script("return document.getElementById('sale-wallet').textContent"), "Alipay");
+    std::fs::write(evidence.join("window-qr.png"), s.screenshot_png()).unwrap();
+
+    // The customer pays: the sandbox hook stands in for the phone.
+    let link = s.script("return document.getElementById('sale').dataset.link");
+    let settle_url = link.as_str().unwrap().replace("/cashier/", "/sandbox/settle/");
+    let resp = http.post(&settle_url).json(&serde_json::json!({"outcome": "pay"})).send().unwrap();
+    assert!(resp.status().is_success(), "settle: {}", resp.status());
+
+    s.wait_for(
+        "the PAID screen",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PAID'",
+    );
+    assert_eq!(s.script("return document.getElementById('outcome-amount').textContent"), "13.00 USD");
+    std::fs::write(evidence.join("window-paid.png"), s.screenshot_png()).unwrap();
+
+    // One key starts the next sale.
+    s.type_keys(ENTER);
+    s.wait_for("a fresh counter", Duration::from_secs(5), "return !document.getElementById('entry').hidden");
+    assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "0");
+
+    // The ledger shows it.
+    s.click("#tab-transactions");
+    s.wait_for(
+        "the paid row",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Paid')",
+    );
+    let totals = s.script("return document.getElementById('tx-totals').textContent");
+    assert_eq!(totals, "1 payment · 13.00 USD");
+    std::fs::write(evidence.join("window-transactions.png"), s.screenshot_png()).unwrap();
+    s.end();
+    drop(driver);
+}
