@@ -5,14 +5,17 @@
 use paydesk_e2e::webdriver::{Session, ENTER};
 use paydesk_e2e::{binary, bin_dir};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 struct Driver(Child);
 
 impl Drop for Driver {
+    /// tauri-driver starts WebKitWebDriver and the app: end its whole process group.
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -47,6 +50,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
             .env("NO_AT_BRIDGE", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
             .expect("start tauri-driver"),
     );

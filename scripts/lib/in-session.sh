@@ -1,0 +1,14 @@
+# Runs inside `xvfb-run dbus-run-session`: a fresh HOME with its own unlocked keyring, so the
+# tests use the real Secret Service and never touch the developer's own secrets.
+set -euo pipefail
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export PATH="$CARGO_HOME/bin:$PATH"
+test_home=$(mktemp -d)
+trap 'rm -rf "$test_home"' EXIT
+export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME="$test_home/.config"
+echo -n "paydesk-test" | gnome-keyring-daemon --components=secrets --daemonize --unlock >/dev/null
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
