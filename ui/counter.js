@@ -36,13 +36,35 @@ function press(key) {
   renderAmount();
 }
 
-function showError(message) {
+// `retryReference`: a payment that is kept and can be sent again as it is.
+function showError(message, retryReference = null) {
   const e = $('counter-error');
   e.textContent = message;
   e.hidden = false;
+  $('retry').hidden = !retryReference;
+  $('retry').dataset.reference = retryReference ?? '';
 }
 
-function hideError() { $('counter-error').hidden = true; }
+function hideError() {
+  $('counter-error').hidden = true;
+  $('retry').hidden = true;
+}
+
+async function retry() {
+  const reference = $('retry').dataset.reference;
+  if (!reference || busy) return;
+  busy = true;
+  $('retry').disabled = true;
+  try {
+    await showSale(await api.retryPayment(reference));
+    hideError();
+  } catch (err) {
+    showError(api.describeError(err), err?.kind === 'provider_unreachable' ? reference : null);
+  } finally {
+    busy = false;
+    $('retry').disabled = false;
+  }
+}
 
 function setScreen(name) {
   $('entry').hidden = name !== 'entry';
@@ -66,7 +88,7 @@ async function create() {
     });
     await showSale(result);
   } catch (err) {
-    showError(api.describeError(err));
+    showError(api.describeError(err), err?.kind === 'provider_unreachable' ? err.reference : null);
   } finally {
     busy = false;
     button.disabled = false;
@@ -178,6 +200,7 @@ export function initCounter(appInfo) {
   for (const b of document.querySelectorAll('#keypad button')) b.addEventListener('click', () => press(b.dataset.key));
   $('entry').addEventListener('submit', (e) => { e.preventDefault(); create(); });
   $('new-sale').addEventListener('click', newSale);
+  $('retry').addEventListener('click', retry);
   $('next-sale').addEventListener('click', newSale);
   cur.addEventListener('change', () => { typed = ''; renderAmount(); });
 

@@ -53,7 +53,12 @@ fn create_payment_command_and_its_pinned_error_json() {
         err.to_string(),
         r#"{"field":"amount","kind":"invalid_input","message":"amount: must be greater than zero (got 0)"}"#
     );
-    let err = invoke(&webview, "create_payment", json!({"request": {"profile": "demo", "amount": "5", "currency": "GBP", "vendor": "wechatpay"}})).unwrap_err();
+    let err = invoke(
+        &webview,
+        "create_payment",
+        json!({"request": {"profile": "demo", "amount": "5", "currency": "GBP", "vendor": "wechatpay"}}),
+    )
+    .unwrap_err();
     assert_eq!(err["kind"], "invalid_input");
     assert_eq!(err["field"], "currency");
     let err = invoke(&webview, "payment_detail", json!({"reference": "PD-NONE"})).unwrap_err();
@@ -61,9 +66,17 @@ fn create_payment_command_and_its_pinned_error_json() {
         err.to_string(),
         r#"{"kind":"payment_not_found","message":"No payment with reference PD-NONE in the ledger","reference":"PD-NONE"}"#
     );
-    assert!(invoke(&webview, "list_payments", json!({})).unwrap().as_array().unwrap().is_empty(), "refusals left nothing");
+    assert!(
+        invoke(&webview, "list_payments", json!({})).unwrap().as_array().unwrap().is_empty(),
+        "refusals left nothing"
+    );
 
-    let ok = invoke(&webview, "create_payment", json!({"request": {"profile": "demo", "amount": "13.00", "currency": "USD", "vendor": "alipay"}})).unwrap();
+    let ok = invoke(
+        &webview,
+        "create_payment",
+        json!({"request": {"profile": "demo", "amount": "13.00", "currency": "USD", "vendor": "alipay"}}),
+    )
+    .unwrap();
     assert_eq!(ok["payment"]["status"], "pending");
     assert_eq!(ok["payment"]["amount"], "13.00");
     assert!(ok["qr_png"].as_str().unwrap().starts_with("data:image/png;base64,"));

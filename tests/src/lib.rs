@@ -38,7 +38,9 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not one JSON document ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
     }
 }
 
@@ -51,7 +53,11 @@ pub fn run(mut cmd: Command, stdin: Option<&str>) -> Run {
         drop(child.stdin.take());
     }
     let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
-    Run { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into(),
+        stderr: String::from_utf8_lossy(&stderr).into(),
+    }
 }
 
 /// A `paydesk sandbox` process; killed on drop.
@@ -62,15 +68,21 @@ pub struct SandboxProcess {
 
 impl SandboxProcess {
     pub fn start(home: &Path, bind: &str) -> Self {
+        Self::start_with(home, bind, &[])
+    }
+
+    pub fn start_with(home: &Path, bind: &str, extra: &[&str]) -> Self {
         let mut child = paydesk(home)
             .args(["--json", "sandbox", "--bind", bind])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn paydesk sandbox");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let doc: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("sandbox announced {line:?}: {e}"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("sandbox announced {line:?}: {e}"));
         SandboxProcess { child, base_url: doc["base_url"].as_str().unwrap().to_string() }
     }
 

@@ -11,8 +11,26 @@ fn add_profile(home: &Path, name: &str, base_url: &str) {
     let r = run(
         {
             let mut c = paydesk(home);
-            c.args(["--json", "profile", "add", name, "--provider", "pockyt", "--base-url", base_url, "--merchant-no", "200043", "--store-no", "300014"])
-                .args(["--ipn-url", &format!("{base_url}/sandbox/ipn-sink"), "--callback-url", &format!("{base_url}/return")]);
+            c.args([
+                "--json",
+                "profile",
+                "add",
+                name,
+                "--provider",
+                "pockyt",
+                "--base-url",
+                base_url,
+                "--merchant-no",
+                "200043",
+                "--store-no",
+                "300014",
+            ])
+            .args([
+                "--ipn-url",
+                &format!("{base_url}/sandbox/ipn-sink"),
+                "--callback-url",
+                &format!("{base_url}/return"),
+            ]);
             c
         },
         None,
@@ -44,7 +62,23 @@ fn link_settle_status_with_a_keyring_token() {
     set_secret(home.path(), &name, DEMO_TOKEN);
 
     let qr = home.path().join("sale.png");
-    let r = cli(home.path(), &["pay", "link", "--profile", &name, "--amount", "13.00", "--currency", "USD", "--vendor", "alipay", "--qr", qr.to_str().unwrap()]);
+    let r = cli(
+        home.path(),
+        &[
+            "pay",
+            "link",
+            "--profile",
+            &name,
+            "--amount",
+            "13.00",
+            "--currency",
+            "USD",
+            "--vendor",
+            "alipay",
+            "--qr",
+            qr.to_str().unwrap(),
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let sale = r.json();
     for key in ["reference", "transaction_no", "link", "status"] {
@@ -76,7 +110,11 @@ fn link_settle_status_with_a_keyring_token() {
     for file in std::fs::read_dir(home.path()).unwrap() {
         let path = file.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        assert!(!bytes.windows(DEMO_TOKEN.len()).any(|w| w == DEMO_TOKEN.as_bytes()), "token bytes in {}", path.display());
+        assert!(
+            !bytes.windows(DEMO_TOKEN.len()).any(|w| w == DEMO_TOKEN.as_bytes()),
+            "token bytes in {}",
+            path.display()
+        );
     }
     let shown = cli(home.path(), &["profile", "show", &name]);
     assert_eq!(shown.json()["token"], "saved");
@@ -90,7 +128,10 @@ fn link_settle_status_with_a_keyring_token() {
 #[test]
 fn demo_profile_needs_no_set_up_and_survives_between_runs() {
     let home = tempfile::tempdir().unwrap();
-    let r = cli(home.path(), &["pay", "link", "--profile", "demo", "--amount", "2.50", "--currency", "USD", "--vendor", "wechatpay"]);
+    let r = cli(
+        home.path(),
+        &["pay", "link", "--profile", "demo", "--amount", "2.50", "--currency", "USD", "--vendor", "wechatpay"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let reference = r.json()["reference"].as_str().unwrap().to_string();
     // A second process finds it at the (persisted) demo sandbox.
@@ -130,13 +171,17 @@ fn unreachable_provider_keeps_the_payment_and_retry_reuses_the_reference() {
     add_profile(home.path(), &name, &base);
     set_secret(home.path(), &name, DEMO_TOKEN);
 
-    let r = cli(home.path(), &["pay", "link", "--profile", &name, "--amount", "4.00", "--currency", "USD", "--vendor", "alipay"]);
+    let r = cli(
+        home.path(),
+        &["pay", "link", "--profile", &name, "--amount", "4.00", "--currency", "USD", "--vendor", "alipay"],
+    );
     assert_ne!(r.code, 0);
     assert_eq!(r.json()["error"]["kind"], "provider_unreachable", "{}", r.stdout);
     let listed = cli(home.path(), &["tx", "list"]).json();
     assert_eq!(listed.as_array().unwrap().len(), 1, "the payment is kept");
     assert_eq!(listed[0]["status"], "created");
     let reference = listed[0]["reference"].as_str().unwrap().to_string();
+    assert_eq!(r.json()["error"]["reference"], reference.as_str(), "the error says what to retry");
 
     let _sandbox = SandboxProcess::start(home.path(), &format!("127.0.0.1:{port}"));
     let r = cli(home.path(), &["tx", "retry", &reference]);
@@ -164,7 +209,10 @@ fn secret_service_round_trip_and_clear_error_without_one() {
     set_secret(home.path(), &name, "tok-2"); // replaceable
     assert_eq!(cli(home.path(), &["secret", "delete", &name]).json()["deleted"], true);
     assert_eq!(cli(home.path(), &["profile", "show", &name]).json()["token"], "not saved");
-    let r = cli(home.path(), &["pay", "link", "--profile", &name, "--amount", "1", "--currency", "USD", "--vendor", "alipay"]);
+    let r = cli(
+        home.path(),
+        &["pay", "link", "--profile", &name, "--amount", "1", "--currency", "USD", "--vendor", "alipay"],
+    );
     assert_eq!(r.json()["error"]["kind"], "secret_missing");
     assert!(r.stderr.contains("secret set"), "{}", r.stderr);
 
@@ -179,7 +227,57 @@ fn secret_service_round_trip_and_clear_error_without_one() {
     assert_ne!(r.code, 0);
     assert_eq!(r.json()["error"]["kind"], "keyring_unavailable");
     assert!(r.stderr.contains("No OS keyring is reachable"), "{}", r.stderr);
-    let r = no_bus(&["pay", "link", "--profile", &name, "--amount", "1", "--currency", "USD", "--vendor", "alipay"], None);
+    let r =
+        no_bus(&["pay", "link", "--profile", &name, "--amount", "1", "--currency", "USD", "--vendor", "alipay"], None);
     assert_eq!(r.json()["error"]["kind"], "keyring_unavailable");
-    assert!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().is_empty(), "nothing recorded without a token");
+    assert!(
+        cli(home.path(), &["tx", "list"]).json().as_array().unwrap().is_empty(),
+        "nothing recorded without a token"
+    );
+}
+
+#[test]
+fn a_wrong_token_is_refused_by_the_sandbox_and_the_payment_is_marked_failed() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start_with(
+        home.path(),
+        "127.0.0.1:0",
+        &["--merchant-no", "700001", "--store-no", "800001", "--token", "right-token"],
+    );
+    let name = unique_name("wrongtoken");
+    let r = run(
+        {
+            let mut c = paydesk(home.path());
+            c.args([
+                "--json",
+                "profile",
+                "add",
+                &name,
+                "--base-url",
+                &sandbox.base_url,
+                "--merchant-no",
+                "700001",
+                "--store-no",
+                "800001",
+            ])
+            .args(["--ipn-url", "http://127.0.0.1:9/ipn", "--callback-url", "http://127.0.0.1:9/done"]);
+            c
+        },
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    set_secret(home.path(), &name, "wrong-token");
+    let r = cli(
+        home.path(),
+        &["pay", "link", "--profile", &name, "--amount", "1.00", "--currency", "USD", "--vendor", "alipay"],
+    );
+    assert_ne!(r.code, 0);
+    let err = &r.json()["error"];
+    assert_eq!(err["kind"], "provider_rejected");
+    assert_eq!(err["code"], "000022");
+    assert!(!r.stdout.contains("wrong-token") && !r.stderr.contains("wrong-token"), "the token never shows");
+    let listed = cli(home.path(), &["tx", "list"]).json();
+    assert_eq!(listed[0]["status"], "failed");
+    assert_eq!(listed[0]["raw_status"], "000022");
+    let _ = cli(home.path(), &["secret", "delete", &name]);
 }

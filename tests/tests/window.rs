@@ -3,7 +3,7 @@
 //! (through the sandbox hook), and the screen turns PAID by itself.
 
 use paydesk_e2e::webdriver::{Session, ENTER};
-use paydesk_e2e::{binary, bin_dir};
+use paydesk_e2e::{bin_dir, binary};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -27,7 +27,9 @@ fn free_port() -> u16 {
 fn tauri_driver() -> String {
     let cargo_bin = std::env::var("CARGO_HOME").map(|h| format!("{h}/bin/tauri-driver")).unwrap_or_default();
     for candidate in [cargo_bin.as_str(), "tauri-driver"] {
-        if !candidate.is_empty() && Command::new(candidate).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok() {
+        if !candidate.is_empty()
+            && Command::new(candidate).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+        {
             return candidate.to_string();
         }
     }

@@ -6,7 +6,7 @@ use paydesk_core::demo::{self, DemoOptions};
 use paydesk_core::{secrets, AppError, CreatePayment, Paydesk, ProfileInput, DEMO_PROFILE};
 use paydesk_gateways::ApiSecret;
 use paydesk_ledger::PaymentFilter;
-use paydesk_sandbox::{Sandbox, SandboxConfig};
+use paydesk_sandbox::{Merchant, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -32,6 +32,14 @@ enum Command {
         /// Base URL for cashier links when bound to a non-loopback address.
         #[arg(long)]
         public_url: Option<String>,
+        /// The emulated merchant (default: Pockyt's documented example, 200043).
+        #[arg(long, default_value = paydesk_sandbox::DEMO_MERCHANT_NO)]
+        merchant_no: String,
+        #[arg(long, default_value = paydesk_sandbox::DEMO_STORE_NO)]
+        store_no: String,
+        /// The emulated merchant's API token (a test value; default: the documented example).
+        #[arg(long, default_value = paydesk_sandbox::DEMO_TOKEN, hide_default_value = true)]
+        token: String,
     },
     /// Merchant profiles (the token is kept in the OS keyring, see `secret`).
     #[command(subcommand)]
@@ -69,9 +77,13 @@ enum ProfileCommand {
         callback_url: Option<String>,
     },
     List,
-    Show { name: String },
+    Show {
+        name: String,
+    },
     /// Removes the profile and its saved token; its payments stay in the ledger.
-    Remove { name: String },
+    Remove {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,7 +156,8 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let json_mode = cli.json;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(run(cli));
     match result {
         Ok(output) => {
@@ -191,17 +204,23 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 async fn run(cli: Cli) -> Result<Output, AppError> {
     match cli.command {
-        Command::Sandbox { bind, public_url } => run_sandbox(bind, public_url, cli.json).await,
+        Command::Sandbox { bind, public_url, merchant_no, store_no, token } => {
+            let merchant = Merchant { merchant_no, store_no, token: ApiSecret::new(token) };
+            run_sandbox(bind, public_url, merchant, cli.json).await
+        }
         Command::Profile(cmd) => profile(cmd).await,
         Command::Secret(cmd) => secret(cmd).await,
         Command::Pay(PayCommand::Link { profile, amount, currency, vendor, terminal, description, qr }) => {
             let paydesk = open()?;
             ensure_demo(&paydesk, &profile).await?;
-            let view = paydesk.create_payment(&CreatePayment { profile, amount, currency, vendor, terminal, description }).await?;
+            let view = paydesk
+                .create_payment(&CreatePayment { profile, amount, currency, vendor, terminal, description })
+                .await?;
             let mut doc = to_json(&view);
             if let Some(path) = qr {
                 let png = paydesk.qr_png(&view.reference, 480)?;
-                std::fs::write(&path, png).map_err(|e| AppError::Internal { message: format!("cannot write {}: {e}", path.display()) })?;
+                std::fs::write(&path, png)
+                    .map_err(|e| AppError::Internal { message: format!("cannot write {}: {e}", path.display()) })?;
                 doc["qr"] = json!(path);
             }
             let text = format!(
@@ -219,7 +238,11 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Ipn(IpnCommand::Listen { bind }) => {
             let paydesk = open()?;
             let listener = paydesk_core::ipn::serve(paydesk.clone(), bind).await?;
-            announce(cli.json, json!({"listening": listener.pockyt_url()}), &format!("IPN listener at {}", listener.pockyt_url()));
+            announce(
+                cli.json,
+                json!({"listening": listener.pockyt_url()}),
+                &format!("IPN listener at {}", listener.pockyt_url()),
+            );
             wait_for_interrupt().await;
             out(json!({"stopped": true}), "stopped")
         }
@@ -251,14 +274,20 @@ async fn wait_for_interrupt() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-async fn run_sandbox(bind: SocketAddr, public_url: Option<String>, json_mode: bool) -> Result<Output, AppError> {
-    let sandbox = Sandbox::start(bind, SandboxConfig { public_url, ..Default::default() })
+async fn run_sandbox(
+    bind: SocketAddr,
+    public_url: Option<String>,
+    merchant: Merchant,
+    json_mode: bool,
+) -> Result<Output, AppError> {
+    let (merchant_no, store_no) = (merchant.merchant_no.clone(), merchant.store_no.clone());
+    let sandbox = Sandbox::start(bind, SandboxConfig { public_url, merchants: vec![merchant], ..Default::default() })
         .await
         .map_err(|e| AppError::Internal { message: format!("cannot start the sandbox on {bind}: {e}") })?;
     announce(
         json_mode,
         json!({"address": sandbox.addr().to_string(), "base_url": sandbox.base_url()}),
-        &format!("Pockyt sandbox at {} (merchantNo {}, storeNo {})", sandbox.base_url(), paydesk_sandbox::DEMO_MERCHANT_NO, paydesk_sandbox::DEMO_STORE_NO),
+        &format!("Pockyt sandbox at {} (merchantNo {merchant_no}, storeNo {store_no})", sandbox.base_url()),
     );
     wait_for_interrupt().await;
     // The address was the document; nothing more on stdout.
@@ -269,13 +298,25 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
     let paydesk = open()?;
     match cmd {
         ProfileCommand::Add { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url } => {
-            let p = paydesk.save_profile(ProfileInput { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url })?;
+            let p = paydesk.save_profile(ProfileInput {
+                name,
+                provider,
+                base_url,
+                merchant_no,
+                store_no,
+                ipn_url,
+                callback_url,
+            })?;
             let text = format!("saved profile {} ({}, {})", p.name, p.provider, p.base_url);
             out(to_json(&p), text)
         }
         ProfileCommand::List => {
             let list = paydesk.profiles()?;
-            let text = list.iter().map(|p| format!("{}\t{}\t{}\t{}", p.name, p.provider, p.environment.as_str(), p.base_url)).collect::<Vec<_>>().join("\n");
+            let text = list
+                .iter()
+                .map(|p| format!("{}\t{}\t{}\t{}", p.name, p.provider, p.environment.as_str(), p.base_url))
+                .collect::<Vec<_>>()
+                .join("\n");
             out(to_json(&list), text)
         }
         ProfileCommand::Show { name } => {
@@ -306,7 +347,10 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 return Err(AppError::ProfileNotFound { message: format!("No profile named '{name}'"), profile: name });
             }
             let token_deleted = secrets::delete_token(&name).unwrap_or(false);
-            out(json!({"removed": name, "token_deleted": token_deleted}), format!("removed profile {name}; its payments stay in the ledger"))
+            out(
+                json!({"removed": name, "token_deleted": token_deleted}),
+                format!("removed profile {name}; its payments stay in the ledger"),
+            )
         }
     }
 }
@@ -315,7 +359,9 @@ async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
     match cmd {
         SecretCommand::Set { profile } => {
             let mut input = String::new();
-            std::io::stdin().read_to_string(&mut input).map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
             let token = ApiSecret::new(input.trim());
             secrets::save_token(&profile, &token)?;
             out(json!({"profile": profile, "token": "saved"}), format!("token for {profile} saved in the OS keyring"))
@@ -333,26 +379,58 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
         TxCommand::Status { reference, profile } => {
             let payment = paydesk.payment(&reference)?;
             if let Some(p) = profile.filter(|p| *p != payment.profile) {
-                return Err(AppError::invalid("profile", format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile)));
+                return Err(AppError::invalid(
+                    "profile",
+                    format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile),
+                ));
             }
             ensure_demo(&paydesk, &payment.profile).await?;
             let view = paydesk.refresh(&reference).await?;
-            let text = format!("{} {} ({}) {} {}", view.reference, view.status.as_str(), view.raw_status.clone().unwrap_or_default(), view.amount, view.currency);
+            let text = format!(
+                "{} {} ({}) {} {}",
+                view.reference,
+                view.status.as_str(),
+                view.raw_status.clone().unwrap_or_default(),
+                view.amount,
+                view.currency
+            );
             out(to_json(&view), text)
         }
         TxCommand::Show { reference } => {
             let detail = paydesk.payment_detail(&reference)?;
-            let mut text = format!("{} {} {} {}\n", detail.payment.reference, detail.payment.status.as_str(), detail.payment.amount, detail.payment.currency);
+            let mut text = format!(
+                "{} {} {} {}\n",
+                detail.payment.reference,
+                detail.payment.status.as_str(),
+                detail.payment.amount,
+                detail.payment.currency
+            );
             for e in &detail.events {
                 text.push_str(&format!("{}  {:<15} {}\n", e.at, e.kind, e.detail));
             }
             out(to_json(&detail), text.trim_end())
         }
         TxCommand::List { status, profile, search, limit } => {
-            let list = paydesk.payments(&PaymentFilter { status, profile, provider: None, text: search, limit: Some(limit) })?;
+            let list = paydesk.payments(&PaymentFilter {
+                status,
+                profile,
+                provider: None,
+                text: search,
+                limit: Some(limit),
+            })?;
             let text = list
                 .iter()
-                .map(|p| format!("{}  {:<24} {:<10} {:>12} {}  {}", p.created_at, p.reference, p.status.as_str(), p.amount, p.currency, p.profile))
+                .map(|p| {
+                    format!(
+                        "{}  {:<24} {:<10} {:>12} {}  {}",
+                        p.created_at,
+                        p.reference,
+                        p.status.as_str(),
+                        p.amount,
+                        p.currency,
+                        p.profile
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             out(to_json(&list), text)
@@ -361,7 +439,8 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             let payment = paydesk.payment(&reference)?;
             ensure_demo(&paydesk, &payment.profile).await?;
             let view = paydesk.retry_payment(&reference).await?;
-            let text = format!("{} {} link {}", view.reference, view.status.as_str(), view.link.clone().unwrap_or_default());
+            let text =
+                format!("{} {} link {}", view.reference, view.status.as_str(), view.link.clone().unwrap_or_default());
             out(to_json(&view), text)
         }
     }

@@ -24,7 +24,11 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let home = tempfile::tempdir().unwrap();
     let paydesk = Arc::new(Paydesk::open(home.path()).unwrap());
-    rt.block_on(demo::start(&paydesk, DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() })).unwrap();
+    rt.block_on(demo::start(
+        &paydesk,
+        DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() },
+    ))
+    .unwrap();
     let request = CreatePayment {
         profile: "demo".into(),
         amount: "13.00".into(),

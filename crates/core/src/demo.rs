@@ -35,9 +35,9 @@ impl DemoOptions {
     pub fn from_env() -> Result<Self, AppError> {
         let mut o = Self::default();
         if let Ok(bind) = std::env::var("PAYDESK_SANDBOX_BIND") {
-            o.sandbox_bind = bind
-                .parse()
-                .map_err(|_| AppError::invalid("PAYDESK_SANDBOX_BIND", format!("PAYDESK_SANDBOX_BIND: not an ADDR:PORT ({bind})")))?;
+            o.sandbox_bind = bind.parse().map_err(|_| {
+                AppError::invalid("PAYDESK_SANDBOX_BIND", format!("PAYDESK_SANDBOX_BIND: not an ADDR:PORT ({bind})"))
+            })?;
         }
         o.public_url = std::env::var("PAYDESK_SANDBOX_PUBLIC_URL").ok().filter(|u| !u.is_empty());
         Ok(o)
@@ -71,9 +71,9 @@ pub async fn start(paydesk: &Arc<Paydesk>, options: DemoOptions) -> Result<&Demo
         state_file: Some(paydesk.home().join("demo-sandbox.json")),
         ..Default::default()
     };
-    let sandbox = Sandbox::start(options.sandbox_bind, config)
-        .await
-        .map_err(|e| AppError::Internal { message: format!("cannot start the demo sandbox on {}: {e}", options.sandbox_bind) })?;
+    let sandbox = Sandbox::start(options.sandbox_bind, config).await.map_err(|e| AppError::Internal {
+        message: format!("cannot start the demo sandbox on {}: {e}", options.sandbox_bind),
+    })?;
     let ipn = match options.ipn_bind {
         Some(bind) => Some(crate::ipn::serve(paydesk.clone(), bind).await?),
         None => None,

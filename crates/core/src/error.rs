@@ -22,9 +22,14 @@ pub enum AppError {
     /// The provider answered and refused.
     #[error("{message}")]
     ProviderRejected { code: String, message: String },
-    /// The provider could not be reached; the payment is kept and can be retried.
+    /// The provider could not be reached (or failed on its side); the payment is kept
+    /// and `reference` can be retried as it is.
     #[error("{message}")]
-    ProviderUnreachable { message: String },
+    ProviderUnreachable {
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
     #[error("{message}")]
     ProviderProtocol { message: String },
     /// The action is not allowed in the payment's current state.
@@ -58,7 +63,10 @@ impl AppError {
     }
 
     pub fn payment_not_found(reference: &str) -> Self {
-        Self::PaymentNotFound { reference: reference.into(), message: format!("No payment with reference {reference} in the ledger") }
+        Self::PaymentNotFound {
+            reference: reference.into(),
+            message: format!("No payment with reference {reference} in the ledger"),
+        }
     }
 }
 
@@ -72,10 +80,16 @@ impl From<GatewayError> for AppError {
     fn from(e: GatewayError) -> Self {
         match e {
             GatewayError::Invalid(v) => v.into(),
-            GatewayError::Rejected { provider, code, message } => {
+            GatewayError::Rejected { provider, code, message, transient: true } => Self::ProviderUnreachable {
+                message: format!("{provider} failed on its side ({code}): {message}. The payment is kept; try again."),
+                reference: None,
+            },
+            GatewayError::Rejected { provider, code, message, transient: false } => {
                 Self::ProviderRejected { message: format!("{provider} refused ({code}): {message}"), code }
             }
-            GatewayError::Unreachable { .. } => Self::ProviderUnreachable { message: format!("{e}. The payment is kept; try again.") },
+            GatewayError::Unreachable { .. } => {
+                Self::ProviderUnreachable { message: format!("{e}. The payment is kept; try again."), reference: None }
+            }
             GatewayError::Protocol { .. } => Self::ProviderProtocol { message: e.to_string() },
         }
     }

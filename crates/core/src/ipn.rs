@@ -50,7 +50,10 @@ pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListene
     Ok(IpnListener { addr, _shutdown: tx })
 }
 
-async fn pockyt_ipn(State(paydesk): State<Arc<Paydesk>>, Form(fields): Form<BTreeMap<String, String>>) -> (StatusCode, &'static str) {
+async fn pockyt_ipn(
+    State(paydesk): State<Arc<Paydesk>>,
+    Form(fields): Form<BTreeMap<String, String>>,
+) -> (StatusCode, &'static str) {
     match paydesk.apply_pockyt_ipn(&fields) {
         Ok(IpnVerdict::Applied { .. }) => (StatusCode::OK, "success"),
         Ok(IpnVerdict::Rejected { reason }) => {
@@ -102,12 +105,22 @@ impl Paydesk {
         let status = PaymentStatus::from(PockytStatus(raw));
         let ledger = self.ledger();
         ledger.append_event(Some(row.id), "ipn", &json!({"provider": "pockyt", "fields": received}))?;
-        let changed = ledger.apply_status(row.id, &StatusChange { status: status.as_str(), raw_status: Some(raw), source: "ipn" })?;
+        let changed = ledger
+            .apply_status(row.id, &StatusChange { status: status.as_str(), raw_status: Some(raw), source: "ipn" })?;
         Ok(IpnVerdict::Applied { changed })
     }
 
-    fn reject(&self, payment_id: Option<i64>, reason: &str, received: &BTreeMap<&String, &String>) -> Result<IpnVerdict, AppError> {
-        self.ledger().append_event(payment_id, "ipn_rejected", &json!({"provider": "pockyt", "reason": reason, "fields": received}))?;
+    fn reject(
+        &self,
+        payment_id: Option<i64>,
+        reason: &str,
+        received: &BTreeMap<&String, &String>,
+    ) -> Result<IpnVerdict, AppError> {
+        self.ledger().append_event(
+            payment_id,
+            "ipn_rejected",
+            &json!({"provider": "pockyt", "reason": reason, "fields": received}),
+        )?;
         Ok(IpnVerdict::Rejected { reason: reason.into() })
     }
 }

@@ -15,5 +15,5 @@ pub mod qr;
 pub mod secrets;
 
 pub use error::AppError;
-pub use payments::{CreatePayment, PaymentDetail, PaymentView, Paydesk};
+pub use payments::{CreatePayment, Paydesk, PaymentDetail, PaymentView};
 pub use profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};

@@ -98,9 +98,8 @@ impl std::fmt::Debug for Paydesk {
 /// A fresh merchant reference: `PD` + UTC time + random suffix, unique and readable.
 pub fn new_reference() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let stamp = now
-        .format(time::macros::format_description!("[year][month][day][hour][minute][second]"))
-        .unwrap_or_default();
+    let stamp =
+        now.format(time::macros::format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default();
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
     let suffix: String = (0..6).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
@@ -110,7 +109,12 @@ pub fn new_reference() -> String {
 impl Paydesk {
     pub fn open(home: &Path) -> Result<Self, AppError> {
         let ledger = Ledger::open_in(home)?;
-        Ok(Self { home: home.into(), ledger: Mutex::new(ledger), demo: OnceLock::new(), last_query: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            home: home.into(),
+            ledger: Mutex::new(ledger),
+            demo: OnceLock::new(),
+            last_query: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn home(&self) -> &Path {
@@ -220,34 +224,55 @@ impl Paydesk {
         self.send_secure_pay(&client, row.id, &request).await
     }
 
-    async fn send_secure_pay(&self, client: &PockytClient, id: i64, request: &SecurePayRequest) -> Result<PaymentView, AppError> {
+    async fn send_secure_pay(
+        &self,
+        client: &PockytClient,
+        id: i64,
+        request: &SecurePayRequest,
+    ) -> Result<PaymentView, AppError> {
         let outcome = client.secure_pay(request).await;
         self.log_exchange(id, &outcome.exchange)?;
         match outcome.result {
             Ok(created) => {
                 let ledger = self.ledger();
                 ledger.record_provider_ids(id, &created.transaction_no, Some(&created.cashier_url))?;
-                ledger.apply_status(id, &StatusChange { status: PaymentStatus::Pending.as_str(), raw_status: None, source: "secure-pay" })?;
+                ledger.apply_status(
+                    id,
+                    &StatusChange { status: PaymentStatus::Pending.as_str(), raw_status: None, source: "secure-pay" },
+                )?;
                 Ok(ledger.payment_by_id(id)?.expect("payment exists").into())
             }
-            Err(e) => Err(self.record_failure(id, e)?),
+            Err(e) => Err(match self.record_failure(id, e)? {
+                AppError::ProviderUnreachable { message, .. } => {
+                    let reference = Some(request.reference.clone());
+                    AppError::ProviderUnreachable { message, reference }
+                }
+                other => other,
+            }),
         }
     }
 
-    /// A refusal ends the payment (failed); an unanswered request leaves it `created`
-    /// so it can be retried with the same reference.
+    /// A refusal ends the payment (failed); an unanswered request, or a fault on the
+    /// provider's side, leaves it `created` so it can be retried with the same reference.
     fn record_failure(&self, id: i64, e: GatewayError) -> Result<AppError, AppError> {
         let ledger = self.ledger();
         ledger.append_event(Some(id), "error", &serde_json::json!({"message": e.to_string()}))?;
-        if let GatewayError::Rejected { code, .. } = &e {
-            ledger.apply_status(id, &StatusChange { status: PaymentStatus::Failed.as_str(), raw_status: Some(code), source: "secure-pay" })?;
+        if let GatewayError::Rejected { code, transient: false, .. } = &e {
+            ledger.apply_status(
+                id,
+                &StatusChange { status: PaymentStatus::Failed.as_str(), raw_status: Some(code), source: "secure-pay" },
+            )?;
         }
         Ok(e.into())
     }
 
     fn log_exchange(&self, id: i64, exchange: &pockyt::client::Exchange) -> Result<(), AppError> {
         let ledger = self.ledger();
-        ledger.append_event(Some(id), "request", &serde_json::json!({"path": exchange.path, "body": exchange.request}))?;
+        ledger.append_event(
+            Some(id),
+            "request",
+            &serde_json::json!({"path": exchange.path, "body": exchange.request}),
+        )?;
         if exchange.http_status.is_some() {
             ledger.append_event(
                 Some(id),
@@ -262,7 +287,9 @@ impl Paydesk {
     pub async fn retry_payment(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
         if row.status != PaymentStatus::Created.as_str() {
-            return Err(AppError::NotAllowed { message: format!("Payment {reference} already reached the provider ({}).", row.status) });
+            return Err(AppError::NotAllowed {
+                message: format!("Payment {reference} already reached the provider ({}).", row.status),
+            });
         }
         let profile = self.profile(&row.profile)?;
         let currency = Currency::from_code(&row.currency)?;
@@ -320,7 +347,10 @@ impl Paydesk {
             ledger.record_provider_ids(row.id, &info.transaction_no, None)?;
         }
         let status = PaymentStatus::from(PockytStatus(&info.status));
-        ledger.apply_status(row.id, &StatusChange { status: status.as_str(), raw_status: Some(&info.status), source: "tran-query" })?;
+        ledger.apply_status(
+            row.id,
+            &StatusChange { status: status.as_str(), raw_status: Some(&info.status), source: "tran-query" },
+        )?;
         Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
     }
 
@@ -345,7 +375,9 @@ impl Paydesk {
 
     pub fn qr_png(&self, reference: &str, min_px: u32) -> Result<Vec<u8>, AppError> {
         let view = self.payment(reference)?;
-        let link = view.link.ok_or_else(|| AppError::NotAllowed { message: format!("Payment {reference} has no link yet") })?;
+        let link = view
+            .link
+            .ok_or_else(|| AppError::NotAllowed { message: format!("Payment {reference} has no link yet") })?;
         qr::png(&link, min_px)
     }
 }

@@ -79,14 +79,18 @@ pub struct ProfileInput {
 impl ProfileInput {
     pub fn validate(self) -> Result<ProfileRow, AppError> {
         let name = self.name.trim().to_string();
-        if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_. ".contains(c)) {
+        if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_. ".contains(c))
+        {
             return Err(AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"));
         }
         if name == DEMO_PROFILE {
             return Err(AppError::invalid("name", "name: 'demo' is the built-in demo profile; choose another name"));
         }
         if self.provider != "pockyt" {
-            return Err(AppError::invalid("provider", format!("provider: '{}' is not supported yet; use pockyt", self.provider)));
+            return Err(AppError::invalid(
+                "provider",
+                format!("provider: '{}' is not supported yet; use pockyt", self.provider),
+            ));
         }
         let (environment, base_url) = match self.base_url.trim() {
             "sandbox" => (Environment::Sandbox, pockyt::SANDBOX_URL.to_string()),

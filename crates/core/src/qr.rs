@@ -15,7 +15,8 @@ fn code(link: &str) -> Result<QrCode, AppError> {
 pub fn png(link: &str, min_px: u32) -> Result<Vec<u8>, AppError> {
     let img = code(link)?.render::<Luma<u8>>().quiet_zone(true).min_dimensions(min_px, min_px).build();
     let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).map_err(|e| AppError::Internal { message: format!("PNG encoding failed: {e}") })?;
+    img.write_to(&mut out, ImageFormat::Png)
+        .map_err(|e| AppError::Internal { message: format!("PNG encoding failed: {e}") })?;
     Ok(out.into_inner())
 }
 

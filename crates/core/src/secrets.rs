@@ -13,14 +13,18 @@ fn account(profile: &str) -> String {
 
 fn unavailable(e: KeyringError) -> AppError {
     let message = match e {
-        KeyringError::NoDefaultStore => "No OS keyring is reachable: Paydesk keeps API tokens only in the Secret Service \
+        KeyringError::NoDefaultStore => {
+            "No OS keyring is reachable: Paydesk keeps API tokens only in the Secret Service \
              (GNOME Keyring, KWallet). Start one in this desktop session and try again."
-            .to_string(),
+                .to_string()
+        }
         KeyringError::NoStorageAccess(detail) => {
             format!("The OS keyring is locked or refused access ({detail}). Unlock it and try again.")
         }
         KeyringError::PlatformFailure(detail) => {
-            format!("The OS keyring failed ({detail}). Is a Secret Service (GNOME Keyring, KWallet) running and unlocked?")
+            format!(
+                "The OS keyring failed ({detail}). Is a Secret Service (GNOME Keyring, KWallet) running and unlocked?"
+            )
         }
         other => format!("The OS keyring could not be used: {other}"),
     };

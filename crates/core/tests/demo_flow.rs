@@ -132,7 +132,11 @@ async fn ipn_verification_rules() {
     extra.insert("completedAt".into(), "2026-11-22T00:00:00Z".into());
     let extra = signed(extra);
     assert_eq!(paydesk.apply_pockyt_ipn(&extra).unwrap(), IpnVerdict::Applied { changed: true });
-    assert_eq!(paydesk.apply_pockyt_ipn(&extra).unwrap(), IpnVerdict::Applied { changed: false }, "a replay changes nothing");
+    assert_eq!(
+        paydesk.apply_pockyt_ipn(&extra).unwrap(),
+        IpnVerdict::Applied { changed: false },
+        "a replay changes nothing"
+    );
     assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Paid);
     let events = paydesk.payment_detail(&p.reference).unwrap().events;
     assert_eq!(events.iter().filter(|e| e.kind == "status_changed" && e.detail["to"] == "paid").count(), 1);

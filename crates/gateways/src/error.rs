@@ -26,9 +26,10 @@ impl std::error::Error for ValidationError {}
 pub enum GatewayError {
     #[error(transparent)]
     Invalid(#[from] ValidationError),
-    /// The provider answered and refused: its own code and message.
+    /// The provider answered and refused: its own code and message. `transient` when the
+    /// fault is on the provider's side and the same request may be sent again.
     #[error("{provider} refused the request ({code}): {message}")]
-    Rejected { provider: &'static str, code: String, message: String },
+    Rejected { provider: &'static str, code: String, message: String, transient: bool },
     /// No answer (connection refused, timeout). The request may or may not have arrived.
     #[error("could not reach {provider}: {message}")]
     Unreachable { provider: &'static str, message: String },

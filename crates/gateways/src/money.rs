@@ -14,25 +14,37 @@ pub struct Currency {
 
 /// Known currencies and their ISO 4217 exponents.
 const CURRENCIES: &[(&str, u8)] = &[
-    ("USD", 2), ("CNY", 2), ("PHP", 2), ("IDR", 2), ("KRW", 0), ("HKD", 2), ("THB", 2),
-    ("MYR", 2), ("GBP", 2), ("BDT", 2), ("PKR", 2), ("EUR", 2), ("JPY", 0), ("TWD", 2),
-    ("SGD", 2), ("AUD", 2), ("CAD", 2),
+    ("USD", 2),
+    ("CNY", 2),
+    ("PHP", 2),
+    ("IDR", 2),
+    ("KRW", 0),
+    ("HKD", 2),
+    ("THB", 2),
+    ("MYR", 2),
+    ("GBP", 2),
+    ("BDT", 2),
+    ("PKR", 2),
+    ("EUR", 2),
+    ("JPY", 0),
+    ("TWD", 2),
+    ("SGD", 2),
+    ("AUD", 2),
+    ("CAD", 2),
 ];
 
 impl Currency {
     pub fn from_code(code: &str) -> Result<Self, ValidationError> {
         let upper = code.trim().to_ascii_uppercase();
-        CURRENCIES
-            .iter()
-            .find(|(c, _)| *c == upper)
-            .map(|&(code, exponent)| Currency { code, exponent })
-            .ok_or_else(|| {
+        CURRENCIES.iter().find(|(c, _)| *c == upper).map(|&(code, exponent)| Currency { code, exponent }).ok_or_else(
+            || {
                 if upper.is_empty() {
                     ValidationError::new("currency", "is required")
                 } else {
                     ValidationError::new("currency", format!("'{code}' is not a known ISO 4217 currency"))
                 }
-            })
+            },
+        )
     }
 
     pub fn code(self) -> &'static str {
@@ -104,7 +116,11 @@ impl Money {
             });
         }
         let scale = 10i64.pow(exp as u32);
-        let whole_value: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| ValidationError::new("amount", "is too large"))? };
+        let whole_value: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| ValidationError::new("amount", "is too large"))?
+        };
         let mut frac_padded = frac.to_string();
         while frac_padded.len() < exp {
             frac_padded.push('0');

@@ -83,7 +83,12 @@ fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
     })
 }
 
-fn insert_event(conn: &rusqlite::Connection, payment_id: Option<i64>, kind: &str, detail: &Value) -> rusqlite::Result<()> {
+fn insert_event(
+    conn: &rusqlite::Connection,
+    payment_id: Option<i64>,
+    kind: &str,
+    detail: &Value,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO events (payment_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
         params![payment_id, now(), kind, detail.to_string()],
@@ -123,7 +128,10 @@ impl Ledger {
     }
 
     pub fn payment_by_reference(&self, reference: &str) -> Result<Option<PaymentRow>> {
-        Ok(self.conn.query_row("SELECT * FROM payments WHERE reference = ?1", [reference], payment_from_row).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT * FROM payments WHERE reference = ?1", [reference], payment_from_row)
+            .optional()?)
     }
 
     /// Stores what the provider gave back for a created payment (its id and link).
@@ -140,7 +148,9 @@ impl Ledger {
     pub fn apply_status(&self, id: i64, change: &StatusChange<'_>) -> Result<bool> {
         let tx = self.conn.unchecked_transaction()?;
         let (old, old_raw): (String, Option<String>) =
-            tx.query_row("SELECT status, raw_status FROM payments WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            tx.query_row("SELECT status, raw_status FROM payments WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let at = now();
         let changed = old != change.status || (change.raw_status.is_some() && old_raw.as_deref() != change.raw_status);
         tx.execute(
@@ -170,7 +180,9 @@ impl Ledger {
     }
 
     pub fn events(&self, payment_id: i64) -> Result<Vec<EventRow>> {
-        let mut stmt = self.conn.prepare("SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id = ?1 ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id = ?1 ORDER BY id")?;
         let rows = stmt
             .query_map([payment_id], |r| {
                 let detail: String = r.get(4)?;

@@ -118,12 +118,18 @@ pub struct SettleHook {
 }
 
 /// Test hook: settle without a browser. Body `{"outcome":"pay"|"decline"}` (optional).
-pub async fn settle_hook(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Option<Json<SettleHook>>) -> Response {
+pub async fn settle_hook(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Option<Json<SettleHook>>,
+) -> Response {
     let outcome = body.and_then(|Json(b)| b.outcome).unwrap_or_else(|| "pay".into());
     let pay = match outcome.as_str() {
         "pay" => true,
         "decline" => false,
-        other => return (StatusCode::BAD_REQUEST, format!("outcome must be pay or decline, got {other}")).into_response(),
+        other => {
+            return (StatusCode::BAD_REQUEST, format!("outcome must be pay or decline, got {other}")).into_response()
+        }
     };
     match shared.settle(&id, pay) {
         Some(p) => Json(p).into_response(),

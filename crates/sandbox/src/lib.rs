@@ -52,7 +52,11 @@ impl Default for SandboxConfig {
 
 impl Merchant {
     pub fn demo() -> Self {
-        Merchant { merchant_no: DEMO_MERCHANT_NO.into(), store_no: DEMO_STORE_NO.into(), token: ApiSecret::new(DEMO_TOKEN) }
+        Merchant {
+            merchant_no: DEMO_MERCHANT_NO.into(),
+            store_no: DEMO_STORE_NO.into(),
+            token: ApiSecret::new(DEMO_TOKEN),
+        }
     }
 }
 
@@ -69,12 +73,8 @@ impl Sandbox {
     pub async fn start(bind: SocketAddr, config: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
-        let base_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .to_string();
+        let base_url =
+            config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
         let shared = Arc::new(Shared::new(config, base_url.clone()));
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();

@@ -47,7 +47,11 @@ fn authenticate(shared: &Shared, body: Map<String, Value>) -> Result<BTreeMap<St
 }
 
 fn require<'a>(params: &'a BTreeMap<String, String>, field: &str) -> Result<&'a str, Reply> {
-    params.get(field).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| fail("000020", format!("{field} is null")))
+    params
+        .get(field)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| fail("000020", format!("{field} is null")))
 }
 
 fn new_transaction_no() -> String {
@@ -90,13 +94,20 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>) -> Result<SandboxP
         return Err(fail("000023", format!("settleCurrency must be {}", rules::settle_currency(currency))));
     }
     let timeout_minutes = match params.get("timeout") {
-        Some(t) => t.parse::<u64>().ok().filter(|t| (1..=10_080).contains(t)).ok_or_else(|| fail("000023", "timeout must be 1 to 10080 minutes"))?,
+        Some(t) => t
+            .parse::<u64>()
+            .ok()
+            .filter(|t| (1..=10_080).contains(t))
+            .ok_or_else(|| fail("000023", "timeout must be 1 to 10080 minutes"))?,
         None => 120,
     };
     let merchant_no = &params["merchantNo"];
     // A retry with the same reference gets the same transaction; a different sale may not reuse it.
     if let Some(existing) = shared.find_by_reference(merchant_no, fields["reference"]) {
-        if existing.amount == amount.to_decimal_string() && existing.currency == currency.code() && existing.vendor == fields["vendor"] {
+        if existing.amount == amount.to_decimal_string()
+            && existing.currency == currency.code()
+            && existing.vendor == fields["vendor"]
+        {
             return Ok(existing);
         }
         return Err(fail("000023", "reference has already been used for another transaction"));
@@ -133,7 +144,9 @@ pub async fn tran_query(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
         (Some(_), Some(_)) => return fail("000022", "give transactionNo or reference, not both"),
         (None, None) => return fail("000020", "transactionNo or reference is null"),
         (Some(no), None) => shared.find(no).filter(|p| p.transaction_no == *no),
-        (None, Some(r)) => shared.find_by_reference(&params["merchantNo"], r).and_then(|p| shared.find(&p.transaction_no)),
+        (None, Some(r)) => {
+            shared.find_by_reference(&params["merchantNo"], r).and_then(|p| shared.find(&p.transaction_no))
+        }
     };
     match found.filter(|p| p.merchant_no == params["merchantNo"]) {
         Some(p) => ok(

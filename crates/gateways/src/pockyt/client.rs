@@ -69,7 +69,11 @@ impl PockytClient {
         params
     }
 
-    async fn call<T: for<'de> serde::Deserialize<'de>>(&self, path: &str, params: BTreeMap<String, String>) -> Outcome<T> {
+    async fn call<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        path: &str,
+        params: BTreeMap<String, String>,
+    ) -> Outcome<T> {
         let request = self.signed_params(params);
         let mut exchange = Exchange { path: path.into(), request, http_status: None, response: None };
         let url = format!("{}{}", self.base_url, path);
@@ -88,7 +92,10 @@ impl PockytClient {
                 exchange.response = Some(v.clone());
                 parse_envelope(&v)
             }
-            Err(e) => Err(GatewayError::Protocol { provider: "Pockyt", message: format!("body is not JSON: {}", without_url(&e)) }),
+            Err(e) => Err(GatewayError::Protocol {
+                provider: "Pockyt",
+                message: format!("body is not JSON: {}", without_url(&e)),
+            }),
         };
         Outcome { exchange, result }
     }

@@ -8,10 +8,22 @@ pub const CURRENCIES: &[&str] = &["USD", "CNY", "PHP", "IDR", "KRW", "HKD", "THB
 /// vendor -> [(currency, minimum amount in minor units)]. From the official PHP SDK and
 /// the alipay minimums of the docs.
 const VENDOR_RULES: &[(&str, &[(&str, i64)])] = &[
-    ("alipay", &[
-        ("USD", 1), ("CNY", 1), ("GBP", 1), ("PHP", 100), ("THB", 100), ("MYR", 100),
-        ("IDR", 30_000), ("KRW", 50), ("HKD", 10), ("BDT", 1), ("PKR", 10_000),
-    ]),
+    (
+        "alipay",
+        &[
+            ("USD", 1),
+            ("CNY", 1),
+            ("GBP", 1),
+            ("PHP", 100),
+            ("THB", 100),
+            ("MYR", 100),
+            ("IDR", 30_000),
+            ("KRW", 50),
+            ("HKD", 10),
+            ("BDT", 1),
+            ("PKR", 10_000),
+        ],
+    ),
     ("wechatpay", &[("USD", 1), ("CNY", 1)]),
     ("unionpay", &[("USD", 1), ("CNY", 1)]),
     ("creditcard", &[("USD", 1)]),
@@ -69,7 +81,11 @@ pub fn check_currency(currency: Currency) -> Result<(), ValidationError> {
 
 /// Settlement is GBP for GBP, USD for everything else.
 pub fn settle_currency(currency: Currency) -> &'static str {
-    if currency.code() == "GBP" { "GBP" } else { "USD" }
+    if currency.code() == "GBP" {
+        "GBP"
+    } else {
+        "USD"
+    }
 }
 
 /// Checks the vendor exists, takes this currency, and the amount meets its minimum.
@@ -77,7 +93,10 @@ pub fn check_vendor(vendor: &str, amount: Money) -> Result<(), ValidationError> 
     check_currency(amount.currency)?;
     let Some((_, allowed)) = VENDOR_RULES.iter().find(|(v, _)| *v == vendor) else {
         let known: Vec<_> = vendors().collect();
-        return Err(ValidationError::new("vendor", format!("'{vendor}' is not a Pockyt vendor; use one of {}", known.join(", "))));
+        return Err(ValidationError::new(
+            "vendor",
+            format!("'{vendor}' is not a Pockyt vendor; use one of {}", known.join(", ")),
+        ));
     };
     let Some((_, min)) = allowed.iter().find(|(c, _)| *c == amount.currency.code()) else {
         let currencies: Vec<_> = allowed.iter().map(|(c, _)| *c).collect();

@@ -33,8 +33,7 @@ pub fn verify(params: &BTreeMap<String, String>, token: &ApiSecret) -> bool {
     let Some(given) = params.get(SIGN_FIELD) else { return false };
     let expected = sign(params, token);
     // Constant-time comparison: the signature is a MAC over the token.
-    given.len() == expected.len()
-        && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[cfg(test)]

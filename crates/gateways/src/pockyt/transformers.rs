@@ -158,37 +158,80 @@ impl From<PockytStatus<'_>> for PaymentStatus {
     }
 }
 
-/// Reads Pockyt's envelope: `ret_code` 000100 and nothing else is success.
+/// Pockyt's `ret_code`, typed. `000100` and nothing else is success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetCode {
+    Success,
+    SystemError,
+    ApiVersionError,
+    ParameterNull,
+    NoRelatedInformation,
+    ParametersMismatch,
+    ParameterValueError,
+    AccessDenied,
+    TransactionStatusError,
+    WalletSystemError,
+    Other(String),
+}
+
+impl From<&str> for RetCode {
+    fn from(code: &str) -> Self {
+        match code {
+            "000100" => Self::Success,
+            "000000" => Self::SystemError,
+            "000010" => Self::ApiVersionError,
+            "000020" => Self::ParameterNull,
+            "000021" => Self::NoRelatedInformation,
+            "000022" => Self::ParametersMismatch,
+            "000023" => Self::ParameterValueError,
+            "000030" => Self::AccessDenied,
+            "000040" => Self::TransactionStatusError,
+            "000080" => Self::WalletSystemError,
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+impl RetCode {
+    /// The documented meaning, for when ret_msg is empty.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::SystemError => "system error",
+            Self::ApiVersionError => "API version error",
+            Self::ParameterNull => "parameter is null",
+            Self::NoRelatedInformation => "parameter has no related information",
+            Self::ParametersMismatch => "parameters do not match",
+            Self::ParameterValueError => "parameter value error",
+            Self::AccessDenied => "access denied",
+            Self::TransactionStatusError => "transaction status error",
+            Self::WalletSystemError => "wallet system error",
+            Self::Other(_) => "unknown error",
+        }
+    }
+
+    /// A failure on Pockyt's or the wallet's side: the request may be sent again as is.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::SystemError | Self::WalletSystemError)
+    }
+}
+
+/// Reads Pockyt's envelope into the typed result or a typed refusal.
 pub fn parse_envelope<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
     let code = body.get("ret_code").and_then(Value::as_str).unwrap_or("");
     let message = body.get("ret_msg").and_then(Value::as_str).unwrap_or("").trim().to_string();
-    if code != super::RET_SUCCESS {
+    let ret = RetCode::from(code);
+    if ret != RetCode::Success {
         return Err(GatewayError::Rejected {
             provider: "Pockyt",
             code: if code.is_empty() { "(none)".into() } else { code.into() },
-            message: if message.is_empty() { describe_ret_code(code).into() } else { message },
+            message: if message.is_empty() { ret.describe().into() } else { message },
+            transient: ret.is_transient(),
         });
     }
     let result = body.get("result").cloned().unwrap_or(Value::Null);
     serde_json::from_value(result)
         .map_err(|e| GatewayError::Protocol { provider: "Pockyt", message: format!("result: {e}") })
-}
-
-/// The documented meaning of a ret_code, for when ret_msg is empty.
-pub fn describe_ret_code(code: &str) -> &'static str {
-    match code {
-        "000100" => "success",
-        "000000" => "system error",
-        "000010" => "API version error",
-        "000020" => "parameter is null",
-        "000021" => "parameter has no related information",
-        "000022" => "parameters do not match",
-        "000023" => "parameter value error",
-        "000030" => "access denied",
-        "000040" => "transaction status error",
-        "000080" => "wallet system error",
-        _ => "unknown error",
-    }
 }
 
 #[cfg(test)]
@@ -240,6 +283,23 @@ mod tests {
         assert_eq!(PaymentStatus::from(PockytStatus("closed")), PaymentStatus::Expired);
         assert_eq!(PaymentStatus::from(PockytStatus("pending")), PaymentStatus::Pending);
         assert_eq!(PaymentStatus::from(PockytStatus("SUCCESS_MAYBE")), PaymentStatus::Unknown);
+    }
+
+    #[test]
+    fn ret_codes_are_typed() {
+        assert_eq!(RetCode::from("000100"), RetCode::Success);
+        assert_eq!(RetCode::from("000022"), RetCode::ParametersMismatch);
+        assert!(RetCode::from("000000").is_transient());
+        assert!(!RetCode::from("000023").is_transient());
+        assert_eq!(RetCode::from("123456"), RetCode::Other("123456".into()));
+        let body = serde_json::json!({"ret_code": "000080", "ret_msg": ""});
+        match parse_envelope::<SecurePayResult>(&body).unwrap_err() {
+            GatewayError::Rejected { message, transient, .. } => {
+                assert_eq!(message, "wallet system error");
+                assert!(transient);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@ use crate::{Money, ValidationError};
 pub fn wire_amount(amount: Money) -> Result<String, ValidationError> {
     let scale = 10i64.pow(amount.currency.exponent() as u32);
     if amount.minor % scale != 0 {
-        return Err(ValidationError::new("amount", format!("Vexora takes whole {} only (got {amount})", amount.currency)));
+        return Err(ValidationError::new(
+            "amount",
+            format!("Vexora takes whole {} only (got {amount})", amount.currency),
+        ));
     }
     Ok((amount.minor / scale).to_string())
 }
