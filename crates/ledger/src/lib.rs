@@ -4,12 +4,16 @@
 //! `events` is append-only: every request, response, notification and status change.
 //! Secrets are never given to this crate.
 
+mod customers;
 mod migrations;
 mod payments;
 mod profiles;
+mod refunds;
 
+pub use customers::CustomerRow;
 pub use payments::{EventRow, NewPayment, PaymentFilter, PaymentRow, StatusChange};
 pub use profiles::ProfileRow;
+pub use refunds::RefundRow;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

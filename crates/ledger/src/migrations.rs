@@ -49,6 +49,34 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     "#,
+    // 2: refunds, customers, a payment's customer
+    r#"
+    ALTER TABLE payments ADD COLUMN customer_no TEXT;
+    CREATE TABLE refunds (
+        id                    INTEGER PRIMARY KEY,
+        payment_id            INTEGER NOT NULL REFERENCES payments(id),
+        refund_reference      TEXT NOT NULL UNIQUE,
+        amount_minor          INTEGER NOT NULL CHECK (amount_minor > 0),
+        currency              TEXT NOT NULL,
+        status                TEXT NOT NULL,
+        refund_transaction_no TEXT,
+        created_at            TEXT NOT NULL,
+        updated_at            TEXT NOT NULL
+    );
+    CREATE INDEX refunds_payment ON refunds(payment_id);
+    CREATE TABLE customers (
+        profile       TEXT NOT NULL,
+        customer_no   TEXT NOT NULL,
+        customer_code TEXT,
+        first_name    TEXT,
+        last_name     TEXT,
+        email         TEXT,
+        data          TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (profile, customer_no)
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -14,6 +14,7 @@ pub struct NewPayment {
     pub vendor: Option<String>,
     pub amount_minor: i64,
     pub currency: String,
+    pub customer_no: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +36,7 @@ pub struct PaymentRow {
     pub created_at: String,
     pub updated_at: String,
     pub checked_at: Option<String>,
+    pub customer_no: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,10 +82,11 @@ fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
         checked_at: r.get("checked_at")?,
+        customer_no: r.get("customer_no")?,
     })
 }
 
-fn insert_event(
+pub(crate) fn insert_event(
     conn: &rusqlite::Connection,
     payment_id: Option<i64>,
     kind: &str,
@@ -102,9 +105,9 @@ impl Ledger {
         let tx = self.conn.unchecked_transaction()?;
         let at = now();
         let inserted = tx.execute(
-            "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'created', ?8, ?8)",
-            params![p.reference, p.profile, p.provider, p.method, p.vendor, p.amount_minor, p.currency, at],
+            "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, customer_no, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'created', ?9, ?9)",
+            params![p.reference, p.profile, p.provider, p.method, p.vendor, p.amount_minor, p.currency, p.customer_no, at],
         );
         if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
             if e.code == rusqlite::ErrorCode::ConstraintViolation {
@@ -231,6 +234,7 @@ mod tests {
             vendor: Some("alipay".into()),
             amount_minor: 1300,
             currency: "USD".into(),
+            customer_no: None,
         }
     }
 
@@ -238,7 +242,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 1);
+        assert_eq!(ledger.schema_version().unwrap(), 2);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();

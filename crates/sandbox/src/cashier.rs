@@ -81,6 +81,7 @@ fn result_body(p: &SandboxPayment) -> String {
     let headline = match p.status.as_str() {
         "success" => "Paid",
         "failed" => "Declined",
+        "closed" if p.cancelled => "Cancelled",
         "closed" => "Expired",
         other => other,
     };

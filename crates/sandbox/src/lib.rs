@@ -6,11 +6,12 @@
 //! `success`), and offers a test hook, `POST /sandbox/settle/<transactionNo or reference>`.
 
 mod cashier;
+mod customers;
 mod ipn;
 mod pockyt;
 mod state;
 
-pub use state::{Merchant, SandboxPayment};
+pub use state::{Merchant, SandboxPayment, SandboxRefund};
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -113,6 +114,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/", get(cashier::index))
         .route(paydesk_gateways::pockyt::SECURE_PAY_PATH, post(pockyt::secure_pay))
         .route(paydesk_gateways::pockyt::TRAN_QUERY_PATH, post(pockyt::tran_query))
+        .route(paydesk_gateways::pockyt::COUNTER_QR_PATH, post(pockyt::counter_qr))
+        .route(paydesk_gateways::pockyt::REFUND_PATH, post(pockyt::refund))
+        .route(paydesk_gateways::pockyt::CANCEL_PATH, post(pockyt::cancel))
+        .route(paydesk_gateways::pockyt::CUSTOMER_CREATE_PATH, post(customers::create))
+        .route(paydesk_gateways::pockyt::CUSTOMER_RETRIEVE_PATH, post(customers::retrieve))
+        .route(paydesk_gateways::pockyt::CUSTOMER_UPDATE_PATH, post(customers::update))
         .route("/cashier/{id}", get(cashier::page))
         .route("/cashier/{id}/pay", post(cashier::pay))
         .route("/cashier/{id}/decline", post(cashier::decline))

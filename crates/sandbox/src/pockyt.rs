@@ -1,6 +1,6 @@
 //! Pockyt's API as the sandbox answers it: same envelope, same ret_codes, same signature.
 
-use crate::state::{now_ms, SandboxPayment, Shared};
+use crate::state::{now_ms, SandboxPayment, SandboxRefund, Shared};
 use axum::extract::State;
 use axum::Json;
 use paydesk_gateways::pockyt::{rules, signing};
@@ -10,18 +10,18 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-type Reply = Json<Value>;
+pub(crate) type Reply = Json<Value>;
 
-fn fail(code: &str, msg: impl Into<String>) -> Reply {
+pub(crate) fn fail(code: &str, msg: impl Into<String>) -> Reply {
     Json(json!({"ret_code": code, "ret_msg": msg.into()}))
 }
 
-fn ok(result: Value, msg: &str) -> Reply {
+pub(crate) fn ok(result: Value, msg: &str) -> Reply {
     Json(json!({"ret_code": paydesk_gateways::pockyt::RET_SUCCESS, "ret_msg": msg, "result": result}))
 }
 
 /// Checks the body is all strings, the merchant is known and `verifySign` holds.
-fn authenticate(shared: &Shared, body: Map<String, Value>) -> Result<BTreeMap<String, String>, Reply> {
+pub(crate) fn authenticate(shared: &Shared, body: Map<String, Value>) -> Result<BTreeMap<String, String>, Reply> {
     let mut params = BTreeMap::new();
     for (k, v) in body {
         match v {
@@ -46,7 +46,7 @@ fn authenticate(shared: &Shared, body: Map<String, Value>) -> Result<BTreeMap<St
     Ok(params)
 }
 
-fn require<'a>(params: &'a BTreeMap<String, String>, field: &str) -> Result<&'a str, Reply> {
+pub(crate) fn require<'a>(params: &'a BTreeMap<String, String>, field: &str) -> Result<&'a str, Reply> {
     params
         .get(field)
         .map(String::as_str)
@@ -64,7 +64,7 @@ pub async fn secure_pay(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
         Ok(p) => p,
         Err(reply) => return reply,
     };
-    match create(&shared, &params) {
+    match create(&shared, &params, Kind::Link) {
         Ok(p) => ok(
             json!({
                 "transactionNo": p.transaction_no,
@@ -80,16 +80,38 @@ pub async fn secure_pay(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
     }
 }
 
-fn create(shared: &Shared, params: &BTreeMap<String, String>) -> Result<SandboxPayment, Reply> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Link,
+    CounterQr,
+}
+
+fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Result<SandboxPayment, Reply> {
+    let required: &[&str] = match kind {
+        Kind::Link => {
+            &["amount", "currency", "settleCurrency", "vendor", "ipnUrl", "callbackUrl", "reference", "terminal"]
+        }
+        Kind::CounterQr => &["amount", "currency", "settleCurrency", "vendor", "ipnUrl", "reference", "needQrcode"],
+    };
     let mut fields = BTreeMap::new();
-    for f in ["amount", "currency", "settleCurrency", "vendor", "ipnUrl", "callbackUrl", "reference", "terminal"] {
-        fields.insert(f, require(params, f)?);
+    for f in required {
+        fields.insert(*f, require(params, f)?);
+    }
+    if kind == Kind::CounterQr {
+        if !matches!(fields["needQrcode"], "true" | "false") {
+            return Err(fail("000023", "needQrcode must be true or false"));
+        }
+        if !rules::COUNTER_QR_VENDORS.contains(&fields["vendor"]) {
+            return Err(fail("000023", format!("vendor {} does not support the counter QR", fields["vendor"])));
+        }
     }
     let currency = Currency::from_code(fields["currency"]).map_err(|e| fail("000023", e.to_string()))?;
     rules::check_currency(currency).map_err(|e| fail("000023", e.to_string()))?;
     let amount = Money::parse(fields["amount"], currency).map_err(|e| fail("000023", e.to_string()))?;
     rules::check_vendor(fields["vendor"], amount).map_err(|e| fail("000023", e.to_string()))?;
-    rules::check_terminal(fields["terminal"]).map_err(|e| fail("000023", e.to_string()))?;
+    if kind == Kind::Link {
+        rules::check_terminal(fields["terminal"]).map_err(|e| fail("000023", e.to_string()))?;
+    }
     if fields["settleCurrency"] != rules::settle_currency(currency) {
         return Err(fail("000023", format!("settleCurrency must be {}", rules::settle_currency(currency))));
     }
@@ -122,12 +144,15 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>) -> Result<SandboxP
         settle_currency: fields["settleCurrency"].into(),
         vendor: fields["vendor"].into(),
         ipn_url: fields["ipnUrl"].into(),
-        callback_url: fields["callbackUrl"].into(),
+        callback_url: params.get("callbackUrl").cloned().unwrap_or_default(),
         description: params.get("description").cloned().unwrap_or_default(),
         status: "init".into(),
         created_ms: now_ms(),
         timeout_minutes,
         ipn_delivered: false,
+        kind: if kind == Kind::Link { "link" } else { "qr" }.into(),
+        cancelled: false,
+        refunds: Vec::new(),
     };
     shared.insert(p.clone());
     Ok(p)
@@ -162,6 +187,149 @@ pub async fn tran_query(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
             }),
             "query success",
         ),
+        None => fail("000021", "transaction has no related information"),
+    }
+}
+
+pub async fn counter_qr(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {
+    let params = match authenticate(&shared, body) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    match create(&shared, &params, Kind::CounterQr) {
+        Ok(p) => {
+            let link = format!("{}/cashier/{}", shared.base_url, p.transaction_no);
+            let mut result = json!({
+                "transactionNo": p.transaction_no,
+                "reference": p.reference,
+                "amount": p.amount,
+                "currency": p.currency,
+                "settleCurrency": p.settle_currency,
+                "timeout": p.timeout_minutes.to_string(),
+                "deepLink": link,
+            });
+            if params.get("needQrcode").map(String::as_str) == Some("true") {
+                result["qrcodeUrl"] = json!(format!("{link}?hosted-qr"));
+            }
+            ok(result, "create success")
+        }
+        Err(reply) => reply,
+    }
+}
+
+/// Exactly one of transactionNo / reference, belonging to this merchant.
+fn locate(shared: &Shared, params: &BTreeMap<String, String>) -> Result<String, Reply> {
+    let by_no = params.get("transactionNo").filter(|v| !v.is_empty());
+    let by_ref = params.get("reference").filter(|v| !v.is_empty());
+    let found = match (by_no, by_ref) {
+        (Some(_), Some(_)) => return Err(fail("000022", "give transactionNo or reference, not both")),
+        (None, None) => return Err(fail("000020", "transactionNo or reference is null")),
+        (Some(no), None) => shared.find(no).filter(|p| p.transaction_no == *no),
+        (None, Some(r)) => shared.find_by_reference(&params["merchantNo"], r),
+    };
+    found
+        .filter(|p| p.merchant_no == params["merchantNo"])
+        .map(|p| p.transaction_no)
+        .ok_or_else(|| fail("000021", "transaction has no related information"))
+}
+
+pub async fn refund(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {
+    let params = match authenticate(&shared, body) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let result = (|| {
+        for f in ["refundAmount", "currency", "settleCurrency", "refundReference"] {
+            require(&params, f)?;
+        }
+        let no = locate(&shared, &params)?;
+        let refund_reference = params["refundReference"].clone();
+        shared
+            .update(&no, |p| {
+                if p.status != "success" {
+                    return Err(fail(
+                        "000040",
+                        format!("transaction status error: a {} transaction cannot be refunded", p.status),
+                    ));
+                }
+                if params["currency"] != p.currency {
+                    return Err(fail("000022", format!("currency must be {}", p.currency)));
+                }
+                let currency = Currency::from_code(&p.currency).map_err(|e| fail("000023", e.to_string()))?;
+                let amount =
+                    Money::parse(&params["refundAmount"], currency).map_err(|e| fail("000023", e.to_string()))?;
+                let paid = Money::parse(&p.amount, currency).map(|m| m.minor).unwrap_or(0);
+                if let Some(existing) = p.refunds.iter().find(|r| r.refund_reference == refund_reference) {
+                    // The same refund sent again answers the same; another one may not reuse it.
+                    if existing.amount_minor == amount.minor {
+                        return Ok(refund_result(p, existing));
+                    }
+                    return Err(fail("000023", "refundReference has already been used"));
+                }
+                let refunded: i64 = p.refunds.iter().map(|r| r.amount_minor).sum();
+                if amount.minor > paid - refunded {
+                    return Err(fail(
+                        "000023",
+                        format!(
+                            "refundAmount exceeds the refundable amount {}",
+                            Money::new(paid - refunded, currency).to_decimal_string()
+                        ),
+                    ));
+                }
+                let r = SandboxRefund {
+                    refund_reference: refund_reference.clone(),
+                    refund_transaction_no: new_transaction_no(),
+                    amount_minor: amount.minor,
+                };
+                p.refunds.push(r.clone());
+                Ok(refund_result(p, &r))
+            })
+            .unwrap_or_else(|| Err(fail("000021", "transaction has no related information")))
+    })();
+    match result {
+        Ok(v) => ok(v, "refund success"),
+        Err(reply) => reply,
+    }
+}
+
+fn refund_result(p: &SandboxPayment, r: &SandboxRefund) -> Value {
+    let currency = Currency::from_code(&p.currency).expect("stored currencies are valid");
+    json!({
+        "transactionNo": p.transaction_no,
+        "reference": p.reference,
+        "refundTransactionNo": r.refund_transaction_no,
+        "refundReference": r.refund_reference,
+        "refundAmount": Money::new(r.amount_minor, currency).to_decimal_string(),
+        "currency": p.currency,
+        "settleCurrency": p.settle_currency,
+        "status": "success",
+    })
+}
+
+pub async fn cancel(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {
+    let params = match authenticate(&shared, body) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let no = match locate(&shared, &params) {
+        Ok(no) => no,
+        Err(reply) => return reply,
+    };
+    let outcome = shared.update(&no, |p| match p.status.as_str() {
+        "init" => {
+            p.status = "closed".into();
+            p.cancelled = true;
+            Ok(json!({"transactionNo": p.transaction_no, "reference": p.reference, "status": p.status}))
+        }
+        "closed" if p.cancelled => {
+            Ok(json!({"transactionNo": p.transaction_no, "reference": p.reference, "status": p.status}))
+        }
+        "success" => Err(fail("000040", "transaction status error: a paid transaction cannot be cancelled; refund it")),
+        other => Err(fail("000040", format!("transaction status error: a {other} transaction cannot be cancelled"))),
+    });
+    match outcome {
+        Some(Ok(v)) => ok(v, "cancel success"),
+        Some(Err(reply)) => reply,
         None => fail("000021", "transaction has no related information"),
     }
 }

@@ -31,6 +31,31 @@ pub struct SandboxPayment {
     pub created_ms: u64,
     pub timeout_minutes: u64,
     pub ipn_delivered: bool,
+    /// "link" (secure-pay) or "qr" (create-trans-qrcode).
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub cancelled: bool,
+    #[serde(default)]
+    pub refunds: Vec<SandboxRefund>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SandboxRefund {
+    pub refund_reference: String,
+    pub refund_transaction_no: String,
+    /// Minor units of the payment's currency.
+    pub amount_minor: i64,
+}
+
+/// Everything the emulator keeps, and persists when asked.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Store {
+    #[serde(default)]
+    pub payments: HashMap<String, SandboxPayment>,
+    /// customerNo -> (merchantNo, fields as Pockyt returns them)
+    #[serde(default)]
+    pub customers: HashMap<String, (String, serde_json::Map<String, serde_json::Value>)>,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -40,13 +65,13 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) struct Shared {
     pub config: SandboxConfig,
     pub base_url: String,
-    payments: Mutex<HashMap<String, SandboxPayment>>,
+    store: Mutex<Store>,
     pub http: reqwest::Client,
 }
 
 impl Shared {
     pub fn new(config: SandboxConfig, base_url: String) -> Self {
-        let payments = config
+        let store: Store = config
             .state_file
             .as_ref()
             .and_then(|p| std::fs::read(p).ok())
@@ -56,17 +81,17 @@ impl Shared {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .expect("static reqwest settings");
-        Self { config, base_url, payments: Mutex::new(payments), http }
+        Self { config, base_url, store: Mutex::new(store), http }
     }
 
     pub fn merchant(&self, merchant_no: &str, store_no: &str) -> Option<&Merchant> {
         self.config.merchants.iter().find(|m| m.merchant_no == merchant_no && m.store_no == store_no)
     }
 
-    fn persist(&self, payments: &HashMap<String, SandboxPayment>) {
+    fn persist(&self, store: &Store) {
         if let Some(path) = &self.config.state_file {
             let tmp = path.with_extension("tmp");
-            if let Ok(bytes) = serde_json::to_vec(payments) {
+            if let Ok(bytes) = serde_json::to_vec(store) {
                 if std::fs::write(&tmp, bytes).is_ok() {
                     let _ = std::fs::rename(&tmp, path);
                 }
@@ -82,11 +107,29 @@ impl Shared {
     }
 
     pub fn find(&self, id: &str) -> Option<SandboxPayment> {
-        let mut payments = self.payments.lock().unwrap();
-        let key = Self::key_of(&payments, id)?;
-        let p = payments.get_mut(&key)?;
+        self.update(id, |p| p.clone())
+    }
+
+    /// Runs `f` on a payment (by transactionNo or reference) and persists the result.
+    pub fn update<R>(&self, id: &str, f: impl FnOnce(&mut SandboxPayment) -> R) -> Option<R> {
+        let mut store = self.store.lock().unwrap();
+        let key = Self::key_of(&store.payments, id)?;
+        let p = store.payments.get_mut(&key)?;
         Self::expire(p);
-        Some(p.clone())
+        let r = f(p);
+        self.persist(&store);
+        Some(r)
+    }
+
+    /// Runs `f` on the customers and persists the result.
+    pub fn customers<R>(
+        &self,
+        f: impl FnOnce(&mut HashMap<String, (String, serde_json::Map<String, serde_json::Value>)>) -> R,
+    ) -> R {
+        let mut store = self.store.lock().unwrap();
+        let r = f(&mut store.customers);
+        self.persist(&store);
+        r
     }
 
     fn key_of(payments: &HashMap<String, SandboxPayment>, id: &str) -> Option<String> {
@@ -97,40 +140,33 @@ impl Shared {
     }
 
     pub fn find_by_reference(&self, merchant_no: &str, reference: &str) -> Option<SandboxPayment> {
-        let payments = self.payments.lock().unwrap();
-        payments.values().find(|p| p.merchant_no == merchant_no && p.reference == reference).cloned()
+        let store = self.store.lock().unwrap();
+        store.payments.values().find(|p| p.merchant_no == merchant_no && p.reference == reference).cloned()
     }
 
     pub fn insert(&self, p: SandboxPayment) {
-        let mut payments = self.payments.lock().unwrap();
-        payments.insert(p.transaction_no.clone(), p);
-        self.persist(&payments);
+        let mut store = self.store.lock().unwrap();
+        store.payments.insert(p.transaction_no.clone(), p);
+        self.persist(&store);
     }
 
     pub fn mark_ipn_delivered(&self, transaction_no: &str) {
-        let mut payments = self.payments.lock().unwrap();
-        if let Some(p) = payments.get_mut(transaction_no) {
-            p.ipn_delivered = true;
-        }
-        self.persist(&payments);
+        self.update(transaction_no, |p| p.ipn_delivered = true);
     }
 
     /// Pay or decline a waiting payment and send its IPN. A payment already settled is
     /// returned unchanged (settling twice sends nothing new).
     pub fn settle(self: &std::sync::Arc<Self>, id: &str, pay: bool) -> Option<SandboxPayment> {
-        let settled = {
-            let mut payments = self.payments.lock().unwrap();
-            let key = Self::key_of(&payments, id)?;
-            let p = payments.get_mut(&key)?;
-            Self::expire(p);
+        let (settled, changed) = self.update(id, |p| {
             if p.status != "init" {
-                return Some(p.clone());
+                return (p.clone(), false);
             }
             p.status = if pay { "success" } else { "failed" }.into();
-            let p = p.clone();
-            self.persist(&payments);
-            p
-        };
+            (p.clone(), true)
+        })?;
+        if !changed {
+            return Some(settled);
+        }
         if let Some(m) = self.merchant(&settled.merchant_no, &settled.store_no) {
             ipn::spawn_delivery(self.clone(), m.token.clone(), settled.clone());
         }

@@ -153,3 +153,138 @@ async fn decline_and_reference_reuse_for_another_sale() {
     other.amount = Money::parse("99.00", Currency::from_code("USD").unwrap()).unwrap();
     assert!(matches!(c.secure_pay(&other).await.result, Err(GatewayError::Rejected { .. })));
 }
+
+fn usd(text: &str) -> Money {
+    Money::parse(text, Currency::from_code("USD").unwrap()).unwrap()
+}
+
+fn rejected_code<T: std::fmt::Debug>(r: Result<T, GatewayError>) -> String {
+    match r {
+        Err(GatewayError::Rejected { code, .. }) => code,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn counter_qr_sends_need_qrcode_and_returns_a_deep_link() {
+    use paydesk_gateways::pockyt::CounterQrRequest;
+    let sb = sandbox().await;
+    let c = client(&sb, DEMO_TOKEN);
+    let req = CounterQrRequest {
+        amount: usd("2.50"),
+        vendor: "wechatpay".into(),
+        reference: "PD-Q1".into(),
+        ipn_url: "http://127.0.0.1:9/ipn".into(),
+        need_qrcode: false,
+        timeout_minutes: Some(15),
+        description: None,
+    };
+    let out = c.counter_qr(&req).await;
+    assert_eq!(out.exchange.request["needQrcode"], "false", "sent explicitly");
+    let qr = out.result.unwrap();
+    assert!(qr.deep_link.starts_with(&format!("{}/cashier/", sb.base_url())));
+    assert!(qr.qrcode_url.is_none());
+
+    // Without needQrcode the sandbox refuses, as the docs require it.
+    let mut params = c.signed_params({
+        let mut p = req.to_params();
+        p.remove("needQrcode");
+        p.insert("reference".into(), "PD-Q2".into());
+        p
+    });
+    params.remove("verifySign");
+    let params = {
+        let mut p = params;
+        let s = signing::sign(&p, &ApiSecret::new(DEMO_TOKEN));
+        p.insert("verifySign".into(), s);
+        p
+    };
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}{}", sb.base_url(), paydesk_gateways::pockyt::COUNTER_QR_PATH))
+        .json(&params)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["ret_code"], "000020");
+
+    let mut creditcard = req.clone();
+    creditcard.vendor = "creditcard".into();
+    creditcard.reference = "PD-Q3".into();
+    assert_eq!(rejected_code(c.counter_qr(&creditcard).await.result), "000023");
+}
+
+#[tokio::test]
+async fn refund_respects_the_remainder_and_cancel_only_unpaid() {
+    use paydesk_gateways::pockyt::RefundRequest;
+    let sb = sandbox().await;
+    let c = client(&sb, DEMO_TOKEN);
+    let paid = c.secure_pay(&request("PD-RF1", "http://127.0.0.1:9/ipn")).await.result.unwrap();
+    let by_no = TranQueryRequest::TransactionNo(paid.transaction_no.clone());
+    let refund = |amount: &str, rr: &str| RefundRequest {
+        transaction: by_no.clone(),
+        refund_amount: usd(amount),
+        refund_reference: rr.into(),
+        ipn_url: None,
+    };
+    // Not paid yet: no refund.
+    assert_eq!(rejected_code(c.refund(&refund("1.00", "RF-0")).await.result), "000040");
+    sb.settle(&paid.transaction_no, true).unwrap();
+
+    let r1 = c.refund(&refund("4.00", "RF-1")).await.result.unwrap();
+    assert_eq!((r1.refund_amount.as_str(), r1.status.as_str()), ("4.00", "success"));
+    // Same refund again answers the same (a safe retry).
+    assert_eq!(c.refund(&refund("4.00", "RF-1")).await.result.unwrap().refund_transaction_no, r1.refund_transaction_no);
+    assert_eq!(rejected_code(c.refund(&refund("9.01", "RF-2")).await.result), "000023", "above the remainder of 9.00");
+    c.refund(&refund("9.00", "RF-2")).await.result.unwrap();
+
+    assert_eq!(rejected_code(c.cancel(&by_no).await.result), "000040", "a paid transaction cannot be cancelled");
+    let open = c.secure_pay(&request("PD-CX1", "http://127.0.0.1:9/ipn")).await.result.unwrap();
+    let cancelled = c.cancel(&TranQueryRequest::Reference("PD-CX1".into())).await.result.unwrap();
+    assert_eq!(cancelled.status, "closed");
+    let q = c.tran_query(&TranQueryRequest::TransactionNo(open.transaction_no)).await.result.unwrap();
+    assert_eq!(q.status, "closed");
+}
+
+#[tokio::test]
+async fn customers_create_retrieve_update_with_pockyt_validation() {
+    use paydesk_gateways::pockyt::{CustomerFields, CustomerKey};
+    let sb = sandbox().await;
+    let c = client(&sb, DEMO_TOKEN);
+    let fields = CustomerFields {
+        customer_code: Some("SHOP-42".into()),
+        first_name: Some("Ada".into()),
+        last_name: Some("Lovelace".into()),
+        email: Some("ada@example.com".into()),
+        country_code: Some("US".into()),
+        state: Some("CA".into()),
+        city: Some("Oakland".into()),
+        ..Default::default()
+    };
+    let out = c.customer_create(&fields).await;
+    let ts = &out.exchange.request["timestamp"];
+    assert!(ts.len() == 20 && ts.ends_with('Z'), "timestamp {ts}");
+    let created = out.result.unwrap();
+    assert!(!created.customer_no.is_empty());
+    assert_eq!(created.fields.customer_code.as_deref(), Some("SHOP-42"));
+
+    // US without state is refused by the sandbox as by Pockyt.
+    let mut no_state = fields.clone();
+    no_state.customer_code = Some("SHOP-43".into());
+    no_state.state = None;
+    assert_eq!(rejected_code(c.customer_create(&no_state).await.result), "000020");
+    assert_eq!(rejected_code(c.customer_create(&fields).await.result), "000023", "customerCode is unique");
+
+    let by_code = c.customer_retrieve(&CustomerKey::CustomerCode("SHOP-42".into())).await.result.unwrap();
+    assert_eq!(by_code.customer_no, created.customer_no);
+    let changes =
+        CustomerFields { city: Some("Berkeley".into()), phone: Some("5105550100".into()), ..Default::default() };
+    let updated = c.customer_update(&created.customer_no, &changes).await.result.unwrap();
+    assert_eq!(updated.fields.city.as_deref(), Some("Berkeley"));
+    assert!(updated.updated_time.is_some());
+    let again = c.customer_retrieve(&CustomerKey::CustomerNo(created.customer_no.clone())).await.result.unwrap();
+    assert_eq!(again.fields.phone.as_deref(), Some("5105550100"));
+    assert_eq!(rejected_code(c.customer_retrieve(&CustomerKey::CustomerNo("1".into())).await.result), "000021");
+}

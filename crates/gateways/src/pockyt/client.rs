@@ -1,6 +1,8 @@
 //! HTTP client for Pockyt: adds merchantNo/storeNo, signs, posts JSON, reads the envelope.
 
-use super::{signing, transformers::*, SECURE_PAY_PATH, TRAN_QUERY_PATH};
+use super::customers::*;
+use super::transformers::*;
+use super::*;
 use crate::{ApiSecret, GatewayError};
 use serde::Serialize;
 use serde_json::Value;
@@ -74,6 +76,15 @@ impl PockytClient {
         path: &str,
         params: BTreeMap<String, String>,
     ) -> Outcome<T> {
+        self.call_with(path, params, parse_envelope).await
+    }
+
+    async fn call_with<T>(
+        &self,
+        path: &str,
+        params: BTreeMap<String, String>,
+        parse: impl Fn(&Value) -> Result<T, GatewayError>,
+    ) -> Outcome<T> {
         let request = self.signed_params(params);
         let mut exchange = Exchange { path: path.into(), request, http_status: None, response: None };
         let url = format!("{}{}", self.base_url, path);
@@ -90,7 +101,7 @@ impl PockytClient {
         let result = match body {
             Ok(v) => {
                 exchange.response = Some(v.clone());
-                parse_envelope(&v)
+                parse(&v)
             }
             Err(e) => Err(GatewayError::Protocol {
                 provider: "Pockyt",
@@ -106,6 +117,46 @@ impl PockytClient {
 
     pub async fn tran_query(&self, req: &TranQueryRequest) -> Outcome<TransactionInfo> {
         self.call(TRAN_QUERY_PATH, req.to_params()).await
+    }
+
+    pub async fn counter_qr(&self, req: &CounterQrRequest) -> Outcome<CounterQrResult> {
+        self.call(COUNTER_QR_PATH, req.to_params()).await
+    }
+
+    pub async fn refund(&self, req: &RefundRequest) -> Outcome<RefundResult> {
+        self.call(REFUND_PATH, req.to_params()).await
+    }
+
+    pub async fn cancel(&self, req: &TranQueryRequest) -> Outcome<CancelResult> {
+        self.call_with(CANCEL_PATH, req.to_params(), |v| {
+            // Some answers carry no result object at all: success is the ret_code.
+            let mut v = v.clone();
+            if v.get("result").is_none_or(Value::is_null) {
+                v["result"] = serde_json::json!({});
+            }
+            parse_envelope(&v)
+        })
+        .await
+    }
+
+    fn with_timestamp(mut params: BTreeMap<String, String>) -> BTreeMap<String, String> {
+        params.insert("timestamp".into(), customer_timestamp(time::OffsetDateTime::now_utc()));
+        params
+    }
+
+    pub async fn customer_create(&self, fields: &CustomerFields) -> Outcome<Customer> {
+        self.call_with(CUSTOMER_CREATE_PATH, Self::with_timestamp(fields.to_params()), parse_customer).await
+    }
+
+    pub async fn customer_retrieve(&self, key: &CustomerKey) -> Outcome<Customer> {
+        self.call_with(CUSTOMER_RETRIEVE_PATH, Self::with_timestamp(key.to_params()), parse_customer).await
+    }
+
+    /// Updates contact data only (never payment credentials).
+    pub async fn customer_update(&self, customer_no: &str, changes: &CustomerFields) -> Outcome<Customer> {
+        let mut params = changes.to_params();
+        params.insert("customerNo".into(), customer_no.into());
+        self.call_with(CUSTOMER_UPDATE_PATH, Self::with_timestamp(params), parse_customer).await
     }
 }
 

@@ -1,11 +1,13 @@
 //! Pockyt (formerly Yuansfer): JSON over POST, every value a string, MD5 `verifySign`.
 
 pub mod client;
+pub mod customers;
 pub mod rules;
 pub mod signing;
 pub mod transformers;
 
 pub use client::PockytClient;
+pub use customers::*;
 pub use transformers::*;
 
 /// Production base URL.
@@ -15,6 +17,12 @@ pub const SANDBOX_URL: &str = "https://mapi.yuansferdev.com";
 
 pub const SECURE_PAY_PATH: &str = "/online/v3/secure-pay";
 pub const TRAN_QUERY_PATH: &str = "/app-data-search/v3/tran-query";
+pub const COUNTER_QR_PATH: &str = "/app-instore/v3/create-trans-qrcode";
+pub const REFUND_PATH: &str = "/app-data-search/v3/refund";
+pub const CANCEL_PATH: &str = "/app-data-search/v3/cancel";
+pub const CUSTOMER_CREATE_PATH: &str = "/v1/customers/create";
+pub const CUSTOMER_RETRIEVE_PATH: &str = "/v1/customers/retrieve";
+pub const CUSTOMER_UPDATE_PATH: &str = "/v1/customers/update";
 
 /// `ret_code` meaning success; nothing else is.
 pub const RET_SUCCESS: &str = "000100";

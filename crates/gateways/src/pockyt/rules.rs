@@ -42,6 +42,22 @@ const VENDOR_RULES: &[(&str, &[(&str, i64)])] = &[
 
 pub const TERMINALS: &[&str] = &["ONLINE", "WAP", "YIP", "MWEB"];
 
+/// Wallets that take a merchant-presented counter QR (create-trans-qrcode).
+pub const COUNTER_QR_VENDORS: &[&str] = &["alipay", "wechatpay", "cashapppay"];
+
+pub fn check_counter_vendor(vendor: &str, amount: Money) -> Result<(), ValidationError> {
+    if !COUNTER_QR_VENDORS.contains(&vendor) {
+        return Err(ValidationError::new(
+            "vendor",
+            format!(
+                "the counter QR takes {} only (got '{vendor}'); use a payment link for other wallets",
+                COUNTER_QR_VENDORS.join(", ")
+            ),
+        ));
+    }
+    check_vendor(vendor, amount)
+}
+
 pub fn vendors() -> impl Iterator<Item = &'static str> {
     VENDOR_RULES.iter().map(|(v, _)| *v)
 }

@@ -1,0 +1,237 @@
+//! Pockyt customers (`/v1/customers/*`): the shop's regular customers, for SecurePay's
+//! `customerNo`. Every request carries a UTC `timestamp` (`yyyy-MM-ddTHH:mm:ssZ`).
+
+use crate::{GatewayError, ValidationError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Contact fields, all optional so the same type serves create (with the required ones
+/// checked) and update (only what changes).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street2: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+impl CustomerFields {
+    /// Wire parameters: camelCase keys, empty values dropped.
+    pub fn to_params(&self) -> BTreeMap<String, String> {
+        let v = serde_json::to_value(self).expect("plain strings");
+        v.as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.trim().to_string())))
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    }
+
+    fn set(&self, field: &str) -> Option<&str> {
+        let value = match field {
+            "first_name" => &self.first_name,
+            "last_name" => &self.last_name,
+            "email" => &self.email,
+            "country_code" => &self.country_code,
+            "state" => &self.state,
+            _ => &None,
+        };
+        value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Checks the rules every field given must follow (create and update alike).
+    pub fn validate_given(&self) -> Result<(), ValidationError> {
+        if let Some(cc) = &self.country_code {
+            if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err(ValidationError::new("country_code", format!("must be 2 letters, ISO 3166 (got '{cc}')")));
+            }
+        }
+        if let Some(email) = &self.email {
+            let ok =
+                email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(' '));
+            if !ok {
+                return Err(ValidationError::new("email", format!("is not an email address (got '{email}')")));
+            }
+        }
+        if let Some(dob) = &self.date_of_birth {
+            let f = time::macros::format_description!("[year]-[month]-[day]");
+            if time::Date::parse(dob, &f).is_err() {
+                return Err(ValidationError::new("date_of_birth", format!("must be yyyy-MM-dd (got '{dob}')")));
+            }
+        }
+        if let Some(code) = &self.customer_code {
+            if code.len() > 64 {
+                return Err(ValidationError::new("customer_code", "must be at most 64 characters"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Create needs names, email and country; a US address needs its state.
+    pub fn validate_for_create(&self) -> Result<(), ValidationError> {
+        for field in ["first_name", "last_name", "email", "country_code"] {
+            if self.set(field).is_none() {
+                return Err(ValidationError::new(field_name(field), "is required to register a customer"));
+            }
+        }
+        self.validate_given()?;
+        if self.set("country_code").is_some_and(|c| c.eq_ignore_ascii_case("US")) && self.set("state").is_none() {
+            return Err(ValidationError::new("state", "is required for customers in the US"));
+        }
+        Ok(())
+    }
+}
+
+fn field_name(f: &str) -> &'static str {
+    match f {
+        "first_name" => "first_name",
+        "last_name" => "last_name",
+        "email" => "email",
+        "country_code" => "country_code",
+        _ => "state",
+    }
+}
+
+/// The `timestamp` customers calls carry: UTC, `yyyy-MM-ddTHH:mm:ssZ`.
+pub fn customer_timestamp(now: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    now.to_offset(time::UtcOffset::UTC).format(&f).expect("fixed format")
+}
+
+/// Which customer to retrieve.
+#[derive(Debug, Clone)]
+pub enum CustomerKey {
+    CustomerNo(String),
+    CustomerCode(String),
+}
+
+impl CustomerKey {
+    pub fn to_params(&self) -> BTreeMap<String, String> {
+        let (k, v) = match self {
+            Self::CustomerNo(v) => ("customerNo", v),
+            Self::CustomerCode(v) => ("customerCode", v),
+        };
+        BTreeMap::from([(k.to_string(), v.clone())])
+    }
+}
+
+/// A customer as Pockyt returns it. Unknown fields are kept in `extra`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub customer_no: String,
+    #[serde(flatten)]
+    pub fields: CustomerFields,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_time: Option<String>,
+}
+
+/// The customer object comes under `result` in some doc versions, `customer` in others.
+pub fn parse_customer(body: &Value) -> Result<Customer, GatewayError> {
+    let mut body = body.clone();
+    if body.get("result").is_none_or(Value::is_null) {
+        if let Some(c) = body.get("customer").cloned() {
+            body["result"] = c;
+        }
+    }
+    let mut customer: Customer = super::transformers::parse_envelope(&body)?;
+    // Numbers sometimes arrive as numbers; the struct only keeps strings.
+    customer.customer_no = customer.customer_no.trim().to_string();
+    Ok(customer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> CustomerFields {
+        CustomerFields {
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            country_code: Some("GB".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn create_rules_name_the_field() {
+        assert!(valid().validate_for_create().is_ok());
+        let mut us = valid();
+        us.country_code = Some("US".into());
+        assert_eq!(us.validate_for_create().unwrap_err().field, "state");
+        us.state = Some("CA".into());
+        assert!(us.validate_for_create().is_ok());
+        let mut bad = valid();
+        bad.email = Some("ada.example.com".into());
+        assert_eq!(bad.validate_for_create().unwrap_err().field, "email");
+        let mut bad = valid();
+        bad.country_code = Some("GBR".into());
+        assert_eq!(bad.validate_for_create().unwrap_err().field, "country_code");
+        let mut bad = valid();
+        bad.date_of_birth = Some("1815/12/10".into());
+        assert_eq!(bad.validate_for_create().unwrap_err().field, "date_of_birth");
+        let mut missing = valid();
+        missing.last_name = None;
+        assert_eq!(missing.validate_for_create().unwrap_err().field, "last_name");
+    }
+
+    #[test]
+    fn params_are_camel_case_without_empties() {
+        let mut f = valid();
+        f.city = Some(" ".into());
+        f.customer_code = Some("C-1".into());
+        let p = f.to_params();
+        assert_eq!(p["firstName"], "Ada");
+        assert_eq!(p["customerCode"], "C-1");
+        assert!(!p.contains_key("city"));
+    }
+
+    #[test]
+    fn timestamp_format() {
+        let t = time::macros::datetime!(2026-11-21 23:05:09 UTC);
+        assert_eq!(customer_timestamp(t), "2026-11-21T23:05:09Z");
+    }
+
+    #[test]
+    fn customer_under_result_or_customer() {
+        let a = serde_json::json!({"ret_code": "000100", "result": {"customerNo": "1001", "firstName": "Ada"}});
+        let b = serde_json::json!({"ret_code": "000100", "customer": {"customerNo": "1001", "firstName": "Ada"}});
+        assert_eq!(parse_customer(&a).unwrap(), parse_customer(&b).unwrap());
+        assert_eq!(parse_customer(&b).unwrap().fields.first_name.as_deref(), Some("Ada"));
+    }
+}

@@ -1,0 +1,144 @@
+use crate::payments::insert_event;
+use crate::{now, Ledger, LedgerError, Result};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+/// One refund of a payment. `status`: created (sent or about to be), succeeded, failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRow {
+    pub id: i64,
+    pub payment_id: i64,
+    pub refund_reference: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: String,
+    pub refund_transaction_no: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<RefundRow> {
+    Ok(RefundRow {
+        id: r.get("id")?,
+        payment_id: r.get("payment_id")?,
+        refund_reference: r.get("refund_reference")?,
+        amount_minor: r.get("amount_minor")?,
+        currency: r.get("currency")?,
+        status: r.get("status")?,
+        refund_transaction_no: r.get("refund_transaction_no")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+impl Ledger {
+    /// Records a refund before it is sent, refusing one above the refundable remainder.
+    /// In-flight refunds count against the remainder, so two at once cannot overdraw.
+    pub fn insert_refund(&self, payment_id: i64, refund_reference: &str, amount_minor: i64) -> Result<RefundRow> {
+        let tx = self.conn.unchecked_transaction()?;
+        let (amount, currency): (i64, String) =
+            tx.query_row("SELECT amount_minor, currency FROM payments WHERE id = ?1", [payment_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let refunded: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status != 'failed'",
+            [payment_id],
+            |r| r.get(0),
+        )?;
+        if amount_minor > amount - refunded {
+            return Err(LedgerError::Conflict(format!(
+                "refund of {amount_minor} exceeds the refundable remainder {} (minor units)",
+                amount - refunded
+            )));
+        }
+        let at = now();
+        tx.execute(
+            "INSERT INTO refunds (payment_id, refund_reference, amount_minor, currency, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?5)",
+            params![payment_id, refund_reference, amount_minor, currency, at],
+        )?;
+        let id = tx.last_insert_rowid();
+        insert_event(
+            &tx,
+            Some(payment_id),
+            "refund_created",
+            &serde_json::json!({"refund_reference": refund_reference, "amount_minor": amount_minor, "currency": currency}),
+        )?;
+        tx.commit()?;
+        Ok(self.conn.query_row("SELECT * FROM refunds WHERE id = ?1", [id], from_row)?)
+    }
+
+    pub fn finish_refund(&self, id: i64, status: &str, refund_transaction_no: Option<&str>) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let (payment_id, reference): (i64, String) =
+            tx.query_row("SELECT payment_id, refund_reference FROM refunds WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        tx.execute(
+            "UPDATE refunds SET status = ?2, refund_transaction_no = COALESCE(?3, refund_transaction_no), updated_at = ?4 WHERE id = ?1",
+            params![id, status, refund_transaction_no, now()],
+        )?;
+        insert_event(
+            &tx,
+            Some(payment_id),
+            "refund_finished",
+            &serde_json::json!({"refund_reference": reference, "status": status, "refund_transaction_no": refund_transaction_no}),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn refunds(&self, payment_id: i64) -> Result<Vec<RefundRow>> {
+        let mut stmt = self.conn.prepare("SELECT * FROM refunds WHERE payment_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([payment_id], from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn refund_by_reference(&self, refund_reference: &str) -> Result<Option<RefundRow>> {
+        Ok(self
+            .conn
+            .query_row("SELECT * FROM refunds WHERE refund_reference = ?1", [refund_reference], from_row)
+            .optional()?)
+    }
+
+    /// Refunded so far (succeeded only), in minor units.
+    pub fn refunded_minor(&self, payment_id: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status = 'succeeded'",
+            [payment_id],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Ledger, LedgerError, NewPayment};
+
+    #[test]
+    fn refunds_never_exceed_the_remainder() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        let p = ledger
+            .insert_payment(&NewPayment {
+                reference: "PD-R".into(),
+                profile: "demo".into(),
+                provider: "pockyt".into(),
+                method: "qr".into(),
+                vendor: None,
+                amount_minor: 1000,
+                currency: "USD".into(),
+                customer_no: None,
+            })
+            .unwrap();
+        let r1 = ledger.insert_refund(p.id, "PD-R-R1", 400).unwrap();
+        // In flight counts: 700 more would overdraw.
+        assert!(matches!(ledger.insert_refund(p.id, "PD-R-R2", 700), Err(LedgerError::Conflict(_))));
+        ledger.finish_refund(r1.id, "failed", None).unwrap();
+        let r2 = ledger.insert_refund(p.id, "PD-R-R2", 1000).unwrap();
+        ledger.finish_refund(r2.id, "succeeded", Some("T-R2")).unwrap();
+        assert_eq!(ledger.refunded_minor(p.id).unwrap(), 1000);
+        assert!(ledger.insert_refund(p.id, "PD-R-R3", 1).is_err());
+        assert!(ledger.insert_refund(p.id, "PD-R-R2", 1).is_err(), "refund reference is unique");
+    }
+}
