@@ -281,3 +281,212 @@ fn a_wrong_token_is_refused_by_the_sandbox_and_the_payment_is_marked_failed() {
     assert_eq!(listed[0]["raw_status"], "000022");
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
+
+#[test]
+fn counter_qr_refund_and_cancel_through_the_cli() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let name = unique_name("counter");
+    add_profile(home.path(), &name, &sandbox.base_url);
+    set_secret(home.path(), &name, DEMO_TOKEN);
+    let test = cli(home.path(), &["profile", "test", &name]);
+    assert_eq!(test.code, 0, "{}", test.stderr);
+    assert_eq!(test.json()["ok"], true);
+
+    let qr_png = home.path().join("counter.png");
+    let r = cli(
+        home.path(),
+        &[
+            "pay",
+            "qr",
+            "--profile",
+            &name,
+            "--amount",
+            "2.50",
+            "--currency",
+            "USD",
+            "--vendor",
+            "wechatpay",
+            "--qr",
+            qr_png.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sale = r.json();
+    for key in ["reference", "transaction_no", "link", "status"] {
+        assert!(!sale[key].is_null(), "{key} in {sale}");
+    }
+    assert_eq!(sale["method"], "qr");
+    assert!(std::fs::read(&qr_png).unwrap().starts_with(b"\x89PNG"));
+    let reference = sale["reference"].as_str().unwrap().to_string();
+
+    // Refund before payment: refused, nothing sent.
+    let r = cli(home.path(), &["tx", "refund", &reference, "--amount", "1.00"]);
+    assert_eq!(r.json()["error"]["kind"], "not_allowed");
+
+    sandbox.settle(sale["transaction_no"].as_str().unwrap(), "pay");
+    assert_eq!(cli(home.path(), &["tx", "status", &reference]).json()["status"], "paid");
+
+    let r = cli(home.path(), &["tx", "cancel", &reference]);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.json()["error"]["kind"], "not_allowed");
+    assert!(r.stderr.contains("refund it instead"), "{}", r.stderr);
+
+    let r = cli(home.path(), &["tx", "refund", &reference, "--amount", "1.00"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["payment"]["status"], "partially_refunded");
+    let r = cli(home.path(), &["tx", "refund", &reference, "--amount", "1.51"]);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.json()["error"]["field"], "amount");
+    assert!(r.stderr.contains("1.50 USD still refundable"), "{}", r.stderr);
+    let r = cli(home.path(), &["tx", "refund", &reference]);
+    assert_eq!(r.json()["payment"]["status"], "refunded");
+    assert_eq!(r.json()["refund"]["amount_minor"], 150);
+
+    // An unpaid one can be cancelled.
+    let r = cli(
+        home.path(),
+        &["pay", "qr", "--profile", &name, "--amount", "3", "--currency", "USD", "--vendor", "alipay"],
+    );
+    let open_ref = r.json()["reference"].as_str().unwrap().to_string();
+    let r = cli(home.path(), &["tx", "cancel", &open_ref]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["status"], "cancelled");
+    let shown = cli(home.path(), &["tx", "show", &open_ref]).json();
+    assert!(shown["events"].as_array().unwrap().iter().any(|e| e["detail"]["path"] == "/app-data-search/v3/cancel"));
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}
+
+#[test]
+fn customers_through_the_cli() {
+    let home = tempfile::tempdir().unwrap();
+    let r = cli(
+        home.path(),
+        &[
+            "customer",
+            "create",
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Lovelace",
+            "--email",
+            "ada@example.com",
+            "--country-code",
+            "US",
+        ],
+    );
+    assert_ne!(r.code, 0, "US without a state is refused");
+    assert_eq!(r.json()["error"]["field"], "state");
+    let r = cli(
+        home.path(),
+        &[
+            "customer",
+            "create",
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Lovelace",
+            "--email",
+            "ada@example.com",
+            "--country-code",
+            "US",
+            "--state",
+            "CA",
+            "--customer-code",
+            "ADA-1",
+            "--city",
+            "Oakland",
+            "--zip",
+            "94601",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let customer_no = r.json()["customer_no"].as_str().unwrap().to_string();
+    let r = cli(home.path(), &["customer", "update", &customer_no, "--city", "Berkeley", "--phone", "5105550100"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["data"]["city"], "Berkeley");
+    let r = cli(home.path(), &["customer", "get", "ADA-1", "--by-code"]);
+    assert_eq!(r.json()["customer_no"], customer_no.as_str());
+    assert_eq!(r.json()["data"]["phone"], "5105550100");
+    let r = cli(home.path(), &["customer", "get", &customer_no]);
+    assert_eq!(r.json()["email"], "ada@example.com");
+    assert_eq!(cli(home.path(), &["customer", "list", "--search", "lovelace"]).json().as_array().unwrap().len(), 1);
+
+    let r = cli(
+        home.path(),
+        &["pay", "link", "--amount", "20", "--currency", "USD", "--vendor", "alipay", "--customer-no", &customer_no],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["customer_no"], customer_no.as_str());
+}
+
+#[test]
+fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut listener = paydesk(home.path())
+        .args(["--json", "ipn", "listen", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let ipn_url: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let ipn_url = ipn_url["listening"].as_str().unwrap().to_string();
+
+    let name = unique_name("ipn");
+    let mut c = paydesk(home.path());
+    c.args(["--json", "profile", "add", &name, "--base-url", &sandbox.base_url, "--merchant-no", "200043"]).args([
+        "--store-no",
+        "300014",
+        "--ipn-url",
+        &ipn_url,
+        "--callback-url",
+        "http://127.0.0.1:9/done",
+    ]);
+    assert_eq!(run(c, None).code, 0);
+    set_secret(home.path(), &name, DEMO_TOKEN);
+
+    let sale = cli(
+        home.path(),
+        &["pay", "qr", "--profile", &name, "--amount", "7.00", "--currency", "USD", "--vendor", "alipay"],
+    )
+    .json();
+    let reference = sale["reference"].as_str().unwrap().to_string();
+
+    // A forged notification over HTTP is refused and not applied.
+    let http = reqwest::blocking::Client::new();
+    let forged = http
+        .post(&ipn_url)
+        .form(&[
+            ("reference", reference.as_str()),
+            ("status", "success"),
+            ("amount", "7.00"),
+            ("currency", "USD"),
+            ("verifySign", "0123"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 400);
+    assert_eq!(forged.text().unwrap(), "fail");
+
+    sandbox.settle(sale["transaction_no"].as_str().unwrap(), "pay");
+    let mut status = serde_json::Value::Null;
+    for _ in 0..100 {
+        status = cli(home.path(), &["tx", "list"]).json()[0]["status"].clone();
+        if status == "paid" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(status, "paid", "the sandbox's signed IPN reached the listener");
+    let events = cli(home.path(), &["tx", "show", &reference]).json()["events"].clone();
+    let kinds: Vec<_> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    assert!(kinds.contains(&"ipn_rejected".to_string()) && kinds.contains(&"ipn".to_string()), "{kinds:?}");
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}

@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 use paydesk_core::demo::{self, DemoOptions};
-use paydesk_core::{secrets, AppError, CreatePayment, Paydesk, ProfileInput, DEMO_PROFILE};
+use paydesk_core::{
+    secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, ProfileInput, DEMO_PROFILE,
+};
 use paydesk_gateways::ApiSecret;
 use paydesk_ledger::PaymentFilter;
 use paydesk_sandbox::{Merchant, Sandbox, SandboxConfig};
@@ -53,6 +55,9 @@ enum Command {
     /// Transactions in the ledger.
     #[command(subcommand)]
     Tx(TxCommand),
+    /// Registered customers (Pockyt customers API), kept in the ledger too.
+    #[command(subcommand)]
+    Customer(CustomerCommand),
     /// Receive provider notifications (IPN), headless.
     #[command(subcommand)]
     Ipn(IpnCommand),
@@ -84,6 +89,10 @@ enum ProfileCommand {
     Remove {
         name: String,
     },
+    /// Checks the URL, merchant and token with a harmless query.
+    Test {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,26 +103,136 @@ enum SecretCommand {
     Delete { profile: String },
 }
 
+#[derive(clap::Args)]
+struct SaleArgs {
+    #[arg(long, default_value = DEMO_PROFILE)]
+    profile: String,
+    /// As typed ("13.00"); a negative value is refused with a clear reason.
+    #[arg(long, allow_hyphen_values = true)]
+    amount: String,
+    #[arg(long)]
+    currency: String,
+    #[arg(long)]
+    vendor: String,
+    #[arg(long)]
+    description: Option<String>,
+    /// Write the payment's QR code to this PNG file.
+    #[arg(long)]
+    qr: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum PayCommand {
-    /// A hosted payment link (Pockyt SecurePay), optionally saved as a QR PNG.
+    /// A hosted payment link (Pockyt SecurePay).
     Link {
-        #[arg(long, default_value = DEMO_PROFILE)]
-        profile: String,
-        /// As typed ("13.00"); a negative value is refused with a clear reason.
-        #[arg(long, allow_hyphen_values = true)]
-        amount: String,
-        #[arg(long)]
-        currency: String,
-        #[arg(long)]
-        vendor: String,
+        #[command(flatten)]
+        sale: SaleArgs,
         #[arg(long)]
         terminal: Option<String>,
+        /// Attach a registered customer.
         #[arg(long)]
-        description: Option<String>,
-        /// Write the link's QR code to this PNG file.
+        customer_no: Option<String>,
+    },
+    /// A counter QR the customer scans with the wallet (alipay, wechatpay, cashapppay).
+    Qr {
+        #[command(flatten)]
+        sale: SaleArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct ContactArgs {
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    /// Two letters, ISO 3166 (US needs --state).
+    #[arg(long)]
+    country_code: Option<String>,
+    /// The shop's own id for this customer.
+    #[arg(long)]
+    customer_code: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    mobile_number: Option<String>,
+    #[arg(long)]
+    company: Option<String>,
+    #[arg(long)]
+    street: Option<String>,
+    #[arg(long)]
+    street2: Option<String>,
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long)]
+    state: Option<String>,
+    #[arg(long)]
+    zip: Option<String>,
+    #[arg(long)]
+    country: Option<String>,
+    /// yyyy-MM-dd
+    #[arg(long)]
+    date_of_birth: Option<String>,
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+impl From<ContactArgs> for CustomerFields {
+    fn from(a: ContactArgs) -> Self {
+        CustomerFields {
+            customer_code: a.customer_code,
+            first_name: a.first_name,
+            last_name: a.last_name,
+            email: a.email,
+            country_code: a.country_code,
+            phone: a.phone,
+            mobile_number: a.mobile_number,
+            company: a.company,
+            street: a.street,
+            street2: a.street2,
+            city: a.city,
+            state: a.state,
+            zip: a.zip,
+            country: a.country,
+            date_of_birth: a.date_of_birth,
+            profile_type: None,
+            lang: a.lang,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum CustomerCommand {
+    Create {
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
+        #[command(flatten)]
+        contact: ContactArgs,
+    },
+    /// Looks a customer up at the provider (by number, or --by-code for the shop's id).
+    Get {
+        customer: String,
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
         #[arg(long)]
-        qr: Option<PathBuf>,
+        by_code: bool,
+    },
+    /// Changes contact details.
+    Update {
+        customer_no: String,
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
+        #[command(flatten)]
+        contact: ContactArgs,
+    },
+    /// Customers kept in the ledger.
+    List {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
     },
 }
 
@@ -139,6 +258,14 @@ enum TxCommand {
     },
     /// Send a payment that never got an answer again, with the same reference.
     Retry { reference: String },
+    /// Refund a paid payment: --amount for part of it, or everything still refundable.
+    Refund {
+        reference: String,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: Option<String>,
+    },
+    /// Cancel a payment nobody has paid yet.
+    Cancel { reference: String },
 }
 
 #[derive(Subcommand)]
@@ -210,12 +337,25 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         }
         Command::Profile(cmd) => profile(cmd).await,
         Command::Secret(cmd) => secret(cmd).await,
-        Command::Pay(PayCommand::Link { profile, amount, currency, vendor, terminal, description, qr }) => {
+        Command::Pay(cmd) => {
+            let (sale, method, terminal, customer_no) = match cmd {
+                PayCommand::Link { sale, terminal, customer_no } => (sale, "link", terminal, customer_no),
+                PayCommand::Qr { sale } => (sale, "qr", None, None),
+            };
+            let SaleArgs { profile, amount, currency, vendor, description, qr } = sale;
             let paydesk = open()?;
             ensure_demo(&paydesk, &profile).await?;
-            let view = paydesk
-                .create_payment(&CreatePayment { profile, amount, currency, vendor, terminal, description })
-                .await?;
+            let request = CreatePayment {
+                profile,
+                amount,
+                currency,
+                vendor,
+                terminal,
+                description,
+                method: Some(method.into()),
+                customer_no,
+            };
+            let view = paydesk.create_payment(&request).await?;
             let mut doc = to_json(&view);
             if let Some(path) = qr {
                 let png = paydesk.qr_png(&view.reference, 480)?;
@@ -235,6 +375,7 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             out(doc, text)
         }
         Command::Tx(cmd) => tx(cmd).await,
+        Command::Customer(cmd) => customer(cmd).await,
         Command::Ipn(IpnCommand::Listen { bind }) => {
             let paydesk = open()?;
             let listener = paydesk_core::ipn::serve(paydesk.clone(), bind).await?;
@@ -341,6 +482,11 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             );
             out(doc, text)
         }
+        ProfileCommand::Test { name } => {
+            ensure_demo(&paydesk, &name).await?;
+            let message = paydesk.test_connection(&name).await?;
+            out(json!({"profile": name, "ok": true, "message": message}), message)
+        }
         ProfileCommand::Remove { name } => {
             let removed = paydesk.remove_profile(&name)?;
             if !removed {
@@ -435,6 +581,31 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 .join("\n");
             out(to_json(&list), text)
         }
+        TxCommand::Refund { reference, amount } => {
+            let payment = paydesk.payment(&reference)?;
+            ensure_demo(&paydesk, &payment.profile).await?;
+            let done = paydesk.refund(&reference, amount.as_deref()).await?;
+            let text = format!(
+                "refunded {} {} of {} ({}); payment is {}",
+                paydesk_gateways::Money::new(
+                    done.refund.amount_minor,
+                    paydesk_gateways::Currency::from_code(&done.refund.currency)?
+                )
+                .to_decimal_string(),
+                done.refund.currency,
+                reference,
+                done.refund.refund_reference,
+                done.payment.status.as_str()
+            );
+            out(to_json(&done), text)
+        }
+        TxCommand::Cancel { reference } => {
+            let payment = paydesk.payment(&reference)?;
+            ensure_demo(&paydesk, &payment.profile).await?;
+            let view = paydesk.cancel(&reference).await?;
+            let text = format!("{} {}", view.reference, view.status.as_str());
+            out(to_json(&view), text)
+        }
         TxCommand::Retry { reference } => {
             let payment = paydesk.payment(&reference)?;
             ensure_demo(&paydesk, &payment.profile).await?;
@@ -442,6 +613,47 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             let text =
                 format!("{} {} link {}", view.reference, view.status.as_str(), view.link.clone().unwrap_or_default());
             out(to_json(&view), text)
+        }
+    }
+}
+
+fn customer_text(c: &paydesk_ledger::CustomerRow) -> String {
+    format!(
+        "{}  {} {}  <{}>  code {}",
+        c.customer_no,
+        c.first_name.clone().unwrap_or_default(),
+        c.last_name.clone().unwrap_or_default(),
+        c.email.clone().unwrap_or_default(),
+        c.customer_code.clone().unwrap_or_else(|| "-".into())
+    )
+}
+
+async fn customer(cmd: CustomerCommand) -> Result<Output, AppError> {
+    let paydesk = open()?;
+    match cmd {
+        CustomerCommand::Create { profile, contact } => {
+            ensure_demo(&paydesk, &profile).await?;
+            let c = paydesk.create_customer(&profile, &contact.into()).await?;
+            let text = customer_text(&c);
+            out(to_json(&c), text)
+        }
+        CustomerCommand::Get { customer, profile, by_code } => {
+            ensure_demo(&paydesk, &profile).await?;
+            let key = if by_code { CustomerKey::CustomerCode(customer) } else { CustomerKey::CustomerNo(customer) };
+            let c = paydesk.get_customer(&profile, &key).await?;
+            let text = customer_text(&c);
+            out(to_json(&c), text)
+        }
+        CustomerCommand::Update { customer_no, profile, contact } => {
+            ensure_demo(&paydesk, &profile).await?;
+            let c = paydesk.update_customer(&profile, &customer_no, &contact.into()).await?;
+            let text = customer_text(&c);
+            out(to_json(&c), text)
+        }
+        CustomerCommand::List { profile, search } => {
+            let list = paydesk.customers(profile.as_deref(), search.as_deref())?;
+            let text = list.iter().map(customer_text).collect::<Vec<_>>().join("\n");
+            out(to_json(&list), text)
         }
     }
 }

@@ -36,6 +36,8 @@ fn main() {
         vendor: "alipay".into(),
         terminal: None,
         description: None,
+        method: Some("qr".into()),
+        customer_no: None,
     };
     // Warm-up: connection pool, page cache.
     for _ in 0..5 {
@@ -53,7 +55,7 @@ fn main() {
         end_to_end.push(t2 - t0);
         qr_only.push(t2 - t1);
     }
-    println!("Create -> QR PNG against the loopback sandbox (real SQLite file, real HTTP, WAL, synchronous=FULL)");
+    println!("Create (counter QR) -> QR PNG against the loopback sandbox (real SQLite file, real HTTP, WAL, synchronous=FULL)");
     summary("create + QR PNG (480 px)", end_to_end);
     summary("QR PNG render only", qr_only);
 }

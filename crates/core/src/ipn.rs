@@ -102,8 +102,8 @@ impl Paydesk {
             return self.reject(Some(row.id), "amount or currency differs from the ledger", &received);
         }
         let raw = fields.get("status").map(String::as_str).unwrap_or("");
-        let status = PaymentStatus::from(PockytStatus(raw));
         let ledger = self.ledger();
+        let status = crate::payments::reconcile(&ledger, &row, PaymentStatus::from(PockytStatus(raw)))?;
         ledger.append_event(Some(row.id), "ipn", &json!({"provider": "pockyt", "fields": received}))?;
         let changed = ledger
             .apply_status(row.id, &StatusChange { status: status.as_str(), raw_status: Some(raw), source: "ipn" })?;

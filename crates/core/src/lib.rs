@@ -5,6 +5,7 @@
 //! - [`demo`] runs the embedded sandbox and the local IPN listener for demo mode.
 //! - [`qr`] renders payment links as PNG and SVG.
 
+pub mod customers;
 pub mod demo;
 pub mod error;
 pub mod ipn;
@@ -15,5 +16,6 @@ pub mod qr;
 pub mod secrets;
 
 pub use error::AppError;
-pub use payments::{CreatePayment, Paydesk, PaymentDetail, PaymentView};
+pub use paydesk_gateways::pockyt::{CustomerFields, CustomerKey};
+pub use payments::{CreatePayment, Method, Paydesk, PaymentDetail, PaymentView, RefundOutcome};
 pub use profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};

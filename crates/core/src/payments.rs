@@ -26,6 +26,43 @@ pub struct CreatePayment {
     pub terminal: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// "qr" (counter QR, the customer scans it) or "link" (hosted SecurePay page). Default: qr.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// A registered customer to attach (payment links only).
+    #[serde(default)]
+    pub customer_no: Option<String>,
+}
+
+/// How the customer reaches the payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    CounterQr,
+    Link,
+}
+
+impl Method {
+    pub fn parse(s: Option<&str>) -> Result<Self, AppError> {
+        match s.map(str::trim).unwrap_or("qr") {
+            "qr" | "" => Ok(Self::CounterQr),
+            "link" => Ok(Self::Link),
+            other => Err(AppError::invalid("method", format!("method: must be qr or link (got '{other}')"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CounterQr => "qr",
+            Self::Link => "link",
+        }
+    }
+}
+
+/// What a refund left behind.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefundOutcome {
+    pub payment: PaymentView,
+    pub refund: paydesk_ledger::RefundRow,
 }
 
 /// A payment as the UI and the CLI show it.
@@ -45,6 +82,7 @@ pub struct PaymentView {
     pub status: PaymentStatus,
     pub raw_status: Option<String>,
     pub link: Option<String>,
+    pub customer_no: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -53,6 +91,11 @@ pub struct PaymentView {
 pub struct PaymentDetail {
     pub payment: PaymentView,
     pub events: Vec<EventRow>,
+    pub refunds: Vec<paydesk_ledger::RefundRow>,
+    /// What can still be refunded, exactly ("9.00").
+    pub refundable: String,
+    /// The actions the status allows: refresh, refund, cancel, retry.
+    pub actions: Vec<&'static str>,
 }
 
 impl From<PaymentRow> for PaymentView {
@@ -75,9 +118,106 @@ impl From<PaymentRow> for PaymentView {
             currency: r.currency,
             raw_status: r.raw_status,
             link: r.link,
+            customer_no: r.customer_no,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
+    }
+}
+
+/// A status a provider reports, squared with what only the ledger knows: refunds made
+/// (Pockyt keeps saying `success`) and a cancellation (Pockyt then says `closed`).
+pub(crate) fn reconcile(ledger: &Ledger, row: &PaymentRow, reported: PaymentStatus) -> Result<PaymentStatus, AppError> {
+    let current = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+    Ok(match reported {
+        PaymentStatus::Paid => {
+            let refunded = ledger.refunded_minor(row.id)?;
+            if refunded >= row.amount_minor {
+                PaymentStatus::Refunded
+            } else if refunded > 0 {
+                PaymentStatus::PartiallyRefunded
+            } else {
+                PaymentStatus::Paid
+            }
+        }
+        PaymentStatus::Expired if current == PaymentStatus::Cancelled => PaymentStatus::Cancelled,
+        other => other,
+    })
+}
+
+/// A create request ready to send, either kind.
+enum Outgoing {
+    Link(SecurePayRequest),
+    CounterQr(paydesk_gateways::pockyt::CounterQrRequest),
+}
+
+impl Outgoing {
+    fn new(
+        profile: &Profile,
+        method: Method,
+        amount: Money,
+        vendor: &str,
+        reference: &str,
+        req: &CreatePayment,
+        customer_no: Option<String>,
+    ) -> Self {
+        let description = req.description.clone().filter(|d| !d.trim().is_empty());
+        let ipn_url = profile.ipn_url.clone().unwrap_or_default();
+        match method {
+            Method::Link => Outgoing::Link(SecurePayRequest {
+                amount,
+                vendor: vendor.into(),
+                reference: reference.into(),
+                terminal: req.terminal.clone().unwrap_or_else(|| "ONLINE".into()).to_ascii_uppercase(),
+                ipn_url,
+                callback_url: profile.callback_url.clone().unwrap_or_default(),
+                description,
+                note: None,
+                timeout_minutes: Some(120),
+                customer_no,
+                os_type: None,
+            }),
+            Method::CounterQr => Outgoing::CounterQr(paydesk_gateways::pockyt::CounterQrRequest {
+                amount,
+                vendor: vendor.into(),
+                reference: reference.into(),
+                ipn_url,
+                // We draw the QR from deepLink ourselves.
+                need_qrcode: false,
+                timeout_minutes: Some(30),
+                description,
+            }),
+        }
+    }
+
+    fn reference(&self) -> &str {
+        match self {
+            Outgoing::Link(r) => &r.reference,
+            Outgoing::CounterQr(r) => &r.reference,
+        }
+    }
+
+    /// Every rule, before anything leaves; a missing profile URL says where to set it.
+    fn validate(&self, profile: &Profile) -> Result<(), AppError> {
+        let checked = match self {
+            Outgoing::Link(r) => r.validate(),
+            Outgoing::CounterQr(r) => r.validate(),
+        };
+        checked.map_err(|e| match e.field {
+            "ipn_url" | "callback_url" => AppError::invalid(
+                e.field,
+                format!("{e}. Set it on profile '{}' (--{}).", profile.name, e.field.replace('_', "-")),
+            ),
+            _ => e.into(),
+        })
+    }
+}
+
+fn exchange_source(exchange: &pockyt::client::Exchange) -> &'static str {
+    if exchange.path == pockyt::COUNTER_QR_PATH {
+        "create-trans-qrcode"
+    } else {
+        "secure-pay"
     }
 }
 
@@ -166,6 +306,28 @@ impl Paydesk {
         Ok(row.into())
     }
 
+    /// Checks the profile's URL and token with a harmless query: Pockyt answering
+    /// "no related information" means it accepted our signature.
+    pub async fn test_connection(&self, name: &str) -> Result<String, AppError> {
+        let profile = self.profile(name)?;
+        let client = self.client_for(&profile)?;
+        let probe = TranQueryRequest::Reference("PAYDESK-CONNECTION-TEST".into());
+        match client.tran_query(&probe).await.result {
+            Ok(_) => Ok(format!("Connected to {} as merchant {}", profile.base_url, profile.merchant_no)),
+            Err(GatewayError::Rejected { code, .. }) if code == "000021" => {
+                Ok(format!("Connected to {} as merchant {}: signature accepted", profile.base_url, profile.merchant_no))
+            }
+            Err(GatewayError::Rejected { code, message, .. }) => Err(AppError::ProviderRejected {
+                message: format!(
+                    "{} refused profile '{name}' ({code}: {message}). Check merchantNo, storeNo and the API token.",
+                    profile.base_url
+                ),
+                code,
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub fn remove_profile(&self, name: &str) -> Result<bool, AppError> {
         Ok(self.ledger().remove_profile(name)?)
     }
@@ -184,68 +346,66 @@ impl Paydesk {
 
     // ----- payments -----
 
-    /// Validates everything, records the payment, then asks the provider for a link.
+    /// Validates everything, records the payment, then asks the provider for a QR or link.
     pub async fn create_payment(&self, req: &CreatePayment) -> Result<PaymentView, AppError> {
         let profile = self.profile(&req.profile)?;
+        let method = Method::parse(req.method.as_deref())?;
         let currency = Currency::from_code(&req.currency)?;
         rules::check_currency(currency)?;
         let amount = Money::parse(&req.amount, currency)?;
         let vendor = req.vendor.trim().to_ascii_lowercase();
-        let request = SecurePayRequest {
-            amount,
-            vendor: vendor.clone(),
-            reference: new_reference(),
-            terminal: req.terminal.clone().unwrap_or_else(|| "ONLINE".into()).to_ascii_uppercase(),
-            ipn_url: profile.ipn_url.clone().unwrap_or_default(),
-            callback_url: profile.callback_url.clone().unwrap_or_default(),
-            description: req.description.clone().filter(|d| !d.trim().is_empty()),
-            note: None,
-            timeout_minutes: Some(120),
-            customer_no: None,
-            os_type: None,
-        };
-        request.validate().map_err(|e| match e.field {
-            "ipn_url" | "callback_url" => AppError::invalid(
-                e.field,
-                format!("{e}. Set it on profile '{}' (--{}).", profile.name, e.field.replace('_', "-")),
-            ),
-            _ => e.into(),
-        })?;
+        let customer_no = req.customer_no.clone().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        if customer_no.is_some() && method == Method::CounterQr {
+            return Err(AppError::invalid(
+                "customer_no",
+                "customer_no: attach customers to payment links (--method link)",
+            ));
+        }
+        let reference = new_reference();
+        let outgoing = Outgoing::new(&profile, method, amount, &vendor, &reference, req, customer_no.clone());
+        outgoing.validate(&profile)?;
         let client = self.client_for(&profile)?;
         let row = self.ledger().insert_payment(&NewPayment {
-            reference: request.reference.clone(),
+            reference,
             profile: profile.name.clone(),
             provider: profile.provider.clone(),
-            method: "link".into(),
+            method: method.as_str().into(),
             vendor: Some(vendor),
             amount_minor: amount.minor,
             currency: currency.code().into(),
+            customer_no,
         })?;
-        self.send_secure_pay(&client, row.id, &request).await
+        self.send_create(&client, row.id, &outgoing).await
     }
 
-    async fn send_secure_pay(
-        &self,
-        client: &PockytClient,
-        id: i64,
-        request: &SecurePayRequest,
-    ) -> Result<PaymentView, AppError> {
-        let outcome = client.secure_pay(request).await;
-        self.log_exchange(id, &outcome.exchange)?;
-        match outcome.result {
-            Ok(created) => {
+    async fn send_create(&self, client: &PockytClient, id: i64, outgoing: &Outgoing) -> Result<PaymentView, AppError> {
+        let (exchange, result) = match outgoing {
+            Outgoing::Link(r) => {
+                let o = client.secure_pay(r).await;
+                (o.exchange, o.result.map(|c| (c.transaction_no, c.cashier_url)))
+            }
+            Outgoing::CounterQr(r) => {
+                let o = client.counter_qr(r).await;
+                (o.exchange, o.result.map(|c| (c.transaction_no, c.deep_link)))
+            }
+        };
+        self.log_exchange(id, &exchange)?;
+        let reference = outgoing.reference().to_string();
+        match result {
+            Ok((transaction_no, link)) => {
                 let ledger = self.ledger();
-                ledger.record_provider_ids(id, &created.transaction_no, Some(&created.cashier_url))?;
-                ledger.apply_status(
-                    id,
-                    &StatusChange { status: PaymentStatus::Pending.as_str(), raw_status: None, source: "secure-pay" },
-                )?;
+                ledger.record_provider_ids(id, &transaction_no, Some(&link))?;
+                let change = StatusChange {
+                    status: PaymentStatus::Pending.as_str(),
+                    raw_status: None,
+                    source: exchange_source(&exchange),
+                };
+                ledger.apply_status(id, &change)?;
                 Ok(ledger.payment_by_id(id)?.expect("payment exists").into())
             }
             Err(e) => Err(match self.record_failure(id, e)? {
                 AppError::ProviderUnreachable { message, .. } => {
-                    let reference = Some(request.reference.clone());
-                    AppError::ProviderUnreachable { message, reference }
+                    AppError::ProviderUnreachable { message, reference: Some(reference) }
                 }
                 other => other,
             }),
@@ -266,16 +426,19 @@ impl Paydesk {
         Ok(e.into())
     }
 
-    fn log_exchange(&self, id: i64, exchange: &pockyt::client::Exchange) -> Result<(), AppError> {
+    /// Every request and response becomes an event (the payment's, or unattached for
+    /// customer calls). Bodies hold the signature, never the token.
+    pub(crate) fn log_exchange(
+        &self,
+        id: impl Into<Option<i64>>,
+        exchange: &pockyt::client::Exchange,
+    ) -> Result<(), AppError> {
+        let id = id.into();
         let ledger = self.ledger();
-        ledger.append_event(
-            Some(id),
-            "request",
-            &serde_json::json!({"path": exchange.path, "body": exchange.request}),
-        )?;
+        ledger.append_event(id, "request", &serde_json::json!({"path": exchange.path, "body": exchange.request}))?;
         if exchange.http_status.is_some() {
             ledger.append_event(
-                Some(id),
+                id,
                 "response",
                 &serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
             )?;
@@ -292,23 +455,24 @@ impl Paydesk {
             });
         }
         let profile = self.profile(&row.profile)?;
-        let currency = Currency::from_code(&row.currency)?;
-        let request = SecurePayRequest {
-            amount: Money::new(row.amount_minor, currency),
-            vendor: row.vendor.clone().unwrap_or_default(),
-            reference: row.reference.clone(),
-            terminal: "ONLINE".into(),
-            ipn_url: profile.ipn_url.clone().unwrap_or_default(),
-            callback_url: profile.callback_url.clone().unwrap_or_default(),
+        let method = Method::parse(Some(&row.method))?;
+        let amount = Money::new(row.amount_minor, Currency::from_code(&row.currency)?);
+        let vendor = row.vendor.clone().unwrap_or_default();
+        let blank = CreatePayment {
+            profile: row.profile.clone(),
+            amount: String::new(),
+            currency: row.currency.clone(),
+            vendor: vendor.clone(),
+            terminal: None,
             description: None,
-            note: None,
-            timeout_minutes: Some(120),
+            method: None,
             customer_no: None,
-            os_type: None,
         };
-        request.validate()?;
+        let outgoing =
+            Outgoing::new(&profile, method, amount, &vendor, &row.reference, &blank, row.customer_no.clone());
+        outgoing.validate(&profile)?;
         let client = self.client_for(&profile)?;
-        self.send_secure_pay(&client, row.id, &request).await
+        self.send_create(&client, row.id, &outgoing).await
     }
 
     fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
@@ -321,8 +485,34 @@ impl Paydesk {
 
     pub fn payment_detail(&self, reference: &str) -> Result<PaymentDetail, AppError> {
         let row = self.payment_row(reference)?;
-        let events = self.ledger().events(row.id)?;
-        Ok(PaymentDetail { payment: row.into(), events })
+        let ledger = self.ledger();
+        let events = ledger.events(row.id)?;
+        let refunds = ledger.refunds(row.id)?;
+        let in_flight_or_done: i64 = refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum();
+        let currency = Currency::from_code(&row.currency)?;
+        let payment: PaymentView = row.into();
+        let refundable_minor = if matches!(payment.status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded) {
+            payment.amount_minor - in_flight_or_done
+        } else {
+            0
+        };
+        let mut actions = vec!["refresh"];
+        if refundable_minor > 0 {
+            actions.push("refund");
+        }
+        if matches!(payment.status, PaymentStatus::Pending | PaymentStatus::Created) {
+            actions.push("cancel");
+        }
+        if payment.status == PaymentStatus::Created {
+            actions.push("retry");
+        }
+        Ok(PaymentDetail {
+            payment,
+            events,
+            refunds,
+            refundable: Money::new(refundable_minor, currency).to_decimal_string(),
+            actions,
+        })
     }
 
     pub fn payments(&self, filter: &PaymentFilter) -> Result<Vec<PaymentView>, AppError> {
@@ -346,7 +536,7 @@ impl Paydesk {
         if row.transaction_no.is_none() {
             ledger.record_provider_ids(row.id, &info.transaction_no, None)?;
         }
-        let status = PaymentStatus::from(PockytStatus(&info.status));
+        let status = reconcile(&ledger, &row, PaymentStatus::from(PockytStatus(&info.status)))?;
         ledger.apply_status(
             row.id,
             &StatusChange { status: status.as_str(), raw_status: Some(&info.status), source: "tran-query" },
@@ -371,6 +561,114 @@ impl Paydesk {
             Err(AppError::ProviderUnreachable { .. }) => Ok(view),
             Err(e) => Err(e),
         }
+    }
+
+    /// Refunds `amount` (or everything still refundable), never above the remainder the
+    /// ledger knows. The refund is recorded before it is sent; a retry reuses its reference.
+    pub async fn refund(&self, reference: &str, amount: Option<&str>) -> Result<RefundOutcome, AppError> {
+        let row = self.payment_row(reference)?;
+        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+        if !matches!(status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded) {
+            return Err(AppError::NotAllowed {
+                message: format!("Payment {reference} is {}; only paid payments can be refunded.", row.status),
+            });
+        }
+        let currency = Currency::from_code(&row.currency)?;
+        let (existing, remainder) = {
+            let ledger = self.ledger();
+            let refunds = ledger.refunds(row.id)?;
+            let used: i64 = refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum();
+            (refunds.len(), row.amount_minor - used)
+        };
+        let money = match amount.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => Money::parse(a, currency)?,
+            None => Money::new(remainder, currency),
+        };
+        if money.minor > remainder || remainder <= 0 {
+            return Err(AppError::invalid(
+                "amount",
+                format!(
+                    "amount: {} is more than the {} still refundable on {reference}",
+                    money,
+                    Money::new(remainder.max(0), currency)
+                ),
+            ));
+        }
+        let profile = self.profile(&row.profile)?;
+        let client = self.client_for(&profile)?;
+        let refund_reference = format!("{reference}-R{}", existing + 1);
+        let refund_row = self.ledger().insert_refund(row.id, &refund_reference, money.minor).map_err(|e| match e {
+            paydesk_ledger::LedgerError::Conflict(m) => AppError::invalid("amount", format!("amount: {m}")),
+            other => other.into(),
+        })?;
+        let request = paydesk_gateways::pockyt::RefundRequest {
+            transaction: match &row.transaction_no {
+                Some(no) => TranQueryRequest::TransactionNo(no.clone()),
+                None => TranQueryRequest::Reference(row.reference.clone()),
+            },
+            refund_amount: money,
+            refund_reference,
+            ipn_url: None,
+        };
+        let outcome = client.refund(&request).await;
+        self.log_exchange(row.id, &outcome.exchange)?;
+        let ledger = self.ledger();
+        match outcome.result {
+            Ok(done) => {
+                let no = Some(done.refund_transaction_no.as_str()).filter(|n| !n.is_empty());
+                ledger.finish_refund(refund_row.id, "succeeded", no)?;
+                let refunded = ledger.refunded_minor(row.id)?;
+                let status = if refunded >= row.amount_minor {
+                    PaymentStatus::Refunded
+                } else {
+                    PaymentStatus::PartiallyRefunded
+                };
+                ledger.apply_status(
+                    row.id,
+                    &StatusChange { status: status.as_str(), raw_status: None, source: "refund" },
+                )?;
+                let refund = ledger.refund_by_reference(&refund_row.refund_reference)?.expect("refund exists");
+                Ok(RefundOutcome { payment: ledger.payment_by_id(row.id)?.expect("payment exists").into(), refund })
+            }
+            Err(e @ GatewayError::Rejected { transient: false, .. }) => {
+                ledger.finish_refund(refund_row.id, "failed", None)?;
+                Err(e.into())
+            }
+            // No answer: the refund stays `created` (counted against the remainder) until
+            // it is known; refreshing the payment or refunding again resolves it.
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Cancels a payment nobody has paid yet.
+    pub async fn cancel(&self, reference: &str) -> Result<PaymentView, AppError> {
+        let row = self.payment_row(reference)?;
+        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+        if !matches!(status, PaymentStatus::Pending | PaymentStatus::Created) {
+            return Err(AppError::NotAllowed {
+                message: format!(
+                    "Payment {reference} is {}; only unpaid payments can be cancelled{}.",
+                    row.status,
+                    if status == PaymentStatus::Paid { " (refund it instead)" } else { "" }
+                ),
+            });
+        }
+        let profile = self.profile(&row.profile)?;
+        let client = self.client_for(&profile)?;
+        let query = match &row.transaction_no {
+            Some(no) => TranQueryRequest::TransactionNo(no.clone()),
+            None => TranQueryRequest::Reference(row.reference.clone()),
+        };
+        let outcome = client.cancel(&query).await;
+        self.log_exchange(row.id, &outcome.exchange)?;
+        let done = outcome.result?;
+        let ledger = self.ledger();
+        let raw = Some(done.status.as_str()).filter(|s| !s.is_empty());
+        ledger.apply_status(
+            row.id,
+            &StatusChange { status: PaymentStatus::Cancelled.as_str(), raw_status: raw, source: "cancel" },
+        )?;
+        Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
     }
 
     pub fn qr_png(&self, reference: &str, min_px: u32) -> Result<Vec<u8>, AppError> {

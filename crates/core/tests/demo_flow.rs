@@ -25,7 +25,20 @@ fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
         vendor: vendor.into(),
         terminal: None,
         description: None,
+        method: Some("link".into()),
+        customer_no: None,
     }
+}
+
+fn counter(amount: &str, vendor: &str) -> CreatePayment {
+    CreatePayment { method: None, ..sale(amount, "USD", vendor) }
+}
+
+async fn paid(paydesk: &Paydesk, req: &CreatePayment) -> String {
+    let p = paydesk.create_payment(req).await.unwrap();
+    paydesk.demo().unwrap().sandbox.settle(&p.reference, true).unwrap();
+    assert_eq!(paydesk.refresh(&p.reference).await.unwrap().status, PaymentStatus::Paid);
+    p.reference
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,4 +154,109 @@ async fn ipn_verification_rules() {
     let events = paydesk.payment_detail(&p.reference).unwrap().events;
     assert_eq!(events.iter().filter(|e| e.kind == "status_changed" && e.detail["to"] == "paid").count(), 1);
     assert_eq!(events.iter().filter(|e| e.kind == "ipn_rejected").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counter_qr_is_the_default_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let p = paydesk.create_payment(&counter("2.50", "wechatpay")).await.unwrap();
+    assert_eq!(p.method, "qr");
+    assert!(p.link.as_deref().unwrap().contains("/cashier/"), "the deepLink is what the QR shows");
+    let events = paydesk.payment_detail(&p.reference).unwrap().events;
+    let request = events.iter().find(|e| e.kind == "request").unwrap();
+    assert_eq!(request.detail["path"], "/app-instore/v3/create-trans-qrcode");
+    assert_eq!(request.detail["body"]["needQrcode"], "false");
+    match paydesk.create_payment(&counter("2.50", "creditcard")).await {
+        Err(AppError::InvalidInput { field, .. }) => assert_eq!(field, "vendor"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_partial_full_and_never_above_the_remainder() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let reference = paid(&paydesk, &counter("13.00", "alipay")).await;
+
+    let r = paydesk.refund(&reference, Some("4.00")).await.unwrap();
+    assert_eq!(r.payment.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(r.refund.status, "succeeded");
+    assert_eq!(paydesk.payment_detail(&reference).unwrap().refundable, "9.00");
+    // Pockyt still says `success`; the ledger keeps the refund in view.
+    assert_eq!(paydesk.refresh(&reference).await.unwrap().status, PaymentStatus::PartiallyRefunded);
+
+    match paydesk.refund(&reference, Some("9.01")).await {
+        Err(AppError::InvalidInput { field, message }) => {
+            assert_eq!(field, "amount");
+            assert!(message.contains("9.00 USD still refundable"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let r = paydesk.refund(&reference, None).await.unwrap();
+    assert_eq!(r.refund.amount_minor, 900);
+    assert_eq!(r.payment.status, PaymentStatus::Refunded);
+    assert_eq!(paydesk.refresh(&reference).await.unwrap().status, PaymentStatus::Refunded);
+    assert!(matches!(paydesk.refund(&reference, Some("0.01")).await, Err(AppError::NotAllowed { .. })));
+    let detail = paydesk.payment_detail(&reference).unwrap();
+    assert_eq!(detail.refunds.len(), 2);
+    assert!(!detail.actions.contains(&"refund"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_only_unpaid() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let open = paydesk.create_payment(&counter("5.00", "alipay")).await.unwrap();
+    assert!(paydesk.payment_detail(&open.reference).unwrap().actions.contains(&"cancel"));
+    let cancelled = paydesk.cancel(&open.reference).await.unwrap();
+    assert_eq!(cancelled.status, PaymentStatus::Cancelled);
+    // Pockyt then reports `closed`; it stays cancelled, not expired.
+    assert_eq!(paydesk.refresh(&open.reference).await.unwrap().status, PaymentStatus::Cancelled);
+
+    let reference = paid(&paydesk, &counter("6.00", "alipay")).await;
+    match paydesk.cancel(&reference).await {
+        Err(AppError::NotAllowed { message }) => assert!(message.contains("refund it instead"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_through_the_core_and_attached_to_a_link() {
+    use paydesk_core::{CustomerFields, CustomerKey};
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let fields = CustomerFields {
+        first_name: Some("Grace".into()),
+        last_name: Some("Hopper".into()),
+        email: Some("grace@example.com".into()),
+        country_code: Some("us".into()),
+        state: Some("NY".into()),
+        customer_code: Some("CUST-7".into()),
+        ..Default::default()
+    };
+    let created = paydesk.create_customer("demo", &fields).await.unwrap();
+    assert_eq!(created.first_name.as_deref(), Some("Grace"));
+    let mut no_state = fields.clone();
+    no_state.state = None;
+    match paydesk.create_customer("demo", &no_state).await {
+        Err(AppError::InvalidInput { field, .. }) => assert_eq!(field, "state"),
+        other => panic!("{other:?}"),
+    }
+    let changes = CustomerFields { city: Some("Arlington".into()), ..Default::default() };
+    let updated = paydesk.update_customer("demo", &created.customer_no, &changes).await.unwrap();
+    assert_eq!(updated.data["city"], "Arlington");
+    let fetched = paydesk.get_customer("demo", &CustomerKey::CustomerCode("CUST-7".into())).await.unwrap();
+    assert_eq!(fetched.customer_no, created.customer_no);
+    assert_eq!(paydesk.customers(Some("demo"), Some("hopper")).unwrap().len(), 1);
+
+    let mut link = sale("20.00", "USD", "alipay");
+    link.customer_no = Some(created.customer_no.clone());
+    let p = paydesk.create_payment(&link).await.unwrap();
+    assert_eq!(p.customer_no.as_deref(), Some(created.customer_no.as_str()));
+    let request =
+        paydesk.payment_detail(&p.reference).unwrap().events.into_iter().find(|e| e.kind == "request").unwrap();
+    assert_eq!(request.detail["body"]["customerNo"], created.customer_no.as_str());
+
+    assert!(paydesk.test_connection("demo").await.unwrap().contains("signature accepted"));
 }
