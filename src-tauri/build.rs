@@ -9,6 +9,17 @@ fn main() {
         "retry_payment",
         "list_payments",
         "payment_detail",
+        "refund_payment",
+        "cancel_payment",
+        "list_customers",
+        "create_customer",
+        "get_customer",
+        "update_customer",
+        "list_profiles",
+        "save_profile",
+        "delete_profile",
+        "delete_token",
+        "test_connection",
     ];
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");

@@ -14,3 +14,14 @@ export function describeError(err) {
   if (err && typeof err === 'object' && err.message) return err.message;
   return String(err);
 }
+export const refundPayment = (reference, amount) => invoke('refund_payment', { reference, amount });
+export const cancelPayment = (reference) => invoke('cancel_payment', { reference });
+export const listCustomers = (profile, text) => invoke('list_customers', { profile, text });
+export const createCustomer = (profile, fields) => invoke('create_customer', { profile, fields });
+export const getCustomer = (profile, customerNo, customerCode) => invoke('get_customer', { profile, customerNo, customerCode });
+export const updateCustomer = (profile, customerNo, changes) => invoke('update_customer', { profile, customerNo, changes });
+export const listProfiles = () => invoke('list_profiles');
+export const saveProfile = (input, token) => invoke('save_profile', { input, token });
+export const deleteProfile = (name) => invoke('delete_profile', { name });
+export const deleteToken = (name) => invoke('delete_token', { name });
+export const testConnection = (name) => invoke('test_connection', { name });

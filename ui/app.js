@@ -1,38 +1,57 @@
 import * as api from './api.js';
 import { initCounter } from './counter.js';
+import { initCustomers } from './customers.js';
+import { initSettings } from './settings.js';
 import { initTransactions } from './transactions.js';
+import { rememberedProfile, setProfile, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
+const VIEWS = ['counter', 'transactions', 'customers', 'settings'];
 
-function showView(name) {
+export function showView(name) {
   for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === name);
-  $('view-counter').hidden = name !== 'counter';
-  $('view-transactions').hidden = name !== 'transactions';
+  for (const v of VIEWS) $(`view-${v}`).hidden = v !== name;
   document.dispatchEvent(new CustomEvent('paydesk:view', { detail: name }));
 }
 
 function showProfile(profile) {
-  $('profile-name').textContent = profile.name;
   const badge = $('mode-badge');
   badge.textContent = profile.environment.toUpperCase();
   badge.className = `badge env-${profile.environment}`;
   document.body.dataset.environment = profile.environment;
   const strip = $('mode-strip');
-  if (profile.environment !== 'production') {
-    strip.hidden = false;
-    strip.textContent = profile.environment === 'demo'
-      ? 'Demo mode — payments go to the built-in sandbox. No real money moves.'
-      : 'Test environment — no real money moves.';
-  }
+  strip.hidden = profile.environment === 'production';
+  strip.textContent = profile.environment === 'demo'
+    ? 'Demo mode — payments go to the built-in sandbox. No real money moves.'
+    : 'Test environment — no real money moves.';
+  $('profile-switch').value = profile.name;
+}
+
+/** Fills the header's profile switcher; keeps the current choice when it still exists. */
+export async function refreshProfiles() {
+  const info = await api.appInfo();
+  state.info = info;
+  const select = $('profile-switch');
+  select.replaceChildren(...info.profiles.map((p) => new Option(p.name === p.environment ? p.name : `${p.name} · ${p.environment}`, p.name)));
+  const wanted = state.profile?.name ?? rememberedProfile();
+  const chosen = info.profiles.find((p) => p.name === wanted) ?? info.profile;
+  setProfile(chosen);
 }
 
 async function start() {
   for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showView(tab.dataset.view));
+  document.addEventListener('paydesk:profile', (e) => showProfile(e.detail));
+  $('profile-switch').addEventListener('change', (e) => {
+    const p = state.info.profiles.find((x) => x.name === e.target.value);
+    if (p) setProfile(p);
+  });
   try {
-    const info = await api.appInfo();
-    showProfile(info.profile);
-    initCounter(info);
-    initTransactions(info);
+    state.info = await api.appInfo();
+    initCounter();
+    initTransactions();
+    initCustomers();
+    initSettings({ refreshProfiles });
+    await refreshProfiles();
     document.body.dataset.ready = 'true';
   } catch (err) {
     $('counter-error').hidden = false;

@@ -1,20 +1,17 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
 import { STATUS_LABELS } from './format.js';
+import { exponentOf, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
 
-let info;
 let typed = '';
+let method = 'qr';
 let sale = null;      // { payment, startedAt }
 let pollTimer = null;
 let clockTimer = null;
 let busy = false;
-
-function exponentOf(code) {
-  return info.currencies.find((c) => c.code === code)?.exponent ?? 2;
-}
 
 function renderAmount() {
   $('amount-display').textContent = typed === '' ? '0' : typed;
@@ -81,10 +78,11 @@ async function create() {
   hideError();
   try {
     const result = await api.createPayment({
-      profile: info.profile.name,
+      profile: state.profile.name,
       amount: typed,
       currency: $('currency').value,
       vendor: $('vendor').value,
+      method,
     });
     await showSale(result);
   } catch (err) {
@@ -104,7 +102,10 @@ async function showSale({ payment, qr_png }) {
   img.dataset.reference = payment.reference;
   // Show the sale only once the QR is decoded, so the code appears whole, at once.
   await img.decode().catch(() => {});
-  $('sale-wallet').textContent = payment.vendor_label ?? '';
+  $('sale-wallet').textContent = payment.method === 'qr'
+    ? `Scan with ${payment.vendor_label ?? 'the wallet app'}`
+    : `${payment.vendor_label ?? ''} · payment link`;
+  $('sale').dataset.method = payment.method;
   $('sale-reference').textContent = payment.reference;
   $('sale-link').textContent = payment.link ?? '';
   $('sale').dataset.link = payment.link ?? '';
@@ -173,28 +174,31 @@ function newSale() {
   setScreen('entry');
 }
 
-function cycleVendor() {
-  const v = $('vendor');
-  v.selectedIndex = (v.selectedIndex + 1) % v.options.length;
+// Counter QR (the customer scans it with the wallet) or a hosted payment link.
+function setMethod(next) {
+  method = next;
+  for (const b of document.querySelectorAll('.method')) {
+    const on = b.dataset.method === method;
+    b.classList.toggle('active', on);
+    b.setAttribute('aria-checked', String(on));
+  }
+  fillVendors();
 }
 
 function fillVendors() {
   const v = $('vendor');
   const keep = v.value;
-  v.replaceChildren();
-  for (const vendor of info.vendors) {
-    const opt = new Option(vendor.label, vendor.id);
-    v.append(opt);
-  }
-  v.value = keep || 'alipay';
+  const list = method === 'qr' ? state.info.counter_vendors : state.info.vendors;
+  v.replaceChildren(...list.map((vendor) => new Option(vendor.label, vendor.id)));
+  v.value = list.some((x) => x.id === keep) ? keep : 'alipay';
 }
 
-export function initCounter(appInfo) {
-  info = appInfo;
+export function initCounter() {
   const cur = $('currency');
-  for (const c of info.currencies) cur.append(new Option(c.code, c.code));
+  for (const c of state.info.currencies) cur.append(new Option(c.code, c.code));
   cur.value = 'USD';
-  fillVendors();
+  for (const b of document.querySelectorAll('.method')) b.addEventListener('click', () => setMethod(b.dataset.method));
+  setMethod('qr');
   renderAmount();
 
   for (const b of document.querySelectorAll('#keypad button')) b.addEventListener('click', () => press(b.dataset.key));
@@ -208,7 +212,7 @@ export function initCounter(appInfo) {
     if ($('view-counter').hidden) return;
     const inField = e.target instanceof HTMLSelectElement || e.target instanceof HTMLInputElement;
     if (!$('entry').hidden) {
-      if (e.key === 'F2') { e.preventDefault(); cycleVendor(); return; }
+      if (e.key === 'F2') { e.preventDefault(); setMethod(method === 'qr' ? 'link' : 'qr'); return; }
       if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) { e.preventDefault(); create(); return; }
       if (e.key === 'Escape') { typed = ''; renderAmount(); hideError(); return; }
       if (!inField && (/^[0-9.]$/.test(e.key) || e.key === 'Backspace')) { e.preventDefault(); press(e.key); }

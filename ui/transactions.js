@@ -1,14 +1,11 @@
 // The accountant's ledger: filter, totals, row detail with the full history.
 import * as api from './api.js';
 import { el, localDate, minorToDecimal, STATUS_LABELS } from './format.js';
+import { exponentOf } from './state.js';
 
 const $ = (id) => document.getElementById(id);
-let info;
 let selected = null;
-
-function exponentOf(code) {
-  return info.currencies.find((c) => c.code === code)?.exponent ?? 2;
-}
+let pendingAction = null;
 
 function totals(rows) {
   const sums = new Map();
@@ -46,7 +43,8 @@ function row(p) {
 async function showDetail(reference) {
   selected = reference;
   try {
-    const { payment, events } = await api.paymentDetail(reference);
+    const detail = await api.paymentDetail(reference);
+    const { payment, events } = detail;
     $('detail-title').textContent = `${payment.amount} ${payment.currency} · ${STATUS_LABELS[payment.status] ?? payment.status}`;
     const fields = [
       ['Reference', payment.reference], ['Transaction no.', payment.transaction_no ?? '—'],
@@ -55,6 +53,7 @@ async function showDetail(reference) {
       ['Updated', localDate(payment.updated_at)],
     ];
     $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+    showActions(detail);
     $('detail-events').replaceChildren(...events.map((e) => el('li', {},
       el('span', { class: 'event-kind' }, e.kind), ' ', el('time', {}, localDate(e.at)),
       el('pre', {}, JSON.stringify(e.detail, null, 2)))));
@@ -65,8 +64,61 @@ async function showDetail(reference) {
   }
 }
 
-export function initTransactions(appInfo) {
-  info = appInfo;
+// Refund and cancel: only what the status allows, each confirmed with the amount shown.
+function showActions(detail) {
+  const can = (a) => detail.actions.includes(a);
+  $('action-refund').hidden = !can('refund');
+  $('refund-field').hidden = !can('refund');
+  $('refund-amount').value = detail.refundable;
+  $('refund-currency').textContent = detail.payment.currency;
+  $('action-cancel').hidden = !can('cancel');
+  $('confirm').hidden = true;
+  pendingAction = null;
+  $('tx-detail').dataset.actions = detail.actions.join(' ');
+  $('tx-detail').dataset.reference = detail.payment.reference;
+  $('tx-detail').dataset.currency = detail.payment.currency;
+}
+
+function ask(text, action) {
+  pendingAction = action;
+  $('confirm-text').textContent = text;
+  $('confirm').hidden = false;
+  $('confirm-yes').focus();
+}
+
+async function runPending() {
+  if (!pendingAction) return;
+  const action = pendingAction;
+  pendingAction = null;
+  const yes = $('confirm-yes');
+  yes.disabled = true;
+  yes.textContent = 'Working…';
+  try {
+    await action();
+    $('tx-error').hidden = true;
+  } catch (err) {
+    $('tx-error').hidden = false;
+    $('tx-error').textContent = api.describeError(err);
+  } finally {
+    yes.disabled = false;
+    yes.textContent = 'Confirm';
+    $('confirm').hidden = true;
+  }
+  await showDetail(selected);
+  await load();
+}
+
+export function initTransactions() {
+  $('action-refund').addEventListener('click', () => {
+    const amount = $('refund-amount').value.trim();
+    const cur = $('tx-detail').dataset.currency;
+    ask(`Refund ${amount} ${cur} of ${selected}?`, () => api.refundPayment(selected, amount));
+  });
+  $('action-cancel').addEventListener('click', () => {
+    ask(`Cancel ${selected}? The customer will no longer be able to pay it.`, () => api.cancelPayment(selected));
+  });
+  $('confirm-yes').addEventListener('click', runPending);
+  $('confirm-no').addEventListener('click', () => { pendingAction = null; $('confirm').hidden = true; });
   let debounce;
   $('tx-search').addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(load, 150); });
   $('tx-status').addEventListener('change', load);

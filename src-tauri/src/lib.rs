@@ -3,9 +3,14 @@
 
 use base64::Engine;
 use paydesk_core::demo::{self, DemoOptions};
-use paydesk_core::{AppError, CreatePayment, Paydesk, PaymentDetail, PaymentView, Profile};
+use paydesk_core::{
+    secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Environment, Paydesk, PaymentDetail, PaymentView,
+    Profile, ProfileInput, RefundOutcome,
+};
 use paydesk_gateways::pockyt::rules;
+use paydesk_gateways::ApiSecret;
 use paydesk_gateways::Currency;
+use paydesk_ledger::CustomerRow;
 use paydesk_ledger::PaymentFilter;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -22,6 +27,8 @@ pub struct AppInfo {
     pub profile: Profile,
     pub profiles: Vec<Profile>,
     pub vendors: Vec<Vendor>,
+    /// The wallets that take a counter QR.
+    pub counter_vendors: Vec<Vendor>,
     pub currencies: Vec<CurrencyInfo>,
     pub ledger_path: String,
 }
@@ -50,6 +57,10 @@ fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
         profile,
         profiles,
         vendors: rules::vendors().map(|id| Vendor { id, label: rules::vendor_label(id) }).collect(),
+        counter_vendors: rules::COUNTER_QR_VENDORS
+            .iter()
+            .map(|&id| Vendor { id, label: rules::vendor_label(id) })
+            .collect(),
         currencies: rules::CURRENCIES
             .iter()
             .filter_map(|code| Currency::from_code(code).ok())
@@ -120,6 +131,124 @@ fn payment_detail(core: Core<'_>, reference: String) -> Result<PaymentDetail, Ap
     core.payment_detail(&reference)
 }
 
+#[tauri::command]
+async fn refund_payment(core: Core<'_>, reference: String, amount: Option<String>) -> Result<RefundOutcome, AppError> {
+    core.refund(&reference, amount.as_deref()).await
+}
+
+#[tauri::command]
+async fn cancel_payment(core: Core<'_>, reference: String) -> Result<PaymentView, AppError> {
+    core.cancel(&reference).await
+}
+
+// ----- customers -----
+
+#[tauri::command]
+fn list_customers(core: Core<'_>, profile: Option<String>, text: Option<String>) -> Result<Vec<CustomerRow>, AppError> {
+    core.customers(profile.as_deref(), text.as_deref())
+}
+
+#[tauri::command]
+async fn create_customer(core: Core<'_>, profile: String, fields: CustomerFields) -> Result<CustomerRow, AppError> {
+    core.create_customer(&profile, &fields).await
+}
+
+#[tauri::command]
+async fn get_customer(
+    core: Core<'_>,
+    profile: String,
+    customer_no: Option<String>,
+    customer_code: Option<String>,
+) -> Result<CustomerRow, AppError> {
+    let key = match (customer_no.filter(|v| !v.trim().is_empty()), customer_code.filter(|v| !v.trim().is_empty())) {
+        (Some(no), _) => CustomerKey::CustomerNo(no.trim().into()),
+        (None, Some(code)) => CustomerKey::CustomerCode(code.trim().into()),
+        (None, None) => return Err(AppError::invalid("customer_no", "customer_no: give a customer number or code")),
+    };
+    core.get_customer(&profile, &key).await
+}
+
+#[tauri::command]
+async fn update_customer(
+    core: Core<'_>,
+    profile: String,
+    customer_no: String,
+    changes: CustomerFields,
+) -> Result<CustomerRow, AppError> {
+    core.update_customer(&profile, &customer_no, &changes).await
+}
+
+// ----- profiles and tokens -----
+
+/// A profile as Settings shows it: never the token, only whether one is saved.
+#[derive(Debug, Serialize)]
+pub struct ProfileSummary {
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// "saved", "not saved", "built in" (demo) or "unavailable" (no keyring).
+    pub token: &'static str,
+}
+
+#[tauri::command]
+async fn list_profiles(core: Core<'_>) -> Result<Vec<ProfileSummary>, AppError> {
+    let profiles = core.profiles()?;
+    tauri::async_runtime::spawn_blocking(move || {
+        profiles
+            .into_iter()
+            .map(|profile| {
+                let token = if profile.environment == Environment::Demo {
+                    "built in"
+                } else {
+                    match secrets::has_token(&profile.name) {
+                        Ok(true) => "saved",
+                        Ok(false) => "not saved",
+                        Err(_) => "unavailable",
+                    }
+                };
+                ProfileSummary { profile, token }
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal { message: e.to_string() })
+}
+
+/// Saves a profile and, if one is given, its token (into the keyring only).
+#[tauri::command]
+async fn save_profile(core: Core<'_>, input: ProfileInput, token: Option<String>) -> Result<Profile, AppError> {
+    let token = token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let name = input.name.trim().to_string();
+    if let Some(t) = token {
+        // Validate the profile first so a bad form never leaves a stray keyring entry.
+        input.clone().validate()?;
+        let secret = ApiSecret::new(t);
+        let for_name = name.clone();
+        tauri::async_runtime::spawn_blocking(move || secrets::save_token(&for_name, &secret))
+            .await
+            .map_err(|e| AppError::Internal { message: e.to_string() })??;
+    }
+    core.save_profile(input)
+}
+
+#[tauri::command]
+async fn delete_profile(core: Core<'_>, name: String) -> Result<bool, AppError> {
+    let removed = core.remove_profile(&name)?;
+    let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name)).await;
+    Ok(removed)
+}
+
+#[tauri::command]
+async fn delete_token(name: String) -> Result<bool, AppError> {
+    tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name))
+        .await
+        .map_err(|e| AppError::Internal { message: e.to_string() })?
+}
+
+#[tauri::command]
+async fn test_connection(core: Core<'_>, name: String) -> Result<String, AppError> {
+    core.test_connection(&name).await
+}
+
 /// The Tauri config (at the workspace root) with the UI embedded.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!("../tauri.conf.json")
@@ -134,7 +263,18 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
         refresh_payment,
         retry_payment,
         list_payments,
-        payment_detail
+        payment_detail,
+        refund_payment,
+        cancel_payment,
+        list_customers,
+        create_customer,
+        get_customer,
+        update_customer,
+        list_profiles,
+        save_profile,
+        delete_profile,
+        delete_token,
+        test_connection
     ])
 }
 
@@ -150,7 +290,11 @@ pub fn run() {
     };
     let demo_started = tauri::async_runtime::block_on(async {
         let mut options = DemoOptions::from_env()?;
-        options.ipn_bind = Some("127.0.0.1:0".parse().expect("literal address"));
+        // The IPN listener: PAYDESK_IPN_BIND (e.g. 0.0.0.0:8788 behind a shop's tunnel), else loopback.
+        let ipn_bind = std::env::var("PAYDESK_IPN_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
+        options.ipn_bind = Some(ipn_bind.parse().map_err(|_| {
+            AppError::invalid("PAYDESK_IPN_BIND", format!("PAYDESK_IPN_BIND: not an ADDR:PORT ({ipn_bind})"))
+        })?);
         demo::start(&core, options).await.map(|d| d.sandbox.base_url().to_string())
     });
     match demo_started {

@@ -65,7 +65,26 @@ impl Session {
 
     pub fn click(&self, css: &str) {
         let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));
-        self.post(&format!("/element/{id}/click"), json!({}));
+        let v = self.post(&format!("/element/{id}/click"), json!({}));
+        assert!(v.get("error").is_none(), "click {css}: {v}");
+    }
+
+    /// Clicks a field, clears it and types into it (through the Actions API).
+    pub fn fill(&self, css: &str, text: &str) {
+        let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));
+        let read = format!("return document.querySelector({css:?}).value");
+        for _ in 0..3 {
+            // Clear first: clearing blurs the field, the click gives it focus back.
+            self.post(&format!("/element/{id}/clear"), json!({}));
+            self.post(&format!("/element/{id}/click"), json!({}));
+            self.type_keys(text);
+            if self.script(&read) == json!(text) {
+                return;
+            }
+            // The first keys after a screen change can land before focus does.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("could not type {text:?} into {css}: it holds {}", self.script(&read));
     }
 
     /// Types through the Actions API (keyboard events), as a person at the counter would.

@@ -82,7 +82,8 @@ fn counter_sale_turns_paid_in_the_real_window() {
     );
     assert!(width.as_u64().unwrap() >= 300, "QR rendered large: {width}");
     assert_eq!(s.script("return document.getElementById('sale-amount').textContent"), "13.00 USD");
-    assert_eq!(s.script("return document.getElementById('sale-wallet').textContent"), "Alipay");
+    assert_eq!(s.script("return document.getElementById('sale').dataset.method"), "qr", "counter QR is the default");
+    assert_eq!(s.script("return document.getElementById('sale-wallet').textContent"), "Scan with Alipay");
     std::fs::write(evidence.join("window-qr.png"), s.screenshot_png()).unwrap();
 
     // The customer pays: the sandbox hook stands in for the phone.
@@ -113,7 +114,69 @@ fn counter_sale_turns_paid_in_the_real_window() {
     );
     let totals = s.script("return document.getElementById('tx-totals').textContent");
     assert_eq!(totals, "1 payment · 13.00 USD");
+
+    // The accountant refunds part of it from the detail view, confirming the amount.
+    s.click("#tx-rows tr td:nth-child(2)");
+    s.wait_for("the detail", Duration::from_secs(10), "return !document.getElementById('action-refund').hidden");
+    assert_eq!(s.script("return document.getElementById('refund-amount').value"), "13.00");
+    s.fill("#refund-amount", "4.00");
+    s.click("#action-refund");
+    let asked = s.wait_for(
+        "the confirmation",
+        Duration::from_secs(5),
+        "return !document.getElementById('confirm').hidden && document.getElementById('confirm-text').textContent",
+    );
+    assert!(asked.as_str().unwrap().starts_with("Refund 4.00 USD of PD"), "{asked}");
+    s.click("#confirm-yes");
+    s.wait_for(
+        "the partly refunded row",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Partly refunded')",
+    );
+    assert_eq!(
+        s.script("return document.getElementById('refund-amount').value"),
+        "9.00",
+        "the remainder is offered next"
+    );
     std::fs::write(evidence.join("window-transactions.png"), s.screenshot_png()).unwrap();
+
+    // A regular customer is registered through the Customers screen.
+    s.click("#tab-customers");
+    s.fill("#cust-first-name", "Ada");
+    s.fill("#cust-last-name", "Lovelace");
+    s.fill("#cust-email", "ada@example.com");
+    s.fill("#cust-country-code", "US");
+    s.click("#cust-save");
+    let refused = s.wait_for(
+        "the state rule",
+        Duration::from_secs(10),
+        "const m = document.getElementById('cust-message'); return !m.hidden && m.textContent",
+    );
+    assert!(refused.as_str().unwrap().contains("state"), "US needs a state: {refused}");
+    s.fill("#cust-state", "CA");
+    s.fill("#cust-city", "Oakland");
+    s.click("#cust-save");
+    let registered = s.wait_for(
+        "the registered customer",
+        Duration::from_secs(10),
+        "const m = document.getElementById('cust-message'); return m.textContent.startsWith('Registered customer') && m.dataset.customerNo",
+    );
+    s.wait_for(
+        "the customer in the list",
+        Duration::from_secs(10),
+        &format!(
+            "return [...document.querySelectorAll('#cust-rows tr')].some(r => r.dataset.customerNo === '{}')",
+            registered.as_str().unwrap()
+        ),
+    );
+    std::fs::write(evidence.join("window-customer.png"), s.screenshot_png()).unwrap();
+
+    // Settings shows the demo profile; its token is built in, never displayed.
+    s.click("#tab-settings");
+    let listed =
+        s.wait_for("the profiles", Duration::from_secs(10), "return document.getElementById('profile-list').innerText");
+    assert!(listed.as_str().unwrap().contains("token built in"), "{listed}");
+    std::fs::write(evidence.join("window-settings.png"), s.screenshot_png()).unwrap();
     s.end();
     drop(driver);
 }

@@ -1,0 +1,122 @@
+// Profiles (one per store): add, edit, delete, test. The token goes to the OS keyring and is
+// only ever shown as "saved".
+import * as api from './api.js';
+import { el } from './format.js';
+import { setProfile, state } from './state.js';
+
+const $ = (id) => document.getElementById(id);
+let refreshProfiles;
+let editing = null;
+
+const ENV_URLS = { sandbox: 'sandbox', production: 'production' };
+
+function message(text, ok = true) {
+  const m = $('profile-message');
+  m.textContent = text;
+  m.className = ok ? 'message ok' : 'message error';
+  m.hidden = false;
+}
+
+function clearForm() {
+  editing = null;
+  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-ipn-url', 'pf-callback-url', 'pf-token']) $(id).value = '';
+  $('pf-name').disabled = false;
+  $('pf-environment').value = 'sandbox';
+  $('pf-token').placeholder = 'Paste the API token';
+  $('profile-form-title').textContent = 'Add a profile';
+  $('profile-message').hidden = true;
+}
+
+function fill(p) {
+  editing = p.name;
+  $('pf-name').value = p.name;
+  $('pf-name').disabled = true;
+  $('pf-environment').value = p.environment === 'production' || p.environment === 'sandbox' ? p.environment : 'custom';
+  $('pf-base-url').value = p.environment === 'custom' ? p.base_url : '';
+  $('pf-merchant-no').value = p.merchant_no;
+  $('pf-store-no').value = p.store_no;
+  $('pf-ipn-url').value = p.ipn_url ?? '';
+  $('pf-callback-url').value = p.callback_url ?? '';
+  $('pf-token').value = '';
+  $('pf-token').placeholder = p.token === 'saved' ? 'Saved — type a new one to replace it' : 'Not saved — paste the API token';
+  $('profile-form-title').textContent = `Edit ${p.name}`;
+  $('profile-message').hidden = true;
+}
+
+async function load() {
+  try {
+    const profiles = await api.listProfiles();
+    $('profile-list').replaceChildren(...profiles.map(row));
+  } catch (err) {
+    message(api.describeError(err), false);
+  }
+}
+
+function row(p) {
+  const buttons = [];
+  const button = (label, action, cls = 'secondary') => {
+    const b = el('button', { type: 'button', class: cls }, label);
+    b.addEventListener('click', action);
+    buttons.push(b);
+  };
+  button('Use', () => { const full = state.info.profiles.find((x) => x.name === p.name); if (full) setProfile(full); });
+  button('Test connection', async () => {
+    message(`Testing ${p.name}…`);
+    try { message(await api.testConnection(p.name)); } catch (err) { message(api.describeError(err), false); }
+  });
+  if (p.environment !== 'demo') {
+    button('Edit', () => fill(p));
+    if (p.token === 'saved') {
+      button('Delete token', async () => {
+        try { await api.deleteToken(p.name); message(`Token for ${p.name} deleted`); await load(); } catch (err) { message(api.describeError(err), false); }
+      });
+    }
+    button('Delete', async () => {
+      try {
+        await api.deleteProfile(p.name);
+        message(`Profile ${p.name} deleted; its payments stay in the ledger.`);
+        await refreshProfiles();
+        await load();
+      } catch (err) { message(api.describeError(err), false); }
+    }, 'danger');
+  }
+  return el('li', { dataset: { profile: p.name } },
+    el('div', { class: 'profile-line' },
+      el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase())),
+    el('div', { class: 'muted small' }, `${p.provider} · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`),
+    el('div', { class: 'actions' }, ...buttons));
+}
+
+async function save(e) {
+  e.preventDefault();
+  const env = $('pf-environment').value;
+  const input = {
+    name: editing ?? $('pf-name').value.trim(),
+    provider: $('pf-provider').value,
+    base_url: ENV_URLS[env] ?? $('pf-base-url').value.trim(),
+    merchant_no: $('pf-merchant-no').value.trim(),
+    store_no: $('pf-store-no').value.trim(),
+    ipn_url: $('pf-ipn-url').value.trim() || null,
+    callback_url: $('pf-callback-url').value.trim() || null,
+  };
+  const token = $('pf-token').value;
+  try {
+    const saved = await api.saveProfile(input, token || null);
+    $('pf-token').value = '';
+    await refreshProfiles();
+    await load();
+    const listed = (await api.listProfiles()).find((p) => p.name === saved.name);
+    if (listed) fill(listed);
+    message(`Saved ${saved.name}${token ? ' — token saved in the OS keyring' : ''}`);
+  } catch (err) {
+    message(api.describeError(err), false);
+  }
+}
+
+export function initSettings(deps) {
+  refreshProfiles = deps.refreshProfiles;
+  $('profile-form').addEventListener('submit', save);
+  $('pf-clear').addEventListener('click', clearForm);
+  document.addEventListener('paydesk:view', (e) => { if (e.detail === 'settings') load(); });
+  clearForm();
+}
