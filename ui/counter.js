@@ -213,7 +213,8 @@ export function initCounter() {
     const inField = e.target instanceof HTMLSelectElement || e.target instanceof HTMLInputElement;
     if (!$('entry').hidden) {
       if (e.key === 'F2') { e.preventDefault(); setMethod(method === 'qr' ? 'link' : 'qr'); return; }
-      if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) { e.preventDefault(); create(); return; }
+      // Enter always makes the QR here, wherever focus was left (a tab, a keypad key).
+      if (e.key === 'Enter') { e.preventDefault(); create(); return; }
       if (e.key === 'Escape') { typed = ''; renderAmount(); hideError(); return; }
       if (!inField && (/^[0-9.]$/.test(e.key) || e.key === 'Backspace')) { e.preventDefault(); press(e.key); }
       return;

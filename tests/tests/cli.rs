@@ -116,13 +116,32 @@ fn link_settle_status_with_a_keyring_token() {
             path.display()
         );
     }
+    // Logs at their most verbose carry no token either.
+    let mut verbose = paydesk(home.path());
+    verbose.env("RUST_LOG", "trace").args([
+        "--json",
+        "pay",
+        "link",
+        "--profile",
+        &name,
+        "--amount",
+        "1.00",
+        "--currency",
+        "USD",
+        "--vendor",
+        "alipay",
+    ]);
+    let r = run(verbose, None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.is_empty(), "trace logging is on");
+    assert!(!r.stderr.contains(DEMO_TOKEN) && !r.stdout.contains(DEMO_TOKEN), "token in logs");
     let shown = cli(home.path(), &["profile", "show", &name]);
     assert_eq!(shown.json()["token"], "saved");
     assert!(!shown.stdout.contains(DEMO_TOKEN) && !shown.stderr.contains(DEMO_TOKEN));
 
     // Removing the profile keeps its history.
     assert_eq!(cli(home.path(), &["profile", "remove", &name]).code, 0);
-    assert_eq!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().len(), 1);
+    assert_eq!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().len(), 2);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! A person's path at the counter: type an amount, Enter, the QR shows, the customer pays
 //! (through the sandbox hook), and the screen turns PAID by itself.
 
-use paydesk_e2e::webdriver::{Session, ENTER};
+use paydesk_e2e::webdriver::{Session, ENTER, ESCAPE};
 use paydesk_e2e::{bin_dir, binary};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -176,7 +176,79 @@ fn counter_sale_turns_paid_in_the_real_window() {
     let listed =
         s.wait_for("the profiles", Duration::from_secs(10), "return document.getElementById('profile-list').innerText");
     assert!(listed.as_str().unwrap().contains("token built in"), "{listed}");
+
+    // A second store: added in Settings with its token (into the keyring), tested, chosen
+    // with one click, used for a sale, then deleted without touching its history.
+    let token = "5cbfb079f15b150122261c8537086d77a";
+    let sandbox_base = link.as_str().unwrap().split("/cashier/").next().unwrap().to_string();
+    s.fill("#pf-name", "Store 2");
+    s.click("#pf-environment option[value=custom]");
+    s.fill("#pf-base-url", &sandbox_base);
+    s.fill("#pf-merchant-no", "200043");
+    s.fill("#pf-store-no", "300014");
+    s.fill("#pf-ipn-url", &format!("{sandbox_base}/sandbox/ipn-sink"));
+    s.fill("#pf-callback-url", &format!("{sandbox_base}/return"));
+    s.fill("#pf-token", token);
+    s.click("#pf-save");
+    let saved = s.wait_for(
+        "the saved profile",
+        Duration::from_secs(10),
+        "const m = document.getElementById('profile-message'); return m.textContent.startsWith('Saved') && m.textContent",
+    );
+    assert!(saved.as_str().unwrap().contains("token saved in the OS keyring"), "{saved}");
+    s.wait_for(
+        "Store 2 listed with its token saved",
+        Duration::from_secs(10),
+        "const li = document.querySelector('li[data-profile=\"Store 2\"]'); return li && li.innerText.includes('token saved')",
+    );
+    let leaked = s.script(&format!(
+        "return document.body.innerText.includes('{token}') || [...document.querySelectorAll('input')].some(i => i.value.includes('{token}'))"
+    ));
+    assert_eq!(leaked, false, "the token is never shown once saved");
+    s.click("li[data-profile=\"Store 2\"] .actions button:nth-child(2)");
+    let tested = s.wait_for(
+        "the connection test",
+        Duration::from_secs(10),
+        "const t = document.getElementById('profile-message').textContent; return t.startsWith('Connected') && t",
+    );
+    assert!(tested.as_str().unwrap().contains("signature accepted"), "{tested}");
+    s.click("li[data-profile=\"Store 2\"] .actions button:nth-child(1)");
+    assert_eq!(s.script("return document.getElementById('profile-switch').value"), "Store 2");
+    assert_eq!(s.script("return document.getElementById('mode-badge').textContent"), "CUSTOM");
     std::fs::write(evidence.join("window-settings.png"), s.screenshot_png()).unwrap();
+
+    s.click("#tab-counter");
+    s.type_keys("5");
+    s.type_keys(ENTER);
+    s.wait_for(
+        "the Store 2 QR",
+        Duration::from_secs(15),
+        "return !document.getElementById('sale').hidden && document.getElementById('qr-img').naturalWidth",
+    );
+    let link2 = s.script("return document.getElementById('sale').dataset.link");
+    let resp = http.post(link2.as_str().unwrap().replace("/cashier/", "/sandbox/settle/")).send().unwrap();
+    assert!(resp.status().is_success());
+    s.wait_for("PAID for Store 2", Duration::from_secs(15), "return document.getElementById('outcome-title').textContent === 'PAID' && !document.getElementById('outcome').hidden");
+    s.type_keys(ESCAPE);
+
+    s.click("#tab-settings");
+    s.wait_for(
+        "the profile list",
+        Duration::from_secs(10),
+        "return document.querySelector('li[data-profile=\"Store 2\"] .danger')",
+    );
+    s.click("li[data-profile=\"Store 2\"] .danger");
+    s.wait_for(
+        "the deletion",
+        Duration::from_secs(10),
+        "return document.getElementById('profile-message').textContent.includes('stay in the ledger')",
+    );
+    s.click("#tab-transactions");
+    s.wait_for(
+        "both payments still listed",
+        Duration::from_secs(10),
+        "return document.getElementById('tx-totals').textContent === '2 payments · 18.00 USD'",
+    );
     s.end();
     drop(driver);
 }
