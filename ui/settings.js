@@ -19,7 +19,7 @@ function message(text, ok = true) {
 
 function clearForm() {
   editing = null;
-  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-ipn-url', 'pf-callback-url', 'pf-token']) $(id).value = '';
+  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-token']) $(id).value = '';
   $('pf-name').disabled = false;
   $('pf-environment').value = 'sandbox';
   $('pf-token').placeholder = 'Paste the API token';
@@ -37,6 +37,7 @@ function fill(p) {
   $('pf-store-no').value = p.store_no;
   $('pf-ipn-url').value = p.ipn_url ?? '';
   $('pf-callback-url').value = p.callback_url ?? '';
+  $('pf-ipn-listen').value = p.ipn_listen ?? '';
   $('pf-token').value = '';
   $('pf-token').placeholder = p.token === 'saved' ? 'Saved — type a new one to replace it' : 'Not saved — paste the API token';
   $('profile-form-title').textContent = `Edit ${p.name}`;
@@ -83,7 +84,8 @@ function row(p) {
   return el('li', { dataset: { profile: p.name } },
     el('div', { class: 'profile-line' },
       el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase())),
-    el('div', { class: 'muted small' }, `${p.provider} · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`),
+    el('div', { class: 'muted small' }, `${p.provider} · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`
+      + (p.ipn_listen ? ` · notifications on ${p.ipn_listen}` : '')),
     el('div', { class: 'actions' }, ...buttons));
 }
 
@@ -98,6 +100,7 @@ async function save(e) {
     store_no: $('pf-store-no').value.trim(),
     ipn_url: $('pf-ipn-url').value.trim() || null,
     callback_url: $('pf-callback-url').value.trim() || null,
+    ipn_listen: $('pf-ipn-listen').value.trim() || null,
   };
   const token = $('pf-token').value;
   try {

@@ -227,7 +227,10 @@ async fn save_profile(core: Core<'_>, input: ProfileInput, token: Option<String>
             .await
             .map_err(|e| AppError::Internal { message: e.to_string() })??;
     }
-    core.save_profile(input)
+    let saved = core.save_profile(input)?;
+    // A profile that asks for the IPN listener gets it at once.
+    paydesk_core::ipn::start_for_profiles(core.inner()).await?;
+    Ok(saved)
 }
 
 #[tauri::command]
@@ -300,6 +303,9 @@ pub fn run() {
     match demo_started {
         Ok(url) => eprintln!("paydesk: demo sandbox at {url}"),
         Err(e) => eprintln!("paydesk: demo mode unavailable: {e}"),
+    }
+    if let Err(e) = tauri::async_runtime::block_on(paydesk_core::ipn::start_for_profiles(&core)) {
+        eprintln!("paydesk: IPN listener unavailable: {e}");
     }
     with_commands(tauri::Builder::default(), core).run(context()).expect("the Paydesk window failed to start");
 }

@@ -446,27 +446,20 @@ fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut listener = paydesk(home.path())
-        .args(["--json", "ipn", "listen", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let name = unique_name("ipn");
+    let ipn_url = format!("http://127.0.0.1:{port}/ipn/pockyt");
+    let mut c = paydesk(home.path());
+    c.args(["--json", "profile", "add", &name, "--base-url", &sandbox.base_url, "--merchant-no", "200043"])
+        .args(["--store-no", "300014", "--ipn-url", &ipn_url, "--callback-url", "http://127.0.0.1:9/done"])
+        .args(["--ipn-listen", &format!("127.0.0.1:{port}")]);
+    assert_eq!(run(c, None).code, 0);
+
+    // Without --bind, the listener runs where the profile asked for it.
+    let mut listener = paydesk(home.path()).args(["--json", "ipn", "listen"]).stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let ipn_url: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let ipn_url = ipn_url["listening"].as_str().unwrap().to_string();
-
-    let name = unique_name("ipn");
-    let mut c = paydesk(home.path());
-    c.args(["--json", "profile", "add", &name, "--base-url", &sandbox.base_url, "--merchant-no", "200043"]).args([
-        "--store-no",
-        "300014",
-        "--ipn-url",
-        &ipn_url,
-        "--callback-url",
-        "http://127.0.0.1:9/done",
-    ]);
-    assert_eq!(run(c, None).code, 0);
+    let announced: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(announced["listening"], ipn_url.as_str());
     set_secret(home.path(), &name, DEMO_TOKEN);
 
     let sale = cli(

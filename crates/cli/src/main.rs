@@ -82,6 +82,9 @@ enum ProfileCommand {
         ipn_url: Option<String>,
         #[arg(long)]
         callback_url: Option<String>,
+        /// Run the IPN listener for this profile on ADDR:PORT (`paydesk ipn listen`, the app).
+        #[arg(long)]
+        ipn_listen: Option<String>,
     },
     List,
     Show {
@@ -272,9 +275,10 @@ enum TxCommand {
 
 #[derive(Subcommand)]
 enum IpnCommand {
+    /// Listens on --bind, or else on every address profiles ask for (profile add --ipn-listen).
     Listen {
-        #[arg(long, default_value = "127.0.0.1:8788")]
-        bind: SocketAddr,
+        #[arg(long)]
+        bind: Option<SocketAddr>,
     },
 }
 
@@ -380,12 +384,23 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Customer(cmd) => customer(cmd).await,
         Command::Ipn(IpnCommand::Listen { bind }) => {
             let paydesk = open()?;
-            let listener = paydesk_core::ipn::serve(paydesk.clone(), bind).await?;
-            announce(
-                cli.json,
-                json!({"listening": listener.pockyt_url()}),
-                &format!("IPN listener at {}", listener.pockyt_url()),
-            );
+            let (_explicit, addrs) = match bind {
+                Some(bind) => {
+                    let l = paydesk_core::ipn::serve(paydesk.clone(), bind).await?;
+                    let addr = l.addr();
+                    (Some(l), vec![addr])
+                }
+                None => (None, paydesk_core::ipn::start_for_profiles(&paydesk).await?),
+            };
+            if addrs.is_empty() {
+                return Err(AppError::invalid(
+                    "bind",
+                    "bind: no profile asks for an IPN listener; give --bind ADDR:PORT or `profile add --ipn-listen`",
+                ));
+            }
+            let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}/ipn/pockyt")).collect();
+            let doc = if urls.len() == 1 { json!({"listening": urls[0]}) } else { json!({"listening": urls}) };
+            announce(cli.json, doc, &format!("IPN listener at {}", urls.join(", ")));
             wait_for_interrupt().await;
             out(json!({"stopped": true}), "stopped")
         }
@@ -440,7 +455,7 @@ async fn run_sandbox(
 async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
     let paydesk = open()?;
     match cmd {
-        ProfileCommand::Add { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url } => {
+        ProfileCommand::Add { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen } => {
             let p = paydesk.save_profile(ProfileInput {
                 name,
                 provider,
@@ -449,6 +464,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 store_no,
                 ipn_url,
                 callback_url,
+                ipn_listen,
             })?;
             let text = format!("saved profile {} ({}, {})", p.name, p.provider, p.base_url);
             out(to_json(&p), text)

@@ -59,6 +59,7 @@ impl DemoContext {
             base_url: base,
             merchant_no: DEMO_MERCHANT_NO.into(),
             store_no: DEMO_STORE_NO.into(),
+            ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
         }
     }
 }

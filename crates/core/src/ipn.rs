@@ -67,6 +67,29 @@ async fn pockyt_ipn(
     }
 }
 
+/// Starts the listener for every profile that asks for one (`ipn_listen`) and is not
+/// running yet. Returns the addresses now listening for profiles.
+pub async fn start_for_profiles(paydesk: &Arc<Paydesk>) -> Result<Vec<SocketAddr>, AppError> {
+    let wanted: Vec<String> = paydesk.ledger().profiles()?.into_iter().filter_map(|p| p.ipn_listen).collect();
+    let mut failures = Vec::new();
+    for addr in wanted {
+        if paydesk.listeners.lock().unwrap().contains_key(&addr) {
+            continue;
+        }
+        let Ok(bind) = addr.parse::<SocketAddr>() else { continue };
+        match serve(paydesk.clone(), bind).await {
+            Ok(l) => {
+                paydesk.listeners.lock().unwrap().insert(addr, l);
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(AppError::Internal { message: failures.join("; ") });
+    }
+    Ok(paydesk.listeners.lock().unwrap().values().map(IpnListener::addr).collect())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IpnVerdict {
     /// Verified and recorded; `changed` is false for a repeat.

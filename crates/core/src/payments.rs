@@ -227,6 +227,8 @@ pub struct Paydesk {
     ledger: Mutex<Ledger>,
     demo: OnceLock<DemoContext>,
     last_query: Mutex<HashMap<String, Instant>>,
+    /// IPN listeners started for profiles, by the address they asked for.
+    pub(crate) listeners: Mutex<HashMap<String, crate::ipn::IpnListener>>,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -254,6 +256,7 @@ impl Paydesk {
             ledger: Mutex::new(ledger),
             demo: OnceLock::new(),
             last_query: Mutex::new(HashMap::new()),
+            listeners: Mutex::new(HashMap::new()),
         })
     }
 

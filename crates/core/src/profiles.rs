@@ -47,6 +47,8 @@ pub struct Profile {
     pub store_no: String,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
+    /// Where this profile wants the local IPN listener (None: off).
+    pub ipn_listen: Option<String>,
 }
 
 impl From<ProfileRow> for Profile {
@@ -60,6 +62,7 @@ impl From<ProfileRow> for Profile {
             store_no: r.store_no,
             ipn_url: r.ipn_url,
             callback_url: r.callback_url,
+            ipn_listen: r.ipn_listen,
         }
     }
 }
@@ -74,6 +77,9 @@ pub struct ProfileInput {
     pub store_no: String,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
+    /// ADDR:PORT to run the local IPN listener on for this profile; None leaves it off.
+    #[serde(default)]
+    pub ipn_listen: Option<String>,
 }
 
 impl ProfileInput {
@@ -118,7 +124,17 @@ impl ProfileInput {
                 pockyt::check_url(field, v)?;
             }
         }
+        let ipn_listen = self.ipn_listen.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+        if let Some(addr) = &ipn_listen {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                return Err(AppError::invalid(
+                    "ipn_listen",
+                    format!("ipn_listen: must be ADDR:PORT, e.g. 127.0.0.1:8788 (got '{addr}')"),
+                ));
+            }
+        }
         Ok(ProfileRow {
+            ipn_listen,
             name,
             provider: self.provider,
             environment: environment.as_str().into(),

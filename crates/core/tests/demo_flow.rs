@@ -260,3 +260,40 @@ async fn customers_through_the_core_and_attached_to_a_link() {
 
     assert!(paydesk.test_connection("demo").await.unwrap().contains("signature accepted"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
+    use paydesk_core::ProfileInput;
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = Arc::new(Paydesk::open(dir.path()).unwrap());
+    let input = |name: &str, listen: Option<String>| ProfileInput {
+        name: name.into(),
+        provider: "pockyt".into(),
+        base_url: "sandbox".into(),
+        merchant_no: "200043".into(),
+        store_no: "300014".into(),
+        ipn_url: None,
+        callback_url: None,
+        ipn_listen: listen,
+    };
+    paydesk.save_profile(input("quiet", None)).unwrap();
+    assert!(paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap().is_empty(), "off unless asked");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    paydesk.save_profile(input("shop", Some(format!("127.0.0.1:{port}")))).unwrap();
+    let addrs = paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap();
+    assert_eq!(addrs, vec![format!("127.0.0.1:{port}").parse().unwrap()]);
+    // Idempotent: a second call starts nothing new.
+    assert_eq!(paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap().len(), 1);
+    let answer = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/ipn/pockyt"))
+        .form(&[("reference", "PD-NONE"), ("verifySign", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    assert!(matches!(
+        paydesk.save_profile(input("bad", Some("localhost".into()))),
+        Err(AppError::InvalidInput { field, .. }) if field == "ipn_listen"
+    ));
+}

@@ -77,6 +77,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (profile, customer_no)
     );
     "#,
+    // 3: a profile may ask for the local IPN listener on an address
+    r#"
+    ALTER TABLE profiles ADD COLUMN ipn_listen TEXT;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

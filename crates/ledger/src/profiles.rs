@@ -13,6 +13,9 @@ pub struct ProfileRow {
     pub store_no: String,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
+    /// ADDR:PORT for the local IPN listener; None leaves it off for this profile.
+    #[serde(default)]
+    pub ipn_listen: Option<String>,
 }
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<ProfileRow> {
@@ -25,6 +28,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ProfileRow> {
         store_no: r.get("store_no")?,
         ipn_url: r.get("ipn_url")?,
         callback_url: r.get("callback_url")?,
+        ipn_listen: r.get("ipn_listen")?,
     })
 }
 
@@ -32,12 +36,24 @@ impl Ledger {
     pub fn save_profile(&self, p: &ProfileRow) -> Result<()> {
         let at = now();
         self.conn.execute(
-            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
              ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, environment=excluded.environment,
                base_url=excluded.base_url, merchant_no=excluded.merchant_no, store_no=excluded.store_no,
-               ipn_url=excluded.ipn_url, callback_url=excluded.callback_url, updated_at=excluded.updated_at",
-            params![p.name, p.provider, p.environment, p.base_url, p.merchant_no, p.store_no, p.ipn_url, p.callback_url, at],
+               ipn_url=excluded.ipn_url, callback_url=excluded.callback_url, ipn_listen=excluded.ipn_listen,
+               updated_at=excluded.updated_at",
+            params![
+                p.name,
+                p.provider,
+                p.environment,
+                p.base_url,
+                p.merchant_no,
+                p.store_no,
+                p.ipn_url,
+                p.callback_url,
+                p.ipn_listen,
+                at
+            ],
         )?;
         Ok(())
     }
