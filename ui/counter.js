@@ -83,6 +83,7 @@ async function create() {
       currency: $('currency').value,
       vendor: $('vendor').value,
       method,
+      customer_no: method === 'link' ? ($('customer').value || null) : null,
     });
     await showSale(result);
   } catch (err) {
@@ -183,6 +184,22 @@ function setMethod(next) {
     b.setAttribute('aria-checked', String(on));
   }
   fillVendors();
+  // Registered customers attach to payment links (SecurePay customerNo).
+  $('customer-field').hidden = method !== 'link';
+  if (method === 'link') fillCustomers();
+}
+
+async function fillCustomers() {
+  const select = $('customer');
+  const keep = select.value;
+  try {
+    const customers = await api.listCustomers(state.profile?.name ?? null, null);
+    select.replaceChildren(new Option('None', ''), ...customers.map((c) =>
+      new Option(`${c.first_name ?? ''} ${c.last_name ?? ''} · ${c.customer_no}`.trim(), c.customer_no)));
+    select.value = customers.some((c) => c.customer_no === keep) ? keep : '';
+  } catch {
+    // The list is a convenience; the sale works without it.
+  }
 }
 
 function fillVendors() {
@@ -200,6 +217,7 @@ export function initCounter() {
   for (const b of document.querySelectorAll('.method')) b.addEventListener('click', () => setMethod(b.dataset.method));
   setMethod('qr');
   renderAmount();
+  document.addEventListener('paydesk:profile', () => { if (method === 'link') fillCustomers(); });
 
   for (const b of document.querySelectorAll('#keypad button')) b.addEventListener('click', () => press(b.dataset.key));
   $('entry').addEventListener('submit', (e) => { e.preventDefault(); create(); });

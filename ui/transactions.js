@@ -49,6 +49,7 @@ async function showDetail(reference) {
     const fields = [
       ['Reference', payment.reference], ['Transaction no.', payment.transaction_no ?? '—'],
       ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ?? '—'],
+      ['Method', payment.method === 'qr' ? 'Counter QR' : 'Payment link'], ['Customer', payment.customer_no ?? '—'],
       ['Provider status', payment.raw_status ?? '—'], ['Created', localDate(payment.created_at)],
       ['Updated', localDate(payment.updated_at)],
     ];

@@ -113,3 +113,4 @@ impl Session {
 /// WebDriver's code for the Enter key.
 pub const ENTER: &str = "\u{E007}";
 pub const ESCAPE: &str = "\u{E00C}";
+pub const F2: &str = "\u{E032}";

@@ -2,7 +2,7 @@
 //! A person's path at the counter: type an amount, Enter, the QR shows, the customer pays
 //! (through the sandbox hook), and the screen turns PAID by itself.
 
-use paydesk_e2e::webdriver::{Session, ENTER, ESCAPE};
+use paydesk_e2e::webdriver::{Session, ENTER, ESCAPE, F2};
 use paydesk_e2e::{bin_dir, binary};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -171,8 +171,42 @@ fn counter_sale_turns_paid_in_the_real_window() {
     );
     std::fs::write(evidence.join("window-customer.png"), s.screenshot_png()).unwrap();
 
-    // Settings shows the demo profile; its token is built in, never displayed.
+    // F2 switches the counter to a payment link, which can carry the registered customer.
+    s.click("#tab-counter");
+    s.type_keys(F2);
+    s.wait_for(
+        "the customer choice",
+        Duration::from_secs(10),
+        &format!("return !document.getElementById('customer-field').hidden && document.querySelector(\"#customer option[value='{}']\")", registered.as_str().unwrap()),
+    );
+    s.click(&format!("#customer option[value='{}']", registered.as_str().unwrap()));
+    s.type_keys("20");
+    s.type_keys(ENTER);
+    s.wait_for(
+        "the link sale",
+        Duration::from_secs(15),
+        "return !document.getElementById('sale').hidden && document.getElementById('sale').dataset.method === 'link'",
+    );
+    s.type_keys(ESCAPE);
+    s.type_keys(F2);
+    assert_eq!(s.script("return document.getElementById('method-qr').getAttribute('aria-checked')"), "true");
+    s.click("#tab-transactions");
+    s.wait_for(
+        "the link sale with its customer",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 2",
+    );
+    s.click("#tx-rows tr:first-child td:nth-child(2)");
+    let fields = s.wait_for(
+        "the detail",
+        Duration::from_secs(10),
+        "return !document.getElementById('tx-detail').hidden && document.getElementById('detail-fields').innerText",
+    );
+    assert!(fields.as_str().unwrap().contains(registered.as_str().unwrap()), "customer on the payment: {fields}");
+    assert!(fields.as_str().unwrap().contains("Payment link"));
     s.click("#tab-settings");
+
+    // Settings shows the demo profile; its token is built in, never displayed.
     let listed =
         s.wait_for("the profiles", Duration::from_secs(10), "return document.getElementById('profile-list').innerText");
     assert!(listed.as_str().unwrap().contains("token built in"), "{listed}");
@@ -247,7 +281,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
     s.wait_for(
         "both payments still listed",
         Duration::from_secs(10),
-        "return document.getElementById('tx-totals').textContent === '2 payments · 18.00 USD'",
+        "return document.getElementById('tx-totals').textContent === '3 payments · 38.00 USD'",
     );
     s.end();
     drop(driver);

@@ -182,6 +182,9 @@ struct ContactArgs {
     date_of_birth: Option<String>,
     #[arg(long)]
     lang: Option<String>,
+    /// INDIVIDUAL (Pockyt's default) or BUSINESS.
+    #[arg(long)]
+    profile_type: Option<String>,
 }
 
 impl From<ContactArgs> for CustomerFields {
@@ -202,7 +205,7 @@ impl From<ContactArgs> for CustomerFields {
             zip: a.zip,
             country: a.country,
             date_of_birth: a.date_of_birth,
-            profile_type: None,
+            profile_type: a.profile_type,
             lang: a.lang,
         }
     }
