@@ -163,18 +163,8 @@ pub async fn tran_query(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
         Ok(p) => p,
         Err(reply) => return reply,
     };
-    let by_no = params.get("transactionNo").filter(|v| !v.is_empty());
-    let by_ref = params.get("reference").filter(|v| !v.is_empty());
-    let found = match (by_no, by_ref) {
-        (Some(_), Some(_)) => return fail("000022", "give transactionNo or reference, not both"),
-        (None, None) => return fail("000020", "transactionNo or reference is null"),
-        (Some(no), None) => shared.find(no).filter(|p| p.transaction_no == *no),
-        (None, Some(r)) => {
-            shared.find_by_reference(&params["merchantNo"], r).and_then(|p| shared.find(&p.transaction_no))
-        }
-    };
-    match found.filter(|p| p.merchant_no == params["merchantNo"]) {
-        Some(p) => ok(
+    match locate(&shared, &params).map(|no| shared.find(&no)) {
+        Ok(Some(p)) => ok(
             json!({
                 "transactionNo": p.transaction_no,
                 "reference": p.reference,
@@ -187,7 +177,8 @@ pub async fn tran_query(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
             }),
             "query success",
         ),
-        None => fail("000021", "transaction has no related information"),
+        Ok(None) => fail("000021", "transaction has no related information"),
+        Err(reply) => reply,
     }
 }
 

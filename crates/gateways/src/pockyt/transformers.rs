@@ -22,6 +22,14 @@ pub struct SecurePayRequest {
     pub os_type: Option<String>,
 }
 
+/// The amount in Pockyt's wire form, with its currency and settlement currency. `amount_key`
+/// is "amount" for payments, "refundAmount" for refunds.
+fn insert_money(p: &mut BTreeMap<String, String>, amount_key: &str, amount: Money) {
+    p.insert(amount_key.into(), amount.to_decimal_string());
+    p.insert("currency".into(), amount.currency.code().into());
+    p.insert("settleCurrency".into(), rules::settle_currency(amount.currency).into());
+}
+
 pub fn check_reference(reference: &str) -> Result<(), ValidationError> {
     if reference.is_empty() || reference.len() > 64 {
         return Err(ValidationError::new("reference", "must be 1 to 64 characters"));
@@ -65,9 +73,7 @@ impl SecurePayRequest {
     /// The body parameters, without merchantNo/storeNo/verifySign (the client adds those).
     pub fn to_params(&self) -> BTreeMap<String, String> {
         let mut p = BTreeMap::new();
-        p.insert("amount".into(), self.amount.to_decimal_string());
-        p.insert("currency".into(), self.amount.currency.code().into());
-        p.insert("settleCurrency".into(), rules::settle_currency(self.amount.currency).into());
+        insert_money(&mut p, "amount", self.amount);
         p.insert("vendor".into(), self.vendor.clone());
         p.insert("reference".into(), self.reference.clone());
         p.insert("terminal".into(), self.terminal.clone());
@@ -126,9 +132,7 @@ impl CounterQrRequest {
 
     pub fn to_params(&self) -> BTreeMap<String, String> {
         let mut p = BTreeMap::new();
-        p.insert("amount".into(), self.amount.to_decimal_string());
-        p.insert("currency".into(), self.amount.currency.code().into());
-        p.insert("settleCurrency".into(), rules::settle_currency(self.amount.currency).into());
+        insert_money(&mut p, "amount", self.amount);
         p.insert("vendor".into(), self.vendor.clone());
         p.insert("reference".into(), self.reference.clone());
         p.insert("ipnUrl".into(), self.ipn_url.clone());
@@ -174,9 +178,7 @@ pub struct RefundRequest {
 impl RefundRequest {
     pub fn to_params(&self) -> BTreeMap<String, String> {
         let mut p = self.transaction.to_params();
-        p.insert("refundAmount".into(), self.refund_amount.to_decimal_string());
-        p.insert("currency".into(), self.refund_amount.currency.code().into());
-        p.insert("settleCurrency".into(), rules::settle_currency(self.refund_amount.currency).into());
+        insert_money(&mut p, "refundAmount", self.refund_amount);
         p.insert("refundReference".into(), self.refund_reference.clone());
         if let Some(u) = self.ipn_url.clone().filter(|u| !u.is_empty()) {
             p.insert("ipnUrl".into(), u);
