@@ -63,10 +63,20 @@ impl Session {
         }
     }
 
+    /// Clicks the element `css` names. A list that re-renders between finding and clicking
+    /// leaves a stale reference: find it again (a few times) rather than fail.
     pub fn click(&self, css: &str) {
-        let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));
-        let v = self.post(&format!("/element/{id}/click"), json!({}));
-        assert!(v.get("error").is_none(), "click {css}: {v}");
+        let mut last = Value::Null;
+        for _ in 0..5 {
+            let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));
+            last = self.post(&format!("/element/{id}/click"), json!({}));
+            match last.get("error").and_then(Value::as_str) {
+                None => return,
+                Some("stale element reference") => std::thread::sleep(Duration::from_millis(100)),
+                Some(_) => break,
+            }
+        }
+        panic!("click {css}: {last}");
     }
 
     /// Clicks a field, clears it and types into it (through the Actions API).
