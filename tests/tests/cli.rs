@@ -153,6 +153,13 @@ fn demo_profile_needs_no_set_up_and_survives_between_runs() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let reference = r.json()["reference"].as_str().unwrap().to_string();
+    let svg = home.path().join("sale.svg");
+    let r = cli(
+        home.path(),
+        &["pay", "qr", "--amount", "1", "--currency", "USD", "--vendor", "alipay", "--qr", svg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"), "QR as SVG for print");
     // A second process finds it at the (persisted) demo sandbox.
     let r = cli(home.path(), &["tx", "status", &reference]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -121,7 +121,7 @@ struct SaleArgs {
     vendor: String,
     #[arg(long)]
     description: Option<String>,
-    /// Write the payment's QR code to this PNG file.
+    /// Write the payment's QR code to this file: SVG if it ends in .svg, else PNG.
     #[arg(long)]
     qr: Option<PathBuf>,
 }
@@ -367,8 +367,14 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             let view = paydesk.create_payment(&request).await?;
             let mut doc = to_json(&view);
             if let Some(path) = qr {
-                let png = paydesk.qr_png(&view.reference, 480)?;
-                std::fs::write(&path, png)
+                // .svg for print, anything else PNG.
+                let bytes = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")) {
+                    let link = view.link.as_deref().unwrap_or_default();
+                    paydesk_core::qr::svg(link)?.into_bytes()
+                } else {
+                    paydesk.qr_png(&view.reference, 480)?
+                };
+                std::fs::write(&path, bytes)
                     .map_err(|e| AppError::Internal { message: format!("cannot write {}: {e}", path.display()) })?;
                 doc["qr"] = json!(path);
             }
