@@ -253,6 +253,26 @@ fn secret_service_round_trip_and_clear_error_without_one() {
     assert_ne!(r.code, 0);
     assert_eq!(r.json()["error"]["kind"], "keyring_unavailable");
     assert!(r.stderr.contains("No OS keyring is reachable"), "{}", r.stderr);
+
+    // A Secret Service whose collection is locked (never unlocked in its own session):
+    // the same kind of clear error, and no prompt that hangs.
+    let locked_home = tempfile::tempdir().unwrap();
+    let script = format!(
+        "gnome-keyring-daemon --components=secrets --daemonize >/dev/null && echo -n tok | {} --json secret set {name}",
+        paydesk_e2e::binary("paydesk").display()
+    );
+    let mut locked = std::process::Command::new("dbus-run-session");
+    // Its own HOME, data and runtime folders, so it never meets the suite's unlocked keyring.
+    locked
+        .args(["--", "sh", "-c", &script])
+        .env("HOME", locked_home.path())
+        .env("XDG_DATA_HOME", locked_home.path().join("data"))
+        .env("XDG_RUNTIME_DIR", locked_home.path())
+        .env("PAYDESK_HOME", home.path());
+    let r = run(locked, None);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.json()["error"]["kind"], "keyring_unavailable", "{}", r.stderr);
+    assert!(r.stderr.contains("locked"), "{}", r.stderr);
     let r =
         no_bus(&["pay", "link", "--profile", &name, "--amount", "1", "--currency", "USD", "--vendor", "alipay"], None);
     assert_eq!(r.json()["error"]["kind"], "keyring_unavailable");
