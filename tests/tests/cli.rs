@@ -529,3 +529,44 @@ fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
     let _ = listener.wait();
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
+
+#[test]
+fn an_unanswered_refund_is_resent_with_its_own_reference_never_twice() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("sandbox-state.json");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let extra = ["--state-file", state.to_str().unwrap()];
+    let sandbox = SandboxProcess::start_with(home.path(), &bind, &extra);
+    let name = unique_name("refund-outage");
+    add_profile(home.path(), &name, &sandbox.base_url);
+    set_secret(home.path(), &name, DEMO_TOKEN);
+    let sale = cli(
+        home.path(),
+        &["pay", "qr", "--profile", &name, "--amount", "10.00", "--currency", "USD", "--vendor", "alipay"],
+    )
+    .json();
+    let reference = sale["reference"].as_str().unwrap().to_string();
+    sandbox.settle(sale["transaction_no"].as_str().unwrap(), "pay");
+    assert_eq!(cli(home.path(), &["tx", "status", &reference]).json()["status"], "paid");
+
+    drop(sandbox); // the provider goes away
+    let r = cli(home.path(), &["tx", "refund", &reference, "--amount", "4.00"]);
+    assert_eq!(r.json()["error"]["kind"], "provider_unreachable", "{}", r.stdout);
+    let r = cli(home.path(), &["tx", "refund", &reference, "--amount", "5.00"]);
+    assert_eq!(r.json()["error"]["kind"], "not_allowed", "another amount waits for the unconfirmed one");
+    assert!(r.stderr.contains("-R1"), "{}", r.stderr);
+
+    let _back = SandboxProcess::start_with(home.path(), &bind, &extra);
+    let r = cli(home.path(), &["tx", "refund", &reference]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["refund"]["refund_reference"], format!("{reference}-R1").as_str(), "same refund reference");
+    assert_eq!(r.json()["refund"]["amount_minor"], 400);
+    assert_eq!(r.json()["payment"]["status"], "partially_refunded");
+    let r = cli(home.path(), &["tx", "refund", &reference]);
+    assert_eq!(r.json()["refund"]["amount_minor"], 600, "the rest, as a second refund");
+    assert_eq!(r.json()["payment"]["status"], "refunded");
+    let shown = cli(home.path(), &["tx", "show", &reference]).json();
+    assert_eq!(shown["refunds"].as_array().unwrap().len(), 2);
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}

@@ -44,6 +44,9 @@ enum Command {
         /// The emulated merchant's API token (a test value; default: the documented example).
         #[arg(long, default_value = paydesk_sandbox::DEMO_TOKEN, hide_default_value = true)]
         token: String,
+        /// Keep the sandbox's payments and customers in this file across restarts.
+        #[arg(long)]
+        state_file: Option<PathBuf>,
     },
     /// Merchant profiles (the token is kept in the OS keyring, see `secret`).
     #[command(subcommand)]
@@ -340,9 +343,10 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 async fn run(cli: Cli) -> Result<Output, AppError> {
     match cli.command {
-        Command::Sandbox { bind, public_url, merchant_no, store_no, token } => {
+        Command::Sandbox { bind, public_url, merchant_no, store_no, token, state_file } => {
             let merchant = Merchant { merchant_no, store_no, token: ApiSecret::new(token) };
-            run_sandbox(bind, public_url, merchant, cli.json).await
+            let config = SandboxConfig { public_url, merchants: vec![merchant], state_file, ..Default::default() };
+            run_sandbox(bind, config, cli.json).await
         }
         Command::Profile(cmd) => profile(cmd).await,
         Command::Secret(cmd) => secret(cmd).await,
@@ -441,14 +445,10 @@ async fn wait_for_interrupt() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-async fn run_sandbox(
-    bind: SocketAddr,
-    public_url: Option<String>,
-    merchant: Merchant,
-    json_mode: bool,
-) -> Result<Output, AppError> {
-    let (merchant_no, store_no) = (merchant.merchant_no.clone(), merchant.store_no.clone());
-    let sandbox = Sandbox::start(bind, SandboxConfig { public_url, merchants: vec![merchant], ..Default::default() })
+async fn run_sandbox(bind: SocketAddr, config: SandboxConfig, json_mode: bool) -> Result<Output, AppError> {
+    let merchant = config.merchants.first().cloned().expect("one merchant");
+    let (merchant_no, store_no) = (merchant.merchant_no, merchant.store_no);
+    let sandbox = Sandbox::start(bind, config)
         .await
         .map_err(|e| AppError::Internal { message: format!("cannot start the sandbox on {bind}: {e}") })?;
     announce(

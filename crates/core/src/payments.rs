@@ -577,33 +577,48 @@ impl Paydesk {
             });
         }
         let currency = Currency::from_code(&row.currency)?;
-        let (existing, remainder) = {
-            let ledger = self.ledger();
-            let refunds = ledger.refunds(row.id)?;
-            let used: i64 = refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum();
-            (refunds.len(), row.amount_minor - used)
+        let requested = match amount.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => Some(Money::parse(a, currency)?),
+            None => None,
         };
-        let money = match amount.map(str::trim).filter(|a| !a.is_empty()) {
-            Some(a) => Money::parse(a, currency)?,
-            None => Money::new(remainder, currency),
-        };
-        if money.minor > remainder || remainder <= 0 {
-            return Err(AppError::invalid(
-                "amount",
-                format!(
-                    "amount: {} is more than the {} still refundable on {reference}",
-                    money,
-                    Money::new(remainder.max(0), currency)
-                ),
-            ));
-        }
+        let refunds = self.ledger().refunds(row.id)?;
         let profile = self.profile(&row.profile)?;
         let client = self.client_for(&profile)?;
-        let refund_reference = format!("{reference}-R{}", existing + 1);
-        let refund_row = self.ledger().insert_refund(row.id, &refund_reference, money.minor).map_err(|e| match e {
-            paydesk_ledger::LedgerError::Conflict(m) => AppError::invalid("amount", format!("amount: {m}")),
-            other => other.into(),
-        })?;
+        // A refund sent before without an answer is sent again as it was (same refund
+        // reference), so it can never be paid out twice.
+        let refund_row = if let Some(unconfirmed) = refunds.iter().find(|r| r.status == "created") {
+            if requested.is_some_and(|m| m.minor != unconfirmed.amount_minor) {
+                return Err(AppError::NotAllowed {
+                    message: format!(
+                        "Refund {} of {} is not confirmed yet; refund again with that amount (or none) to resend it first.",
+                        unconfirmed.refund_reference,
+                        Money::new(unconfirmed.amount_minor, currency)
+                    ),
+                });
+            }
+            unconfirmed.clone()
+        } else {
+            let used: i64 = refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum();
+            let remainder = row.amount_minor - used;
+            let money = requested.unwrap_or(Money::new(remainder, currency));
+            if money.minor > remainder || remainder <= 0 {
+                return Err(AppError::invalid(
+                    "amount",
+                    format!(
+                        "amount: {} is more than the {} still refundable on {reference}",
+                        money,
+                        Money::new(remainder.max(0), currency)
+                    ),
+                ));
+            }
+            let refund_reference = format!("{reference}-R{}", refunds.len() + 1);
+            self.ledger().insert_refund(row.id, &refund_reference, money.minor).map_err(|e| match e {
+                paydesk_ledger::LedgerError::Conflict(m) => AppError::invalid("amount", format!("amount: {m}")),
+                other => other.into(),
+            })?
+        };
+        let money = Money::new(refund_row.amount_minor, currency);
+        let refund_reference = refund_row.refund_reference.clone();
         let request = paydesk_gateways::pockyt::RefundRequest {
             transaction: match &row.transaction_no {
                 Some(no) => TranQueryRequest::TransactionNo(no.clone()),
