@@ -59,23 +59,28 @@ fn new_transaction_no() -> String {
     format!("3{:017}", rng.gen_range(0..100_000_000_000_000_000u64))
 }
 
+/// The fields every answer about a payment carries.
+fn payment_result(p: &SandboxPayment) -> Value {
+    json!({
+        "transactionNo": p.transaction_no,
+        "reference": p.reference,
+        "amount": p.amount,
+        "currency": p.currency,
+        "settleCurrency": p.settle_currency,
+    })
+}
+
 pub async fn secure_pay(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {
     let params = match authenticate(&shared, body) {
         Ok(p) => p,
         Err(reply) => return reply,
     };
     match create(&shared, &params, Kind::Link) {
-        Ok(p) => ok(
-            json!({
-                "transactionNo": p.transaction_no,
-                "reference": p.reference,
-                "amount": p.amount,
-                "currency": p.currency,
-                "settleCurrency": p.settle_currency,
-                "cashierUrl": format!("{}/cashier/{}", shared.base_url, p.transaction_no),
-            }),
-            "prepay success",
-        ),
+        Ok(p) => {
+            let mut result = payment_result(&p);
+            result["cashierUrl"] = json!(format!("{}/cashier/{}", shared.base_url, p.transaction_no));
+            ok(result, "prepay success")
+        }
         Err(reply) => reply,
     }
 }
@@ -164,19 +169,13 @@ pub async fn tran_query(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
         Err(reply) => return reply,
     };
     match locate(&shared, &params).map(|no| shared.find(&no)) {
-        Ok(Some(p)) => ok(
-            json!({
-                "transactionNo": p.transaction_no,
-                "reference": p.reference,
-                "amount": p.amount,
-                "currency": p.currency,
-                "settleCurrency": p.settle_currency,
-                "status": p.status,
-                "transactionType": "payment",
-                "vendor": p.vendor,
-            }),
-            "query success",
-        ),
+        Ok(Some(p)) => {
+            let mut result = payment_result(&p);
+            result["status"] = json!(p.status);
+            result["transactionType"] = json!("payment");
+            result["vendor"] = json!(p.vendor);
+            ok(result, "query success")
+        }
         Ok(None) => fail("000021", "transaction has no related information"),
         Err(reply) => reply,
     }
@@ -190,15 +189,9 @@ pub async fn counter_qr(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
     match create(&shared, &params, Kind::CounterQr) {
         Ok(p) => {
             let link = format!("{}/cashier/{}", shared.base_url, p.transaction_no);
-            let mut result = json!({
-                "transactionNo": p.transaction_no,
-                "reference": p.reference,
-                "amount": p.amount,
-                "currency": p.currency,
-                "settleCurrency": p.settle_currency,
-                "timeout": p.timeout_minutes.to_string(),
-                "deepLink": link,
-            });
+            let mut result = payment_result(&p);
+            result["timeout"] = json!(p.timeout_minutes.to_string());
+            result["deepLink"] = json!(link);
             if params.get("needQrcode").map(String::as_str) == Some("true") {
                 result["qrcodeUrl"] = json!(format!("{link}?hosted-qr"));
             }
