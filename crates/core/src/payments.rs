@@ -145,6 +145,17 @@ pub(crate) fn reconcile(ledger: &Ledger, row: &PaymentRow, reported: PaymentStat
     })
 }
 
+/// What a new (or retried) payment asks the provider for.
+struct Sale<'a> {
+    method: Method,
+    amount: Money,
+    vendor: &'a str,
+    reference: &'a str,
+    terminal: Option<&'a str>,
+    description: Option<&'a str>,
+    customer_no: Option<String>,
+}
+
 /// A create request ready to send, either kind.
 enum Outgoing {
     Link(SecurePayRequest),
@@ -152,23 +163,16 @@ enum Outgoing {
 }
 
 impl Outgoing {
-    fn new(
-        profile: &Profile,
-        method: Method,
-        amount: Money,
-        vendor: &str,
-        reference: &str,
-        req: &CreatePayment,
-        customer_no: Option<String>,
-    ) -> Self {
-        let description = req.description.clone().filter(|d| !d.trim().is_empty());
+    fn new(profile: &Profile, sale: Sale<'_>) -> Self {
+        let Sale { method, amount, vendor, reference, terminal, description, customer_no } = sale;
+        let description = description.map(str::trim).filter(|d| !d.is_empty()).map(String::from);
         let ipn_url = profile.ipn_url.clone().unwrap_or_default();
         match method {
             Method::Link => Outgoing::Link(SecurePayRequest {
                 amount,
                 vendor: vendor.into(),
                 reference: reference.into(),
-                terminal: req.terminal.clone().unwrap_or_else(|| "ONLINE".into()).to_ascii_uppercase(),
+                terminal: terminal.unwrap_or("ONLINE").to_ascii_uppercase(),
                 ipn_url,
                 callback_url: profile.callback_url.clone().unwrap_or_default(),
                 description,
@@ -365,7 +369,16 @@ impl Paydesk {
             ));
         }
         let reference = new_reference();
-        let outgoing = Outgoing::new(&profile, method, amount, &vendor, &reference, req, customer_no.clone());
+        let sale = Sale {
+            method,
+            amount,
+            vendor: &vendor,
+            reference: &reference,
+            terminal: req.terminal.as_deref(),
+            description: req.description.as_deref(),
+            customer_no: customer_no.clone(),
+        };
+        let outgoing = Outgoing::new(&profile, sale);
         outgoing.validate(&profile)?;
         let client = self.client_for(&profile)?;
         let row = self.ledger().insert_payment(&NewPayment {
@@ -460,19 +473,16 @@ impl Paydesk {
         let profile = self.profile(&row.profile)?;
         let method = Method::parse(Some(&row.method))?;
         let amount = Money::new(row.amount_minor, Currency::from_code(&row.currency)?);
-        let vendor = row.vendor.clone().unwrap_or_default();
-        let blank = CreatePayment {
-            profile: row.profile.clone(),
-            amount: String::new(),
-            currency: row.currency.clone(),
-            vendor: vendor.clone(),
+        let sale = Sale {
+            method,
+            amount,
+            vendor: row.vendor.as_deref().unwrap_or_default(),
+            reference: &row.reference,
             terminal: None,
             description: None,
-            method: None,
-            customer_no: None,
+            customer_no: row.customer_no.clone(),
         };
-        let outgoing =
-            Outgoing::new(&profile, method, amount, &vendor, &row.reference, &blank, row.customer_no.clone());
+        let outgoing = Outgoing::new(&profile, sale);
         outgoing.validate(&profile)?;
         let client = self.client_for(&profile)?;
         self.send_create(&client, row.id, &outgoing).await
