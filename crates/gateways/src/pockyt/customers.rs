@@ -59,18 +59,6 @@ impl CustomerFields {
             .collect()
     }
 
-    fn set(&self, field: &str) -> Option<&str> {
-        let value = match field {
-            "first_name" => &self.first_name,
-            "last_name" => &self.last_name,
-            "email" => &self.email,
-            "country_code" => &self.country_code,
-            "state" => &self.state,
-            _ => &None,
-        };
-        value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-    }
-
     /// Checks the rules every field given must follow (create and update alike).
     pub fn validate_given(&self) -> Result<(), ValidationError> {
         if let Some(cc) = &self.country_code {
@@ -101,27 +89,28 @@ impl CustomerFields {
 
     /// Create needs names, email and country; a US address needs its state.
     pub fn validate_for_create(&self) -> Result<(), ValidationError> {
-        for field in ["first_name", "last_name", "email", "country_code"] {
-            if self.set(field).is_none() {
-                return Err(ValidationError::new(field_name(field), "is required to register a customer"));
+        let required = [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+            ("email", &self.email),
+            ("country_code", &self.country_code),
+        ];
+        for (field, value) in required {
+            if given(value).is_none() {
+                return Err(ValidationError::new(field, "is required to register a customer"));
             }
         }
         self.validate_given()?;
-        if self.set("country_code").is_some_and(|c| c.eq_ignore_ascii_case("US")) && self.set("state").is_none() {
+        if given(&self.country_code).is_some_and(|c| c.eq_ignore_ascii_case("US")) && given(&self.state).is_none() {
             return Err(ValidationError::new("state", "is required for customers in the US"));
         }
         Ok(())
     }
 }
 
-fn field_name(f: &str) -> &'static str {
-    match f {
-        "first_name" => "first_name",
-        "last_name" => "last_name",
-        "email" => "email",
-        "country_code" => "country_code",
-        _ => "state",
-    }
+/// A field's value when it holds more than white space.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// The `timestamp` customers calls carry: UTC, `yyyy-MM-ddTHH:mm:ssZ`.
