@@ -32,6 +32,19 @@ fn request(reference: &str, ipn_url: &str) -> SecurePayRequest {
     }
 }
 
+/// Posts parameters as they are (for requests the typed client would never send).
+async fn post_raw(sb: &Sandbox, path: &str, params: &BTreeMap<String, String>) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{}{path}", sb.base_url()))
+        .json(params)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn client(sb: &Sandbox, token: &str) -> PockytClient {
     PockytClient::new(sb.base_url(), DEMO_MERCHANT_NO, DEMO_STORE_NO, ApiSecret::new(token))
 }
@@ -115,15 +128,7 @@ async fn tampered_signature_and_unknown_merchant_are_rejected() {
     let good = client(&sb, DEMO_TOKEN);
     let mut params = good.signed_params(request("PD-T3", "http://127.0.0.1:9/ipn").to_params());
     params.insert("amount".into(), "0.01".into());
-    let body: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/online/v3/secure-pay", sb.base_url()))
-        .json(&params)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = post_raw(&sb, paydesk_gateways::pockyt::SECURE_PAY_PATH, &params).await;
     assert_eq!(body["ret_code"], "000022");
 
     let stranger = PockytClient::new(sb.base_url(), "999999", DEMO_STORE_NO, ApiSecret::new(DEMO_TOKEN));
@@ -185,29 +190,11 @@ async fn counter_qr_sends_need_qrcode_and_returns_a_deep_link() {
     assert!(qr.deep_link.starts_with(&format!("{}/cashier/", sb.base_url())));
     assert!(qr.qrcode_url.is_none());
 
-    // Without needQrcode the sandbox refuses, as the docs require it.
-    let mut params = c.signed_params({
-        let mut p = req.to_params();
-        p.remove("needQrcode");
-        p.insert("reference".into(), "PD-Q2".into());
-        p
-    });
-    params.remove("verifySign");
-    let params = {
-        let mut p = params;
-        let s = signing::sign(&p, &ApiSecret::new(DEMO_TOKEN));
-        p.insert("verifySign".into(), s);
-        p
-    };
-    let body: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}{}", sb.base_url(), paydesk_gateways::pockyt::COUNTER_QR_PATH))
-        .json(&params)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // Without needQrcode (correctly signed) the sandbox refuses, as the docs require it.
+    let mut without = req.to_params();
+    without.remove("needQrcode");
+    without.insert("reference".into(), "PD-Q2".into());
+    let body = post_raw(&sb, paydesk_gateways::pockyt::COUNTER_QR_PATH, &c.signed_params(without)).await;
     assert_eq!(body["ret_code"], "000020");
 
     let mut creditcard = req.clone();
