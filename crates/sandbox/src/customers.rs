@@ -96,7 +96,7 @@ pub async fn retrieve(State(shared): State<Arc<Shared>>, Json(body): Json<Map<St
     if by_no.is_none() && by_code.is_none() {
         return fail("000020", "customerNo or customerCode is null");
     }
-    let found = shared.customers(|all| {
+    let found = shared.read_customers(|all| {
         all.values()
             .find(|(m, c)| {
                 *m == merchant

@@ -110,15 +110,27 @@ impl Shared {
         self.update(id, |p| p.clone())
     }
 
-    /// Runs `f` on a payment (by transactionNo or reference) and persists the result.
+    /// Runs `f` on a payment (by transactionNo or reference); writes the state file only
+    /// when the payment changed, so reads (queries, page views) stay reads.
     pub fn update<R>(&self, id: &str, f: impl FnOnce(&mut SandboxPayment) -> R) -> Option<R> {
         let mut store = self.store.lock().unwrap();
         let key = Self::key_of(&store.payments, id)?;
         let p = store.payments.get_mut(&key)?;
+        let before = p.clone();
         Self::expire(p);
         let r = f(p);
-        self.persist(&store);
+        if *p != before {
+            self.persist(&store);
+        }
         Some(r)
+    }
+
+    /// Reads the customers.
+    pub fn read_customers<R>(
+        &self,
+        f: impl FnOnce(&HashMap<String, (String, serde_json::Map<String, serde_json::Value>)>) -> R,
+    ) -> R {
+        f(&self.store.lock().unwrap().customers)
     }
 
     /// Runs `f` on the customers and persists the result.
