@@ -501,7 +501,7 @@ impl Paydesk {
         let ledger = self.ledger();
         let events = ledger.events(row.id)?;
         let refunds = ledger.refunds(row.id)?;
-        let in_flight_or_done: i64 = refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum();
+        let in_flight_or_done = paydesk_ledger::committed_minor(&refunds);
         let currency = Currency::from_code(&row.currency)?;
         let payment: PaymentView = row.into();
         let refundable_minor = if matches!(payment.status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded) {
@@ -608,7 +608,7 @@ impl Paydesk {
             }
             unconfirmed.clone()
         } else {
-            let used: i64 = refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum();
+            let used = paydesk_ledger::committed_minor(&refunds);
             let remainder = row.amount_minor - used;
             let money = requested.unwrap_or(Money::new(remainder, currency));
             if money.minor > remainder || remainder <= 0 {

@@ -13,7 +13,7 @@ mod refunds;
 pub use customers::CustomerRow;
 pub use payments::{EventRow, NewPayment, PaymentFilter, PaymentRow, StatusChange};
 pub use profiles::ProfileRow;
-pub use refunds::RefundRow;
+pub use refunds::{committed_minor, RefundRow};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

@@ -17,6 +17,12 @@ pub struct RefundRow {
     pub updated_at: String,
 }
 
+/// What refunds take from the refundable remainder: succeeded ones and those not yet
+/// confirmed (they may have been paid out). The same rule `insert_refund` enforces.
+pub fn committed_minor(refunds: &[RefundRow]) -> i64 {
+    refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum()
+}
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<RefundRow> {
     Ok(RefundRow {
         id: r.get("id")?,
