@@ -30,13 +30,25 @@ pub enum AppError {
         #[serde(skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// An answer we could not read or will not apply; `reference` names the payment it
+    /// concerned, which is kept.
     #[error("{message}")]
-    ProviderProtocol { message: String },
+    ProviderProtocol {
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
     /// The action is not allowed in the payment's current state.
     #[error("{message}")]
     NotAllowed { message: String },
+    /// The ledger could not be read or written. `reference` names a payment that exists
+    /// (at the provider too) when the failure came after it was sent.
     #[error("{message}")]
-    Storage { message: String },
+    Storage {
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
     #[error("{message}")]
     Internal { message: String },
 }
@@ -60,6 +72,25 @@ impl AppError {
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::InvalidInput { field: field.into(), message: message.into() }
+    }
+
+    /// Names the payment an error concerns, when it exists in the ledger already, so the
+    /// person (or script) can look it up, retry or cancel it rather than sell again.
+    pub fn with_reference(self, payment: &str) -> Self {
+        let named = Some(payment.to_string());
+        match self {
+            Self::ProviderUnreachable { message, reference: None } => {
+                Self::ProviderUnreachable { message, reference: named }
+            }
+            Self::ProviderProtocol { message, reference: None } => Self::ProviderProtocol { message, reference: named },
+            Self::Storage { message, reference: None } => Self::Storage {
+                message: format!(
+                    "{message}. Payment {payment} was recorded before the failure; check it with `tx status`."
+                ),
+                reference: named,
+            },
+            other => other,
+        }
     }
 
     pub fn payment_not_found(reference: &str) -> Self {
@@ -90,14 +121,21 @@ impl From<GatewayError> for AppError {
             GatewayError::Unreachable { .. } => {
                 Self::ProviderUnreachable { message: format!("{e}. The payment is kept; try again."), reference: None }
             }
-            GatewayError::Protocol { .. } => Self::ProviderProtocol { message: e.to_string() },
+            GatewayError::Protocol { .. } => Self::ProviderProtocol {
+                message: format!("{e}. The payment is kept; check its status or try again."),
+                reference: None,
+            },
         }
     }
 }
 
 impl From<paydesk_ledger::LedgerError> for AppError {
     fn from(e: paydesk_ledger::LedgerError) -> Self {
-        Self::Storage { message: e.to_string() }
+        let message = match &e {
+            paydesk_ledger::LedgerError::Busy | paydesk_ledger::LedgerError::Conflict(_) => e.to_string(),
+            other => format!("The ledger could not be read or written ({other})"),
+        };
+        Self::Storage { message, reference: None }
     }
 }
 

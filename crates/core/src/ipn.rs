@@ -4,18 +4,23 @@
 
 use crate::profiles::Profile;
 use crate::{AppError, Paydesk};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Form, Router};
-use paydesk_gateways::pockyt::{signing, PockytStatus};
-use paydesk_gateways::{Currency, Money, PaymentStatus};
-use paydesk_ledger::StatusChange;
+use paydesk_gateways::pockyt::{notification_report, signing};
+use paydesk_ledger::Applied;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::oneshot;
+
+/// The largest notification body read; Pockyt's are well under 2 KB.
+pub const MAX_NOTIFICATION_BYTES: usize = 16 * 1024;
+/// Fields of a notification kept as evidence, and the characters kept of each.
+const MAX_FIELDS_KEPT: usize = 40;
+const MAX_FIELD_CHARS: usize = 256;
 
 pub struct IpnListener {
     addr: SocketAddr,
@@ -37,7 +42,10 @@ pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListene
         .await
         .map_err(|e| AppError::Internal { message: format!("cannot listen for notifications on {bind}: {e}") })?;
     let addr = listener.local_addr().map_err(|e| AppError::Internal { message: e.to_string() })?;
-    let app = Router::new().route("/ipn/pockyt", post(pockyt_ipn)).with_state(paydesk);
+    let app = Router::new()
+        .route("/ipn/pockyt", post(pockyt_ipn))
+        .layer(DefaultBodyLimit::max(MAX_NOTIFICATION_BYTES))
+        .with_state(paydesk);
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -100,50 +108,58 @@ pub enum IpnVerdict {
 
 impl Paydesk {
     pub fn apply_pockyt_ipn(&self, fields: &BTreeMap<String, String>) -> Result<IpnVerdict, AppError> {
-        // What we store: everything but the signature.
-        let received: BTreeMap<_, _> = fields.iter().filter(|(k, _)| k.as_str() != signing::SIGN_FIELD).collect();
         let reference = fields.get("reference").map(String::as_str).unwrap_or("");
         let Some(row) = self.ledger().payment_by_reference(reference)? else {
-            return self.reject(None, "unknown reference", &received);
+            return self.reject(None, "unknown reference", fields);
         };
         let profile: Profile = self.profile(&row.profile)?;
         let token = self.token_for(&profile)?;
         if !signing::verify(fields, &token) {
-            return self.reject(Some(row.id), "signature does not verify", &received);
+            return self.reject(Some(row.id), "signature does not verify", fields);
         }
-        if let (Some(ours), Some(theirs)) = (&row.transaction_no, fields.get("transactionNo")) {
-            if ours != theirs {
-                return self.reject(Some(row.id), "transactionNo differs from the ledger", &received);
-            }
+        let report = notification_report(fields);
+        if let Some(reason) = crate::payments::mismatch(&row, &report) {
+            return self.reject(Some(row.id), &format!("does not match the ledger: {reason}"), fields);
         }
-        let amount_agrees = Currency::from_code(fields.get("currency").map(String::as_str).unwrap_or(""))
-            .ok()
-            .filter(|c| c.code() == row.currency)
-            .and_then(|c| Money::parse(fields.get("amount").map(String::as_str).unwrap_or(""), c).ok())
-            .is_some_and(|m| m.minor == row.amount_minor);
-        if !amount_agrees {
-            return self.reject(Some(row.id), "amount or currency differs from the ledger", &received);
+        self.ledger().append_event(Some(row.id), "ipn", &json!({"provider": "pockyt", "fields": kept(fields)}))?;
+        match self.apply_report(&row, &report, "ipn")? {
+            // Recorded as suspicious by the state machine; answered so it is not resent.
+            Applied::Refused { .. } => Ok(IpnVerdict::Applied { changed: false }),
+            applied => Ok(IpnVerdict::Applied { changed: applied.changed() }),
         }
-        let raw = fields.get("status").map(String::as_str).unwrap_or("");
-        let ledger = self.ledger();
-        let status = crate::payments::reconcile(&ledger, &row, PaymentStatus::from(PockytStatus(raw)))?;
-        ledger.append_event(Some(row.id), "ipn", &json!({"provider": "pockyt", "fields": received}))?;
-        let changed = ledger
-            .apply_status(row.id, &StatusChange { status: status.as_str(), raw_status: Some(raw), source: "ipn" })?;
-        Ok(IpnVerdict::Applied { changed })
     }
 
+    /// Refused notifications are counted; a sample of them (the first ten of each kind,
+    /// then every power of two) is kept as evidence, bounded, so a flood cannot fill the ledger.
     fn reject(
         &self,
         payment_id: Option<i64>,
         reason: &str,
-        received: &BTreeMap<&String, &String>,
+        fields: &BTreeMap<String, String>,
     ) -> Result<IpnVerdict, AppError> {
-        self.ledger().append_event(
-            payment_id,
-            "ipn_rejected",
-            &json!({"provider": "pockyt", "reason": reason, "fields": received}),
-        )?;
+        let ledger = self.ledger();
+        let kind = reason.split(':').next().unwrap_or(reason);
+        let seen = ledger.count_rejected_notification("pockyt", kind)?;
+        if seen <= 10 || (seen as u64).is_power_of_two() {
+            ledger.append_event(
+                payment_id,
+                "ipn_rejected",
+                &json!({"provider": "pockyt", "reason": reason, "seen": seen, "fields": kept(fields)}),
+            )?;
+        }
         Ok(IpnVerdict::Rejected { reason: reason.into() })
     }
+}
+
+/// What a notification's evidence keeps: every field but the signature, bounded.
+fn kept(fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter(|(k, _)| k.as_str() != signing::SIGN_FIELD)
+        .take(MAX_FIELDS_KEPT)
+        .map(|(k, v)| {
+            let bound = |s: &str| s.chars().take(MAX_FIELD_CHARS).collect::<String>();
+            (bound(k), bound(v))
+        })
+        .collect()
 }

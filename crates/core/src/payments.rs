@@ -4,9 +4,11 @@
 use crate::demo::DemoContext;
 use crate::profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};
 use crate::{qr, secrets, AppError};
-use paydesk_gateways::pockyt::{self, rules, PockytClient, PockytStatus, SecurePayRequest, TranQueryRequest};
-use paydesk_gateways::{ApiSecret, Currency, GatewayError, Money, PaymentStatus};
-use paydesk_ledger::{EventRow, Ledger, NewPayment, PaymentFilter, PaymentRow, ProfileRow, StatusChange};
+use paydesk_gateways::pockyt::{self, rules, PockytClient, SecurePayRequest, TranQueryRequest};
+use paydesk_gateways::{
+    links, text, ApiSecret, Currency, GatewayError, Money, PaymentReport, PaymentStatus, RefundStatus,
+};
+use paydesk_ledger::{Applied, EventRow, Ledger, NewPayment, PaymentFilter, PaymentRow, ProfileRow, StatusChange};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -92,6 +94,8 @@ pub struct PaymentDetail {
     pub payment: PaymentView,
     pub events: Vec<EventRow>,
     pub refunds: Vec<paydesk_ledger::RefundRow>,
+    /// What has been refunded (confirmed), exactly ("4.00").
+    pub refunded: String,
     /// What can still be refunded, exactly ("9.00").
     pub refundable: String,
     /// The actions the status allows: refresh, refund, cancel, retry.
@@ -125,23 +129,50 @@ impl From<PaymentRow> for PaymentView {
     }
 }
 
-/// A status a provider reports, squared with what only the ledger knows: refunds made
-/// (Pockyt keeps saying `success`) and a cancellation (Pockyt then says `closed`).
-pub(crate) fn reconcile(ledger: &Ledger, row: &PaymentRow, reported: PaymentStatus) -> Result<PaymentStatus, AppError> {
-    let current = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
-    Ok(match reported {
-        PaymentStatus::Paid => {
-            let refunded = ledger.refunded_minor(row.id)?;
-            if refunded >= row.amount_minor {
-                PaymentStatus::Refunded
-            } else if refunded > 0 {
-                PaymentStatus::PartiallyRefunded
-            } else {
-                PaymentStatus::Paid
-            }
+/// Why an answer about a payment cannot be applied to it, if it cannot: every field that
+/// identifies a payment must agree with the ledger.
+pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<String> {
+    if report.reference != row.reference {
+        return Some(format!("it names reference '{}'", shown(&report.reference)));
+    }
+    match &row.transaction_no {
+        Some(ours) if *ours != report.transaction_no => {
+            return Some(format!("it names transaction '{}'", shown(&report.transaction_no)));
         }
-        PaymentStatus::Expired if current == PaymentStatus::Cancelled => PaymentStatus::Cancelled,
-        other => other,
+        None if !valid_provider_id(&report.transaction_no) => {
+            return Some(format!("it names no usable transaction number ('{}')", shown(&report.transaction_no)));
+        }
+        _ => {}
+    }
+    let ours = Currency::from_code(&row.currency).ok().map(|c| Money::new(row.amount_minor, c));
+    if report.amount.is_none() || report.amount != ours {
+        return Some(format!("it says {} {}", shown(&amount_shown(report)), shown(&report.currency)));
+    }
+    None
+}
+
+fn amount_shown(report: &PaymentReport) -> String {
+    report.amount.map(|m| m.to_decimal_string()).unwrap_or_else(|| "no valid amount".into())
+}
+
+/// A provider's id we are willing to store: short and plain.
+fn valid_provider_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// At most 64 printable characters of something a provider sent, for a message.
+fn shown(s: &str) -> String {
+    s.chars().filter(|c| !text::is_forbidden(*c)).take(64).collect()
+}
+
+/// The evidence kept with a suspicious answer: what it said, bounded.
+fn evidence(report: &PaymentReport) -> serde_json::Value {
+    serde_json::json!({
+        "reference": shown(&report.reference),
+        "transaction_no": shown(&report.transaction_no),
+        "amount": report.amount.map(|m| m.to_decimal_string()),
+        "currency": shown(&report.currency),
+        "raw_status": shown(&report.raw_status),
     })
 }
 
@@ -194,13 +225,6 @@ impl Outgoing {
         }
     }
 
-    fn reference(&self) -> &str {
-        match self {
-            Outgoing::Link(r) => &r.reference,
-            Outgoing::CounterQr(r) => &r.reference,
-        }
-    }
-
     /// Every rule, before anything leaves; a missing profile URL says where to set it.
     fn validate(&self, profile: &Profile) -> Result<(), AppError> {
         let checked = match self {
@@ -217,6 +241,14 @@ impl Outgoing {
     }
 }
 
+/// Pockyt looks a payment up by its transaction number once known, else by our reference.
+fn query_for(row: &PaymentRow) -> TranQueryRequest {
+    match &row.transaction_no {
+        Some(no) => TranQueryRequest::TransactionNo(no.clone()),
+        None => TranQueryRequest::Reference(row.reference.clone()),
+    }
+}
+
 fn exchange_source(exchange: &pockyt::client::Exchange) -> &'static str {
     if exchange.path == pockyt::COUNTER_QR_PATH {
         "create-trans-qrcode"
@@ -225,12 +257,17 @@ fn exchange_source(exchange: &pockyt::client::Exchange) -> &'static str {
     }
 }
 
+/// Longest description sent with a payment (Pockyt shows it to the customer).
+pub const MAX_DESCRIPTION_CHARS: usize = 127;
+
 /// The application core. One per process; cheap to share behind an `Arc`.
 pub struct Paydesk {
     home: PathBuf,
     ledger: Mutex<Ledger>,
     demo: OnceLock<DemoContext>,
     last_query: Mutex<HashMap<String, Instant>>,
+    /// One HTTP client per profile, reused (connection pooling; TLS set up once).
+    http_clients: Mutex<HashMap<String, reqwest::Client>>,
     /// IPN listeners started for profiles, by the address they asked for.
     pub(crate) listeners: Mutex<HashMap<String, crate::ipn::IpnListener>>,
 }
@@ -260,6 +297,7 @@ impl Paydesk {
             ledger: Mutex::new(ledger),
             demo: OnceLock::new(),
             last_query: Mutex::new(HashMap::new()),
+            http_clients: Mutex::new(HashMap::new()),
             listeners: Mutex::new(HashMap::new()),
         })
     }
@@ -348,7 +386,14 @@ impl Paydesk {
 
     pub(crate) fn client_for(&self, profile: &Profile) -> Result<PockytClient, AppError> {
         let token = self.token_for(profile)?;
-        Ok(PockytClient::new(&profile.base_url, &profile.merchant_no, &profile.store_no, token))
+        let http = self
+            .http_clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(profile.name.clone())
+            .or_insert_with(paydesk_gateways::http::client)
+            .clone();
+        Ok(PockytClient::with_http(http, &profile.base_url, &profile.merchant_no, &profile.store_no, token))
     }
 
     // ----- payments -----
@@ -361,7 +406,22 @@ impl Paydesk {
         rules::check_currency(currency)?;
         let amount = Money::parse(&req.amount, currency)?;
         let vendor = req.vendor.trim().to_ascii_lowercase();
+        text::check_line("vendor", &vendor, 32)?;
+        if let Some(d) = &req.description {
+            text::check_line("description", d.trim(), MAX_DESCRIPTION_CHARS)?;
+        }
+        if let Some(t) = &req.terminal {
+            text::check_line("terminal", t, 16)?;
+        }
         let customer_no = req.customer_no.clone().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        if let Some(c) = &customer_no {
+            if !valid_provider_id(c) {
+                return Err(AppError::invalid(
+                    "customer_no",
+                    "customer_no: letters and digits only, at most 64, as the provider assigned it",
+                ));
+            }
+        }
         if customer_no.is_some() && method == Method::CounterQr {
             return Err(AppError::invalid(
                 "customer_no",
@@ -382,7 +442,7 @@ impl Paydesk {
         outgoing.validate(&profile)?;
         let client = self.client_for(&profile)?;
         let row = self.ledger().insert_payment(&NewPayment {
-            reference,
+            reference: reference.clone(),
             profile: profile.name.clone(),
             provider: profile.provider.clone(),
             method: method.as_str().into(),
@@ -391,55 +451,112 @@ impl Paydesk {
             currency: currency.code().into(),
             customer_no,
         })?;
-        self.send_create(&client, row.id, &outgoing).await
+        // From here on the payment exists: whatever fails, the caller learns its reference.
+        self.send_create(&client, &profile, &row, &outgoing).await.map_err(|e| e.with_reference(&reference))
     }
 
-    async fn send_create(&self, client: &PockytClient, id: i64, outgoing: &Outgoing) -> Result<PaymentView, AppError> {
+    async fn send_create(
+        &self,
+        client: &PockytClient,
+        profile: &Profile,
+        row: &PaymentRow,
+        outgoing: &Outgoing,
+    ) -> Result<PaymentView, AppError> {
         let (exchange, result) = match outgoing {
             Outgoing::Link(r) => {
                 let o = client.secure_pay(r).await;
-                (o.exchange, o.result.map(|c| (c.transaction_no, c.cashier_url)))
+                (o.exchange, o.result.map(|c| (c.report(), c.cashier_url)))
             }
             Outgoing::CounterQr(r) => {
                 let o = client.counter_qr(r).await;
-                (o.exchange, o.result.map(|c| (c.transaction_no, c.deep_link)))
+                (o.exchange, o.result.map(|c| (c.report(), c.deep_link)))
             }
         };
-        self.log_exchange(id, &exchange)?;
-        let reference = outgoing.reference().to_string();
-        match result {
-            Ok((transaction_no, link)) => {
-                let ledger = self.ledger();
-                ledger.record_provider_ids(id, &transaction_no, Some(&link))?;
-                let change = StatusChange {
-                    status: PaymentStatus::Pending.as_str(),
-                    raw_status: None,
-                    source: exchange_source(&exchange),
-                };
-                ledger.apply_status(id, &change)?;
-                Ok(ledger.payment_by_id(id)?.expect("payment exists").into())
-            }
-            Err(e) => Err(match self.record_failure(id, e)? {
-                AppError::ProviderUnreachable { message, .. } => {
-                    AppError::ProviderUnreachable { message, reference: Some(reference) }
-                }
-                other => other,
-            }),
+        let source = exchange_source(&exchange);
+        self.log_exchange(row.id, &exchange)?;
+        let (report, link) = match result {
+            Ok(answer) => answer,
+            Err(e) => return Err(self.record_failure(row.id, source, e)?),
+        };
+        if let Some(reason) = mismatch(row, &report) {
+            return Err(self.record_mismatch(row, &report, source, &reason)?);
         }
+        let ledger = self.ledger();
+        if let Err(bad) = links::check_payment_link(&link, &profile.base_url, pockyt::WALLET_LINK_SCHEMES) {
+            // Keep the provider's id (so a cancel or a retry finds it), never the link.
+            ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
+            ledger.append_event(
+                Some(row.id),
+                "suspicious",
+                &serde_json::json!({"source": source, "reason": bad.to_string()}),
+            )?;
+            return Err(AppError::ProviderProtocol {
+                message: format!(
+                    "{} returned a payment link Paydesk will not show: {bad}. The payment is kept; cancel it or try again.",
+                    profile.provider_label()
+                ),
+                reference: None,
+            });
+        }
+        ledger.record_provider_ids(row.id, &report.transaction_no, Some(&link))?;
+        ledger.apply_status(row.id, &StatusChange { status: PaymentStatus::Pending, raw_status: None, source })?;
+        Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
     }
 
     /// A refusal ends the payment (failed); an unanswered request, or a fault on the
     /// provider's side, leaves it `created` so it can be retried with the same reference.
-    fn record_failure(&self, id: i64, e: GatewayError) -> Result<AppError, AppError> {
+    fn record_failure(&self, id: i64, source: &str, e: GatewayError) -> Result<AppError, AppError> {
         let ledger = self.ledger();
         ledger.append_event(Some(id), "error", &serde_json::json!({"message": e.to_string()}))?;
         if let GatewayError::Rejected { code, transient: false, .. } = &e {
-            ledger.apply_status(
-                id,
-                &StatusChange { status: PaymentStatus::Failed.as_str(), raw_status: Some(code), source: "secure-pay" },
-            )?;
+            ledger.apply_status(id, &StatusChange { status: PaymentStatus::Failed, raw_status: Some(code), source })?;
         }
         Ok(e.into())
+    }
+
+    /// An answer about another payment (or with another amount) is kept as evidence and
+    /// never applied; the error says so.
+    fn record_mismatch(
+        &self,
+        row: &PaymentRow,
+        report: &PaymentReport,
+        source: &str,
+        reason: &str,
+    ) -> Result<AppError, AppError> {
+        self.ledger().append_event(
+            Some(row.id),
+            "suspicious",
+            &serde_json::json!({"source": source, "reason": format!("answer does not match the ledger: {reason}"), "answer": evidence(report)}),
+        )?;
+        Ok(AppError::ProviderProtocol {
+            message: format!(
+                "The provider's answer does not match payment {} ({} {}): {reason}. It was recorded as suspicious and not applied.",
+                row.reference,
+                Currency::from_code(&row.currency).map(|c| Money::new(row.amount_minor, c).to_decimal_string()).unwrap_or_default(),
+                row.currency
+            ),
+            reference: Some(row.reference.clone()),
+        })
+    }
+
+    /// Applies what a provider said about a payment (query answer or notification): only
+    /// when it matches the ledger, and only through the state machine.
+    pub(crate) fn apply_report(
+        &self,
+        row: &PaymentRow,
+        report: &PaymentReport,
+        source: &str,
+    ) -> Result<Applied, AppError> {
+        if let Some(reason) = mismatch(row, report) {
+            return Err(self.record_mismatch(row, report, source, &reason)?);
+        }
+        let ledger = self.ledger();
+        if row.transaction_no.is_none() {
+            ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
+        }
+        let raw = shown(&report.raw_status);
+        let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
+        Ok(ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?)
     }
 
     /// Every request and response becomes an event (the payment's, or unattached for
@@ -485,7 +602,7 @@ impl Paydesk {
         let outgoing = Outgoing::new(&profile, sale);
         outgoing.validate(&profile)?;
         let client = self.client_for(&profile)?;
-        self.send_create(&client, row.id, &outgoing).await
+        self.send_create(&client, &profile, &row, &outgoing).await.map_err(|e| e.with_reference(reference))
     }
 
     fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
@@ -502,6 +619,8 @@ impl Paydesk {
         let events = ledger.events(row.id)?;
         let refunds = ledger.refunds(row.id)?;
         let in_flight_or_done = paydesk_ledger::committed_minor(&refunds);
+        let refunded_minor: i64 =
+            refunds.iter().filter(|r| r.status == RefundStatus::Succeeded.as_str()).map(|r| r.amount_minor).sum();
         let currency = Currency::from_code(&row.currency)?;
         let payment: PaymentView = row.into();
         let refundable_minor = if matches!(payment.status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded) {
@@ -513,7 +632,7 @@ impl Paydesk {
         if refundable_minor > 0 {
             actions.push("refund");
         }
-        if matches!(payment.status, PaymentStatus::Pending | PaymentStatus::Created) {
+        if matches!(payment.status, PaymentStatus::Pending | PaymentStatus::Created | PaymentStatus::Unknown) {
             actions.push("cancel");
         }
         if payment.status == PaymentStatus::Created {
@@ -523,6 +642,7 @@ impl Paydesk {
             payment,
             events,
             refunds,
+            refunded: Money::new(refunded_minor, currency).to_decimal_string(),
             refundable: Money::new(refundable_minor, currency).to_decimal_string(),
             actions,
         })
@@ -532,29 +652,26 @@ impl Paydesk {
         Ok(self.ledger().payments(filter)?.into_iter().map(PaymentView::from).collect())
     }
 
-    /// Asks the provider (tran-query) and applies what it says.
+    /// Asks the provider (tran-query) and applies what it says, when it is about this
+    /// payment and moves it forward. Also settles a refund that never got an answer.
     pub async fn refresh(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
         let profile = self.profile(&row.profile)?;
         let client = self.client_for(&profile)?;
-        let query = match &row.transaction_no {
-            Some(no) => TranQueryRequest::TransactionNo(no.clone()),
-            None => TranQueryRequest::Reference(row.reference.clone()),
-        };
-        self.last_query.lock().unwrap().insert(reference.to_string(), Instant::now());
-        let outcome = client.tran_query(&query).await;
+        self.last_query.lock().unwrap_or_else(|p| p.into_inner()).insert(reference.to_string(), Instant::now());
+        let outcome = client.tran_query(&query_for(&row)).await;
         self.log_exchange(row.id, &outcome.exchange)?;
         let info = outcome.result?;
-        let ledger = self.ledger();
-        if row.transaction_no.is_none() {
-            ledger.record_provider_ids(row.id, &info.transaction_no, None)?;
+        self.apply_report(&row, &info.report(), "tran-query")?;
+        if self.ledger().refunds(row.id)?.iter().any(|r| r.status == RefundStatus::Created.as_str()) {
+            // Resending an unanswered refund with its own reference is how Pockyt tells its
+            // fate: a refund it made answers the same, one it never saw is made now.
+            match self.resend_unanswered_refund(&row, &client).await {
+                Ok(_) | Err(AppError::ProviderUnreachable { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
-        let status = reconcile(&ledger, &row, PaymentStatus::from(PockytStatus(&info.status)))?;
-        ledger.apply_status(
-            row.id,
-            &StatusChange { status: status.as_str(), raw_status: Some(&info.status), source: "tran-query" },
-        )?;
-        Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
+        self.payment(reference)
     }
 
     /// For a waiting screen: the ledger's view, queried from the provider at most every
@@ -564,7 +681,12 @@ impl Paydesk {
         if view.status.is_final() || view.transaction_no.is_none() {
             return Ok(view);
         }
-        let due = self.last_query.lock().unwrap().get(reference).is_none_or(|t| t.elapsed() >= interval);
+        let due = self
+            .last_query
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(reference)
+            .is_none_or(|t| t.elapsed() >= interval);
         if !due {
             return Ok(view);
         }
@@ -596,7 +718,7 @@ impl Paydesk {
         let client = self.client_for(&profile)?;
         // A refund sent before without an answer is sent again as it was (same refund
         // reference), so it can never be paid out twice.
-        let refund_row = if let Some(unconfirmed) = refunds.iter().find(|r| r.status == "created") {
+        if let Some(unconfirmed) = refunds.iter().find(|r| r.status == RefundStatus::Created.as_str()) {
             if requested.is_some_and(|m| m.minor != unconfirmed.amount_minor) {
                 return Err(AppError::NotAllowed {
                     message: format!(
@@ -606,96 +728,150 @@ impl Paydesk {
                     ),
                 });
             }
-            unconfirmed.clone()
-        } else {
-            let used = paydesk_ledger::committed_minor(&refunds);
-            let remainder = row.amount_minor - used;
-            let money = requested.unwrap_or(Money::new(remainder, currency));
-            if money.minor > remainder || remainder <= 0 {
-                return Err(AppError::invalid(
-                    "amount",
-                    format!(
-                        "amount: {} is more than the {} still refundable on {reference}",
-                        money,
-                        Money::new(remainder.max(0), currency)
-                    ),
-                ));
+            return self.send_refund(&row, &client, unconfirmed.clone()).await;
+        }
+        let used = paydesk_ledger::committed_minor(&refunds);
+        let remainder = row.amount_minor - used;
+        let money = requested.unwrap_or(Money::new(remainder, currency));
+        if money.minor > remainder || remainder <= 0 {
+            return Err(AppError::invalid(
+                "amount",
+                format!(
+                    "amount: {} is more than the {} still refundable on {reference}",
+                    money,
+                    Money::new(remainder.max(0), currency)
+                ),
+            ));
+        }
+        let refund_row = self.insert_refund(&row, &refunds, money)?;
+        self.send_refund(&row, &client, refund_row).await
+    }
+
+    /// Records a new refund with the next free reference (`REF-R1`, `REF-R2`, ...). Another
+    /// window or process may take the same number at the same moment; then the next is tried.
+    fn insert_refund(
+        &self,
+        row: &PaymentRow,
+        known: &[paydesk_ledger::RefundRow],
+        money: Money,
+    ) -> Result<paydesk_ledger::RefundRow, AppError> {
+        let mut n = known.len() + 1;
+        loop {
+            let refund_reference = format!("{}-R{n}", row.reference);
+            match self.ledger().insert_refund(row.id, &refund_reference, money.minor) {
+                Ok(r) => return Ok(r),
+                Err(paydesk_ledger::LedgerError::Conflict(m)) if m.contains("already in the ledger") && n < 1000 => {
+                    n += 1
+                }
+                Err(paydesk_ledger::LedgerError::Conflict(m)) => {
+                    return Err(AppError::invalid("amount", format!("amount: {m}")));
+                }
+                Err(e) => return Err(e.into()),
             }
-            let refund_reference = format!("{reference}-R{}", refunds.len() + 1);
-            self.ledger().insert_refund(row.id, &refund_reference, money.minor).map_err(|e| match e {
-                paydesk_ledger::LedgerError::Conflict(m) => AppError::invalid("amount", format!("amount: {m}")),
-                other => other.into(),
-            })?
-        };
-        let money = Money::new(refund_row.amount_minor, currency);
-        let refund_reference = refund_row.refund_reference.clone();
+        }
+    }
+
+    async fn resend_unanswered_refund(
+        &self,
+        row: &PaymentRow,
+        client: &PockytClient,
+    ) -> Result<RefundOutcome, AppError> {
+        let unanswered = self
+            .ledger()
+            .refunds(row.id)?
+            .into_iter()
+            .find(|r| r.status == RefundStatus::Created.as_str())
+            .ok_or_else(|| AppError::NotAllowed {
+                message: format!("Payment {} has no unanswered refund", row.reference),
+            })?;
+        self.send_refund(row, client, unanswered).await
+    }
+
+    async fn send_refund(
+        &self,
+        row: &PaymentRow,
+        client: &PockytClient,
+        refund_row: paydesk_ledger::RefundRow,
+    ) -> Result<RefundOutcome, AppError> {
+        let currency = Currency::from_code(&row.currency)?;
         let request = paydesk_gateways::pockyt::RefundRequest {
-            transaction: match &row.transaction_no {
-                Some(no) => TranQueryRequest::TransactionNo(no.clone()),
-                None => TranQueryRequest::Reference(row.reference.clone()),
-            },
-            refund_amount: money,
-            refund_reference,
+            transaction: query_for(row),
+            refund_amount: Money::new(refund_row.amount_minor, currency),
+            refund_reference: refund_row.refund_reference.clone(),
             ipn_url: None,
         };
         let outcome = client.refund(&request).await;
         self.log_exchange(row.id, &outcome.exchange)?;
+        let confirmed = outcome.result.and_then(|done| done.confirm(&request).map(|()| done));
         let ledger = self.ledger();
-        match outcome.result {
+        match confirmed {
             Ok(done) => {
-                let no = Some(done.refund_transaction_no.as_str()).filter(|n| !n.is_empty());
-                ledger.finish_refund(refund_row.id, "succeeded", no)?;
+                ledger.finish_refund(
+                    refund_row.id,
+                    RefundStatus::Succeeded,
+                    Some(done.refund_transaction_no.as_str()),
+                )?;
                 let refunded = ledger.refunded_minor(row.id)?;
                 let status = if refunded >= row.amount_minor {
                     PaymentStatus::Refunded
                 } else {
                     PaymentStatus::PartiallyRefunded
                 };
-                ledger.apply_status(
-                    row.id,
-                    &StatusChange { status: status.as_str(), raw_status: None, source: "refund" },
-                )?;
+                ledger.apply_status(row.id, &StatusChange { status, raw_status: None, source: "refund" })?;
                 let refund = ledger.refund_by_reference(&refund_row.refund_reference)?.expect("refund exists");
                 Ok(RefundOutcome { payment: ledger.payment_by_id(row.id)?.expect("payment exists").into(), refund })
             }
             Err(e @ GatewayError::Rejected { transient: false, .. }) => {
-                ledger.finish_refund(refund_row.id, "failed", None)?;
+                ledger.finish_refund(refund_row.id, RefundStatus::Failed, None)?;
                 Err(e.into())
             }
-            // No answer: the refund stays `created` (counted against the remainder) until
-            // it is known; refreshing the payment or refunding again resolves it.
+            // No answer, or one that does not confirm it: the refund stays `created`
+            // (counted against the remainder) until it is known; refreshing the payment or
+            // refunding again resends it with its own reference.
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Cancels a payment nobody has paid yet.
+    /// Cancels a payment nobody has paid yet. Only an answer that names this transaction
+    /// as closed cancels it in the ledger.
     pub async fn cancel(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
         let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
-        if !matches!(status, PaymentStatus::Pending | PaymentStatus::Created) {
+        if !matches!(status, PaymentStatus::Pending | PaymentStatus::Created | PaymentStatus::Unknown) {
             return Err(AppError::NotAllowed {
                 message: format!(
                     "Payment {reference} is {}; only unpaid payments can be cancelled{}.",
                     row.status,
-                    if status == PaymentStatus::Paid { " (refund it instead)" } else { "" }
+                    if status.is_paid() { " (refund it instead)" } else { "" }
                 ),
             });
         }
         let profile = self.profile(&row.profile)?;
         let client = self.client_for(&profile)?;
-        let query = match &row.transaction_no {
-            Some(no) => TranQueryRequest::TransactionNo(no.clone()),
-            None => TranQueryRequest::Reference(row.reference.clone()),
-        };
-        let outcome = client.cancel(&query).await;
+        let outcome = client.cancel(&query_for(&row)).await;
         self.log_exchange(row.id, &outcome.exchange)?;
-        let done = outcome.result?;
+        let done = outcome.result.and_then(|done| {
+            let ours = row.transaction_no.as_deref();
+            done.confirm(ours).map(|()| done)
+        });
+        let done = match done {
+            Ok(done) => done,
+            Err(e) => return Err(AppError::from(e).with_reference(reference)),
+        };
         let ledger = self.ledger();
-        let raw = Some(done.status.as_str()).filter(|s| !s.is_empty());
-        ledger.apply_status(
+        if row.transaction_no.is_none() && valid_provider_id(&done.transaction_no) {
+            ledger.record_provider_ids(row.id, &done.transaction_no, None)?;
+        }
+        let raw = shown(&done.status);
+        let applied = ledger.apply_status(
             row.id,
-            &StatusChange { status: PaymentStatus::Cancelled.as_str(), raw_status: raw, source: "cancel" },
+            &StatusChange { status: PaymentStatus::Cancelled, raw_status: Some(raw.as_str()), source: "cancel" },
         )?;
+        if let Applied::Refused { from, .. } = applied {
+            return Err(AppError::NotAllowed {
+                message: format!("Payment {reference} became {} meanwhile; it was not cancelled.", from.as_str()),
+            });
+        }
         Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
     }
 

@@ -67,6 +67,18 @@ impl From<ProfileRow> for Profile {
     }
 }
 
+impl Profile {
+    /// The provider's name as people write it.
+    pub fn provider_label(&self) -> &'static str {
+        match self.provider.as_str() {
+            "pockyt" => "Pockyt",
+            "paykka" => "PayKKa",
+            "vexora" => "Vexora",
+            _ => "The provider",
+        }
+    }
+}
+
 /// What a person gives to add a profile. `base_url` may be "sandbox"/"production" or a URL.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProfileInput {

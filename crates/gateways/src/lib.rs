@@ -7,14 +7,17 @@
 //! Inside the app, money is always [`Money`]: integer minor units plus a currency.
 
 pub mod error;
+pub mod http;
+pub mod links;
 pub mod money;
 pub mod paykka;
 pub mod pockyt;
 pub mod secret;
 pub mod status;
+pub mod text;
 pub mod vexora;
 
 pub use error::{GatewayError, ValidationError};
 pub use money::{Currency, Money};
 pub use secret::ApiSecret;
-pub use status::PaymentStatus;
+pub use status::{PaymentReport, PaymentStatus, RefundStatus};

@@ -1,3 +1,4 @@
+use crate::Money;
 use serde::{Deserialize, Serialize};
 
 /// The one canonical payment status every provider's status maps into.
@@ -13,6 +14,8 @@ pub enum PaymentStatus {
     Paid,
     PartiallyRefunded,
     Refunded,
+    /// The customer's bank disputes a paid payment (chargeback).
+    Disputed,
     Failed,
     Expired,
     Cancelled,
@@ -20,6 +23,20 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 11] = [
+        Self::Created,
+        Self::Pending,
+        Self::Authorized,
+        Self::Paid,
+        Self::PartiallyRefunded,
+        Self::Refunded,
+        Self::Disputed,
+        Self::Failed,
+        Self::Expired,
+        Self::Cancelled,
+        Self::Unknown,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
@@ -28,6 +45,7 @@ impl PaymentStatus {
             Self::Paid => "paid",
             Self::PartiallyRefunded => "partially_refunded",
             Self::Refunded => "refunded",
+            Self::Disputed => "disputed",
             Self::Failed => "failed",
             Self::Expired => "expired",
             Self::Cancelled => "cancelled",
@@ -36,26 +54,147 @@ impl PaymentStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "created" => Self::Created,
-            "pending" => Self::Pending,
-            "authorized" => Self::Authorized,
-            "paid" => Self::Paid,
-            "partially_refunded" => Self::PartiallyRefunded,
-            "refunded" => Self::Refunded,
-            "failed" => Self::Failed,
-            "expired" => Self::Expired,
-            "cancelled" => Self::Cancelled,
-            "unknown" => Self::Unknown,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// True when no further change is expected without a new action (refund, capture).
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Self::Paid | Self::PartiallyRefunded | Self::Refunded | Self::Failed | Self::Expired | Self::Cancelled
+            Self::Paid
+                | Self::PartiallyRefunded
+                | Self::Refunded
+                | Self::Disputed
+                | Self::Failed
+                | Self::Expired
+                | Self::Cancelled
         )
+    }
+
+    /// True once money has moved to the merchant (whatever happened to it later).
+    pub fn is_paid(self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded | Self::Refunded | Self::Disputed)
+    }
+
+    /// The one state machine of every payment, whatever the provider: a payment only moves
+    /// forward. Not yet paid may become anything later; paid may only become refunded (in
+    /// part or whole) or disputed; failed, expired and cancelled are final. Staying put is
+    /// always allowed (a repeated answer).
+    pub fn can_move_to(self, next: Self) -> bool {
+        use PaymentStatus::*;
+        if self == next {
+            return true;
+        }
+        match self {
+            Created => true,
+            Pending | Unknown => next != Created,
+            Authorized => matches!(next, Paid | PartiallyRefunded | Refunded | Disputed | Cancelled | Expired),
+            Paid => matches!(next, PartiallyRefunded | Refunded | Disputed),
+            PartiallyRefunded => matches!(next, Refunded | Disputed),
+            Refunded => next == Disputed,
+            // A dispute is won (paid again) or lost (refunded to the card holder).
+            Disputed => matches!(next, Paid | PartiallyRefunded | Refunded),
+            Failed | Expired | Cancelled => false,
+        }
+    }
+}
+
+/// A refund's own life: recorded before it is sent, then succeeded or failed, for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    Created,
+    Succeeded,
+    Failed,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::Succeeded, Self::Failed].into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn can_move_to(self, next: Self) -> bool {
+        self == next || self == Self::Created
+    }
+}
+
+/// What a provider said about one payment (a query answer, a create answer or a
+/// notification), in the app's terms. The core applies it only when every identifying
+/// field agrees with the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentReport {
+    pub reference: String,
+    pub transaction_no: String,
+    /// None when the answer carried no amount, or one that does not parse in its currency.
+    pub amount: Option<Money>,
+    /// The currency code exactly as received (kept for the evidence on a mismatch).
+    pub currency: String,
+    /// The provider's status, kept raw.
+    pub raw_status: String,
+    pub status: PaymentStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use PaymentStatus::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in PaymentStatus::ALL {
+            assert_eq!(PaymentStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(PaymentStatus::parse("PAID"), None);
+    }
+
+    #[test]
+    fn paid_never_goes_back() {
+        for next in [Created, Pending, Unknown, Failed, Expired, Cancelled, Authorized] {
+            assert!(!Paid.can_move_to(next), "paid -> {next:?}");
+            assert!(!PartiallyRefunded.can_move_to(next), "partially refunded -> {next:?}");
+            assert!(!Refunded.can_move_to(next), "refunded -> {next:?}");
+        }
+        assert!(Paid.can_move_to(PartiallyRefunded));
+        assert!(Paid.can_move_to(Refunded));
+        assert!(Paid.can_move_to(Disputed));
+        assert!(!PartiallyRefunded.can_move_to(Paid), "a refund cannot be undone by an answer");
+    }
+
+    #[test]
+    fn final_unpaid_states_are_final() {
+        for from in [Failed, Expired, Cancelled] {
+            for next in PaymentStatus::ALL {
+                assert_eq!(from.can_move_to(next), from == next, "{from:?} -> {next:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unpaid_moves_forward_only() {
+        for next in PaymentStatus::ALL {
+            assert_eq!(Pending.can_move_to(next), next != Created);
+            assert!(Created.can_move_to(next));
+        }
+        assert!(!Authorized.can_move_to(Pending));
+        assert!(Authorized.can_move_to(Paid));
+        assert!(Authorized.can_move_to(Cancelled), "void");
+    }
+
+    #[test]
+    fn refunds_end_once() {
+        use RefundStatus as R;
+        assert!(R::Created.can_move_to(R::Succeeded));
+        assert!(R::Created.can_move_to(R::Failed));
+        assert!(!R::Succeeded.can_move_to(R::Failed));
+        assert!(!R::Failed.can_move_to(R::Succeeded));
+        assert!(!R::Succeeded.can_move_to(R::Created));
     }
 }

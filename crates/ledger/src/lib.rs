@@ -11,17 +11,21 @@ mod profiles;
 mod refunds;
 
 pub use customers::CustomerRow;
-pub use payments::{EventRow, NewPayment, PaymentFilter, PaymentRow, StatusChange};
+pub use payments::{Applied, EventRow, NewPayment, PaymentFilter, PaymentRow, StatusChange};
 pub use profiles::ProfileRow;
 pub use refunds::{committed_minor, RefundRow};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     #[error("ledger database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// Another process held the ledger for longer than the busy wait.
+    #[error("the ledger is busy: another Paydesk window or command kept it for over {} s", BUSY_WAIT.as_secs())]
+    Busy,
     #[error("cannot create the ledger folder {path}: {source}")]
     Folder { path: PathBuf, source: std::io::Error },
     #[error("the ledger file was written by a newer Paydesk (schema {found}, this one knows {known})")]
@@ -45,16 +49,47 @@ impl std::fmt::Debug for Ledger {
 
 pub const FILE_NAME: &str = "ledger.sqlite3";
 
+/// How long a writer waits for another process (window, CLI, listener) to finish its write.
+pub const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::from_sqlite(e)
+    }
+}
+
+impl LedgerError {
+    /// SQLite's own codes become the errors a person can act on.
+    fn from_sqlite(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            {
+                LedgerError::Busy
+            }
+            _ => LedgerError::Sqlite(e),
+        }
+    }
+
+    /// Whether this is a UNIQUE or CHECK constraint refusing a row.
+    pub(crate) fn is_constraint(e: &rusqlite::Error) -> bool {
+        matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+    }
+}
+
 impl Ledger {
     /// Opens (creating if needed) the ledger file inside `home` and brings its schema up to date.
     pub fn open_in(home: &Path) -> Result<Self> {
-        std::fs::create_dir_all(home).map_err(|source| LedgerError::Folder { path: home.into(), source })?;
+        create_private_dir(home).map_err(|source| LedgerError::Folder { path: home.into(), source })?;
         Self::open(&home.join(FILE_NAME))
     }
 
     pub fn open(path: &Path) -> Result<Self> {
+        // The ledger is the shop's books: its owner's only (0600). SQLite gives its -wal and
+        // -shm files the main file's mode, so setting it before the first open covers them.
+        restrict_to_owner(path).map_err(|source| LedgerError::Folder { path: path.into(), source })?;
         let mut conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_WAIT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -66,9 +101,44 @@ impl Ledger {
         &self.path
     }
 
+    /// A write transaction that takes the write lock at once (BEGIN IMMEDIATE), so a
+    /// read-then-write never fails half way with "database is locked": it waits its turn.
+    pub(crate) fn write(&self) -> Result<Transaction<'_>> {
+        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(LedgerError::from_sqlite)
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
+}
+
+/// Creates `dir` (and parents) readable by its owner only.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let existed = dir.is_dir();
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        if !existed {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates the file if missing, and makes it readable and writable by its owner only.
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 pub(crate) fn now() -> String {

@@ -81,6 +81,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE profiles ADD COLUMN ipn_listen TEXT;
     "#,
+    // 4: notifications refused before they matched a payment are counted, not stored whole
+    r#"
+    CREATE TABLE rejected_notifications (
+        provider TEXT NOT NULL,
+        reason   TEXT NOT NULL,
+        count    INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        last_at  TEXT NOT NULL,
+        PRIMARY KEY (provider, reason)
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

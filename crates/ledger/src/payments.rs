@@ -1,4 +1,5 @@
 use crate::{now, Ledger, LedgerError, Result};
+use paydesk_gateways::PaymentStatus;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -48,12 +49,32 @@ pub struct EventRow {
     pub detail: Value,
 }
 
-/// A status the provider reported, and what reported it ("tran-query", "ipn", ...).
+/// A status the provider reported (or an action confirmed), and what reported it
+/// ("tran-query", "ipn", "refund", ...).
 #[derive(Debug, Clone)]
 pub struct StatusChange<'a> {
-    pub status: &'a str,
+    pub status: PaymentStatus,
     pub raw_status: Option<&'a str>,
     pub source: &'a str,
+}
+
+/// What applying a status did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Changed,
+    Unchanged,
+    /// The state machine refused it (it would move the payment backwards); recorded as a
+    /// `suspicious` event, the payment left as it was.
+    Refused {
+        from: PaymentStatus,
+        to: PaymentStatus,
+    },
+}
+
+impl Applied {
+    pub fn changed(self) -> bool {
+        self == Applied::Changed
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -86,6 +107,23 @@ fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
     })
 }
 
+/// The most an event stores of what it records: history must not grow with what an
+/// attacker or a broken provider sends.
+pub const EVENT_DETAIL_MAX: usize = 8 * 1024;
+
+/// `detail` as stored: whole when small, else a bounded excerpt that says it was cut.
+pub fn bounded_detail(detail: &Value) -> String {
+    let text = detail.to_string();
+    if text.len() <= EVENT_DETAIL_MAX {
+        return text;
+    }
+    let mut cut = EVENT_DETAIL_MAX - 256;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    serde_json::json!({"truncated": true, "bytes": text.len(), "excerpt": &text[..cut]}).to_string()
+}
+
 pub(crate) fn insert_event(
     conn: &rusqlite::Connection,
     payment_id: Option<i64>,
@@ -94,23 +132,52 @@ pub(crate) fn insert_event(
 ) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO events (payment_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-        params![payment_id, now(), kind, detail.to_string()],
+        params![payment_id, now(), kind, bounded_detail(detail)],
     )?;
     Ok(())
+}
+
+/// A status a provider reports, squared with what only the ledger knows: refunds it made
+/// (Pockyt keeps saying `success` after one) and a cancellation (then `closed`).
+fn reconcile(
+    conn: &rusqlite::Connection,
+    id: i64,
+    amount_minor: i64,
+    current: PaymentStatus,
+    reported: PaymentStatus,
+) -> rusqlite::Result<PaymentStatus> {
+    Ok(match reported {
+        PaymentStatus::Paid if current != PaymentStatus::Disputed => {
+            let refunded: i64 = conn.query_row(
+                "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status = 'succeeded'",
+                [id],
+                |r| r.get(0),
+            )?;
+            if refunded >= amount_minor {
+                PaymentStatus::Refunded
+            } else if refunded > 0 {
+                PaymentStatus::PartiallyRefunded
+            } else {
+                PaymentStatus::Paid
+            }
+        }
+        PaymentStatus::Expired if current == PaymentStatus::Cancelled => PaymentStatus::Cancelled,
+        other => other,
+    })
 }
 
 impl Ledger {
     /// Records a payment with status `created`, before anything is sent.
     pub fn insert_payment(&self, p: &NewPayment) -> Result<PaymentRow> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write()?;
         let at = now();
         let inserted = tx.execute(
             "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, customer_no, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'created', ?9, ?9)",
             params![p.reference, p.profile, p.provider, p.method, p.vendor, p.amount_minor, p.currency, p.customer_no, at],
         );
-        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
-            if e.code == rusqlite::ErrorCode::ConstraintViolation {
+        if let Err(e) = &inserted {
+            if LedgerError::is_constraint(e) {
                 return Err(LedgerError::Conflict(format!("reference {} is already in the ledger", p.reference)));
             }
         }
@@ -146,30 +213,47 @@ impl Ledger {
         Ok(())
     }
 
-    /// Applies a status; writes a `status_changed` event only when it really changed.
-    /// Returns whether it changed.
-    pub fn apply_status(&self, id: i64, change: &StatusChange<'_>) -> Result<bool> {
-        let tx = self.conn.unchecked_transaction()?;
-        let (old, old_raw): (String, Option<String>) =
-            tx.query_row("SELECT status, raw_status FROM payments WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+    /// Applies a status through the one state machine, in one write transaction: a change
+    /// writes a `status_changed` event; a move the machine refuses (paid back to pending,
+    /// expired after paid, ...) writes a `suspicious` event with the evidence and changes
+    /// nothing.
+    pub fn apply_status(&self, id: i64, change: &StatusChange<'_>) -> Result<Applied> {
+        let tx = self.write()?;
+        let (old, old_raw, amount_minor): (String, Option<String>, i64) =
+            tx.query_row("SELECT status, raw_status, amount_minor FROM payments WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
+        let current = PaymentStatus::parse(&old).unwrap_or(PaymentStatus::Unknown);
+        let next = reconcile(&tx, id, amount_minor, current, change.status)?;
+        if !current.can_move_to(next) {
+            insert_event(
+                &tx,
+                Some(id),
+                "suspicious",
+                &serde_json::json!({
+                    "reason": format!("a {} payment cannot become {}", current.as_str(), next.as_str()),
+                    "from": old, "reported": change.status.as_str(), "raw": change.raw_status, "source": change.source,
+                }),
+            )?;
+            tx.commit()?;
+            return Ok(Applied::Refused { from: current, to: next });
+        }
         let at = now();
-        let changed = old != change.status || (change.raw_status.is_some() && old_raw.as_deref() != change.raw_status);
+        let changed = current != next || (change.raw_status.is_some() && old_raw.as_deref() != change.raw_status);
         tx.execute(
             "UPDATE payments SET status = ?2, raw_status = COALESCE(?3, raw_status), updated_at = ?4, checked_at = ?4 WHERE id = ?1",
-            params![id, change.status, change.raw_status, at],
+            params![id, next.as_str(), change.raw_status, at],
         )?;
         if changed {
             insert_event(
                 &tx,
                 Some(id),
                 "status_changed",
-                &serde_json::json!({"from": old, "to": change.status, "raw": change.raw_status, "source": change.source}),
+                &serde_json::json!({"from": old, "to": next.as_str(), "raw": change.raw_status, "source": change.source}),
             )?;
         }
         tx.commit()?;
-        Ok(changed)
+        Ok(if changed { Applied::Changed } else { Applied::Unchanged })
     }
 
     pub fn mark_checked(&self, id: i64) -> Result<()> {
@@ -216,6 +300,26 @@ impl Ledger {
         Ok(rows)
     }
 
+    /// Counts a refused notification; returns how many of this kind there have been, so the
+    /// caller keeps a sample of them rather than every one.
+    pub fn count_rejected_notification(&self, provider: &str, reason: &str) -> Result<i64> {
+        let at = now();
+        Ok(self.conn.query_row(
+            "INSERT INTO rejected_notifications (provider, reason, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3)
+             ON CONFLICT (provider, reason) DO UPDATE SET count = count + 1, last_at = ?3
+             RETURNING count",
+            params![provider, reason, at],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Payments a crash (or an outage) left `created`: recorded, maybe sent, never answered.
+    pub fn payments_left_created(&self) -> Result<Vec<PaymentRow>> {
+        let mut stmt = self.conn.prepare("SELECT * FROM payments WHERE status = 'created' ORDER BY id")?;
+        let rows = stmt.query_map([], payment_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     pub fn count_payments(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT count(*) FROM payments", [], |r| r.get(0))?)
     }
@@ -242,13 +346,13 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 3);
+        assert_eq!(ledger.schema_version().unwrap(), 4);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();
-        let change = StatusChange { status: "pending", raw_status: Some("init"), source: "secure-pay" };
-        assert!(ledger.apply_status(p.id, &change).unwrap());
-        assert!(!ledger.apply_status(p.id, &change).unwrap(), "same status twice is one change");
+        let change = StatusChange { status: PaymentStatus::Pending, raw_status: Some("init"), source: "secure-pay" };
+        assert_eq!(ledger.apply_status(p.id, &change).unwrap(), Applied::Changed);
+        assert_eq!(ledger.apply_status(p.id, &change).unwrap(), Applied::Unchanged, "same status twice is one change");
         drop(ledger);
 
         // Reopening finds everything, and migrations are not re-run.
@@ -268,6 +372,59 @@ mod tests {
         assert_eq!(ledger.count_payments().unwrap(), 1);
         assert!(ledger.conn.execute("DELETE FROM events", []).is_err());
         assert!(ledger.conn.execute("UPDATE events SET kind = 'x'", []).is_err());
+    }
+
+    #[test]
+    fn a_paid_payment_never_moves_back_and_the_attempt_is_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        let p = ledger.insert_payment(&new_payment("PD-SM")).unwrap();
+        let paid = StatusChange { status: PaymentStatus::Paid, raw_status: Some("success"), source: "ipn" };
+        assert_eq!(ledger.apply_status(p.id, &paid).unwrap(), Applied::Changed);
+        for (status, raw) in [
+            (PaymentStatus::Pending, "init"),
+            (PaymentStatus::Expired, "closed"),
+            (PaymentStatus::Unknown, "weird"),
+            (PaymentStatus::Failed, "failed"),
+        ] {
+            let back = StatusChange { status, raw_status: Some(raw), source: "ipn" };
+            assert_eq!(
+                ledger.apply_status(p.id, &back).unwrap(),
+                Applied::Refused { from: PaymentStatus::Paid, to: status }
+            );
+        }
+        let row = ledger.payment_by_id(p.id).unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.raw_status.as_deref()), ("paid", Some("success")));
+        let suspicious: Vec<_> = ledger.events(p.id).unwrap().into_iter().filter(|e| e.kind == "suspicious").collect();
+        assert_eq!(suspicious.len(), 4);
+        assert_eq!(suspicious[0].detail["reported"], "pending");
+        assert_eq!(suspicious[0].detail["raw"], "init");
+    }
+
+    #[test]
+    fn oversized_event_details_are_stored_as_bounded_excerpts() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        let big = serde_json::json!({"body": "é".repeat(1_000_000)});
+        ledger.append_event(None, "response", &big).unwrap();
+        let stored: String = ledger.conn.query_row("SELECT detail FROM events", [], |r| r.get(0)).unwrap();
+        assert!(stored.len() <= EVENT_DETAIL_MAX, "{}", stored.len());
+        let v: Value = serde_json::from_str(&stored).unwrap();
+        assert_eq!(v["truncated"], true);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_ledger_and_its_folder_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let ledger = Ledger::open_in(&home).unwrap();
+        ledger.insert_payment(&new_payment("PD-P")).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&home), 0o700);
+        assert_eq!(mode(&home.join(crate::FILE_NAME)), 0o600);
+        assert_eq!(mode(&home.join(format!("{}-wal", crate::FILE_NAME))), 0o600);
     }
 
     #[test]

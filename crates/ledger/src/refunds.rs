@@ -1,5 +1,6 @@
 use crate::payments::insert_event;
 use crate::{now, Ledger, LedgerError, Result};
+use paydesk_gateways::RefundStatus;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +42,7 @@ impl Ledger {
     /// Records a refund before it is sent, refusing one above the refundable remainder.
     /// In-flight refunds count against the remainder, so two at once cannot overdraw.
     pub fn insert_refund(&self, payment_id: i64, refund_reference: &str, amount_minor: i64) -> Result<RefundRow> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write()?;
         let (amount, currency): (i64, String) =
             tx.query_row("SELECT amount_minor, currency FROM payments WHERE id = ?1", [payment_id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -62,7 +63,14 @@ impl Ledger {
             "INSERT INTO refunds (payment_id, refund_reference, amount_minor, currency, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?5)",
             params![payment_id, refund_reference, amount_minor, currency, at],
-        )?;
+        )
+        .map_err(|e| {
+            if LedgerError::is_constraint(&e) {
+                LedgerError::Conflict(format!("refund reference {refund_reference} is already in the ledger"))
+            } else {
+                e.into()
+            }
+        })?;
         let id = tx.last_insert_rowid();
         insert_event(
             &tx,
@@ -74,24 +82,50 @@ impl Ledger {
         Ok(self.conn.query_row("SELECT * FROM refunds WHERE id = ?1", [id], from_row)?)
     }
 
-    pub fn finish_refund(&self, id: i64, status: &str, refund_transaction_no: Option<&str>) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
-        let (payment_id, reference): (i64, String) =
-            tx.query_row("SELECT payment_id, refund_reference FROM refunds WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+    /// Ends a refund (succeeded or failed) once: an ended refund never changes again; an
+    /// answer that tries is recorded as `suspicious`. Returns whether it changed.
+    pub fn finish_refund(&self, id: i64, status: RefundStatus, refund_transaction_no: Option<&str>) -> Result<bool> {
+        let tx = self.write()?;
+        let (payment_id, reference, old): (i64, String, String) =
+            tx.query_row("SELECT payment_id, refund_reference, status FROM refunds WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
+        let current = RefundStatus::parse(&old).unwrap_or(RefundStatus::Created);
+        if current == status {
+            return Ok(false);
+        }
+        if !current.can_move_to(status) {
+            insert_event(
+                &tx,
+                Some(payment_id),
+                "suspicious",
+                &serde_json::json!({
+                    "reason": format!("refund {reference} already {old}; it cannot become {}", status.as_str()),
+                    "refund_reference": reference, "refund_transaction_no": refund_transaction_no,
+                }),
+            )?;
+            tx.commit()?;
+            return Ok(false);
+        }
         tx.execute(
             "UPDATE refunds SET status = ?2, refund_transaction_no = COALESCE(?3, refund_transaction_no), updated_at = ?4 WHERE id = ?1",
-            params![id, status, refund_transaction_no, now()],
+            params![id, status.as_str(), refund_transaction_no, now()],
         )?;
         insert_event(
             &tx,
             Some(payment_id),
             "refund_finished",
-            &serde_json::json!({"refund_reference": reference, "status": status, "refund_transaction_no": refund_transaction_no}),
+            &serde_json::json!({"refund_reference": reference, "status": status.as_str(), "refund_transaction_no": refund_transaction_no}),
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// Refunds sent but never answered (left `created`), oldest first, for recovery.
+    pub fn unanswered_refunds(&self) -> Result<Vec<RefundRow>> {
+        let mut stmt = self.conn.prepare("SELECT * FROM refunds WHERE status = 'created' ORDER BY id")?;
+        let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     pub fn refunds(&self, payment_id: i64) -> Result<Vec<RefundRow>> {
@@ -120,6 +154,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use crate::{Ledger, LedgerError, NewPayment};
+    use paydesk_gateways::RefundStatus;
 
     #[test]
     fn refunds_never_exceed_the_remainder() {
@@ -138,13 +173,19 @@ mod tests {
             })
             .unwrap();
         let r1 = ledger.insert_refund(p.id, "PD-R-R1", 400).unwrap();
+        match ledger.insert_refund(p.id, "PD-R-R1", 100) {
+            Err(LedgerError::Conflict(m)) => assert!(m.contains("already in the ledger"), "{m}"),
+            other => panic!("refund reference is unique: {other:?}"),
+        }
         // In flight counts: 700 more would overdraw.
         assert!(matches!(ledger.insert_refund(p.id, "PD-R-R2", 700), Err(LedgerError::Conflict(_))));
-        ledger.finish_refund(r1.id, "failed", None).unwrap();
+        ledger.finish_refund(r1.id, RefundStatus::Failed, None).unwrap();
         let r2 = ledger.insert_refund(p.id, "PD-R-R2", 1000).unwrap();
-        ledger.finish_refund(r2.id, "succeeded", Some("T-R2")).unwrap();
+        assert!(ledger.finish_refund(r2.id, RefundStatus::Succeeded, Some("T-R2")).unwrap());
+        assert!(!ledger.finish_refund(r2.id, RefundStatus::Failed, None).unwrap(), "an ended refund stays ended");
+        assert_eq!(ledger.refund_by_reference("PD-R-R2").unwrap().unwrap().status, "succeeded");
         assert_eq!(ledger.refunded_minor(p.id).unwrap(), 1000);
         assert!(ledger.insert_refund(p.id, "PD-R-R3", 1).is_err());
-        assert!(ledger.insert_refund(p.id, "PD-R-R2", 1).is_err(), "refund reference is unique");
+        assert!(ledger.insert_refund(p.id, "PD-R-R2", 1).is_err());
     }
 }

@@ -7,7 +7,6 @@ use crate::{ApiSecret, GatewayError};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// One request/response pair, as it crossed the wire (the token itself never appears).
 #[derive(Debug, Clone, Serialize)]
@@ -47,11 +46,17 @@ impl std::fmt::Debug for PockytClient {
 
 impl PockytClient {
     pub fn new(base_url: &str, merchant_no: &str, store_no: &str, token: ApiSecret) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("reqwest client with static settings");
+        Self::with_http(crate::http::client(), base_url, merchant_no, store_no, token)
+    }
+
+    /// With a shared HTTP client (one per profile, reused for every call).
+    pub fn with_http(
+        http: reqwest::Client,
+        base_url: &str,
+        merchant_no: &str,
+        store_no: &str,
+        token: ApiSecret,
+    ) -> Self {
         Self {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -92,21 +97,27 @@ impl PockytClient {
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
-                let message = if e.is_timeout() { "timed out".to_string() } else { without_url(&e) };
+                let message = crate::http::describe(&e);
                 return Outcome { exchange, result: Err(GatewayError::Unreachable { provider: "Pockyt", message }) };
             }
         };
         exchange.http_status = Some(response.status().as_u16());
-        let body: Result<Value, _> = response.json().await;
-        let result = match body {
+        let bytes = match crate::http::read_capped(response, crate::http::MAX_ANSWER_BYTES).await {
+            Ok(b) => b,
+            Err(e) => {
+                exchange.response = Some(serde_json::json!({"unread": e.to_string()}));
+                return Outcome { exchange, result: Err(e.into_gateway("Pockyt")) };
+            }
+        };
+        let result = match serde_json::from_slice::<Value>(&bytes) {
             Ok(v) => {
                 exchange.response = Some(v.clone());
                 parse(&v)
             }
-            Err(e) => Err(GatewayError::Protocol {
-                provider: "Pockyt",
-                message: format!("body is not JSON: {}", without_url(&e)),
-            }),
+            Err(e) => {
+                exchange.response = Some(crate::http::excerpt_of(&bytes));
+                Err(GatewayError::Protocol { provider: "Pockyt", message: format!("the answer is not JSON ({e})") })
+            }
         };
         Outcome { exchange, result }
     }
@@ -158,15 +169,4 @@ impl PockytClient {
         params.insert("customerNo".into(), customer_no.into());
         self.call_with(CUSTOMER_UPDATE_PATH, Self::with_timestamp(params), parse_customer).await
     }
-}
-
-fn without_url(e: &reqwest::Error) -> String {
-    // reqwest's Display includes the URL; the cause is what a person needs.
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg = s.to_string();
-        source = s.source();
-    }
-    msg
 }

@@ -59,8 +59,36 @@ impl CustomerFields {
             .collect()
     }
 
+    /// Every field with its longest allowed value, in characters.
+    fn lengths(&self) -> [(&'static str, &Option<String>, usize); 17] {
+        [
+            ("customer_code", &self.customer_code, 64),
+            ("first_name", &self.first_name, 64),
+            ("last_name", &self.last_name, 64),
+            ("email", &self.email, 128),
+            ("country_code", &self.country_code, 2),
+            ("phone", &self.phone, 32),
+            ("mobile_number", &self.mobile_number, 32),
+            ("company", &self.company, 128),
+            ("street", &self.street, 128),
+            ("street2", &self.street2, 128),
+            ("city", &self.city, 64),
+            ("state", &self.state, 64),
+            ("zip", &self.zip, 16),
+            ("country", &self.country, 64),
+            ("date_of_birth", &self.date_of_birth, 10),
+            ("profile_type", &self.profile_type, 16),
+            ("lang", &self.lang, 16),
+        ]
+    }
+
     /// Checks the rules every field given must follow (create and update alike).
     pub fn validate_given(&self) -> Result<(), ValidationError> {
+        for (field, value, max) in self.lengths() {
+            if let Some(v) = value {
+                crate::text::check_line(field, v, max)?;
+            }
+        }
         if let Some(cc) = &self.country_code {
             if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic()) {
                 return Err(ValidationError::new("country_code", format!("must be 2 letters, ISO 3166 (got '{cc}')")));
@@ -77,11 +105,6 @@ impl CustomerFields {
             let f = time::macros::format_description!("[year]-[month]-[day]");
             if time::Date::parse(dob, &f).is_err() {
                 return Err(ValidationError::new("date_of_birth", format!("must be yyyy-MM-dd (got '{dob}')")));
-            }
-        }
-        if let Some(code) = &self.customer_code {
-            if code.len() > 64 {
-                return Err(ValidationError::new("customer_code", "must be at most 64 characters"));
             }
         }
         Ok(())
@@ -197,6 +220,15 @@ mod tests {
         let mut missing = valid();
         missing.last_name = None;
         assert_eq!(missing.validate_for_create().unwrap_err().field, "last_name");
+        let mut long = valid();
+        long.first_name = Some("A".repeat(100_000));
+        assert_eq!(long.validate_for_create().unwrap_err().field, "first_name");
+        let mut escape = valid();
+        escape.city = Some("\u{1b}]0;pwned\u{7}".into());
+        assert_eq!(escape.validate_given().unwrap_err().field, "city");
+        let mut rtl = valid();
+        rtl.last_name = Some("Love\u{202E}ecal".into());
+        assert_eq!(rtl.validate_for_create().unwrap_err().field, "last_name");
     }
 
     #[test]

@@ -26,3 +26,6 @@ pub const CUSTOMER_UPDATE_PATH: &str = "/v1/customers/update";
 
 /// `ret_code` meaning success; nothing else is.
 pub const RET_SUCCESS: &str = "000100";
+
+/// Link schemes Pockyt's counter QR may return besides https: WeChat Pay's `weixin:`.
+pub const WALLET_LINK_SCHEMES: &[&str] = &["weixin"];

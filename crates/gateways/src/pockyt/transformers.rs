@@ -1,7 +1,7 @@
 //! Typed Pockyt requests and responses, and the wire form of amounts ("13.00").
 
 use super::rules;
-use crate::{GatewayError, Money, PaymentStatus, ValidationError};
+use crate::{GatewayError, Money, PaymentReport, PaymentStatus, ValidationError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -323,22 +323,152 @@ impl RetCode {
     }
 }
 
-/// Reads Pockyt's envelope into the typed result or a typed refusal.
+/// Reads Pockyt's envelope into the typed result or a typed refusal. Only a documented
+/// refusal ends a payment; an answer we cannot read (no `ret_code`, a number where the
+/// docs promise a string, an undocumented code) is a protocol fault that keeps it.
 pub fn parse_envelope<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
-    let code = body.get("ret_code").and_then(Value::as_str).unwrap_or("");
-    let message = body.get("ret_msg").and_then(Value::as_str).unwrap_or("").trim().to_string();
+    let protocol = |message: String| GatewayError::Protocol { provider: "Pockyt", message };
+    let code = match body.get("ret_code") {
+        Some(Value::String(c)) => c.as_str(),
+        Some(other) => return Err(protocol(format!("ret_code is not a string ({})", short(other)))),
+        None => return Err(protocol("the answer has no ret_code".into())),
+    };
+    let message = body.get("ret_msg").and_then(Value::as_str).unwrap_or("").trim();
+    let message: String = message.chars().filter(|c| !crate::text::is_forbidden(*c)).take(300).collect();
     let ret = RetCode::from(code);
+    if let RetCode::Other(code) = &ret {
+        return Err(protocol(format!("undocumented ret_code '{}': {message}", short(&Value::String(code.clone())))));
+    }
     if ret != RetCode::Success {
         return Err(GatewayError::Rejected {
             provider: "Pockyt",
-            code: if code.is_empty() { "(none)".into() } else { code.into() },
+            code: code.into(),
             message: if message.is_empty() { ret.describe().into() } else { message },
             transient: ret.is_transient(),
         });
     }
     let result = body.get("result").cloned().unwrap_or(Value::Null);
-    serde_json::from_value(result)
-        .map_err(|e| GatewayError::Protocol { provider: "Pockyt", message: format!("result: {e}") })
+    serde_json::from_value(result).map_err(|e| protocol(format!("result: {e}")))
+}
+
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    text.chars().filter(|c| !crate::text::is_forbidden(*c)).take(40).collect()
+}
+
+/// Pockyt's wire amount ("13.00") and currency as Money, or None when either is missing
+/// or does not parse.
+pub fn wire_money(amount: &str, currency: &str) -> Option<Money> {
+    let currency = crate::Currency::from_code(currency).ok().filter(|c| c.code() == currency)?;
+    Money::parse(amount, currency).ok()
+}
+
+impl SecurePayResult {
+    /// The created payment, in the app's terms (pending: nobody has paid yet).
+    pub fn report(&self) -> PaymentReport {
+        created_report(&self.reference, &self.transaction_no, &self.amount, &self.currency)
+    }
+}
+
+impl CounterQrResult {
+    pub fn report(&self) -> PaymentReport {
+        created_report(&self.reference, &self.transaction_no, &self.amount, &self.currency)
+    }
+}
+
+fn created_report(reference: &str, transaction_no: &str, amount: &str, currency: &str) -> PaymentReport {
+    PaymentReport {
+        reference: reference.into(),
+        transaction_no: transaction_no.into(),
+        amount: wire_money(amount, currency),
+        currency: currency.into(),
+        raw_status: String::new(),
+        status: PaymentStatus::Pending,
+    }
+}
+
+impl TransactionInfo {
+    /// What this answer says, in the app's terms.
+    pub fn report(&self) -> PaymentReport {
+        PaymentReport {
+            reference: self.reference.clone(),
+            transaction_no: self.transaction_no.clone(),
+            amount: wire_money(&self.amount, &self.currency),
+            currency: self.currency.clone(),
+            raw_status: self.status.clone(),
+            status: PaymentStatus::from(PockytStatus(&self.status)),
+        }
+    }
+}
+
+/// A notification's fields (already verified), in the app's terms.
+pub fn notification_report(fields: &BTreeMap<String, String>) -> PaymentReport {
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let raw = get("status");
+    PaymentReport {
+        reference: get("reference"),
+        transaction_no: get("transactionNo"),
+        amount: wire_money(&get("amount"), &get("currency")),
+        currency: get("currency"),
+        status: PaymentStatus::from(PockytStatus(&raw)),
+        raw_status: raw,
+    }
+}
+
+impl RefundResult {
+    /// A refund counts as done only when the answer names the refund Pockyt made: its
+    /// transaction number, our refund reference and amount (where given), and a status
+    /// that is not a failure.
+    pub fn confirm(&self, sent: &RefundRequest) -> Result<(), GatewayError> {
+        let protocol = |message: String| GatewayError::Protocol { provider: "Pockyt", message };
+        if self.refund_transaction_no.trim().is_empty() {
+            return Err(protocol("the refund answer names no refundTransactionNo; its outcome is unknown".into()));
+        }
+        if !self.refund_reference.is_empty() && self.refund_reference != sent.refund_reference {
+            return Err(protocol(format!(
+                "the refund answer is about refund {}, not {}",
+                short(&Value::String(self.refund_reference.clone())),
+                sent.refund_reference
+            )));
+        }
+        if !self.refund_amount.is_empty()
+            && Money::parse(&self.refund_amount, sent.refund_amount.currency).ok() != Some(sent.refund_amount)
+        {
+            return Err(protocol(format!(
+                "the refund answer says {}, not the {} sent",
+                short(&Value::String(self.refund_amount.clone())),
+                sent.refund_amount
+            )));
+        }
+        if matches!(self.status.as_str(), "failed" | "fail" | "closed") {
+            return Err(GatewayError::Rejected {
+                provider: "Pockyt",
+                code: self.status.clone(),
+                message: "the refund failed".into(),
+                transient: false,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl CancelResult {
+    /// A cancel counts only when the answer names our transaction and a closed status.
+    pub fn confirm(&self, transaction_no: Option<&str>) -> Result<(), GatewayError> {
+        let protocol = |message: String| GatewayError::Protocol { provider: "Pockyt", message };
+        if let Some(ours) = transaction_no {
+            if self.transaction_no != ours {
+                return Err(protocol("the cancel answer does not name this transaction; it is not confirmed".into()));
+            }
+        }
+        match PaymentStatus::from(PockytStatus(&self.status)) {
+            PaymentStatus::Expired | PaymentStatus::Cancelled => Ok(()),
+            _ => Err(protocol(format!(
+                "the cancel answer says status '{}', not closed; it is not confirmed",
+                short(&Value::String(self.status.clone()))
+            ))),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -399,6 +529,16 @@ mod tests {
         assert!(RetCode::from("000000").is_transient());
         assert!(!RetCode::from("000023").is_transient());
         assert_eq!(RetCode::from("123456"), RetCode::Other("123456".into()));
+        for odd in [
+            serde_json::json!({"ret_code": 100, "ret_msg": "x"}),
+            serde_json::json!({"ret_code": "999999"}),
+            serde_json::json!({"result": {}}),
+        ] {
+            assert!(
+                matches!(parse_envelope::<SecurePayResult>(&odd), Err(GatewayError::Protocol { .. })),
+                "{odd} keeps the payment"
+            );
+        }
         let body = serde_json::json!({"ret_code": "000080", "ret_msg": ""});
         match parse_envelope::<SecurePayResult>(&body).unwrap_err() {
             GatewayError::Rejected { message, transient, .. } => {
@@ -407,6 +547,33 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_refund_answer_must_name_the_refund() {
+        let sent = RefundRequest {
+            transaction: TranQueryRequest::TransactionNo("3001".into()),
+            refund_amount: Money::new(400, Currency::from_code("USD").unwrap()),
+            refund_reference: "PD-1-R1".into(),
+            ipn_url: None,
+        };
+        let only_reference: RefundResult = serde_json::from_value(serde_json::json!({"reference": "PD-1"})).unwrap();
+        assert!(matches!(only_reference.confirm(&sent), Err(GatewayError::Protocol { .. })));
+        let good = RefundResult {
+            refund_transaction_no: "3009".into(),
+            refund_reference: "PD-1-R1".into(),
+            refund_amount: "4.00".into(),
+            status: "success".into(),
+        };
+        assert!(good.confirm(&sent).is_ok());
+        let wrong_amount = RefundResult { refund_amount: "40.00".into(), ..good.clone() };
+        assert!(wrong_amount.confirm(&sent).is_err());
+        let wrong_ref = RefundResult { refund_reference: "PD-9-R1".into(), ..good };
+        assert!(wrong_ref.confirm(&sent).is_err());
+        let cancel: CancelResult = serde_json::from_value(serde_json::json!({"reference": "PD-1"})).unwrap();
+        assert!(cancel.confirm(Some("3001")).is_err());
+        let cancel = CancelResult { transaction_no: "3001".into(), status: "closed".into() };
+        assert!(cancel.confirm(Some("3001")).is_ok());
     }
 
     #[test]

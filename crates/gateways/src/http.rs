@@ -1,0 +1,82 @@
+//! What every provider client shares on the wire: timeouts, the cap on an answer's size,
+//! and error texts without URLs.
+
+use crate::GatewayError;
+use std::time::Duration;
+
+/// Connecting may take this long before the provider counts as unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A whole request (connect, send, wait, read) may take this long.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// The largest answer read; a larger one is refused and nothing past this is kept.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// An HTTP client with Paydesk's timeouts. Build one per profile and reuse it.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        // A provider's answer is never a redirect we should follow with our signed body.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client with static settings")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("the answer is larger than {} bytes and was refused", MAX_ANSWER_BYTES)]
+    TooLarge,
+    #[error("the answer broke off: {0}")]
+    Broken(String),
+}
+
+impl ReadError {
+    pub fn into_gateway(self, provider: &'static str) -> GatewayError {
+        match self {
+            ReadError::TooLarge => GatewayError::Protocol { provider, message: self.to_string() },
+            // A body cut short may mean the provider did act: the request's fate is unknown.
+            ReadError::Broken(_) => GatewayError::Unreachable { provider, message: self.to_string() },
+        }
+    }
+}
+
+/// Reads the body, refusing (and dropping) it as soon as it passes `max` bytes.
+pub async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, ReadError> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max {
+                    return Err(ReadError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(ReadError::Broken(describe(&e))),
+        }
+    }
+}
+
+/// A short, printable excerpt of an answer that is not what we expected, for the ledger.
+pub fn excerpt_of(bytes: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
+    let clean: String = text.chars().map(|c| if crate::text::is_forbidden(c) { '?' } else { c }).collect();
+    serde_json::json!({"not_json": clean, "bytes": bytes.len()})
+}
+
+/// The cause of a transport error, without the URL reqwest puts in its Display.
+pub fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = s.to_string();
+        source = s.source();
+    }
+    msg
+}
