@@ -533,7 +533,7 @@ fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
 #[test]
 fn an_unanswered_refund_is_resent_with_its_own_reference_never_twice() {
     let home = tempfile::tempdir().unwrap();
-    let state = home.path().join("sandbox-state.json");
+    let state = home.path().join("sandbox-state.sqlite3");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let bind = format!("127.0.0.1:{port}");
     let extra = ["--state-file", state.to_str().unwrap()];

@@ -64,12 +64,12 @@ impl DemoContext {
     }
 }
 
-/// Starts the embedded sandbox (its payments kept in `<home>/demo-sandbox.json`, so they
+/// Starts the embedded sandbox (its payments kept in `<home>/demo-sandbox.sqlite3`, so they
 /// survive restarts) and, if asked, the IPN listener. Needs a tokio runtime.
 pub async fn start(paydesk: &Arc<Paydesk>, options: DemoOptions) -> Result<&DemoContext, AppError> {
     let config = SandboxConfig {
         public_url: options.public_url.clone(),
-        state_file: Some(paydesk.home().join("demo-sandbox.json")),
+        state_file: Some(paydesk.home().join("demo-sandbox.sqlite3")),
         ..Default::default()
     };
     let sandbox = Sandbox::start(options.sandbox_bind, config).await.map_err(|e| AppError::Internal {

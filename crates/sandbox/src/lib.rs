@@ -3,14 +3,18 @@
 //!
 //! Besides the provider API it serves a cashier page (`/cashier/<transactionNo>`) with
 //! Pay and Decline buttons, sends signed IPNs on settlement (retrying until answered
-//! `success`), and offers a test hook, `POST /sandbox/settle/<transactionNo or reference>`.
+//! `success`), and offers test hooks: `POST /sandbox/settle/<transactionNo or reference>`,
+//! and `POST /sandbox/faults` (`{"endpoint": "tran-query", "fault": "no_answer", "times": 1}`;
+//! `DELETE` clears) to make an endpoint answer late, never, half, wrong or oversized.
 
 mod cashier;
 mod customers;
+pub mod faults;
 mod ipn;
 mod pockyt;
 mod state;
 
+pub use faults::Fault;
 pub use state::{Merchant, SandboxPayment, SandboxRefund};
 
 use axum::routing::{get, post};
@@ -34,7 +38,9 @@ pub struct SandboxConfig {
     /// Base URL put into cashier links; defaults to `http://<bound address>`.
     /// Set it when binding 0.0.0.0 so a phone on the network can open the link.
     pub public_url: Option<String>,
-    /// Where payments survive a restart (demo mode across CLI runs). None: memory only.
+    /// The SQLite file where payments and customers survive a restart and are shared by
+    /// every process using it (demo mode across CLI runs). None: memory only. A JSON state
+    /// file of an older Paydesk beside it (same name, `.json`) is taken over once.
     pub state_file: Option<PathBuf>,
     /// Waits between IPN attempts; its length + 1 is the number of attempts.
     pub ipn_retry_delays: Vec<Duration>,
@@ -76,7 +82,7 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let base_url =
             config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
-        let shared = Arc::new(Shared::new(config, base_url.clone()));
+        let shared = Arc::new(Shared::new(config, base_url.clone())?);
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -107,9 +113,20 @@ impl Sandbox {
     pub fn payment(&self, transaction_no_or_reference: &str) -> Option<SandboxPayment> {
         self.shared.find(transaction_no_or_reference)
     }
+
+    /// Spoils the answers of `endpoint` (`tran-query`, `secure-pay`, ... or `*`), for
+    /// `times` requests or until cleared. Also `POST /sandbox/faults`.
+    pub fn set_fault(&self, endpoint: &str, fault: Fault, times: Option<u32>) {
+        self.shared.faults.set(endpoint, fault, times);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
 }
 
 fn router(shared: Arc<Shared>) -> Router {
+    let faults = axum::middleware::from_fn_with_state(shared.clone(), faults::inject);
     Router::new()
         .route("/", get(cashier::index))
         .route(paydesk_gateways::pockyt::SECURE_PAY_PATH, post(pockyt::secure_pay))
@@ -128,5 +145,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/sandbox/payments/{id}", get(cashier::inspect))
         // Accepts IPNs when no merchant listener runs (the headless demo profile).
         .route("/sandbox/ipn-sink", post(|| async { "success" }))
+        .route("/sandbox/faults", post(faults::set).delete(faults::clear))
+        .layer(faults)
         .with_state(shared)
 }

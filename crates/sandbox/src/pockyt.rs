@@ -130,14 +130,18 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Res
     };
     let merchant_no = &params["merchantNo"];
     // A retry with the same reference gets the same transaction; a different sale may not reuse it.
-    if let Some(existing) = shared.find_by_reference(merchant_no, fields["reference"]) {
+    let same_sale = |existing: SandboxPayment| {
         if existing.amount == amount.to_decimal_string()
             && existing.currency == currency.code()
             && existing.vendor == fields["vendor"]
         {
-            return Ok(existing);
+            Ok(existing)
+        } else {
+            Err(fail("000023", "reference has already been used for another transaction"))
         }
-        return Err(fail("000023", "reference has already been used for another transaction"));
+    };
+    if let Some(existing) = shared.find_by_reference(merchant_no, fields["reference"]) {
+        return same_sale(existing);
     }
     let p = SandboxPayment {
         transaction_no: new_transaction_no(),
@@ -159,8 +163,12 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Res
         cancelled: false,
         refunds: Vec::new(),
     };
-    shared.insert(p.clone());
-    Ok(p)
+    let stored = shared.insert(p.clone());
+    if stored.transaction_no != p.transaction_no {
+        // Another process stored this reference between our look-up and our insert.
+        return same_sale(stored);
+    }
+    Ok(stored)
 }
 
 pub async fn tran_query(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {

@@ -48,14 +48,130 @@ pub struct SandboxRefund {
     pub amount_minor: i64,
 }
 
-/// Everything the emulator keeps, and persists when asked.
-#[derive(Debug, Default, Serialize, Deserialize)]
+type Customers = HashMap<String, (String, serde_json::Map<String, serde_json::Value>)>;
+
+/// Everything the emulator keeps: an SQLite file (or memory), so several processes (CLI
+/// runs in demo mode, each with its own sandbox) share one state, every write is a small
+/// row change rather than a rewrite of everything, and a sale costs the same after
+/// 10,000 sales as after 10.
 pub(crate) struct Store {
+    conn: rusqlite::Connection,
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS payments (
+        transaction_no TEXT PRIMARY KEY,
+        merchant_no    TEXT NOT NULL,
+        reference      TEXT NOT NULL,
+        data           TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS payments_reference ON payments(reference);
+    CREATE TABLE IF NOT EXISTS customers (
+        customer_no TEXT PRIMARY KEY,
+        merchant_no TEXT NOT NULL,
+        data        TEXT NOT NULL
+    );
+";
+
+/// What the sandbox kept in its JSON state file before it used SQLite.
+#[derive(Default, Deserialize)]
+struct LegacyState {
     #[serde(default)]
-    pub payments: HashMap<String, SandboxPayment>,
-    /// customerNo -> (merchantNo, fields as Pockyt returns them)
+    payments: HashMap<String, SandboxPayment>,
     #[serde(default)]
-    pub customers: HashMap<String, (String, serde_json::Map<String, serde_json::Value>)>,
+    customers: Customers,
+}
+
+impl Store {
+    fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Self> {
+        let conn = match path {
+            Some(p) => rusqlite::Connection::open(p)?,
+            None => rusqlite::Connection::open_in_memory()?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        if path.is_some() {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        conn.execute_batch(SCHEMA)?;
+        let store = Store { conn };
+        let legacy = path.map(|p| (p, p.with_extension("json"))).filter(|(p, j)| j != p && j.is_file());
+        if let Some((_, legacy)) = legacy {
+            store.import_legacy(&legacy);
+        }
+        Ok(store)
+    }
+
+    /// Takes over a JSON state file once, then renames it out of the way.
+    fn import_legacy(&self, file: &std::path::Path) {
+        let Ok(state) = std::fs::read(file).map(|b| serde_json::from_slice::<LegacyState>(&b).unwrap_or_default())
+        else {
+            return;
+        };
+        for p in state.payments.values() {
+            let _ = self.write_payment(p, true);
+        }
+        for (no, (merchant, data)) in &state.customers {
+            let _ = self.write_customer(no, merchant, data);
+        }
+        let _ = std::fs::rename(file, file.with_extension("json.imported"));
+    }
+
+    fn immediate(&self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+    }
+
+    fn write_payment(&self, p: &SandboxPayment, insert: bool) -> rusqlite::Result<()> {
+        let data = serde_json::to_string(p).expect("plain data");
+        let sql = if insert {
+            "INSERT OR REPLACE INTO payments (transaction_no, merchant_no, reference, data) VALUES (?1, ?2, ?3, ?4)"
+        } else {
+            "UPDATE payments SET merchant_no = ?2, reference = ?3, data = ?4 WHERE transaction_no = ?1"
+        };
+        self.conn.execute(sql, rusqlite::params![p.transaction_no, p.merchant_no, p.reference, data])?;
+        Ok(())
+    }
+
+    fn write_customer(
+        &self,
+        no: &str,
+        merchant: &str,
+        data: &serde_json::Map<String, serde_json::Value>,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO customers (customer_no, merchant_no, data) VALUES (?1, ?2, ?3)",
+            rusqlite::params![no, merchant, serde_json::Value::Object(data.clone()).to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn payment_where(&self, clause: &str, args: &[&str]) -> Option<SandboxPayment> {
+        let sql = format!("SELECT data FROM payments WHERE {clause} LIMIT 1");
+        let data: String = self
+            .conn
+            .query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+            .ok()?;
+        serde_json::from_str(&data).ok()
+    }
+
+    /// By transactionNo, else by reference.
+    fn payment(&self, id: &str) -> Option<SandboxPayment> {
+        self.payment_where("transaction_no = ?1", &[id]).or_else(|| self.payment_where("reference = ?1", &[id]))
+    }
+
+    fn customers(&self) -> Customers {
+        let mut stmt = self.conn.prepare_cached("SELECT customer_no, merchant_no, data FROM customers").expect("static SQL");
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map(|rows| rows.filter_map(Result::ok).collect::<Vec<_>>())
+            .unwrap_or_default();
+        rows.into_iter()
+            .filter_map(|(no, m, data)| match serde_json::from_str(&data) {
+                Ok(serde_json::Value::Object(map)) => Some((no, (m, map))),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -67,36 +183,23 @@ pub(crate) struct Shared {
     pub base_url: String,
     store: Mutex<Store>,
     pub http: reqwest::Client,
+    pub faults: crate::faults::Faults,
 }
 
 impl Shared {
-    pub fn new(config: SandboxConfig, base_url: String) -> Self {
-        let store: Store = config
-            .state_file
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+    pub fn new(config: SandboxConfig, base_url: String) -> std::io::Result<Self> {
+        let store = Store::open(config.state_file.as_deref()).map_err(|e| {
+            std::io::Error::other(format!("sandbox state {:?}: {e}", config.state_file.as_deref().unwrap_or(std::path::Path::new(":memory:"))))
+        })?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .expect("static reqwest settings");
-        Self { config, base_url, store: Mutex::new(store), http }
+        Ok(Self { config, base_url, store: Mutex::new(store), http, faults: Default::default() })
     }
 
     pub fn merchant(&self, merchant_no: &str, store_no: &str) -> Option<&Merchant> {
         self.config.merchants.iter().find(|m| m.merchant_no == merchant_no && m.store_no == store_no)
-    }
-
-    fn persist(&self, store: &Store) {
-        if let Some(path) = &self.config.state_file {
-            let tmp = path.with_extension("tmp");
-            if let Ok(bytes) = serde_json::to_vec(store) {
-                if std::fs::write(&tmp, bytes).is_ok() {
-                    let _ = std::fs::rename(&tmp, path);
-                }
-            }
-        }
     }
 
     /// Closes a payment whose timeout has passed, as Pockyt does.
@@ -110,56 +213,60 @@ impl Shared {
         self.update(id, |p| p.clone())
     }
 
-    /// Runs `f` on a payment (by transactionNo or reference); writes the state file only
-    /// when the payment changed, so reads (queries, page views) stay reads.
+    /// Runs `f` on a payment (by transactionNo or reference) inside one write transaction;
+    /// writes only when the payment changed, so reads (queries, page views) stay reads.
     pub fn update<R>(&self, id: &str, f: impl FnOnce(&mut SandboxPayment) -> R) -> Option<R> {
-        let mut store = self.store.lock().unwrap();
-        let key = Self::key_of(&store.payments, id)?;
-        let p = store.payments.get_mut(&key)?;
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = store.immediate().ok()?;
+        let mut p = store.payment(id)?;
         let before = p.clone();
-        Self::expire(p);
-        let r = f(p);
-        if *p != before {
-            self.persist(&store);
+        Self::expire(&mut p);
+        let r = f(&mut p);
+        if p != before {
+            store.write_payment(&p, false).ok()?;
         }
+        tx.commit().ok()?;
         Some(r)
     }
 
     /// Reads the customers.
-    pub fn read_customers<R>(
-        &self,
-        f: impl FnOnce(&HashMap<String, (String, serde_json::Map<String, serde_json::Value>)>) -> R,
-    ) -> R {
-        f(&self.store.lock().unwrap().customers)
+    pub fn read_customers<R>(&self, f: impl FnOnce(&Customers) -> R) -> R {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        f(&store.customers())
     }
 
-    /// Runs `f` on the customers and persists the result.
-    pub fn customers<R>(
-        &self,
-        f: impl FnOnce(&mut HashMap<String, (String, serde_json::Map<String, serde_json::Value>)>) -> R,
-    ) -> R {
-        let mut store = self.store.lock().unwrap();
-        let r = f(&mut store.customers);
-        self.persist(&store);
+    /// Runs `f` on the customers and keeps what it added or changed.
+    pub fn customers<R>(&self, f: impl FnOnce(&mut Customers) -> R) -> R {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = store.immediate().expect("sandbox state is writable");
+        let before = store.customers();
+        let mut all = before.clone();
+        let r = f(&mut all);
+        for (no, (merchant, data)) in &all {
+            if before.get(no) != Some(&(merchant.clone(), data.clone())) {
+                store.write_customer(no, merchant, data).expect("sandbox state is writable");
+            }
+        }
+        tx.commit().expect("sandbox state is writable");
         r
     }
 
-    fn key_of(payments: &HashMap<String, SandboxPayment>, id: &str) -> Option<String> {
-        if payments.contains_key(id) {
-            return Some(id.to_string());
-        }
-        payments.values().find(|p| p.reference == id).map(|p| p.transaction_no.clone())
-    }
-
     pub fn find_by_reference(&self, merchant_no: &str, reference: &str) -> Option<SandboxPayment> {
-        let store = self.store.lock().unwrap();
-        store.payments.values().find(|p| p.merchant_no == merchant_no && p.reference == reference).cloned()
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        store.payment_where("merchant_no = ?1 AND reference = ?2", &[merchant_no, reference])
     }
 
-    pub fn insert(&self, p: SandboxPayment) {
-        let mut store = self.store.lock().unwrap();
-        store.payments.insert(p.transaction_no.clone(), p);
-        self.persist(&store);
+    /// Stores a new payment, unless one with its reference exists for the merchant (another
+    /// process may have taken it a moment ago): then that one is returned.
+    pub fn insert(&self, p: SandboxPayment) -> SandboxPayment {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = store.immediate().expect("sandbox state is writable");
+        if let Some(existing) = store.payment_where("merchant_no = ?1 AND reference = ?2", &[&p.merchant_no, &p.reference]) {
+            return existing;
+        }
+        store.write_payment(&p, true).expect("sandbox state is writable");
+        tx.commit().expect("sandbox state is writable");
+        p
     }
 
     pub fn mark_ipn_delivered(&self, transaction_no: &str) {

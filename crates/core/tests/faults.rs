@@ -1,0 +1,138 @@
+//! Every way a provider's answer can go wrong, against create, query, refund and cancel:
+//! the payment is kept, the error says what happened, and nothing wrong is applied.
+//! Real HTTP to the embedded sandbox on 127.0.0.1, a real SQLite file.
+
+use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::{AppError, CreatePayment, Paydesk};
+use paydesk_gateways::PaymentStatus;
+use paydesk_sandbox::Fault;
+use std::sync::Arc;
+
+async fn demo_paydesk(dir: &tempfile::TempDir) -> Arc<Paydesk> {
+    let paydesk = Arc::new(Paydesk::open(dir.path()).unwrap());
+    demo::start(&paydesk, DemoOptions::default()).await.unwrap();
+    paydesk
+}
+
+fn counter(amount: &str) -> CreatePayment {
+    CreatePayment {
+        profile: "demo".into(),
+        amount: amount.into(),
+        currency: "USD".into(),
+        vendor: "alipay".into(),
+        terminal: None,
+        description: None,
+        method: None,
+        customer_no: None,
+    }
+}
+
+/// The faults that spoil an answer, with the error kind each must give.
+fn spoilers() -> Vec<(Fault, &'static str)> {
+    vec![
+        (Fault::NoAnswer, "provider_unreachable"),
+        (Fault::Http500, "provider_protocol"),
+        (Fault::MalformedJson, "provider_protocol"),
+        (Fault::Truncated, "provider_unreachable"),
+        (Fault::Oversized, "provider_protocol"),
+        (Fault::WrongTransaction, "provider_protocol"),
+    ]
+}
+
+fn sandbox(paydesk: &Paydesk) -> &paydesk_sandbox::Sandbox {
+    &paydesk.demo().unwrap().sandbox
+}
+
+fn events_text(paydesk: &Paydesk, reference: &str) -> String {
+    serde_json::to_string(&paydesk.payment_detail(reference).unwrap().events).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_keeps_the_payment_whatever_the_answer_and_a_retry_finds_the_same_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    for (fault, kind) in spoilers() {
+        sandbox(&paydesk).set_fault("create-trans-qrcode", fault.clone(), Some(1));
+        let e = paydesk.create_payment(&counter("2.50")).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{fault:?}: {e}");
+        let json = serde_json::to_value(&e).unwrap();
+        let reference = json["reference"].as_str().unwrap_or_else(|| panic!("{fault:?} names the payment: {json}"));
+        let kept = paydesk.payment(reference).unwrap();
+        assert_eq!(kept.status, PaymentStatus::Created, "{fault:?} leaves it created");
+        assert!(kept.link.is_none(), "{fault:?}: no link from a spoiled answer");
+        let text = events_text(&paydesk, reference);
+        assert!(text.len() < 64 * 1024, "{fault:?}: events stay small ({} bytes)", text.len());
+        if fault == Fault::WrongTransaction {
+            assert!(text.contains("suspicious") && text.contains("PD-SOMEONE-ELSE"), "{text}");
+        }
+        // The provider did create it; the retry (same reference) gets that transaction.
+        let retried = paydesk.retry_payment(reference).await.unwrap();
+        assert_eq!(retried.status, PaymentStatus::Pending, "{fault:?}");
+        let at_provider = sandbox(&paydesk).payment(reference).unwrap();
+        assert_eq!(retried.transaction_no.as_deref(), Some(at_provider.transaction_no.as_str()), "{fault:?}");
+    }
+    // A slow provider is only slow.
+    sandbox(&paydesk).set_fault("create-trans-qrcode", Fault::Delay { ms: 300 }, Some(1));
+    assert_eq!(paydesk.create_payment(&counter("2.50")).await.unwrap().status, PaymentStatus::Pending);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoiled_query_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let sale = paydesk.create_payment(&counter("1.00")).await.unwrap();
+    sandbox(&paydesk).settle(&sale.reference, true).unwrap();
+    for (fault, kind) in spoilers() {
+        sandbox(&paydesk).set_fault("tran-query", fault.clone(), Some(1));
+        let e = paydesk.refresh(&sale.reference).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{fault:?}: {e}");
+        assert_eq!(paydesk.payment(&sale.reference).unwrap().status, PaymentStatus::Pending, "{fault:?}");
+    }
+    // The answer about another sale (0.01 CNY for a 1.00 USD sale) was evidence, not news.
+    let detail = paydesk.payment_detail(&sale.reference).unwrap();
+    assert!(detail.events.iter().any(|e| e.kind == "suspicious"));
+    assert_eq!(paydesk.refresh(&sale.reference).await.unwrap().status, PaymentStatus::Paid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoiled_refund_stays_unconfirmed_and_is_resent_never_paid_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    for (fault, kind) in spoilers() {
+        let sale = paydesk.create_payment(&counter("10.00")).await.unwrap();
+        sandbox(&paydesk).settle(&sale.reference, true).unwrap();
+        paydesk.refresh(&sale.reference).await.unwrap();
+        sandbox(&paydesk).set_fault("refund", fault.clone(), Some(1));
+        let e = paydesk.refund(&sale.reference, Some("4.00")).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{fault:?}: {e}");
+        let detail = paydesk.payment_detail(&sale.reference).unwrap();
+        assert_eq!(detail.payment.status, PaymentStatus::Paid, "{fault:?}");
+        assert_eq!(detail.refunds[0].status, "created", "{fault:?}: outcome unknown, kept");
+        assert_eq!(detail.refundable, "6.00", "{fault:?}: the unconfirmed refund counts");
+        // `tx status` settles it: the provider made it once; resending finds that one.
+        let refreshed = paydesk.refresh(&sale.reference).await.unwrap();
+        assert_eq!(refreshed.status, PaymentStatus::PartiallyRefunded, "{fault:?}");
+        let at_provider = sandbox(&paydesk).payment(&sale.reference).unwrap();
+        assert_eq!(at_provider.refunds.len(), 1, "{fault:?}: paid out once");
+        assert_eq!(paydesk.payment_detail(&sale.reference).unwrap().refunds[0].status, "succeeded");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoiled_cancel_is_not_taken_as_a_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    for (fault, kind) in spoilers() {
+        let sale = paydesk.create_payment(&counter("3.00")).await.unwrap();
+        sandbox(&paydesk).set_fault("cancel", fault.clone(), Some(1));
+        let e = paydesk.cancel(&sale.reference).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{fault:?}: {e}");
+        assert!(matches!(
+            &e,
+            AppError::ProviderUnreachable { reference: Some(_), .. } | AppError::ProviderProtocol { reference: Some(_), .. }
+        ));
+        assert_eq!(paydesk.payment(&sale.reference).unwrap().status, PaymentStatus::Pending, "{fault:?}");
+        // Asking again settles it: the provider did close it.
+        assert_eq!(paydesk.refresh(&sale.reference).await.unwrap().status, PaymentStatus::Expired, "{fault:?}");
+    }
+}
