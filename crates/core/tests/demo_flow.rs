@@ -154,6 +154,68 @@ async fn ipn_verification_rules() {
     let events = paydesk.payment_detail(&p.reference).unwrap().events;
     assert_eq!(events.iter().filter(|e| e.kind == "status_changed" && e.detail["to"] == "paid").count(), 1);
     assert_eq!(events.iter().filter(|e| e.kind == "ipn_rejected").count(), 2);
+
+    // Correctly signed notifications that would move a paid payment backwards are refused
+    // by the state machine and kept as evidence; the payment stays paid.
+    for raw in ["init", "closed", "failed", "SOMETHING_NEW"] {
+        let mut back = base.clone();
+        back.insert("status".into(), raw.into());
+        paydesk.apply_pockyt_ipn(&signed(back)).unwrap();
+        assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Paid, "{raw}");
+    }
+    let events = paydesk.payment_detail(&p.reference).unwrap().events;
+    assert_eq!(events.iter().filter(|e| e.kind == "suspicious").count(), 4);
+    // Another currency for the same number is another payment.
+    let mut other_currency = base.clone();
+    other_currency.insert("currency".into(), "CNY".into());
+    assert!(matches!(paydesk.apply_pockyt_ipn(&signed(other_currency)).unwrap(), IpnVerdict::Rejected { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_partial_refund_a_late_pending_or_closed_answer_keeps_the_remainder() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let reference = paid(&paydesk, &sale("10.00", "USD", "alipay")).await;
+    paydesk.refund(&reference, Some("4.00")).await.unwrap();
+    let p = paydesk.payment(&reference).unwrap();
+    let token = ApiSecret::new(DEMO_TOKEN);
+    for raw in ["init", "closed"] {
+        let mut f: BTreeMap<String, String> = [
+            ("transactionNo", p.transaction_no.clone().unwrap()),
+            ("reference", reference.clone()),
+            ("status", raw.into()),
+            ("amount", "10.00".into()),
+            ("currency", "USD".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let s = signing::sign(&f, &token);
+        f.insert("verifySign".into(), s);
+        paydesk.apply_pockyt_ipn(&f).unwrap();
+        let detail = paydesk.payment_detail(&reference).unwrap();
+        assert_eq!(detail.payment.status, PaymentStatus::PartiallyRefunded, "{raw}");
+        assert_eq!((detail.refunded.as_str(), detail.refundable.as_str()), ("4.00", "6.00"), "{raw}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_unsigned_notifications_is_counted_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let ledger_file = paydesk.ledger_path();
+    let before = std::fs::metadata(&ledger_file).unwrap().len();
+    let big = "x".repeat(1024 * 1024);
+    for i in 0..40 {
+        let f: BTreeMap<String, String> =
+            [("reference".to_string(), format!("PD-NOPE-{i}")), ("note".to_string(), big.clone())].into();
+        assert!(matches!(paydesk.apply_pockyt_ipn(&f).unwrap(), IpnVerdict::Rejected { .. }));
+    }
+    // 40 MB arrived; the ledger keeps a sample of bounded excerpts (and a count).
+    let wal = ledger_file.with_extension("sqlite3-wal");
+    let grown = std::fs::metadata(&ledger_file).unwrap().len() + std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0)
+        - before;
+    assert!(grown < 1024 * 1024, "ledger grew by {grown} bytes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
