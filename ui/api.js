@@ -1,5 +1,7 @@
 // Typed wrappers over the app's Tauri commands. Every error is {kind, message, ...}.
-const invoke = (cmd, args) => window.__TAURI__.core.invoke(cmd, args);
+// Tauri's own IPC entry point; the global `window.__TAURI__` API is not injected
+// (withGlobalTauri is off), so no other script gets the whole API for free.
+const invoke = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args);
 
 export const appInfo = () => invoke('app_info');
 export const createPayment = (request) => invoke('create_payment', { request });

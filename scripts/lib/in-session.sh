@@ -8,7 +8,7 @@ trap 'rm -rf "$test_home"' EXIT
 export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME="$test_home/.config"
 echo -n "paydesk-test" | gnome-keyring-daemon --components=secrets --daemonize --unlock >/dev/null
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo nextest run --workspace --features paydesk-app/mock-runtime --no-fail-fast "$@"
 else
-  cargo test --workspace --no-fail-fast "$@"
+  cargo test --workspace --features paydesk-app/mock-runtime --no-fail-fast "$@"
 fi

@@ -307,5 +307,16 @@ pub fn run() {
     if let Err(e) = tauri::async_runtime::block_on(paydesk_core::ipn::start_for_profiles(&core)) {
         eprintln!("paydesk: IPN listener unavailable: {e}");
     }
+    // What a crash left unanswered is settled in the background, without delaying the window.
+    let recovering = core.clone();
+    tauri::async_runtime::spawn(async move {
+        match recovering.recover(None).await {
+            Ok(summary) if summary.payments_found + summary.refunds_found > 0 => {
+                eprintln!("paydesk: recovery: {}", summary.describe())
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("paydesk: recovery failed: {e}"),
+        }
+    });
     with_commands(tauri::Builder::default(), core).run(context()).expect("the Paydesk window failed to start");
 }

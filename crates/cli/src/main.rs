@@ -252,11 +252,16 @@ enum TxCommand {
     /// Ask the provider for the payment's status and update the ledger.
     Status {
         reference: String,
+        /// Must be the payment's own profile (a guard for scripts).
         #[arg(long)]
         profile: Option<String>,
     },
     /// Show a payment with its full event history.
-    Show { reference: String },
+    Show {
+        reference: String,
+        #[arg(long)]
+        profile: Option<String>,
+    },
     List {
         #[arg(long)]
         status: Option<String>,
@@ -268,23 +273,44 @@ enum TxCommand {
         limit: u32,
     },
     /// Send a payment that never got an answer again, with the same reference.
-    Retry { reference: String },
+    Retry {
+        reference: String,
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Refund a paid payment: --amount for part of it, or everything still refundable.
     Refund {
         reference: String,
         #[arg(long, allow_hyphen_values = true)]
         amount: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
     },
     /// Cancel a payment nobody has paid yet.
-    Cancel { reference: String },
+    Cancel {
+        reference: String,
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// Settle what a crash or an outage left unanswered: payments still `created` and
+    /// refunds never confirmed (query first; resend with the same reference only when the
+    /// provider never saw it).
+    Recover {
+        /// Only this profile's payments.
+        #[arg(long)]
+        profile: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
 enum IpnCommand {
-    /// Listens on --bind, or else on every address profiles ask for (profile add --ipn-listen).
+    /// Listens on --bind, or else on the address --profile asks for, or else on every
+    /// address profiles ask for (profile add --ipn-listen).
     Listen {
         #[arg(long)]
         bind: Option<SocketAddr>,
+        #[arg(long)]
+        profile: Option<String>,
     },
 }
 
@@ -303,14 +329,15 @@ fn main() {
             if json_mode {
                 println!("{}", serde_json::to_string_pretty(&output.json).expect("serializable output"));
             } else {
-                println!("{}", output.text);
+                // Whatever a provider or a ledger row holds, the terminal shows it, never obeys it.
+                println!("{}", paydesk_gateways::text::escape_for_terminal(&output.text));
             }
         }
         Err(e) => {
             if json_mode {
                 println!("{}", json!({ "error": e }));
             }
-            eprintln!("paydesk: {e}");
+            eprintln!("paydesk: {}", paydesk_gateways::text::escape_for_terminal(&e.to_string()));
             std::process::exit(1);
         }
     }
@@ -356,6 +383,9 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 PayCommand::Qr { sale } => (sale, "qr", None, None),
             };
             let SaleArgs { profile, amount, currency, vendor, description, qr } = sale;
+            if let Some(path) = &qr {
+                check_writable_target(path)?;
+            }
             let paydesk = open()?;
             ensure_demo(&paydesk, &profile).await?;
             let request = CreatePayment {
@@ -378,8 +408,17 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 } else {
                     paydesk.qr_png(&view.reference, 480)?
                 };
-                std::fs::write(&path, bytes)
-                    .map_err(|e| AppError::Internal { message: format!("cannot write {}: {e}", path.display()) })?;
+                // The payment exists whatever happens to the file: say so, with its reference.
+                if let Err(e) = std::fs::write(&path, bytes) {
+                    return Err(AppError::invalid(
+                        "qr",
+                        format!(
+                            "qr: payment {} was created, but its QR could not be written to {} ({e}); write it again with `tx show`",
+                            view.reference,
+                            path.display()
+                        ),
+                    ));
+                }
                 doc["qr"] = json!(path);
             }
             let text = format!(
@@ -395,8 +434,25 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         }
         Command::Tx(cmd) => tx(cmd).await,
         Command::Customer(cmd) => customer(cmd).await,
-        Command::Ipn(IpnCommand::Listen { bind }) => {
+        Command::Ipn(IpnCommand::Listen { bind, profile }) => {
             let paydesk = open()?;
+            let bind = match (bind, profile) {
+                (Some(b), _) => Some(b),
+                (None, Some(name)) => {
+                    let p = paydesk.profile(&name)?;
+                    let addr = p.ipn_listen.ok_or_else(|| {
+                        AppError::invalid(
+                            "bind",
+                            format!("bind: profile '{name}' asks for no listener; give --bind ADDR:PORT or set --ipn-listen on it"),
+                        )
+                    })?;
+                    Some(
+                        addr.parse()
+                            .map_err(|_| AppError::invalid("bind", format!("bind: '{addr}' is not ADDR:PORT")))?,
+                    )
+                }
+                (None, None) => None,
+            };
             let (_explicit, addrs) = match bind {
                 Some(bind) => {
                     let l = paydesk_core::ipn::serve(paydesk.clone(), bind).await?;
@@ -418,6 +474,24 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             out(json!({"stopped": true}), "stopped")
         }
     }
+}
+
+/// A file the command will write must have a folder to go in, before anything is sold.
+fn check_writable_target(path: &std::path::Path) -> Result<(), AppError> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !folder.is_dir() {
+        return Err(AppError::invalid(
+            "qr",
+            format!("qr: the folder {} does not exist; nothing was sold", folder.display()),
+        ));
+    }
+    if path.is_dir() {
+        return Err(AppError::invalid("qr", format!("qr: {} is a folder, not a file name", path.display())));
+    }
+    Ok(())
 }
 
 /// Long-running commands print their address at once (stdout, flushed), then wait.
@@ -531,6 +605,16 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
 async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
     match cmd {
         SecretCommand::Set { profile } => {
+            // A token for a profile that does not exist would sit in the keyring unused.
+            open()?.profile(&profile).map_err(|e| match e {
+                AppError::ProfileNotFound { profile, .. } => AppError::ProfileNotFound {
+                    message: format!(
+                        "No profile named '{profile}'; add it first (`paydesk profile add`), then save its token."
+                    ),
+                    profile,
+                },
+                other => other,
+            })?;
             let mut input = String::new();
             std::io::stdin()
                 .read_to_string(&mut input)
@@ -546,18 +630,29 @@ async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
     }
 }
 
+/// The payment, checked against `--profile` when given, with its profile's demo sandbox
+/// running if it is the demo's.
+async fn payment_for(
+    paydesk: &Arc<Paydesk>,
+    reference: &str,
+    profile: Option<String>,
+) -> Result<paydesk_core::PaymentView, AppError> {
+    let payment = paydesk.payment(reference)?;
+    if let Some(p) = profile.filter(|p| *p != payment.profile) {
+        return Err(AppError::invalid(
+            "profile",
+            format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile),
+        ));
+    }
+    ensure_demo(paydesk, &payment.profile).await?;
+    Ok(payment)
+}
+
 async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
     let paydesk = open()?;
     match cmd {
         TxCommand::Status { reference, profile } => {
-            let payment = paydesk.payment(&reference)?;
-            if let Some(p) = profile.filter(|p| *p != payment.profile) {
-                return Err(AppError::invalid(
-                    "profile",
-                    format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile),
-                ));
-            }
-            ensure_demo(&paydesk, &payment.profile).await?;
+            payment_for(&paydesk, &reference, profile).await?;
             let view = paydesk.refresh(&reference).await?;
             let text = format!(
                 "{} {} ({}) {} {}",
@@ -569,7 +664,14 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             );
             out(to_json(&view), text)
         }
-        TxCommand::Show { reference } => {
+        TxCommand::Show { reference, profile } => {
+            let payment = paydesk.payment(&reference)?;
+            if let Some(p) = profile.filter(|p| *p != payment.profile) {
+                return Err(AppError::invalid(
+                    "profile",
+                    format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile),
+                ));
+            }
             let detail = paydesk.payment_detail(&reference)?;
             let mut text = format!(
                 "{} {} {} {}\n",
@@ -608,9 +710,8 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 .join("\n");
             out(to_json(&list), text)
         }
-        TxCommand::Refund { reference, amount } => {
-            let payment = paydesk.payment(&reference)?;
-            ensure_demo(&paydesk, &payment.profile).await?;
+        TxCommand::Refund { reference, amount, profile } => {
+            payment_for(&paydesk, &reference, profile).await?;
             let done = paydesk.refund(&reference, amount.as_deref()).await?;
             let text = format!(
                 "refunded {} {} of {} ({}); payment is {}",
@@ -626,20 +727,26 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             );
             out(to_json(&done), text)
         }
-        TxCommand::Cancel { reference } => {
-            let payment = paydesk.payment(&reference)?;
-            ensure_demo(&paydesk, &payment.profile).await?;
+        TxCommand::Cancel { reference, profile } => {
+            payment_for(&paydesk, &reference, profile).await?;
             let view = paydesk.cancel(&reference).await?;
             let text = format!("{} {}", view.reference, view.status.as_str());
             out(to_json(&view), text)
         }
-        TxCommand::Retry { reference } => {
-            let payment = paydesk.payment(&reference)?;
-            ensure_demo(&paydesk, &payment.profile).await?;
+        TxCommand::Retry { reference, profile } => {
+            payment_for(&paydesk, &reference, profile).await?;
             let view = paydesk.retry_payment(&reference).await?;
             let text =
                 format!("{} {} link {}", view.reference, view.status.as_str(), view.link.clone().unwrap_or_default());
             out(to_json(&view), text)
+        }
+        TxCommand::Recover { profile } => {
+            if profile.as_deref().unwrap_or(DEMO_PROFILE) == DEMO_PROFILE {
+                ensure_demo(&paydesk, DEMO_PROFILE).await?;
+            }
+            let summary = paydesk.recover(profile.as_deref()).await?;
+            let text = summary.describe();
+            out(to_json(&summary), text)
         }
     }
 }

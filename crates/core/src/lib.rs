@@ -13,6 +13,7 @@ pub mod paths;
 pub mod payments;
 pub mod profiles;
 pub mod qr;
+pub mod recovery;
 pub mod secrets;
 
 pub use error::AppError;

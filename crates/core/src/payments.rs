@@ -359,7 +359,7 @@ impl Paydesk {
         let probe = TranQueryRequest::Reference("PAYDESK-CONNECTION-TEST".into());
         match client.tran_query(&probe).await.result {
             Ok(_) => Ok(format!("Connected to {} as merchant {}", profile.base_url, profile.merchant_no)),
-            Err(GatewayError::Rejected { code, .. }) if code == "000021" => {
+            Err(e) if e.is_unknown_transaction() => {
                 Ok(format!("Connected to {} as merchant {}: signature accepted", profile.base_url, profile.merchant_no))
             }
             Err(GatewayError::Rejected { code, message, .. }) => Err(AppError::ProviderRejected {
@@ -656,22 +656,47 @@ impl Paydesk {
     /// payment and moves it forward. Also settles a refund that never got an answer.
     pub async fn refresh(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
-        let profile = self.profile(&row.profile)?;
-        let client = self.client_for(&profile)?;
-        self.last_query.lock().unwrap_or_else(|p| p.into_inner()).insert(reference.to_string(), Instant::now());
-        let outcome = client.tran_query(&query_for(&row)).await;
-        self.log_exchange(row.id, &outcome.exchange)?;
-        let info = outcome.result?;
-        self.apply_report(&row, &info.report(), "tran-query")?;
+        if !self.query_provider(&row).await? {
+            return Err(AppError::ProviderRejected {
+                code: "unknown_transaction".into(),
+                message: format!(
+                    "{} has never seen payment {reference}; send it again (retry) or cancel it.",
+                    self.profile(&row.profile)?.provider_label()
+                ),
+            });
+        }
         if self.ledger().refunds(row.id)?.iter().any(|r| r.status == RefundStatus::Created.as_str()) {
-            // Resending an unanswered refund with its own reference is how Pockyt tells its
-            // fate: a refund it made answers the same, one it never saw is made now.
-            match self.resend_unanswered_refund(&row, &client).await {
-                Ok(_) | Err(AppError::ProviderUnreachable { .. }) => {}
+            match self.settle_refund(&row).await {
+                Ok(()) | Err(AppError::ProviderUnreachable { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
         self.payment(reference)
+    }
+
+    /// Asks the provider about a payment and applies a matching answer. `Ok(false)`: the
+    /// provider has never seen it.
+    pub(crate) async fn query_provider(&self, row: &PaymentRow) -> Result<bool, AppError> {
+        let profile = self.profile(&row.profile)?;
+        let client = self.client_for(&profile)?;
+        self.last_query.lock().unwrap_or_else(|p| p.into_inner()).insert(row.reference.clone(), Instant::now());
+        let outcome = client.tran_query(&query_for(row)).await;
+        self.log_exchange(row.id, &outcome.exchange)?;
+        match outcome.result {
+            Ok(info) => {
+                self.apply_report(row, &info.report(), "tran-query")?;
+                Ok(true)
+            }
+            Err(e) if e.is_unknown_transaction() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Resends a refund that never got an answer, with its own reference: Pockyt (which has
+    /// no refund query) answers a refund it made with that refund, or makes it now, once.
+    pub(crate) async fn settle_refund(&self, row: &PaymentRow) -> Result<(), AppError> {
+        let client = self.client_for(&self.profile(&row.profile)?)?;
+        self.resend_unanswered_refund(row, &client).await.map(|_| ())
     }
 
     /// For a waiting screen: the ledger's view, queried from the provider at most every

@@ -213,8 +213,8 @@ async fn a_flood_of_unsigned_notifications_is_counted_not_stored() {
     }
     // 40 MB arrived; the ledger keeps a sample of bounded excerpts (and a count).
     let wal = ledger_file.with_extension("sqlite3-wal");
-    let grown = std::fs::metadata(&ledger_file).unwrap().len() + std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0)
-        - before;
+    let grown =
+        std::fs::metadata(&ledger_file).unwrap().len() + std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) - before;
     assert!(grown < 1024 * 1024, "ledger grew by {grown} bytes");
 }
 

@@ -129,7 +129,8 @@ async fn a_spoiled_cancel_is_not_taken_as_a_cancel() {
         assert_eq!(e.kind(), kind, "{fault:?}: {e}");
         assert!(matches!(
             &e,
-            AppError::ProviderUnreachable { reference: Some(_), .. } | AppError::ProviderProtocol { reference: Some(_), .. }
+            AppError::ProviderUnreachable { reference: Some(_), .. }
+                | AppError::ProviderProtocol { reference: Some(_), .. }
         ));
         assert_eq!(paydesk.payment(&sale.reference).unwrap().status, PaymentStatus::Pending, "{fault:?}");
         // Asking again settles it: the provider did close it.

@@ -37,3 +37,11 @@ pub enum GatewayError {
     #[error("unexpected answer from {provider}: {message}")]
     Protocol { provider: &'static str, message: String },
 }
+
+impl GatewayError {
+    /// The provider says it has no such transaction (Pockyt's 000021 "no related
+    /// information"): a payment it never saw.
+    pub fn is_unknown_transaction(&self) -> bool {
+        matches!(self, GatewayError::Rejected { provider: "Pockyt", code, .. } if code == "000021")
+    }
+}

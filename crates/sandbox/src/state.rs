@@ -147,10 +147,7 @@ impl Store {
 
     fn payment_where(&self, clause: &str, args: &[&str]) -> Option<SandboxPayment> {
         let sql = format!("SELECT data FROM payments WHERE {clause} LIMIT 1");
-        let data: String = self
-            .conn
-            .query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))
-            .ok()?;
+        let data: String = self.conn.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0)).ok()?;
         serde_json::from_str(&data).ok()
     }
 
@@ -160,7 +157,8 @@ impl Store {
     }
 
     fn customers(&self) -> Customers {
-        let mut stmt = self.conn.prepare_cached("SELECT customer_no, merchant_no, data FROM customers").expect("static SQL");
+        let mut stmt =
+            self.conn.prepare_cached("SELECT customer_no, merchant_no, data FROM customers").expect("static SQL");
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
             .map(|rows| rows.filter_map(Result::ok).collect::<Vec<_>>())
@@ -189,7 +187,10 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn new(config: SandboxConfig, base_url: String) -> std::io::Result<Self> {
         let store = Store::open(config.state_file.as_deref()).map_err(|e| {
-            std::io::Error::other(format!("sandbox state {:?}: {e}", config.state_file.as_deref().unwrap_or(std::path::Path::new(":memory:"))))
+            std::io::Error::other(format!(
+                "sandbox state {:?}: {e}",
+                config.state_file.as_deref().unwrap_or(std::path::Path::new(":memory:"))
+            ))
         })?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
@@ -261,7 +262,9 @@ impl Shared {
     pub fn insert(&self, p: SandboxPayment) -> SandboxPayment {
         let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
         let tx = store.immediate().expect("sandbox state is writable");
-        if let Some(existing) = store.payment_where("merchant_no = ?1 AND reference = ?2", &[&p.merchant_no, &p.reference]) {
+        if let Some(existing) =
+            store.payment_where("merchant_no = ?1 AND reference = ?2", &[&p.merchant_no, &p.reference])
+        {
             return existing;
         }
         store.write_payment(&p, true).expect("sandbox state is writable");

@@ -1,0 +1,237 @@
+//! The console under a busy shop and a hostile world, as real processes: four counters
+//! selling at once on one ledger, `kill -9` at random moments during sales and refunds
+//! followed by recovery, and inputs that must be refused before anything is sold.
+
+use paydesk_e2e::{paydesk, run, Run};
+use rand::Rng;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+fn cli(home: &Path, args: &[&str]) -> Run {
+    let mut c = paydesk(home);
+    c.arg("--json").args(args);
+    run(c, None)
+}
+
+fn sale_args(amount: &str) -> Vec<String> {
+    ["pay", "qr", "--amount", amount, "--currency", "USD", "--vendor", "alipay"].map(String::from).to_vec()
+}
+
+/// The demo sandbox's own record (its SQLite state in the home folder): reference ->
+/// refunds made, in minor units.
+fn provider_side(home: &Path) -> std::collections::HashMap<String, Vec<i64>> {
+    let conn = rusqlite::Connection::open(home.join("demo-sandbox.sqlite3")).unwrap();
+    let mut stmt = conn.prepare("SELECT reference, data FROM payments").unwrap();
+    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(|row| {
+            let (reference, data) = row.unwrap();
+            let v: serde_json::Value = serde_json::from_str(&data).unwrap();
+            let refunds =
+                v["refunds"].as_array().unwrap().iter().map(|r| r["amount_minor"].as_i64().unwrap()).collect();
+            (reference, refunds)
+        })
+        .collect()
+}
+
+#[test]
+fn four_counters_sell_at_once_on_one_ledger_and_every_sale_succeeds() {
+    let home = tempfile::tempdir().unwrap();
+    const PER_COUNTER: usize = 30;
+    let counters: Vec<_> = (0..4)
+        .map(|_| {
+            let home = home.path().to_path_buf();
+            std::thread::spawn(move || {
+                (0..PER_COUNTER)
+                    .map(|_| {
+                        let args = sale_args("1.25");
+                        let r = cli(&home, &args.iter().map(String::as_str).collect::<Vec<_>>());
+                        assert_eq!(r.code, 0, "a sale failed under parallel use: {}\n{}", r.stdout, r.stderr);
+                        r.json()["reference"].as_str().unwrap().to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut references: Vec<String> = counters.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    references.sort();
+    references.dedup();
+    assert_eq!(references.len(), 4 * PER_COUNTER, "every sale has its own reference");
+    let ledger = paydesk_ledger::Ledger::open_in(home.path()).unwrap();
+    assert_eq!(ledger.count_payments().unwrap() as usize, 4 * PER_COUNTER);
+    let provider = provider_side(home.path());
+    for r in &references {
+        assert!(provider.contains_key(r), "the provider keeps {r}");
+        assert_eq!(ledger.payment_by_reference(r).unwrap().unwrap().status, "pending");
+    }
+}
+
+/// Starts `paydesk ARGS` and kills it (SIGKILL) after `after`, or lets it finish.
+fn run_and_kill(home: &Path, args: &[String], after: Duration) {
+    let mut child = paydesk(home)
+        .arg("--json")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn kill_9_during_sales_and_refunds_loses_nothing_and_pays_nothing_twice() {
+    let home = tempfile::tempdir().unwrap();
+    let mut rng = rand::thread_rng();
+    // How long one sale takes here, to aim the kills across its whole life.
+    let started = std::time::Instant::now();
+    let first = cli(home.path(), &sale_args("5.00").iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let span = started.elapsed().max(Duration::from_millis(50)) * 3 / 2;
+
+    for _ in 0..150 {
+        let after = span.mul_f64(rng.gen_range(0.0..1.0));
+        run_and_kill(home.path(), &sale_args("5.00"), after);
+    }
+    // Some paid sales to refund under fire.
+    let ledger = paydesk_ledger::Ledger::open_in(home.path()).unwrap();
+    let mut paid = Vec::new();
+    for _ in 0..5 {
+        let r = cli(home.path(), &sale_args("5.00").iter().map(String::as_str).collect::<Vec<_>>()).json();
+        let reference = r["reference"].as_str().unwrap().to_string();
+        let settle = reqwest::blocking::Client::new()
+            .post(format!("{}/sandbox/settle/{reference}", base_of(r["link"].as_str().unwrap())))
+            .json(&serde_json::json!({"outcome": "pay"}))
+            .send();
+        // The sale's own process (and its sandbox) is gone: settle through a fresh one.
+        if settle.is_err() {
+            settle_offline(home.path(), &reference);
+        }
+        assert_eq!(cli(home.path(), &["tx", "status", &reference]).json()["status"], "paid");
+        paid.push(reference);
+    }
+    for i in 0..100 {
+        let reference = &paid[i % paid.len()];
+        let args: Vec<String> = ["tx", "refund", reference, "--amount", "0.10"].map(String::from).to_vec();
+        run_and_kill(home.path(), &args, span.mul_f64(rng.gen_range(0.0..1.0)));
+    }
+
+    let recovered = cli(home.path(), &["tx", "recover"]);
+    assert_eq!(recovered.code, 0, "{}\n{}", recovered.stdout, recovered.stderr);
+    let summary = recovered.json();
+    assert!(summary["left"].as_array().unwrap().is_empty(), "{summary}");
+    assert!(cli(home.path(), &["tx", "recover"]).json()["payments_found"] == 0, "nothing left after one recovery");
+
+    // Lost: a payment the provider has that the ledger lacks. Duplicated: two at the
+    // provider for one sale (references are unique per ledger row, so compare counts).
+    let provider = provider_side(home.path());
+    let all = ledger.payments(&paydesk_ledger::PaymentFilter { limit: Some(10_000), ..Default::default() }).unwrap();
+    for reference in provider.keys() {
+        assert!(all.iter().any(|p| &p.reference == reference), "{reference} is at the provider but not in the ledger");
+    }
+    for p in &all {
+        assert_ne!(p.status, "created", "{} still unanswered after recovery", p.reference);
+        assert!(provider.contains_key(&p.reference), "{} recorded but never reached the provider", p.reference);
+        let at_provider: i64 = provider[&p.reference].iter().sum();
+        let refunds = ledger.refunds(p.id).unwrap();
+        assert!(refunds.iter().all(|r| r.status != "created"), "{}: a refund still unconfirmed", p.reference);
+        let in_ledger: i64 = refunds.iter().filter(|r| r.status == "succeeded").map(|r| r.amount_minor).sum();
+        assert_eq!(in_ledger, at_provider, "{}: refunds paid out = refunds in the ledger", p.reference);
+        assert!(at_provider <= p.amount_minor, "{}: never refunded above the amount", p.reference);
+    }
+    eprintln!(
+        "torture: {} payments in the ledger, {} at the provider, {} refunds paid out; recovery: {summary}",
+        all.len(),
+        provider.len(),
+        provider.values().map(Vec::len).sum::<usize>()
+    );
+}
+
+fn base_of(link: &str) -> String {
+    let rest = link.strip_prefix("http://").unwrap();
+    format!("http://{}", rest.split('/').next().unwrap())
+}
+
+/// Settles a demo payment through a sandbox on the same state file.
+fn settle_offline(home: &Path, reference: &str) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let state = home.join("demo-sandbox.sqlite3");
+    let sandbox = paydesk_e2e::SandboxProcess::start_with(
+        home,
+        &format!("127.0.0.1:{port}"),
+        &["--state-file", state.to_str().unwrap()],
+    );
+    sandbox.settle(reference, "pay");
+}
+
+#[test]
+fn a_qr_file_that_cannot_be_written_is_refused_before_anything_is_sold() {
+    let home = tempfile::tempdir().unwrap();
+    let mut args = sale_args("2.50");
+    args.extend(["--qr".into(), "/nonexistent/dir/x.png".into()]);
+    let r = cli(home.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["error"]["field"], "qr", "{}", r.stdout);
+    assert!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().is_empty(), "nothing sold");
+}
+
+#[test]
+fn hostile_text_is_refused_and_never_reaches_the_terminal_raw() {
+    let home = tempfile::tempdir().unwrap();
+    let mut args = sale_args("2.50");
+    args.extend(["--description".into(), "tea\u{1b}[2J\u{202E}".into()]);
+    let r = cli(home.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.json()["error"]["field"], "description", "{}", r.stdout);
+    let mut args = sale_args("2.50");
+    args.extend(["--description".into(), "x".repeat(100_000)]);
+    assert_eq!(
+        cli(home.path(), &args.iter().map(String::as_str).collect::<Vec<_>>()).json()["error"]["field"],
+        "description"
+    );
+    // Text mode escapes what it prints: the error quotes the bad character, escaped.
+    let mut c = paydesk(home.path());
+    c.args([
+        "customer",
+        "create",
+        "--first-name",
+        "A\u{1b}]0;owned\u{7}",
+        "--last-name",
+        "B",
+        "--email",
+        "a@b.co",
+        "--country-code",
+        "GB",
+    ]);
+    let r = run(c, None);
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains('\u{1b}') && !r.stdout.contains('\u{1b}'), "{:?}", r.stderr);
+}
+
+#[test]
+fn a_token_for_a_profile_that_does_not_exist_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = paydesk(home.path());
+    c.args(["--json", "secret", "set", "no-such-store"]);
+    let r = run(c, Some("token\n"));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["error"]["kind"], "profile_not_found", "{}", r.stdout);
+}
+
+#[test]
+fn every_tx_command_takes_profile_and_checks_it() {
+    let home = tempfile::tempdir().unwrap();
+    let sale = cli(home.path(), &sale_args("3.00").iter().map(String::as_str).collect::<Vec<_>>()).json();
+    let reference = sale["reference"].as_str().unwrap();
+    for cmd in ["show", "status", "cancel"] {
+        let r = cli(home.path(), &["tx", cmd, reference, "--profile", "other"]);
+        assert_eq!(r.json()["error"]["field"], "profile", "tx {cmd}: {}", r.stdout);
+    }
+    let r = cli(home.path(), &["tx", "refund", reference, "--profile", "other"]);
+    assert_eq!(r.json()["error"]["field"], "profile");
+    assert_eq!(cli(home.path(), &["tx", "show", reference, "--profile", "demo"]).code, 0);
+    let r = cli(home.path(), &["tx", "cancel", reference, "--profile", "demo"]);
+    assert_eq!(r.json()["status"], "cancelled", "{}", r.stdout);
+}
