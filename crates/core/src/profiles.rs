@@ -114,7 +114,7 @@ impl ProfileInput {
             "sandbox" => (Environment::Sandbox, pockyt::SANDBOX_URL.to_string()),
             "production" => (Environment::Production, pockyt::PRODUCTION_URL.to_string()),
             url => {
-                pockyt::check_url("base_url", url)?;
+                paydesk_gateways::links::check_base_url("base_url", url)?;
                 let url = url.trim_end_matches('/').to_string();
                 let env = if url == pockyt::PRODUCTION_URL {
                     Environment::Production
@@ -134,6 +134,7 @@ impl ProfileInput {
         for (field, value) in [("ipn_url", &self.ipn_url), ("callback_url", &self.callback_url)] {
             if let Some(v) = value {
                 pockyt::check_url(field, v)?;
+                paydesk_gateways::text::check_line(field, v, paydesk_gateways::links::MAX_LINK_LEN)?;
             }
         }
         let ipn_listen = self.ipn_listen.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());

@@ -90,6 +90,21 @@ async fn bad_inputs_are_refused_before_the_network_and_leave_nothing() {
         (sale("5.00", "EUR", "alipay"), "currency", "Pockyt does not accept EUR"),
         (sale("5.00", "GBP", "wechatpay"), "currency", "wechatpay does not take GBP"),
         (sale("5.00", "USD", "bitcoin"), "vendor", "not a Pockyt vendor"),
+        (
+            CreatePayment { description: Some("x".repeat(100_000)), ..sale("5.00", "USD", "alipay") },
+            "description",
+            "at most 127 characters",
+        ),
+        (
+            CreatePayment { description: Some("tea\u{202E}".into()), ..sale("5.00", "USD", "alipay") },
+            "description",
+            "control or text-direction",
+        ),
+        (
+            CreatePayment { customer_no: Some("12\u{1b}[2J".into()), ..sale("5.00", "USD", "alipay") },
+            "customer_no",
+            "letters and digits",
+        ),
     ];
     for (req, field, needle) in cases {
         match paydesk.create_payment(&req).await {
@@ -101,6 +116,24 @@ async fn bad_inputs_are_refused_before_the_network_and_leave_nothing() {
         }
     }
     assert!(paydesk.payments(&Default::default()).unwrap().is_empty(), "no payment left behind");
+
+    use paydesk_core::ProfileInput;
+    let profile = |base_url: &str| ProfileInput {
+        name: "shop".into(),
+        provider: "pockyt".into(),
+        base_url: base_url.into(),
+        merchant_no: "200043".into(),
+        store_no: "300014".into(),
+        ipn_url: None,
+        callback_url: None,
+        ipn_listen: None,
+    };
+    for bad in ["https://user:secret@mapi.yuansfer.com", "http://169.254.169.254", "javascript:alert(1)"] {
+        match paydesk.save_profile(profile(bad)) {
+            Err(AppError::InvalidInput { field, .. }) => assert_eq!(field, "base_url", "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,6 +387,16 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
         .await
         .unwrap();
     assert_eq!(answer.status().as_u16(), 400);
+    // A body far larger than any notification is refused unread.
+    let huge = "a=".to_string() + &"x".repeat(1024 * 1024);
+    let answer = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/ipn/pockyt"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 413);
     assert!(matches!(
         paydesk.save_profile(input("bad", Some("localhost".into()))),
         Err(AppError::InvalidInput { field, .. }) if field == "ipn_listen"
