@@ -32,3 +32,20 @@ export function el(tag, attrs = {}, ...children) {
   for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
   return node;
 }
+
+/**
+ * Reads an amount as typed ("4", "4.5", "4.50") into integer minor units (BigInt), or
+ * returns { error } saying what is wrong, in words a person uses.
+ */
+export function parseAmount(text, exponent) {
+  const t = String(text ?? '').trim();
+  if (t === '') return { error: 'Enter an amount.' };
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(t)) return { error: `“${t}” is not an amount. Use digits and one decimal point, e.g. 4.00.` };
+  const [whole, frac = ''] = t.split('.');
+  if (frac.length > exponent) {
+    return { error: exponent === 0 ? 'This currency has no decimals.' : `Use at most ${exponent} decimal places.` };
+  }
+  const minor = BigInt(whole) * 10n ** BigInt(exponent) + BigInt(frac.padEnd(exponent, '0') || '0');
+  if (minor <= 0n) return { error: 'The amount must be more than zero.' };
+  return { minor };
+}

@@ -1,11 +1,24 @@
 // The accountant's ledger: filter, totals, row detail with the full history.
 import * as api from './api.js';
-import { el, localDate, minorToDecimal, STATUS_LABELS } from './format.js';
+import { el, localDate, minorToDecimal, parseAmount, STATUS_LABELS } from './format.js';
 import { exponentOf } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let selected = null;
+let selectedDetail = null;
 let pendingAction = null;
+
+// The outcome of a refund or cancel stays on screen until dismissed: a reload never hides it.
+function tell(text, kind) {
+  const box = $('action-message');
+  box.dataset.kind = kind;
+  $('action-message-text').textContent = text;
+  box.hidden = false;
+}
+
+function untell() {
+  $('action-message').hidden = true;
+}
 
 function totals(rows) {
   const sums = new Map();
@@ -41,27 +54,32 @@ function row(p) {
 }
 
 async function showDetail(reference) {
+  if (selected !== reference) untell();
   selected = reference;
   try {
     const detail = await api.paymentDetail(reference);
+    selectedDetail = detail;
     const { payment, events } = detail;
-    $('detail-title').textContent = `${payment.amount} ${payment.currency} · ${STATUS_LABELS[payment.status] ?? payment.status}`;
+    const cur = payment.currency;
+    const paidStates = ['paid', 'partially_refunded', 'refunded', 'disputed'];
+    $('detail-title').textContent = `${payment.amount} ${cur} · ${STATUS_LABELS[payment.status] ?? payment.status}`;
     const fields = [
       ['Reference', payment.reference], ['Transaction no.', payment.transaction_no ?? '—'],
       ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ?? '—'],
       ['Method', payment.method === 'qr' ? 'Counter QR' : 'Payment link'], ['Customer', payment.customer_no ?? '—'],
+      ['Paid', paidStates.includes(payment.status) ? `${payment.amount} ${cur}` : '—'],
+      ['Refunded', `${detail.refunded} ${cur}`], ['Remaining', `${detail.refundable} ${cur}`],
       ['Provider status', payment.raw_status ?? '—'], ['Created', localDate(payment.created_at)],
       ['Updated', localDate(payment.updated_at)],
     ];
-    $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+    $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k.toLowerCase() } }, v)]));
     showActions(detail);
     $('detail-events').replaceChildren(...events.map((e) => el('li', {},
       el('span', { class: 'event-kind' }, e.kind), ' ', el('time', {}, localDate(e.at)),
       el('pre', {}, JSON.stringify(e.detail, null, 2)))));
     $('tx-detail').hidden = false;
   } catch (err) {
-    $('tx-error').hidden = false;
-    $('tx-error').textContent = api.describeError(err);
+    tell(api.describeError(err), 'error');
   }
 }
 
@@ -80,8 +98,9 @@ function showActions(detail) {
   $('tx-detail').dataset.currency = detail.payment.currency;
 }
 
-function ask(text, action) {
-  pendingAction = action;
+function ask(text, run, done) {
+  untell();
+  pendingAction = { run, done };
   $('confirm-text').textContent = text;
   $('confirm').hidden = false;
   $('confirm-yes').focus();
@@ -89,17 +108,16 @@ function ask(text, action) {
 
 async function runPending() {
   if (!pendingAction) return;
-  const action = pendingAction;
+  const { run, done } = pendingAction;
   pendingAction = null;
   const yes = $('confirm-yes');
   yes.disabled = true;
   yes.textContent = 'Working…';
+  let outcome;
   try {
-    await action();
-    $('tx-error').hidden = true;
+    outcome = ['ok', done(await run())];
   } catch (err) {
-    $('tx-error').hidden = false;
-    $('tx-error').textContent = api.describeError(err);
+    outcome = ['error', api.describeError(err)];
   } finally {
     yes.disabled = false;
     yes.textContent = 'Confirm';
@@ -107,40 +125,60 @@ async function runPending() {
   }
   await showDetail(selected);
   await load();
+  tell(outcome[1], outcome[0]);
+}
+
+/** Checks the refund amount against what is left, before anything is asked. */
+function refundAmount() {
+  const cur = $('tx-detail').dataset.currency;
+  const exp = exponentOf(cur);
+  const typed = $('refund-amount').value;
+  const parsed = parseAmount(typed, exp);
+  if (parsed.error) return { error: `Refund amount: ${parsed.error}` };
+  const left = parseAmount(selectedDetail?.refundable ?? '0', exp).minor ?? 0n;
+  if (parsed.minor > left) {
+    return { error: `Refund amount: ${minorToDecimal(parsed.minor, exp)} ${cur} is more than the ${selectedDetail.refundable} ${cur} still refundable.` };
+  }
+  return { text: `${minorToDecimal(parsed.minor, exp)} ${cur}`, amount: minorToDecimal(parsed.minor, exp) };
 }
 
 export function initTransactions() {
   $('action-refund').addEventListener('click', () => {
-    const amount = $('refund-amount').value.trim();
-    const cur = $('tx-detail').dataset.currency;
-    ask(`Refund ${amount} ${cur} of ${selected}?`, () => api.refundPayment(selected, amount));
+    const checked = refundAmount();
+    if (checked.error) { tell(checked.error, 'error'); $('refund-amount').focus(); return; }
+    ask(`Refund ${checked.text} of ${selected}?`, () => api.refundPayment(selected, checked.amount),
+      (r) => `Refunded ${checked.text} of ${r.payment.reference}. ${r.payment.status === 'refunded' ? 'Nothing is left to refund.' : 'The rest can still be refunded.'}`);
   });
   $('action-cancel').addEventListener('click', () => {
-    ask(`Cancel ${selected}? The customer will no longer be able to pay it.`, () => api.cancelPayment(selected));
+    const p = selectedDetail.payment;
+    ask(`Cancel ${p.reference} (${p.amount} ${p.currency})? The customer will no longer be able to pay it.`,
+      () => api.cancelPayment(selected), (v) => `Cancelled ${v.reference} (${v.amount} ${v.currency}).`);
   });
+  $('action-message-close').addEventListener('click', untell);
   $('confirm-yes').addEventListener('click', runPending);
   $('confirm-no').addEventListener('click', () => { pendingAction = null; $('confirm').hidden = true; });
   let debounce;
   $('tx-search').addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(load, 150); });
   $('tx-status').addEventListener('change', load);
   $('tx-reload').addEventListener('click', load);
-  $('detail-close').addEventListener('click', () => { $('tx-detail').hidden = true; selected = null; });
+  $('detail-close').addEventListener('click', () => { $('tx-detail').hidden = true; selected = null; untell(); });
   $('detail-refresh').addEventListener('click', async () => {
     if (!selected) return;
     const b = $('detail-refresh');
     b.disabled = true;
     b.textContent = 'Refreshing…';
+    let failed = null;
     try {
       await api.refreshPayment(selected);
     } catch (err) {
-      $('tx-error').hidden = false;
-      $('tx-error').textContent = api.describeError(err);
+      failed = api.describeError(err);
     } finally {
       b.disabled = false;
       b.textContent = 'Refresh status';
     }
     await showDetail(selected);
     await load();
+    if (failed) tell(failed, 'error');
   });
   document.addEventListener('paydesk:view', (e) => { if (e.detail === 'transactions') load(); });
 }

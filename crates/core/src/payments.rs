@@ -881,6 +881,21 @@ impl Paydesk {
         });
         let done = match done {
             Ok(done) => done,
+            // Recorded but never answered, and the provider has no trace of it: it never
+            // arrived, so it is cancelled here (it can never be paid, and recovery will not
+            // send it).
+            Err(e) if e.is_unknown_transaction() && status == PaymentStatus::Created => {
+                let ledger = self.ledger();
+                ledger.apply_status(
+                    row.id,
+                    &StatusChange {
+                        status: PaymentStatus::Cancelled,
+                        raw_status: Some("never reached the provider"),
+                        source: "cancel",
+                    },
+                )?;
+                return Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into());
+            }
             Err(e) => return Err(AppError::from(e).with_reference(reference)),
         };
         let ledger = self.ledger();

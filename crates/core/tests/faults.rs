@@ -137,3 +137,37 @@ async fn a_spoiled_cancel_is_not_taken_as_a_cancel() {
         assert_eq!(paydesk.refresh(&sale.reference).await.unwrap().status, PaymentStatus::Expired, "{fault:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_resends_only_what_the_provider_never_saw_and_cancel_ends_what_never_arrived() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    // One request the provider never saw, one it acted on without our hearing the answer.
+    sandbox(&paydesk).set_fault("create-trans-qrcode", Fault::Unreachable, Some(1));
+    let never_seen = paydesk.create_payment(&counter("1.10")).await.unwrap_err();
+    let never_seen = serde_json::to_value(&never_seen).unwrap()["reference"].as_str().unwrap().to_string();
+    assert!(sandbox(&paydesk).payment(&never_seen).is_none());
+    sandbox(&paydesk).set_fault("create-trans-qrcode", Fault::NoAnswer, Some(1));
+    let unheard = paydesk.create_payment(&counter("1.20")).await.unwrap_err();
+    let unheard = serde_json::to_value(&unheard).unwrap()["reference"].as_str().unwrap().to_string();
+    let at_provider = sandbox(&paydesk).payment(&unheard).unwrap().transaction_no;
+
+    let summary = paydesk.recover(None).await.unwrap();
+    assert_eq!((summary.payments_found, summary.payments_settled, summary.payments_resent), (2, 1, 1), "{summary:?}");
+    assert!(summary.left.is_empty());
+    assert_eq!(
+        paydesk.payment(&unheard).unwrap().transaction_no.as_deref(),
+        Some(at_provider.as_str()),
+        "found, not resent"
+    );
+    assert_eq!(paydesk.payment(&never_seen).unwrap().status, PaymentStatus::Pending, "sent once, now");
+    assert_eq!(paydesk.recover(None).await.unwrap().payments_found, 0);
+
+    // Abandoned before it ever arrived: cancel ends it here, and recovery leaves it alone.
+    sandbox(&paydesk).set_fault("create-trans-qrcode", Fault::Unreachable, Some(1));
+    let abandoned = paydesk.create_payment(&counter("1.30")).await.unwrap_err();
+    let abandoned = serde_json::to_value(&abandoned).unwrap()["reference"].as_str().unwrap().to_string();
+    assert_eq!(paydesk.cancel(&abandoned).await.unwrap().status, PaymentStatus::Cancelled);
+    assert_eq!(paydesk.recover(None).await.unwrap().payments_found, 0);
+    assert!(sandbox(&paydesk).payment(&abandoned).is_none(), "never sent");
+}

@@ -1,6 +1,6 @@
 //! Faults a test can switch on per endpoint, to prove the console keeps every payment
 //! whatever the provider does: answers late, never, half, wrong or far too much.
-//! Every fault but `delay` lets the emulated provider act first, then spoils its answer:
+//! Every fault but `delay` and `unreachable` lets the emulated provider act first, then spoils its answer:
 //! the hardest case, where the provider did something the client never hears of.
 
 use crate::state::Shared;
@@ -20,6 +20,8 @@ use std::time::Duration;
 pub enum Fault {
     /// Waits `ms` before handling the request (a slow provider).
     Delay { ms: u64 },
+    /// Breaks the connection without acting: the provider never saw the request.
+    Unreachable,
     /// Acts, then sends headers and breaks the connection before any body.
     NoAnswer,
     /// Acts, then answers HTTP 500 with an HTML-ish body.
@@ -84,15 +86,19 @@ pub(crate) async fn inject(State(shared): State<Arc<Shared>>, request: Request, 
     let Some(fault) = shared.faults.take(request.uri().path()) else {
         return next.run(request).await;
     };
-    if let Fault::Delay { ms } = fault {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        return next.run(request).await;
+    match fault {
+        Fault::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            return next.run(request).await;
+        }
+        Fault::Unreachable => return (StatusCode::OK, broken_body(Vec::new())).into_response(),
+        _ => {}
     }
     let answer = next.run(request).await;
     let body = axum::body::to_bytes(answer.into_body(), 1 << 20).await.unwrap_or_default();
     let json = [(header::CONTENT_TYPE, "application/json")];
     match fault {
-        Fault::Delay { .. } => unreachable!("handled above"),
+        Fault::Delay { .. } | Fault::Unreachable => unreachable!("handled above"),
         Fault::NoAnswer => (StatusCode::OK, json, broken_body(Vec::new())).into_response(),
         Fault::Http500 => {
             (StatusCode::INTERNAL_SERVER_ERROR, "<html><body>500 Internal Server Error</body></html>").into_response()
