@@ -47,6 +47,8 @@ async function start() {
   });
   try {
     state.info = await api.appInfo();
+    $('about-version').textContent = state.info.version;
+    $('about-ledger').textContent = state.info.ledger_path;
     initCounter();
     initTransactions();
     initCustomers();

@@ -1,6 +1,6 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
-import { STATUS_LABELS } from './format.js';
+import { el, STATUS_LABELS } from './format.js';
 import { exponentOf, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +12,15 @@ let sale = null;      // { payment, startedAt }
 let pollTimer = null;
 let clockTimer = null;
 let busy = false;
+// A payment recorded (and maybe at the provider) whose create got no usable answer: Enter
+// and "Try again" resend exactly it, never a new one.
+let kept = null;
+// Sales left while waiting that could not be cancelled: watched, so a late payment is
+// never missed.
+const abandoned = new Map();
+let watchTimer = null;
+const WATCH_MS = 3000;
+const OPEN = ['created', 'pending', 'authorized', 'unknown'];
 
 function renderAmount() {
   $('amount-display').textContent = typed === '' ? '0' : typed;
@@ -19,6 +28,8 @@ function renderAmount() {
 }
 
 function press(key) {
+  // Typing starts another sale: the kept one is let go (cancelled, or watched).
+  if (kept) letGoOfKept();
   const exp = exponentOf($('currency').value);
   if (key === 'Backspace') typed = typed.slice(0, -1);
   else if (key === '.') { if (exp > 0 && !typed.includes('.')) typed = (typed || '0') + '.'; }
@@ -38,6 +49,7 @@ function showError(message, retryReference = null) {
   const e = $('counter-error');
   e.textContent = message;
   e.hidden = false;
+  kept = retryReference;
   $('retry').hidden = !retryReference;
   $('retry').dataset.reference = retryReference ?? '';
 }
@@ -47,20 +59,81 @@ function hideError() {
   $('retry').hidden = true;
 }
 
+function letGoOfKept() {
+  const reference = kept;
+  kept = null;
+  hideError();
+  if (reference) abandon({ reference, amount: null, currency: null });
+}
+
 async function retry() {
-  const reference = $('retry').dataset.reference;
+  const reference = kept;
   if (!reference || busy) return;
   busy = true;
   $('retry').disabled = true;
+  $('create').classList.add('working');
   try {
     await showSale(await api.retryPayment(reference));
+    kept = null;
     hideError();
   } catch (err) {
-    showError(api.describeError(err), err?.kind === 'provider_unreachable' ? reference : null);
+    // Still no usable answer: the same payment stays the one to resend.
+    showError(api.describeError(err), keptReference(err) ?? reference);
   } finally {
     busy = false;
     $('retry').disabled = false;
+    $('create').classList.remove('working');
   }
+}
+
+/** The payment an error says is kept (it exists in the ledger and maybe at the provider). */
+function keptReference(err) {
+  return ['provider_unreachable', 'provider_protocol', 'storage'].includes(err?.kind) ? err.reference ?? null : null;
+}
+
+/**
+ * Leaves a sale that was not paid: cancelled at the provider where it can be; otherwise
+ * watched, so that if the customer pays it after all, the counter says so.
+ */
+async function abandon(payment) {
+  try {
+    const after = await api.cancelPayment(payment.reference);
+    if (after.status === 'cancelled' || after.status === 'expired') return;
+    watch(after);
+  } catch (err) {
+    watch(payment);
+    if (err?.kind === 'not_allowed') checkAbandoned();
+  }
+}
+
+function watch(payment) {
+  abandoned.set(payment.reference, payment);
+  if (!watchTimer) watchTimer = setInterval(checkAbandoned, WATCH_MS);
+}
+
+async function checkAbandoned() {
+  for (const reference of [...abandoned.keys()]) {
+    try {
+      const p = await api.pollPayment(reference);
+      if (['paid', 'partially_refunded', 'refunded', 'disputed'].includes(p.status)) {
+        abandoned.delete(reference);
+        lateAlert(p);
+      } else if (!OPEN.includes(p.status)) {
+        abandoned.delete(reference);
+      }
+    } catch {
+      // Keep watching; the provider may be back on the next round.
+    }
+  }
+  if (abandoned.size === 0) { clearInterval(watchTimer); watchTimer = null; }
+}
+
+function lateAlert(p) {
+  const box = el('div', { class: 'notice', role: 'alert', 'data-kind': 'error', 'data-reference': p.reference },
+    el('span', {}, `Paid after it was abandoned: ${p.amount} ${p.currency} (${p.vendor_label ?? p.method}, ${p.reference}). Give the goods, or refund it in Transactions.`),
+    el('button', { type: 'button', class: 'secondary' }, 'Dismiss'));
+  box.querySelector('button').addEventListener('click', () => box.remove());
+  $('late-alerts').append(box);
 }
 
 function setScreen(name) {
@@ -70,6 +143,7 @@ function setScreen(name) {
 }
 
 async function create() {
+  if (kept) return retry();
   if (busy) return;
   busy = true;
   const button = $('create');
@@ -87,7 +161,7 @@ async function create() {
     });
     await showSale(result);
   } catch (err) {
-    showError(api.describeError(err), err?.kind === 'provider_unreachable' ? err.reference : null);
+    showError(api.describeError(err), keptReference(err));
   } finally {
     busy = false;
     button.disabled = false;
@@ -168,6 +242,8 @@ function finish(payment) {
 function newSale() {
   clearInterval(pollTimer);
   clearInterval(clockTimer);
+  // Leaving a sale nobody has paid: cancel it, or keep an eye on it.
+  if (sale && OPEN.includes(sale.payment.status) && $('outcome').hidden) abandon(sale.payment);
   sale = null;
   typed = '';
   renderAmount();
@@ -224,7 +300,7 @@ export function initCounter() {
   $('new-sale').addEventListener('click', newSale);
   $('retry').addEventListener('click', retry);
   $('next-sale').addEventListener('click', newSale);
-  cur.addEventListener('change', () => { typed = ''; renderAmount(); });
+  cur.addEventListener('change', () => { if (kept) letGoOfKept(); typed = ''; renderAmount(); });
 
   document.addEventListener('keydown', (e) => {
     if ($('view-counter').hidden) return;
@@ -233,7 +309,7 @@ export function initCounter() {
       if (e.key === 'F2') { e.preventDefault(); setMethod(method === 'qr' ? 'link' : 'qr'); return; }
       // Enter always makes the QR here, wherever focus was left (a tab, a keypad key).
       if (e.key === 'Enter') { e.preventDefault(); create(); return; }
-      if (e.key === 'Escape') { typed = ''; renderAmount(); hideError(); return; }
+      if (e.key === 'Escape') { if (kept) letGoOfKept(); typed = ''; renderAmount(); hideError(); return; }
       if (!inField && (/^[0-9.]$/.test(e.key) || e.key === 'Backspace')) { e.preventDefault(); press(e.key); }
       return;
     }

@@ -31,6 +31,8 @@ pub struct AppInfo {
     pub counter_vendors: Vec<Vendor>,
     pub currencies: Vec<CurrencyInfo>,
     pub ledger_path: String,
+    /// This build's version, for About.
+    pub version: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +69,7 @@ fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
             .map(|c| CurrencyInfo { code: c.code(), exponent: c.exponent() })
             .collect(),
         ledger_path: core.ledger_path().display().to_string(),
+        version: env!("CARGO_PKG_VERSION"),
     })
 }
 

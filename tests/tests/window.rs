@@ -138,6 +138,39 @@ fn counter_sale_turns_paid_in_the_real_window() {
         "9.00",
         "the remainder is offered next"
     );
+    let done = s.wait_for(
+        "the refund's confirmation",
+        Duration::from_secs(5),
+        "const m = document.getElementById('action-message'); return !m.hidden && document.getElementById('action-message-text').textContent",
+    );
+    assert!(done.as_str().unwrap().starts_with("Refunded 4.00 USD of PD"), "{done}");
+    let fields = s.script("return document.getElementById('detail-fields').innerText");
+    for shown in ["13.00 USD", "4.00 USD", "9.00 USD"] {
+        assert!(fields.as_str().unwrap().contains(shown), "paid / refunded / remaining: {fields}");
+    }
+
+    // Amounts are checked before anything is asked, and the error stays until dismissed.
+    for (typed, needle) in [
+        ("20.00", "more than the 9.00 USD"),
+        ("abc", "not an amount"),
+        ("0", "more than zero"),
+        ("13.505", "2 decimal"),
+    ] {
+        s.fill("#refund-amount", typed);
+        s.click("#action-refund");
+        let said = s.wait_for(
+            "the refund amount error",
+            Duration::from_secs(5),
+            "const m = document.getElementById('action-message'); return !m.hidden && m.dataset.kind === 'error' && document.getElementById('action-message-text').textContent",
+        );
+        assert!(said.as_str().unwrap().contains(needle), "{typed}: {said}");
+        assert_eq!(s.script("return document.getElementById('confirm').hidden"), true, "{typed}: nothing asked");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(s.script("return document.getElementById('action-message').hidden"), false, "the error stays");
+    std::fs::write(evidence.join("window-refund-error.png"), s.screenshot_png()).unwrap();
+    s.click("#action-message-close");
+    assert_eq!(s.script("return document.getElementById('action-message').hidden"), true);
     std::fs::write(evidence.join("window-transactions.png"), s.screenshot_png()).unwrap();
 
     // A regular customer is registered through the Customers screen.
@@ -283,6 +316,88 @@ fn counter_sale_turns_paid_in_the_real_window() {
         Duration::from_secs(10),
         "return document.getElementById('tx-totals').textContent === '3 payments · 38.00 USD'",
     );
+
+    // The provider does not answer: the payment is kept, and Enter sends the same one again.
+    let sandbox_faults = format!("{sandbox_base}/sandbox/faults");
+    s.click("#tab-counter");
+    let fault = http
+        .post(&sandbox_faults)
+        .json(&serde_json::json!({"endpoint": "create-trans-qrcode", "fault": "no_answer", "times": 1}))
+        .send()
+        .unwrap();
+    assert!(fault.status().is_success());
+    s.type_keys("6");
+    s.type_keys(ENTER);
+    let kept = s.wait_for(
+        "the kept payment",
+        Duration::from_secs(15),
+        "const r = document.getElementById('retry'); return !r.hidden && r.dataset.reference",
+    );
+    std::fs::write(evidence.join("window-unreachable.png"), s.screenshot_png()).unwrap();
+    s.type_keys(ENTER);
+    s.wait_for("the resent sale", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
+    assert_eq!(s.script("return document.getElementById('sale-reference').textContent"), kept, "the same payment");
+    s.type_keys(ESCAPE);
+    assert_eq!(cli_status(home.path(), kept.as_str().unwrap()), "cancelled");
+
+    // A sale left with Esc is cancelled at the provider: the customer can no longer pay it.
+    s.type_keys("8");
+    s.type_keys(ENTER);
+    s.wait_for("the sale to leave", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
+    let left = s.script("return document.getElementById('sale-reference').textContent");
+    s.type_keys(ESCAPE);
+    let cancelled = cli_status(home.path(), left.as_str().unwrap());
+    assert_eq!(cancelled, "cancelled", "an abandoned sale is cancelled at the provider");
+
+    // When the provider cannot cancel it, the counter keeps watching: a late payment raises
+    // an alert with its amount, never passes silently.
+    s.type_keys("7");
+    s.type_keys(ENTER);
+    s.wait_for("the sale to abandon", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
+    let late_link = s.script("return document.getElementById('sale').dataset.link");
+    let late_ref = s.script("return document.getElementById('sale-reference').textContent");
+    let fault = http
+        .post(&sandbox_faults)
+        .json(&serde_json::json!({"endpoint": "cancel", "fault": "unreachable", "times": 1}))
+        .send()
+        .unwrap();
+    assert!(fault.status().is_success(), "fault: {}", fault.status());
+    s.type_keys(ESCAPE);
+    s.wait_for("a fresh counter", Duration::from_secs(5), "return !document.getElementById('entry').hidden");
+    std::thread::sleep(Duration::from_millis(500));
+    let settle_url = late_link.as_str().unwrap().replace("/cashier/", "/sandbox/settle/");
+    let resp = http.post(&settle_url).json(&serde_json::json!({"outcome": "pay"})).send().unwrap();
+    assert!(resp.status().is_success(), "settle: {}", resp.status());
+    let alert = s.wait_for(
+        "the late-payment alert",
+        Duration::from_secs(20),
+        "const a = document.querySelector('#late-alerts .notice span'); return a && a.textContent",
+    );
+    assert!(alert.as_str().unwrap().contains("7.00 USD"), "{alert}");
+    assert!(alert.as_str().unwrap().contains(late_ref.as_str().unwrap()), "{alert}");
+    std::fs::write(evidence.join("window-late-payment.png"), s.screenshot_png()).unwrap();
+    s.click("#late-alerts .notice button");
+
     s.end();
     drop(driver);
+}
+
+/// A payment's status in the window's own ledger, through the CLI (the same core).
+fn cli_status(home: &std::path::Path, reference: &str) -> String {
+    for _ in 0..50 {
+        let out = paydesk_e2e::run(
+            {
+                let mut c = paydesk_e2e::paydesk(home);
+                c.args(["--json", "tx", "show", reference]);
+                c
+            },
+            None,
+        );
+        let status = out.json()["payment"]["status"].as_str().unwrap_or_default().to_string();
+        if status != "pending" {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    "pending".into()
 }

@@ -54,10 +54,10 @@ async fn create_settle_and_the_ipn_turns_it_paid() {
 
     let sandbox = &paydesk.demo().unwrap().sandbox;
     sandbox.settle(&created.reference, true).unwrap();
-    // The IPN lands in the ledger by itself; poll with a long interval reads only the ledger.
+    // The IPN lands in the ledger by itself: read only the ledger (no query) until it does.
     let mut status = PaymentStatus::Pending;
     for _ in 0..100 {
-        status = paydesk.poll(&created.reference, Duration::from_secs(3600)).await.unwrap().status;
+        status = paydesk.payment(&created.reference).unwrap().status;
         if status == PaymentStatus::Paid {
             break;
         }

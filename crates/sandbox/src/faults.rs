@@ -25,6 +25,7 @@ pub enum Fault {
     /// Acts, then sends headers and breaks the connection before any body.
     NoAnswer,
     /// Acts, then answers HTTP 500 with an HTML-ish body.
+    #[serde(rename = "http_500")]
     Http500,
     /// Acts, then answers with JSON cut in the middle of an object.
     MalformedJson,
