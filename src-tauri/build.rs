@@ -3,6 +3,7 @@
 fn main() {
     const COMMANDS: &[&str] = &[
         "app_info",
+        "ui_ready",
         "create_payment",
         "poll_payment",
         "refresh_payment",

@@ -4,6 +4,7 @@
 const invoke = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args);
 
 export const appInfo = () => invoke('app_info');
+export const uiReady = () => invoke('ui_ready');
 export const createPayment = (request) => invoke('create_payment', { request });
 export const pollPayment = (reference) => invoke('poll_payment', { reference });
 export const refreshPayment = (reference) => invoke('refresh_payment', { reference });

@@ -55,6 +55,7 @@ async function start() {
     initSettings({ refreshProfiles });
     await refreshProfiles();
     document.body.dataset.ready = 'true';
+    api.uiReady().catch(() => {});
   } catch (err) {
     $('counter-error').hidden = false;
     $('counter-error').textContent = api.describeError(err);

@@ -82,7 +82,7 @@ fn create_payment_command_and_its_pinned_error_json() {
     assert!(ok["qr_png"].as_str().unwrap().starts_with("data:image/png;base64,"));
     let reference = ok["payment"]["reference"].as_str().unwrap().to_string();
 
-    core.demo().unwrap().sandbox.settle(&reference, true).unwrap();
+    core.demo().unwrap().embedded().settle(&reference, true).unwrap();
     let mut status = Value::Null;
     for _ in 0..100 {
         status = invoke(&webview, "poll_payment", json!({"reference": reference})).unwrap()["status"].clone();

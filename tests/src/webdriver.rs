@@ -2,7 +2,75 @@
 //! through tauri-driver + WebKitWebDriver.
 
 use serde_json::{json, Value};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// A running tauri-driver (which starts WebKitWebDriver and, per session, the app) in its
+/// own process group, so everything it started ends with it.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+}
+
+impl Driver {
+    /// Starts tauri-driver on free ports, with the app's ledger in `home`, and waits until
+    /// it answers.
+    pub fn start(home: &Path, env: &[(&str, &str)]) -> Driver {
+        let port = free_port();
+        let native_port = free_port();
+        let child = Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("PAYDESK_HOME", home)
+            .env("NO_AT_BRIDGE", "1")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("start tauri-driver");
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::blocking::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{url}/status")).send().is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, url }
+    }
+
+    /// The process group: tauri-driver, WebKitWebDriver, the app and its WebKit processes.
+    pub fn group(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Driver {
+    /// tauri-driver starts WebKitWebDriver and the app: end its whole process group.
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn tauri_driver() -> String {
+    let cargo_bin = std::env::var("CARGO_HOME").map(|h| format!("{h}/bin/tauri-driver")).unwrap_or_default();
+    for candidate in [cargo_bin.as_str(), "tauri-driver"] {
+        if !candidate.is_empty()
+            && Command::new(candidate).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+        {
+            return candidate.to_string();
+        }
+    }
+    panic!("tauri-driver is not installed; scripts/test installs it with `cargo install tauri-driver --locked`");
+}
 
 pub struct Session {
     http: reqwest::blocking::Client,

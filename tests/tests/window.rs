@@ -2,39 +2,9 @@
 //! A person's path at the counter: type an amount, Enter, the QR shows, the customer pays
 //! (through the sandbox hook), and the screen turns PAID by itself.
 
-use paydesk_e2e::webdriver::{Session, ENTER, ESCAPE, F2};
+use paydesk_e2e::webdriver::{Driver, Session, ENTER, ESCAPE, F2};
 use paydesk_e2e::{bin_dir, binary};
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    /// tauri-driver starts WebKitWebDriver and the app: end its whole process group.
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn tauri_driver() -> String {
-    let cargo_bin = std::env::var("CARGO_HOME").map(|h| format!("{h}/bin/tauri-driver")).unwrap_or_default();
-    for candidate in [cargo_bin.as_str(), "tauri-driver"] {
-        if !candidate.is_empty()
-            && Command::new(candidate).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-        {
-            return candidate.to_string();
-        }
-    }
-    panic!("tauri-driver is not installed; scripts/test installs it with `cargo install tauri-driver --locked`");
-}
 
 #[test]
 fn counter_sale_turns_paid_in_the_real_window() {
@@ -43,27 +13,9 @@ fn counter_sale_turns_paid_in_the_real_window() {
     let evidence = bin_dir().parent().unwrap().join("e2e");
     std::fs::create_dir_all(&evidence).unwrap();
 
-    let port = free_port();
-    let native_port = free_port();
-    let driver = Driver(
-        Command::new(tauri_driver())
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("PAYDESK_HOME", home.path())
-            .env("NO_AT_BRIDGE", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .process_group(0)
-            .spawn()
-            .expect("start tauri-driver"),
-    );
-    let driver_url = format!("http://127.0.0.1:{port}");
+    let driver = Driver::start(home.path(), &[]);
+    let driver_url = driver.url.clone();
     let http = reqwest::blocking::Client::new();
-    for _ in 0..100 {
-        if http.get(format!("{driver_url}/status")).send().is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 
     let app = binary("paydesk-app");
     let s = Session::start(&driver_url, app.to_str().unwrap());

@@ -1,35 +1,39 @@
-//! Create → QR PNG against the loopback sandbox: what the shop owner waits for after Enter.
-//! Prints figures; asserts nothing. Run: `cargo bench -p paydesk-core --bench create_to_qr`.
+//! Create → QR PNG against the loopback sandbox: what the shop owner waits for after Enter,
+//! and whether it stays the same as history grows. Prints figures; asserts nothing.
+//!
+//! `cargo bench -p paydesk-core --bench create_to_qr` measures, each on a fresh home:
+//! - the demo sandbox (embedded, its state in SQLite beside the ledger), after 200 and
+//!   after 10,000 existing sales;
+//! - a standalone sandbox (a separate `paydesk sandbox` process with its own state file),
+//!   after 200 and after 10,000 existing sales (needs `target/release/paydesk`, which
+//!   `cargo build --release -p paydesk-cli` makes; skipped without it).
+//!
+//! BENCH_ITERATIONS (default 200) and BENCH_HISTORY (default 10000) change the sizes.
 
 use paydesk_core::demo::{self, DemoOptions};
 use paydesk_core::{qr, CreatePayment, Paydesk};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn summary(name: &str, mut samples: Vec<Duration>) {
+fn summary(name: &str, mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     let pct = |p: f64| samples[((samples.len() - 1) as f64 * p).round() as usize];
     println!(
-        "{name:<28} n={:<4} median={:>8.3} ms  p90={:>8.3} ms  min={:>8.3} ms  max={:>8.3} ms",
+        "{name:<44} n={:<4} median={:>7.3} ms  p90={:>7.3} ms  min={:>7.3} ms  max={:>7.3} ms",
         samples.len(),
         pct(0.5).as_secs_f64() * 1e3,
         pct(0.9).as_secs_f64() * 1e3,
         samples[0].as_secs_f64() * 1e3,
         samples[samples.len() - 1].as_secs_f64() * 1e3
     );
+    pct(0.5)
 }
 
-fn main() {
-    let iterations: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let paydesk = Arc::new(Paydesk::open(home.path()).unwrap());
-    rt.block_on(demo::start(
-        &paydesk,
-        DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() },
-    ))
-    .unwrap();
-    let request = CreatePayment {
+fn request() -> CreatePayment {
+    CreatePayment {
         profile: "demo".into(),
         amount: "13.00".into(),
         currency: "USD".into(),
@@ -38,24 +42,72 @@ fn main() {
         description: None,
         method: Some("qr".into()),
         customer_no: None,
-    };
-    // Warm-up: connection pool, page cache.
-    for _ in 0..5 {
-        rt.block_on(paydesk.create_payment(&request)).unwrap();
     }
-    let mut end_to_end = Vec::with_capacity(iterations);
-    let mut qr_only = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let t0 = Instant::now();
-        let payment = rt.block_on(paydesk.create_payment(&request)).unwrap();
-        let t1 = Instant::now();
-        let png = qr::png(payment.link.as_deref().unwrap(), 480).unwrap();
-        let t2 = Instant::now();
-        assert!(png.len() > 100);
-        end_to_end.push(t2 - t0);
-        qr_only.push(t2 - t1);
+}
+
+/// Sells `history` times, then measures `iterations` sales; returns the two medians' ratio.
+fn run(rt: &tokio::runtime::Runtime, label: &str, sandbox_url: Option<String>, iterations: usize, history: usize) {
+    let home = tempfile::tempdir().unwrap();
+    let paydesk = Arc::new(Paydesk::open(home.path()).unwrap());
+    let options = DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), sandbox_url, ..Default::default() };
+    rt.block_on(demo::start(&paydesk, options)).unwrap();
+    let req = request();
+    let mut sold = 0;
+    let mut medians = Vec::new();
+    for target in [200, history] {
+        while sold < target {
+            rt.block_on(paydesk.create_payment(&req)).unwrap();
+            sold += 1;
+        }
+        let mut end_to_end = Vec::with_capacity(iterations);
+        let mut qr_only = Vec::with_capacity(iterations);
+        for _ in 0..iterations {
+            let t0 = Instant::now();
+            let payment = rt.block_on(paydesk.create_payment(&req)).unwrap();
+            let t1 = Instant::now();
+            let png = qr::png(payment.link.as_deref().unwrap(), 480).unwrap();
+            let t2 = Instant::now();
+            assert!(png.len() > 100);
+            end_to_end.push(t2 - t0);
+            qr_only.push(t2 - t1);
+        }
+        sold += iterations;
+        medians.push(summary(&format!("{label}, after {target} sales: create + QR"), end_to_end));
+        summary(&format!("{label}, after {target} sales: QR PNG only"), qr_only);
     }
-    println!("Create (counter QR) -> QR PNG against the loopback sandbox (real SQLite file, real HTTP, WAL, synchronous=FULL)");
-    summary("create + QR PNG (480 px)", end_to_end);
-    summary("QR PNG render only", qr_only);
+    let ratio = medians[1].as_secs_f64() / medians[0].as_secs_f64();
+    println!("{label}: median after {history} / after 200 = {ratio:.2} (goal: within 1.10)\n");
+}
+
+fn standalone_sandbox() -> Option<(std::process::Child, String, tempfile::TempDir)> {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/paydesk");
+    if !bin.exists() {
+        println!("standalone sandbox: skipped ({} is not built)\n", bin.display());
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin)
+        .args(["--json", "sandbox", "--bind", "127.0.0.1:0", "--state-file"])
+        .arg(dir.path().join("standalone.sqlite3"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+    Some((child, doc["base_url"].as_str().unwrap().to_string(), dir))
+}
+
+fn main() {
+    let iterations: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let history: usize = std::env::var("BENCH_HISTORY").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    println!("Create (counter QR) -> QR PNG against a loopback sandbox (real SQLite ledger, WAL, synchronous=FULL; real HTTP)\n");
+    run(&rt, "demo sandbox (embedded)", None, iterations, history);
+    if let Some((mut child, url, _dir)) = standalone_sandbox() {
+        run(&rt, "standalone sandbox (own process)", Some(url), iterations, history);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }

@@ -36,7 +36,7 @@ fn counter(amount: &str, vendor: &str) -> CreatePayment {
 
 async fn paid(paydesk: &Paydesk, req: &CreatePayment) -> String {
     let p = paydesk.create_payment(req).await.unwrap();
-    paydesk.demo().unwrap().sandbox.settle(&p.reference, true).unwrap();
+    paydesk.demo().unwrap().embedded().settle(&p.reference, true).unwrap();
     assert_eq!(paydesk.refresh(&p.reference).await.unwrap().status, PaymentStatus::Paid);
     p.reference
 }
@@ -52,7 +52,7 @@ async fn create_settle_and_the_ipn_turns_it_paid() {
     assert!(link.contains("/cashier/"));
     assert!(paydesk.qr_png(&created.reference, 300).unwrap().starts_with(b"\x89PNG"));
 
-    let sandbox = &paydesk.demo().unwrap().sandbox;
+    let sandbox = &paydesk.demo().unwrap().embedded();
     sandbox.settle(&created.reference, true).unwrap();
     // The IPN lands in the ledger by itself: read only the ledger (no query) until it does.
     let mut status = PaymentStatus::Pending;

@@ -40,7 +40,7 @@ fn spoilers() -> Vec<(Fault, &'static str)> {
 }
 
 fn sandbox(paydesk: &Paydesk) -> &paydesk_sandbox::Sandbox {
-    &paydesk.demo().unwrap().sandbox
+    &paydesk.demo().unwrap().embedded()
 }
 
 fn events_text(paydesk: &Paydesk, reference: &str) -> String {

@@ -1,0 +1,129 @@
+//! The release app under Xvfb: cold start to the counter being ready (median of 10), and the
+//! resident memory of the app with all its WebKit processes after one sale, with WebKit's
+//! defaults and with compositing off (software rendering). Prints figures; asserts nothing.
+//!
+//! `scripts/bench-window` builds the release app and runs this under Xvfb in a private
+//! D-Bus session. Needs `target/release/paydesk-app` and tauri-driver.
+
+use paydesk_e2e::webdriver::{Driver, Session, ENTER};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn release_app() -> PathBuf {
+    let app = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/paydesk-app");
+    assert!(app.exists(), "{} is not built: cargo build --release -p paydesk-app", app.display());
+    app
+}
+
+/// Starts the app, waits for its "window ready in N ms" line; returns (N, wall time to it).
+fn cold_start(app: &Path, env: &[(&str, &str)]) -> (u64, Duration) {
+    let home = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut child = Command::new(app)
+        .env("PAYDESK_HOME", home.path())
+        .env("NO_AT_BRIDGE", "1")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut ready = None;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(ms) = line.strip_prefix("paydesk: window ready in ").and_then(|r| r.strip_suffix(" ms")) {
+            ready = Some((ms.parse().unwrap(), started.elapsed()));
+            break;
+        }
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+    let _ = child.wait();
+    ready.expect("the app printed its ready line")
+}
+
+/// kB of RSS and PSS of every process in `group` but the drivers.
+fn memory_of_group(group: u32) -> (u64, u64, Vec<String>) {
+    let (mut rss, mut pss, mut names) = (0, 0, Vec::new());
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // Fields after the ")" that closes the name: state ppid pgrp ...
+        let Some((head, rest)) = stat.rsplit_once(") ") else { continue };
+        let pgrp: u32 = rest.split_whitespace().nth(2).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let name = head.split_once(" (").map(|(_, n)| n.to_string()).unwrap_or_default();
+        if pgrp != group || name.contains("tauri-driver") || name.contains("WebKitWebDriver") {
+            continue;
+        }
+        let field = |file: &str, key: &str| -> u64 {
+            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                .unwrap_or_default()
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        rss += field("status", "VmRSS:");
+        pss += field("smaps_rollup", "Pss:");
+        names.push(name);
+    }
+    (rss, pss, names)
+}
+
+fn memory_after_one_sale(app: &Path, env: &[(&str, &str)]) -> (u64, u64, Vec<String>) {
+    let home = tempfile::tempdir().unwrap();
+    let driver = Driver::start(home.path(), env);
+    let s = Session::start(&driver.url, app.to_str().unwrap());
+    s.wait_for("the app", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.type_keys("13.00");
+    s.type_keys(ENTER);
+    s.wait_for("the QR", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
+    let link = s.script("return document.getElementById('sale').dataset.link");
+    let settle = link.as_str().unwrap().replace("/cashier/", "/sandbox/settle/");
+    reqwest::blocking::Client::new().post(settle).json(&serde_json::json!({"outcome": "pay"})).send().unwrap();
+    s.wait_for(
+        "PAID",
+        Duration::from_secs(15),
+        "return document.getElementById('outcome-title').textContent === 'PAID'",
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let figures = memory_of_group(driver.group());
+    s.end();
+    drop(driver);
+    figures
+}
+
+fn main() {
+    if std::env::var_os("DISPLAY").is_none() {
+        println!("window benchmark: skipped (no DISPLAY; scripts/bench-window runs it under Xvfb)");
+        return;
+    }
+    let app = release_app();
+    for (label, env) in
+        [("WebKit defaults", vec![]), ("compositing off", vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "1")])]
+    {
+        let mut inside = Vec::new();
+        let mut wall = Vec::new();
+        for _ in 0..10 {
+            let (ms, w) = cold_start(&app, &env);
+            inside.push(ms);
+            wall.push(w.as_millis() as u64);
+        }
+        inside.sort();
+        wall.sort();
+        println!(
+            "{label:<16} cold start to counter ready (n=10): median {} ms (min {} ms, max {} ms); spawn to ready line: median {} ms",
+            inside[5], inside[0], inside[9], wall[5]
+        );
+        let (rss, pss, names) = memory_after_one_sale(&app, &env);
+        println!(
+            "{label:<16} memory after one sale, app + WebKit processes ({}): RSS {} MB, PSS {} MB (goal: under 200 MB)",
+            names.join(", "),
+            rss / 1024,
+            pss / 1024
+        );
+    }
+}
