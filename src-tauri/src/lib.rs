@@ -19,6 +19,18 @@ use tauri::{Runtime, State};
 
 type Core<'a> = State<'a, Arc<Paydesk>>;
 
+/// Runs a core call that reads or writes SQLite (or the keyring) on a blocking thread:
+/// never on the UI thread, never on an async worker.
+async fn off_thread<T: Send + 'static>(
+    core: &Arc<Paydesk>,
+    f: impl FnOnce(&Paydesk) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let core = core.clone();
+    tauri::async_runtime::spawn_blocking(move || f(&core))
+        .await
+        .map_err(|e| AppError::Internal { message: e.to_string() })?
+}
+
 /// How often a waiting screen asks the provider when no IPN has arrived yet.
 const PROVIDER_POLL_INTERVAL: Duration = Duration::from_secs(3);
 
@@ -65,8 +77,8 @@ fn ui_ready() -> u64 {
 }
 
 #[tauri::command]
-fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
-    let profiles = core.profiles()?;
+async fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
+    let profiles = off_thread(&core, |c| c.profiles()).await?;
     let profile = profiles.first().cloned().ok_or_else(|| AppError::ProfileNotFound {
         profile: String::new(),
         message: "No profile is set up and demo mode is not running".into(),
@@ -84,7 +96,7 @@ fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
             .filter_map(|code| Currency::from_code(code).ok())
             .map(|c| CurrencyInfo { code: c.code(), exponent: c.exponent() })
             .collect(),
-        ledger_path: core.ledger_path().display().to_string(),
+        ledger_path: off_thread(&core, |c| Ok(c.ledger_path())).await?.display().to_string(),
         version: env!("CARGO_PKG_VERSION"),
     })
 }
@@ -97,8 +109,9 @@ pub struct CounterPayment {
     pub qr_png: String,
 }
 
-fn with_qr(core: &Paydesk, payment: PaymentView) -> Result<CounterPayment, AppError> {
-    let png = core.qr_png(&payment.reference, 480)?;
+async fn with_qr(core: &Arc<Paydesk>, payment: PaymentView) -> Result<CounterPayment, AppError> {
+    let reference = payment.reference.clone();
+    let png = off_thread(core, move |c| c.qr_png(&reference, 480)).await?;
     let qr_png = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
     Ok(CounterPayment { payment, qr_png })
 }
@@ -106,13 +119,13 @@ fn with_qr(core: &Paydesk, payment: PaymentView) -> Result<CounterPayment, AppEr
 #[tauri::command]
 async fn create_payment(core: Core<'_>, request: CreatePayment) -> Result<CounterPayment, AppError> {
     let payment = core.create_payment(&request).await?;
-    with_qr(&core, payment)
+    with_qr(&core, payment).await
 }
 
 #[tauri::command]
 async fn retry_payment(core: Core<'_>, reference: String) -> Result<CounterPayment, AppError> {
     let payment = core.retry_payment(&reference).await?;
-    with_qr(&core, payment)
+    with_qr(&core, payment).await
 }
 
 #[tauri::command]
@@ -133,21 +146,22 @@ pub struct ListFilter {
 }
 
 #[tauri::command]
-fn list_payments(core: Core<'_>, filter: Option<ListFilter>) -> Result<Vec<PaymentView>, AppError> {
+async fn list_payments(core: Core<'_>, filter: Option<ListFilter>) -> Result<Vec<PaymentView>, AppError> {
     let f = filter.unwrap_or_default();
     let empty_none = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    core.payments(&PaymentFilter {
+    let filter = PaymentFilter {
         status: empty_none(f.status),
         profile: empty_none(f.profile),
         provider: None,
         text: empty_none(f.text),
         limit: Some(1000),
-    })
+    };
+    off_thread(&core, move |c| c.payments(&filter)).await
 }
 
 #[tauri::command]
-fn payment_detail(core: Core<'_>, reference: String) -> Result<PaymentDetail, AppError> {
-    core.payment_detail(&reference)
+async fn payment_detail(core: Core<'_>, reference: String) -> Result<PaymentDetail, AppError> {
+    off_thread(&core, move |c| c.payment_detail(&reference)).await
 }
 
 #[tauri::command]
@@ -163,8 +177,12 @@ async fn cancel_payment(core: Core<'_>, reference: String) -> Result<PaymentView
 // ----- customers -----
 
 #[tauri::command]
-fn list_customers(core: Core<'_>, profile: Option<String>, text: Option<String>) -> Result<Vec<CustomerRow>, AppError> {
-    core.customers(profile.as_deref(), text.as_deref())
+async fn list_customers(
+    core: Core<'_>,
+    profile: Option<String>,
+    text: Option<String>,
+) -> Result<Vec<CustomerRow>, AppError> {
+    off_thread(&core, move |c| c.customers(profile.as_deref(), text.as_deref())).await
 }
 
 #[tauri::command]
@@ -210,7 +228,7 @@ pub struct ProfileSummary {
 
 #[tauri::command]
 async fn list_profiles(core: Core<'_>) -> Result<Vec<ProfileSummary>, AppError> {
-    let profiles = core.profiles()?;
+    let profiles = off_thread(&core, |c| c.profiles()).await?;
     tauri::async_runtime::spawn_blocking(move || {
         profiles
             .into_iter()
@@ -246,7 +264,7 @@ async fn save_profile(core: Core<'_>, input: ProfileInput, token: Option<String>
             .await
             .map_err(|e| AppError::Internal { message: e.to_string() })??;
     }
-    let saved = core.save_profile(input)?;
+    let saved = off_thread(&core, move |c| c.save_profile(input)).await?;
     // A profile that asks for the IPN listener gets it at once.
     paydesk_core::ipn::start_for_profiles(core.inner()).await?;
     Ok(saved)
@@ -254,7 +272,8 @@ async fn save_profile(core: Core<'_>, input: ProfileInput, token: Option<String>
 
 #[tauri::command]
 async fn delete_profile(core: Core<'_>, name: String) -> Result<bool, AppError> {
-    let removed = core.remove_profile(&name)?;
+    let for_name = name.clone();
+    let removed = off_thread(&core, move |c| c.remove_profile(&for_name)).await?;
     let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name)).await;
     Ok(removed)
 }

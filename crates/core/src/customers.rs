@@ -6,8 +6,10 @@ use paydesk_ledger::CustomerRow;
 
 impl Paydesk {
     fn keep(&self, profile: &str, customer: &Customer) -> Result<CustomerRow, AppError> {
-        let data = serde_json::to_value(customer).map_err(|e| AppError::Internal { message: e.to_string() })?;
-        Ok(self.ledger().save_customer(profile, &customer.customer_no, &data)?)
+        crate::blocking(|| {
+            let data = serde_json::to_value(customer).map_err(|e| AppError::Internal { message: e.to_string() })?;
+            Ok(self.ledger().save_customer(profile, &customer.customer_no, &data)?)
+        })
     }
 
     /// Registers a customer (names, email and country required; state for the US).

@@ -62,7 +62,10 @@ async fn pockyt_ipn(
     State(paydesk): State<Arc<Paydesk>>,
     Form(fields): Form<BTreeMap<String, String>>,
 ) -> (StatusCode, &'static str) {
-    match paydesk.apply_pockyt_ipn(&fields) {
+    // Verifying and recording touch the keyring and SQLite: off the async workers.
+    let verdict = tokio::task::spawn_blocking(move || paydesk.apply_pockyt_ipn(&fields)).await;
+    let verdict = verdict.unwrap_or_else(|e| Err(AppError::Internal { message: e.to_string() }));
+    match verdict {
         Ok(IpnVerdict::Applied { .. }) => (StatusCode::OK, "success"),
         Ok(IpnVerdict::Rejected { reason }) => {
             tracing::warn!(%reason, "IPN rejected");
@@ -78,7 +81,8 @@ async fn pockyt_ipn(
 /// Starts the listener for every profile that asks for one (`ipn_listen`) and is not
 /// running yet. Returns the addresses now listening for profiles.
 pub async fn start_for_profiles(paydesk: &Arc<Paydesk>) -> Result<Vec<SocketAddr>, AppError> {
-    let wanted: Vec<String> = paydesk.ledger().profiles()?.into_iter().filter_map(|p| p.ipn_listen).collect();
+    let wanted: Vec<String> =
+        crate::blocking(|| paydesk.ledger().profiles())?.into_iter().filter_map(|p| p.ipn_listen).collect();
     let mut failures = Vec::new();
     for addr in wanted {
         if paydesk.listeners.lock().unwrap().contains_key(&addr) {

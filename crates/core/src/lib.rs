@@ -20,3 +20,13 @@ pub use error::AppError;
 pub use paydesk_gateways::pockyt::{CustomerFields, CustomerKey};
 pub use payments::{CreatePayment, Method, Paydesk, PaymentDetail, PaymentView, RefundOutcome};
 pub use profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};
+
+/// Runs blocking work (SQLite, the keyring's D-Bus calls) without stalling the async
+/// runtime: on a multi-threaded runtime the worker first hands its other tasks to another
+/// thread (`block_in_place`); elsewhere it just runs.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}

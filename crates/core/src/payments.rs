@@ -326,16 +326,18 @@ impl Paydesk {
     // ----- profiles -----
 
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
-        if name == DEMO_PROFILE {
-            let demo = self.demo().ok_or_else(|| AppError::ProfileNotFound {
+        crate::blocking(|| {
+            if name == DEMO_PROFILE {
+                let demo = self.demo().ok_or_else(|| AppError::ProfileNotFound {
+                    profile: name.into(),
+                    message: "Demo mode is not running in this process".into(),
+                })?;
+                return Ok(demo.profile());
+            }
+            self.ledger().profile(name)?.map(Profile::from).ok_or_else(|| AppError::ProfileNotFound {
                 profile: name.into(),
-                message: "Demo mode is not running in this process".into(),
-            })?;
-            return Ok(demo.profile());
-        }
-        self.ledger().profile(name)?.map(Profile::from).ok_or_else(|| AppError::ProfileNotFound {
-            profile: name.into(),
-            message: format!("No profile named '{name}'. Add it with `paydesk profile add` or in Settings."),
+                message: format!("No profile named '{name}'. Add it with `paydesk profile add` or in Settings."),
+            })
         })
     }
 
@@ -378,10 +380,12 @@ impl Paydesk {
     }
 
     pub(crate) fn token_for(&self, profile: &Profile) -> Result<ApiSecret, AppError> {
-        if profile.environment == Environment::Demo {
-            return Ok(ApiSecret::new(paydesk_sandbox::DEMO_TOKEN));
-        }
-        secrets::load_token(&profile.name)
+        crate::blocking(|| {
+            if profile.environment == Environment::Demo {
+                return Ok(ApiSecret::new(paydesk_sandbox::DEMO_TOKEN));
+            }
+            secrets::load_token(&profile.name)
+        })
     }
 
     pub(crate) fn client_for(&self, profile: &Profile) -> Result<PockytClient, AppError> {
@@ -441,7 +445,7 @@ impl Paydesk {
         let outgoing = Outgoing::new(&profile, sale);
         outgoing.validate(&profile)?;
         let client = self.client_for(&profile)?;
-        let row = self.ledger().insert_payment(&NewPayment {
+        let new = NewPayment {
             reference: reference.clone(),
             profile: profile.name.clone(),
             provider: profile.provider.clone(),
@@ -450,7 +454,8 @@ impl Paydesk {
             amount_minor: amount.minor,
             currency: currency.code().into(),
             customer_no,
-        })?;
+        };
+        let row = crate::blocking(|| self.ledger().insert_payment(&new))?;
         // From here on the payment exists: whatever fails, the caller learns its reference.
         self.send_create(&client, &profile, &row, &outgoing).await.map_err(|e| e.with_reference(&reference))
     }
@@ -481,37 +486,44 @@ impl Paydesk {
         if let Some(reason) = mismatch(row, &report) {
             return Err(self.record_mismatch(row, &report, source, &reason)?);
         }
-        let ledger = self.ledger();
-        if let Err(bad) = links::check_payment_link(&link, &profile.base_url, pockyt::WALLET_LINK_SCHEMES) {
-            // Keep the provider's id (so a cancel or a retry finds it), never the link.
-            ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
-            ledger.append_event(
-                Some(row.id),
-                "suspicious",
-                &serde_json::json!({"source": source, "reason": bad.to_string()}),
-            )?;
-            return Err(AppError::ProviderProtocol {
+        crate::blocking(|| {
+            let ledger = self.ledger();
+            if let Err(bad) = links::check_payment_link(&link, &profile.base_url, pockyt::WALLET_LINK_SCHEMES) {
+                // Keep the provider's id (so a cancel or a retry finds it), never the link.
+                ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
+                ledger.append_event(
+                    Some(row.id),
+                    "suspicious",
+                    &serde_json::json!({"source": source, "reason": bad.to_string()}),
+                )?;
+                return Err(AppError::ProviderProtocol {
                 message: format!(
                     "{} returned a payment link Paydesk will not show: {bad}. The payment is kept; cancel it or try again.",
                     profile.provider_label()
                 ),
                 reference: None,
             });
-        }
-        ledger.record_provider_ids(row.id, &report.transaction_no, Some(&link))?;
-        ledger.apply_status(row.id, &StatusChange { status: PaymentStatus::Pending, raw_status: None, source })?;
-        Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
+            }
+            ledger.record_provider_ids(row.id, &report.transaction_no, Some(&link))?;
+            ledger.apply_status(row.id, &StatusChange { status: PaymentStatus::Pending, raw_status: None, source })?;
+            Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
+        })
     }
 
     /// A refusal ends the payment (failed); an unanswered request, or a fault on the
     /// provider's side, leaves it `created` so it can be retried with the same reference.
     fn record_failure(&self, id: i64, source: &str, e: GatewayError) -> Result<AppError, AppError> {
-        let ledger = self.ledger();
-        ledger.append_event(Some(id), "error", &serde_json::json!({"message": e.to_string()}))?;
-        if let GatewayError::Rejected { code, transient: false, .. } = &e {
-            ledger.apply_status(id, &StatusChange { status: PaymentStatus::Failed, raw_status: Some(code), source })?;
-        }
-        Ok(e.into())
+        crate::blocking(|| {
+            let ledger = self.ledger();
+            ledger.append_event(Some(id), "error", &serde_json::json!({"message": e.to_string()}))?;
+            if let GatewayError::Rejected { code, transient: false, .. } = &e {
+                ledger.apply_status(
+                    id,
+                    &StatusChange { status: PaymentStatus::Failed, raw_status: Some(code), source },
+                )?;
+            }
+            Ok(e.into())
+        })
     }
 
     /// An answer about another payment (or with another amount) is kept as evidence and
@@ -523,12 +535,13 @@ impl Paydesk {
         source: &str,
         reason: &str,
     ) -> Result<AppError, AppError> {
-        self.ledger().append_event(
+        crate::blocking(|| {
+            self.ledger().append_event(
             Some(row.id),
             "suspicious",
             &serde_json::json!({"source": source, "reason": format!("answer does not match the ledger: {reason}"), "answer": evidence(report)}),
         )?;
-        Ok(AppError::ProviderProtocol {
+            Ok(AppError::ProviderProtocol {
             message: format!(
                 "The provider's answer does not match payment {} ({} {}): {reason}. It was recorded as suspicious and not applied.",
                 row.reference,
@@ -536,6 +549,7 @@ impl Paydesk {
                 row.currency
             ),
             reference: Some(row.reference.clone()),
+        })
         })
     }
 
@@ -547,16 +561,18 @@ impl Paydesk {
         report: &PaymentReport,
         source: &str,
     ) -> Result<Applied, AppError> {
-        if let Some(reason) = mismatch(row, report) {
-            return Err(self.record_mismatch(row, report, source, &reason)?);
-        }
-        let ledger = self.ledger();
-        if row.transaction_no.is_none() {
-            ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
-        }
-        let raw = shown(&report.raw_status);
-        let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
-        Ok(ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?)
+        crate::blocking(|| {
+            if let Some(reason) = mismatch(row, report) {
+                return Err(self.record_mismatch(row, report, source, &reason)?);
+            }
+            let ledger = self.ledger();
+            if row.transaction_no.is_none() {
+                ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
+            }
+            let raw = shown(&report.raw_status);
+            let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
+            Ok(ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?)
+        })
     }
 
     /// Every request and response becomes an event (the payment's, or unattached for
@@ -566,17 +582,23 @@ impl Paydesk {
         id: impl Into<Option<i64>>,
         exchange: &pockyt::client::Exchange,
     ) -> Result<(), AppError> {
-        let id = id.into();
-        let ledger = self.ledger();
-        ledger.append_event(id, "request", &serde_json::json!({"path": exchange.path, "body": exchange.request}))?;
-        if exchange.http_status.is_some() {
+        crate::blocking(|| {
+            let id = id.into();
+            let ledger = self.ledger();
             ledger.append_event(
+                id,
+                "request",
+                &serde_json::json!({"path": exchange.path, "body": exchange.request}),
+            )?;
+            if exchange.http_status.is_some() {
+                ledger.append_event(
                 id,
                 "response",
                 &serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
             )?;
-        }
-        Ok(())
+            }
+            Ok(())
+        })
     }
 
     /// Sends a payment that never got an answer again, with the same reference.
@@ -606,7 +628,9 @@ impl Paydesk {
     }
 
     fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
-        self.ledger().payment_by_reference(reference)?.ok_or_else(|| AppError::payment_not_found(reference))
+        crate::blocking(|| {
+            self.ledger().payment_by_reference(reference)?.ok_or_else(|| AppError::payment_not_found(reference))
+        })
     }
 
     pub fn payment(&self, reference: &str) -> Result<PaymentView, AppError> {
@@ -665,7 +689,10 @@ impl Paydesk {
                 ),
             });
         }
-        if self.ledger().refunds(row.id)?.iter().any(|r| r.status == RefundStatus::Created.as_str()) {
+        let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
+            .iter()
+            .any(|r| r.status == RefundStatus::Created.as_str());
+        if unanswered {
             match self.settle_refund(&row).await {
                 Ok(()) | Err(AppError::ProviderUnreachable { .. }) => {}
                 Err(e) => return Err(e),
@@ -738,7 +765,7 @@ impl Paydesk {
             Some(a) => Some(Money::parse(a, currency)?),
             None => None,
         };
-        let refunds = self.ledger().refunds(row.id)?;
+        let refunds = crate::blocking(|| self.ledger().refunds(row.id))?;
         let profile = self.profile(&row.profile)?;
         let client = self.client_for(&profile)?;
         // A refund sent before without an answer is sent again as it was (same refund
@@ -780,20 +807,24 @@ impl Paydesk {
         known: &[paydesk_ledger::RefundRow],
         money: Money,
     ) -> Result<paydesk_ledger::RefundRow, AppError> {
-        let mut n = known.len() + 1;
-        loop {
-            let refund_reference = format!("{}-R{n}", row.reference);
-            match self.ledger().insert_refund(row.id, &refund_reference, money.minor) {
-                Ok(r) => return Ok(r),
-                Err(paydesk_ledger::LedgerError::Conflict(m)) if m.contains("already in the ledger") && n < 1000 => {
-                    n += 1
+        crate::blocking(|| {
+            let mut n = known.len() + 1;
+            loop {
+                let refund_reference = format!("{}-R{n}", row.reference);
+                match self.ledger().insert_refund(row.id, &refund_reference, money.minor) {
+                    Ok(r) => return Ok(r),
+                    Err(paydesk_ledger::LedgerError::Conflict(m))
+                        if m.contains("already in the ledger") && n < 1000 =>
+                    {
+                        n += 1
+                    }
+                    Err(paydesk_ledger::LedgerError::Conflict(m)) => {
+                        return Err(AppError::invalid("amount", format!("amount: {m}")));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(paydesk_ledger::LedgerError::Conflict(m)) => {
-                    return Err(AppError::invalid("amount", format!("amount: {m}")));
-                }
-                Err(e) => return Err(e.into()),
             }
-        }
+        })
     }
 
     async fn resend_unanswered_refund(
@@ -801,9 +832,7 @@ impl Paydesk {
         row: &PaymentRow,
         client: &PockytClient,
     ) -> Result<RefundOutcome, AppError> {
-        let unanswered = self
-            .ledger()
-            .refunds(row.id)?
+        let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
             .into_iter()
             .find(|r| r.status == RefundStatus::Created.as_str())
             .ok_or_else(|| AppError::NotAllowed {
@@ -828,33 +857,35 @@ impl Paydesk {
         let outcome = client.refund(&request).await;
         self.log_exchange(row.id, &outcome.exchange)?;
         let confirmed = outcome.result.and_then(|done| done.confirm(&request).map(|()| done));
-        let ledger = self.ledger();
-        match confirmed {
-            Ok(done) => {
-                ledger.finish_refund(
-                    refund_row.id,
-                    RefundStatus::Succeeded,
-                    Some(done.refund_transaction_no.as_str()),
-                )?;
-                let refunded = ledger.refunded_minor(row.id)?;
-                let status = if refunded >= row.amount_minor {
-                    PaymentStatus::Refunded
-                } else {
-                    PaymentStatus::PartiallyRefunded
-                };
-                ledger.apply_status(row.id, &StatusChange { status, raw_status: None, source: "refund" })?;
-                let refund = ledger.refund_by_reference(&refund_row.refund_reference)?.expect("refund exists");
-                Ok(RefundOutcome { payment: ledger.payment_by_id(row.id)?.expect("payment exists").into(), refund })
+        crate::blocking(|| {
+            let ledger = self.ledger();
+            match confirmed {
+                Ok(done) => {
+                    ledger.finish_refund(
+                        refund_row.id,
+                        RefundStatus::Succeeded,
+                        Some(done.refund_transaction_no.as_str()),
+                    )?;
+                    let refunded = ledger.refunded_minor(row.id)?;
+                    let status = if refunded >= row.amount_minor {
+                        PaymentStatus::Refunded
+                    } else {
+                        PaymentStatus::PartiallyRefunded
+                    };
+                    ledger.apply_status(row.id, &StatusChange { status, raw_status: None, source: "refund" })?;
+                    let refund = ledger.refund_by_reference(&refund_row.refund_reference)?.expect("refund exists");
+                    Ok(RefundOutcome { payment: ledger.payment_by_id(row.id)?.expect("payment exists").into(), refund })
+                }
+                Err(e @ GatewayError::Rejected { transient: false, .. }) => {
+                    ledger.finish_refund(refund_row.id, RefundStatus::Failed, None)?;
+                    Err(e.into())
+                }
+                // No answer, or one that does not confirm it: the refund stays `created`
+                // (counted against the remainder) until it is known; refreshing the payment or
+                // refunding again resends it with its own reference.
+                Err(e) => Err(e.into()),
             }
-            Err(e @ GatewayError::Rejected { transient: false, .. }) => {
-                ledger.finish_refund(refund_row.id, RefundStatus::Failed, None)?;
-                Err(e.into())
-            }
-            // No answer, or one that does not confirm it: the refund stays `created`
-            // (counted against the remainder) until it is known; refreshing the payment or
-            // refunding again resends it with its own reference.
-            Err(e) => Err(e.into()),
-        }
+        })
     }
 
     /// Cancels a payment nobody has paid yet. Only an answer that names this transaction
@@ -885,34 +916,38 @@ impl Paydesk {
             // arrived, so it is cancelled here (it can never be paid, and recovery will not
             // send it).
             Err(e) if e.is_unknown_transaction() && status == PaymentStatus::Created => {
-                let ledger = self.ledger();
-                ledger.apply_status(
-                    row.id,
-                    &StatusChange {
-                        status: PaymentStatus::Cancelled,
-                        raw_status: Some("never reached the provider"),
-                        source: "cancel",
-                    },
-                )?;
-                return Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into());
+                return crate::blocking(|| {
+                    let ledger = self.ledger();
+                    ledger.apply_status(
+                        row.id,
+                        &StatusChange {
+                            status: PaymentStatus::Cancelled,
+                            raw_status: Some("never reached the provider"),
+                            source: "cancel",
+                        },
+                    )?;
+                    Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
+                });
             }
             Err(e) => return Err(AppError::from(e).with_reference(reference)),
         };
-        let ledger = self.ledger();
-        if row.transaction_no.is_none() && valid_provider_id(&done.transaction_no) {
-            ledger.record_provider_ids(row.id, &done.transaction_no, None)?;
-        }
-        let raw = shown(&done.status);
-        let applied = ledger.apply_status(
-            row.id,
-            &StatusChange { status: PaymentStatus::Cancelled, raw_status: Some(raw.as_str()), source: "cancel" },
-        )?;
-        if let Applied::Refused { from, .. } = applied {
-            return Err(AppError::NotAllowed {
-                message: format!("Payment {reference} became {} meanwhile; it was not cancelled.", from.as_str()),
-            });
-        }
-        Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
+        crate::blocking(|| {
+            let ledger = self.ledger();
+            if row.transaction_no.is_none() && valid_provider_id(&done.transaction_no) {
+                ledger.record_provider_ids(row.id, &done.transaction_no, None)?;
+            }
+            let raw = shown(&done.status);
+            let applied = ledger.apply_status(
+                row.id,
+                &StatusChange { status: PaymentStatus::Cancelled, raw_status: Some(raw.as_str()), source: "cancel" },
+            )?;
+            if let Applied::Refused { from, .. } = applied {
+                return Err(AppError::NotAllowed {
+                    message: format!("Payment {reference} became {} meanwhile; it was not cancelled.", from.as_str()),
+                });
+            }
+            Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
+        })
     }
 
     pub fn qr_png(&self, reference: &str, min_px: u32) -> Result<Vec<u8>, AppError> {

@@ -48,8 +48,10 @@ impl Paydesk {
     pub async fn recover(&self, profile: Option<&str>) -> Result<RecoverySummary, AppError> {
         let mine = |p: &str| profile.is_none_or(|wanted| wanted == p);
         let mut summary = RecoverySummary::default();
-        let payments: Vec<PaymentRow> =
-            self.ledger().payments_left_created()?.into_iter().filter(|p| mine(&p.profile)).collect();
+        let payments: Vec<PaymentRow> = crate::blocking(|| self.ledger().payments_left_created())?
+            .into_iter()
+            .filter(|p| mine(&p.profile))
+            .collect();
         summary.payments_found = payments.len();
         for row in payments {
             match self.recover_payment(&row).await {
@@ -58,9 +60,9 @@ impl Paydesk {
                 Err(e) => summary.left.push(problem(&row.reference, e)),
             }
         }
-        let refunds = self.ledger().unanswered_refunds()?;
+        let refunds = crate::blocking(|| self.ledger().unanswered_refunds())?;
         for refund in refunds {
-            let Some(row) = self.ledger().payment_by_id(refund.payment_id)? else { continue };
+            let Some(row) = crate::blocking(|| self.ledger().payment_by_id(refund.payment_id))? else { continue };
             if !mine(&row.profile) {
                 continue;
             }
