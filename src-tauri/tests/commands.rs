@@ -95,3 +95,22 @@ fn create_payment_command_and_its_pinned_error_json() {
     let listed = invoke(&webview, "list_payments", json!({"filter": {"status": "paid"}})).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn the_app_exposes_no_global_api_and_its_csp_closes_base_and_forms() {
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tauri.conf.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["app"]["withGlobalTauri"], false, "no window.__TAURI__ for every script");
+    let csp = config["app"]["security"]["csp"].as_str().unwrap();
+    for directive in
+        ["default-src 'self'", "script-src 'self'", "base-uri 'none'", "form-action 'none'", "object-src 'none'"]
+    {
+        assert!(csp.contains(directive), "CSP lacks {directive}: {csp}");
+    }
+    // The release build carries no test features: tauri's "test" is only in the mock-runtime feature.
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let deps = manifest.split("[dependencies]").nth(1).unwrap().split("\n[").next().unwrap();
+    assert!(!deps.contains("\"test\""), "tauri's test feature in [dependencies]: {deps}");
+}

@@ -171,3 +171,20 @@ async fn recovery_resends_only_what_the_provider_never_saw_and_cancel_ends_what_
     assert_eq!(paydesk.recover(None).await.unwrap().payments_found, 0);
     assert!(sandbox(&paydesk).payment(&abandoned).is_none(), "never sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_no_phone_should_open_never_becomes_a_qr() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    sandbox(&paydesk).set_fault("create-trans-qrcode", Fault::HostileLink, Some(1));
+    let e = paydesk.create_payment(&counter("4.00")).await.unwrap_err();
+    assert_eq!(e.kind(), "provider_protocol", "{e}");
+    assert!(e.to_string().contains("javascript:"), "{e}");
+    let reference = serde_json::to_value(&e).unwrap()["reference"].as_str().unwrap().to_string();
+    let kept = paydesk.payment(&reference).unwrap();
+    assert_eq!((kept.status, kept.link), (PaymentStatus::Created, None), "kept, without the link");
+    assert!(kept.transaction_no.is_some(), "the provider's id is kept, so cancel finds it");
+    assert!(paydesk.qr_png(&reference, 300).is_err(), "no QR of it");
+    assert!(events_text(&paydesk, &reference).contains("suspicious"));
+    assert_eq!(paydesk.cancel(&reference).await.unwrap().status, PaymentStatus::Cancelled);
+}

@@ -35,6 +35,8 @@ pub enum Fault {
     Oversized,
     /// Acts, then answers about another transaction (reference, number, amount, currency).
     WrongTransaction,
+    /// Acts, then answers with a payment link no phone should open (`javascript:`).
+    HostileLink,
 }
 
 /// Which endpoint: the last part of its path (`tran-query`, `secure-pay`,
@@ -121,6 +123,17 @@ pub(crate) async fn inject(State(shared): State<Arc<Shared>>, request: Request, 
                     .chain(std::iter::once(br#""}}"#.to_vec())),
             );
             (StatusCode::OK, json, Body::from_stream(stream)).into_response()
+        }
+        Fault::HostileLink => {
+            let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            if let Some(result) = v.get_mut("result").and_then(serde_json::Value::as_object_mut) {
+                for key in ["deepLink", "cashierUrl"] {
+                    if result.contains_key(key) {
+                        result.insert(key.into(), "javascript:alert(document.cookie)".into());
+                    }
+                }
+            }
+            (StatusCode::OK, Json(v)).into_response()
         }
         Fault::WrongTransaction => {
             let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
