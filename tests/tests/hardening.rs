@@ -18,6 +18,10 @@ fn sale_args(amount: &str) -> Vec<String> {
     ["pay", "qr", "--amount", amount, "--currency", "USD", "--vendor", "alipay"].map(String::from).to_vec()
 }
 
+fn cli_owned(home: &Path, args: &[String]) -> Run {
+    cli(home, &args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// The demo sandbox's own record (its SQLite state in the home folder): reference ->
 /// refunds made, in minor units.
 fn provider_side(home: &Path) -> std::collections::HashMap<String, Vec<i64>> {
@@ -46,7 +50,7 @@ fn four_counters_sell_at_once_on_one_ledger_and_every_sale_succeeds() {
                 (0..PER_COUNTER)
                     .map(|_| {
                         let args = sale_args("1.25");
-                        let r = cli(&home, &args.iter().map(String::as_str).collect::<Vec<_>>());
+                        let r = cli_owned(&home, &args);
                         assert_eq!(r.code, 0, "a sale failed under parallel use: {}\n{}", r.stdout, r.stderr);
                         r.json()["reference"].as_str().unwrap().to_string()
                     })
@@ -88,7 +92,7 @@ fn kill_9_during_sales_and_refunds_loses_nothing_and_pays_nothing_twice() {
     let mut rng = rand::thread_rng();
     // How long one sale takes here, to aim the kills across its whole life.
     let started = std::time::Instant::now();
-    let first = cli(home.path(), &sale_args("5.00").iter().map(String::as_str).collect::<Vec<_>>());
+    let first = cli_owned(home.path(), &sale_args("5.00"));
     assert_eq!(first.code, 0, "{}", first.stderr);
     let span = started.elapsed().max(Duration::from_millis(50)) * 3 / 2;
 
@@ -100,7 +104,7 @@ fn kill_9_during_sales_and_refunds_loses_nothing_and_pays_nothing_twice() {
     let ledger = paydesk_ledger::Ledger::open_in(home.path()).unwrap();
     let mut paid = Vec::new();
     for _ in 0..5 {
-        let r = cli(home.path(), &sale_args("5.00").iter().map(String::as_str).collect::<Vec<_>>()).json();
+        let r = cli_owned(home.path(), &sale_args("5.00")).json();
         let reference = r["reference"].as_str().unwrap().to_string();
         let settle = reqwest::blocking::Client::new()
             .post(format!("{}/sandbox/settle/{reference}", base_of(r["link"].as_str().unwrap())))
@@ -172,7 +176,7 @@ fn a_qr_file_that_cannot_be_written_is_refused_before_anything_is_sold() {
     let home = tempfile::tempdir().unwrap();
     let mut args = sale_args("2.50");
     args.extend(["--qr".into(), "/nonexistent/dir/x.png".into()]);
-    let r = cli(home.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = cli_owned(home.path(), &args);
     assert_eq!(r.code, 1);
     assert_eq!(r.json()["error"]["field"], "qr", "{}", r.stdout);
     assert!(cli(home.path(), &["tx", "list"]).json().as_array().unwrap().is_empty(), "nothing sold");
@@ -183,14 +187,11 @@ fn hostile_text_is_refused_and_never_reaches_the_terminal_raw() {
     let home = tempfile::tempdir().unwrap();
     let mut args = sale_args("2.50");
     args.extend(["--description".into(), "tea\u{1b}[2J\u{202E}".into()]);
-    let r = cli(home.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = cli_owned(home.path(), &args);
     assert_eq!(r.json()["error"]["field"], "description", "{}", r.stdout);
     let mut args = sale_args("2.50");
     args.extend(["--description".into(), "x".repeat(100_000)]);
-    assert_eq!(
-        cli(home.path(), &args.iter().map(String::as_str).collect::<Vec<_>>()).json()["error"]["field"],
-        "description"
-    );
+    assert_eq!(cli_owned(home.path(), &args).json()["error"]["field"], "description");
     // Text mode escapes what it prints: the error quotes the bad character, escaped.
     let mut c = paydesk(home.path());
     c.args([
@@ -223,7 +224,7 @@ fn a_token_for_a_profile_that_does_not_exist_is_refused() {
 #[test]
 fn every_tx_command_takes_profile_and_checks_it() {
     let home = tempfile::tempdir().unwrap();
-    let sale = cli(home.path(), &sale_args("3.00").iter().map(String::as_str).collect::<Vec<_>>()).json();
+    let sale = cli_owned(home.path(), &sale_args("3.00")).json();
     let reference = sale["reference"].as_str().unwrap();
     for cmd in ["show", "status", "cancel"] {
         let r = cli(home.path(), &["tx", cmd, reference, "--profile", "other"]);

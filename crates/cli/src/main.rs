@@ -637,6 +637,17 @@ async fn payment_for(
     reference: &str,
     profile: Option<String>,
 ) -> Result<paydesk_core::PaymentView, AppError> {
+    let payment = payment_of_profile(paydesk, reference, profile)?;
+    ensure_demo(paydesk, &payment.profile).await?;
+    Ok(payment)
+}
+
+/// The payment, refused when `--profile` names another profile than its own.
+fn payment_of_profile(
+    paydesk: &Paydesk,
+    reference: &str,
+    profile: Option<String>,
+) -> Result<paydesk_core::PaymentView, AppError> {
     let payment = paydesk.payment(reference)?;
     if let Some(p) = profile.filter(|p| *p != payment.profile) {
         return Err(AppError::invalid(
@@ -644,7 +655,6 @@ async fn payment_for(
             format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile),
         ));
     }
-    ensure_demo(paydesk, &payment.profile).await?;
     Ok(payment)
 }
 
@@ -665,13 +675,7 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             out(to_json(&view), text)
         }
         TxCommand::Show { reference, profile } => {
-            let payment = paydesk.payment(&reference)?;
-            if let Some(p) = profile.filter(|p| *p != payment.profile) {
-                return Err(AppError::invalid(
-                    "profile",
-                    format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile),
-                ));
-            }
+            payment_of_profile(&paydesk, &reference, profile)?;
             let detail = paydesk.payment_detail(&reference)?;
             let mut text = format!(
                 "{} {} {} {}\n",
