@@ -66,9 +66,10 @@ fn memory_of_group(group: u32) -> (u64, u64, Vec<String>) {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
         };
-        rss += field("status", "VmRSS:");
-        pss += field("smaps_rollup", "Pss:");
-        names.push(name);
+        let (r, p) = (field("status", "VmRSS:"), field("smaps_rollup", "Pss:"));
+        rss += r;
+        pss += p;
+        names.push(format!("{name} {} MB", p / 1024));
     }
     (rss, pss, names)
 }
@@ -120,7 +121,7 @@ fn main() {
         );
         let (rss, pss, names) = memory_after_one_sale(&app, &env);
         println!(
-            "{label:<16} memory after one sale, app + WebKit processes ({}): RSS {} MB, PSS {} MB (goal: under 200 MB)",
+            "{label:<16} memory after one sale, app + WebKit processes (PSS each: {}): RSS {} MB, PSS {} MB (goal: under 200 MB)",
             names.join(", "),
             rss / 1024,
             pss / 1024
