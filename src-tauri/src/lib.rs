@@ -7,7 +7,6 @@ use paydesk_core::{
     secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Environment, Paydesk, PaymentDetail, PaymentView,
     Profile, ProfileInput, RefundOutcome,
 };
-use paydesk_gateways::pockyt::rules;
 use paydesk_gateways::ApiSecret;
 use paydesk_gateways::Currency;
 use paydesk_ledger::CustomerRow;
@@ -83,15 +82,16 @@ async fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
         profile: String::new(),
         message: "No profile is set up and demo mode is not running".into(),
     })?;
+    let caps = paydesk_core::providers::capabilities_of(&profile.provider).ok_or_else(|| AppError::Internal {
+        message: format!("profile '{}' names an unknown provider", profile.name),
+    })?;
     Ok(AppInfo {
         profile,
         profiles,
-        vendors: rules::vendors().map(|id| Vendor { id, label: rules::vendor_label(id) }).collect(),
-        counter_vendors: rules::COUNTER_QR_VENDORS
-            .iter()
-            .map(|&id| Vendor { id, label: rules::vendor_label(id) })
-            .collect(),
-        currencies: rules::CURRENCIES
+        vendors: caps.link_wallets.iter().map(|w| Vendor { id: w.id, label: w.label }).collect(),
+        counter_vendors: caps.counter_wallets.iter().map(|w| Vendor { id: w.id, label: w.label }).collect(),
+        currencies: caps
+            .currencies
             .iter()
             .filter_map(|code| Currency::from_code(code).ok())
             .map(|c| CurrencyInfo { code: c.code(), exponent: c.exponent() })

@@ -18,8 +18,8 @@ impl Paydesk {
         fields.country_code = fields.country_code.map(|c| c.trim().to_ascii_uppercase());
         fields.validate_for_create()?;
         let profile = self.profile(profile)?;
-        let client = self.client_for(&profile)?;
-        let outcome = client.customer_create(&fields).await;
+        let gateway = self.gateway_for(&profile)?;
+        let outcome = gateway.customers()?.customer_create(&fields).await;
         self.log_exchange(None, &outcome.exchange)?;
         self.keep(&profile.name, &outcome.result?)
     }
@@ -28,8 +28,8 @@ impl Paydesk {
     /// refreshes the ledger's copy.
     pub async fn get_customer(&self, profile: &str, key: &CustomerKey) -> Result<CustomerRow, AppError> {
         let profile = self.profile(profile)?;
-        let client = self.client_for(&profile)?;
-        let outcome = client.customer_retrieve(key).await;
+        let gateway = self.gateway_for(&profile)?;
+        let outcome = gateway.customers()?.customer_retrieve(key).await;
         self.log_exchange(None, &outcome.exchange)?;
         self.keep(&profile.name, &outcome.result?)
     }
@@ -48,8 +48,8 @@ impl Paydesk {
             return Err(AppError::invalid("changes", "changes: give at least one field to update"));
         }
         let profile = self.profile(profile)?;
-        let client = self.client_for(&profile)?;
-        let outcome = client.customer_update(customer_no, &changes).await;
+        let gateway = self.gateway_for(&profile)?;
+        let outcome = gateway.customers()?.customer_update(customer_no, &changes).await;
         self.log_exchange(None, &outcome.exchange)?;
         self.keep(&profile.name, &outcome.result?)
     }

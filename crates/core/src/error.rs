@@ -121,6 +121,7 @@ impl From<GatewayError> for AppError {
             GatewayError::Unreachable { .. } => {
                 Self::ProviderUnreachable { message: format!("{e}. The payment is kept; try again."), reference: None }
             }
+            GatewayError::Unsupported { .. } => Self::NotAllowed { message: format!("{e}.") },
             GatewayError::Protocol { .. } => Self::ProviderProtocol {
                 message: format!("{e}. The payment is kept; check its status or try again."),
                 reference: None,

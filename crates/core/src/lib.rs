@@ -17,6 +17,12 @@ pub mod recovery;
 pub mod secrets;
 
 pub use error::AppError;
+
+/// The providers Paydesk speaks and what each offers (wallets, currencies, flows).
+pub mod providers {
+    pub use paydesk_gateways::gateway::{Capabilities, Flow, PayMethod, Wallet};
+    pub use paydesk_gateways::registry::{capabilities_of, PROVIDERS};
+}
 pub use paydesk_gateways::pockyt::{CustomerFields, CustomerKey};
 pub use payments::{CreatePayment, Method, Paydesk, PaymentDetail, PaymentView, RefundOutcome};
 pub use profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};

@@ -4,7 +4,8 @@
 use crate::demo::DemoContext;
 use crate::profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};
 use crate::{qr, secrets, AppError};
-use paydesk_gateways::pockyt::{self, rules, PockytClient, SecurePayRequest, TranQueryRequest};
+use paydesk_gateways::gateway::{Checkout, Exchange, PayMethod, PaymentRef, RefundOrder};
+use paydesk_gateways::registry::{capabilities_of, AnyGateway, GatewaySetup};
 use paydesk_gateways::{
     links, text, ApiSecret, Currency, GatewayError, Money, PaymentReport, PaymentStatus, RefundStatus,
 };
@@ -58,6 +59,13 @@ impl Method {
             Self::Link => "link",
         }
     }
+
+    fn pay_method(self) -> PayMethod {
+        match self {
+            Self::CounterQr => PayMethod::CounterQr,
+            Self::Link => PayMethod::Link,
+        }
+    }
 }
 
 /// What a refund left behind.
@@ -109,7 +117,10 @@ impl From<PaymentRow> for PaymentView {
             Err(_) => r.amount_minor.to_string(),
         };
         PaymentView {
-            vendor_label: r.vendor.as_deref().map(|v| rules::vendor_label(v).to_string()),
+            vendor_label: r
+                .vendor
+                .as_deref()
+                .map(|v| capabilities_of(&r.provider).and_then(|c| c.wallet_label(v)).unwrap_or("Wallet").to_string()),
             status: PaymentStatus::parse(&r.status).unwrap_or(PaymentStatus::Unknown),
             reference: r.reference,
             transaction_no: r.transaction_no,
@@ -176,84 +187,29 @@ fn evidence(report: &PaymentReport) -> serde_json::Value {
     })
 }
 
-/// What a new (or retried) payment asks the provider for.
-struct Sale<'a> {
-    method: Method,
-    amount: Money,
-    vendor: &'a str,
-    reference: &'a str,
-    terminal: Option<&'a str>,
-    description: Option<&'a str>,
-    customer_no: Option<String>,
+/// Where an exchange came from, for the events: the endpoint's last path segment
+/// ("create-trans-qrcode", "tran-query"), else the flow.
+fn source_of(exchange: &Option<Exchange>, flow: &'static str) -> String {
+    exchange
+        .as_ref()
+        .and_then(|e| e.path.rsplit('/').next())
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .unwrap_or_else(|| flow.to_string())
 }
 
-/// A create request ready to send, either kind.
-enum Outgoing {
-    Link(SecurePayRequest),
-    CounterQr(paydesk_gateways::pockyt::CounterQrRequest),
+fn payment_ref(row: &PaymentRow) -> PaymentRef<'_> {
+    PaymentRef { reference: &row.reference, transaction_no: row.transaction_no.as_deref() }
 }
 
-impl Outgoing {
-    fn new(profile: &Profile, sale: Sale<'_>) -> Self {
-        let Sale { method, amount, vendor, reference, terminal, description, customer_no } = sale;
-        let description = description.map(str::trim).filter(|d| !d.is_empty()).map(String::from);
-        let ipn_url = profile.ipn_url.clone().unwrap_or_default();
-        match method {
-            Method::Link => Outgoing::Link(SecurePayRequest {
-                amount,
-                vendor: vendor.into(),
-                reference: reference.into(),
-                terminal: terminal.unwrap_or("ONLINE").to_ascii_uppercase(),
-                ipn_url,
-                callback_url: profile.callback_url.clone().unwrap_or_default(),
-                description,
-                note: None,
-                timeout_minutes: Some(120),
-                customer_no,
-                os_type: None,
-            }),
-            Method::CounterQr => Outgoing::CounterQr(paydesk_gateways::pockyt::CounterQrRequest {
-                amount,
-                vendor: vendor.into(),
-                reference: reference.into(),
-                ipn_url,
-                // We draw the QR from deepLink ourselves.
-                need_qrcode: false,
-                timeout_minutes: Some(30),
-                description,
-            }),
-        }
-    }
-
-    /// Every rule, before anything leaves; a missing profile URL says where to set it.
-    fn validate(&self, profile: &Profile) -> Result<(), AppError> {
-        let checked = match self {
-            Outgoing::Link(r) => r.validate(),
-            Outgoing::CounterQr(r) => r.validate(),
-        };
-        checked.map_err(|e| match e.field {
-            "ipn_url" | "callback_url" => AppError::invalid(
-                e.field,
-                format!("{e}. Set it on profile '{}' (--{}).", profile.name, e.field.replace('_', "-")),
-            ),
-            _ => e.into(),
-        })
-    }
-}
-
-/// Pockyt looks a payment up by its transaction number once known, else by our reference.
-fn query_for(row: &PaymentRow) -> TranQueryRequest {
-    match &row.transaction_no {
-        Some(no) => TranQueryRequest::TransactionNo(no.clone()),
-        None => TranQueryRequest::Reference(row.reference.clone()),
-    }
-}
-
-fn exchange_source(exchange: &pockyt::client::Exchange) -> &'static str {
-    if exchange.path == pockyt::COUNTER_QR_PATH {
-        "create-trans-qrcode"
-    } else {
-        "secure-pay"
+/// A profile field a provider rule names, said where to set it.
+fn name_profile_field(profile: &Profile, e: paydesk_gateways::ValidationError) -> AppError {
+    match e.field {
+        "ipn_url" | "callback_url" => AppError::invalid(
+            e.field,
+            format!("{e}. Set it on profile '{}' (--{}).", profile.name, e.field.replace('_', "-")),
+        ),
+        _ => e.into(),
     }
 }
 
@@ -353,20 +309,19 @@ impl Paydesk {
         Ok(row.into())
     }
 
-    /// Checks the profile's URL and token with a harmless query: Pockyt answering
-    /// "no related information" means it accepted our signature.
+    /// Checks the profile's URL and secret with a harmless query: the provider answering
+    /// "no such payment" means it accepted our signature.
     pub async fn test_connection(&self, name: &str) -> Result<String, AppError> {
         let profile = self.profile(name)?;
-        let client = self.client_for(&profile)?;
-        let probe = TranQueryRequest::Reference("PAYDESK-CONNECTION-TEST".into());
-        match client.tran_query(&probe).await.result {
-            Ok(_) => Ok(format!("Connected to {} as merchant {}", profile.base_url, profile.merchant_no)),
-            Err(e) if e.is_unknown_transaction() => {
-                Ok(format!("Connected to {} as merchant {}: signature accepted", profile.base_url, profile.merchant_no))
-            }
+        let gateway = self.gateway_for(&profile)?;
+        let probe = PaymentRef { reference: "PAYDESK-CONNECTION-TEST", transaction_no: None };
+        let connected = format!("Connected to {} as {}", profile.base_url, profile.account_label());
+        match gateway.query(probe).await.result {
+            Ok(_) => Ok(connected),
+            Err(e) if e.is_unknown_transaction() => Ok(format!("{connected}: signature accepted")),
             Err(GatewayError::Rejected { code, message, .. }) => Err(AppError::ProviderRejected {
                 message: format!(
-                    "{} refused profile '{name}' ({code}: {message}). Check merchantNo, storeNo and the API token.",
+                    "{} refused profile '{name}' ({code}: {message}). Check the merchant settings and the API secret.",
                     profile.base_url
                 ),
                 code,
@@ -388,8 +343,9 @@ impl Paydesk {
         })
     }
 
-    pub(crate) fn client_for(&self, profile: &Profile) -> Result<PockytClient, AppError> {
-        let token = self.token_for(profile)?;
+    /// The profile's gateway, with its secret from the keyring and its reused HTTP client.
+    pub(crate) fn gateway_for(&self, profile: &Profile) -> Result<AnyGateway, AppError> {
+        let secret = self.token_for(profile)?;
         let http = self
             .http_clients
             .lock()
@@ -397,7 +353,14 @@ impl Paydesk {
             .entry(profile.name.clone())
             .or_insert_with(paydesk_gateways::http::client)
             .clone();
-        Ok(PockytClient::with_http(http, &profile.base_url, &profile.merchant_no, &profile.store_no, token))
+        let settings = profile.settings();
+        Ok(AnyGateway::new(GatewaySetup {
+            provider: &profile.provider,
+            base_url: &profile.base_url,
+            settings: &settings,
+            secret,
+            http,
+        })?)
     }
 
     // ----- payments -----
@@ -407,7 +370,6 @@ impl Paydesk {
         let profile = self.profile(&req.profile)?;
         let method = Method::parse(req.method.as_deref())?;
         let currency = Currency::from_code(&req.currency)?;
-        rules::check_currency(currency)?;
         let amount = Money::parse(&req.amount, currency)?;
         let vendor = req.vendor.trim().to_ascii_lowercase();
         text::check_line("vendor", &vendor, 32)?;
@@ -426,27 +388,21 @@ impl Paydesk {
                 ));
             }
         }
-        if customer_no.is_some() && method == Method::CounterQr {
-            return Err(AppError::invalid(
-                "customer_no",
-                "customer_no: attach customers to payment links (--method link)",
-            ));
-        }
-        let reference = new_reference();
-        let sale = Sale {
-            method,
+        let gateway = self.gateway_for(&profile)?;
+        let checkout = Checkout {
+            reference: new_reference(),
             amount,
-            vendor: &vendor,
-            reference: &reference,
-            terminal: req.terminal.as_deref(),
-            description: req.description.as_deref(),
+            method: method.pay_method(),
+            wallet: Some(vendor.clone()).filter(|v| !v.is_empty()),
+            terminal: req.terminal.clone(),
+            description: req.description.clone(),
             customer_no: customer_no.clone(),
+            notify_url: profile.ipn_url.clone().unwrap_or_default(),
+            return_url: profile.callback_url.clone().unwrap_or_default(),
         };
-        let outgoing = Outgoing::new(&profile, sale);
-        outgoing.validate(&profile)?;
-        let client = self.client_for(&profile)?;
+        gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
         let new = NewPayment {
-            reference: reference.clone(),
+            reference: checkout.reference.clone(),
             profile: profile.name.clone(),
             provider: profile.provider.clone(),
             method: method.as_str().into(),
@@ -457,38 +413,32 @@ impl Paydesk {
         };
         let row = crate::blocking(|| self.ledger().insert_payment(&new))?;
         // From here on the payment exists: whatever fails, the caller learns its reference.
-        self.send_create(&client, &profile, &row, &outgoing).await.map_err(|e| e.with_reference(&reference))
+        self.send_create(&gateway, &profile, &row, &checkout).await.map_err(|e| e.with_reference(&row.reference))
     }
 
     async fn send_create(
         &self,
-        client: &PockytClient,
+        gateway: &AnyGateway,
         profile: &Profile,
         row: &PaymentRow,
-        outgoing: &Outgoing,
+        checkout: &Checkout,
     ) -> Result<PaymentView, AppError> {
-        let (exchange, result) = match outgoing {
-            Outgoing::Link(r) => {
-                let o = client.secure_pay(r).await;
-                (o.exchange, o.result.map(|c| (c.report(), c.cashier_url)))
-            }
-            Outgoing::CounterQr(r) => {
-                let o = client.counter_qr(r).await;
-                (o.exchange, o.result.map(|c| (c.report(), c.deep_link)))
-            }
-        };
-        let source = exchange_source(&exchange);
-        self.log_exchange(row.id, &exchange)?;
-        let (report, link) = match result {
+        let outcome = gateway.checkout(checkout).await;
+        let source = source_of(&outcome.exchange, "checkout");
+        let source = source.as_str();
+        self.log_exchange(row.id, &outcome.exchange)?;
+        let answer = match outcome.result {
             Ok(answer) => answer,
             Err(e) => return Err(self.record_failure(row.id, source, e)?),
         };
+        let (report, link) = (answer.report, answer.link);
         if let Some(reason) = mismatch(row, &report) {
             return Err(self.record_mismatch(row, &report, source, &reason)?);
         }
         crate::blocking(|| {
             let ledger = self.ledger();
-            if let Err(bad) = links::check_payment_link(&link, &profile.base_url, pockyt::WALLET_LINK_SCHEMES) {
+            let schemes = gateway.capabilities().wallet_link_schemes;
+            if let Err(bad) = links::check_payment_link(&link, &profile.base_url, schemes) {
                 // Keep the provider's id (so a cancel or a retry finds it), never the link.
                 ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
                 ledger.append_event(
@@ -497,12 +447,12 @@ impl Paydesk {
                     &serde_json::json!({"source": source, "reason": bad.to_string()}),
                 )?;
                 return Err(AppError::ProviderProtocol {
-                message: format!(
-                    "{} returned a payment link Paydesk will not show: {bad}. The payment is kept; cancel it or try again.",
-                    profile.provider_label()
-                ),
-                reference: None,
-            });
+                    message: format!(
+                        "{} returned a payment link Paydesk will not show: {bad}. The payment is kept; cancel it or try again.",
+                        gateway.capabilities().label
+                    ),
+                    reference: None,
+                });
             }
             ledger.record_provider_ids(row.id, &report.transaction_no, Some(&link))?;
             ledger.apply_status(row.id, &StatusChange { status: PaymentStatus::Pending, raw_status: None, source })?;
@@ -576,26 +526,23 @@ impl Paydesk {
     }
 
     /// Every request and response becomes an event (the payment's, or unattached for
-    /// customer calls). Bodies hold the signature, never the token.
-    pub(crate) fn log_exchange(
-        &self,
-        id: impl Into<Option<i64>>,
-        exchange: &pockyt::client::Exchange,
-    ) -> Result<(), AppError> {
+    /// customer calls), in one shape for every provider. Bodies hold signatures, never secrets.
+    pub(crate) fn log_exchange(&self, id: impl Into<Option<i64>>, exchange: &Option<Exchange>) -> Result<(), AppError> {
+        let id = id.into();
+        let Some(exchange) = exchange else { return Ok(()) };
         crate::blocking(|| {
-            let id = id.into();
             let ledger = self.ledger();
             ledger.append_event(
                 id,
                 "request",
-                &serde_json::json!({"path": exchange.path, "body": exchange.request}),
+                &serde_json::json!({"method": exchange.method, "path": exchange.path, "headers": exchange.headers, "body": exchange.body}),
             )?;
             if exchange.http_status.is_some() {
                 ledger.append_event(
-                id,
-                "response",
-                &serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
-            )?;
+                    id,
+                    "response",
+                    &serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
+                )?;
             }
             Ok(())
         })
@@ -611,20 +558,20 @@ impl Paydesk {
         }
         let profile = self.profile(&row.profile)?;
         let method = Method::parse(Some(&row.method))?;
-        let amount = Money::new(row.amount_minor, Currency::from_code(&row.currency)?);
-        let sale = Sale {
-            method,
-            amount,
-            vendor: row.vendor.as_deref().unwrap_or_default(),
-            reference: &row.reference,
+        let checkout = Checkout {
+            reference: row.reference.clone(),
+            amount: Money::new(row.amount_minor, Currency::from_code(&row.currency)?),
+            method: method.pay_method(),
+            wallet: row.vendor.clone(),
             terminal: None,
             description: None,
             customer_no: row.customer_no.clone(),
+            notify_url: profile.ipn_url.clone().unwrap_or_default(),
+            return_url: profile.callback_url.clone().unwrap_or_default(),
         };
-        let outgoing = Outgoing::new(&profile, sale);
-        outgoing.validate(&profile)?;
-        let client = self.client_for(&profile)?;
-        self.send_create(&client, &profile, &row, &outgoing).await.map_err(|e| e.with_reference(reference))
+        let gateway = self.gateway_for(&profile)?;
+        gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
+        self.send_create(&gateway, &profile, &row, &checkout).await.map_err(|e| e.with_reference(reference))
     }
 
     fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
@@ -705,13 +652,13 @@ impl Paydesk {
     /// provider has never seen it.
     pub(crate) async fn query_provider(&self, row: &PaymentRow) -> Result<bool, AppError> {
         let profile = self.profile(&row.profile)?;
-        let client = self.client_for(&profile)?;
+        let gateway = self.gateway_for(&profile)?;
         self.last_query.lock().unwrap_or_else(|p| p.into_inner()).insert(row.reference.clone(), Instant::now());
-        let outcome = client.tran_query(&query_for(row)).await;
+        let outcome = gateway.query(payment_ref(row)).await;
         self.log_exchange(row.id, &outcome.exchange)?;
         match outcome.result {
-            Ok(info) => {
-                self.apply_report(row, &info.report(), "tran-query")?;
+            Ok(report) => {
+                self.apply_report(row, &report, &source_of(&outcome.exchange, "query"))?;
                 Ok(true)
             }
             Err(e) if e.is_unknown_transaction() => Ok(false),
@@ -722,8 +669,8 @@ impl Paydesk {
     /// Resends a refund that never got an answer, with its own reference: Pockyt (which has
     /// no refund query) answers a refund it made with that refund, or makes it now, once.
     pub(crate) async fn settle_refund(&self, row: &PaymentRow) -> Result<(), AppError> {
-        let client = self.client_for(&self.profile(&row.profile)?)?;
-        self.resend_unanswered_refund(row, &client).await.map(|_| ())
+        let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
+        self.resend_unanswered_refund(row, &gateway).await.map(|_| ())
     }
 
     /// For a waiting screen: the ledger's view, queried from the provider at most every
@@ -767,7 +714,7 @@ impl Paydesk {
         };
         let refunds = crate::blocking(|| self.ledger().refunds(row.id))?;
         let profile = self.profile(&row.profile)?;
-        let client = self.client_for(&profile)?;
+        let gateway = self.gateway_for(&profile)?;
         // A refund sent before without an answer is sent again as it was (same refund
         // reference), so it can never be paid out twice.
         if let Some(unconfirmed) = refunds.iter().find(|r| r.status == RefundStatus::Created.as_str()) {
@@ -780,7 +727,7 @@ impl Paydesk {
                     ),
                 });
             }
-            return self.send_refund(&row, &client, unconfirmed.clone()).await;
+            return self.send_refund(&row, &gateway, unconfirmed.clone()).await;
         }
         let used = paydesk_ledger::committed_minor(&refunds);
         let remainder = row.amount_minor - used;
@@ -796,7 +743,7 @@ impl Paydesk {
             ));
         }
         let refund_row = self.insert_refund(&row, &refunds, money)?;
-        self.send_refund(&row, &client, refund_row).await
+        self.send_refund(&row, &gateway, refund_row).await
     }
 
     /// Records a new refund with the next free reference (`REF-R1`, `REF-R2`, ...). Another
@@ -830,7 +777,7 @@ impl Paydesk {
     async fn resend_unanswered_refund(
         &self,
         row: &PaymentRow,
-        client: &PockytClient,
+        gateway: &AnyGateway,
     ) -> Result<RefundOutcome, AppError> {
         let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
             .into_iter()
@@ -838,25 +785,24 @@ impl Paydesk {
             .ok_or_else(|| AppError::NotAllowed {
                 message: format!("Payment {} has no unanswered refund", row.reference),
             })?;
-        self.send_refund(row, client, unanswered).await
+        self.send_refund(row, gateway, unanswered).await
     }
 
     async fn send_refund(
         &self,
         row: &PaymentRow,
-        client: &PockytClient,
+        gateway: &AnyGateway,
         refund_row: paydesk_ledger::RefundRow,
     ) -> Result<RefundOutcome, AppError> {
         let currency = Currency::from_code(&row.currency)?;
-        let request = paydesk_gateways::pockyt::RefundRequest {
-            transaction: query_for(row),
-            refund_amount: Money::new(refund_row.amount_minor, currency),
-            refund_reference: refund_row.refund_reference.clone(),
-            ipn_url: None,
+        let order = RefundOrder {
+            payment: payment_ref(row),
+            refund_reference: &refund_row.refund_reference,
+            amount: Money::new(refund_row.amount_minor, currency),
         };
-        let outcome = client.refund(&request).await;
+        let outcome = gateway.refund(&order).await;
         self.log_exchange(row.id, &outcome.exchange)?;
-        let confirmed = outcome.result.and_then(|done| done.confirm(&request).map(|()| done));
+        let confirmed = outcome.result;
         crate::blocking(|| {
             let ledger = self.ledger();
             match confirmed {
@@ -903,13 +849,10 @@ impl Paydesk {
             });
         }
         let profile = self.profile(&row.profile)?;
-        let client = self.client_for(&profile)?;
-        let outcome = client.cancel(&query_for(&row)).await;
+        let gateway = self.gateway_for(&profile)?;
+        let outcome = gateway.cancel(payment_ref(&row)).await;
         self.log_exchange(row.id, &outcome.exchange)?;
-        let done = outcome.result.and_then(|done| {
-            let ours = row.transaction_no.as_deref();
-            done.confirm(ours).map(|()| done)
-        });
+        let done = outcome.result;
         let done = match done {
             Ok(done) => done,
             // Recorded but never answered, and the provider has no trace of it: it never
@@ -936,7 +879,7 @@ impl Paydesk {
             if row.transaction_no.is_none() && valid_provider_id(&done.transaction_no) {
                 ledger.record_provider_ids(row.id, &done.transaction_no, None)?;
             }
-            let raw = shown(&done.status);
+            let raw = shown(&done.raw_status);
             let applied = ledger.apply_status(
                 row.id,
                 &StatusChange { status: PaymentStatus::Cancelled, raw_status: Some(raw.as_str()), source: "cancel" },

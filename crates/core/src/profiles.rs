@@ -70,12 +70,21 @@ impl From<ProfileRow> for Profile {
 impl Profile {
     /// The provider's name as people write it.
     pub fn provider_label(&self) -> &'static str {
-        match self.provider.as_str() {
-            "pockyt" => "Pockyt",
-            "paykka" => "PayKKa",
-            "vexora" => "Vexora",
-            _ => "The provider",
-        }
+        paydesk_gateways::registry::capabilities_of(&self.provider).map(|c| c.label).unwrap_or("The provider")
+    }
+
+    /// The provider-specific settings a gateway is built from.
+    pub fn settings(&self) -> std::collections::BTreeMap<String, String> {
+        [("merchant_no", &self.merchant_no), ("store_no", &self.store_no)]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    /// Who the profile sells as, for messages ("merchant 200043").
+    pub fn account_label(&self) -> String {
+        format!("merchant {}", self.merchant_no)
     }
 }
 

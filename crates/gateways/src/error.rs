@@ -36,6 +36,9 @@ pub enum GatewayError {
     /// An answer we could not understand.
     #[error("unexpected answer from {provider}: {message}")]
     Protocol { provider: &'static str, message: String },
+    /// The provider does not offer this flow (capture with Pockyt, for example).
+    #[error("{provider} does not offer {flow}")]
+    Unsupported { provider: &'static str, flow: &'static str },
 }
 
 impl GatewayError {

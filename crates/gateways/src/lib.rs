@@ -7,11 +7,13 @@
 //! Inside the app, money is always [`Money`]: integer minor units plus a currency.
 
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod links;
 pub mod money;
 pub mod paykka;
 pub mod pockyt;
+pub mod registry;
 pub mod secret;
 pub mod status;
 pub mod text;

@@ -3,26 +3,10 @@
 use super::customers::*;
 use super::transformers::*;
 use super::*;
+use crate::gateway::{Exchange, Outcome};
 use crate::{ApiSecret, GatewayError};
-use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// One request/response pair, as it crossed the wire (the token itself never appears).
-#[derive(Debug, Clone, Serialize)]
-pub struct Exchange {
-    pub path: String,
-    pub request: BTreeMap<String, String>,
-    pub http_status: Option<u16>,
-    pub response: Option<Value>,
-}
-
-/// What a call produced: always the exchange (for the ledger), and the typed result.
-#[derive(Debug)]
-pub struct Outcome<T> {
-    pub exchange: Exchange,
-    pub result: Result<T, GatewayError>,
-}
 
 #[derive(Clone)]
 pub struct PockytClient {
@@ -91,14 +75,25 @@ impl PockytClient {
         parse: impl Fn(&Value) -> Result<T, GatewayError>,
     ) -> Outcome<T> {
         let request = self.signed_params(params);
-        let mut exchange = Exchange { path: path.into(), request, http_status: None, response: None };
+        let body = serde_json::to_value(&request).expect("string map");
+        let mut exchange = Exchange {
+            method: "POST".into(),
+            path: path.into(),
+            headers: [("content-type".to_string(), "application/json".to_string())].into(),
+            body,
+            http_status: None,
+            response: None,
+        };
         let url = format!("{}{}", self.base_url, path);
-        let sent = self.http.post(&url).json(&exchange.request).send().await;
+        let sent = self.http.post(&url).json(&request).send().await;
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
                 let message = crate::http::describe(&e);
-                return Outcome { exchange, result: Err(GatewayError::Unreachable { provider: "Pockyt", message }) };
+                return Outcome {
+                    exchange: Some(exchange),
+                    result: Err(GatewayError::Unreachable { provider: "Pockyt", message }),
+                };
             }
         };
         exchange.http_status = Some(response.status().as_u16());
@@ -106,7 +101,7 @@ impl PockytClient {
             Ok(b) => b,
             Err(e) => {
                 exchange.response = Some(serde_json::json!({"unread": e.to_string()}));
-                return Outcome { exchange, result: Err(e.into_gateway("Pockyt")) };
+                return Outcome { exchange: Some(exchange), result: Err(e.into_gateway("Pockyt")) };
             }
         };
         let result = match serde_json::from_slice::<Value>(&bytes) {
@@ -119,7 +114,7 @@ impl PockytClient {
                 Err(GatewayError::Protocol { provider: "Pockyt", message: format!("the answer is not JSON ({e})") })
             }
         };
-        Outcome { exchange, result }
+        Outcome { exchange: Some(exchange), result }
     }
 
     pub async fn secure_pay(&self, req: &SecurePayRequest) -> Outcome<SecurePayResult> {

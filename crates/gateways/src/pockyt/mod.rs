@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod customers;
+pub mod gateway;
 pub mod rules;
 pub mod signing;
 pub mod transformers;

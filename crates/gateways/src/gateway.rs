@@ -1,0 +1,205 @@
+//! One interface for every provider (Hyperswitch's one-trait-per-flow, ActiveMerchant's
+//! declared capabilities): the core asks for a checkout, a query, a refund, ... in the app's
+//! own terms; each provider turns them into its wire form and back. A flow a provider does
+//! not offer answers [`GatewayError::Unsupported`], never a panic or a silent no-op.
+
+use crate::{GatewayError, Money, PaymentReport, ValidationError};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// What a provider can be asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    Checkout,
+    Query,
+    Capture,
+    Void,
+    Refund,
+    Cancel,
+    Customers,
+    Tokens,
+    RemoveToken,
+    CancelRecurring,
+    ApplePaySession,
+    Notifications,
+}
+
+impl Flow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::Checkout => "checkout",
+            Flow::Query => "query",
+            Flow::Capture => "capture",
+            Flow::Void => "void",
+            Flow::Refund => "refund",
+            Flow::Cancel => "cancel",
+            Flow::Customers => "customers",
+            Flow::Tokens => "tokens",
+            Flow::RemoveToken => "remove_token",
+            Flow::CancelRecurring => "cancel_recurring",
+            Flow::ApplePaySession => "apple_pay_session",
+            Flow::Notifications => "notifications",
+        }
+    }
+}
+
+/// How the customer reaches the payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayMethod {
+    /// A QR the customer scans at the counter.
+    CounterQr,
+    /// A hosted payment page (also shown as a QR, and as a link to send).
+    Link,
+}
+
+/// A wallet (or payment method) a provider offers, as the counter lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Wallet {
+    pub id: &'static str,
+    pub label: &'static str,
+}
+
+/// What a provider declares about itself.
+#[derive(Debug)]
+pub struct Capabilities {
+    /// The stable id stored with profiles and payments ("pockyt").
+    pub provider: &'static str,
+    /// The name people read ("Pockyt").
+    pub label: &'static str,
+    pub flows: &'static [Flow],
+    pub methods: &'static [PayMethod],
+    /// Currencies it takes, by ISO code.
+    pub currencies: &'static [&'static str],
+    /// Wallets for each method (empty: the provider's page offers its own choice).
+    pub counter_wallets: &'static [Wallet],
+    pub link_wallets: &'static [Wallet],
+    /// Link schemes besides https its answers may carry (WeChat Pay's `weixin`).
+    pub wallet_link_schemes: &'static [&'static str],
+}
+
+impl Capabilities {
+    pub fn supports(&self, flow: Flow) -> bool {
+        self.flows.contains(&flow)
+    }
+
+    /// The refusal for a flow this provider does not offer.
+    pub fn unsupported(&'static self, flow: Flow) -> GatewayError {
+        GatewayError::Unsupported { provider: self.label, flow: flow.as_str() }
+    }
+
+    pub fn wallet_label(&self, id: &str) -> Option<&'static str> {
+        self.counter_wallets.iter().chain(self.link_wallets).find(|w| w.id == id).map(|w| w.label)
+    }
+}
+
+/// One request/response pair as it crossed the wire, in one shape for every provider:
+/// secrets never appear (headers that carry them are redacted, signatures are kept).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Exchange {
+    pub method: String,
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Value,
+    pub http_status: Option<u16>,
+    pub response: Option<Value>,
+}
+
+/// What a call produced: always the exchange (for the ledger), and the typed result.
+#[derive(Debug)]
+pub struct Outcome<T> {
+    pub exchange: Option<Exchange>,
+    pub result: Result<T, GatewayError>,
+}
+
+impl<T> Outcome<T> {
+    /// A refusal made before anything was sent.
+    pub fn refused(e: GatewayError) -> Self {
+        Outcome { exchange: None, result: Err(e) }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> Result<U, GatewayError>) -> Outcome<U> {
+        Outcome { exchange: self.exchange, result: self.result.and_then(f) }
+    }
+}
+
+/// A new payment, in the app's terms.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub reference: String,
+    pub amount: Money,
+    pub method: PayMethod,
+    /// The wallet chosen at the counter, where the provider asks for one.
+    pub wallet: Option<String>,
+    pub terminal: Option<String>,
+    pub description: Option<String>,
+    /// A registered customer (or shopper) of the provider's.
+    pub customer_no: Option<String>,
+    /// Where the provider sends its notifications, and where the customer returns.
+    pub notify_url: String,
+    pub return_url: String,
+}
+
+/// The provider's answer to a checkout: the payment as it now stands, and what the
+/// customer opens (drawn as the QR).
+#[derive(Debug, Clone)]
+pub struct CheckoutAnswer {
+    pub report: PaymentReport,
+    pub link: String,
+}
+
+/// How a provider finds a payment: by its number once known, else by our reference.
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentRef<'a> {
+    pub reference: &'a str,
+    pub transaction_no: Option<&'a str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefundOrder<'a> {
+    pub payment: PaymentRef<'a>,
+    /// Unique per refund; a resend reuses it, so it is never paid out twice.
+    pub refund_reference: &'a str,
+    pub amount: Money,
+}
+
+/// A refund the provider confirmed, by its own number.
+#[derive(Debug, Clone)]
+pub struct RefundAnswer {
+    pub refund_transaction_no: String,
+}
+
+/// A cancel the provider confirmed: the transaction it closed and its raw status.
+#[derive(Debug, Clone)]
+pub struct CancelAnswer {
+    pub transaction_no: String,
+    pub raw_status: String,
+}
+
+/// The flows, one method each. Every provider implements the ones its capabilities
+/// declare; the rest keep the default answer, [`GatewayError::Unsupported`].
+pub trait Gateway: Send + Sync {
+    fn capabilities(&self) -> &'static Capabilities;
+
+    /// Every rule the provider has for a new payment, before anything is recorded or sent.
+    fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError>;
+
+    fn checkout(&self, checkout: &Checkout) -> impl Future<Output = Outcome<CheckoutAnswer>> + Send;
+
+    fn query(&self, payment: PaymentRef<'_>) -> impl Future<Output = Outcome<PaymentReport>> + Send;
+
+    fn refund(&self, order: &RefundOrder<'_>) -> impl Future<Output = Outcome<RefundAnswer>> + Send {
+        let caps = self.capabilities();
+        let _ = order;
+        async move { Outcome::refused(caps.unsupported(Flow::Refund)) }
+    }
+
+    fn cancel(&self, payment: PaymentRef<'_>) -> impl Future<Output = Outcome<CancelAnswer>> + Send {
+        let caps = self.capabilities();
+        let _ = payment;
+        async move { Outcome::refused(caps.unsupported(Flow::Cancel)) }
+    }
+}

@@ -1,0 +1,167 @@
+//! Pockyt behind the one gateway interface: checkout is SecurePay (link) or the counter QR,
+//! query is tran-query, refund and cancel confirm their answers before they count.
+
+use super::customers::{Customer, CustomerFields, CustomerKey};
+use super::rules;
+use super::transformers::*;
+use super::PockytClient;
+use crate::gateway::{
+    CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, Outcome, PayMethod, PaymentRef, RefundAnswer,
+    RefundOrder, Wallet,
+};
+use crate::{PaymentReport, ValidationError};
+
+const fn wallet(id: &'static str, label: &'static str) -> Wallet {
+    Wallet { id, label }
+}
+
+const COUNTER_WALLETS: &[Wallet] =
+    &[wallet("alipay", "Alipay"), wallet("wechatpay", "WeChat Pay"), wallet("cashapppay", "Cash App Pay")];
+
+const LINK_WALLETS: &[Wallet] = &[
+    wallet("alipay", "Alipay"),
+    wallet("wechatpay", "WeChat Pay"),
+    wallet("unionpay", "UnionPay"),
+    wallet("creditcard", "Credit card"),
+    wallet("paypal", "PayPal"),
+    wallet("venmo", "Venmo"),
+    wallet("cashapppay", "Cash App Pay"),
+    wallet("truemoney", "TrueMoney"),
+    wallet("alipay_hk", "AlipayHK"),
+    wallet("tng", "Touch 'n Go"),
+    wallet("gcash", "GCash"),
+    wallet("dana", "DANA"),
+    wallet("kakaopay", "KakaoPay"),
+    wallet("bkash", "bKash"),
+    wallet("easypaisa", "Easypaisa"),
+];
+
+pub static CAPABILITIES: Capabilities = Capabilities {
+    provider: "pockyt",
+    label: "Pockyt",
+    flows: &[Flow::Checkout, Flow::Query, Flow::Refund, Flow::Cancel, Flow::Customers, Flow::Notifications],
+    methods: &[PayMethod::CounterQr, PayMethod::Link],
+    currencies: rules::CURRENCIES,
+    counter_wallets: COUNTER_WALLETS,
+    link_wallets: LINK_WALLETS,
+    wallet_link_schemes: super::WALLET_LINK_SCHEMES,
+};
+
+/// Pockyt for one merchant profile.
+#[derive(Debug, Clone)]
+pub struct PockytGateway {
+    client: PockytClient,
+}
+
+enum Request {
+    Link(SecurePayRequest),
+    CounterQr(CounterQrRequest),
+}
+
+impl PockytGateway {
+    pub fn new(client: PockytClient) -> Self {
+        Self { client }
+    }
+
+    fn request(checkout: &Checkout) -> Request {
+        let description = checkout.description.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(String::from);
+        let vendor = checkout.wallet.clone().unwrap_or_default();
+        match checkout.method {
+            PayMethod::Link => Request::Link(SecurePayRequest {
+                amount: checkout.amount,
+                vendor,
+                reference: checkout.reference.clone(),
+                terminal: checkout.terminal.as_deref().unwrap_or("ONLINE").to_ascii_uppercase(),
+                ipn_url: checkout.notify_url.clone(),
+                callback_url: checkout.return_url.clone(),
+                description,
+                note: None,
+                timeout_minutes: Some(120),
+                customer_no: checkout.customer_no.clone(),
+                os_type: None,
+            }),
+            PayMethod::CounterQr => Request::CounterQr(CounterQrRequest {
+                amount: checkout.amount,
+                vendor,
+                reference: checkout.reference.clone(),
+                ipn_url: checkout.notify_url.clone(),
+                // We draw the QR from deepLink ourselves.
+                need_qrcode: false,
+                timeout_minutes: Some(30),
+                description,
+            }),
+        }
+    }
+
+    fn lookup(payment: PaymentRef<'_>) -> TranQueryRequest {
+        match payment.transaction_no {
+            Some(no) => TranQueryRequest::TransactionNo(no.into()),
+            None => TranQueryRequest::Reference(payment.reference.into()),
+        }
+    }
+
+    // Pockyt's customers API (SecurePay's `customerNo`).
+
+    pub async fn customer_create(&self, fields: &CustomerFields) -> Outcome<Customer> {
+        self.client.customer_create(fields).await
+    }
+
+    pub async fn customer_retrieve(&self, key: &CustomerKey) -> Outcome<Customer> {
+        self.client.customer_retrieve(key).await
+    }
+
+    pub async fn customer_update(&self, customer_no: &str, changes: &CustomerFields) -> Outcome<Customer> {
+        self.client.customer_update(customer_no, changes).await
+    }
+}
+
+impl Gateway for PockytGateway {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
+        if checkout.customer_no.is_some() && checkout.method == PayMethod::CounterQr {
+            return Err(ValidationError::new("customer_no", "attach customers to payment links (--method link)"));
+        }
+        match Self::request(checkout) {
+            Request::Link(r) => r.validate(),
+            Request::CounterQr(r) => r.validate(),
+        }
+    }
+
+    async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {
+        match Self::request(checkout) {
+            Request::Link(r) => {
+                self.client.secure_pay(&r).await.map(|c| Ok(CheckoutAnswer { report: c.report(), link: c.cashier_url }))
+            }
+            Request::CounterQr(r) => {
+                self.client.counter_qr(&r).await.map(|c| Ok(CheckoutAnswer { report: c.report(), link: c.deep_link }))
+            }
+        }
+    }
+
+    async fn query(&self, payment: PaymentRef<'_>) -> Outcome<PaymentReport> {
+        self.client.tran_query(&Self::lookup(payment)).await.map(|info| Ok(info.report()))
+    }
+
+    async fn refund(&self, order: &RefundOrder<'_>) -> Outcome<RefundAnswer> {
+        let request = RefundRequest {
+            transaction: Self::lookup(order.payment),
+            refund_amount: order.amount,
+            refund_reference: order.refund_reference.into(),
+            ipn_url: None,
+        };
+        self.client.refund(&request).await.map(|done| {
+            done.confirm(&request)?;
+            Ok(RefundAnswer { refund_transaction_no: done.refund_transaction_no })
+        })
+    }
+
+    async fn cancel(&self, payment: PaymentRef<'_>) -> Outcome<CancelAnswer> {
+        self.client.cancel(&Self::lookup(payment)).await.map(|done| {
+            done.confirm(payment.transaction_no)?;
+            Ok(CancelAnswer { transaction_no: done.transaction_no, raw_status: done.status })
+        })
+    }
+}

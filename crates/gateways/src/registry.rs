@@ -1,0 +1,96 @@
+//! The registration point: which providers exist, and the one place a profile's provider
+//! name becomes its gateway. Adding a provider adds a line here and its own folder.
+
+use crate::gateway::{
+    CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Gateway, Outcome, PaymentRef, RefundAnswer, RefundOrder,
+};
+use crate::{pockyt, ApiSecret, PaymentReport, ValidationError};
+use std::collections::BTreeMap;
+
+/// Every provider Paydesk speaks.
+pub static PROVIDERS: &[&Capabilities] = &[&pockyt::gateway::CAPABILITIES];
+
+pub fn capabilities_of(provider: &str) -> Option<&'static Capabilities> {
+    PROVIDERS.iter().copied().find(|c| c.provider == provider)
+}
+
+/// What a gateway is built from: a profile's provider, address and settings, its secret
+/// (from the keyring) and the profile's reused HTTP client.
+pub struct GatewaySetup<'a> {
+    pub provider: &'a str,
+    pub base_url: &'a str,
+    pub settings: &'a BTreeMap<String, String>,
+    pub secret: ApiSecret,
+    pub http: reqwest::Client,
+}
+
+fn setting<'a>(settings: &'a BTreeMap<String, String>, key: &'static str) -> Result<&'a str, ValidationError> {
+    settings
+        .get(key)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ValidationError::new(key, "is required"))
+}
+
+/// A profile's gateway, whichever provider it is.
+#[derive(Debug, Clone)]
+pub enum AnyGateway {
+    Pockyt(pockyt::gateway::PockytGateway),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $g:ident => $call:expr) => {
+        match $self {
+            AnyGateway::Pockyt($g) => $call,
+        }
+    };
+}
+
+impl AnyGateway {
+    pub fn new(setup: GatewaySetup<'_>) -> Result<Self, ValidationError> {
+        match setup.provider {
+            "pockyt" => {
+                let client = pockyt::PockytClient::with_http(
+                    setup.http,
+                    setup.base_url,
+                    setting(setup.settings, "merchant_no")?,
+                    setting(setup.settings, "store_no")?,
+                    setup.secret,
+                );
+                Ok(AnyGateway::Pockyt(pockyt::gateway::PockytGateway::new(client)))
+            }
+            other => Err(ValidationError::new("provider", format!("'{other}' is not a provider Paydesk knows"))),
+        }
+    }
+
+    pub fn capabilities(&self) -> &'static Capabilities {
+        dispatch!(self, g => g.capabilities())
+    }
+
+    pub fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
+        dispatch!(self, g => g.validate_checkout(checkout))
+    }
+
+    pub async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {
+        dispatch!(self, g => g.checkout(checkout).await)
+    }
+
+    pub async fn query(&self, payment: PaymentRef<'_>) -> Outcome<PaymentReport> {
+        dispatch!(self, g => g.query(payment).await)
+    }
+
+    pub async fn refund(&self, order: &RefundOrder<'_>) -> Outcome<RefundAnswer> {
+        dispatch!(self, g => g.refund(order).await)
+    }
+
+    pub async fn cancel(&self, payment: PaymentRef<'_>) -> Outcome<CancelAnswer> {
+        dispatch!(self, g => g.cancel(payment).await)
+    }
+
+    /// The customers API, where the provider has one.
+    pub fn customers(&self) -> Result<&pockyt::gateway::PockytGateway, crate::GatewayError> {
+        match self {
+            AnyGateway::Pockyt(g) => Ok(g),
+        }
+    }
+}
