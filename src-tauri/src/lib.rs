@@ -2,7 +2,7 @@
 //! No payment logic lives here.
 
 use base64::Engine;
-use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::demo;
 use paydesk_core::{
     secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Environment, Paydesk, PaymentDetail, PaymentView,
     Profile, ProfileInput, RefundOutcome,
@@ -337,6 +337,29 @@ fn lean_webview<R: Runtime>(window: &tauri::WebviewWindow<R>) {
     });
 }
 
+/// Starts the embedded sandbox and switches demo mode on, with the local notification
+/// listener on PAYDESK_IPN_BIND (e.g. 0.0.0.0:8788 behind a shop's tunnel), else loopback.
+async fn start_demo(core: &Arc<Paydesk>) -> Result<String, AppError> {
+    let options = paydesk_sandbox::demo::DemoSandboxOptions::from_env()
+        .map_err(|m| AppError::invalid("PAYDESK_SANDBOX_BIND", m))?;
+    let ipn_bind = std::env::var("PAYDESK_IPN_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
+    let ipn_bind = ipn_bind.parse().map_err(|_| {
+        AppError::invalid("PAYDESK_IPN_BIND", format!("PAYDESK_IPN_BIND: not an ADDR:PORT ({ipn_bind})"))
+    })?;
+    let (sandbox, sandbox_url) =
+        paydesk_sandbox::demo::start(core.home(), &options).await.map_err(|message| AppError::Internal { message })?;
+    let merchant = paydesk_sandbox::demo::demo_merchant();
+    let setup = demo::DemoSetup {
+        sandbox_url,
+        provider: merchant.provider.into(),
+        settings: merchant.settings,
+        secret: merchant.secret,
+        ipn_bind: Some(ipn_bind),
+        keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
+    };
+    Ok(demo::enable(core, setup).await?.base_url().to_string())
+}
+
 /// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
 pub fn run() {
     let home = paydesk_core::paths::home();
@@ -347,16 +370,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let demo_started = tauri::async_runtime::block_on(async {
-        let mut options = DemoOptions::from_env()?;
-        // The IPN listener: PAYDESK_IPN_BIND (e.g. 0.0.0.0:8788 behind a shop's tunnel), else loopback.
-        let ipn_bind = std::env::var("PAYDESK_IPN_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
-        options.ipn_bind = Some(ipn_bind.parse().map_err(|_| {
-            AppError::invalid("PAYDESK_IPN_BIND", format!("PAYDESK_IPN_BIND: not an ADDR:PORT ({ipn_bind})"))
-        })?);
-        demo::start(&core, options).await.map(|d| d.base_url().to_string())
-    });
-    match demo_started {
+    match tauri::async_runtime::block_on(start_demo(&core)) {
         Ok(url) => eprintln!("paydesk: demo sandbox at {url}"),
         Err(e) => eprintln!("paydesk: demo mode unavailable: {e}"),
     }

@@ -2,8 +2,9 @@
 //! capabilities (so a command the capability does not allow would fail here too).
 
 use paydesk_app::{context, with_commands};
-use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::demo::{self, DemoSetup};
 use paydesk_core::Paydesk;
+use paydesk_sandbox::Sandbox;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -31,11 +32,19 @@ fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, a
 fn create_payment_command_and_its_pinned_error_json() {
     let home = tempfile::tempdir().unwrap();
     let core = Arc::new(Paydesk::open(home.path()).unwrap());
-    tauri::async_runtime::block_on(demo::start(
-        &core,
-        DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() },
-    ))
-    .unwrap();
+    tauri::async_runtime::block_on(async {
+        let (sandbox, sandbox_url) = paydesk_sandbox::demo::start(home.path(), &Default::default()).await.unwrap();
+        let merchant = paydesk_sandbox::demo::demo_merchant();
+        let setup = DemoSetup {
+            sandbox_url,
+            provider: merchant.provider.into(),
+            settings: merchant.settings,
+            secret: merchant.secret,
+            ipn_bind: Some("127.0.0.1:0".parse().unwrap()),
+            keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
+        };
+        demo::enable(&core, setup).await.unwrap();
+    });
     let app = with_commands(mock_builder(), core.clone()).build(context()).unwrap();
     let webview = match app.get_webview_window("main") {
         Some(w) => w,
@@ -82,7 +91,7 @@ fn create_payment_command_and_its_pinned_error_json() {
     assert!(ok["qr_png"].as_str().unwrap().starts_with("data:image/png;base64,"));
     let reference = ok["payment"]["reference"].as_str().unwrap().to_string();
 
-    core.demo().unwrap().embedded().settle(&reference, true).unwrap();
+    core.demo().unwrap().kept::<Sandbox>().unwrap().settle(&reference, true).unwrap();
     let mut status = Value::Null;
     for _ in 0..100 {
         status = invoke(&webview, "poll_payment", json!({"reference": reference})).unwrap()["status"].clone();

@@ -132,11 +132,19 @@ impl Session {
     }
 
     /// Clicks the element `css` names. A list that re-renders between finding and clicking
-    /// leaves a stale reference: find it again (a few times) rather than fail.
+    /// leaves a stale reference or a gap: find it again (for up to two seconds) rather than fail.
     pub fn click(&self, css: &str) {
         let mut last = Value::Null;
         for _ in 0..5 {
-            let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));
+            // While the list is being replaced the element may be missing for a moment.
+            let Some(id) = (0..20).find_map(|_| {
+                self.find(css).or_else(|| {
+                    std::thread::sleep(Duration::from_millis(100));
+                    None
+                })
+            }) else {
+                panic!("no element {css}")
+            };
             last = self.post(&format!("/element/{id}/click"), json!({}));
             match last.get("error").and_then(Value::as_str) {
                 None => return,

@@ -182,10 +182,11 @@ fn counter_sale_turns_paid_in_the_real_window() {
         "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 2",
     );
     s.click("#tx-rows tr:first-child td:nth-child(2)");
+    // The detail of the earlier sale may still be open: wait for this one's.
     let fields = s.wait_for(
-        "the detail",
+        "the link sale's detail",
         Duration::from_secs(10),
-        "return !document.getElementById('tx-detail').hidden && document.getElementById('detail-fields').innerText",
+        "const f = document.getElementById('detail-fields').innerText; return !document.getElementById('tx-detail').hidden && f.includes('Payment link') && f",
     );
     assert!(fields.as_str().unwrap().contains(registered.as_str().unwrap()), "customer on the payment: {fields}");
     assert!(fields.as_str().unwrap().contains("Payment link"));

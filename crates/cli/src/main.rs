@@ -2,7 +2,7 @@
 //! document; logs and progress go to stderr; a refused command exits non-zero.
 
 use clap::{Parser, Subcommand};
-use paydesk_core::demo::{self, DemoOptions};
+use paydesk_core::demo;
 use paydesk_core::{
     secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, ProfileInput, DEMO_PROFILE,
 };
@@ -359,8 +359,29 @@ fn open() -> Result<Arc<Paydesk>, AppError> {
 /// The demo profile runs on an in-process sandbox whose payments persist in the home folder.
 async fn ensure_demo(paydesk: &Arc<Paydesk>, profile: &str) -> Result<(), AppError> {
     if profile == DEMO_PROFILE && paydesk.demo().is_none() {
-        demo::start(paydesk, DemoOptions::from_env()?).await?;
+        start_demo(paydesk).await?;
     }
+    Ok(())
+}
+
+/// Starts the embedded sandbox (state shared by every process through its SQLite file) and
+/// switches the core's demo profile on against it.
+async fn start_demo(paydesk: &Arc<Paydesk>) -> Result<(), AppError> {
+    let options = paydesk_sandbox::demo::DemoSandboxOptions::from_env()
+        .map_err(|m| AppError::invalid("PAYDESK_SANDBOX_BIND", m))?;
+    let (sandbox, sandbox_url) = paydesk_sandbox::demo::start(paydesk.home(), &options)
+        .await
+        .map_err(|message| AppError::Internal { message })?;
+    let merchant = paydesk_sandbox::demo::demo_merchant();
+    let setup = demo::DemoSetup {
+        sandbox_url,
+        provider: merchant.provider.into(),
+        settings: merchant.settings,
+        secret: merchant.secret,
+        ipn_bind: None,
+        keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
+    };
+    demo::enable(paydesk, setup).await?;
     Ok(())
 }
 

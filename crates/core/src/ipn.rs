@@ -2,6 +2,7 @@
 //! only when its signature holds over every received field and it agrees with the ledger;
 //! `success` is answered only after it is safely recorded.
 
+pub use crate::listener::IpnListener;
 use crate::profiles::Profile;
 use crate::{AppError, Paydesk};
 use axum::extract::{DefaultBodyLimit, State};
@@ -14,28 +15,12 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
 /// The largest notification body read; Pockyt's are well under 2 KB.
 pub const MAX_NOTIFICATION_BYTES: usize = 16 * 1024;
 /// Fields of a notification kept as evidence, and the characters kept of each.
 const MAX_FIELDS_KEPT: usize = 40;
 const MAX_FIELD_CHARS: usize = 256;
-
-pub struct IpnListener {
-    addr: SocketAddr,
-    _shutdown: oneshot::Sender<()>,
-}
-
-impl IpnListener {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    pub fn pockyt_url(&self) -> String {
-        format!("http://{}/ipn/pockyt", self.addr)
-    }
-}
 
 pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListener, AppError> {
     let listener = tokio::net::TcpListener::bind(bind)
@@ -46,16 +31,8 @@ pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListene
         .route("/ipn/pockyt", post(pockyt_ipn))
         .layer(DefaultBodyLimit::max(MAX_NOTIFICATION_BYTES))
         .with_state(paydesk);
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
     tracing::info!(%addr, "IPN listener ready");
-    Ok(IpnListener { addr, _shutdown: tx })
+    Ok(IpnListener::spawn(listener, addr, app))
 }
 
 async fn pockyt_ipn(

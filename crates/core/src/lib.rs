@@ -2,13 +2,14 @@
 //!
 //! - [`Paydesk`] owns the ledger and runs the payment flows (record, send, update).
 //! - [`secrets`] keeps API tokens in the OS keyring, never anywhere else.
-//! - [`demo`] runs the embedded sandbox and the local IPN listener for demo mode.
+//! - [`demo`] switches demo mode on against a sandbox the host started.
 //! - [`qr`] renders payment links as PNG and SVG.
 
 pub mod customers;
 pub mod demo;
 pub mod error;
 pub mod ipn;
+pub mod listener;
 pub mod paths;
 pub mod payments;
 pub mod profiles;

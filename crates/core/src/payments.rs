@@ -1,8 +1,7 @@
 //! The payment flows: validate, record, send, update. The ledger row is written before
 //! any request leaves, and every exchange becomes an event.
 
-use crate::demo::DemoContext;
-use crate::profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};
+use crate::profiles::{DemoContext, Environment, Profile, ProfileInput, DEMO_PROFILE};
 use crate::{qr, secrets, AppError};
 use paydesk_gateways::gateway::{Checkout, Exchange, PayMethod, PaymentRef, RefundOrder};
 use paydesk_gateways::registry::{capabilities_of, AnyGateway, GatewaySetup};
@@ -225,7 +224,7 @@ pub struct Paydesk {
     /// One HTTP client per profile, reused (connection pooling; TLS set up once).
     http_clients: Mutex<HashMap<String, reqwest::Client>>,
     /// IPN listeners started for profiles, by the address they asked for.
-    pub(crate) listeners: Mutex<HashMap<String, crate::ipn::IpnListener>>,
+    pub(crate) listeners: Mutex<HashMap<String, crate::listener::IpnListener>>,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -337,7 +336,9 @@ impl Paydesk {
     pub(crate) fn token_for(&self, profile: &Profile) -> Result<ApiSecret, AppError> {
         crate::blocking(|| {
             if profile.environment == Environment::Demo {
-                return Ok(ApiSecret::new(paydesk_sandbox::DEMO_TOKEN));
+                if let Some(demo) = self.demo() {
+                    return Ok(demo.secret.clone());
+                }
             }
             secrets::load_token(&profile.name)
         })

@@ -8,6 +8,50 @@ use serde::{Deserialize, Serialize};
 /// The built-in profile that talks to the embedded sandbox; needs no set-up.
 pub const DEMO_PROFILE: &str = "demo";
 
+/// Demo mode as the host switched it on: the sandbox's address, the demo merchant and the
+/// local listener (if any).
+pub struct DemoContext {
+    pub(crate) base_url: String,
+    pub(crate) provider: String,
+    pub(crate) settings: std::collections::BTreeMap<String, String>,
+    pub(crate) secret: paydesk_gateways::ApiSecret,
+    pub ipn: Option<crate::listener::IpnListener>,
+    /// What the host asked to keep alive with demo mode (its embedded sandbox).
+    pub(crate) keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl DemoContext {
+    /// The sandbox demo mode sells against.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// What the host handed over to keep alive, if it is a `T` (tests reach the embedded
+    /// sandbox this way).
+    pub fn kept<T: 'static>(&self) -> Option<&T> {
+        self.keep_alive.as_ref()?.downcast_ref::<T>()
+    }
+
+    pub fn profile(&self) -> Profile {
+        let base = self.base_url.clone();
+        let setting = |k: &str| self.settings.get(k).cloned().unwrap_or_default();
+        Profile {
+            name: DEMO_PROFILE.into(),
+            provider: self.provider.clone(),
+            environment: Environment::Demo,
+            ipn_url: Some(match &self.ipn {
+                Some(l) => l.url_for(&self.provider),
+                None => format!("{base}/sandbox/ipn-sink"),
+            }),
+            callback_url: Some(format!("{base}/return")),
+            base_url: base,
+            merchant_no: setting("merchant_no"),
+            store_no: setting("store_no"),
+            ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Environment {

@@ -1,6 +1,6 @@
 //! The core against the embedded sandbox over real HTTP, with a real SQLite file.
 
-use paydesk_core::demo::{self, DemoOptions};
+mod support;
 use paydesk_core::ipn::IpnVerdict;
 use paydesk_core::{AppError, CreatePayment, Paydesk};
 use paydesk_gateways::pockyt::signing;
@@ -9,13 +9,7 @@ use paydesk_sandbox::DEMO_TOKEN;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-async fn demo_paydesk(dir: &tempfile::TempDir) -> Arc<Paydesk> {
-    let paydesk = Arc::new(Paydesk::open(dir.path()).unwrap());
-    let options = DemoOptions { ipn_bind: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() };
-    demo::start(&paydesk, options).await.unwrap();
-    paydesk
-}
+use support::{demo_paydesk, sandbox};
 
 fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
     CreatePayment {
@@ -36,7 +30,7 @@ fn counter(amount: &str, vendor: &str) -> CreatePayment {
 
 async fn paid(paydesk: &Paydesk, req: &CreatePayment) -> String {
     let p = paydesk.create_payment(req).await.unwrap();
-    paydesk.demo().unwrap().embedded().settle(&p.reference, true).unwrap();
+    sandbox(&paydesk).settle(&p.reference, true).unwrap();
     assert_eq!(paydesk.refresh(&p.reference).await.unwrap().status, PaymentStatus::Paid);
     p.reference
 }
@@ -52,7 +46,7 @@ async fn create_settle_and_the_ipn_turns_it_paid() {
     assert!(link.contains("/cashier/"));
     assert!(paydesk.qr_png(&created.reference, 300).unwrap().starts_with(b"\x89PNG"));
 
-    let sandbox = &paydesk.demo().unwrap().embedded();
+    let sandbox = &sandbox(&paydesk);
     sandbox.settle(&created.reference, true).unwrap();
     // The IPN lands in the ledger by itself: read only the ledger (no query) until it does.
     let mut status = PaymentStatus::Pending;

@@ -2,17 +2,11 @@
 //! the payment is kept, the error says what happened, and nothing wrong is applied.
 //! Real HTTP to the embedded sandbox on 127.0.0.1, a real SQLite file.
 
-use paydesk_core::demo::{self, DemoOptions};
+mod support;
 use paydesk_core::{AppError, CreatePayment, Paydesk};
 use paydesk_gateways::PaymentStatus;
 use paydesk_sandbox::Fault;
-use std::sync::Arc;
-
-async fn demo_paydesk(dir: &tempfile::TempDir) -> Arc<Paydesk> {
-    let paydesk = Arc::new(Paydesk::open(dir.path()).unwrap());
-    demo::start(&paydesk, DemoOptions::default()).await.unwrap();
-    paydesk
-}
+use support::{demo_paydesk_quiet as demo_paydesk, sandbox};
 
 fn counter(amount: &str) -> CreatePayment {
     CreatePayment {
@@ -37,10 +31,6 @@ fn spoilers() -> Vec<(Fault, &'static str)> {
         (Fault::Oversized, "provider_protocol"),
         (Fault::WrongTransaction, "provider_protocol"),
     ]
-}
-
-fn sandbox(paydesk: &Paydesk) -> &paydesk_sandbox::Sandbox {
-    &paydesk.demo().unwrap().embedded()
 }
 
 fn events_text(paydesk: &Paydesk, reference: &str) -> String {

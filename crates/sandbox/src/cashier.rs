@@ -93,7 +93,7 @@ fn result_body(p: &SandboxPayment) -> String {
 }
 
 async fn settle_page(shared: Arc<Shared>, id: String, pay: bool) -> Response {
-    match shared.settle(&id, pay) {
+    match crate::ipn::settle(&shared, &id, pay) {
         Some(p) => layout("Sandbox cashier", &result_body(&p)).into_response(),
         None => not_found(),
     }
@@ -132,7 +132,7 @@ pub async fn settle_hook(
             return (StatusCode::BAD_REQUEST, format!("outcome must be pay or decline, got {other}")).into_response()
         }
     };
-    match shared.settle(&id, pay) {
+    match crate::ipn::settle(&shared, &id, pay) {
         Some(p) => Json(p).into_response(),
         None => (StatusCode::NOT_FOUND, "no such payment").into_response(),
     }

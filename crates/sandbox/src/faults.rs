@@ -3,7 +3,6 @@
 //! Every fault but `delay` and `unreachable` lets the emulated provider act first, then spoils its answer:
 //! the hardest case, where the provider did something the client never hears of.
 
-use crate::state::Shared;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -85,8 +84,8 @@ impl Faults {
     }
 }
 
-pub(crate) async fn inject(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let Some(fault) = shared.faults.take(request.uri().path()) else {
+pub(crate) async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
+    let Some(fault) = faults.take(request.uri().path()) else {
         return next.run(request).await;
     };
     match fault {
@@ -181,12 +180,12 @@ impl<I: Iterator + Unpin> futures_core::Stream for IterStream<I> {
     }
 }
 
-pub(crate) async fn set(State(shared): State<Arc<Shared>>, Json(req): Json<FaultRequest>) -> StatusCode {
-    shared.faults.set(&req.endpoint, req.fault, req.times);
+pub(crate) async fn set(State(faults): State<Arc<Faults>>, Json(req): Json<FaultRequest>) -> StatusCode {
+    faults.set(&req.endpoint, req.fault, req.times);
     StatusCode::NO_CONTENT
 }
 
-pub(crate) async fn clear(State(shared): State<Arc<Shared>>) -> StatusCode {
-    shared.faults.clear();
+pub(crate) async fn clear(State(faults): State<Arc<Faults>>) -> StatusCode {
+    faults.clear();
     StatusCode::NO_CONTENT
 }

@@ -61,3 +61,22 @@ pub fn spawn_delivery(shared: Arc<Shared>, token: ApiSecret, payment: SandboxPay
         }
     });
 }
+
+/// Pays or declines a waiting payment and sends its IPN. A payment already settled is
+/// returned unchanged (settling twice sends nothing new).
+pub fn settle(shared: &Arc<Shared>, id: &str, pay: bool) -> Option<SandboxPayment> {
+    let (settled, changed) = shared.update(id, |p| {
+        if p.status != "init" {
+            return (p.clone(), false);
+        }
+        p.status = if pay { "success" } else { "failed" }.into();
+        (p.clone(), true)
+    })?;
+    if !changed {
+        return Some(settled);
+    }
+    if let Some(m) = shared.merchant(&settled.merchant_no, &settled.store_no) {
+        spawn_delivery(shared.clone(), m.token.clone(), settled.clone());
+    }
+    Some(settled)
+}

@@ -28,9 +28,11 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// The documented Pockyt example merchant: public test values, not a secret.
-pub const DEMO_MERCHANT_NO: &str = "200043";
-pub const DEMO_STORE_NO: &str = "300014";
-pub const DEMO_TOKEN: &str = "5cbfb079f15b150122261c8537086d77a";
+pub const DEMO_MERCHANT_NO: &str = paydesk_gateways::pockyt::test_merchant::MERCHANT_NO;
+pub const DEMO_STORE_NO: &str = paydesk_gateways::pockyt::test_merchant::STORE_NO;
+pub const DEMO_TOKEN: &str = paydesk_gateways::pockyt::test_merchant::TOKEN;
+
+pub mod demo;
 
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -107,7 +109,7 @@ impl Sandbox {
 
     /// Settles a payment as if the customer paid (`true`) or declined, sending its IPN.
     pub fn settle(&self, transaction_no_or_reference: &str, pay: bool) -> Option<SandboxPayment> {
-        self.shared.settle(transaction_no_or_reference, pay)
+        ipn::settle(&self.shared, transaction_no_or_reference, pay)
     }
 
     pub fn payment(&self, transaction_no_or_reference: &str) -> Option<SandboxPayment> {
@@ -126,7 +128,7 @@ impl Sandbox {
 }
 
 fn router(shared: Arc<Shared>) -> Router {
-    let faults = axum::middleware::from_fn_with_state(shared.clone(), faults::inject);
+    let faults = axum::middleware::from_fn_with_state(shared.faults.clone(), faults::inject);
     Router::new()
         .route("/", get(cashier::index))
         .route(paydesk_gateways::pockyt::SECURE_PAY_PATH, post(pockyt::secure_pay))
@@ -145,7 +147,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/sandbox/payments/{id}", get(cashier::inspect))
         // Accepts IPNs when no merchant listener runs (the headless demo profile).
         .route("/sandbox/ipn-sink", post(|| async { "success" }))
-        .route("/sandbox/faults", post(faults::set).delete(faults::clear))
+        .with_state(shared.clone())
+        // The fault switches are their own state: their handlers need nothing else.
+        .merge(
+            Router::new()
+                .route("/sandbox/faults", post(faults::set).delete(faults::clear))
+                .with_state(shared.faults.clone()),
+        )
         .layer(faults)
-        .with_state(shared)
 }

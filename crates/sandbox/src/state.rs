@@ -1,8 +1,8 @@
-use crate::{ipn, SandboxConfig};
+use crate::SandboxConfig;
 use paydesk_gateways::ApiSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone)]
@@ -181,7 +181,7 @@ pub(crate) struct Shared {
     pub base_url: String,
     store: Mutex<Store>,
     pub http: reqwest::Client,
-    pub faults: crate::faults::Faults,
+    pub faults: Arc<crate::faults::Faults>,
 }
 
 impl Shared {
@@ -274,24 +274,5 @@ impl Shared {
 
     pub fn mark_ipn_delivered(&self, transaction_no: &str) {
         self.update(transaction_no, |p| p.ipn_delivered = true);
-    }
-
-    /// Pay or decline a waiting payment and send its IPN. A payment already settled is
-    /// returned unchanged (settling twice sends nothing new).
-    pub fn settle(self: &std::sync::Arc<Self>, id: &str, pay: bool) -> Option<SandboxPayment> {
-        let (settled, changed) = self.update(id, |p| {
-            if p.status != "init" {
-                return (p.clone(), false);
-            }
-            p.status = if pay { "success" } else { "failed" }.into();
-            (p.clone(), true)
-        })?;
-        if !changed {
-            return Some(settled);
-        }
-        if let Some(m) = self.merchant(&settled.merchant_no, &settled.store_no) {
-            ipn::spawn_delivery(self.clone(), m.token.clone(), settled.clone());
-        }
-        Some(settled)
     }
 }

@@ -30,3 +30,11 @@ pub const RET_SUCCESS: &str = "000100";
 
 /// Link schemes Pockyt's counter QR may return besides https: WeChat Pay's `weixin:`.
 pub const WALLET_LINK_SCHEMES: &[&str] = &["weixin"];
+
+/// Pockyt's documented example merchant (public test values from its signing docs, not a
+/// secret): the demo profile and the sandbox use it.
+pub mod test_merchant {
+    pub const MERCHANT_NO: &str = "200043";
+    pub const STORE_NO: &str = "300014";
+    pub const TOKEN: &str = "5cbfb079f15b150122261c8537086d77a";
+}

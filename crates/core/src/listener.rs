@@ -1,0 +1,34 @@
+//! A running notification listener: its address, and its shutdown when dropped. Kept apart
+//! from the handlers so the core's state can hold listeners without depending on them.
+
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+pub struct IpnListener {
+    addr: SocketAddr,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl IpnListener {
+    /// Serves `app` on `listener` until the returned handle is dropped.
+    pub(crate) fn spawn(listener: tokio::net::TcpListener, addr: SocketAddr, app: axum::Router) -> Self {
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        IpnListener { addr, _shutdown: tx }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Where a provider posts its notifications for this listener.
+    pub fn url_for(&self, provider: &str) -> String {
+        format!("http://{}/ipn/{provider}", self.addr)
+    }
+}
