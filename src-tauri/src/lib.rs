@@ -4,8 +4,8 @@
 use base64::Engine;
 use paydesk_core::demo;
 use paydesk_core::{
-    secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Environment, Paydesk, PaymentDetail, PaymentView,
-    Profile, ProfileInput, RefundOutcome,
+    secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, PaymentDetail, PaymentView, Profile,
+    ProfileInput, RefundOutcome,
 };
 use paydesk_gateways::ApiSecret;
 use paydesk_gateways::Currency;
@@ -233,15 +233,7 @@ async fn list_profiles(core: Core<'_>) -> Result<Vec<ProfileSummary>, AppError> 
         profiles
             .into_iter()
             .map(|profile| {
-                let token = if profile.environment == Environment::Demo {
-                    "built in"
-                } else {
-                    match secrets::has_token(&profile.name) {
-                        Ok(true) => "saved",
-                        Ok(false) => "not saved",
-                        Err(_) => "unavailable",
-                    }
-                };
+                let token = secrets::status_of(&profile);
                 ProfileSummary { profile, token }
             })
             .collect()

@@ -77,10 +77,12 @@ enum ProfileCommand {
         /// "sandbox", "production" or a URL.
         #[arg(long)]
         base_url: String,
+        /// Pockyt's merchant number.
         #[arg(long)]
-        merchant_no: String,
+        merchant_no: Option<String>,
+        /// Pockyt's store number.
         #[arg(long)]
-        store_no: String,
+        store_no: Option<String>,
         #[arg(long)]
         ipn_url: Option<String>,
         #[arg(long)]
@@ -560,15 +562,19 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
     let paydesk = open()?;
     match cmd {
         ProfileCommand::Add { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen } => {
+            // Each provider's settings come as their own flags; the provider says which it needs.
+            let settings = [("merchant_no", merchant_no), ("store_no", store_no)]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))
+                .collect();
             let p = paydesk.save_profile(ProfileInput {
                 name,
                 provider,
                 base_url,
-                merchant_no,
-                store_no,
                 ipn_url,
                 callback_url,
                 ipn_listen,
+                settings,
             })?;
             let text = format!("saved profile {} ({}, {})", p.name, p.provider, p.base_url);
             out(to_json(&p), text)
@@ -584,24 +590,24 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
         }
         ProfileCommand::Show { name } => {
             let p = paydesk.profile(&name)?;
-            let saved = match secrets::has_token(&name) {
-                Ok(true) => "saved",
-                Ok(false) => "not saved",
-                Err(_) => "unknown (keyring unavailable)",
-            };
+            let saved = secrets::status_of(&p);
             let mut doc = to_json(&p);
             doc["token"] = json!(saved);
-            let text = format!(
-                "{}\nprovider {}\nenvironment {}\nbase_url {}\nmerchant_no {}\nstore_no {}\nipn_url {}\ncallback_url {}\ntoken {saved}",
+            let mut text = format!(
+                "{}\nprovider {}\nenvironment {}\nbase_url {}\n",
                 p.name,
                 p.provider,
                 p.environment.as_str(),
-                p.base_url,
-                p.merchant_no,
-                p.store_no,
+                p.base_url
+            );
+            for (key, value) in &p.settings {
+                text.push_str(&format!("{key} {value}\n"));
+            }
+            text.push_str(&format!(
+                "ipn_url {}\ncallback_url {}\ntoken {saved}",
                 p.ipn_url.clone().unwrap_or_default(),
                 p.callback_url.clone().unwrap_or_default()
-            );
+            ));
             out(doc, text)
         }
         ProfileCommand::Test { name } => {

@@ -354,11 +354,10 @@ impl Paydesk {
             .entry(profile.name.clone())
             .or_insert_with(paydesk_gateways::http::client)
             .clone();
-        let settings = profile.settings();
         Ok(AnyGateway::new(GatewaySetup {
             provider: &profile.provider,
             base_url: &profile.base_url,
-            settings: &settings,
+            settings: &profile.settings,
             secret,
             http,
         })?)

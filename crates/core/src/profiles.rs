@@ -1,9 +1,9 @@
 //! Merchant profiles: which provider, where, and as whom. The token is in the keyring.
 
 use crate::AppError;
-use paydesk_gateways::pockyt;
 use paydesk_ledger::ProfileRow;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The built-in profile that talks to the embedded sandbox; needs no set-up.
 pub const DEMO_PROFILE: &str = "demo";
@@ -34,7 +34,6 @@ impl DemoContext {
 
     pub fn profile(&self) -> Profile {
         let base = self.base_url.clone();
-        let setting = |k: &str| self.settings.get(k).cloned().unwrap_or_default();
         Profile {
             name: DEMO_PROFILE.into(),
             provider: self.provider.clone(),
@@ -45,8 +44,7 @@ impl DemoContext {
             }),
             callback_url: Some(format!("{base}/return")),
             base_url: base,
-            merchant_no: setting("merchant_no"),
-            store_no: setting("store_no"),
+            settings: self.settings.clone(),
             ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
         }
     }
@@ -87,8 +85,10 @@ pub struct Profile {
     pub provider: String,
     pub environment: Environment,
     pub base_url: String,
-    pub merchant_no: String,
-    pub store_no: String,
+    /// Provider-specific settings (Pockyt: merchant_no, store_no), shown beside the
+    /// common fields in JSON.
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, String>,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
     /// Where this profile wants the local IPN listener (None: off).
@@ -102,8 +102,7 @@ impl From<ProfileRow> for Profile {
             name: r.name,
             provider: r.provider,
             base_url: r.base_url,
-            merchant_no: r.merchant_no,
-            store_no: r.store_no,
+            settings: r.settings,
             ipn_url: r.ipn_url,
             callback_url: r.callback_url,
             ipn_listen: r.ipn_listen,
@@ -117,34 +116,32 @@ impl Profile {
         paydesk_gateways::registry::capabilities_of(&self.provider).map(|c| c.label).unwrap_or("The provider")
     }
 
-    /// The provider-specific settings a gateway is built from.
-    pub fn settings(&self) -> std::collections::BTreeMap<String, String> {
-        [("merchant_no", &self.merchant_no), ("store_no", &self.store_no)]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect()
-    }
-
-    /// Who the profile sells as, for messages ("merchant 200043").
+    /// Who the profile sells as, for messages ("merchant number 200043"): the provider's
+    /// first setting.
     pub fn account_label(&self) -> String {
-        format!("merchant {}", self.merchant_no)
+        let first = paydesk_gateways::registry::capabilities_of(&self.provider).and_then(|c| c.settings.first());
+        match first {
+            Some(spec) => format!("{} {}", spec.label, self.settings.get(spec.key).map(String::as_str).unwrap_or("?")),
+            None => self.name.clone(),
+        }
     }
 }
 
-/// What a person gives to add a profile. `base_url` may be "sandbox"/"production" or a URL.
+/// What a person gives to add a profile. `base_url` may be "sandbox"/"production" or a URL;
+/// every other field is a provider setting (Pockyt: `merchant_no`, `store_no`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProfileInput {
     pub name: String,
     pub provider: String,
     pub base_url: String,
-    pub merchant_no: String,
-    pub store_no: String,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
     /// ADDR:PORT to run the local IPN listener on for this profile; None leaves it off.
     #[serde(default)]
     pub ipn_listen: Option<String>,
+    /// The provider's own settings; empty or null values count as not given.
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, serde_json::Value>,
 }
 
 impl ProfileInput {
@@ -157,21 +154,22 @@ impl ProfileInput {
         if name == DEMO_PROFILE {
             return Err(AppError::invalid("name", "name: 'demo' is the built-in demo profile; choose another name"));
         }
-        if self.provider != "pockyt" {
+        let Some(caps) = paydesk_gateways::registry::capabilities_of(&self.provider) else {
+            let known: Vec<_> = paydesk_gateways::registry::PROVIDERS.iter().map(|c| c.provider).collect();
             return Err(AppError::invalid(
                 "provider",
-                format!("provider: '{}' is not supported yet; use pockyt", self.provider),
+                format!("provider: '{}' is not one Paydesk speaks; use {}", self.provider, known.join(", ")),
             ));
-        }
+        };
         let (environment, base_url) = match self.base_url.trim() {
-            "sandbox" => (Environment::Sandbox, pockyt::SANDBOX_URL.to_string()),
-            "production" => (Environment::Production, pockyt::PRODUCTION_URL.to_string()),
+            "sandbox" => (Environment::Sandbox, caps.sandbox_url.to_string()),
+            "production" => (Environment::Production, caps.production_url.to_string()),
             url => {
                 paydesk_gateways::links::check_base_url("base_url", url)?;
                 let url = url.trim_end_matches('/').to_string();
-                let env = if url == pockyt::PRODUCTION_URL {
+                let env = if url == caps.production_url {
                     Environment::Production
-                } else if url == pockyt::SANDBOX_URL {
+                } else if url == caps.sandbox_url {
                     Environment::Sandbox
                 } else {
                     Environment::Custom
@@ -179,14 +177,19 @@ impl ProfileInput {
                 (env, url)
             }
         };
-        for (field, value) in [("merchant_no", &self.merchant_no), ("store_no", &self.store_no)] {
-            if value.is_empty() || !value.chars().all(|c| c.is_ascii_digit()) {
-                return Err(AppError::invalid(field, format!("{field}: digits only, as Pockyt assigned it")));
-            }
-        }
+        let given: BTreeMap<String, String> = self
+            .settings
+            .iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k.clone(), s.clone())),
+                serde_json::Value::Number(n) => Some((k.clone(), n.to_string())),
+                _ => None,
+            })
+            .collect();
+        let settings = caps.check_settings(&given)?;
         for (field, value) in [("ipn_url", &self.ipn_url), ("callback_url", &self.callback_url)] {
             if let Some(v) = value {
-                pockyt::check_url(field, v)?;
+                paydesk_gateways::pockyt::check_url(field, v)?;
                 paydesk_gateways::text::check_line(field, v, paydesk_gateways::links::MAX_LINK_LEN)?;
             }
         }
@@ -205,8 +208,7 @@ impl ProfileInput {
             provider: self.provider,
             environment: environment.as_str().into(),
             base_url,
-            merchant_no: self.merchant_no,
-            store_no: self.store_no,
+            settings,
             ipn_url: self.ipn_url,
             callback_url: self.callback_url,
         })

@@ -69,3 +69,16 @@ pub fn delete_token(profile: &str) -> Result<bool, AppError> {
         Err(e) => Err(unavailable(e)),
     }
 }
+
+/// Whether a profile's secret is there, as Settings and `profile show` say it; the secret
+/// itself is never read out for this.
+pub fn status_of(profile: &crate::Profile) -> &'static str {
+    if profile.environment == crate::Environment::Demo {
+        return "built in";
+    }
+    match has_token(&profile.name) {
+        Ok(true) => "saved",
+        Ok(false) => "not saved",
+        Err(_) => "unavailable",
+    }
+}

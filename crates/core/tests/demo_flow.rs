@@ -116,8 +116,10 @@ async fn bad_inputs_are_refused_before_the_network_and_leave_nothing() {
         name: "shop".into(),
         provider: "pockyt".into(),
         base_url: base_url.into(),
-        merchant_no: "200043".into(),
-        store_no: "300014".into(),
+        settings: [("merchant_no", "200043"), ("store_no", "300014")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.into())))
+            .collect(),
         ipn_url: None,
         callback_url: None,
         ipn_listen: None,
@@ -359,8 +361,10 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
         name: name.into(),
         provider: "pockyt".into(),
         base_url: "sandbox".into(),
-        merchant_no: "200043".into(),
-        store_no: "300014".into(),
+        settings: [("merchant_no", "200043"), ("store_no", "300014")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.into())))
+            .collect(),
         ipn_url: None,
         callback_url: None,
         ipn_listen: listen,

@@ -63,6 +63,18 @@ pub struct Wallet {
     pub label: &'static str,
 }
 
+/// One provider-specific profile setting (Pockyt's merchant number, PayKKa's app id...).
+#[derive(Debug)]
+pub struct Setting {
+    /// The key stored with the profile and used on the command line (`--merchant-no`).
+    pub key: &'static str,
+    pub label: &'static str,
+    pub required: bool,
+    /// Digits only (as the provider assigned them), or free text of at most this length.
+    pub digits_only: bool,
+    pub max_chars: usize,
+}
+
 /// What a provider declares about itself.
 #[derive(Debug)]
 pub struct Capabilities {
@@ -79,6 +91,11 @@ pub struct Capabilities {
     pub link_wallets: &'static [Wallet],
     /// Link schemes besides https its answers may carry (WeChat Pay's `weixin`).
     pub wallet_link_schemes: &'static [&'static str],
+    /// The addresses `--base-url sandbox` and `--base-url production` stand for.
+    pub sandbox_url: &'static str,
+    pub production_url: &'static str,
+    /// The profile settings it needs, the first naming the account in messages.
+    pub settings: &'static [Setting],
 }
 
 impl Capabilities {
@@ -89,6 +106,39 @@ impl Capabilities {
     /// The refusal for a flow this provider does not offer.
     pub fn unsupported(&'static self, flow: Flow) -> GatewayError {
         GatewayError::Unsupported { provider: self.label, flow: flow.as_str() }
+    }
+
+    /// Checks a profile's settings against this provider's: every required one given and
+    /// valid, nothing it does not know. Returns them trimmed, empties dropped.
+    pub fn check_settings(
+        &self,
+        given: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, ValidationError> {
+        let mut checked = BTreeMap::new();
+        for (key, value) in given {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let Some(spec) = self.settings.iter().find(|s| s.key == key) else {
+                let known: Vec<_> = self.settings.iter().map(|s| s.key).collect();
+                return Err(ValidationError::new(
+                    "settings",
+                    format!("{} has no setting '{key}'; it takes {}", self.label, known.join(", ")),
+                ));
+            };
+            crate::text::check_line(spec.key, value, spec.max_chars)?;
+            if spec.digits_only && !value.chars().all(|c| c.is_ascii_digit()) {
+                return Err(ValidationError::new(spec.key, format!("digits only, as {} assigned it", self.label)));
+            }
+            checked.insert(key.clone(), value.to_string());
+        }
+        for spec in self.settings.iter().filter(|s| s.required) {
+            if !checked.contains_key(spec.key) {
+                return Err(ValidationError::new(spec.key, format!("is required by {} ({})", self.label, spec.label)));
+            }
+        }
+        Ok(checked)
     }
 
     pub fn wallet_label(&self, id: &str) -> Option<&'static str> {

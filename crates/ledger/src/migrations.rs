@@ -92,6 +92,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (provider, reason)
     );
     "#,
+    // 5: provider-specific profile settings (Pockyt's merchant and store numbers move in;
+    //    the old columns stay, filled for Pockyt, empty for other providers)
+    r#"
+    ALTER TABLE profiles ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    UPDATE profiles SET settings = json_object('merchant_no', merchant_no, 'store_no', store_no);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -107,4 +113,34 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pockyt_profile_of_schema_4_keeps_its_numbers_as_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::FILE_NAME);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute(
+                "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, created_at, updated_at)
+                 VALUES ('shop', 'pockyt', 'sandbox', 'https://mapi.yuansferdev.com', '200043', '300014', 'https://shop.example/ipn', NULL, 'x', 'x')",
+                [],
+            )
+            .unwrap();
+        }
+        let ledger = crate::Ledger::open(&path).unwrap();
+        assert_eq!(ledger.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let p = ledger.profile("shop").unwrap().unwrap();
+        assert_eq!(p.settings.get("merchant_no").map(String::as_str), Some("200043"));
+        assert_eq!(p.settings.get("store_no").map(String::as_str), Some("300014"));
+        assert_eq!(p.ipn_url.as_deref(), Some("https://shop.example/ipn"), "nothing else lost");
+    }
 }

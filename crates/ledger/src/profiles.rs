@@ -1,6 +1,7 @@
 use crate::{now, Ledger, Result};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A merchant profile: everything but the secret, which lives in the OS keyring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -9,8 +10,8 @@ pub struct ProfileRow {
     pub provider: String,
     pub environment: String,
     pub base_url: String,
-    pub merchant_no: String,
-    pub store_no: String,
+    /// Provider-specific settings (Pockyt: merchant_no, store_no); never a secret.
+    pub settings: BTreeMap<String, String>,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
     /// ADDR:PORT for the local IPN listener; None leaves it off for this profile.
@@ -24,8 +25,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ProfileRow> {
         provider: r.get("provider")?,
         environment: r.get("environment")?,
         base_url: r.get("base_url")?,
-        merchant_no: r.get("merchant_no")?,
-        store_no: r.get("store_no")?,
+        settings: {
+            let text: String = r.get("settings")?;
+            serde_json::from_str(&text).unwrap_or_default()
+        },
         ipn_url: r.get("ipn_url")?,
         callback_url: r.get("callback_url")?,
         ipn_listen: r.get("ipn_listen")?,
@@ -36,22 +39,24 @@ impl Ledger {
     pub fn save_profile(&self, p: &ProfileRow) -> Result<()> {
         let at = now();
         self.conn.execute(
-            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, settings, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
              ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, environment=excluded.environment,
                base_url=excluded.base_url, merchant_no=excluded.merchant_no, store_no=excluded.store_no,
                ipn_url=excluded.ipn_url, callback_url=excluded.callback_url, ipn_listen=excluded.ipn_listen,
-               updated_at=excluded.updated_at",
+               settings=excluded.settings, updated_at=excluded.updated_at",
             params![
                 p.name,
                 p.provider,
                 p.environment,
                 p.base_url,
-                p.merchant_no,
-                p.store_no,
+                // The columns of schema 1, kept filled for Pockyt profiles.
+                p.settings.get("merchant_no").map(String::as_str).unwrap_or(""),
+                p.settings.get("store_no").map(String::as_str).unwrap_or(""),
                 p.ipn_url,
                 p.callback_url,
                 p.ipn_listen,
+                serde_json::to_string(&p.settings).expect("string map"),
                 at
             ],
         )?;

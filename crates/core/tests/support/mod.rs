@@ -7,6 +7,7 @@ use paydesk_sandbox::Sandbox;
 use std::sync::Arc;
 
 /// With the local notification listener, as the window runs it.
+#[allow(dead_code)]
 pub async fn demo_paydesk(dir: &tempfile::TempDir) -> Arc<Paydesk> {
     demo_paydesk_with(dir, true).await
 }

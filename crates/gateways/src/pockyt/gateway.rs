@@ -7,7 +7,7 @@ use super::transformers::*;
 use super::PockytClient;
 use crate::gateway::{
     CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, Outcome, PayMethod, PaymentRef, RefundAnswer,
-    RefundOrder, Wallet,
+    RefundOrder, Setting, Wallet,
 };
 use crate::{PaymentReport, ValidationError};
 
@@ -45,6 +45,12 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     counter_wallets: COUNTER_WALLETS,
     link_wallets: LINK_WALLETS,
     wallet_link_schemes: super::WALLET_LINK_SCHEMES,
+    sandbox_url: super::SANDBOX_URL,
+    production_url: super::PRODUCTION_URL,
+    settings: &[
+        Setting { key: "merchant_no", label: "merchant number", required: true, digits_only: true, max_chars: 32 },
+        Setting { key: "store_no", label: "store number", required: true, digits_only: true, max_chars: 32 },
+    ],
 };
 
 /// Pockyt for one merchant profile.
