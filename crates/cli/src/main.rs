@@ -490,9 +490,16 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                     "bind: no profile asks for an IPN listener; give --bind ADDR:PORT or `profile add --ipn-listen`",
                 ));
             }
+            // `listening`: the older Pockyt address; `notify`: where any provider posts for a profile.
             let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}/ipn/pockyt")).collect();
-            let doc = if urls.len() == 1 { json!({"listening": urls[0]}) } else { json!({"listening": urls}) };
-            announce(cli.json, doc, &format!("IPN listener at {}", urls.join(", ")));
+            let notify: Vec<String> =
+                addrs.iter().map(|a| format!("http://{a}/notify/{{provider}}/{{profile}}")).collect();
+            let doc = if urls.len() == 1 {
+                json!({"listening": urls[0], "notify": notify[0]})
+            } else {
+                json!({"listening": urls, "notify": notify})
+            };
+            announce(cli.json, doc, &format!("notification listener at {}", notify.join(", ")));
             wait_for_interrupt().await;
             out(json!({"stopped": true}), "stopped")
         }

@@ -1,26 +1,27 @@
-//! The local IPN receiver: `POST /ipn/pockyt`, form-urlencoded. A notification is applied
-//! only when its signature holds over every received field and it agrees with the ledger;
-//! `success` is answered only after it is safely recorded.
+//! The local notification receiver. `POST /notify/{provider}/{profile}` takes the raw body
+//! and headers to that profile's gateway, which verifies the signature over exactly what
+//! arrived; `POST /ipn/{provider}` (the older address, without a profile) finds the profile
+//! from the payment the notification names. A notification is applied only when it
+//! verifies and agrees with the ledger, and acknowledged only after it is recorded.
 
 pub use crate::listener::IpnListener;
-use crate::profiles::Profile;
 use crate::{AppError, Paydesk};
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Form, Router};
-use paydesk_gateways::pockyt::{notification_report, signing};
+use axum::Router;
+use paydesk_gateways::gateway::{Acknowledgement, IncomingNotification};
+use paydesk_gateways::registry;
 use paydesk_ledger::Applied;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// The largest notification body read; Pockyt's are well under 2 KB.
+/// The largest notification body read; providers' are a few KB at most.
 pub const MAX_NOTIFICATION_BYTES: usize = 16 * 1024;
-/// Fields of a notification kept as evidence, and the characters kept of each.
-const MAX_FIELDS_KEPT: usize = 40;
-const MAX_FIELD_CHARS: usize = 256;
 
 pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListener, AppError> {
     let listener = tokio::net::TcpListener::bind(bind)
@@ -28,30 +29,68 @@ pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListene
         .map_err(|e| AppError::Internal { message: format!("cannot listen for notifications on {bind}: {e}") })?;
     let addr = listener.local_addr().map_err(|e| AppError::Internal { message: e.to_string() })?;
     let app = Router::new()
-        .route("/ipn/pockyt", post(pockyt_ipn))
+        .route("/notify/{provider}/{profile}", post(notify_profile))
+        .route("/ipn/{provider}", post(notify_provider))
         .layer(DefaultBodyLimit::max(MAX_NOTIFICATION_BYTES))
         .with_state(paydesk);
-    tracing::info!(%addr, "IPN listener ready");
+    tracing::info!(%addr, "notification listener ready");
     Ok(IpnListener::spawn(listener, addr, app))
 }
 
-async fn pockyt_ipn(
+async fn notify_profile(
     State(paydesk): State<Arc<Paydesk>>,
-    Form(fields): Form<BTreeMap<String, String>>,
-) -> (StatusCode, &'static str) {
+    Path((provider, profile)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    receive(paydesk, provider, Some(profile), headers, body).await
+}
+
+async fn notify_provider(
+    State(paydesk): State<Arc<Paydesk>>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    receive(paydesk, provider, None, headers, body).await
+}
+
+async fn receive(
+    paydesk: Arc<Paydesk>,
+    provider: String,
+    profile: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let headers: BTreeMap<String, String> = headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
+        .collect();
     // Verifying and recording touch the keyring and SQLite: off the async workers.
-    let verdict = tokio::task::spawn_blocking(move || paydesk.apply_pockyt_ipn(&fields)).await;
-    let verdict = verdict.unwrap_or_else(|e| Err(AppError::Internal { message: e.to_string() }));
-    match verdict {
-        Ok(IpnVerdict::Applied { .. }) => (StatusCode::OK, "success"),
-        Ok(IpnVerdict::Rejected { reason }) => {
-            tracing::warn!(%reason, "IPN rejected");
-            (StatusCode::BAD_REQUEST, "fail")
+    let verdict = tokio::task::spawn_blocking(move || {
+        let verdict = paydesk.apply_notification(&provider, profile.as_deref(), &headers, &body);
+        let ack = paydesk.acknowledgement(&provider, &verdict);
+        (verdict, ack)
+    })
+    .await;
+    let (verdict, ack) = match verdict {
+        Ok(v) => v,
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    };
+    match &verdict {
+        Ok(IpnVerdict::Rejected { reason }) => tracing::warn!(%reason, "notification rejected"),
+        Err(e) => tracing::error!(error = %e, "notification could not be processed"),
+        Ok(IpnVerdict::Applied { .. }) => {}
+    }
+    match ack {
+        Some(ack) => {
+            let status = StatusCode::from_u16(ack.http_status).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, [(header::CONTENT_TYPE, ack.content_type)], ack.body).into_response()
         }
-        Err(e) => {
-            tracing::error!(error = %e, "IPN could not be processed");
-            (StatusCode::SERVICE_UNAVAILABLE, "retry")
-        }
+        // Not ours to answer as the provider expects (unknown provider or profile), or the
+        // ledger failed: the provider will try again.
+        None if verdict.is_err() => (StatusCode::SERVICE_UNAVAILABLE, "retry").into_response(),
+        None => (StatusCode::NOT_FOUND, "unknown provider or profile").into_response(),
     }
 }
 
@@ -88,59 +127,102 @@ pub enum IpnVerdict {
 }
 
 impl Paydesk {
-    pub fn apply_pockyt_ipn(&self, fields: &BTreeMap<String, String>) -> Result<IpnVerdict, AppError> {
-        let reference = fields.get("reference").map(String::as_str).unwrap_or("");
-        let Some(row) = self.ledger().payment_by_reference(reference)? else {
-            return self.reject(None, "unknown reference", fields);
+    /// Verifies a notification with its profile's gateway and applies what it says, when it
+    /// matches the ledger. `profile` None: the older address without one (found from the
+    /// payment the notification names).
+    pub fn apply_notification(
+        &self,
+        provider: &str,
+        profile: Option<&str>,
+        headers: &BTreeMap<String, String>,
+        body: &[u8],
+    ) -> Result<IpnVerdict, AppError> {
+        let incoming = IncomingNotification { headers, body };
+        let no_fields = BTreeMap::new();
+        let profile = match profile {
+            Some(name) => match self.profile(name) {
+                Ok(p) if p.provider == provider => p,
+                Ok(_) => return self.reject(provider, None, "profile belongs to another provider", &no_fields),
+                Err(AppError::ProfileNotFound { .. }) => {
+                    return self.reject(provider, None, "unknown profile", &no_fields);
+                }
+                Err(e) => return Err(e),
+            },
+            None => {
+                let reference = registry::notification_reference(provider, incoming).unwrap_or_default();
+                let row = crate::blocking(|| self.ledger().payment_by_reference(&reference))?;
+                match row {
+                    Some(row) if row.provider == provider => self.profile(&row.profile)?,
+                    _ => return self.reject(provider, None, "unknown reference", &no_fields),
+                }
+            }
         };
-        let profile: Profile = self.profile(&row.profile)?;
-        let token = self.token_for(&profile)?;
-        if !signing::verify(fields, &token) {
-            return self.reject(Some(row.id), "signature does not verify", fields);
+        let gateway = self.gateway_for(&profile)?;
+        let verified = match gateway.verify_notification(incoming) {
+            Ok(v) => v,
+            Err(refusal) => {
+                // Kept beside the payment it claims to be about (as evidence, never applied).
+                let named = registry::notification_reference(provider, incoming).unwrap_or_default();
+                let row = crate::blocking(|| self.ledger().payment_by_reference(&named))?;
+                let id = row.filter(|r| r.profile == profile.name).map(|r| r.id);
+                return self.reject(provider, id, refusal.reason, &refusal.fields);
+            }
+        };
+        let report = &verified.report;
+        let row = crate::blocking(|| self.ledger().payment_by_reference(&report.reference))?;
+        let Some(row) = row.filter(|r| r.profile == profile.name) else {
+            return self.reject(provider, None, "unknown reference", &verified.fields);
+        };
+        if let Some(reason) = crate::payments::mismatch(&row, report) {
+            return self.reject(
+                provider,
+                Some(row.id),
+                &format!("does not match the ledger: {reason}"),
+                &verified.fields,
+            );
         }
-        let report = notification_report(fields);
-        if let Some(reason) = crate::payments::mismatch(&row, &report) {
-            return self.reject(Some(row.id), &format!("does not match the ledger: {reason}"), fields);
-        }
-        self.ledger().append_event(Some(row.id), "ipn", &json!({"provider": "pockyt", "fields": kept(fields)}))?;
-        match self.apply_report(&row, &report, "ipn")? {
-            // Recorded as suspicious by the state machine; answered so it is not resent.
+        crate::blocking(|| {
+            self.ledger().append_event(Some(row.id), "ipn", &json!({"provider": provider, "fields": verified.fields}))
+        })?;
+        match self.apply_report(&row, report, "ipn")? {
+            // Recorded as suspicious by the state machine; acknowledged so it is not resent.
             Applied::Refused { .. } => Ok(IpnVerdict::Applied { changed: false }),
             applied => Ok(IpnVerdict::Applied { changed: applied.changed() }),
         }
+    }
+
+    /// The answer the provider expects for this verdict (None: an unknown provider, or the
+    /// ledger failed and the provider should try again).
+    fn acknowledgement(&self, provider: &str, verdict: &Result<IpnVerdict, AppError>) -> Option<Acknowledgement> {
+        let taken = match verdict {
+            Ok(IpnVerdict::Applied { .. }) => true,
+            Ok(IpnVerdict::Rejected { .. }) => false,
+            Err(_) => return None,
+        };
+        registry::capabilities_of(provider).map(|c| (c.acknowledge)(taken))
     }
 
     /// Refused notifications are counted; a sample of them (the first ten of each kind,
     /// then every power of two) is kept as evidence, bounded, so a flood cannot fill the ledger.
     fn reject(
         &self,
+        provider: &str,
         payment_id: Option<i64>,
         reason: &str,
         fields: &BTreeMap<String, String>,
     ) -> Result<IpnVerdict, AppError> {
-        let ledger = self.ledger();
-        let kind = reason.split(':').next().unwrap_or(reason);
-        let seen = ledger.count_rejected_notification("pockyt", kind)?;
-        if seen <= 10 || (seen as u64).is_power_of_two() {
-            ledger.append_event(
-                payment_id,
-                "ipn_rejected",
-                &json!({"provider": "pockyt", "reason": reason, "seen": seen, "fields": kept(fields)}),
-            )?;
-        }
-        Ok(IpnVerdict::Rejected { reason: reason.into() })
-    }
-}
-
-/// What a notification's evidence keeps: every field but the signature, bounded.
-fn kept(fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    fields
-        .iter()
-        .filter(|(k, _)| k.as_str() != signing::SIGN_FIELD)
-        .take(MAX_FIELDS_KEPT)
-        .map(|(k, v)| {
-            let bound = |s: &str| s.chars().take(MAX_FIELD_CHARS).collect::<String>();
-            (bound(k), bound(v))
+        crate::blocking(|| {
+            let ledger = self.ledger();
+            let kind = reason.split(':').next().unwrap_or(reason);
+            let seen = ledger.count_rejected_notification(provider, kind)?;
+            if seen <= 10 || (seen as u64).is_power_of_two() {
+                ledger.append_event(
+                    payment_id,
+                    "ipn_rejected",
+                    &json!({"provider": provider, "reason": reason, "seen": seen, "fields": fields}),
+                )?;
+            }
+            Ok(IpnVerdict::Rejected { reason: reason.into() })
         })
-        .collect()
+    }
 }

@@ -27,8 +27,8 @@ impl IpnListener {
         self.addr
     }
 
-    /// Where a provider posts its notifications for this listener.
-    pub fn url_for(&self, provider: &str) -> String {
-        format!("http://{}/ipn/{provider}", self.addr)
+    /// Where a provider posts its notifications for `profile` to this listener.
+    pub fn url_for(&self, provider: &str, profile: &str) -> String {
+        format!("http://{}/notify/{provider}/{profile}", self.addr)
     }
 }

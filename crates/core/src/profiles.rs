@@ -39,7 +39,7 @@ impl DemoContext {
             provider: self.provider.clone(),
             environment: Environment::Demo,
             ipn_url: Some(match &self.ipn {
-                Some(l) => l.url_for(&self.provider),
+                Some(l) => l.url_for(&self.provider, DEMO_PROFILE),
                 None => format!("{base}/sandbox/ipn-sink"),
             }),
             callback_url: Some(format!("{base}/return")),

@@ -11,6 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::{demo_paydesk, sandbox};
 
+/// A Pockyt notification as it arrives at the older address (no profile in it).
+fn ipn(paydesk: &Paydesk, fields: &BTreeMap<String, String>) -> Result<IpnVerdict, AppError> {
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    paydesk.apply_notification("pockyt", None, &BTreeMap::new(), body.as_bytes())
+}
+
 fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
     CreatePayment {
         profile: "demo".into(),
@@ -158,27 +164,23 @@ async fn ipn_verification_rules() {
 
     let mut tampered = signed(base.clone());
     tampered.insert("status".into(), "failed".into());
-    assert!(matches!(paydesk.apply_pockyt_ipn(&tampered).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &tampered).unwrap(), IpnVerdict::Rejected { .. }));
 
     let mut wrong_amount = base.clone();
     wrong_amount.insert("amount".into(), "0.01".into());
-    assert!(matches!(paydesk.apply_pockyt_ipn(&signed(wrong_amount)).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &signed(wrong_amount)).unwrap(), IpnVerdict::Rejected { .. }));
 
     let mut unknown = base.clone();
     unknown.insert("reference".into(), "PD-NOPE".into());
-    assert!(matches!(paydesk.apply_pockyt_ipn(&signed(unknown)).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &signed(unknown)).unwrap(), IpnVerdict::Rejected { .. }));
     assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Pending, "nothing applied yet");
 
     // Extra fields Pockyt may add are signed too, and still verify.
     let mut extra = base.clone();
     extra.insert("completedAt".into(), "2026-11-22T00:00:00Z".into());
     let extra = signed(extra);
-    assert_eq!(paydesk.apply_pockyt_ipn(&extra).unwrap(), IpnVerdict::Applied { changed: true });
-    assert_eq!(
-        paydesk.apply_pockyt_ipn(&extra).unwrap(),
-        IpnVerdict::Applied { changed: false },
-        "a replay changes nothing"
-    );
+    assert_eq!(ipn(&paydesk, &extra).unwrap(), IpnVerdict::Applied { changed: true });
+    assert_eq!(ipn(&paydesk, &extra).unwrap(), IpnVerdict::Applied { changed: false }, "a replay changes nothing");
     assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Paid);
     let events = paydesk.payment_detail(&p.reference).unwrap().events;
     assert_eq!(events.iter().filter(|e| e.kind == "status_changed" && e.detail["to"] == "paid").count(), 1);
@@ -189,7 +191,7 @@ async fn ipn_verification_rules() {
     for raw in ["init", "closed", "failed", "SOMETHING_NEW"] {
         let mut back = base.clone();
         back.insert("status".into(), raw.into());
-        paydesk.apply_pockyt_ipn(&signed(back)).unwrap();
+        ipn(&paydesk, &signed(back)).unwrap();
         assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Paid, "{raw}");
     }
     let events = paydesk.payment_detail(&p.reference).unwrap().events;
@@ -197,7 +199,7 @@ async fn ipn_verification_rules() {
     // Another currency for the same number is another payment.
     let mut other_currency = base.clone();
     other_currency.insert("currency".into(), "CNY".into());
-    assert!(matches!(paydesk.apply_pockyt_ipn(&signed(other_currency)).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &signed(other_currency)).unwrap(), IpnVerdict::Rejected { .. }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +223,7 @@ async fn after_a_partial_refund_a_late_pending_or_closed_answer_keeps_the_remain
         .collect();
         let s = signing::sign(&f, &token);
         f.insert("verifySign".into(), s);
-        paydesk.apply_pockyt_ipn(&f).unwrap();
+        ipn(&paydesk, &f).unwrap();
         let detail = paydesk.payment_detail(&reference).unwrap();
         assert_eq!(detail.payment.status, PaymentStatus::PartiallyRefunded, "{raw}");
         assert_eq!((detail.refunded.as_str(), detail.refundable.as_str()), ("4.00", "6.00"), "{raw}");
@@ -238,7 +240,7 @@ async fn a_flood_of_unsigned_notifications_is_counted_not_stored() {
     for i in 0..40 {
         let f: BTreeMap<String, String> =
             [("reference".to_string(), format!("PD-NOPE-{i}")), ("note".to_string(), big.clone())].into();
-        assert!(matches!(paydesk.apply_pockyt_ipn(&f).unwrap(), IpnVerdict::Rejected { .. }));
+        assert!(matches!(ipn(&paydesk, &f).unwrap(), IpnVerdict::Rejected { .. }));
     }
     // 40 MB arrived; the ledger keeps a sample of bounded excerpts (and a count).
     let wal = ledger_file.with_extension("sqlite3-wal");
@@ -399,4 +401,50 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
         paydesk.save_profile(input("bad", Some("localhost".into()))),
         Err(AppError::InvalidInput { field, .. }) if field == "ipn_listen"
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_reach_their_profile_at_notify_provider_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let p = paydesk.create_payment(&sale("3.10", "USD", "alipay")).await.unwrap();
+    let listener = paydesk.demo().unwrap().ipn.as_ref().unwrap().addr();
+    assert!(paydesk.profile("demo").unwrap().ipn_url.unwrap().ends_with("/notify/pockyt/demo"));
+    let token = ApiSecret::new(DEMO_TOKEN);
+    let mut fields: BTreeMap<String, String> = [
+        ("transactionNo", p.transaction_no.clone().unwrap()),
+        ("reference", p.reference.clone()),
+        ("status", "success".into()),
+        ("amount", "3.10".into()),
+        ("currency", "USD".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let sign = signing::sign(&fields, &token);
+    fields.insert("verifySign".into(), sign);
+    let post = |path: &str, fields: &BTreeMap<String, String>| {
+        let url = format!("http://{listener}{path}");
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let mut tampered = fields.clone();
+    tampered.insert("amount".into(), "0.01".into());
+    assert_eq!(post("/notify/pockyt/demo", &tampered).await, (400, "fail".into()));
+    assert_eq!(post("/notify/pockyt/no-such-shop", &fields).await, (400, "fail".into()));
+    assert_eq!(post("/notify/nope/demo", &fields).await.0, 404, "no such provider");
+    assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Pending, "nothing applied yet");
+    assert_eq!(post("/notify/pockyt/demo", &fields).await, (200, "success".into()));
+    assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Paid);
+    // The older address (no profile in it) still works.
+    assert_eq!(post("/ipn/pockyt", &fields).await, (200, "success".into()));
 }

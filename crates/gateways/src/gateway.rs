@@ -96,6 +96,8 @@ pub struct Capabilities {
     pub production_url: &'static str,
     /// The profile settings it needs, the first naming the account in messages.
     pub settings: &'static [Setting],
+    /// What to answer a notification: taken (safely recorded) or not (so it is resent).
+    pub acknowledge: fn(taken: bool) -> Acknowledgement,
 }
 
 impl Capabilities {
@@ -229,6 +231,39 @@ pub struct CancelAnswer {
     pub raw_status: String,
 }
 
+/// A notification as it arrived: its headers (names lower-case) and the raw body, which
+/// signature schemes over the exact bytes (PayKKa's) need.
+#[derive(Debug, Clone, Copy)]
+pub struct IncomingNotification<'a> {
+    pub headers: &'a BTreeMap<String, String>,
+    pub body: &'a [u8],
+}
+
+/// A verified notification: what it says about a payment, and its fields (without the
+/// signature) for the evidence.
+#[derive(Debug, Clone)]
+pub struct VerifiedNotification {
+    pub report: PaymentReport,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Why a notification was refused before it reached any payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRefusal {
+    /// A short, stable reason ("signature does not verify", "malformed body").
+    pub reason: &'static str,
+    /// What it carried, bounded, for the evidence.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// The answer a provider expects to a notification: taken, or not (so it resends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub http_status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
 /// The flows, one method each. Every provider implements the ones its capabilities
 /// declare; the rest keep the default answer, [`GatewayError::Unsupported`].
 pub trait Gateway: Send + Sync {
@@ -252,4 +287,10 @@ pub trait Gateway: Send + Sync {
         let _ = payment;
         async move { Outcome::refused(caps.unsupported(Flow::Cancel)) }
     }
+
+    /// Checks a notification's signature (over exactly what arrived) and reads it.
+    fn verify_notification(
+        &self,
+        incoming: IncomingNotification<'_>,
+    ) -> Result<VerifiedNotification, NotificationRefusal>;
 }

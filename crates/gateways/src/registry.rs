@@ -2,7 +2,8 @@
 //! name becomes its gateway. Adding a provider adds a line here and its own folder.
 
 use crate::gateway::{
-    CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Gateway, Outcome, PaymentRef, RefundAnswer, RefundOrder,
+    CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Gateway, IncomingNotification, NotificationRefusal, Outcome,
+    PaymentRef, RefundAnswer, RefundOrder, VerifiedNotification,
 };
 use crate::{pockyt, ApiSecret, PaymentReport, ValidationError};
 use std::collections::BTreeMap;
@@ -30,6 +31,15 @@ fn setting<'a>(settings: &'a BTreeMap<String, String>, key: &'static str) -> Res
         .map(String::as_str)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ValidationError::new(key, "is required"))
+}
+
+/// The payment reference a notification names, read before it is verified (to find its
+/// profile when the address does not say). Never trusted beyond that look-up.
+pub fn notification_reference(provider: &str, incoming: IncomingNotification<'_>) -> Option<String> {
+    match provider {
+        "pockyt" => form_urlencoded::parse(incoming.body).find(|(k, _)| k == "reference").map(|(_, v)| v.into_owned()),
+        _ => None,
+    }
 }
 
 /// A profile's gateway, whichever provider it is.
@@ -85,6 +95,13 @@ impl AnyGateway {
 
     pub async fn cancel(&self, payment: PaymentRef<'_>) -> Outcome<CancelAnswer> {
         dispatch!(self, g => g.cancel(payment).await)
+    }
+
+    pub fn verify_notification(
+        &self,
+        incoming: IncomingNotification<'_>,
+    ) -> Result<VerifiedNotification, NotificationRefusal> {
+        dispatch!(self, g => g.verify_notification(incoming))
     }
 
     /// The customers API, where the provider has one.

@@ -50,6 +50,11 @@ impl PockytClient {
         }
     }
 
+    /// Whether fields Pockyt sent carry a good `verifySign` for this merchant's token.
+    pub fn verifies(&self, fields: &BTreeMap<String, String>) -> bool {
+        signing::verify(fields, &self.token)
+    }
+
     /// Adds the merchant fields and the signature to a request's parameters.
     pub fn signed_params(&self, mut params: BTreeMap<String, String>) -> BTreeMap<String, String> {
         params.insert("merchantNo".into(), self.merchant_no.clone());

@@ -6,8 +6,9 @@ use super::rules;
 use super::transformers::*;
 use super::PockytClient;
 use crate::gateway::{
-    CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, Outcome, PayMethod, PaymentRef, RefundAnswer,
-    RefundOrder, Setting, Wallet,
+    Acknowledgement, CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification,
+    NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting, VerifiedNotification,
+    Wallet,
 };
 use crate::{PaymentReport, ValidationError};
 
@@ -51,12 +52,36 @@ pub static CAPABILITIES: Capabilities = Capabilities {
         Setting { key: "merchant_no", label: "merchant number", required: true, digits_only: true, max_chars: 32 },
         Setting { key: "store_no", label: "store number", required: true, digits_only: true, max_chars: 32 },
     ],
+    acknowledge,
 };
+
+/// Pockyt resends a notification until it reads the plain body `success`.
+fn acknowledge(taken: bool) -> Acknowledgement {
+    let (http_status, body) = if taken { (200, "success") } else { (400, "fail") };
+    Acknowledgement { http_status, content_type: "text/plain", body: body.into() }
+}
 
 /// Pockyt for one merchant profile.
 #[derive(Debug, Clone)]
 pub struct PockytGateway {
     client: PockytClient,
+}
+
+/// Fields of a notification kept as evidence, and the characters kept of each.
+const MAX_FIELDS_KEPT: usize = 40;
+const MAX_FIELD_CHARS: usize = 256;
+
+/// What a notification's evidence keeps: every field but the signature, bounded.
+pub fn kept_fields(fields: &std::collections::BTreeMap<String, String>) -> std::collections::BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter(|(k, _)| k.as_str() != super::signing::SIGN_FIELD)
+        .take(MAX_FIELDS_KEPT)
+        .map(|(k, v)| {
+            let bound = |s: &str| s.chars().take(MAX_FIELD_CHARS).collect::<String>();
+            (bound(k), bound(v))
+        })
+        .collect()
 }
 
 enum Request {
@@ -162,6 +187,19 @@ impl Gateway for PockytGateway {
             done.confirm(&request)?;
             Ok(RefundAnswer { refund_transaction_no: done.refund_transaction_no })
         })
+    }
+
+    /// Pockyt posts a form; `verifySign` covers every received field (never a fixed list).
+    fn verify_notification(
+        &self,
+        incoming: IncomingNotification<'_>,
+    ) -> Result<VerifiedNotification, NotificationRefusal> {
+        let fields: std::collections::BTreeMap<String, String> =
+            form_urlencoded::parse(incoming.body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        if !self.client.verifies(&fields) {
+            return Err(NotificationRefusal { reason: "signature does not verify", fields: kept_fields(&fields) });
+        }
+        Ok(VerifiedNotification { report: notification_report(&fields), fields: kept_fields(&fields) })
     }
 
     async fn cancel(&self, payment: PaymentRef<'_>) -> Outcome<CancelAnswer> {
