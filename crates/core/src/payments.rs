@@ -356,6 +356,7 @@ impl Paydesk {
             .clone();
         Ok(AnyGateway::new(GatewaySetup {
             provider: &profile.provider,
+            profile: &profile.name,
             base_url: &profile.base_url,
             settings: &profile.settings,
             secret,
@@ -399,6 +400,9 @@ impl Paydesk {
             customer_no: customer_no.clone(),
             notify_url: profile.ipn_url.clone().unwrap_or_default(),
             return_url: profile.callback_url.clone().unwrap_or_default(),
+            manual_capture: false,
+            shopper_reference: None,
+            save_card: false,
         };
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
         let new = NewPayment {
@@ -568,6 +572,9 @@ impl Paydesk {
             customer_no: row.customer_no.clone(),
             notify_url: profile.ipn_url.clone().unwrap_or_default(),
             return_url: profile.callback_url.clone().unwrap_or_default(),
+            manual_capture: false,
+            shopper_reference: None,
+            save_card: false,
         };
         let gateway = self.gateway_for(&profile)?;
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;

@@ -193,6 +193,12 @@ pub struct Checkout {
     /// Where the provider sends its notifications, and where the customer returns.
     pub notify_url: String,
     pub return_url: String,
+    /// Capture at once (default), or authorise now and capture later.
+    pub manual_capture: bool,
+    /// The shop's id for the shopper, for cards on file.
+    pub shopper_reference: Option<String>,
+    /// Keep the card (a token) for the shopper's next payment.
+    pub save_card: bool,
 }
 
 /// The provider's answer to a checkout: the payment as it now stands, and what the

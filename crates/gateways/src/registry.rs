@@ -5,11 +5,11 @@ use crate::gateway::{
     CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Gateway, IncomingNotification, NotificationRefusal, Outcome,
     PaymentRef, RefundAnswer, RefundOrder, VerifiedNotification,
 };
-use crate::{pockyt, ApiSecret, PaymentReport, ValidationError};
+use crate::{paykka, pockyt, ApiSecret, PaymentReport, ValidationError};
 use std::collections::BTreeMap;
 
 /// Every provider Paydesk speaks.
-pub static PROVIDERS: &[&Capabilities] = &[&pockyt::gateway::CAPABILITIES];
+pub static PROVIDERS: &[&Capabilities] = &[&pockyt::gateway::CAPABILITIES, &paykka::gateway::CAPABILITIES];
 
 pub fn capabilities_of(provider: &str) -> Option<&'static Capabilities> {
     PROVIDERS.iter().copied().find(|c| c.provider == provider)
@@ -19,6 +19,8 @@ pub fn capabilities_of(provider: &str) -> Option<&'static Capabilities> {
 /// (from the keyring) and the profile's reused HTTP client.
 pub struct GatewaySetup<'a> {
     pub provider: &'a str,
+    /// The profile's name (PayKKa signs webhooks over the path that names it).
+    pub profile: &'a str,
     pub base_url: &'a str,
     pub settings: &'a BTreeMap<String, String>,
     pub secret: ApiSecret,
@@ -46,12 +48,14 @@ pub fn notification_reference(provider: &str, incoming: IncomingNotification<'_>
 #[derive(Debug, Clone)]
 pub enum AnyGateway {
     Pockyt(pockyt::gateway::PockytGateway),
+    Paykka(paykka::gateway::PaykkaGateway),
 }
 
 macro_rules! dispatch {
     ($self:ident, $g:ident => $call:expr) => {
         match $self {
             AnyGateway::Pockyt($g) => $call,
+            AnyGateway::Paykka($g) => $call,
         }
     };
 }
@@ -68,6 +72,20 @@ impl AnyGateway {
                     setup.secret,
                 );
                 Ok(AnyGateway::Pockyt(pockyt::gateway::PockytGateway::new(client)))
+            }
+            "paykka" => {
+                let key = paykka::signing::MerchantKey::from_pem(setup.secret.expose())
+                    .map_err(|e| ValidationError::new("secret", e.to_string()))?;
+                let client = paykka::client::PaykkaClient::new(
+                    setup.http,
+                    setup.base_url,
+                    setting(setup.settings, "merchant_id")?,
+                    setting(setup.settings, "app_id")?,
+                    key,
+                    setup.settings.get("platform_public_key").cloned().filter(|k| !k.is_empty()),
+                );
+                let notify_path = format!("/notify/paykka/{}", setup.profile);
+                Ok(AnyGateway::Paykka(paykka::gateway::PaykkaGateway::new(client, notify_path)))
             }
             other => Err(ValidationError::new("provider", format!("'{other}' is not a provider Paydesk knows"))),
         }
@@ -108,6 +126,7 @@ impl AnyGateway {
     pub fn customers(&self) -> Result<&pockyt::gateway::PockytGateway, crate::GatewayError> {
         match self {
             AnyGateway::Pockyt(g) => Ok(g),
+            other => Err(other.capabilities().unsupported(crate::gateway::Flow::Customers)),
         }
     }
 }

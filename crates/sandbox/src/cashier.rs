@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use std::sync::Arc;
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 

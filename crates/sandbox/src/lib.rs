@@ -11,6 +11,7 @@ mod cashier;
 mod customers;
 pub mod faults;
 mod ipn;
+pub mod paykka;
 mod pockyt;
 mod state;
 
@@ -112,6 +113,11 @@ impl Sandbox {
         ipn::settle(&self.shared, transaction_no_or_reference, pay)
     }
 
+    /// Pays or declines a PayKKa session (by trans_id or session_id), as its shopper would.
+    pub fn settle_paykka(&self, id: &str, pay: bool, save_card: bool) -> Option<paykka::PaykkaOrder> {
+        paykka::settle(&self.shared, id, pay, save_card)
+    }
+
     pub fn payment(&self, transaction_no_or_reference: &str) -> Option<SandboxPayment> {
         self.shared.find(transaction_no_or_reference)
     }
@@ -148,6 +154,8 @@ fn router(shared: Arc<Shared>) -> Router {
         // Accepts IPNs when no merchant listener runs (the headless demo profile).
         .route("/sandbox/ipn-sink", post(|| async { "success" }))
         .with_state(shared.clone())
+        // PayKKa, under its own prefix: a PayKKa profile's base URL is http://ADDR/paykka.
+        .nest("/paykka", paykka::router(shared.clone()))
         // The fault switches are their own state: their handlers need nothing else.
         .merge(
             Router::new()

@@ -71,6 +71,12 @@ const SCHEMA: &str = "
         merchant_no TEXT NOT NULL,
         data        TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS docs (
+        kind TEXT NOT NULL,
+        id   TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    );
 ";
 
 /// What the sandbox kept in its JSON state file before it used SQLite.
@@ -274,5 +280,69 @@ impl Shared {
 
     pub fn mark_ipn_delivered(&self, transaction_no: &str) {
         self.update(transaction_no, |p| p.ipn_delivered = true);
+    }
+}
+
+/// Documents of the other emulated providers (PayKKa's orders, sessions, tokens), each
+/// kind keyed by its own id, in the same SQLite store.
+impl Shared {
+    pub fn doc<T: serde::de::DeserializeOwned>(&self, kind: &str, id: &str) -> Option<T> {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let data: String = store
+            .conn
+            .query_row("SELECT data FROM docs WHERE kind = ?1 AND id = ?2", rusqlite::params![kind, id], |r| r.get(0))
+            .ok()?;
+        serde_json::from_str(&data).ok()
+    }
+
+    pub fn docs<T: serde::de::DeserializeOwned>(&self, kind: &str) -> Vec<T> {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let Ok(mut stmt) = store.conn.prepare("SELECT data FROM docs WHERE kind = ?1 ORDER BY rowid") else {
+            return Vec::new();
+        };
+        stmt.query_map([kind], |r| r.get::<_, String>(0))
+            .map(|rows| rows.filter_map(Result::ok).filter_map(|d| serde_json::from_str(&d).ok()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Stores a new document; an existing one with that id is returned instead.
+    pub fn insert_doc<T: Serialize + serde::de::DeserializeOwned>(&self, kind: &str, id: &str, doc: T) -> T {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = store.immediate().expect("sandbox state is writable");
+        let existing: Option<String> = tx
+            .query_row("SELECT data FROM docs WHERE kind = ?1 AND id = ?2", rusqlite::params![kind, id], |r| r.get(0))
+            .ok();
+        if let Some(d) = existing.and_then(|d| serde_json::from_str(&d).ok()) {
+            return d;
+        }
+        let data = serde_json::to_string(&doc).expect("plain data");
+        tx.execute("INSERT INTO docs (kind, id, data) VALUES (?1, ?2, ?3)", rusqlite::params![kind, id, data])
+            .expect("sandbox state is writable");
+        tx.commit().expect("sandbox state is writable");
+        doc
+    }
+
+    /// Runs `f` on a document in one write transaction; writes it back when it changed.
+    pub fn update_doc<T: Serialize + serde::de::DeserializeOwned + PartialEq + Clone, R>(
+        &self,
+        kind: &str,
+        id: &str,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> Option<R> {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = store.immediate().ok()?;
+        let data: String = tx
+            .query_row("SELECT data FROM docs WHERE kind = ?1 AND id = ?2", rusqlite::params![kind, id], |r| r.get(0))
+            .ok()?;
+        let mut doc: T = serde_json::from_str(&data).ok()?;
+        let before = doc.clone();
+        let r = f(&mut doc);
+        if doc != before {
+            let data = serde_json::to_string(&doc).expect("plain data");
+            tx.execute("UPDATE docs SET data = ?3 WHERE kind = ?1 AND id = ?2", rusqlite::params![kind, id, data])
+                .ok()?;
+        }
+        tx.commit().ok()?;
+        Some(r)
     }
 }

@@ -1,6 +1,8 @@
 //! PayKKa acquiring API v3: JSON bodies, amounts as integer minor units,
 //! SHA256-with-RSA signed headers. Only signing and amount conversion exist so far.
 
+pub mod client;
+pub mod gateway;
 pub mod signing;
 pub mod transformers;
 

@@ -18,7 +18,7 @@ pub fn string_to_sign(method: &str, path: &str, timestamp: &str, nonce: &str, bo
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("the PayKKa private key is not a PKCS#8 PEM RSA key")]
+    #[error("the PayKKa private key is not an RSA private key in PEM (PKCS#8 or PKCS#1)")]
     BadPrivateKey,
     #[error("the PayKKa public key is not a SPKI PEM RSA key")]
     BadPublicKey,
@@ -36,6 +36,17 @@ impl std::fmt::Debug for MerchantKey {
 impl MerchantKey {
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
         let key = RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| KeyError::BadPrivateKey)?;
+        Ok(Self(SigningKey::new(key)))
+    }
+
+    /// A merchant's RSA private key as PEM, PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
+    /// (`BEGIN RSA PRIVATE KEY`); anything else is refused.
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let pem = pem.trim();
+        let key = RsaPrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+            .map_err(|_| KeyError::BadPrivateKey)?;
         Ok(Self(SigningKey::new(key)))
     }
 

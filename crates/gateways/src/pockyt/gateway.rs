@@ -152,6 +152,15 @@ impl Gateway for PockytGateway {
     }
 
     fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
+        if checkout.manual_capture {
+            return Err(ValidationError::new(
+                "capture",
+                "Pockyt captures every payment at once; there is no manual capture",
+            ));
+        }
+        if checkout.save_card || checkout.shopper_reference.is_some() {
+            return Err(ValidationError::new("save_card", "Pockyt keeps no cards on file; use a registered customer"));
+        }
         if checkout.customer_no.is_some() && checkout.method == PayMethod::CounterQr {
             return Err(ValidationError::new("customer_no", "attach customers to payment links (--method link)"));
         }

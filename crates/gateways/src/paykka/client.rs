@@ -1,0 +1,156 @@
+//! HTTP client for PayKKa: JSON bodies signed in `x-paykka-*` headers with the merchant's RSA
+//! key; answers verified with PayKKa's platform key when the profile has one.
+
+use super::signing::{self, MerchantKey};
+use super::transformers::parse_envelope;
+use crate::gateway::{Exchange, Outcome};
+use crate::GatewayError;
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct PaykkaClient {
+    http: reqwest::Client,
+    base_url: String,
+    pub(crate) merchant_id: String,
+    app_id: String,
+    key: Arc<MerchantKey>,
+    platform_public_key: Option<String>,
+}
+
+impl std::fmt::Debug for PaykkaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaykkaClient")
+            .field("base_url", &self.base_url)
+            .field("merchant_id", &self.merchant_id)
+            .field("app_id", &self.app_id)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+pub(crate) fn new_nonce() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl PaykkaClient {
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        merchant_id: &str,
+        app_id: &str,
+        key: MerchantKey,
+        platform_public_key: Option<String>,
+    ) -> Self {
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            merchant_id: merchant_id.into(),
+            app_id: app_id.into(),
+            key: Arc::new(key),
+            platform_public_key,
+        }
+    }
+
+    pub fn platform_public_key(&self) -> Option<&str> {
+        self.platform_public_key.as_deref()
+    }
+
+    /// Posts `body` (with merchant_id and timestamp added) to `path`, signed. `path` is the
+    /// API path (`/v3/payment/acq/query`); a base URL's own path prefix is not signed.
+    pub async fn call<T: for<'de> serde::Deserialize<'de>>(&self, path: &str, mut body: Value) -> Outcome<T> {
+        body["merchant_id"] = Value::String(self.merchant_id.clone());
+        body["timestamp"] = Value::from(now_ms());
+        let text = body.to_string();
+        let timestamp = now_ms().to_string();
+        let nonce = new_nonce();
+        let sign = self.key.sign_header(&signing::string_to_sign("POST", path, &timestamp, &nonce, &text));
+        let headers: std::collections::BTreeMap<String, String> = [
+            ("content-type", "application/json".to_string()),
+            ("x-paykka-appid", self.app_id.clone()),
+            ("x-paykka-timestamp", timestamp),
+            ("x-paykka-nonce", nonce),
+            ("x-paykka-sign-alg", signing::SIGN_ALG.to_string()),
+            ("x-paykka-sign", sign),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let mut exchange = Exchange {
+            method: "POST".into(),
+            path: path.into(),
+            headers: headers.clone(),
+            body,
+            http_status: None,
+            response: None,
+        };
+        let mut request = self.http.post(format!("{}{}", self.base_url, path)).body(text);
+        for (k, v) in &headers {
+            request = request.header(k, v);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let message = crate::http::describe(&e);
+                return Outcome {
+                    exchange: Some(exchange),
+                    result: Err(GatewayError::Unreachable { provider: "PayKKa", message }),
+                };
+            }
+        };
+        exchange.http_status = Some(response.status().as_u16());
+        let answer_headers: std::collections::BTreeMap<String, String> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
+            .collect();
+        let bytes = match crate::http::read_capped(response, crate::http::MAX_ANSWER_BYTES).await {
+            Ok(b) => b,
+            Err(e) => return Outcome { exchange: Some(exchange), result: Err(e.into_gateway("PayKKa")) },
+        };
+        if let Some(platform) = &self.platform_public_key {
+            if !answer_verifies(platform, path, &answer_headers, &bytes) {
+                exchange.response = Some(crate::http::excerpt_of(&bytes));
+                return Outcome {
+                    exchange: Some(exchange),
+                    result: Err(GatewayError::Protocol {
+                        provider: "PayKKa",
+                        message: "the answer's signature does not verify with PayKKa's platform key".into(),
+                    }),
+                };
+            }
+        }
+        let result = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => {
+                exchange.response = Some(v.clone());
+                parse_envelope(&v)
+            }
+            Err(e) => {
+                exchange.response = Some(crate::http::excerpt_of(&bytes));
+                Err(GatewayError::Protocol { provider: "PayKKa", message: format!("the answer is not JSON ({e})") })
+            }
+        };
+        Outcome { exchange: Some(exchange), result }
+    }
+}
+
+/// Whether a message PayKKa signed (an answer, or a webhook at `path`) verifies with its
+/// platform key, over exactly the bytes received.
+pub fn answer_verifies(
+    platform_pem: &str,
+    path: &str,
+    headers: &std::collections::BTreeMap<String, String>,
+    body: &[u8],
+) -> bool {
+    let get = |k: &str| headers.get(k).map(String::as_str).unwrap_or("");
+    let Ok(text) = std::str::from_utf8(body) else { return false };
+    let message = signing::string_to_sign("POST", path, get("x-paykka-timestamp"), get("x-paykka-nonce"), text);
+    signing::verify_header(platform_pem, &message, get("x-paykka-sign")).unwrap_or(false)
+}

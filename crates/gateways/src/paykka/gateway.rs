@@ -1,0 +1,252 @@
+//! PayKKa behind the one gateway interface: checkout is a hosted session (its URL is the
+//! QR and the link), query reads the order with its balances, refunds are their own
+//! orders; webhooks are verified with PayKKa's platform key over the raw body.
+
+use super::client::{answer_verifies, PaykkaClient};
+use super::transformers::*;
+use crate::gateway::{
+    Acknowledgement, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification, NotificationRefusal,
+    Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting, VerifiedNotification,
+};
+use crate::{PaymentReport, PaymentStatus, ValidationError};
+use serde_json::json;
+
+pub const SESSION_PATH: &str = "/v3/payment/acq/session";
+pub const QUERY_PATH: &str = "/v3/payment/acq/query";
+pub const CAPTURE_PATH: &str = "/v3/payment/acq/capture";
+pub const VOID_PATH: &str = "/v3/payment/acq/void";
+pub const REFUND_PATH: &str = "/v3/payment/acq/refund";
+pub const TOKEN_QUERY_PATH: &str = "/v3/payment/acq/token/query";
+pub const TOKEN_REMOVE_PATH: &str = "/v3/payment/acq/token/remove";
+pub const RECURRING_CANCEL_PATH: &str = "/v3/payment/acq/recurring/cancel";
+pub const APPLE_PAY_PATH: &str = "/v3/payment/acq/apple-pay/create-session";
+
+pub static CAPABILITIES: Capabilities = Capabilities {
+    provider: "paykka",
+    label: "PayKKa",
+    flows: &[
+        Flow::Checkout,
+        Flow::Query,
+        Flow::Capture,
+        Flow::Void,
+        Flow::Refund,
+        Flow::Tokens,
+        Flow::RemoveToken,
+        Flow::CancelRecurring,
+        Flow::ApplePaySession,
+        Flow::Notifications,
+    ],
+    methods: &[PayMethod::CounterQr, PayMethod::Link],
+    currencies: &["USD", "EUR", "GBP", "HKD", "SGD", "JPY", "AUD", "CAD", "CNY"],
+    // The hosted page offers the shopper its own choice of cards and wallets.
+    counter_wallets: &[],
+    link_wallets: &[],
+    wallet_link_schemes: &[],
+    sandbox_url: super::SANDBOX_URL,
+    production_url: super::PRODUCTION_URL,
+    settings: &[
+        Setting { key: "merchant_id", label: "merchant id", required: true, digits_only: true, max_chars: 32 },
+        Setting { key: "app_id", label: "app id", required: true, digits_only: false, max_chars: 64 },
+        Setting {
+            key: "platform_public_key",
+            label: "PayKKa platform public key (PEM)",
+            required: false,
+            digits_only: false,
+            max_chars: 4096,
+        },
+    ],
+    acknowledge,
+};
+
+/// PayKKa reads HTTP 200 with `000000` as taken; 401 makes it resend.
+fn acknowledge(taken: bool) -> Acknowledgement {
+    let (http_status, body) = if taken {
+        (200, r#"{"ret_code":"000000","ret_msg":"Success"}"#)
+    } else {
+        (401, r#"{"ret_code":"206003","ret_msg":"signature error"}"#)
+    };
+    Acknowledgement { http_status, content_type: "application/json", body: body.into() }
+}
+
+/// How old (or how far ahead) a webhook's timestamp may be.
+pub const WEBHOOK_TOLERANCE_MS: u64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone)]
+pub struct PaykkaGateway {
+    client: PaykkaClient,
+    /// Where this profile receives webhooks (the path the platform signs).
+    notify_path: String,
+}
+
+impl PaykkaGateway {
+    pub fn new(client: PaykkaClient, notify_path: String) -> Self {
+        Self { client, notify_path }
+    }
+
+    pub fn client(&self) -> &PaykkaClient {
+        &self.client
+    }
+
+    fn lookup(payment: PaymentRef<'_>) -> serde_json::Value {
+        match payment.transaction_no {
+            Some(order_id) => json!({"order_id": order_id}),
+            None => json!({"trans_id": payment.reference}),
+        }
+    }
+}
+
+impl Gateway for PaykkaGateway {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
+        if !CAPABILITIES.currencies.contains(&checkout.amount.currency.code()) {
+            return Err(ValidationError::new(
+                "currency",
+                format!(
+                    "PayKKa does not take {}; use one of {}",
+                    checkout.amount.currency,
+                    CAPABILITIES.currencies.join(", ")
+                ),
+            ));
+        }
+        if checkout.save_card && checkout.shopper_reference.is_none() {
+            return Err(ValidationError::new(
+                "shopper_reference",
+                "is required to save the card (--shopper-reference)",
+            ));
+        }
+        if let Some(s) = &checkout.shopper_reference {
+            crate::text::check_line("shopper_reference", s, 64)?;
+            if s.trim().is_empty() {
+                return Err(ValidationError::new("shopper_reference", "must not be empty"));
+            }
+        }
+        if checkout.reference.is_empty() || checkout.reference.len() > 64 {
+            return Err(ValidationError::new("reference", "must be 1 to 64 characters"));
+        }
+        crate::pockyt::check_url("notify_url", &checkout.notify_url)?;
+        crate::pockyt::check_url("return_url", &checkout.return_url)?;
+        Ok(())
+    }
+
+    async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {
+        let expire = time::OffsetDateTime::now_utc() + time::Duration::minutes(30);
+        let expire = expire.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let mut payment = json!({"store_payment_method": checkout.save_card});
+        if let Some(s) = &checkout.shopper_reference {
+            payment["shopper_reference"] = json!(s);
+        }
+        if checkout.save_card {
+            payment["token_usage"] = json!("CARD_ON_FILE");
+        }
+        let body = json!({
+            "trans_id": checkout.reference,
+            "payment_type": "PURCHASE",
+            "currency": checkout.amount.currency.code(),
+            "amount": wire_amount(checkout.amount),
+            "expire_time": expire,
+            "session_mode": "HOSTED",
+            "return_url": checkout.return_url,
+            "cancel_url": checkout.return_url,
+            "notify_url": checkout.notify_url,
+            "capture_method": if checkout.manual_capture { "MANUAL" } else { "AUTOMATIC" },
+            "payment": payment,
+        });
+        let amount = checkout.amount;
+        self.client.call::<SessionData>(SESSION_PATH, body).await.map(move |s| {
+            let currency = if s.currency.is_empty() { amount.currency.code().to_string() } else { s.currency.clone() };
+            let report = PaymentReport {
+                reference: s.trans_id.clone(),
+                // The order exists once the shopper pays; until then the session stands for it.
+                transaction_no: String::new(),
+                amount: match s.amount {
+                    Some(a) => crate::Currency::from_code(&currency)
+                        .ok()
+                        .filter(|c| c.code() == currency)
+                        .map(|c| from_wire(a, c)),
+                    None => Some(amount),
+                },
+                currency,
+                raw_status: "PROCESSING".into(),
+                status: PaymentStatus::Pending,
+            };
+            Ok(CheckoutAnswer { report, link: s.session_url })
+        })
+    }
+
+    async fn query(&self, payment: PaymentRef<'_>) -> Outcome<PaymentReport> {
+        self.client.call::<OrderData>(QUERY_PATH, Self::lookup(payment)).await.map(|o| Ok(o.report()))
+    }
+
+    async fn refund(&self, order: &RefundOrder<'_>) -> Outcome<RefundAnswer> {
+        let Some(order_id) = order.payment.transaction_no else {
+            return Outcome::refused(crate::GatewayError::Invalid(ValidationError::new(
+                "reference",
+                "PayKKa has not named this payment's order yet; refresh it first",
+            )));
+        };
+        let body = json!({
+            "refund_trans_id": order.refund_reference,
+            "ori_order_id": order_id,
+            "refund_amount": wire_amount(order.amount),
+            "currency": order.amount.currency.code(),
+            "reason": "REQUESTED_BY_CUSTOMER",
+        });
+        let sent = order.refund_reference.to_string();
+        self.client.call::<RefundData>(REFUND_PATH, body).await.map(move |r| {
+            let protocol = |message: String| crate::GatewayError::Protocol { provider: "PayKKa", message };
+            if r.refund_order_id.trim().is_empty() {
+                return Err(protocol("the refund answer names no refund order; its outcome is unknown".into()));
+            }
+            if !r.refund_trans_id.is_empty() && r.refund_trans_id != sent {
+                return Err(protocol("the refund answer is about another refund".into()));
+            }
+            if r.status == "FAILURE" {
+                return Err(crate::GatewayError::Rejected {
+                    provider: "PayKKa",
+                    code: "FAILURE".into(),
+                    message: "the refund failed".into(),
+                    transient: false,
+                });
+            }
+            Ok(RefundAnswer { refund_transaction_no: r.refund_order_id })
+        })
+    }
+
+    /// A webhook: signed by PayKKa's platform key over the raw body at this profile's
+    /// notify path, within five minutes. (Replayed nonces are refused by the core, which
+    /// remembers them in the ledger.)
+    fn verify_notification(
+        &self,
+        incoming: IncomingNotification<'_>,
+    ) -> Result<VerifiedNotification, NotificationRefusal> {
+        let body: serde_json::Value = serde_json::from_slice(incoming.body).unwrap_or_default();
+        let fields: std::collections::BTreeMap<String, String> = body
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .take(40)
+                    .map(|(k, v)| (k.chars().take(64).collect(), v.to_string().chars().take(256).collect()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let refuse = |reason: &'static str| NotificationRefusal { reason, fields: fields.clone() };
+        let Some(platform) = self.client.platform_public_key() else {
+            return Err(refuse("no PayKKa platform key is configured to verify it"));
+        };
+        if !answer_verifies(platform, &self.notify_path, incoming.headers, incoming.body) {
+            return Err(refuse("signature does not verify"));
+        }
+        let sent_ms: u64 = incoming.headers.get("x-paykka-timestamp").and_then(|t| t.parse().ok()).unwrap_or(0);
+        if super::client::now_ms().abs_diff(sent_ms) > WEBHOOK_TOLERANCE_MS {
+            return Err(refuse("timestamp is stale"));
+        }
+        let order: OrderData = serde_json::from_value(body.clone()).map_err(|_| refuse("malformed body"))?;
+        if body.get("merchant_id").and_then(|m| m.as_str()) != Some(self.client.merchant_id.as_str()) {
+            return Err(refuse("another merchant"));
+        }
+        Ok(VerifiedNotification { report: order.report(), fields })
+    }
+}
