@@ -246,13 +246,11 @@ async fn list_profiles(core: Core<'_>) -> Result<Vec<ProfileSummary>, AppError> 
 #[tauri::command]
 async fn save_profile(core: Core<'_>, input: ProfileInput, token: Option<String>) -> Result<Profile, AppError> {
     let token = token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let name = input.name.trim().to_string();
     if let Some(t) = token {
         // Validate the profile first so a bad form never leaves a stray keyring entry.
-        input.clone().validate()?;
+        let profile: Profile = input.clone().validate()?.into();
         let secret = ApiSecret::new(t);
-        let for_name = name.clone();
-        tauri::async_runtime::spawn_blocking(move || secrets::save_token(&for_name, &secret))
+        tauri::async_runtime::spawn_blocking(move || secrets::save_secret(&profile, &secret))
             .await
             .map_err(|e| AppError::Internal { message: e.to_string() })??;
     }

@@ -83,6 +83,15 @@ enum ProfileCommand {
         /// Pockyt's store number.
         #[arg(long)]
         store_no: Option<String>,
+        /// PayKKa's merchant id.
+        #[arg(long)]
+        merchant_id: Option<String>,
+        /// PayKKa's app id (x-paykka-appid).
+        #[arg(long)]
+        app_id: Option<String>,
+        /// PayKKa's platform public key (a PEM file), to verify its answers and webhooks.
+        #[arg(long)]
+        platform_public_key: Option<PathBuf>,
         #[arg(long)]
         ipn_url: Option<String>,
         #[arg(long)]
@@ -122,10 +131,20 @@ struct SaleArgs {
     amount: String,
     #[arg(long)]
     currency: String,
-    #[arg(long)]
+    /// The wallet, where the provider asks for one (Pockyt: alipay, wechatpay, ...).
+    #[arg(long, default_value = "")]
     vendor: String,
     #[arg(long)]
     description: Option<String>,
+    /// automatic (default) or manual: authorise now, capture later (PayKKa).
+    #[arg(long)]
+    capture: Option<String>,
+    /// The shop's id for the shopper, for cards on file (PayKKa).
+    #[arg(long)]
+    shopper_reference: Option<String>,
+    /// Keep the card for the shopper's next payment (PayKKa; needs --shopper-reference).
+    #[arg(long)]
+    save_card: bool,
     /// Write the payment's QR code to this file: SVG if it ends in .svg, else PNG.
     #[arg(long)]
     qr: Option<PathBuf>,
@@ -405,7 +424,8 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 PayCommand::Link { sale, terminal, customer_no } => (sale, "link", terminal, customer_no),
                 PayCommand::Qr { sale } => (sale, "qr", None, None),
             };
-            let SaleArgs { profile, amount, currency, vendor, description, qr } = sale;
+            let SaleArgs { profile, amount, currency, vendor, description, qr, capture, shopper_reference, save_card } =
+                sale;
             if let Some(path) = &qr {
                 check_writable_target(path)?;
             }
@@ -420,6 +440,9 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 description,
                 method: Some(method.into()),
                 customer_no,
+                capture,
+                shopper_reference,
+                save_card,
             };
             let view = paydesk.create_payment(&request).await?;
             let mut doc = to_json(&view);
@@ -568,12 +591,39 @@ async fn run_sandbox(bind: SocketAddr, config: SandboxConfig, json_mode: bool) -
 async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
     let paydesk = open()?;
     match cmd {
-        ProfileCommand::Add { name, provider, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen } => {
+        ProfileCommand::Add {
+            name,
+            provider,
+            base_url,
+            merchant_no,
+            store_no,
+            merchant_id,
+            app_id,
+            platform_public_key,
+            ipn_url,
+            callback_url,
+            ipn_listen,
+        } => {
+            let platform_public_key = match platform_public_key {
+                Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
+                    AppError::invalid(
+                        "platform_public_key",
+                        format!("platform_public_key: cannot read {} ({e})", path.display()),
+                    )
+                })?),
+                None => None,
+            };
             // Each provider's settings come as their own flags; the provider says which it needs.
-            let settings = [("merchant_no", merchant_no), ("store_no", store_no)]
-                .into_iter()
-                .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))
-                .collect();
+            let settings = [
+                ("merchant_no", merchant_no),
+                ("store_no", store_no),
+                ("merchant_id", merchant_id),
+                ("app_id", app_id),
+                ("platform_public_key", platform_public_key),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))
+            .collect();
             let p = paydesk.save_profile(ProfileInput {
                 name,
                 provider,
@@ -639,11 +689,11 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
 async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
     match cmd {
         SecretCommand::Set { profile } => {
-            // A token for a profile that does not exist would sit in the keyring unused.
-            open()?.profile(&profile).map_err(|e| match e {
+            // A secret for a profile that does not exist would sit in the keyring unused.
+            let found = open()?.profile(&profile).map_err(|e| match e {
                 AppError::ProfileNotFound { profile, .. } => AppError::ProfileNotFound {
                     message: format!(
-                        "No profile named '{profile}'; add it first (`paydesk profile add`), then save its token."
+                        "No profile named '{profile}'; add it first (`paydesk profile add`), then save its secret."
                     ),
                     profile,
                 },
@@ -653,9 +703,8 @@ async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
             std::io::stdin()
                 .read_to_string(&mut input)
                 .map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
-            let token = ApiSecret::new(input.trim());
-            secrets::save_token(&profile, &token)?;
-            out(json!({"profile": profile, "token": "saved"}), format!("token for {profile} saved in the OS keyring"))
+            secrets::save_secret(&found, &ApiSecret::new(input))?;
+            out(json!({"profile": profile, "token": "saved"}), format!("secret for {profile} saved in the OS keyring"))
         }
         SecretCommand::Delete { profile } => {
             let deleted = secrets::delete_token(&profile)?;

@@ -42,6 +42,7 @@ fn request() -> CreatePayment {
         description: None,
         method: Some("qr".into()),
         customer_no: None,
+        ..Default::default()
     }
 }
 

@@ -17,23 +17,34 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What the counter (or a script) asks for.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct CreatePayment {
     pub profile: String,
     /// As typed: "13.00", "13", "0.5".
     pub amount: String,
     pub currency: String,
+    /// The wallet, where the provider asks for one (Pockyt's vendor).
+    #[serde(default)]
     pub vendor: String,
     #[serde(default)]
     pub terminal: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
-    /// "qr" (counter QR, the customer scans it) or "link" (hosted SecurePay page). Default: qr.
+    /// "qr" (counter QR, the customer scans it) or "link" (hosted page). Default: qr.
     #[serde(default)]
     pub method: Option<String>,
     /// A registered customer to attach (payment links only).
     #[serde(default)]
     pub customer_no: Option<String>,
+    /// "automatic" (default) or "manual": authorise now, capture later.
+    #[serde(default)]
+    pub capture: Option<String>,
+    /// The shop's id for the shopper, for cards on file.
+    #[serde(default)]
+    pub shopper_reference: Option<String>,
+    /// Keep the card for the shopper's next payment.
+    #[serde(default)]
+    pub save_card: bool,
 }
 
 /// How the customer reaches the payment.
@@ -92,6 +103,9 @@ pub struct PaymentView {
     pub raw_status: Option<String>,
     pub link: Option<String>,
     pub customer_no: Option<String>,
+    /// A hosted session's id, where the provider has one (PayKKa).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -133,6 +147,7 @@ impl From<PaymentRow> for PaymentView {
             raw_status: r.raw_status,
             link: r.link,
             customer_no: r.customer_no,
+            session_id: r.session_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -149,7 +164,9 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
         Some(ours) if *ours != report.transaction_no => {
             return Some(format!("it names transaction '{}'", shown(&report.transaction_no)));
         }
-        None if !valid_provider_id(&report.transaction_no) => {
+        // Some providers name the transaction only once the customer pays (PayKKa's order
+        // of a hosted session): none yet is fine; one we will store must be plain.
+        None if !report.transaction_no.is_empty() && !valid_provider_id(&report.transaction_no) => {
             return Some(format!("it names no usable transaction number ('{}')", shown(&report.transaction_no)));
         }
         _ => {}
@@ -389,6 +406,18 @@ impl Paydesk {
                 ));
             }
         }
+        let manual_capture = match req.capture.as_deref().map(str::trim).unwrap_or("automatic") {
+            "automatic" | "" => false,
+            "manual" => true,
+            other => {
+                return Err(AppError::invalid(
+                    "capture",
+                    format!("capture: must be automatic or manual (got '{}')", shown(other)),
+                ))
+            }
+        };
+        let shopper_reference =
+            req.shopper_reference.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         let gateway = self.gateway_for(&profile)?;
         let checkout = Checkout {
             reference: new_reference(),
@@ -400,9 +429,9 @@ impl Paydesk {
             customer_no: customer_no.clone(),
             notify_url: profile.ipn_url.clone().unwrap_or_default(),
             return_url: profile.callback_url.clone().unwrap_or_default(),
-            manual_capture: false,
-            shopper_reference: None,
-            save_card: false,
+            manual_capture,
+            shopper_reference,
+            save_card: req.save_card,
         };
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
         let new = NewPayment {
@@ -410,7 +439,7 @@ impl Paydesk {
             profile: profile.name.clone(),
             provider: profile.provider.clone(),
             method: method.as_str().into(),
-            vendor: Some(vendor),
+            vendor: Some(vendor).filter(|v| !v.is_empty()),
             amount_minor: amount.minor,
             currency: currency.code().into(),
             customer_no,
@@ -435,7 +464,7 @@ impl Paydesk {
             Ok(answer) => answer,
             Err(e) => return Err(self.record_failure(row.id, source, e)?),
         };
-        let (report, link) = (answer.report, answer.link);
+        let (report, link, session_id) = (answer.report, answer.link, answer.session_id);
         if let Some(reason) = mismatch(row, &report) {
             return Err(self.record_mismatch(row, &report, source, &reason)?);
         }
@@ -459,6 +488,9 @@ impl Paydesk {
                 });
             }
             ledger.record_provider_ids(row.id, &report.transaction_no, Some(&link))?;
+            if let Some(session) = session_id.as_deref().filter(|s| valid_provider_id(s)) {
+                ledger.record_session(row.id, session)?;
+            }
             ledger.apply_status(row.id, &StatusChange { status: PaymentStatus::Pending, raw_status: None, source })?;
             Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
         })

@@ -27,6 +27,7 @@ fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
         description: None,
         method: Some("link".into()),
         customer_no: None,
+        ..Default::default()
     }
 }
 

@@ -18,6 +18,7 @@ fn counter(amount: &str) -> CreatePayment {
         description: None,
         method: None,
         customer_no: None,
+        ..Default::default()
     }
 }
 

@@ -73,6 +73,8 @@ pub struct Setting {
     /// Digits only (as the provider assigned them), or free text of at most this length.
     pub digits_only: bool,
     pub max_chars: usize,
+    /// An RSA public key in PEM (several lines), checked by parsing it.
+    pub public_key_pem: bool,
 }
 
 /// What a provider declares about itself.
@@ -129,6 +131,14 @@ impl Capabilities {
                     format!("{} has no setting '{key}'; it takes {}", self.label, known.join(", ")),
                 ));
             };
+            if spec.public_key_pem {
+                use rsa::pkcs8::DecodePublicKey;
+                if value.len() > spec.max_chars || rsa::RsaPublicKey::from_public_key_pem(value).is_err() {
+                    return Err(ValidationError::new(spec.key, "must be an RSA public key in PEM (BEGIN PUBLIC KEY)"));
+                }
+                checked.insert(key.clone(), value.to_string());
+                continue;
+            }
             crate::text::check_line(spec.key, value, spec.max_chars)?;
             if spec.digits_only && !value.chars().all(|c| c.is_ascii_digit()) {
                 return Err(ValidationError::new(spec.key, format!("digits only, as {} assigned it", self.label)));
@@ -207,6 +217,8 @@ pub struct Checkout {
 pub struct CheckoutAnswer {
     pub report: PaymentReport,
     pub link: String,
+    /// The provider's id of a hosted session, where it has one (PayKKa).
+    pub session_id: Option<String>,
 }
 
 /// How a provider finds a payment: by its number once known, else by our reference.

@@ -44,6 +44,26 @@ pub fn notification_reference(provider: &str, incoming: IncomingNotification<'_>
     }
 }
 
+/// Checks a secret before it goes into the keyring: Pockyt's API token (one line), or
+/// PayKKa's RSA private key (PEM, PKCS#8 or PKCS#1). The error never quotes the secret.
+pub fn check_secret(provider: &str, secret: &ApiSecret) -> Result<(), ValidationError> {
+    let text = secret.expose().trim();
+    if text.is_empty() {
+        return Err(ValidationError::new("secret", "must not be empty"));
+    }
+    match provider {
+        "paykka" => paykka::signing::MerchantKey::from_pem(text)
+            .map(|_| ())
+            .map_err(|e| ValidationError::new("secret", format!("{e}; nothing was saved"))),
+        _ => {
+            if text.len() > 256 || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(ValidationError::new("secret", "must be the API token: one word, at most 256 characters"));
+            }
+            Ok(())
+        }
+    }
+}
+
 /// A profile's gateway, whichever provider it is.
 #[derive(Debug, Clone)]
 pub enum AnyGateway {

@@ -98,6 +98,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE profiles ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
     UPDATE profiles SET settings = json_object('merchant_no', merchant_no, 'store_no', store_no);
     "#,
+    // 6: a hosted session's id (PayKKa), kept beside the provider's transaction number
+    r#"
+    ALTER TABLE payments ADD COLUMN session_id TEXT;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

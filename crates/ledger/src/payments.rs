@@ -38,6 +38,8 @@ pub struct PaymentRow {
     pub updated_at: String,
     pub checked_at: Option<String>,
     pub customer_no: Option<String>,
+    /// A hosted session's id, where the provider has one.
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +106,7 @@ fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         updated_at: r.get("updated_at")?,
         checked_at: r.get("checked_at")?,
         customer_no: r.get("customer_no")?,
+        session_id: r.get("session_id")?,
     })
 }
 
@@ -205,9 +208,16 @@ impl Ledger {
     }
 
     /// Stores what the provider gave back for a created payment (its id and link).
+    pub fn record_session(&self, id: i64, session_id: &str) -> Result<()> {
+        self.conn.execute("UPDATE payments SET session_id = ?2 WHERE id = ?1", params![id, session_id])?;
+        Ok(())
+    }
+
+    /// An empty `transaction_no` (not named yet) leaves the one stored, if any.
     pub fn record_provider_ids(&self, id: i64, transaction_no: &str, link: Option<&str>) -> Result<()> {
+        let transaction_no = Some(transaction_no).filter(|t| !t.is_empty());
         self.conn.execute(
-            "UPDATE payments SET transaction_no = ?2, link = COALESCE(?3, link), updated_at = ?4 WHERE id = ?1",
+            "UPDATE payments SET transaction_no = COALESCE(?2, transaction_no), link = COALESCE(?3, link), updated_at = ?4 WHERE id = ?1",
             params![id, transaction_no, link, now()],
         )?;
         Ok(())
@@ -346,7 +356,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 5);
+        assert_eq!(ledger.schema_version().unwrap(), 6);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();

@@ -45,14 +45,29 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     sandbox_url: super::SANDBOX_URL,
     production_url: super::PRODUCTION_URL,
     settings: &[
-        Setting { key: "merchant_id", label: "merchant id", required: true, digits_only: true, max_chars: 32 },
-        Setting { key: "app_id", label: "app id", required: true, digits_only: false, max_chars: 64 },
+        Setting {
+            key: "merchant_id",
+            label: "merchant id",
+            required: true,
+            digits_only: true,
+            max_chars: 32,
+            public_key_pem: false,
+        },
+        Setting {
+            key: "app_id",
+            label: "app id",
+            required: true,
+            digits_only: false,
+            max_chars: 64,
+            public_key_pem: false,
+        },
         Setting {
             key: "platform_public_key",
             label: "PayKKa platform public key (PEM)",
             required: false,
             digits_only: false,
             max_chars: 4096,
+            public_key_pem: true,
         },
     ],
     acknowledge,
@@ -172,7 +187,7 @@ impl Gateway for PaykkaGateway {
                 raw_status: "PROCESSING".into(),
                 status: PaymentStatus::Pending,
             };
-            Ok(CheckoutAnswer { report, link: s.session_url })
+            Ok(CheckoutAnswer { report, link: s.session_url, session_id: Some(s.session_id) })
         })
     }
 

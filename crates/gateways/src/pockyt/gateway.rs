@@ -49,8 +49,22 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     sandbox_url: super::SANDBOX_URL,
     production_url: super::PRODUCTION_URL,
     settings: &[
-        Setting { key: "merchant_no", label: "merchant number", required: true, digits_only: true, max_chars: 32 },
-        Setting { key: "store_no", label: "store number", required: true, digits_only: true, max_chars: 32 },
+        Setting {
+            key: "merchant_no",
+            label: "merchant number",
+            required: true,
+            digits_only: true,
+            max_chars: 32,
+            public_key_pem: false,
+        },
+        Setting {
+            key: "store_no",
+            label: "store number",
+            required: true,
+            digits_only: true,
+            max_chars: 32,
+            public_key_pem: false,
+        },
     ],
     acknowledge,
 };
@@ -172,12 +186,16 @@ impl Gateway for PockytGateway {
 
     async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {
         match Self::request(checkout) {
-            Request::Link(r) => {
-                self.client.secure_pay(&r).await.map(|c| Ok(CheckoutAnswer { report: c.report(), link: c.cashier_url }))
-            }
-            Request::CounterQr(r) => {
-                self.client.counter_qr(&r).await.map(|c| Ok(CheckoutAnswer { report: c.report(), link: c.deep_link }))
-            }
+            Request::Link(r) => self
+                .client
+                .secure_pay(&r)
+                .await
+                .map(|c| Ok(CheckoutAnswer { report: c.report(), link: c.cashier_url, session_id: None })),
+            Request::CounterQr(r) => self
+                .client
+                .counter_qr(&r)
+                .await
+                .map(|c| Ok(CheckoutAnswer { report: c.report(), link: c.deep_link, session_id: None })),
         }
     }
 

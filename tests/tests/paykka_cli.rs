@@ -1,0 +1,129 @@
+//! PayKKa through the same core and CLI as Pockyt: a profile with PayKKa's settings, its RSA
+//! private key in the real Secret Service (a wrong or malformed key refused), a hosted
+//! session with manual capture and a saved card, paid at the sandbox, and its status.
+
+use paydesk_e2e::{paydesk, run, unique_name, Run, SandboxProcess};
+use std::path::Path;
+
+const MERCHANT_PRIVATE: &str = include_str!("../../crates/gateways/test-vectors/paykka-test-merchant-private.pem");
+
+fn cli(home: &Path, args: &[&str]) -> Run {
+    let mut c = paydesk(home);
+    c.arg("--json").args(args);
+    run(c, None)
+}
+
+fn secret_set(home: &Path, name: &str, secret: &str) -> Run {
+    let mut c = paydesk(home);
+    c.args(["--json", "secret", "set", name]);
+    run(c, Some(secret))
+}
+
+#[test]
+fn a_paykka_sale_goes_through_the_same_core() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let base = format!("{}/paykka", sandbox.base_url);
+    let platform = reqwest::blocking::get(format!("{base}/sandbox/platform-public-key")).unwrap().text().unwrap();
+    let key_file = home.path().join("platform.pem");
+    std::fs::write(&key_file, &platform).unwrap();
+    let name = unique_name("paykka");
+    let added = cli(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            &name,
+            "--provider",
+            "paykka",
+            "--base-url",
+            &base,
+            "--merchant-id",
+            "18356675194960",
+            "--app-id",
+            "paydesk-demo",
+            "--platform-public-key",
+            key_file.to_str().unwrap(),
+            "--ipn-url",
+            "https://shop.example/notify/paykka/shop",
+            "--callback-url",
+            "https://shop.example/done",
+        ],
+    );
+    assert_eq!(added.code, 0, "{}\n{}", added.stdout, added.stderr);
+    assert_eq!(added.json()["merchant_id"], "18356675194960");
+    let missing =
+        cli(home.path(), &["profile", "add", "x", "--provider", "paykka", "--base-url", &base, "--app-id", "a"]);
+    assert_eq!(missing.json()["error"]["field"], "merchant_id", "{}", missing.stdout);
+
+    // Only an RSA private key in PEM goes into the keyring.
+    for wrong in ["not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", platform.as_str()] {
+        let r = secret_set(home.path(), &name, wrong);
+        assert_eq!(r.code, 1, "{wrong:.30}");
+        assert_eq!(r.json()["error"]["field"], "secret", "{}", r.stdout);
+    }
+    let saved = secret_set(home.path(), &name, MERCHANT_PRIVATE);
+    assert_eq!(saved.code, 0, "saving needs the Secret Service (scripts/test starts one): {}", saved.stderr);
+
+    let sale = cli(
+        home.path(),
+        &[
+            "pay",
+            "link",
+            "--profile",
+            &name,
+            "--amount",
+            "13.00",
+            "--currency",
+            "USD",
+            "--capture",
+            "manual",
+            "--shopper-reference",
+            "shopper-7",
+            "--save-card",
+        ],
+    );
+    assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
+    let sale = sale.json();
+    let reference = sale["reference"].as_str().unwrap().to_string();
+    assert!(sale["session_id"].as_str().unwrap().starts_with("SS"), "{sale}");
+    assert!(sale["link"].as_str().unwrap().contains("/paykka/checkout/"), "{sale}");
+    assert_eq!(sale["status"], "pending");
+    assert_eq!(sale["provider"], "paykka");
+
+    let settle = reqwest::blocking::Client::new()
+        .post(format!("{base}/sandbox/settle/{reference}"))
+        .json(&serde_json::json!({"outcome": "pay"}))
+        .send()
+        .unwrap();
+    assert!(settle.status().is_success());
+    let status = cli(home.path(), &["tx", "status", &reference, "--profile", &name]).json();
+    assert_eq!(status["status"], "authorized", "manual capture stops at AUTHORIZED: {status}");
+    assert!(status["transaction_no"].as_str().unwrap().starts_with("GW"), "{status}");
+    let refund = cli(home.path(), &["tx", "refund", &reference]);
+    assert_eq!(refund.json()["error"]["kind"], "not_allowed", "nothing captured, nothing to refund");
+
+    // No byte of the private key anywhere under PAYDESK_HOME, nor in `profile show`.
+    let body_line = MERCHANT_PRIVATE.lines().nth(1).unwrap();
+    let shown = cli(home.path(), &["profile", "show", &name]);
+    assert!(!shown.stdout.contains(body_line));
+    assert_eq!(shown.json()["token"], "saved");
+    for entry in walk(home.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(body_line), "key material in {}", entry.display());
+    }
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
