@@ -102,6 +102,54 @@ fn a_paykka_sale_goes_through_the_same_core() {
     assert!(status["transaction_no"].as_str().unwrap().starts_with("GW"), "{status}");
     let refund = cli(home.path(), &["tx", "refund", &reference]);
     assert_eq!(refund.json()["error"]["kind"], "not_allowed", "nothing captured, nothing to refund");
+    assert_eq!(status["balances"]["capturable"], "13.00", "{status}");
+
+    // Capture: never above what was authorised (refused before the network), part of it
+    // as final; then no void, and refunds only within what was captured.
+    let over = cli(home.path(), &["tx", "capture", &reference, "--amount", "13.01"]);
+    assert_eq!(over.json()["error"]["field"], "amount", "{}", over.stdout);
+    let captured = cli(home.path(), &["tx", "capture", &reference, "--amount", "10.00", "--final"]);
+    assert_eq!(
+        captured.code, 0,
+        "{}
+{}",
+        captured.stdout, captured.stderr
+    );
+    let captured = captured.json();
+    assert_eq!(captured["status"], "paid", "{captured}");
+    assert_eq!(captured["balances"]["captured"], "10.00");
+    assert_eq!(captured["balances"]["capturable"], "0.00", "final: the rest is released");
+    let void = cli(home.path(), &["tx", "void", &reference]);
+    assert_eq!(void.json()["error"]["kind"], "not_allowed", "no void after capture");
+    let too_much = cli(home.path(), &["tx", "refund", &reference, "--amount", "10.01"]);
+    assert_eq!(too_much.json()["error"]["field"], "amount", "{}", too_much.stdout);
+    let refunded = cli(home.path(), &["tx", "refund", &reference, "--amount", "4.00"]);
+    assert_eq!(
+        refunded.code, 0,
+        "{}
+{}",
+        refunded.stdout, refunded.stderr
+    );
+    assert_eq!(refunded.json()["payment"]["status"], "partially_refunded");
+    let shown = cli(home.path(), &["tx", "show", &reference]).json();
+    assert_eq!(shown["refundable"], "6.00", "{shown}");
+
+    // A second authorisation, voided.
+    let second = cli(
+        home.path(),
+        &["pay", "qr", "--profile", &name, "--amount", "5.00", "--currency", "USD", "--capture", "manual"],
+    )
+    .json();
+    let second_ref = second["reference"].as_str().unwrap().to_string();
+    let settle = reqwest::blocking::Client::new()
+        .post(format!("{base}/sandbox/settle/{second_ref}"))
+        .json(&serde_json::json!({"outcome": "pay"}))
+        .send()
+        .unwrap();
+    assert!(settle.status().is_success());
+    assert_eq!(cli(home.path(), &["tx", "status", &second_ref]).json()["status"], "authorized");
+    let voided = cli(home.path(), &["tx", "void", &second_ref, "--reason", "DUPLICATE"]);
+    assert_eq!(voided.json()["status"], "cancelled", "{}", voided.stdout);
 
     // No byte of the private key anywhere under PAYDESK_HOME, nor in `profile show`.
     let body_line = MERCHANT_PRIVATE.lines().nth(1).unwrap();

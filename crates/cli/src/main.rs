@@ -307,6 +307,26 @@ enum TxCommand {
         #[arg(long)]
         profile: Option<String>,
     },
+    /// Capture an authorised payment: --amount for part of it (else all that is left),
+    /// --final to close the authorisation after this capture.
+    Capture {
+        reference: String,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: Option<String>,
+        #[arg(long = "final")]
+        last: bool,
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// Release an authorisation nothing was captured of.
+    Void {
+        reference: String,
+        /// REQUESTED_BY_CUSTOMER (default), DUPLICATE, FRAUDULENT or OTHER.
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Cancel a payment nobody has paid yet.
     Cancel {
         reference: String,
@@ -813,6 +833,18 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 done.payment.status.as_str()
             );
             out(to_json(&done), text)
+        }
+        TxCommand::Capture { reference, amount, last, profile } => {
+            payment_for(&paydesk, &reference, profile).await?;
+            let view = paydesk.capture(&reference, amount.as_deref(), last).await?;
+            let text = format!("{} {} {} {}", view.reference, view.status.as_str(), view.amount, view.currency);
+            out(to_json(&view), text)
+        }
+        TxCommand::Void { reference, reason, profile } => {
+            payment_for(&paydesk, &reference, profile).await?;
+            let view = paydesk.void(&reference, reason.as_deref()).await?;
+            let text = format!("{} {}", view.reference, view.status.as_str());
+            out(to_json(&view), text)
         }
         TxCommand::Cancel { reference, profile } => {
             payment_for(&paydesk, &reference, profile).await?;

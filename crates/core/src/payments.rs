@@ -3,7 +3,7 @@
 
 use crate::profiles::{DemoContext, Environment, Profile, ProfileInput, DEMO_PROFILE};
 use crate::{qr, secrets, AppError};
-use paydesk_gateways::gateway::{Checkout, Exchange, PayMethod, PaymentRef, RefundOrder};
+use paydesk_gateways::gateway::{CaptureOrder, Checkout, Exchange, PayMethod, PaymentRef, RefundOrder};
 use paydesk_gateways::registry::{capabilities_of, AnyGateway, GatewaySetup};
 use paydesk_gateways::{
     links, text, ApiSecret, Currency, GatewayError, Money, PaymentReport, PaymentStatus, RefundStatus,
@@ -11,7 +11,7 @@ use paydesk_gateways::{
 use paydesk_ledger::{Applied, EventRow, Ledger, NewPayment, PaymentFilter, PaymentRow, ProfileRow, StatusChange};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -106,6 +106,10 @@ pub struct PaymentView {
     /// A hosted session's id, where the provider has one (PayKKa).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// Authorised, captured, capturable, voidable, refunded and refundable, exactly
+    /// ("5.00"), where the provider reports them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balances: Option<BTreeMap<&'static str, String>>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -129,6 +133,18 @@ impl From<PaymentRow> for PaymentView {
             Ok(c) => Money::new(r.amount_minor, c).to_decimal_string(),
             Err(_) => r.amount_minor.to_string(),
         };
+        let balances = r.balances.and_then(|b| {
+            let c = Currency::from_code(&r.currency).ok()?;
+            let d = |minor: i64| Money::new(minor, c).to_decimal_string();
+            Some(BTreeMap::from([
+                ("authorized", d(b.authorized)),
+                ("captured", d(b.captured)),
+                ("capturable", d(b.capturable)),
+                ("voidable", d(b.voidable)),
+                ("refunded", d(b.refunded)),
+                ("refundable", d(b.refundable)),
+            ]))
+        });
         PaymentView {
             vendor_label: r
                 .vendor
@@ -148,6 +164,7 @@ impl From<PaymentRow> for PaymentView {
             link: r.link,
             customer_no: r.customer_no,
             session_id: r.session_id,
+            balances,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -201,6 +218,22 @@ fn evidence(report: &PaymentReport) -> serde_json::Value {
         "currency": shown(&report.currency),
         "raw_status": shown(&report.raw_status),
     })
+}
+
+/// What a payment's refunds are measured against: what was captured, where the provider
+/// reports it (a partial capture), else the whole amount.
+fn settled_minor(row: &PaymentRow) -> i64 {
+    row.balances.map(|b| b.captured).filter(|c| *c > 0).unwrap_or(row.amount_minor)
+}
+
+/// What can still be captured: the provider's figure where it gives one, else all of an
+/// authorised payment.
+fn capturable_minor(status: PaymentStatus, balances: Option<paydesk_gateways::Balances>, amount: i64) -> i64 {
+    match (status, balances) {
+        (PaymentStatus::Authorized | PaymentStatus::Paid, Some(b)) => b.capturable,
+        (PaymentStatus::Authorized, None) => amount,
+        _ => 0,
+    }
 }
 
 /// Where an exchange came from, for the events: the endpoint's last path segment
@@ -557,7 +590,11 @@ impl Paydesk {
             }
             let raw = shown(&report.raw_status);
             let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
-            Ok(ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?)
+            let applied = ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?;
+            if let (Some(balances), false) = (&report.balances, matches!(applied, Applied::Refused { .. })) {
+                ledger.record_balances(row.id, balances)?;
+            }
+            Ok(applied)
         })
     }
 
@@ -632,15 +669,23 @@ impl Paydesk {
         let refunded_minor: i64 =
             refunds.iter().filter(|r| r.status == RefundStatus::Succeeded.as_str()).map(|r| r.amount_minor).sum();
         let currency = Currency::from_code(&row.currency)?;
+        let settled = settled_minor(&row);
+        let balances = row.balances;
         let payment: PaymentView = row.into();
         let refundable_minor = if matches!(payment.status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded) {
-            payment.amount_minor - in_flight_or_done
+            settled - in_flight_or_done
         } else {
             0
         };
         let mut actions = vec!["refresh"];
         if refundable_minor > 0 {
             actions.push("refund");
+        }
+        if capturable_minor(payment.status, balances, payment.amount_minor) > 0 {
+            actions.push("capture");
+        }
+        if payment.status == PaymentStatus::Authorized && balances.is_none_or(|b| b.captured == 0) {
+            actions.push("void");
         }
         if matches!(payment.status, PaymentStatus::Pending | PaymentStatus::Created | PaymentStatus::Unknown) {
             actions.push("cancel");
@@ -769,7 +814,7 @@ impl Paydesk {
             return self.send_refund(&row, &gateway, unconfirmed.clone()).await;
         }
         let used = paydesk_ledger::committed_minor(&refunds);
-        let remainder = row.amount_minor - used;
+        let remainder = settled_minor(&row) - used;
         let money = requested.unwrap_or(Money::new(remainder, currency));
         if money.minor > remainder || remainder <= 0 {
             return Err(AppError::invalid(
@@ -852,7 +897,7 @@ impl Paydesk {
                         Some(done.refund_transaction_no.as_str()),
                     )?;
                     let refunded = ledger.refunded_minor(row.id)?;
-                    let status = if refunded >= row.amount_minor {
+                    let status = if refunded >= settled_minor(row) {
                         PaymentStatus::Refunded
                     } else {
                         PaymentStatus::PartiallyRefunded
@@ -930,6 +975,68 @@ impl Paydesk {
             }
             Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
         })
+    }
+
+    /// Captures `amount` (or all that can be captured) of an authorised payment; `last`
+    /// closes the authorisation. Never above what can be captured, checked before sending.
+    pub async fn capture(&self, reference: &str, amount: Option<&str>, last: bool) -> Result<PaymentView, AppError> {
+        let row = self.payment_row(reference)?;
+        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+        let capturable = capturable_minor(status, row.balances, row.amount_minor);
+        if capturable <= 0 {
+            return Err(AppError::NotAllowed {
+                message: format!("Payment {reference} is {}; nothing on it can be captured.", row.status),
+            });
+        }
+        let currency = Currency::from_code(&row.currency)?;
+        let money = match amount.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => Money::parse(a, currency)?,
+            None => Money::new(capturable, currency),
+        };
+        if money.minor > capturable {
+            return Err(AppError::invalid(
+                "amount",
+                format!(
+                    "amount: {money} is more than the {} that can still be captured on {reference}",
+                    Money::new(capturable, currency)
+                ),
+            ));
+        }
+        let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
+        let order = CaptureOrder { payment: payment_ref(&row), amount: money, last };
+        let outcome = gateway.capture(&order).await;
+        self.log_exchange(row.id, &outcome.exchange)?;
+        let report = outcome.result.map_err(|e| AppError::from(e).with_reference(reference))?;
+        self.apply_report(&row, &report, "capture")?;
+        self.payment(reference)
+    }
+
+    /// Releases an authorisation nothing was captured of.
+    pub async fn void(&self, reference: &str, reason: Option<&str>) -> Result<PaymentView, AppError> {
+        let row = self.payment_row(reference)?;
+        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+        if status != PaymentStatus::Authorized || row.balances.is_some_and(|b| b.captured > 0) {
+            return Err(AppError::NotAllowed {
+                message: format!(
+                    "Payment {reference} is {}; only an authorised payment nothing was captured of can be voided{}.",
+                    row.status,
+                    if status.is_paid() { " (refund it instead)" } else { "" }
+                ),
+            });
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("REQUESTED_BY_CUSTOMER");
+        if reason.len() > 64 || !reason.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+            return Err(AppError::invalid(
+                "reason",
+                "reason: capital letters and '_' only, such as REQUESTED_BY_CUSTOMER or DUPLICATE",
+            ));
+        }
+        let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
+        let outcome = gateway.void(payment_ref(&row), reason).await;
+        self.log_exchange(row.id, &outcome.exchange)?;
+        let report = outcome.result.map_err(|e| AppError::from(e).with_reference(reference))?;
+        self.apply_report(&row, &report, "void")?;
+        self.payment(reference)
     }
 
     pub fn qr_png(&self, reference: &str, min_px: u32) -> Result<Vec<u8>, AppError> {

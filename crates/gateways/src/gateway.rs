@@ -242,6 +242,14 @@ pub struct RefundAnswer {
     pub refund_transaction_no: String,
 }
 
+/// Capturing (part of) what was authorised; `last` closes the authorisation.
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureOrder<'a> {
+    pub payment: PaymentRef<'a>,
+    pub amount: Money,
+    pub last: bool,
+}
+
 /// A cancel the provider confirmed: the transaction it closed and its raw status.
 #[derive(Debug, Clone)]
 pub struct CancelAnswer {
@@ -304,6 +312,20 @@ pub trait Gateway: Send + Sync {
         let caps = self.capabilities();
         let _ = payment;
         async move { Outcome::refused(caps.unsupported(Flow::Cancel)) }
+    }
+
+    /// Captures authorised money; answers the payment as it now stands.
+    fn capture(&self, order: &CaptureOrder<'_>) -> impl Future<Output = Outcome<PaymentReport>> + Send {
+        let caps = self.capabilities();
+        let _ = order;
+        async move { Outcome::refused(caps.unsupported(Flow::Capture)) }
+    }
+
+    /// Releases an authorisation nothing was captured of.
+    fn void(&self, payment: PaymentRef<'_>, reason: &str) -> impl Future<Output = Outcome<PaymentReport>> + Send {
+        let caps = self.capabilities();
+        let _ = (payment, reason);
+        async move { Outcome::refused(caps.unsupported(Flow::Void)) }
     }
 
     /// Checks a notification's signature (over exactly what arrived) and reads it.

@@ -22,4 +22,4 @@ pub mod vexora;
 pub use error::{GatewayError, ValidationError};
 pub use money::{Currency, Money};
 pub use secret::ApiSecret;
-pub use status::{PaymentReport, PaymentStatus, RefundStatus};
+pub use status::{Balances, PaymentReport, PaymentStatus, RefundStatus};

@@ -135,6 +135,14 @@ impl AnyGateway {
         dispatch!(self, g => g.cancel(payment).await)
     }
 
+    pub async fn capture(&self, order: &crate::gateway::CaptureOrder<'_>) -> Outcome<PaymentReport> {
+        dispatch!(self, g => g.capture(order).await)
+    }
+
+    pub async fn void(&self, payment: PaymentRef<'_>, reason: &str) -> Outcome<PaymentReport> {
+        dispatch!(self, g => g.void(payment, reason).await)
+    }
+
     pub fn verify_notification(
         &self,
         incoming: IncomingNotification<'_>,

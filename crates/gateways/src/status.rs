@@ -140,6 +140,19 @@ pub struct PaymentReport {
     /// The provider's status, kept raw.
     pub raw_status: String,
     pub status: PaymentStatus,
+    /// What was authorised, captured and refunded, where the provider says (PayKKa).
+    pub balances: Option<Balances>,
+}
+
+/// A payment's money by stage, in minor units of its currency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balances {
+    pub authorized: i64,
+    pub captured: i64,
+    pub capturable: i64,
+    pub voidable: i64,
+    pub refunded: i64,
+    pub refundable: i64,
 }
 
 #[cfg(test)]

@@ -102,6 +102,10 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE payments ADD COLUMN session_id TEXT;
     "#,
+    // 7: the last balances a provider reported (authorised, captured, refundable, ...)
+    r#"
+    ALTER TABLE payments ADD COLUMN balances TEXT;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

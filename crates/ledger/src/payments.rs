@@ -40,6 +40,8 @@ pub struct PaymentRow {
     pub customer_no: Option<String>,
     /// A hosted session's id, where the provider has one.
     pub session_id: Option<String>,
+    /// The last balances the provider reported, where it reports them.
+    pub balances: Option<paydesk_gateways::Balances>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +109,7 @@ fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         checked_at: r.get("checked_at")?,
         customer_no: r.get("customer_no")?,
         session_id: r.get("session_id")?,
+        balances: r.get::<_, Option<String>>("balances")?.and_then(|b| serde_json::from_str(&b).ok()),
     })
 }
 
@@ -208,6 +211,12 @@ impl Ledger {
     }
 
     /// Stores what the provider gave back for a created payment (its id and link).
+    pub fn record_balances(&self, id: i64, balances: &paydesk_gateways::Balances) -> Result<()> {
+        let text = serde_json::to_string(balances).expect("plain numbers");
+        self.conn.execute("UPDATE payments SET balances = ?2 WHERE id = ?1", params![id, text])?;
+        Ok(())
+    }
+
     pub fn record_session(&self, id: i64, session_id: &str) -> Result<()> {
         self.conn.execute("UPDATE payments SET session_id = ?2 WHERE id = ?1", params![id, session_id])?;
         Ok(())
@@ -356,7 +365,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 6);
+        assert_eq!(ledger.schema_version().unwrap(), 7);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();

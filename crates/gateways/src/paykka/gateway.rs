@@ -5,8 +5,8 @@
 use super::client::{answer_verifies, PaykkaClient};
 use super::transformers::*;
 use crate::gateway::{
-    Acknowledgement, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification, NotificationRefusal,
-    Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting, VerifiedNotification,
+    Acknowledgement, Capabilities, CaptureOrder, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification,
+    NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting, VerifiedNotification,
 };
 use crate::{PaymentReport, PaymentStatus, ValidationError};
 use serde_json::json;
@@ -186,6 +186,7 @@ impl Gateway for PaykkaGateway {
                 currency,
                 raw_status: "PROCESSING".into(),
                 status: PaymentStatus::Pending,
+                balances: None,
             };
             Ok(CheckoutAnswer { report, link: s.session_url, session_id: Some(s.session_id) })
         })
@@ -228,6 +229,33 @@ impl Gateway for PaykkaGateway {
             }
             Ok(RefundAnswer { refund_transaction_no: r.refund_order_id })
         })
+    }
+
+    async fn capture(&self, order: &CaptureOrder<'_>) -> Outcome<PaymentReport> {
+        let Some(order_id) = order.payment.transaction_no else {
+            return Outcome::refused(crate::GatewayError::Invalid(ValidationError::new(
+                "reference",
+                "PayKKa has not named this payment's order yet; refresh it first",
+            )));
+        };
+        let body = json!({
+            "order_id": order_id,
+            "amount": wire_amount(order.amount),
+            "currency": order.amount.currency.code(),
+            "capture_final": order.last,
+        });
+        self.client.call::<OrderData>(CAPTURE_PATH, body).await.map(|o| Ok(o.report()))
+    }
+
+    async fn void(&self, payment: PaymentRef<'_>, reason: &str) -> Outcome<PaymentReport> {
+        let Some(order_id) = payment.transaction_no else {
+            return Outcome::refused(crate::GatewayError::Invalid(ValidationError::new(
+                "reference",
+                "PayKKa has not named this payment's order yet; refresh it first",
+            )));
+        };
+        let body = json!({"order_id": order_id, "reason": reason});
+        self.client.call::<OrderData>(VOID_PATH, body).await.map(|o| Ok(o.report()))
     }
 
     /// A webhook: signed by PayKKa's platform key over the raw body at this profile's

@@ -159,6 +159,14 @@ impl OrderData {
             currency: self.currency.clone(),
             raw_status: self.status.clone(),
             status: crate::PaymentStatus::from(PaykkaStatus(&self.status)),
+            balances: self.balances.as_ref().map(|b| crate::Balances {
+                authorized: b.authed_amount,
+                captured: b.captured_amount,
+                capturable: b.able_to_capture_amount,
+                voidable: b.able_to_void_amount,
+                refunded: b.refunded_amount,
+                refundable: b.able_to_refund_amount,
+            }),
         }
     }
 }

@@ -384,6 +384,7 @@ fn created_report(reference: &str, transaction_no: &str, amount: &str, currency:
         currency: currency.into(),
         raw_status: String::new(),
         status: PaymentStatus::Pending,
+        balances: None,
     }
 }
 
@@ -397,6 +398,7 @@ impl TransactionInfo {
             currency: self.currency.clone(),
             raw_status: self.status.clone(),
             status: PaymentStatus::from(PockytStatus(&self.status)),
+            balances: None,
         }
     }
 }
@@ -411,6 +413,7 @@ pub fn notification_report(fields: &BTreeMap<String, String>) -> PaymentReport {
         amount: wire_money(&get("amount"), &get("currency")),
         currency: get("currency"),
         status: PaymentStatus::from(PockytStatus(&raw)),
+        balances: None,
         raw_status: raw,
     }
 }
