@@ -134,6 +134,34 @@ fn a_paykka_sale_goes_through_the_same_core() {
     let shown = cli(home.path(), &["tx", "show", &reference]).json();
     assert_eq!(shown["refundable"], "6.00", "{shown}");
 
+    // The card saved with the first sale: listed (JSON array), removed, gone.
+    let tokens = cli(home.path(), &["token", "list", "--profile", &name, "--shopper-reference", "shopper-7"]);
+    assert_eq!(tokens.code, 0, "{}\n{}", tokens.stdout, tokens.stderr);
+    let tokens = tokens.json();
+    let card = &tokens.as_array().unwrap()[0];
+    for key in ["token", "payment_method", "token_usage", "status"] {
+        assert!(card[key].is_string(), "{key} in {card}");
+    }
+    let token = card["token"].as_str().unwrap().to_string();
+    let removed =
+        cli(home.path(), &["token", "remove", "--profile", &name, "--shopper-reference", "shopper-7", &token]);
+    assert_eq!(removed.code, 0, "{}", removed.stdout);
+    let tokens = cli(home.path(), &["token", "list", "--profile", &name, "--shopper-reference", "shopper-7"]).json();
+    assert!(tokens.as_array().unwrap().is_empty(), "{tokens}");
+    let cancelled =
+        cli(home.path(), &["recurring", "cancel", "--profile", &name, "--shopper-reference", "shopper-7", "AGR-1"]);
+    assert_eq!(cancelled.code, 0, "{}", cancelled.stdout);
+    let apple = cli(home.path(), &["applepay", "session", "--profile", &name, "--domain", "https://shop.example:443"]);
+    assert_eq!(apple.json()["error"]["field"], "domain", "refused before the network: {}", apple.stdout);
+    let apple = cli(
+        home.path(),
+        &["applepay", "session", "--profile", &name, "--domain", "shop.example.com", "--display-name", "Shop"],
+    );
+    assert_eq!(apple.code, 0, "{}", apple.stdout);
+    // Pockyt offers none of these: a clear refusal, not a panic.
+    let pockyt = cli(home.path(), &["token", "list", "--shopper-reference", "shopper-7"]);
+    assert_eq!(pockyt.json()["error"]["kind"], "not_allowed", "{}", pockyt.stdout);
+
     // A second authorisation, voided.
     let second = cli(
         home.path(),

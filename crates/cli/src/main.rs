@@ -66,6 +66,59 @@ enum Command {
     /// Receive provider notifications (IPN), headless.
     #[command(subcommand)]
     Ipn(IpnCommand),
+    /// Cards on file (PayKKa tokens).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Recurring agreements (PayKKa).
+    #[command(subcommand)]
+    Recurring(RecurringCommand),
+    /// Apple Pay merchant sessions (PayKKa).
+    #[command(subcommand)]
+    Applepay(ApplePayCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// The shopper's cards on file, asked of the provider (and kept in the ledger).
+    List {
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
+        #[arg(long)]
+        shopper_reference: String,
+    },
+    /// Removes a card on file.
+    Remove {
+        token: String,
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
+        #[arg(long)]
+        shopper_reference: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecurringCommand {
+    /// Cancels a shopper's recurring agreement.
+    Cancel {
+        agreement_id: String,
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
+        #[arg(long)]
+        shopper_reference: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApplePayCommand {
+    /// An Apple Pay merchant session for a domain (no scheme, no port).
+    Session {
+        #[arg(long, default_value = DEMO_PROFILE)]
+        profile: String,
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -499,6 +552,38 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             out(doc, text)
         }
         Command::Tx(cmd) => tx(cmd).await,
+        Command::Token(TokenCommand::List { profile, shopper_reference }) => {
+            let paydesk = open()?;
+            ensure_demo(&paydesk, &profile).await?;
+            let tokens = paydesk.tokens(&profile, &shopper_reference).await?;
+            let text = tokens
+                .iter()
+                .map(|t| format!("{}  {}  {}  {}", t.token, t.payment_method, t.token_usage, t.status))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&tokens), text)
+        }
+        Command::Token(TokenCommand::Remove { token, profile, shopper_reference }) => {
+            let paydesk = open()?;
+            ensure_demo(&paydesk, &profile).await?;
+            paydesk.remove_token(&profile, &shopper_reference, &token).await?;
+            out(json!({"removed": token, "shopper_reference": shopper_reference}), format!("removed card {token}"))
+        }
+        Command::Recurring(RecurringCommand::Cancel { agreement_id, profile, shopper_reference }) => {
+            let paydesk = open()?;
+            ensure_demo(&paydesk, &profile).await?;
+            paydesk.cancel_recurring(&profile, &shopper_reference, &agreement_id).await?;
+            out(
+                json!({"cancelled": agreement_id, "shopper_reference": shopper_reference}),
+                format!("recurring agreement {agreement_id} cancelled"),
+            )
+        }
+        Command::Applepay(ApplePayCommand::Session { profile, domain, display_name }) => {
+            let paydesk = open()?;
+            ensure_demo(&paydesk, &profile).await?;
+            let session = paydesk.apple_pay_session(&profile, &domain, display_name.as_deref()).await?;
+            out(session.clone(), session.to_string())
+        }
         Command::Customer(cmd) => customer(cmd).await,
         Command::Ipn(IpnCommand::Listen { bind, profile }) => {
             let paydesk = open()?;

@@ -1,7 +1,7 @@
 //! Registered customers: sent to the provider, kept in the ledger per profile.
 
 use crate::{AppError, Paydesk};
-use paydesk_gateways::pockyt::{Customer, CustomerFields, CustomerKey};
+use paydesk_gateways::gateway::customers::{Customer, CustomerFields, CustomerKey};
 use paydesk_ledger::CustomerRow;
 
 impl Paydesk {

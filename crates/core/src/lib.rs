@@ -5,6 +5,7 @@
 //! - [`demo`] switches demo mode on against a sandbox the host started.
 //! - [`qr`] renders payment links as PNG and SVG.
 
+pub mod cards;
 pub mod customers;
 pub mod demo;
 pub mod error;
@@ -24,7 +25,7 @@ pub mod providers {
     pub use paydesk_gateways::gateway::{Capabilities, Flow, PayMethod, Wallet};
     pub use paydesk_gateways::registry::{capabilities_of, PROVIDERS};
 }
-pub use paydesk_gateways::pockyt::{CustomerFields, CustomerKey};
+pub use paydesk_gateways::gateway::customers::{CustomerFields, CustomerKey};
 pub use payments::{CreatePayment, Method, Paydesk, PaymentDetail, PaymentView, RefundOutcome};
 pub use profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};
 

@@ -189,7 +189,7 @@ impl ProfileInput {
         let settings = caps.check_settings(&given)?;
         for (field, value) in [("ipn_url", &self.ipn_url), ("callback_url", &self.callback_url)] {
             if let Some(v) = value {
-                paydesk_gateways::pockyt::check_url(field, v)?;
+                paydesk_gateways::links::check_http_url(field, v)?;
                 paydesk_gateways::text::check_line(field, v, paydesk_gateways::links::MAX_LINK_LEN)?;
             }
         }

@@ -9,6 +9,12 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::future::Future;
 
+/// Registered customers, for the providers that keep them (Flow::Customers; Pockyt's
+/// customers API is the shape).
+pub mod customers {
+    pub use crate::pockyt::customers::{Customer, CustomerFields, CustomerKey};
+}
+
 /// What a provider can be asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -242,6 +248,18 @@ pub struct RefundAnswer {
     pub refund_transaction_no: String,
 }
 
+/// A card kept on file for a shopper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CardToken {
+    pub token: String,
+    #[serde(default)]
+    pub payment_method: String,
+    #[serde(default)]
+    pub token_usage: String,
+    #[serde(default)]
+    pub status: String,
+}
+
 /// Capturing (part of) what was authorised; `last` closes the authorisation.
 #[derive(Debug, Clone, Copy)]
 pub struct CaptureOrder<'a> {
@@ -326,6 +344,36 @@ pub trait Gateway: Send + Sync {
         let caps = self.capabilities();
         let _ = (payment, reason);
         async move { Outcome::refused(caps.unsupported(Flow::Void)) }
+    }
+
+    /// The cards a shopper has on file.
+    fn tokens(&self, shopper: &str) -> impl Future<Output = Outcome<Vec<CardToken>>> + Send {
+        let caps = self.capabilities();
+        let _ = shopper;
+        async move { Outcome::refused(caps.unsupported(Flow::Tokens)) }
+    }
+
+    fn remove_token(&self, shopper: &str, token: &str) -> impl Future<Output = Outcome<()>> + Send {
+        let caps = self.capabilities();
+        let _ = (shopper, token);
+        async move { Outcome::refused(caps.unsupported(Flow::RemoveToken)) }
+    }
+
+    fn cancel_recurring(&self, shopper: &str, agreement: &str) -> impl Future<Output = Outcome<()>> + Send {
+        let caps = self.capabilities();
+        let _ = (shopper, agreement);
+        async move { Outcome::refused(caps.unsupported(Flow::CancelRecurring)) }
+    }
+
+    /// An Apple Pay merchant session for `domain` (no scheme, no port).
+    fn apple_pay_session(
+        &self,
+        domain: &str,
+        display_name: Option<&str>,
+    ) -> impl Future<Output = Outcome<Value>> + Send {
+        let caps = self.capabilities();
+        let _ = (domain, display_name);
+        async move { Outcome::refused(caps.unsupported(Flow::ApplePaySession)) }
     }
 
     /// Checks a notification's signature (over exactly what arrived) and reads it.

@@ -79,6 +79,12 @@ fn excerpt(link: &str) -> String {
     }
 }
 
+/// A URL a provider is told to call or send the customer to (notifications, return):
+/// required, http(s), with a host, no spaces.
+pub fn check_http_url(field: &'static str, url: &str) -> Result<(), ValidationError> {
+    crate::pockyt::check_url(field, url)
+}
+
 /// Whether a profile's base URL is one we may send requests to: http(s), a host, no
 /// credentials, and not a link-local address (cloud metadata services live there).
 pub fn check_base_url(field: &'static str, base_url: &str) -> Result<(), ValidationError> {

@@ -135,6 +135,22 @@ impl AnyGateway {
         dispatch!(self, g => g.cancel(payment).await)
     }
 
+    pub async fn tokens(&self, shopper: &str) -> Outcome<Vec<crate::gateway::CardToken>> {
+        dispatch!(self, g => g.tokens(shopper).await)
+    }
+
+    pub async fn remove_token(&self, shopper: &str, token: &str) -> Outcome<()> {
+        dispatch!(self, g => g.remove_token(shopper, token).await)
+    }
+
+    pub async fn cancel_recurring(&self, shopper: &str, agreement: &str) -> Outcome<()> {
+        dispatch!(self, g => g.cancel_recurring(shopper, agreement).await)
+    }
+
+    pub async fn apple_pay_session(&self, domain: &str, display_name: Option<&str>) -> Outcome<serde_json::Value> {
+        dispatch!(self, g => g.apple_pay_session(domain, display_name).await)
+    }
+
     pub async fn capture(&self, order: &crate::gateway::CaptureOrder<'_>) -> Outcome<PaymentReport> {
         dispatch!(self, g => g.capture(order).await)
     }

@@ -9,11 +9,13 @@ mod migrations;
 mod payments;
 mod profiles;
 mod refunds;
+mod tokens;
 
 pub use customers::CustomerRow;
 pub use payments::{Applied, EventRow, NewPayment, PaymentFilter, PaymentRow, StatusChange};
 pub use profiles::ProfileRow;
 pub use refunds::{committed_minor, RefundRow};
+pub use tokens::TokenRow;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};

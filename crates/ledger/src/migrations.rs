@@ -106,6 +106,21 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE payments ADD COLUMN balances TEXT;
     "#,
+    // 8: cards on file as the provider last listed them; a removal is kept (removed_at)
+    r#"
+    CREATE TABLE tokens (
+        profile           TEXT NOT NULL,
+        shopper_reference TEXT NOT NULL,
+        token             TEXT NOT NULL,
+        payment_method    TEXT NOT NULL,
+        token_usage       TEXT NOT NULL,
+        status            TEXT NOT NULL,
+        seen_at           TEXT NOT NULL,
+        removed_at        TEXT,
+        PRIMARY KEY (profile, token)
+    );
+    CREATE INDEX tokens_shopper ON tokens(profile, shopper_reference);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

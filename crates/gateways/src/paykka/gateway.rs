@@ -5,8 +5,9 @@
 use super::client::{answer_verifies, PaykkaClient};
 use super::transformers::*;
 use crate::gateway::{
-    Acknowledgement, Capabilities, CaptureOrder, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification,
-    NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting, VerifiedNotification,
+    Acknowledgement, Capabilities, CaptureOrder, CardToken, Checkout, CheckoutAnswer, Flow, Gateway,
+    IncomingNotification, NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting,
+    VerifiedNotification,
 };
 use crate::{PaymentReport, PaymentStatus, ValidationError};
 use serde_json::json;
@@ -256,6 +257,28 @@ impl Gateway for PaykkaGateway {
         };
         let body = json!({"order_id": order_id, "reason": reason});
         self.client.call::<OrderData>(VOID_PATH, body).await.map(|o| Ok(o.report()))
+    }
+
+    async fn tokens(&self, shopper: &str) -> Outcome<Vec<CardToken>> {
+        self.client.call::<Vec<CardToken>>(TOKEN_QUERY_PATH, json!({"shopper_reference": shopper})).await
+    }
+
+    async fn remove_token(&self, shopper: &str, token: &str) -> Outcome<()> {
+        let body = json!({"shopper_reference": shopper, "token": token});
+        self.client.call::<serde_json::Value>(TOKEN_REMOVE_PATH, body).await.map(|_| Ok(()))
+    }
+
+    async fn cancel_recurring(&self, shopper: &str, agreement: &str) -> Outcome<()> {
+        let body = json!({"shopper_reference": shopper, "recurring_agreement_id": agreement});
+        self.client.call::<serde_json::Value>(RECURRING_CANCEL_PATH, body).await.map(|_| Ok(()))
+    }
+
+    async fn apple_pay_session(&self, domain: &str, display_name: Option<&str>) -> Outcome<serde_json::Value> {
+        let mut body = json!({"domain_name": domain});
+        if let Some(n) = display_name {
+            body["display_name"] = json!(n);
+        }
+        self.client.call::<serde_json::Value>(APPLE_PAY_PATH, body).await
     }
 
     /// A webhook: signed by PayKKa's platform key over the raw body at this profile's

@@ -1,0 +1,77 @@
+use crate::payments::insert_event;
+use crate::{now, Ledger, Result};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+/// A card on file as the provider last listed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub token: String,
+    pub payment_method: String,
+    pub token_usage: String,
+    pub status: String,
+}
+
+impl Ledger {
+    /// Replaces what is known of a shopper's cards with the provider's list (cards no
+    /// longer listed are marked removed).
+    pub fn record_tokens(&self, profile: &str, shopper: &str, tokens: &[TokenRow]) -> Result<()> {
+        let tx = self.write()?;
+        let at = now();
+        for t in tokens {
+            tx.execute(
+                "INSERT INTO tokens (profile, shopper_reference, token, payment_method, token_usage, status, seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (profile, token) DO UPDATE SET shopper_reference = excluded.shopper_reference,
+                   payment_method = excluded.payment_method, token_usage = excluded.token_usage,
+                   status = excluded.status, seen_at = excluded.seen_at, removed_at = NULL",
+                params![profile, shopper, t.token, t.payment_method, t.token_usage, t.status, at],
+            )?;
+        }
+        let listed: Vec<&str> = tokens.iter().map(|t| t.token.as_str()).collect();
+        let mut stmt = tx
+            .prepare("SELECT token FROM tokens WHERE profile = ?1 AND shopper_reference = ?2 AND removed_at IS NULL")?;
+        let known: Vec<String> =
+            stmt.query_map(params![profile, shopper], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        for gone in known.iter().filter(|k| !listed.contains(&k.as_str())) {
+            tx.execute(
+                "UPDATE tokens SET removed_at = ?3 WHERE profile = ?1 AND token = ?2",
+                params![profile, gone, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A card removed at the provider: marked, and an event says so.
+    pub fn remove_token(&self, profile: &str, shopper: &str, token: &str) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute(
+            "UPDATE tokens SET removed_at = ?3 WHERE profile = ?1 AND token = ?2",
+            params![profile, token, now()],
+        )?;
+        insert_event(
+            &tx,
+            None,
+            "token_removed",
+            &serde_json::json!({"profile": profile, "shopper_reference": shopper, "token": token}),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The shopper's cards as last seen (removed ones left out), read offline.
+    pub fn tokens(&self, profile: &str, shopper: &str) -> Result<Vec<TokenRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT token, payment_method, token_usage, status FROM tokens
+             WHERE profile = ?1 AND shopper_reference = ?2 AND removed_at IS NULL ORDER BY seen_at, token",
+        )?;
+        let rows = stmt
+            .query_map(params![profile, shopper], |r| {
+                Ok(TokenRow { token: r.get(0)?, payment_method: r.get(1)?, token_usage: r.get(2)?, status: r.get(3)? })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
