@@ -336,17 +336,10 @@ async fn start_demo(core: &Arc<Paydesk>) -> Result<String, AppError> {
     let ipn_bind = ipn_bind.parse().map_err(|_| {
         AppError::invalid("PAYDESK_IPN_BIND", format!("PAYDESK_IPN_BIND: not an ADDR:PORT ({ipn_bind})"))
     })?;
-    let (sandbox, sandbox_url) =
-        paydesk_sandbox::demo::start(core.home(), &options).await.map_err(|message| AppError::Internal { message })?;
-    let merchant = paydesk_sandbox::demo::demo_merchant();
-    let setup = demo::DemoSetup {
-        sandbox_url,
-        provider: merchant.provider.into(),
-        settings: merchant.settings,
-        secret: merchant.secret,
-        ipn_bind: Some(ipn_bind),
-        keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
-    };
+    let setup = paydesk_sandbox::demo::start(core.home(), &options)
+        .await
+        .map_err(|message| AppError::Internal { message })?
+        .with_listener(ipn_bind);
     Ok(demo::enable(core, setup).await?.base_url().to_string())
 }
 

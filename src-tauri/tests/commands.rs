@@ -2,7 +2,7 @@
 //! capabilities (so a command the capability does not allow would fail here too).
 
 use paydesk_app::{context, with_commands};
-use paydesk_core::demo::{self, DemoSetup};
+use paydesk_core::demo;
 use paydesk_core::Paydesk;
 use paydesk_sandbox::Sandbox;
 use serde_json::{json, Value};
@@ -33,16 +33,8 @@ fn create_payment_command_and_its_pinned_error_json() {
     let home = tempfile::tempdir().unwrap();
     let core = Arc::new(Paydesk::open(home.path()).unwrap());
     tauri::async_runtime::block_on(async {
-        let (sandbox, sandbox_url) = paydesk_sandbox::demo::start(home.path(), &Default::default()).await.unwrap();
-        let merchant = paydesk_sandbox::demo::demo_merchant();
-        let setup = DemoSetup {
-            sandbox_url,
-            provider: merchant.provider.into(),
-            settings: merchant.settings,
-            secret: merchant.secret,
-            ipn_bind: Some("127.0.0.1:0".parse().unwrap()),
-            keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
-        };
+        let setup = paydesk_sandbox::demo::start(home.path(), &Default::default()).await.unwrap();
+        let setup = setup.with_listener("127.0.0.1:0".parse().unwrap());
         demo::enable(&core, setup).await.unwrap();
     });
     let app = with_commands(mock_builder(), core.clone()).build(context()).unwrap();

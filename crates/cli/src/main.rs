@@ -463,18 +463,9 @@ async fn ensure_demo(paydesk: &Arc<Paydesk>, profile: &str) -> Result<(), AppErr
 async fn start_demo(paydesk: &Arc<Paydesk>) -> Result<(), AppError> {
     let options = paydesk_sandbox::demo::DemoSandboxOptions::from_env()
         .map_err(|m| AppError::invalid("PAYDESK_SANDBOX_BIND", m))?;
-    let (sandbox, sandbox_url) = paydesk_sandbox::demo::start(paydesk.home(), &options)
+    let setup = paydesk_sandbox::demo::start(paydesk.home(), &options)
         .await
         .map_err(|message| AppError::Internal { message })?;
-    let merchant = paydesk_sandbox::demo::demo_merchant();
-    let setup = demo::DemoSetup {
-        sandbox_url,
-        provider: merchant.provider.into(),
-        settings: merchant.settings,
-        secret: merchant.secret,
-        ipn_bind: None,
-        keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
-    };
     demo::enable(paydesk, setup).await?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 //!
 //! BENCH_ITERATIONS (default 200) and BENCH_HISTORY (default 10000) change the sizes.
 
-use paydesk_core::demo::{self, DemoSetup};
+use paydesk_core::demo;
 use paydesk_core::{qr, CreatePayment, Paydesk};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -51,16 +51,8 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, sandbox_url: Option<String>, i
     let home = tempfile::tempdir().unwrap();
     let paydesk = Arc::new(Paydesk::open(home.path()).unwrap());
     let options = paydesk_sandbox::demo::DemoSandboxOptions { external_url: sandbox_url, ..Default::default() };
-    let (sandbox, sandbox_url) = rt.block_on(paydesk_sandbox::demo::start(home.path(), &options)).unwrap();
-    let merchant = paydesk_sandbox::demo::demo_merchant();
-    let setup = DemoSetup {
-        sandbox_url,
-        provider: merchant.provider.into(),
-        settings: merchant.settings,
-        secret: merchant.secret,
-        ipn_bind: Some("127.0.0.1:0".parse().unwrap()),
-        keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
-    };
+    let setup = rt.block_on(paydesk_sandbox::demo::start(home.path(), &options)).unwrap();
+    let setup = setup.with_listener("127.0.0.1:0".parse().unwrap());
     rt.block_on(demo::enable(&paydesk, setup)).unwrap();
     let req = request();
     let mut sold = 0;

@@ -4,25 +4,9 @@
 
 use crate::profiles::DemoContext;
 use crate::{AppError, Paydesk};
-use paydesk_gateways::ApiSecret;
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// What the host gives to switch demo mode on.
-pub struct DemoSetup {
-    /// The sandbox to sell against (`http://127.0.0.1:PORT`).
-    pub sandbox_url: String,
-    /// The demo merchant: provider, settings and (public, test) secret.
-    pub provider: String,
-    pub settings: BTreeMap<String, String>,
-    pub secret: ApiSecret,
-    /// Where the local notification listener listens; None runs without one (the
-    /// sandbox's own sink takes notifications, and status comes from queries).
-    pub ipn_bind: Option<SocketAddr>,
-    /// Kept alive as long as demo mode runs: the host's embedded sandbox.
-    pub keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
-}
+pub use paydesk_gateways::demo::DemoSetup;
 
 /// Switches demo mode on. Needs a tokio runtime (for the listener).
 pub async fn enable(paydesk: &Arc<Paydesk>, setup: DemoSetup) -> Result<&DemoContext, AppError> {

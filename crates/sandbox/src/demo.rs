@@ -2,6 +2,7 @@
 //! with its state beside the ledger, and the demo merchant the core's demo profile sells as.
 
 use crate::{Sandbox, SandboxConfig};
+use paydesk_gateways::demo::DemoSetup;
 use paydesk_gateways::ApiSecret;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -39,13 +40,13 @@ impl DemoSandboxOptions {
 }
 
 /// The demo merchant: provider, settings and secret (public test values, not a secret).
-pub struct DemoMerchant {
-    pub provider: &'static str,
-    pub settings: BTreeMap<String, String>,
-    pub secret: ApiSecret,
+struct DemoMerchant {
+    provider: &'static str,
+    settings: BTreeMap<String, String>,
+    secret: ApiSecret,
 }
 
-pub fn demo_merchant() -> DemoMerchant {
+fn demo_merchant() -> DemoMerchant {
     DemoMerchant {
         provider: "pockyt",
         settings: [("merchant_no", crate::DEMO_MERCHANT_NO), ("store_no", crate::DEMO_STORE_NO)]
@@ -58,19 +59,30 @@ pub fn demo_merchant() -> DemoMerchant {
 
 /// Starts the embedded sandbox with its state in `<home>/demo-sandbox.sqlite3` (so demo
 /// payments survive restarts and are shared by every process), unless an external one is
-/// named. Returns the sandbox (keep it alive) and the base URL to sell against.
-pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<(Option<Sandbox>, String), String> {
-    if let Some(url) = &options.external_url {
-        return Ok((None, url.trim_end_matches('/').to_string()));
-    }
-    let config = SandboxConfig {
-        public_url: options.public_url.clone(),
-        state_file: Some(home.join("demo-sandbox.sqlite3")),
-        ..Default::default()
+/// named; returns demo mode's setup, the sandbox kept alive inside it.
+pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<DemoSetup, String> {
+    let (sandbox, sandbox_url) = match &options.external_url {
+        Some(url) => (None, url.trim_end_matches('/').to_string()),
+        None => {
+            let config = SandboxConfig {
+                public_url: options.public_url.clone(),
+                state_file: Some(home.join("demo-sandbox.sqlite3")),
+                ..Default::default()
+            };
+            let sandbox = Sandbox::start(options.bind, config)
+                .await
+                .map_err(|e| format!("cannot start the demo sandbox on {}: {e}", options.bind))?;
+            let url = sandbox.base_url().to_string();
+            (Some(sandbox), url)
+        }
     };
-    let sandbox = Sandbox::start(options.bind, config)
-        .await
-        .map_err(|e| format!("cannot start the demo sandbox on {}: {e}", options.bind))?;
-    let url = sandbox.base_url().to_string();
-    Ok((Some(sandbox), url))
+    let merchant = demo_merchant();
+    Ok(DemoSetup {
+        sandbox_url,
+        provider: merchant.provider.into(),
+        settings: merchant.settings,
+        secret: merchant.secret,
+        ipn_bind: None,
+        keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
+    })
 }

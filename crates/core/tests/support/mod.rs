@@ -1,7 +1,7 @@
 //! Demo mode for the core's tests, as a host starts it: the embedded sandbox on loopback
 //! (state in the test's home), the demo merchant, and the local notification listener.
 
-use paydesk_core::demo::{self, DemoSetup};
+use paydesk_core::demo;
 use paydesk_core::Paydesk;
 use paydesk_sandbox::Sandbox;
 use std::sync::Arc;
@@ -20,16 +20,10 @@ pub async fn demo_paydesk_quiet(dir: &tempfile::TempDir) -> Arc<Paydesk> {
 
 async fn demo_paydesk_with(dir: &tempfile::TempDir, listener: bool) -> Arc<Paydesk> {
     let paydesk = Arc::new(Paydesk::open(dir.path()).unwrap());
-    let (sandbox, sandbox_url) = paydesk_sandbox::demo::start(dir.path(), &Default::default()).await.unwrap();
-    let merchant = paydesk_sandbox::demo::demo_merchant();
-    let setup = DemoSetup {
-        sandbox_url,
-        provider: merchant.provider.into(),
-        settings: merchant.settings,
-        secret: merchant.secret,
-        ipn_bind: listener.then(|| "127.0.0.1:0".parse().unwrap()),
-        keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
-    };
+    let mut setup = paydesk_sandbox::demo::start(dir.path(), &Default::default()).await.unwrap();
+    if listener {
+        setup = setup.with_listener("127.0.0.1:0".parse().unwrap());
+    }
     demo::enable(&paydesk, setup).await.unwrap();
     paydesk
 }

@@ -1,0 +1,28 @@
+//! What demo mode sells as and against: made by the sandbox (which knows its demo merchant),
+//! handed by the host to the core (which knows no sandbox). Plain data, so neither of the
+//! two depends on the other.
+
+use crate::ApiSecret;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+pub struct DemoSetup {
+    /// The sandbox to sell against (`http://127.0.0.1:PORT`).
+    pub sandbox_url: String,
+    /// The demo merchant: provider, settings and (public, test) secret.
+    pub provider: String,
+    pub settings: BTreeMap<String, String>,
+    pub secret: ApiSecret,
+    /// Where the local notification listener listens; None runs without one (the
+    /// sandbox's own sink takes notifications, and status comes from queries).
+    pub ipn_bind: Option<SocketAddr>,
+    /// Kept alive as long as demo mode runs: the host's embedded sandbox.
+    pub keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl DemoSetup {
+    /// The same, with the local notification listener on `bind`.
+    pub fn with_listener(self, bind: SocketAddr) -> Self {
+        Self { ipn_bind: Some(bind), ..self }
+    }
+}
