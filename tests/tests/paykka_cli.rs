@@ -203,3 +203,87 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let base = format!("{}/paykka", sandbox.base_url);
+    let platform = reqwest::blocking::get(format!("{base}/sandbox/platform-public-key")).unwrap().text().unwrap();
+    let key_file = home.path().join("platform.pem");
+    std::fs::write(&key_file, &platform).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let name = unique_name("paykka-hook");
+    let notify = format!("http://127.0.0.1:{port}/notify/paykka/{name}");
+    let added = cli(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            &name,
+            "--provider",
+            "paykka",
+            "--base-url",
+            &base,
+            "--merchant-id",
+            "18356675194960",
+            "--app-id",
+            "paydesk-demo",
+            "--platform-public-key",
+            key_file.to_str().unwrap(),
+            "--ipn-url",
+            &notify,
+            "--callback-url",
+            "https://shop.example/done",
+        ],
+    );
+    assert_eq!(added.code, 0, "{}", added.stdout);
+    assert_eq!(secret_set(home.path(), &name, MERCHANT_PRIVATE).code, 0);
+    let mut listener = paydesk(home.path())
+        .args(["--json", "ipn", "listen", "--profile", &name, "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
+
+    // A forged webhook: refused with 401, nothing applied.
+    let forged = reqwest::blocking::Client::new()
+        .post(&notify)
+        .header("x-paykka-timestamp", "1")
+        .header("x-paykka-nonce", "nonce-0123456789")
+        .header("x-paykka-sign", "AAAA")
+        .body(r#"{"trans_id":"x","status":"SUCCESS"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+
+    let sale = cli(home.path(), &["pay", "qr", "--profile", &name, "--amount", "6.00", "--currency", "USD"]).json();
+    let reference = sale["reference"].as_str().unwrap().to_string();
+    let settle = reqwest::blocking::Client::new()
+        .post(format!("{base}/sandbox/settle/{reference}"))
+        .json(&serde_json::json!({"outcome": "pay"}))
+        .send()
+        .unwrap();
+    assert!(settle.status().is_success());
+    // The webhook lands; the listener asks PayKKa, and only then is it paid (ledger only here).
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..100 {
+        shown = cli(home.path(), &["tx", "show", &reference]).json();
+        if shown["payment"]["status"] == "paid" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(shown["payment"]["status"], "paid", "{shown}");
+    let kinds: Vec<String> =
+        shown["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    let ipn = kinds.iter().position(|k| k == "ipn").expect("the webhook is recorded");
+    let queried = kinds.iter().rposition(|k| k == "request").unwrap();
+    assert!(queried > ipn, "queried after the webhook: {kinds:?}");
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}

@@ -67,20 +67,29 @@ async fn receive(
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
         .collect();
     // Verifying and recording touch the keyring and SQLite: off the async workers.
+    let (core, provider_name) = (paydesk.clone(), provider.clone());
     let verdict = tokio::task::spawn_blocking(move || {
-        let verdict = paydesk.apply_notification(&provider, profile.as_deref(), &headers, &body);
-        let ack = paydesk.acknowledgement(&provider, &verdict);
+        let verdict = core.apply_notification(&provider_name, profile.as_deref(), &headers, &body);
+        let ack = core.acknowledgement(&provider_name, &verdict);
         (verdict, ack)
     })
     .await;
-    let (verdict, ack) = match verdict {
+    let (mut verdict, mut ack) = match verdict {
         Ok(v) => v,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
+    if let Ok(IpnVerdict::Requery { reference }) = &verdict {
+        // Taken only once the provider's own answer is in the ledger; otherwise it resends.
+        verdict = match paydesk.refresh(reference).await {
+            Ok(_) => Ok(IpnVerdict::Applied { changed: true }),
+            Err(e) => Err(e),
+        };
+        ack = paydesk.acknowledgement(&provider, &verdict);
+    }
     match &verdict {
         Ok(IpnVerdict::Rejected { reason }) => tracing::warn!(%reason, "notification rejected"),
         Err(e) => tracing::error!(error = %e, "notification could not be processed"),
-        Ok(IpnVerdict::Applied { .. }) => {}
+        Ok(IpnVerdict::Applied { .. } | IpnVerdict::Requery { .. }) => {}
     }
     match ack {
         Some(ack) => {
@@ -124,6 +133,9 @@ pub enum IpnVerdict {
     Applied { changed: bool },
     /// Recorded as suspicious, not applied.
     Rejected { reason: String },
+    /// Verified and recorded; the payment is to be asked of the provider before its
+    /// state changes.
+    Requery { reference: String },
 }
 
 impl Paydesk {
@@ -169,6 +181,11 @@ impl Paydesk {
             }
         };
         let report = &verified.report;
+        if let Some(nonce) = &verified.nonce {
+            if !crate::blocking(|| self.ledger().first_use_of_nonce(provider, nonce))? {
+                return self.reject(provider, None, "replayed nonce", &verified.fields);
+            }
+        }
         let row = crate::blocking(|| self.ledger().payment_by_reference(&report.reference))?;
         let Some(row) = row.filter(|r| r.profile == profile.name) else {
             return self.reject(provider, None, "unknown reference", &verified.fields);
@@ -184,6 +201,10 @@ impl Paydesk {
         crate::blocking(|| {
             self.ledger().append_event(Some(row.id), "ipn", &json!({"provider": provider, "fields": verified.fields}))
         })?;
+        if verified.requery {
+            // A trigger, not the evidence: the provider is asked before anything changes.
+            return Ok(IpnVerdict::Requery { reference: row.reference });
+        }
         match self.apply_report(&row, report, "ipn")? {
             // Recorded as suspicious by the state machine; acknowledged so it is not resent.
             Applied::Refused { .. } => Ok(IpnVerdict::Applied { changed: false }),
@@ -195,7 +216,7 @@ impl Paydesk {
     /// ledger failed and the provider should try again).
     fn acknowledgement(&self, provider: &str, verdict: &Result<IpnVerdict, AppError>) -> Option<Acknowledgement> {
         let taken = match verdict {
-            Ok(IpnVerdict::Applied { .. }) => true,
+            Ok(IpnVerdict::Applied { .. } | IpnVerdict::Requery { .. }) => true,
             Ok(IpnVerdict::Rejected { .. }) => false,
             Err(_) => return None,
         };

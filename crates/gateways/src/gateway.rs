@@ -289,6 +289,11 @@ pub struct IncomingNotification<'a> {
 pub struct VerifiedNotification {
     pub report: PaymentReport,
     pub fields: BTreeMap<String, String>,
+    /// The sender's one-time value, where the scheme has one: a second use is a replay.
+    pub nonce: Option<String>,
+    /// Whether the payment is to be asked of the provider before its state changes (the
+    /// notification being a trigger, not the evidence).
+    pub requery: bool,
 }
 
 /// Why a notification was refused before it reached any payment.

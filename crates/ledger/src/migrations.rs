@@ -121,6 +121,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX tokens_shopper ON tokens(profile, shopper_reference);
     "#,
+    // 9: notification nonces already used (a second use is a replay)
+    r#"
+    CREATE TABLE notification_nonces (
+        provider TEXT NOT NULL,
+        nonce    TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        PRIMARY KEY (provider, nonce)
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -332,6 +332,15 @@ impl Ledger {
         )?)
     }
 
+    /// Remembers a notification's nonce; false when it was used before (a replay).
+    pub fn first_use_of_nonce(&self, provider: &str, nonce: &str) -> Result<bool> {
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO notification_nonces (provider, nonce, at) VALUES (?1, ?2, ?3)",
+            params![provider, nonce, now()],
+        )?;
+        Ok(inserted == 1)
+    }
+
     /// Payments a crash (or an outage) left `created`: recorded, maybe sent, never answered.
     pub fn payments_left_created(&self) -> Result<Vec<PaymentRow>> {
         let mut stmt = self.conn.prepare("SELECT * FROM payments WHERE status = 'created' ORDER BY id")?;
@@ -365,7 +374,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 8);
+        assert_eq!(ledger.schema_version().unwrap(), 9);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();
@@ -444,6 +453,15 @@ mod tests {
         assert_eq!(mode(&home), 0o700);
         assert_eq!(mode(&home.join(crate::FILE_NAME)), 0o600);
         assert_eq!(mode(&home.join(format!("{}-wal", crate::FILE_NAME))), 0o600);
+    }
+
+    #[test]
+    fn a_nonce_is_good_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        assert!(ledger.first_use_of_nonce("paykka", "n-0123456789").unwrap());
+        assert!(!ledger.first_use_of_nonce("paykka", "n-0123456789").unwrap(), "a replay");
+        assert!(ledger.first_use_of_nonce("other", "n-0123456789").unwrap(), "per provider");
     }
 
     #[test]

@@ -313,6 +313,10 @@ impl Gateway for PaykkaGateway {
         if body.get("merchant_id").and_then(|m| m.as_str()) != Some(self.client.merchant_id.as_str()) {
             return Err(refuse("another merchant"));
         }
-        Ok(VerifiedNotification { report: order.report(), fields })
+        let nonce = incoming.headers.get("x-paykka-nonce").filter(|n| (10..=100).contains(&n.len())).cloned();
+        if nonce.is_none() {
+            return Err(refuse("nonce missing"));
+        }
+        Ok(VerifiedNotification { report: order.report(), fields, nonce, requery: true })
     }
 }

@@ -226,7 +226,12 @@ impl Gateway for PockytGateway {
         if !self.client.verifies(&fields) {
             return Err(NotificationRefusal { reason: "signature does not verify", fields: kept_fields(&fields) });
         }
-        Ok(VerifiedNotification { report: notification_report(&fields), fields: kept_fields(&fields) })
+        Ok(VerifiedNotification {
+            report: notification_report(&fields),
+            fields: kept_fields(&fields),
+            nonce: None,
+            requery: false,
+        })
     }
 
     async fn cancel(&self, payment: PaymentRef<'_>) -> Outcome<CancelAnswer> {
