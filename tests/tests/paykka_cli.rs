@@ -283,6 +283,34 @@ fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
     let ipn = kinds.iter().position(|k| k == "ipn").expect("the webhook is recorded");
     let queried = kinds.iter().rposition(|k| k == "request").unwrap();
     assert!(queried > ipn, "queried after the webhook: {kinds:?}");
+    // Webhooks signed with the platform key, each wrong in one way, over the real listener.
+    let path = format!("/notify/paykka/{name}");
+    let order_id = shown["payment"]["transaction_no"].as_str().unwrap().to_string();
+    let hook = |body: &serde_json::Value, ts: u64, nonce: &str| {
+        let text = body.to_string();
+        let mut req = reqwest::blocking::Client::new().post(&notify).body(text.clone());
+        for (k, v) in paydesk_sandbox::paykka::platform_headers(&path, &text, ts, nonce) {
+            req = req.header(k, v);
+        }
+        req.send().unwrap().status().as_u16()
+    };
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let valid = serde_json::json!({"merchant_id": "18356675194960", "trans_id": reference, "order_id": order_id,
+        "status": "SUCCESS", "amount": 600, "currency": "USD", "notify_type": "PAYMENT.SUCCESS"});
+    assert_eq!(hook(&valid, now(), "nonce-valid-000001"), 200, "valid");
+    assert_eq!(hook(&valid, now(), "nonce-valid-000001"), 401, "the same nonce again is a replay");
+    assert_eq!(hook(&valid, now() - 6 * 60 * 1000, "nonce-stale-000001"), 401, "stale timestamp");
+    let mut wrong_amount = valid.clone();
+    wrong_amount["amount"] = serde_json::json!(1);
+    assert_eq!(hook(&wrong_amount, now(), "nonce-amount-00001"), 401, "amount differs from the ledger");
+    let mut unknown = valid.clone();
+    unknown["trans_id"] = serde_json::json!("PD-NOBODY");
+    assert_eq!(hook(&unknown, now(), "nonce-unknown-0001"), 401, "unknown trans_id");
+    let events = cli(home.path(), &["tx", "show", &reference]).json()["events"].clone();
+    let rejected = events.as_array().unwrap().iter().filter(|e| e["kind"] == "ipn_rejected").count();
+    assert!(rejected >= 1, "the refusals about this payment are kept as evidence");
+    assert_eq!(cli(home.path(), &["tx", "show", &reference]).json()["payment"]["status"], "paid");
+
     let _ = listener.kill();
     let _ = listener.wait();
     let _ = cli(home.path(), &["secret", "delete", &name]);

@@ -98,6 +98,20 @@ fn signed(path: &str, status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// Signs `body` for `path` as the sandbox's platform would, at `timestamp_ms` with `nonce`:
+/// the webhook headers, for tests that forge or replay one.
+pub fn platform_headers(path: &str, body: &str, timestamp_ms: u64, nonce: &str) -> Vec<(&'static str, String)> {
+    let ts = timestamp_ms.to_string();
+    let key = MerchantKey::from_pem(PLATFORM_PRIVATE_KEY).expect("the sandbox platform key");
+    let sign = key.sign_header(&signing::string_to_sign("POST", path, &ts, nonce, body));
+    vec![
+        ("x-paykka-timestamp", ts),
+        ("x-paykka-nonce", nonce.to_string()),
+        ("x-paykka-sign-alg", signing::SIGN_ALG.to_string()),
+        ("x-paykka-sign", sign),
+    ]
+}
+
 fn fail(path: &str, code: &str, msg: &str) -> Response {
     let status = if matches!(code, "206002" | "206003" | "206004") { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     signed(path, status, json!({"ret_code": code, "ret_msg": msg}))
