@@ -12,6 +12,8 @@ fn main() {
         "payment_detail",
         "refund_payment",
         "cancel_payment",
+        "capture_payment",
+        "void_payment",
         "list_customers",
         "create_customer",
         "get_customer",

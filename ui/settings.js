@@ -19,8 +19,10 @@ function message(text, ok = true) {
 
 function clearForm() {
   editing = null;
-  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-token']) $(id).value = '';
+  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-token', 'pf-key']) $(id).value = '';
   $('pf-name').disabled = false;
+  $('pf-provider').value = 'pockyt';
+  showProviderFields();
   $('pf-environment').value = 'sandbox';
   $('pf-token').placeholder = 'Paste the API token';
   $('profile-form-title').textContent = 'Add a profile';
@@ -33,8 +35,14 @@ function fill(p) {
   $('pf-name').disabled = true;
   $('pf-environment').value = p.environment === 'production' || p.environment === 'sandbox' ? p.environment : 'custom';
   $('pf-base-url').value = p.environment === 'custom' ? p.base_url : '';
-  $('pf-merchant-no').value = p.merchant_no;
-  $('pf-store-no').value = p.store_no;
+  $('pf-provider').value = p.provider;
+  showProviderFields();
+  $('pf-merchant-no').value = p.merchant_no ?? '';
+  $('pf-store-no').value = p.store_no ?? '';
+  $('pf-merchant-id').value = p.merchant_id ?? '';
+  $('pf-app-id').value = p.app_id ?? '';
+  $('pf-platform-key').value = p.platform_public_key ?? '';
+  $('pf-key').value = '';
   $('pf-ipn-url').value = p.ipn_url ?? '';
   $('pf-callback-url').value = p.callback_url ?? '';
   $('pf-ipn-listen').value = p.ipn_listen ?? '';
@@ -84,7 +92,9 @@ function row(p) {
   return el('li', { dataset: { profile: p.name } },
     el('div', { class: 'profile-line' },
       el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase())),
-    el('div', { class: 'muted small' }, `${p.provider} · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`
+    el('div', { class: 'muted small' }, (p.provider === 'paykka'
+      ? `PayKKa · merchant id ${p.merchant_id} · app ${p.app_id} · key ${p.token}`
+      : `Pockyt · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`)
       + (p.ipn_listen ? ` · notifications on ${p.ipn_listen}` : '')),
     el('div', { class: 'actions' }, ...buttons));
 }
@@ -96,16 +106,17 @@ async function save(e) {
     name: editing ?? $('pf-name').value.trim(),
     provider: $('pf-provider').value,
     base_url: ENV_URLS[env] ?? $('pf-base-url').value.trim(),
-    merchant_no: $('pf-merchant-no').value.trim(),
-    store_no: $('pf-store-no').value.trim(),
+    ...providerSettings($('pf-provider').value),
     ipn_url: $('pf-ipn-url').value.trim() || null,
     callback_url: $('pf-callback-url').value.trim() || null,
     ipn_listen: $('pf-ipn-listen').value.trim() || null,
   };
-  const token = $('pf-token').value;
+  // Pockyt's API token, or PayKKa's private key: either way only into the OS keyring.
+  const token = $('pf-provider').value === 'paykka' ? $('pf-key').value : $('pf-token').value;
   try {
     const saved = await api.saveProfile(input, token || null);
     $('pf-token').value = '';
+    $('pf-key').value = '';
     await refreshProfiles();
     await load();
     const listed = (await api.listProfiles()).find((p) => p.name === saved.name);
@@ -116,8 +127,27 @@ async function save(e) {
   }
 }
 
+/** The provider's own fields: each provider asks for its own settings and secret. */
+function showProviderFields() {
+  const provider = $('pf-provider').value;
+  for (const f of document.querySelectorAll('.for-pockyt')) f.hidden = provider !== 'pockyt';
+  for (const f of document.querySelectorAll('.for-paykka')) f.hidden = provider !== 'paykka';
+}
+
+function providerSettings(provider) {
+  if (provider === 'paykka') {
+    return {
+      merchant_id: $('pf-merchant-id').value.trim(),
+      app_id: $('pf-app-id').value.trim(),
+      platform_public_key: $('pf-platform-key').value.trim() || null,
+    };
+  }
+  return { merchant_no: $('pf-merchant-no').value.trim(), store_no: $('pf-store-no').value.trim() };
+}
+
 export function initSettings(deps) {
   refreshProfiles = deps.refreshProfiles;
+  $('pf-provider').addEventListener('change', showProviderFields);
   $('profile-form').addEventListener('submit', save);
   $('pf-clear').addEventListener('click', clearForm);
   document.addEventListener('paydesk:view', (e) => { if (e.detail === 'settings') load(); });

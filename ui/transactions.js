@@ -68,6 +68,10 @@ async function showDetail(reference) {
       ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ?? '—'],
       ['Method', payment.method === 'qr' ? 'Counter QR' : 'Payment link'], ['Customer', payment.customer_no ?? '—'],
       ['Paid', paidStates.includes(payment.status) ? `${payment.amount} ${cur}` : '—'],
+      ...(payment.balances
+        ? [['Authorised', `${payment.balances.authorized} ${cur}`], ['Captured', `${payment.balances.captured} ${cur}`],
+          ['Capturable', `${payment.balances.capturable} ${cur}`]]
+        : []),
       ['Refunded', `${detail.refunded} ${cur}`], ['Remaining', `${detail.refundable} ${cur}`],
       ['Provider status', payment.raw_status ?? '—'], ['Created', localDate(payment.created_at)],
       ['Updated', localDate(payment.updated_at)],
@@ -91,6 +95,13 @@ function showActions(detail) {
   $('refund-amount').value = detail.refundable;
   $('refund-currency').textContent = detail.payment.currency;
   $('action-cancel').hidden = !can('cancel');
+  $('action-capture').hidden = !can('capture');
+  $('capture-field').hidden = !can('capture');
+  $('capture-final-field').hidden = !can('capture');
+  $('capture-amount').value = detail.payment.balances?.capturable ?? detail.payment.amount;
+  $('capture-currency').textContent = detail.payment.currency;
+  $('capture-final').checked = false;
+  $('action-void').hidden = !can('void');
   $('confirm').hidden = true;
   pendingAction = null;
   $('tx-detail').dataset.actions = detail.actions.join(' ');
@@ -153,6 +164,26 @@ export function initTransactions() {
     const p = selectedDetail.payment;
     ask(`Cancel ${p.reference} (${p.amount} ${p.currency})? The customer will no longer be able to pay it.`,
       () => api.cancelPayment(selected), (v) => `Cancelled ${v.reference} (${v.amount} ${v.currency}).`);
+  });
+  $('action-capture').addEventListener('click', () => {
+    const p = selectedDetail.payment;
+    const exp = exponentOf(p.currency);
+    const parsed = parseAmount($('capture-amount').value, exp);
+    if (parsed.error) { tell(`Capture amount: ${parsed.error}`, 'error'); $('capture-amount').focus(); return; }
+    const left = parseAmount(p.balances?.capturable ?? p.amount, exp).minor ?? 0n;
+    if (parsed.minor > left) {
+      tell(`Capture amount: ${minorToDecimal(parsed.minor, exp)} ${p.currency} is more than the ${minorToDecimal(left, exp)} ${p.currency} that can still be captured.`, 'error');
+      return;
+    }
+    const amount = minorToDecimal(parsed.minor, exp);
+    const last = $('capture-final').checked;
+    ask(`Capture ${amount} ${p.currency} of ${p.reference}${last ? ' and release the rest' : ''}?`,
+      () => api.capturePayment(p.reference, amount, last), (v) => `Captured ${amount} ${v.currency} of ${v.reference}.`);
+  });
+  $('action-void').addEventListener('click', () => {
+    const p = selectedDetail.payment;
+    ask(`Void ${p.reference} (${p.amount} ${p.currency})? The authorisation is released; nothing is charged.`,
+      () => api.voidPayment(p.reference), (v) => `Voided ${v.reference} (${v.amount} ${v.currency}).`);
   });
   $('action-message-close').addEventListener('click', untell);
   $('confirm-yes').addEventListener('click', runPending);

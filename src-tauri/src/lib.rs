@@ -174,6 +174,21 @@ async fn cancel_payment(core: Core<'_>, reference: String) -> Result<PaymentView
     core.cancel(&reference).await
 }
 
+#[tauri::command]
+async fn capture_payment(
+    core: Core<'_>,
+    reference: String,
+    amount: Option<String>,
+    last: Option<bool>,
+) -> Result<PaymentView, AppError> {
+    core.capture(&reference, amount.as_deref(), last.unwrap_or(false)).await
+}
+
+#[tauri::command]
+async fn void_payment(core: Core<'_>, reference: String) -> Result<PaymentView, AppError> {
+    core.void(&reference, None).await
+}
+
 // ----- customers -----
 
 #[tauri::command]
@@ -298,6 +313,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
         payment_detail,
         refund_payment,
         cancel_payment,
+        capture_payment,
+        void_payment,
         list_customers,
         create_customer,
         get_customer,

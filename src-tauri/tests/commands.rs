@@ -98,6 +98,29 @@ fn create_payment_command_and_its_pinned_error_json() {
 }
 
 #[test]
+fn capture_and_void_are_commands_the_window_may_call() {
+    let home = tempfile::tempdir().unwrap();
+    let core = Arc::new(Paydesk::open(home.path()).unwrap());
+    tauri::async_runtime::block_on(async {
+        let setup = paydesk_sandbox::demo::start(home.path(), &Default::default()).await.unwrap();
+        demo::enable(&core, setup).await.unwrap();
+    });
+    let app = with_commands(mock_builder(), core.clone()).build(context()).unwrap();
+    let webview = match app.get_webview_window("main") {
+        Some(w) => w,
+        None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
+    };
+    let sale = json!({"request": {"profile": "demo", "amount": "2.00", "currency": "USD", "vendor": "alipay"}});
+    let reference =
+        invoke(&webview, "create_payment", sale).unwrap()["payment"]["reference"].as_str().unwrap().to_string();
+    let err = invoke(&webview, "capture_payment", json!({"reference": reference, "amount": null, "last": false}))
+        .unwrap_err();
+    assert_eq!(err["kind"], "not_allowed", "a waiting Pockyt sale has nothing to capture: {err}");
+    let err = invoke(&webview, "void_payment", json!({"reference": reference})).unwrap_err();
+    assert_eq!(err["kind"], "not_allowed", "{err}");
+}
+
+#[test]
 fn the_app_exposes_no_global_api_and_its_csp_closes_base_and_forms() {
     let config: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tauri.conf.json")).unwrap(),

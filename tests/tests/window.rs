@@ -201,6 +201,13 @@ fn counter_sale_turns_paid_in_the_real_window() {
     // with one click, used for a sale, then deleted without touching its history.
     let token = "5cbfb079f15b150122261c8537086d77a";
     let sandbox_base = link.as_str().unwrap().split("/cashier/").next().unwrap().to_string();
+    // Each provider asks for its own settings and secret.
+    s.click("#pf-provider option[value=paykka]");
+    let shown = s.script(
+        "return [...document.querySelectorAll('.for-paykka')].every(e => !e.hidden) && [...document.querySelectorAll('.for-pockyt')].every(e => e.hidden)",
+    );
+    assert_eq!(shown, true, "PayKKa's fields (merchant id, app id, platform key, private key) replace Pockyt's");
+    s.click("#pf-provider option[value=pockyt]");
     s.fill("#pf-name", "Store 2");
     s.click("#pf-environment option[value=custom]");
     s.fill("#pf-base-url", &sandbox_base);
