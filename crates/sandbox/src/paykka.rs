@@ -70,6 +70,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// The platform key, parsed once (parsing an RSA key costs more than signing with it).
+fn platform_key() -> &'static MerchantKey {
+    static KEY: std::sync::OnceLock<MerchantKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| MerchantKey::from_pem(PLATFORM_PRIVATE_KEY).expect("the sandbox platform key"))
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -82,7 +88,7 @@ fn nonce() -> String {
 fn signed(path: &str, status: StatusCode, body: Value) -> Response {
     let text = body.to_string();
     let (ts, n) = (now_ms().to_string(), nonce());
-    let key = MerchantKey::from_pem(PLATFORM_PRIVATE_KEY).expect("the sandbox platform key");
+    let key = platform_key();
     let sign = key.sign_header(&signing::string_to_sign("POST", path, &ts, &n, &text));
     (
         status,
@@ -102,7 +108,7 @@ fn signed(path: &str, status: StatusCode, body: Value) -> Response {
 /// the webhook headers, for tests that forge or replay one.
 pub fn platform_headers(path: &str, body: &str, timestamp_ms: u64, nonce: &str) -> Vec<(&'static str, String)> {
     let ts = timestamp_ms.to_string();
-    let key = MerchantKey::from_pem(PLATFORM_PRIVATE_KEY).expect("the sandbox platform key");
+    let key = platform_key();
     let sign = key.sign_header(&signing::string_to_sign("POST", path, &ts, nonce, body));
     vec![
         ("x-paykka-timestamp", ts),
@@ -428,7 +434,7 @@ fn send_webhook(shared: Arc<Shared>, order: PaykkaOrder) {
         let mut delays = shared.config.ipn_retry_delays.clone().into_iter();
         loop {
             let (ts, n) = (now_ms().to_string(), nonce());
-            let key = MerchantKey::from_pem(PLATFORM_PRIVATE_KEY).expect("the sandbox platform key");
+            let key = platform_key();
             let sign = key.sign_header(&signing::string_to_sign("POST", &path, &ts, &n, &text));
             let answer = shared
                 .http
