@@ -19,21 +19,19 @@ fn secret_set(home: &Path, name: &str, secret: &str) -> Run {
     run(c, Some(secret))
 }
 
-#[test]
-fn a_paykka_sale_goes_through_the_same_core() {
-    let home = tempfile::tempdir().unwrap();
-    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+/// The sandbox's PayKKa base URL, and a profile `name` on it with the platform key the
+/// sandbox serves and `ipn_url` for notifications.
+fn add_paykka_profile(home: &Path, sandbox: &SandboxProcess, name: &str, ipn_url: &str) -> (String, Run) {
     let base = format!("{}/paykka", sandbox.base_url);
     let platform = reqwest::blocking::get(format!("{base}/sandbox/platform-public-key")).unwrap().text().unwrap();
-    let key_file = home.path().join("platform.pem");
+    let key_file = home.join("platform.pem");
     std::fs::write(&key_file, &platform).unwrap();
-    let name = unique_name("paykka");
     let added = cli(
-        home.path(),
+        home,
         &[
             "profile",
             "add",
-            &name,
+            name,
             "--provider",
             "paykka",
             "--base-url",
@@ -45,11 +43,21 @@ fn a_paykka_sale_goes_through_the_same_core() {
             "--platform-public-key",
             key_file.to_str().unwrap(),
             "--ipn-url",
-            "https://shop.example/notify/paykka/shop",
+            ipn_url,
             "--callback-url",
             "https://shop.example/done",
         ],
     );
+    (base, added)
+}
+
+#[test]
+fn a_paykka_sale_goes_through_the_same_core() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let name = unique_name("paykka");
+    let (base, added) = add_paykka_profile(home.path(), &sandbox, &name, "https://shop.example/notify/paykka/shop");
+    let platform = reqwest::blocking::get(format!("{base}/sandbox/platform-public-key")).unwrap().text().unwrap();
     assert_eq!(added.code, 0, "{}\n{}", added.stdout, added.stderr);
     assert_eq!(added.json()["merchant_id"], "18356675194960");
     let missing =
@@ -210,35 +218,10 @@ fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
     use std::process::Stdio;
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
-    let base = format!("{}/paykka", sandbox.base_url);
-    let platform = reqwest::blocking::get(format!("{base}/sandbox/platform-public-key")).unwrap().text().unwrap();
-    let key_file = home.path().join("platform.pem");
-    std::fs::write(&key_file, &platform).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let name = unique_name("paykka-hook");
     let notify = format!("http://127.0.0.1:{port}/notify/paykka/{name}");
-    let added = cli(
-        home.path(),
-        &[
-            "profile",
-            "add",
-            &name,
-            "--provider",
-            "paykka",
-            "--base-url",
-            &base,
-            "--merchant-id",
-            "18356675194960",
-            "--app-id",
-            "paydesk-demo",
-            "--platform-public-key",
-            key_file.to_str().unwrap(),
-            "--ipn-url",
-            &notify,
-            "--callback-url",
-            "https://shop.example/done",
-        ],
-    );
+    let (base, added) = add_paykka_profile(home.path(), &sandbox, &name, &notify);
     assert_eq!(added.code, 0, "{}", added.stdout);
     assert_eq!(secret_set(home.path(), &name, MERCHANT_PRIVATE).code, 0);
     let mut listener = paydesk(home.path())
