@@ -60,6 +60,25 @@ pub async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<
     }
 }
 
+/// An answer's JSON, kept in the exchange; an answer that is not JSON is kept as a short
+/// excerpt and refused as a protocol fault.
+pub fn json_answer(
+    bytes: &[u8],
+    provider: &'static str,
+    exchange: &mut crate::gateway::Exchange,
+) -> Result<serde_json::Value, GatewayError> {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) => {
+            exchange.response = Some(v.clone());
+            Ok(v)
+        }
+        Err(e) => {
+            exchange.response = Some(excerpt_of(bytes));
+            Err(GatewayError::Protocol { provider, message: format!("the answer is not JSON ({e})") })
+        }
+    }
+}
+
 /// A short, printable excerpt of an answer that is not what we expected, for the ledger.
 pub fn excerpt_of(bytes: &[u8]) -> serde_json::Value {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);

@@ -127,16 +127,7 @@ impl PaykkaClient {
                 };
             }
         }
-        let result = match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v) => {
-                exchange.response = Some(v.clone());
-                parse_envelope(&v)
-            }
-            Err(e) => {
-                exchange.response = Some(crate::http::excerpt_of(&bytes));
-                Err(GatewayError::Protocol { provider: "PayKKa", message: format!("the answer is not JSON ({e})") })
-            }
-        };
+        let result = crate::http::json_answer(&bytes, "PayKKa", &mut exchange).and_then(|v| parse_envelope(&v));
         Outcome { exchange: Some(exchange), result }
     }
 }

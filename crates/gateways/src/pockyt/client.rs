@@ -109,16 +109,7 @@ impl PockytClient {
                 return Outcome { exchange: Some(exchange), result: Err(e.into_gateway("Pockyt")) };
             }
         };
-        let result = match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v) => {
-                exchange.response = Some(v.clone());
-                parse(&v)
-            }
-            Err(e) => {
-                exchange.response = Some(crate::http::excerpt_of(&bytes));
-                Err(GatewayError::Protocol { provider: "Pockyt", message: format!("the answer is not JSON ({e})") })
-            }
-        };
+        let result = crate::http::json_answer(&bytes, "Pockyt", &mut exchange).and_then(|v| parse(&v));
         Outcome { exchange: Some(exchange), result }
     }
 
