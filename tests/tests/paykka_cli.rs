@@ -170,6 +170,27 @@ fn a_paykka_sale_goes_through_the_same_core() {
     let pockyt = cli(home.path(), &["token", "list", "--shopper-reference", "shopper-7"]);
     assert_eq!(pockyt.json()["error"]["kind"], "not_allowed", "{}", pockyt.stdout);
 
+    // No answer to a manual-capture sale: the retry sends it exactly as first asked for.
+    let fault = reqwest::blocking::Client::new()
+        .post(format!("{}/sandbox/faults", sandbox.base_url))
+        .json(&serde_json::json!({"endpoint": "session", "fault": "unreachable", "times": 1}))
+        .send()
+        .unwrap();
+    assert!(fault.status().is_success());
+    let lost = cli(
+        home.path(),
+        &["pay", "qr", "--profile", &name, "--amount", "2.00", "--currency", "USD", "--capture", "manual"],
+    );
+    let kept = lost.json()["error"]["reference"].as_str().unwrap().to_string();
+    assert_eq!(cli(home.path(), &["tx", "retry", &kept]).json()["status"], "pending");
+    let settle = reqwest::blocking::Client::new()
+        .post(format!("{base}/sandbox/settle/{kept}"))
+        .json(&serde_json::json!({"outcome": "pay"}))
+        .send()
+        .unwrap();
+    assert!(settle.status().is_success());
+    assert_eq!(cli(home.path(), &["tx", "status", &kept]).json()["status"], "authorized", "still manual capture");
+
     // A second authorisation, voided.
     let second = cli(
         home.path(),

@@ -220,6 +220,17 @@ fn evidence(report: &PaymentReport) -> serde_json::Value {
     })
 }
 
+/// The checkout's provider options worth keeping for a retry (None when all are defaults).
+fn checkout_options(c: &Checkout) -> Option<serde_json::Value> {
+    (c.manual_capture || c.save_card || c.shopper_reference.is_some()).then(|| {
+        serde_json::json!({"manual_capture": c.manual_capture, "shopper_reference": c.shopper_reference, "save_card": c.save_card})
+    })
+}
+
+fn option<'a>(row: &'a PaymentRow, key: &str) -> Option<&'a serde_json::Value> {
+    row.checkout_options.as_ref()?.get(key)
+}
+
 /// What a payment's refunds are measured against: what was captured, where the provider
 /// reports it (a partial capture), else the whole amount.
 fn settled_minor(row: &PaymentRow) -> i64 {
@@ -476,6 +487,7 @@ impl Paydesk {
             amount_minor: amount.minor,
             currency: currency.code().into(),
             customer_no,
+            checkout_options: checkout_options(&checkout),
         };
         let row = crate::blocking(|| self.ledger().insert_payment(&new))?;
         // From here on the payment exists: whatever fails, the caller learns its reference.
@@ -641,9 +653,10 @@ impl Paydesk {
             customer_no: row.customer_no.clone(),
             notify_url: profile.ipn_url.clone().unwrap_or_default(),
             return_url: profile.callback_url.clone().unwrap_or_default(),
-            manual_capture: false,
-            shopper_reference: None,
-            save_card: false,
+            // Exactly as first asked for: manual capture, shopper, saved card.
+            manual_capture: option(&row, "manual_capture").and_then(|v| v.as_bool()).unwrap_or(false),
+            shopper_reference: option(&row, "shopper_reference").and_then(|v| v.as_str()).map(String::from),
+            save_card: option(&row, "save_card").and_then(|v| v.as_bool()).unwrap_or(false),
         };
         let gateway = self.gateway_for(&profile)?;
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;

@@ -130,6 +130,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (provider, nonce)
     );
     "#,
+    // 10: how a payment was asked for beyond amount and wallet (manual capture, shopper,
+    //     saved card), so a retry sends exactly the same
+    r#"
+    ALTER TABLE payments ADD COLUMN checkout_options TEXT;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

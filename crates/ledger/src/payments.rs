@@ -16,6 +16,8 @@ pub struct NewPayment {
     pub amount_minor: i64,
     pub currency: String,
     pub customer_no: Option<String>,
+    /// Provider options of the checkout (JSON), kept so a retry sends the same.
+    pub checkout_options: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +44,8 @@ pub struct PaymentRow {
     pub session_id: Option<String>,
     /// The last balances the provider reported, where it reports them.
     pub balances: Option<paydesk_gateways::Balances>,
+    /// Provider options of the checkout (manual capture, shopper, saved card).
+    pub checkout_options: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +114,7 @@ fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         customer_no: r.get("customer_no")?,
         session_id: r.get("session_id")?,
         balances: r.get::<_, Option<String>>("balances")?.and_then(|b| serde_json::from_str(&b).ok()),
+        checkout_options: r.get::<_, Option<String>>("checkout_options")?.and_then(|o| serde_json::from_str(&o).ok()),
     })
 }
 
@@ -178,9 +183,20 @@ impl Ledger {
         let tx = self.write()?;
         let at = now();
         let inserted = tx.execute(
-            "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, customer_no, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'created', ?9, ?9)",
-            params![p.reference, p.profile, p.provider, p.method, p.vendor, p.amount_minor, p.currency, p.customer_no, at],
+            "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, customer_no, checkout_options, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, 'created', ?9, ?9)",
+            params![
+                p.reference,
+                p.profile,
+                p.provider,
+                p.method,
+                p.vendor,
+                p.amount_minor,
+                p.currency,
+                p.customer_no,
+                at,
+                p.checkout_options.as_ref().map(Value::to_string)
+            ],
         );
         if let Err(e) = &inserted {
             if LedgerError::is_constraint(e) {
@@ -367,6 +383,7 @@ mod tests {
             amount_minor: 1300,
             currency: "USD".into(),
             customer_no: None,
+            checkout_options: None,
         }
     }
 
@@ -374,7 +391,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 9);
+        assert_eq!(ledger.schema_version().unwrap(), 10);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();

@@ -170,6 +170,7 @@ mod tests {
                 amount_minor: 1000,
                 currency: "USD".into(),
                 customer_no: None,
+                checkout_options: None,
             })
             .unwrap();
         let r1 = ledger.insert_refund(p.id, "PD-R-R1", 400).unwrap();
