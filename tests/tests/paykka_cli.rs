@@ -13,6 +13,16 @@ fn cli(home: &Path, args: &[&str]) -> Run {
     run(c, None)
 }
 
+/// The shopper pays the session (by trans_id) at the sandbox.
+fn pay_at_sandbox(base: &str, reference: &str) {
+    let settle = reqwest::blocking::Client::new()
+        .post(format!("{base}/sandbox/settle/{reference}"))
+        .json(&serde_json::json!({"outcome": "pay"}))
+        .send()
+        .unwrap();
+    assert!(settle.status().is_success(), "settle: {}", settle.status());
+}
+
 fn secret_set(home: &Path, name: &str, secret: &str) -> Run {
     let mut c = paydesk(home);
     c.args(["--json", "secret", "set", name]);
@@ -99,12 +109,7 @@ fn a_paykka_sale_goes_through_the_same_core() {
     assert_eq!(sale["status"], "pending");
     assert_eq!(sale["provider"], "paykka");
 
-    let settle = reqwest::blocking::Client::new()
-        .post(format!("{base}/sandbox/settle/{reference}"))
-        .json(&serde_json::json!({"outcome": "pay"}))
-        .send()
-        .unwrap();
-    assert!(settle.status().is_success());
+    pay_at_sandbox(&base, &reference);
     let status = cli(home.path(), &["tx", "status", &reference, "--profile", &name]).json();
     assert_eq!(status["status"], "authorized", "manual capture stops at AUTHORIZED: {status}");
     assert!(status["transaction_no"].as_str().unwrap().starts_with("GW"), "{status}");
@@ -183,12 +188,7 @@ fn a_paykka_sale_goes_through_the_same_core() {
     );
     let kept = lost.json()["error"]["reference"].as_str().unwrap().to_string();
     assert_eq!(cli(home.path(), &["tx", "retry", &kept]).json()["status"], "pending");
-    let settle = reqwest::blocking::Client::new()
-        .post(format!("{base}/sandbox/settle/{kept}"))
-        .json(&serde_json::json!({"outcome": "pay"}))
-        .send()
-        .unwrap();
-    assert!(settle.status().is_success());
+    pay_at_sandbox(&base, &kept);
     assert_eq!(cli(home.path(), &["tx", "status", &kept]).json()["status"], "authorized", "still manual capture");
 
     // A second authorisation, voided.
@@ -198,12 +198,7 @@ fn a_paykka_sale_goes_through_the_same_core() {
     )
     .json();
     let second_ref = second["reference"].as_str().unwrap().to_string();
-    let settle = reqwest::blocking::Client::new()
-        .post(format!("{base}/sandbox/settle/{second_ref}"))
-        .json(&serde_json::json!({"outcome": "pay"}))
-        .send()
-        .unwrap();
-    assert!(settle.status().is_success());
+    pay_at_sandbox(&base, &second_ref);
     assert_eq!(cli(home.path(), &["tx", "status", &second_ref]).json()["status"], "authorized");
     let voided = cli(home.path(), &["tx", "void", &second_ref, "--reason", "DUPLICATE"]);
     assert_eq!(voided.json()["status"], "cancelled", "{}", voided.stdout);
@@ -266,12 +261,7 @@ fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
 
     let sale = cli(home.path(), &["pay", "qr", "--profile", &name, "--amount", "6.00", "--currency", "USD"]).json();
     let reference = sale["reference"].as_str().unwrap().to_string();
-    let settle = reqwest::blocking::Client::new()
-        .post(format!("{base}/sandbox/settle/{reference}"))
-        .json(&serde_json::json!({"outcome": "pay"}))
-        .send()
-        .unwrap();
-    assert!(settle.status().is_success());
+    pay_at_sandbox(&base, &reference);
     // The webhook lands; the listener asks PayKKa, and only then is it paid (ledger only here).
     let mut shown = serde_json::Value::Null;
     for _ in 0..100 {

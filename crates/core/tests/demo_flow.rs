@@ -17,6 +17,23 @@ fn ipn(paydesk: &Paydesk, fields: &BTreeMap<String, String>) -> Result<IpnVerdic
     paydesk.apply_notification("pockyt", None, &BTreeMap::new(), body.as_bytes())
 }
 
+/// A Pockyt notification about `p`, signed with the demo token.
+fn signed_notification(p: &paydesk_core::PaymentView, status: &str, amount: &str) -> BTreeMap<String, String> {
+    let mut fields: BTreeMap<String, String> = [
+        ("transactionNo", p.transaction_no.clone().unwrap()),
+        ("reference", p.reference.clone()),
+        ("status", status.into()),
+        ("amount", amount.into()),
+        ("currency", "USD".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let sign = signing::sign(&fields, &ApiSecret::new(DEMO_TOKEN));
+    fields.insert("verifySign".into(), sign);
+    fields
+}
+
 fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
     CreatePayment {
         profile: "demo".into(),
@@ -210,21 +227,8 @@ async fn after_a_partial_refund_a_late_pending_or_closed_answer_keeps_the_remain
     let reference = paid(&paydesk, &sale("10.00", "USD", "alipay")).await;
     paydesk.refund(&reference, Some("4.00")).await.unwrap();
     let p = paydesk.payment(&reference).unwrap();
-    let token = ApiSecret::new(DEMO_TOKEN);
     for raw in ["init", "closed"] {
-        let mut f: BTreeMap<String, String> = [
-            ("transactionNo", p.transaction_no.clone().unwrap()),
-            ("reference", reference.clone()),
-            ("status", raw.into()),
-            ("amount", "10.00".into()),
-            ("currency", "USD".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let s = signing::sign(&f, &token);
-        f.insert("verifySign".into(), s);
-        ipn(&paydesk, &f).unwrap();
+        ipn(&paydesk, &signed_notification(&p, raw, "10.00")).unwrap();
         let detail = paydesk.payment_detail(&reference).unwrap();
         assert_eq!(detail.payment.status, PaymentStatus::PartiallyRefunded, "{raw}");
         assert_eq!((detail.refunded.as_str(), detail.refundable.as_str()), ("4.00", "6.00"), "{raw}");
@@ -411,19 +415,7 @@ async fn notifications_reach_their_profile_at_notify_provider_profile() {
     let p = paydesk.create_payment(&sale("3.10", "USD", "alipay")).await.unwrap();
     let listener = paydesk.demo().unwrap().ipn.as_ref().unwrap().addr();
     assert!(paydesk.profile("demo").unwrap().ipn_url.unwrap().ends_with("/notify/pockyt/demo"));
-    let token = ApiSecret::new(DEMO_TOKEN);
-    let mut fields: BTreeMap<String, String> = [
-        ("transactionNo", p.transaction_no.clone().unwrap()),
-        ("reference", p.reference.clone()),
-        ("status", "success".into()),
-        ("amount", "3.10".into()),
-        ("currency", "USD".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let sign = signing::sign(&fields, &token);
-    fields.insert("verifySign".into(), sign);
+    let fields = signed_notification(&p, "success", "3.10");
     let post = |path: &str, fields: &BTreeMap<String, String>| {
         let url = format!("http://{listener}{path}");
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
