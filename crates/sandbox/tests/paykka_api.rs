@@ -250,3 +250,52 @@ async fn a_webhook_verifies_with_the_served_platform_key() {
         g.verify_notification(paydesk_gateways::gateway::IncomingNotification { headers: &headers, body: &body });
     assert_eq!(verified.unwrap().report.status, PaymentStatus::Paid);
 }
+
+/// The hosted page a shopper opens: a card form that takes the test cards (the first pays,
+/// the second is declined), asks again for any other number, and saves the card when asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosted_page_takes_the_test_cards() {
+    let sb = sandbox().await;
+    let g = gateway(&sb).await;
+    let http = reqwest::Client::new();
+    let post_card = |link: String, card: &'static str, save: bool| {
+        let http = http.clone();
+        async move {
+            let mut form = vec![("card_number", card), ("expiry", "12/30"), ("cvc", "123")];
+            if save {
+                form.push(("save_card", "on"));
+            }
+            let r = http.post(&link).form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+
+    let mut c = checkout("PD-PK-HOSTED-1", "");
+    c.manual_capture = false;
+    c.save_card = false;
+    let link = g.checkout(&c).await.result.unwrap().link;
+    let page = reqwest::get(&link).await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"name="card_number""#) && page.contains(r#"id="save-card""#), "{page}");
+    assert!(page.contains("20.00 USD"), "{page}");
+
+    let (code, page) = post_card(link.clone(), "1234 5678 9012 3456", false).await;
+    assert_eq!(code, 422, "an unknown card is asked again: {page}");
+    assert!(page.contains("Use a test card"), "{page}");
+    let by_ref = PaymentRef { reference: "PD-PK-HOSTED-1", transaction_no: None };
+    assert_eq!(g.query(by_ref).await.result.unwrap().status, PaymentStatus::Pending, "nothing settled");
+
+    let (code, page) = post_card(link.clone(), "4242 4242 4242 4242", true).await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains(r#"<h1 id="result">Paid</h1>"#), "{page}");
+    assert_eq!(g.query(by_ref).await.result.unwrap().status, PaymentStatus::Paid);
+    let tokens = g.tokens("shopper-42").await.result.unwrap();
+    assert_eq!(tokens.len(), 1, "the shopper asked to save the card: {tokens:?}");
+
+    let c2 = checkout("PD-PK-HOSTED-2", "");
+    let link = g.checkout(&c2).await.result.unwrap().link;
+    let (code, page) = post_card(link, "4000 0000 0000 0002", false).await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains(r#"<h1 id="result">Declined</h1>"#), "{page}");
+    let by_ref = PaymentRef { reference: "PD-PK-HOSTED-2", transaction_no: None };
+    assert_eq!(g.query(by_ref).await.result.unwrap().status, PaymentStatus::Failed);
+}
