@@ -23,6 +23,10 @@ fn main() {
         "delete_profile",
         "delete_token",
         "test_connection",
+        "list_tokens",
+        "saved_tokens",
+        "remove_token",
+        "cancel_recurring",
     ];
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");

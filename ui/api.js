@@ -30,3 +30,7 @@ export const saveProfile = (input, token) => invoke('save_profile', { input, tok
 export const deleteProfile = (name) => invoke('delete_profile', { name });
 export const deleteToken = (name) => invoke('delete_token', { name });
 export const testConnection = (name) => invoke('test_connection', { name });
+export const listTokens = (profile, shopperReference) => invoke('list_tokens', { profile, shopperReference });
+export const savedTokens = (profile, shopperReference) => invoke('saved_tokens', { profile, shopperReference });
+export const removeToken = (profile, shopperReference, token) => invoke('remove_token', { profile, shopperReference, token });
+export const cancelRecurring = (profile, shopperReference, agreementId) => invoke('cancel_recurring', { profile, shopperReference, agreementId });

@@ -1,12 +1,13 @@
 import * as api from './api.js';
 import { initCounter } from './counter.js';
+import { initCards } from './cards.js';
 import { initCustomers } from './customers.js';
 import { initSettings } from './settings.js';
 import { initTransactions } from './transactions.js';
-import { rememberedProfile, setProfile, state } from './state.js';
+import { offers, rememberedProfile, setProfile, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['counter', 'transactions', 'customers', 'settings'];
+const VIEWS = ['counter', 'transactions', 'customers', 'cards', 'settings'];
 
 export function showView(name) {
   for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === name);
@@ -25,6 +26,11 @@ function showProfile(profile) {
     ? 'Demo mode — payments go to the built-in sandbox. No real money moves.'
     : 'Test environment — no real money moves.';
   $('profile-switch').value = profile.name;
+  // Screens for what this profile's provider offers, and only those.
+  $('tab-customers').hidden = !offers('customers', profile);
+  $('tab-cards').hidden = !offers('tokens', profile);
+  const current = document.querySelector('.tab.active');
+  if (current?.hidden) showView('counter');
 }
 
 /** Fills the header's profile switcher; keeps the current choice when it still exists. */
@@ -52,6 +58,7 @@ async function start() {
     initCounter();
     initTransactions();
     initCustomers();
+    initCards();
     initSettings({ refreshProfiles });
     await refreshProfiles();
     document.body.dataset.ready = 'true';

@@ -1,7 +1,7 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
 import { el, STATUS_LABELS } from './format.js';
-import { exponentOf, state } from './state.js';
+import { exponentOf, offers, provider, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
@@ -157,9 +157,13 @@ async function create() {
       currency: $('currency').value,
       vendor: $('vendor').value,
       method,
-      customer_no: method === 'link' ? ($('customer').value || null) : null,
+      customer_no: method === 'link' && !$('customer-field').hidden ? ($('customer').value || null) : null,
+      ...saleOptions(),
     });
     await showSale(result);
+    // The shopper and their card belong to this sale; how the shop captures stays.
+    $('shopper-reference').value = '';
+    $('save-card').checked = false;
   } catch (err) {
     showError(api.describeError(err), keptReference(err));
   } finally {
@@ -167,6 +171,16 @@ async function create() {
     button.disabled = false;
     button.classList.remove('working');
   }
+}
+
+/** Manual capture and cards on file, where the profile's provider offers them. */
+function saleOptions() {
+  const shopper = $('shopper-field').hidden ? '' : $('shopper-reference').value.trim();
+  return {
+    capture: !$('manual-capture-field').hidden && $('manual-capture').checked ? 'manual' : null,
+    shopper_reference: shopper || null,
+    save_card: !$('save-card-field').hidden && $('save-card').checked,
+  };
 }
 
 async function showSale({ payment, qr_png }) {
@@ -178,8 +192,8 @@ async function showSale({ payment, qr_png }) {
   // Show the sale only once the QR is decoded, so the code appears whole, at once.
   await img.decode().catch(() => {});
   $('sale-wallet').textContent = payment.method === 'qr'
-    ? `Scan with ${payment.vendor_label ?? 'the wallet app'}`
-    : `${payment.vendor_label ?? ''} · payment link`;
+    ? `Scan with ${payment.vendor_label ?? 'a phone camera'}`
+    : `${payment.vendor_label ? `${payment.vendor_label} · ` : ''}payment link`;
   $('sale').dataset.method = payment.method;
   $('sale-reference').textContent = payment.reference;
   $('sale-link').textContent = payment.link ?? '';
@@ -215,7 +229,7 @@ async function poll() {
     if (!sale || payment.reference !== sale.payment.reference) return;
     sale.payment = payment;
     setStatus(payment);
-    if (['paid', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'].includes(payment.status)) {
+    if (['paid', 'authorized', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'].includes(payment.status)) {
       finish(payment);
     }
   } catch (err) {
@@ -229,12 +243,15 @@ function finish(payment) {
   const outcome = $('outcome');
   outcome.dataset.status = payment.status;
   const paid = payment.status === 'paid';
-  $('outcome-icon').textContent = paid ? '✓' : payment.status === 'failed' ? '✕' : '–';
-  $('outcome-title').textContent = paid ? 'PAID' : (STATUS_LABELS[payment.status] ?? payment.status).toUpperCase();
+  const authorized = payment.status === 'authorized';
+  $('outcome-icon').textContent = paid || authorized ? '✓' : payment.status === 'failed' ? '✕' : '–';
+  $('outcome-title').textContent = paid ? 'PAID' : authorized ? 'AUTHORISED' : (STATUS_LABELS[payment.status] ?? payment.status).toUpperCase();
   $('outcome-amount').textContent = `${payment.amount} ${payment.currency}`;
   $('outcome-detail').textContent = paid
-    ? `${payment.vendor_label ?? ''} · ${payment.reference}`
-    : `${payment.reference} · provider status “${payment.raw_status ?? payment.status}”`;
+    ? [payment.vendor_label, payment.reference].filter(Boolean).join(' · ')
+    : authorized
+      ? `${payment.reference} · the money is held: capture it in Transactions`
+      : `${payment.reference} · provider status “${payment.raw_status ?? payment.status}”`;
   setScreen('outcome');
   $('next-sale').focus();
 }
@@ -261,8 +278,8 @@ function setMethod(next) {
   }
   fillVendors();
   // Registered customers attach to payment links (SecurePay customerNo).
-  $('customer-field').hidden = method !== 'link';
-  if (method === 'link') fillCustomers();
+  $('customer-field').hidden = method !== 'link' || !offers('customers');
+  if (!$('customer-field').hidden) fillCustomers();
 }
 
 async function fillCustomers() {
@@ -281,19 +298,41 @@ async function fillCustomers() {
 function fillVendors() {
   const v = $('vendor');
   const keep = v.value;
-  const list = method === 'qr' ? state.info.counter_vendors : state.info.vendors;
+  const p = provider();
+  const list = (method === 'qr' ? p?.counter_wallets : p?.link_wallets) ?? [];
   v.replaceChildren(...list.map((vendor) => new Option(vendor.label, vendor.id)));
-  v.value = list.some((x) => x.id === keep) ? keep : 'alipay';
+  v.value = list.some((x) => x.id === keep) ? keep : list.some((x) => x.id === 'alipay') ? 'alipay' : (list[0]?.id ?? '');
+  // A provider whose page offers its own choice asks nothing here.
+  $('vendor-field').hidden = list.length === 0;
+}
+
+/** The counter offers what the profile's provider takes: its currencies, wallets and options. */
+function fitToProfile() {
+  const cur = $('currency');
+  const keep = cur.value || 'USD';
+  const currencies = provider()?.currencies ?? [];
+  cur.replaceChildren(...currencies.map((c) => new Option(c.code, c.code)));
+  cur.value = currencies.some((c) => c.code === keep) ? keep : (currencies.find((c) => c.code === 'USD') ?? currencies[0])?.code ?? '';
+  const capture = offers('capture');
+  const cards = offers('tokens');
+  $('manual-capture-field').hidden = !capture;
+  $('shopper-field').hidden = !cards;
+  $('save-card-field').hidden = !cards;
+  $('sale-options').hidden = !capture && !cards;
+  if (!capture) $('manual-capture').checked = false;
+  const methods = provider()?.methods ?? ['qr'];
+  for (const b of document.querySelectorAll('.method')) b.hidden = !methods.includes(b.dataset.method);
+  setMethod(methods.includes(method) ? method : methods[0]);
 }
 
 export function initCounter() {
-  const cur = $('currency');
-  for (const c of state.info.currencies) cur.append(new Option(c.code, c.code));
-  cur.value = 'USD';
   for (const b of document.querySelectorAll('.method')) b.addEventListener('click', () => setMethod(b.dataset.method));
-  setMethod('qr');
+  const cur = $('currency');
+  fitToProfile();
   renderAmount();
-  document.addEventListener('paydesk:profile', () => { if (method === 'link') fillCustomers(); });
+  document.addEventListener('paydesk:profile', fitToProfile);
+  // Saving a card needs to know whose it is.
+  $('save-card').addEventListener('change', () => { if ($('save-card').checked && !$('shopper-reference').value.trim()) $('shopper-reference').focus(); });
 
   for (const b of document.querySelectorAll('#keypad button')) b.addEventListener('click', () => press(b.dataset.key));
   $('entry').addEventListener('submit', (e) => { e.preventDefault(); create(); });
@@ -304,7 +343,7 @@ export function initCounter() {
 
   document.addEventListener('keydown', (e) => {
     if ($('view-counter').hidden) return;
-    const inField = e.target instanceof HTMLSelectElement || e.target instanceof HTMLInputElement;
+    const inField = e.target instanceof HTMLSelectElement || (e.target instanceof HTMLInputElement && e.target.type !== 'checkbox');
     if (!$('entry').hidden) {
       if (e.key === 'F2') { e.preventDefault(); setMethod(method === 'qr' ? 'link' : 'qr'); return; }
       // Enter always makes the QR here, wherever focus was left (a tab, a keypad key).

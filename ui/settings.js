@@ -89,7 +89,7 @@ function row(p) {
       } catch (err) { message(api.describeError(err), false); }
     }, 'danger');
   }
-  return el('li', { dataset: { profile: p.name } },
+  return el('li', { dataset: { profile: p.name, baseUrl: p.base_url } },
     el('div', { class: 'profile-line' },
       el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase())),
     el('div', { class: 'muted small' }, (p.provider === 'paykka'

@@ -13,6 +13,19 @@ export function rememberedProfile() {
   try { return localStorage.getItem(KEY); } catch { return null; }
 }
 
+/** What the profile in use's provider offers: flows, methods, wallets, currencies. */
+export function provider(profile = state.profile) {
+  return state.info?.providers.find((p) => p.provider === profile?.provider) ?? state.info?.providers[0];
+}
+
+export function offers(flow, profile = state.profile) {
+  return provider(profile)?.flows.includes(flow) ?? false;
+}
+
 export function exponentOf(code) {
-  return state.info?.currencies.find((c) => c.code === code)?.exponent ?? 2;
+  for (const p of [provider(), ...(state.info?.providers ?? [])]) {
+    const c = p?.currencies.find((x) => x.code === code);
+    if (c) return c.exponent;
+  }
+  return 2;
 }

@@ -8,8 +8,8 @@ use paydesk_core::{
     ProfileInput, RefundOutcome,
 };
 use paydesk_gateways::ApiSecret;
-use paydesk_gateways::Currency;
-use paydesk_ledger::CustomerRow;
+use paydesk_core::providers::{provider_infos, ProviderInfo};
+use paydesk_ledger::{CustomerRow, TokenRow};
 use paydesk_ledger::PaymentFilter;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -37,26 +37,12 @@ const PROVIDER_POLL_INTERVAL: Duration = Duration::from_secs(3);
 pub struct AppInfo {
     pub profile: Profile,
     pub profiles: Vec<Profile>,
-    pub vendors: Vec<Vendor>,
-    /// The wallets that take a counter QR.
-    pub counter_vendors: Vec<Vendor>,
-    pub currencies: Vec<CurrencyInfo>,
+    /// What each provider offers (wallets, currencies, flows); the screens read the one of
+    /// the profile in use.
+    pub providers: Vec<ProviderInfo>,
     pub ledger_path: String,
     /// This build's version, for About.
     pub version: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CurrencyInfo {
-    pub code: &'static str,
-    /// Digits after the decimal point, so the keypad can refuse a third decimal.
-    pub exponent: u8,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Vendor {
-    pub id: &'static str,
-    pub label: &'static str,
 }
 
 static PROCESS_STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -82,20 +68,10 @@ async fn app_info(core: Core<'_>) -> Result<AppInfo, AppError> {
         profile: String::new(),
         message: "No profile is set up and demo mode is not running".into(),
     })?;
-    let caps = paydesk_core::providers::capabilities_of(&profile.provider).ok_or_else(|| AppError::Internal {
-        message: format!("profile '{}' names an unknown provider", profile.name),
-    })?;
     Ok(AppInfo {
         profile,
         profiles,
-        vendors: caps.link_wallets.iter().map(|w| Vendor { id: w.id, label: w.label }).collect(),
-        counter_vendors: caps.counter_wallets.iter().map(|w| Vendor { id: w.id, label: w.label }).collect(),
-        currencies: caps
-            .currencies
-            .iter()
-            .filter_map(|code| Currency::from_code(code).ok())
-            .map(|c| CurrencyInfo { code: c.code(), exponent: c.exponent() })
-            .collect(),
+        providers: provider_infos(),
         ledger_path: off_thread(&core, |c| Ok(c.ledger_path())).await?.display().to_string(),
         version: env!("CARGO_PKG_VERSION"),
     })
@@ -295,6 +271,32 @@ async fn test_connection(core: Core<'_>, name: String) -> Result<String, AppErro
     core.test_connection(&name).await
 }
 
+#[tauri::command]
+async fn list_tokens(core: Core<'_>, profile: String, shopper_reference: String) -> Result<Vec<TokenRow>, AppError> {
+    core.tokens(&profile, &shopper_reference).await
+}
+
+/// The shopper's cards as last seen (the ledger), when the provider cannot be reached.
+#[tauri::command]
+async fn saved_tokens(core: Core<'_>, profile: String, shopper_reference: String) -> Result<Vec<TokenRow>, AppError> {
+    off_thread(&core, move |c| c.tokens_offline(&profile, &shopper_reference)).await
+}
+
+#[tauri::command]
+async fn remove_token(core: Core<'_>, profile: String, shopper_reference: String, token: String) -> Result<(), AppError> {
+    core.remove_token(&profile, &shopper_reference, &token).await
+}
+
+#[tauri::command]
+async fn cancel_recurring(
+    core: Core<'_>,
+    profile: String,
+    shopper_reference: String,
+    agreement_id: String,
+) -> Result<(), AppError> {
+    core.cancel_recurring(&profile, &shopper_reference, &agreement_id).await
+}
+
 /// The Tauri config (at the workspace root) with the UI embedded.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!("../tauri.conf.json")
@@ -323,7 +325,11 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
         save_profile,
         delete_profile,
         delete_token,
-        test_connection
+        test_connection,
+        list_tokens,
+        saved_tokens,
+        remove_token,
+        cancel_recurring
     ])
 }
 

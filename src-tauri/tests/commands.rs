@@ -46,7 +46,15 @@ fn create_payment_command_and_its_pinned_error_json() {
     let info = invoke(&webview, "app_info", json!({})).unwrap();
     assert_eq!(info["profile"]["name"], "demo");
     assert_eq!(info["profile"]["environment"], "demo");
-    assert!(info["currencies"].as_array().unwrap().iter().any(|c| c["code"] == "KRW" && c["exponent"] == 0));
+    let pockyt = info["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "pockyt").unwrap();
+    assert!(pockyt["currencies"].as_array().unwrap().iter().any(|c| c["code"] == "KRW" && c["exponent"] == 0));
+    let paykka = info["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "paykka").unwrap();
+    assert!(paykka["flows"].as_array().unwrap().iter().any(|f| f == "capture"));
+    assert!(
+        info["profiles"].as_array().unwrap().iter().any(|p| p["name"] == "demo-paykka" && p["provider"] == "paykka"),
+        "demo mode offers PayKKa's demo profile too: {}",
+        info["profiles"]
+    );
 
     let bad = json!({"request": {"profile": "demo", "amount": "0", "currency": "USD", "vendor": "alipay"}});
     let err = invoke(&webview, "create_payment", bad).unwrap_err();

@@ -149,6 +149,12 @@ impl Session {
             match last.get("error").and_then(Value::as_str) {
                 None => return,
                 Some("stale element reference") => std::thread::sleep(Duration::from_millis(100)),
+                // Under the edge of the view (or its scrollbar): bring it to the middle.
+                Some("element click intercepted") => {
+                    self.script(&format!(
+                        "const e = document.querySelector({css:?}); if (e) e.scrollIntoView({{block: 'center', inline: 'center'}}); return true"
+                    ));
+                }
                 Some(_) => break,
             }
         }
@@ -159,6 +165,8 @@ impl Session {
     pub fn fill(&self, css: &str, text: &str) {
         let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));
         let read = format!("return document.querySelector({css:?}).value");
+        // Into the middle of the view: a field at the very bottom sits under the scrollbar.
+        self.script(&format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return true"));
         for _ in 0..3 {
             // Clear first: clearing blurs the field, the click gives it focus back.
             self.post(&format!("/element/{id}/clear"), json!({}));

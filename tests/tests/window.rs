@@ -361,3 +361,190 @@ fn cli_status(home: &std::path::Path, reference: &str) -> String {
     }
     "pending".into()
 }
+
+/// PayKKa in the real window: a profile added in Settings (with the merchant's private key
+/// pasted, into the keyring), a sale authorised only and its card saved on the hosted page,
+/// part of it captured as the last capture, some of that refunded, and the saved card
+/// removed on the Cards on file screen.
+#[test]
+fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
+    const MERCHANT_PRIVATE: &str =
+        include_str!("../../crates/gateways/test-vectors/paykka-test-merchant-private.pem");
+    assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: scripts/test runs this under Xvfb");
+    let home = tempfile::tempdir().unwrap();
+    let evidence = bin_dir().parent().unwrap().join("e2e");
+    std::fs::create_dir_all(&evidence).unwrap();
+    let driver = Driver::start(home.path(), &[]);
+    let http = reqwest::blocking::Client::new();
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+
+    // Demo mode offers PayKKa's demo profile beside Pockyt's; its base URL names the sandbox.
+    s.click("#tab-settings");
+    let paykka_base = s.wait_for(
+        "PayKKa's demo profile",
+        Duration::from_secs(10),
+        "const li = document.querySelector('li[data-profile=\"demo-paykka\"]'); return li && li.dataset.baseUrl",
+    );
+    let paykka_base = paykka_base.as_str().unwrap().to_string();
+    let root = paykka_base.trim_end_matches("/paykka").to_string();
+    let platform_key =
+        http.get(format!("{paykka_base}/sandbox/platform-public-key")).send().unwrap().text().unwrap();
+
+    s.click("#pf-provider option[value=paykka]");
+    s.fill("#pf-name", "Shop K");
+    s.click("#pf-environment option[value=custom]");
+    s.fill("#pf-base-url", &paykka_base);
+    s.fill("#pf-merchant-id", "18356675194960");
+    s.fill("#pf-app-id", "paydesk-demo");
+    s.fill("#pf-ipn-url", &format!("{root}/sandbox/ipn-sink"));
+    s.fill("#pf-callback-url", &format!("{root}/return"));
+    // Keys are pasted, not typed.
+    let paste = |css: &str, text: &str| {
+        s.script(&format!(
+            "const e = document.querySelector({css:?}); e.value = {}; e.dispatchEvent(new Event('input')); return true",
+            serde_json::to_string(text).unwrap()
+        ));
+    };
+    paste("#pf-platform-key", &platform_key);
+    paste("#pf-key", MERCHANT_PRIVATE);
+    s.click("#pf-save");
+    let saved = s.wait_for(
+        "the saved PayKKa profile",
+        Duration::from_secs(15),
+        "const m = document.getElementById('profile-message'); return m.textContent.length > 0 && !m.textContent.startsWith('Testing') && m.textContent",
+    );
+    assert!(saved.as_str().unwrap().starts_with("Saved Shop K"), "{saved}");
+    let key_line = MERCHANT_PRIVATE.lines().nth(1).unwrap();
+    let leaked = s.script(&format!(
+        "return document.body.innerText.includes('{key_line}') || [...document.querySelectorAll('input, textarea')].some(i => i.value.includes('{key_line}'))"
+    ));
+    assert_eq!(leaked, false, "the private key is never shown once saved");
+    s.wait_for(
+        "Shop K listed with its key saved",
+        Duration::from_secs(10),
+        "const li = document.querySelector('li[data-profile=\"Shop K\"]'); return li && li.innerText.includes('key saved')",
+    );
+    s.click("li[data-profile=\"Shop K\"] .actions button:nth-child(1)");
+    assert_eq!(s.script("return document.getElementById('profile-switch').value"), "Shop K");
+
+    // The counter offers what PayKKa does: no wallet to choose (its page offers them),
+    // authorise-only, and a card saved for a shopper.
+    s.click("#tab-counter");
+    assert_eq!(s.script("return document.getElementById('vendor-field').hidden"), true);
+    assert_eq!(s.script("return document.getElementById('sale-options').hidden"), false);
+    s.type_keys("25.00");
+    s.fill("#shopper-reference", "alice-w");
+    s.click("#manual-capture");
+    s.click("#save-card");
+    assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "25.00");
+    s.type_keys(ENTER);
+    s.wait_for(
+        "the PayKKa QR",
+        Duration::from_secs(15),
+        "return !document.getElementById('sale').hidden && document.getElementById('qr-img').naturalWidth",
+    );
+    let link = s.script("return document.getElementById('sale').dataset.link");
+    let link = link.as_str().unwrap().to_string();
+    assert!(link.starts_with(&format!("{paykka_base}/checkout/")), "the hosted page: {link}");
+    std::fs::write(evidence.join("window-paykka-qr.png"), s.screenshot_png()).unwrap();
+
+    // The shopper pays on the hosted page with the test card and keeps it on file.
+    let page = http
+        .post(&link)
+        .form(&[("card_number", "4242 4242 4242 4242"), ("expiry", "12/30"), ("cvc", "123"), ("save_card", "on")])
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("Authorised"), "{page}");
+    s.wait_for(
+        "the AUTHORISED screen",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'AUTHORISED'",
+    );
+    s.type_keys(ENTER);
+
+    // The accountant captures 15.00 of it as the last capture, then refunds 5.00.
+    s.click("#tab-transactions");
+    s.wait_for(
+        "the authorised row",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Authorized')",
+    );
+    s.click("#tx-rows tr td:nth-child(2)");
+    s.wait_for("the capture action", Duration::from_secs(10), "return !document.getElementById('action-capture').hidden");
+    assert_eq!(s.script("return document.getElementById('capture-amount').value"), "25.00");
+    assert_eq!(s.script("return document.getElementById('action-void').hidden"), false, "void while authorised");
+    s.fill("#capture-amount", "15.00");
+    s.click("#capture-final");
+    s.click("#action-capture");
+    let asked = s.wait_for(
+        "the capture confirmation",
+        Duration::from_secs(5),
+        "return !document.getElementById('confirm').hidden && document.getElementById('confirm-text').textContent",
+    );
+    assert!(asked.as_str().unwrap().contains("15.00 USD"), "{asked}");
+    s.click("#confirm-yes");
+    s.wait_for(
+        "the captured (paid) row",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Paid')",
+    );
+    s.wait_for("the refund action", Duration::from_secs(10), "return !document.getElementById('action-refund').hidden");
+    assert_eq!(s.script("return document.getElementById('refund-amount').value"), "15.00", "refundable: what was captured");
+    assert_eq!(s.script("return document.getElementById('action-capture').hidden"), true, "the last capture closed it");
+    s.fill("#refund-amount", "5.00");
+    s.click("#action-refund");
+    s.wait_for("the refund confirmation", Duration::from_secs(5), "return !document.getElementById('confirm').hidden");
+    s.click("#confirm-yes");
+    s.wait_for(
+        "the partly refunded row",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Partly refunded')",
+    );
+    let fields = s.script("return document.getElementById('detail-fields').innerText");
+    for shown in ["25.00 USD", "15.00 USD", "5.00 USD"] {
+        assert!(fields.as_str().unwrap().contains(shown), "authorised / captured / refunded: {fields}");
+    }
+    std::fs::write(evidence.join("window-paykka-detail.png"), s.screenshot_png()).unwrap();
+
+    // The saved card, found by shopper reference and removed with confirmation.
+    assert_eq!(s.script("return document.getElementById('tab-cards').hidden"), false);
+    s.click("#tab-cards");
+    s.fill("#cards-shopper", "alice-w");
+    s.click("#cards-find");
+    let token = s.wait_for(
+        "the saved card",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#cards-rows tr'); return r.length === 1 && r[0].dataset.token",
+    );
+    std::fs::write(evidence.join("window-paykka-cards.png"), s.screenshot_png()).unwrap();
+    s.click("#cards-rows tr button");
+    let asked = s.wait_for(
+        "the removal confirmation",
+        Duration::from_secs(5),
+        "return !document.getElementById('cards-confirm').hidden && document.getElementById('cards-confirm-text').textContent",
+    );
+    assert!(asked.as_str().unwrap().contains(token.as_str().unwrap()), "{asked}");
+    s.click("#cards-confirm-yes");
+    let said = s.wait_for(
+        "the card removed",
+        Duration::from_secs(10),
+        "const m = document.getElementById('cards-message'); return !m.hidden && document.querySelectorAll('#cards-rows tr').length === 0 && m.textContent",
+    );
+    assert!(said.as_str().unwrap().contains("removed"), "{said}");
+    s.click("#cards-find");
+    s.wait_for(
+        "no cards left at the provider",
+        Duration::from_secs(10),
+        "return !document.getElementById('cards-empty').hidden",
+    );
+
+    // Back on a Pockyt profile, the PayKKa-only screens and choices go away.
+    s.click("#profile-switch option[value=demo]");
+    s.wait_for("the counter again", Duration::from_secs(5), "return document.getElementById('tab-cards').hidden");
+    assert_eq!(s.script("return document.getElementById('sale-options').hidden"), true);
+    s.end();
+    drop(driver);
+}

@@ -452,7 +452,7 @@ fn open() -> Result<Arc<Paydesk>, AppError> {
 
 /// The demo profile runs on an in-process sandbox whose payments persist in the home folder.
 async fn ensure_demo(paydesk: &Arc<Paydesk>, profile: &str) -> Result<(), AppError> {
-    if profile == DEMO_PROFILE && paydesk.demo().is_none() {
+    if paydesk_core::is_demo_name(profile) && paydesk.demo().is_none() {
         start_demo(paydesk).await?;
     }
     Ok(())
@@ -936,7 +936,7 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             out(to_json(&view), text)
         }
         TxCommand::Recover { profile } => {
-            if profile.as_deref().unwrap_or(DEMO_PROFILE) == DEMO_PROFILE {
+            if paydesk_core::is_demo_name(profile.as_deref().unwrap_or(DEMO_PROFILE)) {
                 ensure_demo(&paydesk, DEMO_PROFILE).await?;
             }
             let summary = paydesk.recover(profile.as_deref()).await?;

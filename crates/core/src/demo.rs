@@ -1,4 +1,4 @@
-//! Demo mode: the built-in `demo` profile, selling against a sandbox the host started (the
+//! Demo mode: the built-in demo profiles (`demo`, and one per further provider), selling against a sandbox the host started (the
 //! embedded one, or one named by PAYDESK_DEMO_SANDBOX_URL), with the local notification
 //! listener when the host asks for it. The core never starts or links the sandbox itself.
 
@@ -17,9 +17,7 @@ pub async fn enable(paydesk: &Arc<Paydesk>, setup: DemoSetup) -> Result<&DemoCon
     };
     paydesk.install_demo(DemoContext {
         base_url: setup.sandbox_url.trim_end_matches('/').to_string(),
-        provider: setup.provider,
-        settings: setup.settings,
-        secret: setup.secret,
+        merchants: setup.merchants,
         ipn,
         keep_alive: setup.keep_alive,
     })

@@ -20,14 +20,10 @@ pub mod secrets;
 
 pub use error::AppError;
 
-/// The providers Paydesk speaks and what each offers (wallets, currencies, flows).
-pub mod providers {
-    pub use paydesk_gateways::gateway::{Capabilities, Flow, PayMethod, Wallet};
-    pub use paydesk_gateways::registry::{capabilities_of, PROVIDERS};
-}
+pub mod providers;
 pub use paydesk_gateways::gateway::customers::{CustomerFields, CustomerKey};
 pub use payments::{CreatePayment, Method, Paydesk, PaymentDetail, PaymentView, RefundOutcome};
-pub use profiles::{Environment, Profile, ProfileInput, DEMO_PROFILE};
+pub use profiles::{is_demo_name, Environment, Profile, ProfileInput, DEMO_PROFILE};
 
 /// Runs blocking work (SQLite, the keyring's D-Bus calls) without stalling the async
 /// runtime: on a multi-threaded runtime the worker first hands its other tasks to another

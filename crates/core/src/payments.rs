@@ -1,7 +1,7 @@
 //! The payment flows: validate, record, send, update. The ledger row is written before
 //! any request leaves, and every exchange becomes an event.
 
-use crate::profiles::{DemoContext, Environment, Profile, ProfileInput, DEMO_PROFILE};
+use crate::profiles::{is_demo_name, DemoContext, Environment, Profile, ProfileInput};
 use crate::{qr, secrets, AppError};
 use paydesk_gateways::gateway::{CaptureOrder, Checkout, Exchange, PayMethod, PaymentRef, RefundOrder};
 use paydesk_gateways::registry::{capabilities_of, AnyGateway, GatewaySetup};
@@ -343,12 +343,15 @@ impl Paydesk {
 
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
         crate::blocking(|| {
-            if name == DEMO_PROFILE {
+            if is_demo_name(name) {
                 let demo = self.demo().ok_or_else(|| AppError::ProfileNotFound {
                     profile: name.into(),
                     message: "Demo mode is not running in this process".into(),
                 })?;
-                return Ok(demo.profile());
+                return demo.profile(name).ok_or_else(|| AppError::ProfileNotFound {
+                    profile: name.into(),
+                    message: format!("No demo profile named '{name}'"),
+                });
             }
             self.ledger().profile(name)?.map(Profile::from).ok_or_else(|| AppError::ProfileNotFound {
                 profile: name.into(),
@@ -358,7 +361,7 @@ impl Paydesk {
     }
 
     pub fn profiles(&self) -> Result<Vec<Profile>, AppError> {
-        let mut all: Vec<Profile> = self.demo().map(|d| d.profile()).into_iter().collect();
+        let mut all: Vec<Profile> = self.demo().map(|d| d.profiles()).unwrap_or_default();
         all.extend(self.ledger().profiles()?.into_iter().map(Profile::from));
         Ok(all)
     }
@@ -397,8 +400,8 @@ impl Paydesk {
     pub(crate) fn token_for(&self, profile: &Profile) -> Result<ApiSecret, AppError> {
         crate::blocking(|| {
             if profile.environment == Environment::Demo {
-                if let Some(demo) = self.demo() {
-                    return Ok(demo.secret.clone());
+                if let Some(secret) = self.demo().and_then(|d| d.secret_for(&profile.name)) {
+                    return Ok(secret);
                 }
             }
             secrets::load_token(&profile.name)
@@ -774,7 +777,9 @@ impl Paydesk {
     /// `interval` (an IPN usually lands first and is read straight from the ledger).
     pub async fn poll(&self, reference: &str, interval: Duration) -> Result<PaymentView, AppError> {
         let view = self.payment(reference)?;
-        if view.status.is_final() || view.transaction_no.is_none() {
+        // Only what the provider has acknowledged (a transaction number, or a hosted
+        // session) can be asked about; the rest is for retry or recovery.
+        if view.status.is_final() || (view.transaction_no.is_none() && view.session_id.is_none()) {
             return Ok(view);
         }
         let due = self

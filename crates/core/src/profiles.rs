@@ -5,16 +5,20 @@ use paydesk_ledger::ProfileRow;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The built-in profile that talks to the embedded sandbox; needs no set-up.
+/// The built-in profile that talks to the embedded sandbox; needs no set-up. Further demo
+/// profiles (one per provider) are named `demo-…`.
 pub const DEMO_PROFILE: &str = "demo";
 
-/// Demo mode as the host switched it on: the sandbox's address, the demo merchant and the
-/// local listener (if any).
+/// Whether a name is one demo mode may use (so no saved profile may take it).
+pub fn is_demo_name(name: &str) -> bool {
+    name == DEMO_PROFILE || name.starts_with("demo-")
+}
+
+/// Demo mode as the host switched it on: the sandbox's address, the demo merchants and
+/// the local listener (if any).
 pub struct DemoContext {
     pub(crate) base_url: String,
-    pub(crate) provider: String,
-    pub(crate) settings: std::collections::BTreeMap<String, String>,
-    pub(crate) secret: paydesk_gateways::ApiSecret,
+    pub(crate) merchants: Vec<paydesk_gateways::demo::DemoMerchant>,
     pub ipn: Option<crate::listener::IpnListener>,
     /// What the host asked to keep alive with demo mode (its embedded sandbox).
     pub(crate) keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
@@ -32,19 +36,32 @@ impl DemoContext {
         self.keep_alive.as_ref()?.downcast_ref::<T>()
     }
 
-    pub fn profile(&self) -> Profile {
-        let base = self.base_url.clone();
+    /// Every demo profile, the default one first.
+    pub fn profiles(&self) -> Vec<Profile> {
+        self.merchants.iter().map(|m| self.profile_of(m)).collect()
+    }
+
+    pub fn profile(&self, name: &str) -> Option<Profile> {
+        self.merchants.iter().find(|m| m.profile == name).map(|m| self.profile_of(m))
+    }
+
+    pub(crate) fn secret_for(&self, name: &str) -> Option<paydesk_gateways::ApiSecret> {
+        self.merchants.iter().find(|m| m.profile == name).map(|m| m.secret.clone())
+    }
+
+    fn profile_of(&self, m: &paydesk_gateways::demo::DemoMerchant) -> Profile {
+        let root = &self.base_url;
         Profile {
-            name: DEMO_PROFILE.into(),
-            provider: self.provider.clone(),
+            name: m.profile.clone(),
+            provider: m.provider.clone(),
             environment: Environment::Demo,
             ipn_url: Some(match &self.ipn {
-                Some(l) => l.url_for(&self.provider, DEMO_PROFILE),
-                None => format!("{base}/sandbox/ipn-sink"),
+                Some(l) => l.url_for(&m.provider, &m.profile),
+                None => format!("{root}/sandbox/ipn-sink"),
             }),
-            callback_url: Some(format!("{base}/return")),
-            base_url: base,
-            settings: self.settings.clone(),
+            callback_url: Some(format!("{root}/return")),
+            base_url: format!("{root}{}", m.path),
+            settings: m.settings.clone(),
             ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
         }
     }
@@ -151,8 +168,11 @@ impl ProfileInput {
         {
             return Err(AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"));
         }
-        if name == DEMO_PROFILE {
-            return Err(AppError::invalid("name", "name: 'demo' is the built-in demo profile; choose another name"));
+        if is_demo_name(&name) {
+            return Err(AppError::invalid(
+                "name",
+                format!("name: '{name}' is kept for the built-in demo profiles ('demo', 'demo-…'); choose another name"),
+            ));
         }
         let Some(caps) = paydesk_gateways::registry::capabilities_of(&self.provider) else {
             let known: Vec<_> = paydesk_gateways::registry::PROVIDERS.iter().map(|c| c.provider).collect();

@@ -1,18 +1,28 @@
-//! What demo mode sells as and against: made by the sandbox (which knows its demo merchant),
-//! handed by the host to the core (which knows no sandbox). Plain data, so neither of the
-//! two depends on the other.
+//! What demo mode sells as and against: made by the sandbox (which knows its demo
+//! merchants), handed by the host to the core (which knows no sandbox). Plain data, so
+//! neither of the two depends on the other.
 
 use crate::ApiSecret;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+/// One built-in demo profile: a provider's demo merchant at the sandbox.
+pub struct DemoMerchant {
+    /// The profile's name ("demo", "demo-paykka").
+    pub profile: String,
+    pub provider: String,
+    /// Where this provider's API sits under the sandbox's address ("" or "/paykka").
+    pub path: String,
+    pub settings: BTreeMap<String, String>,
+    /// A public test secret, not a real one.
+    pub secret: ApiSecret,
+}
+
 pub struct DemoSetup {
     /// The sandbox to sell against (`http://127.0.0.1:PORT`).
     pub sandbox_url: String,
-    /// The demo merchant: provider, settings and (public, test) secret.
-    pub provider: String,
-    pub settings: BTreeMap<String, String>,
-    pub secret: ApiSecret,
+    /// The demo profiles, the first being the default one.
+    pub merchants: Vec<DemoMerchant>,
     /// Where the local notification listener listens; None runs without one (the
     /// sandbox's own sink takes notifications, and status comes from queries).
     pub ipn_bind: Option<SocketAddr>,

@@ -1,8 +1,8 @@
 //! What a host (the window, the CLI) needs to run demo mode: the embedded sandbox, started
-//! with its state beside the ledger, and the demo merchant the core's demo profile sells as.
+//! with its state beside the ledger, and the demo merchants the core's demo profiles sell as.
 
 use crate::{Sandbox, SandboxConfig};
-use paydesk_gateways::demo::DemoSetup;
+use paydesk_gateways::demo::{DemoMerchant, DemoSetup};
 use paydesk_gateways::ApiSecret;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -39,22 +39,33 @@ impl DemoSandboxOptions {
     }
 }
 
-/// The demo merchant: provider, settings and secret (public test values, not a secret).
-struct DemoMerchant {
-    provider: &'static str,
-    settings: BTreeMap<String, String>,
-    secret: ApiSecret,
+fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn demo_merchant() -> DemoMerchant {
-    DemoMerchant {
-        provider: "pockyt",
-        settings: [("merchant_no", crate::DEMO_MERCHANT_NO), ("store_no", crate::DEMO_STORE_NO)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        secret: ApiSecret::new(crate::DEMO_TOKEN),
-    }
+/// The demo merchants, one per provider the sandbox plays (public test values, not secrets):
+/// `demo` sells as Pockyt's test merchant, `demo-paykka` as PayKKa's.
+fn demo_merchants() -> Vec<DemoMerchant> {
+    vec![
+        DemoMerchant {
+            profile: "demo".into(),
+            provider: "pockyt".into(),
+            path: String::new(),
+            settings: settings(&[("merchant_no", crate::DEMO_MERCHANT_NO), ("store_no", crate::DEMO_STORE_NO)]),
+            secret: ApiSecret::new(crate::DEMO_TOKEN),
+        },
+        DemoMerchant {
+            profile: "demo-paykka".into(),
+            provider: "paykka".into(),
+            path: "/paykka".into(),
+            settings: settings(&[
+                ("merchant_id", crate::paykka::DEMO_MERCHANT_ID),
+                ("app_id", crate::paykka::DEMO_APP_ID),
+                ("platform_public_key", crate::paykka::PLATFORM_PUBLIC_KEY.trim()),
+            ]),
+            secret: ApiSecret::new(crate::paykka::DEMO_MERCHANT_PRIVATE_KEY),
+        },
+    ]
 }
 
 /// Starts the embedded sandbox with its state in `<home>/demo-sandbox.sqlite3` (so demo
@@ -76,12 +87,9 @@ pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<DemoSetu
             (Some(sandbox), url)
         }
     };
-    let merchant = demo_merchant();
     Ok(DemoSetup {
         sandbox_url,
-        provider: merchant.provider.into(),
-        settings: merchant.settings,
-        secret: merchant.secret,
+        merchants: demo_merchants(),
         ipn_bind: None,
         keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
     })

@@ -23,6 +23,8 @@ pub const DEMO_MERCHANT_ID: &str = "18356675194960";
 pub const DEMO_APP_ID: &str = "paydesk-demo";
 /// Its public key (the project's test-vector key); the private half is the demo profile's.
 pub const DEMO_MERCHANT_PUBLIC_KEY: &str = include_str!("../keys/paykka-demo-merchant-public.pem");
+/// The demo merchant's private key: the public test vector, which demo mode signs with.
+pub const DEMO_MERCHANT_PRIVATE_KEY: &str = include_str!("../keys/paykka-demo-merchant-private.pem");
 pub const PLATFORM_PUBLIC_KEY: &str = include_str!("../keys/paykka-sandbox-platform-public.pem");
 const PLATFORM_PRIVATE_KEY: &str = include_str!("../keys/paykka-sandbox-platform-private.pem");
 
@@ -496,7 +498,7 @@ async fn hosted_page(State(shared): State<Arc<Shared>>, Path(session): Path<Stri
     }
 }
 
-fn hosted_body(session: &str, o: &PaykkaOrder, problem: Option<&str>) -> axum::response::Html<String> {
+fn hosted_body(session: &str, o: &PaykkaOrder, problem: Option<&str>) -> Html<String> {
     use crate::cashier::escape;
     let amount = paydesk_gateways::Currency::from_code(&o.currency)
         .map(|c| paydesk_gateways::Money::new(o.amount, c).to_string())

@@ -1,0 +1,101 @@
+// Cards on file: a shopper's saved cards at the provider, removed with confirmation; and
+// cancelling a recurring agreement. Read from the provider, or as last seen when it is away.
+import * as api from './api.js';
+import { el } from './format.js';
+import { state } from './state.js';
+
+const $ = (id) => document.getElementById(id);
+let shopper = '';
+let pending = null; // the confirmed action to run
+
+function notice(text, kind = 'ok') {
+  const m = $('cards-message');
+  m.textContent = text;
+  m.dataset.kind = kind;
+  m.hidden = !text;
+}
+
+function render(tokens) {
+  $('cards-rows').replaceChildren(...tokens.map((t) => {
+    const remove = el('button', { type: 'button', class: 'secondary', dataset: { token: t.token } }, 'Remove…');
+    remove.addEventListener('click', () => ask(
+      `Remove card ${t.token} (${t.payment_method}) of shopper ${shopper}? The shopper will have to enter it again.`,
+      () => removeCard(t.token)));
+    return el('tr', { dataset: { token: t.token } },
+      el('td', { class: 'mono' }, t.token), el('td', {}, t.payment_method), el('td', {}, t.token_usage),
+      el('td', {}, t.status), el('td', {}, remove));
+  }));
+  $('cards-empty').hidden = tokens.length > 0;
+}
+
+async function find() {
+  shopper = $('cards-shopper').value.trim();
+  $('cards-confirm').hidden = true;
+  if (!shopper) { notice('Enter the shopper reference the card was saved under.', 'error'); return; }
+  notice('');
+  const profile = state.profile.name;
+  try {
+    render(await api.listTokens(profile, shopper));
+  } catch (err) {
+    if (['provider_unreachable', 'provider_protocol'].includes(err?.kind)) {
+      // The provider is away: show what the ledger last saw, and say so.
+      try {
+        render(await api.savedTokens(profile, shopper));
+        notice(`${api.describeError(err)} Showing the cards as last seen.`, 'error');
+        return;
+      } catch { /* fall through to the first error */ }
+    }
+    render([]);
+    notice(api.describeError(err), 'error');
+  }
+}
+
+function ask(text, action) {
+  pending = action;
+  $('cards-confirm-text').textContent = text;
+  $('cards-confirm').hidden = false;
+  $('cards-confirm-yes').focus();
+}
+
+async function runPending() {
+  const action = pending;
+  pending = null;
+  $('cards-confirm').hidden = true;
+  if (action) await action();
+}
+
+async function removeCard(token) {
+  try {
+    await api.removeToken(state.profile.name, shopper, token);
+    notice(`Card ${token} removed.`);
+    render(await api.savedTokens(state.profile.name, shopper));
+  } catch (err) {
+    notice(api.describeError(err), 'error');
+  }
+}
+
+async function cancelAgreement(agreement) {
+  const who = $('cards-shopper').value.trim();
+  try {
+    await api.cancelRecurring(state.profile.name, who, agreement);
+    notice(`Agreement ${agreement} cancelled: no further charges will be made on it.`);
+    $('agreement-id').value = '';
+  } catch (err) {
+    notice(api.describeError(err), 'error');
+  }
+}
+
+export function initCards() {
+  $('cards-search').addEventListener('submit', (e) => { e.preventDefault(); find(); });
+  $('cards-confirm-yes').addEventListener('click', runPending);
+  $('cards-confirm-no').addEventListener('click', () => { pending = null; $('cards-confirm').hidden = true; });
+  $('agreement-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const agreement = $('agreement-id').value.trim();
+    const who = $('cards-shopper').value.trim();
+    if (!who || !agreement) { notice('Enter the shopper reference (above) and the agreement id.', 'error'); return; }
+    ask(`Cancel agreement ${agreement} of shopper ${who}? It cannot be charged again.`, () => cancelAgreement(agreement));
+  });
+  // Another profile's cards are another list.
+  document.addEventListener('paydesk:profile', () => { render([]); $('cards-empty').hidden = true; notice(''); });
+}
