@@ -309,3 +309,37 @@ fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
     let _ = listener.wait();
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
+
+/// Demo mode offers PayKKa's demo merchant as `demo-paykka`, beside Pockyt's `demo`: it
+/// sells with no set-up, keeps its sessions across processes, and no saved profile may
+/// take a demo name.
+#[test]
+fn demo_mode_offers_a_paykka_demo_profile() {
+    let home = tempfile::tempdir().unwrap();
+    let sold = cli(
+        home.path(),
+        &[
+            "pay", "qr", "--profile", "demo-paykka", "--amount", "9.50", "--currency", "EUR", "--capture", "manual",
+            "--shopper-reference", "demo-shopper", "--save-card",
+        ],
+    );
+    assert_eq!(sold.code, 0, "{}", sold.stderr);
+    let sale = sold.json();
+    assert_eq!(sale["provider"], "paykka");
+    assert_eq!(sale["profile"], "demo-paykka");
+    assert_eq!(sale["status"], "pending");
+    assert!(sale["link"].as_str().unwrap().contains("/paykka/checkout/SS"), "{sale}");
+    let reference = sale["reference"].as_str().unwrap();
+
+    // Another process (another embedded sandbox, the same demo state) still knows it.
+    let status = cli(home.path(), &["tx", "status", reference]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert_eq!(status.json()["status"], "pending");
+
+    let taken = cli(
+        home.path(),
+        &["profile", "add", "demo-paykka", "--provider", "paykka", "--base-url", "sandbox", "--merchant-id", "1", "--app-id", "a"],
+    );
+    assert_ne!(taken.code, 0);
+    assert!(taken.stderr.contains("kept for the built-in demo profiles"), "{}", taken.stderr);
+}
