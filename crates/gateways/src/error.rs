@@ -45,6 +45,12 @@ impl GatewayError {
     /// The provider says it has no such transaction (Pockyt's 000021 "no related
     /// information"): a payment it never saw.
     pub fn is_unknown_transaction(&self) -> bool {
-        matches!(self, GatewayError::Rejected { provider: "Pockyt", code, .. } if code == "000021")
+        matches!(
+            self,
+            GatewayError::Rejected { provider, code, .. }
+                if (*provider, code.as_str()) == ("Pockyt", "000021")
+                    || (*provider, code.as_str()) == ("PayKKa", "206024")
+                    || (*provider, code.as_str()) == ("Vexora", crate::vexora::transformers::CODE_UNKNOWN_TRADE)
+        )
     }
 }

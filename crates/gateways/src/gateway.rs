@@ -215,6 +215,63 @@ pub struct Checkout {
     pub shopper_reference: Option<String>,
     /// Keep the card (a token) for the shopper's next payment.
     pub save_card: bool,
+    /// Who pays and how, where the provider must know (Vexora's Taiwan checkout).
+    pub payer: Option<Payer>,
+}
+
+/// The payer and the payment channel, for providers that ask (Vexora). Every field as the
+/// person gave it; the provider's `validate_checkout` holds the rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Payer {
+    /// How the payer pays: a bank transfer, at a store, by e-wallet (NET_BANKING, STORE,
+    /// EWALLET).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The provider's code of the exact way within the channel (a store chain: 711).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub way_code: Option<String>,
+    /// The payer's bank account(s), `808-0368988888888`, several separated by `,`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The payer's own IP address (the provider limits payments per address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postcode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Returned as is by the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+
+impl Payer {
+    /// The same with every field trimmed and empty ones dropped; None when nothing is left.
+    pub fn tidied(self) -> Option<Payer> {
+        let t = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let p = Payer {
+            channel: t(self.channel),
+            way_code: t(self.way_code),
+            bank_number: t(self.bank_number),
+            mobile: t(self.mobile),
+            first_name: t(self.first_name),
+            last_name: t(self.last_name),
+            email: t(self.email),
+            ip_address: t(self.ip_address),
+            postcode: t(self.postcode),
+            address: t(self.address),
+            remark: t(self.remark),
+        };
+        (p != Payer::default()).then_some(p)
+    }
 }
 
 /// The provider's answer to a checkout: the payment as it now stands, and what the

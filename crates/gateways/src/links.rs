@@ -167,3 +167,16 @@ mod tests {
         }
     }
 }
+
+/// A notification or return URL a provider requires with every payment: present, and
+/// http(s) with a host. `provider` names who requires it.
+pub fn check_required_url(field: &'static str, url: &str, provider: &str) -> Result<(), ValidationError> {
+    if url.trim().is_empty() {
+        return Err(ValidationError::new(field, format!("is required by {provider}")));
+    }
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !url.contains(char::is_whitespace) => Ok(()),
+        _ => Err(ValidationError::new(field, format!("must be an http(s) URL (got '{url}')"))),
+    }
+}

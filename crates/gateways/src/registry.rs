@@ -5,11 +5,12 @@ use crate::gateway::{
     CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Gateway, IncomingNotification, NotificationRefusal, Outcome,
     PaymentRef, RefundAnswer, RefundOrder, VerifiedNotification,
 };
-use crate::{paykka, pockyt, ApiSecret, PaymentReport, ValidationError};
+use crate::{paykka, pockyt, vexora, ApiSecret, PaymentReport, ValidationError};
 use std::collections::BTreeMap;
 
 /// Every provider Paydesk speaks.
-pub static PROVIDERS: &[&Capabilities] = &[&pockyt::gateway::CAPABILITIES, &paykka::gateway::CAPABILITIES];
+pub static PROVIDERS: &[&Capabilities] =
+    &[&pockyt::gateway::CAPABILITIES, &paykka::gateway::CAPABILITIES, &vexora::gateway::CAPABILITIES];
 
 pub fn capabilities_of(provider: &str) -> Option<&'static Capabilities> {
     PROVIDERS.iter().copied().find(|c| c.provider == provider)
@@ -40,6 +41,7 @@ fn setting<'a>(settings: &'a BTreeMap<String, String>, key: &'static str) -> Res
 pub fn notification_reference(provider: &str, incoming: IncomingNotification<'_>) -> Option<String> {
     match provider {
         "pockyt" => form_urlencoded::parse(incoming.body).find(|(k, _)| k == "reference").map(|(_, v)| v.into_owned()),
+        "vexora" => vexora::gateway::notification_fields(incoming.body)?.remove("tradeNo"),
         _ => None,
     }
 }
@@ -56,8 +58,9 @@ pub fn check_secret(provider: &str, secret: &ApiSecret) -> Result<(), Validation
             .map(|_| ())
             .map_err(|e| ValidationError::new("secret", format!("{e}; nothing was saved"))),
         _ => {
+            let what = if provider == "vexora" { "the app secret" } else { "the API token" };
             if text.len() > 256 || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(ValidationError::new("secret", "must be the API token: one word, at most 256 characters"));
+                return Err(ValidationError::new("secret", format!("must be {what}: one word, at most 256 characters")));
             }
             Ok(())
         }
@@ -69,6 +72,7 @@ pub fn check_secret(provider: &str, secret: &ApiSecret) -> Result<(), Validation
 pub enum AnyGateway {
     Pockyt(pockyt::gateway::PockytGateway),
     Paykka(paykka::gateway::PaykkaGateway),
+    Vexora(vexora::gateway::VexoraGateway),
 }
 
 macro_rules! dispatch {
@@ -76,6 +80,7 @@ macro_rules! dispatch {
         match $self {
             AnyGateway::Pockyt($g) => $call,
             AnyGateway::Paykka($g) => $call,
+            AnyGateway::Vexora($g) => $call,
         }
     };
 }
@@ -106,6 +111,15 @@ impl AnyGateway {
                 );
                 let notify_path = format!("/notify/paykka/{}", setup.profile);
                 Ok(AnyGateway::Paykka(paykka::gateway::PaykkaGateway::new(client, notify_path)))
+            }
+            "vexora" => {
+                let client = vexora::VexoraClient::new(
+                    setup.http,
+                    setup.base_url,
+                    setting(setup.settings, "merchant_no")?,
+                    setup.secret,
+                );
+                Ok(AnyGateway::Vexora(vexora::gateway::VexoraGateway::new(client)))
             }
             other => Err(ValidationError::new("provider", format!("'{other}' is not a provider Paydesk knows"))),
         }

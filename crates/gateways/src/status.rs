@@ -11,6 +11,9 @@ pub enum PaymentStatus {
     /// The provider knows it; the customer has not paid yet.
     Pending,
     Authorized,
+    /// The customer paid less than asked (a bank transfer short of the amount): money
+    /// arrived, but the sale is not paid.
+    PartiallyPaid,
     Paid,
     PartiallyRefunded,
     Refunded,
@@ -23,10 +26,11 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 11] = [
+    pub const ALL: [PaymentStatus; 12] = [
         Self::Created,
         Self::Pending,
         Self::Authorized,
+        Self::PartiallyPaid,
         Self::Paid,
         Self::PartiallyRefunded,
         Self::Refunded,
@@ -42,6 +46,7 @@ impl PaymentStatus {
             Self::Created => "created",
             Self::Pending => "pending",
             Self::Authorized => "authorized",
+            Self::PartiallyPaid => "partially_paid",
             Self::Paid => "paid",
             Self::PartiallyRefunded => "partially_refunded",
             Self::Refunded => "refunded",
@@ -62,6 +67,7 @@ impl PaymentStatus {
         matches!(
             self,
             Self::Paid
+                | Self::PartiallyPaid
                 | Self::PartiallyRefunded
                 | Self::Refunded
                 | Self::Disputed
@@ -89,6 +95,8 @@ impl PaymentStatus {
             Created => true,
             Pending | Unknown => next != Created,
             Authorized => matches!(next, Paid | PartiallyRefunded | Refunded | Disputed | Cancelled | Expired),
+            // The rest may still arrive; what arrived never goes away.
+            PartiallyPaid => next == Paid,
             Paid => matches!(next, PartiallyRefunded | Refunded | Disputed),
             PartiallyRefunded => matches!(next, Refunded | Disputed),
             Refunded => next == Disputed,
@@ -142,6 +150,9 @@ pub struct PaymentReport {
     pub status: PaymentStatus,
     /// What was authorised, captured and refunded, where the provider says (PayKKa).
     pub balances: Option<Balances>,
+    /// What the customer actually paid, when it is less than the amount (a partial
+    /// payment); then `amount` is None, the provider having named only what arrived.
+    pub paid_amount: Option<Money>,
 }
 
 /// A payment's money by stage, in minor units of its currency.
@@ -199,6 +210,11 @@ mod tests {
         assert!(!Authorized.can_move_to(Pending));
         assert!(Authorized.can_move_to(Paid));
         assert!(Authorized.can_move_to(Cancelled), "void");
+        assert!(Pending.can_move_to(PartiallyPaid));
+        assert!(PartiallyPaid.can_move_to(Paid), "the rest arrived");
+        for next in [Created, Pending, Unknown, Failed, Expired, Cancelled] {
+            assert!(!PartiallyPaid.can_move_to(next), "partially paid -> {next:?}");
+        }
     }
 
     #[test]

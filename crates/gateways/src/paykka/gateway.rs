@@ -142,8 +142,8 @@ impl Gateway for PaykkaGateway {
         if checkout.reference.is_empty() || checkout.reference.len() > 64 {
             return Err(ValidationError::new("reference", "must be 1 to 64 characters"));
         }
-        crate::pockyt::check_url("notify_url", &checkout.notify_url)?;
-        crate::pockyt::check_url("return_url", &checkout.return_url)?;
+        crate::links::check_required_url("ipn_url", &checkout.notify_url, "PayKKa")?;
+        crate::links::check_required_url("callback_url", &checkout.return_url, "PayKKa")?;
         Ok(())
     }
 
@@ -188,6 +188,7 @@ impl Gateway for PaykkaGateway {
                 raw_status: "PROCESSING".into(),
                 status: PaymentStatus::Pending,
                 balances: None,
+                paid_amount: None,
             };
             Ok(CheckoutAnswer { report, link: s.session_url, session_id: Some(s.session_id) })
         })

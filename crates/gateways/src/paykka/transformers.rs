@@ -167,6 +167,7 @@ impl OrderData {
                 refunded: b.refunded_amount,
                 refundable: b.able_to_refund_amount,
             }),
+            paid_amount: None,
         }
     }
 }

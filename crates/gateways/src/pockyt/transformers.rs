@@ -41,14 +41,7 @@ pub fn check_reference(reference: &str) -> Result<(), ValidationError> {
 }
 
 pub fn check_url(field: &'static str, url: &str) -> Result<(), ValidationError> {
-    if url.trim().is_empty() {
-        return Err(ValidationError::new(field, "is required by Pockyt"));
-    }
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !url.contains(char::is_whitespace) => Ok(()),
-        _ => Err(ValidationError::new(field, format!("must be an http(s) URL (got '{url}')"))),
-    }
+    crate::links::check_required_url(field, url, "Pockyt")
 }
 
 impl SecurePayRequest {
@@ -385,6 +378,7 @@ fn created_report(reference: &str, transaction_no: &str, amount: &str, currency:
         raw_status: String::new(),
         status: PaymentStatus::Pending,
         balances: None,
+        paid_amount: None,
     }
 }
 
@@ -399,6 +393,7 @@ impl TransactionInfo {
             raw_status: self.status.clone(),
             status: PaymentStatus::from(PockytStatus(&self.status)),
             balances: None,
+            paid_amount: None,
         }
     }
 }
@@ -414,6 +409,7 @@ pub fn notification_report(fields: &BTreeMap<String, String>) -> PaymentReport {
         currency: get("currency"),
         status: PaymentStatus::from(PockytStatus(&raw)),
         balances: None,
+        paid_amount: None,
         raw_status: raw,
     }
 }

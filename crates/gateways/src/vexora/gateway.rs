@@ -1,0 +1,277 @@
+//! Vexora behind the one gateway interface: checkout is a payment link (shown as the QR),
+//! query reads the trade's status, notifications are verified with the MD5 `sign` over
+//! every field received. Vexora offers no refund or cancel through its API.
+
+use super::client::VexoraClient;
+use super::transformers::*;
+use super::{signing, CHECKOUT_PATH, QUERY_PATH};
+use crate::gateway::{
+    Acknowledgement, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification,
+    NotificationRefusal, Outcome, PayMethod, PaymentRef, Setting, VerifiedNotification,
+};
+use crate::{PaymentReport, ValidationError};
+use std::collections::BTreeMap;
+
+pub static CAPABILITIES: Capabilities = Capabilities {
+    provider: "vexora",
+    label: "Vexora",
+    flows: &[Flow::Checkout, Flow::Query, Flow::Notifications],
+    methods: &[PayMethod::CounterQr, PayMethod::Link],
+    currencies: &[CURRENCY],
+    // The channel (bank transfer, store, e-wallet) is the payer's choice, asked with the payer.
+    counter_wallets: &[],
+    link_wallets: &[],
+    wallet_link_schemes: &[],
+    sandbox_url: super::SANDBOX_URL,
+    production_url: super::PRODUCTION_URL,
+    settings: &[Setting {
+        key: "merchant_no",
+        label: "merchant number",
+        required: true,
+        digits_only: false,
+        max_chars: 32,
+        public_key_pem: false,
+    }],
+    acknowledge,
+};
+
+/// Vexora reads exactly `OK` as taken, and resends on anything else.
+fn acknowledge(taken: bool) -> Acknowledgement {
+    let (http_status, body) = if taken { (200, "OK") } else { (400, "FAIL") };
+    Acknowledgement { http_status, content_type: "text/plain; charset=utf-8", body: body.into() }
+}
+
+/// Most fields a notification may carry, and how long each may be.
+const MAX_NOTIFY_FIELDS: usize = 40;
+const MAX_NOTIFY_FIELD_CHARS: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct VexoraGateway {
+    client: VexoraClient,
+}
+
+impl VexoraGateway {
+    pub fn new(client: VexoraClient) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &VexoraClient {
+        &self.client
+    }
+}
+
+/// A notification's body as fields of strings (numbers as written); None when it is not
+/// a flat JSON object of bounded size.
+pub fn notification_fields(body: &[u8]) -> Option<BTreeMap<String, String>> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    if object.len() > MAX_NOTIFY_FIELDS {
+        return None;
+    }
+    let mut fields = BTreeMap::new();
+    for (k, v) in object {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Null => String::new(),
+            _ => return None,
+        };
+        if k.len() > 64 || text.chars().count() > MAX_NOTIFY_FIELD_CHARS {
+            return None;
+        }
+        fields.insert(k.clone(), text);
+    }
+    Some(fields)
+}
+
+impl Gateway for VexoraGateway {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
+        checkout_fields(checkout, &self.client.merchant_no).map(|_| ())
+    }
+
+    async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {
+        let fields = match checkout_fields(checkout, &self.client.merchant_no) {
+            Ok(f) => f,
+            Err(e) => return Outcome::refused(e.into()),
+        };
+        let sent = checkout.amount;
+        self.client.call::<CheckoutData>(CHECKOUT_PATH, fields).await.map(move |data| {
+            let Some(link) = data.link().map(String::from) else {
+                return Err(crate::GatewayError::Protocol {
+                    provider: "Vexora",
+                    message: "the checkout answer carries no payment link".into(),
+                });
+            };
+            Ok(CheckoutAnswer { report: data.report(sent), link, session_id: None })
+        })
+    }
+
+    async fn query(&self, payment: PaymentRef<'_>) -> Outcome<PaymentReport> {
+        let fields = BTreeMap::from([("tradeNo".to_string(), payment.reference.to_string())]);
+        self.client.call::<TradeData>(QUERY_PATH, fields).await.map(|d| Ok(d.report()))
+    }
+
+    /// Signed with the app secret over every field it carries (whatever their order, and
+    /// fields we do not know included), like requests.
+    fn verify_notification(
+        &self,
+        incoming: IncomingNotification<'_>,
+    ) -> Result<VerifiedNotification, NotificationRefusal> {
+        let Some(fields) = notification_fields(incoming.body) else {
+            return Err(NotificationRefusal { reason: "malformed body", fields: BTreeMap::new() });
+        };
+        let bounded: BTreeMap<String, String> =
+            fields.iter().filter(|(k, _)| k.as_str() != signing::SIGN_FIELD).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let refuse = |reason: &'static str| NotificationRefusal { reason, fields: bounded.clone() };
+        let received = fields.get(signing::SIGN_FIELD).map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        let expected = signing::sign(&fields, self.client.secret());
+        if received.len() != expected.len() || !constant_time_eq(received.as_bytes(), expected.as_bytes()) {
+            return Err(refuse("signature does not verify"));
+        }
+        let data = TradeData {
+            trade_no: fields.get("tradeNo").cloned().unwrap_or_default().into(),
+            plat_form_trade_no: fields.get("platFormTradeNo").cloned().unwrap_or_default().into(),
+            status: fields.get("status").cloned().unwrap_or_default().into(),
+            amount: fields.get("amount").cloned().unwrap_or_default().into(),
+        };
+        Ok(VerifiedNotification { report: data.report(), fields: bounded, nonce: None, requery: false })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::Payer;
+    use crate::{ApiSecret, Currency, Money};
+
+    fn gateway() -> VexoraGateway {
+        VexoraGateway::new(VexoraClient::new(
+            reqwest::Client::new(),
+            "http://127.0.0.1:9/vexora",
+            "VX0001",
+            ApiSecret::new("vx_test_secret_7f3a"),
+        ))
+    }
+
+    fn checkout(amount: &str, payer: Payer) -> Checkout {
+        Checkout {
+            reference: "PD1".into(),
+            amount: Money::parse(amount, Currency::from_code("TWD").unwrap()).unwrap(),
+            method: PayMethod::Link,
+            wallet: None,
+            terminal: None,
+            description: None,
+            customer_no: None,
+            notify_url: "https://shop.example/notify/vexora/tw".into(),
+            return_url: "https://shop.example/done".into(),
+            manual_capture: false,
+            shopper_reference: None,
+            save_card: false,
+            payer: Some(payer),
+        }
+    }
+
+    fn store_payer() -> Payer {
+        Payer {
+            channel: Some("STORE".into()),
+            mobile: Some("0912345678".into()),
+            first_name: Some("Mei".into()),
+            last_name: Some("Lin".into()),
+            email: Some("mei@example.com".into()),
+            ip_address: Some("203.0.113.7".into()),
+            postcode: Some("100".into()),
+            address: Some("1 Zhongshan Rd, Taipei".into()),
+            ..Payer::default()
+        }
+    }
+
+    /// Each rule is refused before the network, naming its field.
+    #[test]
+    fn bad_input_is_refused_naming_the_field() {
+        let g = gateway();
+        assert!(g.validate_checkout(&checkout("300", store_payer())).is_ok());
+        let cases: Vec<(&str, Payer, &str)> = vec![
+            ("300.50", store_payer(), "amount"),
+            ("300", Payer { mobile: Some("0812345678".into()), ..store_payer() }, "mobile"),
+            ("300", Payer { mobile: Some("091234567".into()), ..store_payer() }, "mobile"),
+            ("300", Payer { channel: Some("NET_BANKING".into()), ..store_payer() }, "bank_number"),
+            ("300", Payer { postcode: None, ..store_payer() }, "postcode"),
+            ("300", Payer { address: None, ..store_payer() }, "address"),
+            ("300", Payer { channel: Some("CASH".into()), ..store_payer() }, "channel"),
+            ("300", Payer { ip_address: Some("not-an-ip".into()), ..store_payer() }, "payer_ip"),
+            ("300", Payer { email: Some("mei.example.com".into()), ..store_payer() }, "email"),
+            (
+                "300",
+                Payer { channel: Some("NET_BANKING".into()), bank_number: Some("8080368988888888".into()), ..store_payer() },
+                "bank_number",
+            ),
+        ];
+        for (amount, payer, field) in cases {
+            let err = g.validate_checkout(&checkout(amount, payer.clone())).unwrap_err();
+            assert_eq!(err.field, field, "{payer:?}: {err}");
+        }
+        let banks = Payer {
+            channel: Some("NET_BANKING".into()),
+            bank_number: Some("808-0358988888888,013-0458988888888888".into()),
+            ..store_payer()
+        };
+        let fields = checkout_fields(&checkout("300", banks), "VX0001").unwrap();
+        assert_eq!(fields["bankNumber"], "808-0358988888888,013-0458988888888888");
+        assert_eq!(fields["amount"], "300", "whole dollars on the wire");
+        assert_eq!(fields["wayCode"], "BANK_TRANSFER");
+    }
+
+    fn signed(mut fields: BTreeMap<String, String>) -> Vec<u8> {
+        let sign = signing::sign(&fields, &ApiSecret::new("vx_test_secret_7f3a"));
+        fields.insert("sign".into(), sign);
+        serde_json::to_vec(&fields).unwrap()
+    }
+
+    #[test]
+    fn notifications_verify_over_every_field_received() {
+        let g = gateway();
+        let headers = BTreeMap::new();
+        let fields: BTreeMap<String, String> = [
+            ("platFormTradeNo", "c167o1itir0fypid"),
+            ("tradeNo", "PD1"),
+            ("amount", "120"),
+            ("status", "0001"),
+            ("message", "partial"),
+            ("successTime", "2026-11-22 10:00:00"),
+            ("timestamp", "1724142041682"),
+            ("futureField", "added later"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let body = signed(fields.clone());
+        let verified = g.verify_notification(IncomingNotification { headers: &headers, body: &body }).unwrap();
+        assert_eq!(verified.report.status, crate::PaymentStatus::PartiallyPaid);
+        assert_eq!(verified.report.paid_amount.unwrap().minor, 12000);
+        assert_eq!(verified.report.amount, None);
+
+        // The same fields in another order still verify; a changed one does not.
+        let mut shuffled: Vec<(String, serde_json::Value)> =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body).unwrap().into_iter().collect();
+        shuffled.reverse();
+        let text = format!(
+            "{{{}}}",
+            shuffled.iter().map(|(k, v)| format!("{}:{}", serde_json::json!(k), v)).collect::<Vec<_>>().join(",")
+        );
+        assert!(g.verify_notification(IncomingNotification { headers: &headers, body: text.as_bytes() }).is_ok());
+        let tampered = String::from_utf8(body.clone()).unwrap().replace("\"120\"", "\"300\"");
+        let refused = g.verify_notification(IncomingNotification { headers: &headers, body: tampered.as_bytes() });
+        assert_eq!(refused.unwrap_err().reason, "signature does not verify");
+        let refused = g.verify_notification(IncomingNotification { headers: &headers, body: b"tradeNo=PD1" });
+        assert_eq!(refused.unwrap_err().reason, "malformed body");
+    }
+}
