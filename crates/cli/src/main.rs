@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use paydesk_core::demo;
 use paydesk_core::{
-    secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, ProfileInput, DEMO_PROFILE,
+    secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, Payer, ProfileInput, DEMO_PROFILE,
 };
 use paydesk_gateways::ApiSecret;
 use paydesk_ledger::PaymentFilter;
@@ -130,7 +130,7 @@ enum ProfileCommand {
         /// "sandbox", "production" or a URL.
         #[arg(long)]
         base_url: String,
-        /// Pockyt's merchant number.
+        /// Pockyt's (or Vexora's) merchant number.
         #[arg(long)]
         merchant_no: Option<String>,
         /// Pockyt's store number.
@@ -201,6 +201,60 @@ struct SaleArgs {
     /// Write the payment's QR code to this file: SVG if it ends in .svg, else PNG.
     #[arg(long)]
     qr: Option<PathBuf>,
+    #[command(flatten)]
+    payer: PayerArgs,
+}
+
+/// The payer and channel, where the provider asks (Vexora).
+#[derive(clap::Args)]
+struct PayerArgs {
+    /// NET_BANKING, STORE or EWALLET (Vexora).
+    #[arg(long)]
+    channel: Option<String>,
+    /// The payer's mobile: 09 and 8 digits (Vexora).
+    #[arg(long)]
+    mobile: Option<String>,
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    /// The payer's own IP address (Vexora limits payments per address).
+    #[arg(long)]
+    payer_ip: Option<String>,
+    /// NET_BANKING: the payer's account(s), 808-0368988888888, several separated by ','.
+    #[arg(long)]
+    bank_number: Option<String>,
+    /// The way within the channel (STORE: a chain such as 711).
+    #[arg(long)]
+    way_code: Option<String>,
+    /// STORE: the payer's postcode and address.
+    #[arg(long)]
+    postcode: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    /// Returned as is by the provider.
+    #[arg(long)]
+    remark: Option<String>,
+}
+
+impl From<PayerArgs> for Payer {
+    fn from(a: PayerArgs) -> Self {
+        Payer {
+            channel: a.channel,
+            way_code: a.way_code,
+            bank_number: a.bank_number,
+            mobile: a.mobile,
+            first_name: a.first_name,
+            last_name: a.last_name,
+            email: a.email,
+            ip_address: a.payer_ip,
+            postcode: a.postcode,
+            address: a.address,
+            remark: a.remark,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -488,8 +542,18 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 PayCommand::Link { sale, terminal, customer_no } => (sale, "link", terminal, customer_no),
                 PayCommand::Qr { sale } => (sale, "qr", None, None),
             };
-            let SaleArgs { profile, amount, currency, vendor, description, qr, capture, shopper_reference, save_card } =
-                sale;
+            let SaleArgs {
+                profile,
+                amount,
+                currency,
+                vendor,
+                description,
+                qr,
+                capture,
+                shopper_reference,
+                save_card,
+                payer,
+            } = sale;
             if let Some(path) = &qr {
                 check_writable_target(path)?;
             }
@@ -507,6 +571,7 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 capture,
                 shopper_reference,
                 save_card,
+                payer: Payer::from(payer).tidied(),
             };
             let view = paydesk.create_payment(&request).await?;
             let mut doc = to_json(&view);

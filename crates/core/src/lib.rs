@@ -22,6 +22,7 @@ pub use error::AppError;
 
 pub mod providers;
 pub use paydesk_gateways::gateway::customers::{CustomerFields, CustomerKey};
+pub use paydesk_gateways::gateway::Payer;
 pub use payments::{CreatePayment, Method, Paydesk, PaymentDetail, PaymentView, RefundOutcome};
 pub use profiles::{is_demo_name, Environment, Profile, ProfileInput, DEMO_PROFILE};
 

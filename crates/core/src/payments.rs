@@ -3,7 +3,7 @@
 
 use crate::profiles::{is_demo_name, DemoContext, Environment, Profile, ProfileInput};
 use crate::{qr, secrets, AppError};
-use paydesk_gateways::gateway::{CaptureOrder, Checkout, Exchange, PayMethod, PaymentRef, RefundOrder};
+use paydesk_gateways::gateway::{CaptureOrder, Checkout, Exchange, PayMethod, Payer, PaymentRef, RefundOrder};
 use paydesk_gateways::registry::{capabilities_of, AnyGateway, GatewaySetup};
 use paydesk_gateways::{
     links, text, ApiSecret, Currency, GatewayError, Money, PaymentReport, PaymentStatus, RefundStatus,
@@ -45,6 +45,9 @@ pub struct CreatePayment {
     /// Keep the card for the shopper's next payment.
     #[serde(default)]
     pub save_card: bool,
+    /// The payer and channel, where the provider asks (Vexora).
+    #[serde(default)]
+    pub payer: Option<Payer>,
 }
 
 /// How the customer reaches the payment.
@@ -110,6 +113,9 @@ pub struct PaymentView {
     /// ("5.00"), where the provider reports them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balances: Option<BTreeMap<&'static str, String>>,
+    /// What actually arrived of a partly paid payment, exactly ("120.00").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_amount: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -145,7 +151,13 @@ impl From<PaymentRow> for PaymentView {
                 ("refundable", d(b.refundable)),
             ]))
         });
+        let paid_amount = r
+            .paid_minor
+            .zip(Currency::from_code(&r.currency).ok())
+            .filter(|_| r.status == PaymentStatus::PartiallyPaid.as_str())
+            .map(|(minor, c)| Money::new(minor, c).to_decimal_string());
         PaymentView {
+            paid_amount,
             vendor_label: r
                 .vendor
                 .as_deref()
@@ -189,6 +201,15 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
         _ => {}
     }
     let ours = Currency::from_code(&row.currency).ok().map(|c| Money::new(row.amount_minor, c));
+    if report.status == PaymentStatus::PartiallyPaid {
+        // Part of the amount arrived: more than nothing, less than all, in its currency.
+        let part = report.paid_amount.zip(ours).filter(|(paid, all)| paid.currency == all.currency && paid.minor < all.minor);
+        if part.is_none() || report.amount.is_some_and(|a| Some(a) != ours) {
+            let paid = report.paid_amount.map(|m| m.to_decimal_string()).unwrap_or_else(|| "no valid amount".into());
+            return Some(format!("it says {} {} arrived of a partial payment", shown(&paid), shown(&report.currency)));
+        }
+        return None;
+    }
     if report.amount.is_none() || report.amount != ours {
         return Some(format!("it says {} {}", shown(&amount_shown(report)), shown(&report.currency)));
     }
@@ -215,6 +236,7 @@ fn evidence(report: &PaymentReport) -> serde_json::Value {
         "reference": shown(&report.reference),
         "transaction_no": shown(&report.transaction_no),
         "amount": report.amount.map(|m| m.to_decimal_string()),
+        "paid_amount": report.paid_amount.map(|m| m.to_decimal_string()),
         "currency": shown(&report.currency),
         "raw_status": shown(&report.raw_status),
     })
@@ -222,8 +244,8 @@ fn evidence(report: &PaymentReport) -> serde_json::Value {
 
 /// The checkout's provider options worth keeping for a retry (None when all are defaults).
 fn checkout_options(c: &Checkout) -> Option<serde_json::Value> {
-    (c.manual_capture || c.save_card || c.shopper_reference.is_some()).then(|| {
-        serde_json::json!({"manual_capture": c.manual_capture, "shopper_reference": c.shopper_reference, "save_card": c.save_card})
+    (c.manual_capture || c.save_card || c.shopper_reference.is_some() || c.payer.is_some()).then(|| {
+        serde_json::json!({"manual_capture": c.manual_capture, "shopper_reference": c.shopper_reference, "save_card": c.save_card, "payer": c.payer})
     })
 }
 
@@ -479,6 +501,7 @@ impl Paydesk {
             manual_capture,
             shopper_reference,
             save_card: req.save_card,
+            payer: req.payer.clone().and_then(Payer::tidied),
         };
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
         let new = NewPayment {
@@ -606,8 +629,13 @@ impl Paydesk {
             let raw = shown(&report.raw_status);
             let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
             let applied = ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?;
-            if let (Some(balances), false) = (&report.balances, matches!(applied, Applied::Refused { .. })) {
-                ledger.record_balances(row.id, balances)?;
+            if !matches!(applied, Applied::Refused { .. }) {
+                if let Some(balances) = &report.balances {
+                    ledger.record_balances(row.id, balances)?;
+                }
+                if let (Some(paid), PaymentStatus::PartiallyPaid) = (report.paid_amount, report.status) {
+                    ledger.record_paid(row.id, paid.minor)?;
+                }
             }
             Ok(applied)
         })
@@ -660,6 +688,7 @@ impl Paydesk {
             manual_capture: option(&row, "manual_capture").and_then(|v| v.as_bool()).unwrap_or(false),
             shopper_reference: option(&row, "shopper_reference").and_then(|v| v.as_str()).map(String::from),
             save_card: option(&row, "save_card").and_then(|v| v.as_bool()).unwrap_or(false),
+            payer: option(&row, "payer").and_then(|v| serde_json::from_value(v.clone()).ok()),
         };
         let gateway = self.gateway_for(&profile)?;
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
@@ -708,6 +737,21 @@ impl Paydesk {
         }
         if payment.status == PaymentStatus::Created {
             actions.push("retry");
+        }
+        // Only what the payment's provider offers (Vexora has no refund or cancel).
+        if let Some(caps) = capabilities_of(&payment.provider) {
+            use paydesk_gateways::gateway::Flow;
+            actions.retain(|a| {
+                let flow = match *a {
+                    "refund" => Flow::Refund,
+                    "capture" => Flow::Capture,
+                    "void" => Flow::Void,
+                    "cancel" => Flow::Cancel,
+                    "retry" => Flow::Checkout,
+                    _ => Flow::Query,
+                };
+                caps.supports(flow)
+            });
         }
         Ok(PaymentDetail {
             payment,

@@ -57,7 +57,7 @@ impl DemoContext {
             environment: Environment::Demo,
             ipn_url: Some(match &self.ipn {
                 Some(l) => l.url_for(&m.provider, &m.profile),
-                None => format!("{root}/sandbox/ipn-sink"),
+                None => format!("{root}{}", m.notify_sink),
             }),
             callback_url: Some(format!("{root}/return")),
             base_url: format!("{root}{}", m.path),

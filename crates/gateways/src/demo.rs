@@ -14,6 +14,9 @@ pub struct DemoMerchant {
     /// Where this provider's API sits under the sandbox's address ("" or "/paykka").
     pub path: String,
     pub settings: BTreeMap<String, String>,
+    /// Where its notifications go when no local listener runs (a sandbox sink answering
+    /// as the provider expects), under the sandbox's address.
+    pub notify_sink: String,
     /// A public test secret, not a real one.
     pub secret: ApiSecret,
 }

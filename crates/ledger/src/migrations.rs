@@ -135,6 +135,10 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE payments ADD COLUMN checkout_options TEXT;
     "#,
+    // 11: what the customer actually paid when it was less than asked (a partial payment)
+    r#"
+    ALTER TABLE payments ADD COLUMN paid_minor INTEGER CHECK (paid_minor IS NULL OR paid_minor > 0);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -44,8 +44,10 @@ pub struct PaymentRow {
     pub session_id: Option<String>,
     /// The last balances the provider reported, where it reports them.
     pub balances: Option<paydesk_gateways::Balances>,
-    /// Provider options of the checkout (manual capture, shopper, saved card).
+    /// Provider options of the checkout (manual capture, shopper, saved card, payer).
     pub checkout_options: Option<Value>,
+    /// What actually arrived, when it was less than the amount (a partial payment).
+    pub paid_minor: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +117,7 @@ fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         session_id: r.get("session_id")?,
         balances: r.get::<_, Option<String>>("balances")?.and_then(|b| serde_json::from_str(&b).ok()),
         checkout_options: r.get::<_, Option<String>>("checkout_options")?.and_then(|o| serde_json::from_str(&o).ok()),
+        paid_minor: r.get("paid_minor")?,
     })
 }
 
@@ -230,6 +233,12 @@ impl Ledger {
     pub fn record_balances(&self, id: i64, balances: &paydesk_gateways::Balances) -> Result<()> {
         let text = serde_json::to_string(balances).expect("plain numbers");
         self.conn.execute("UPDATE payments SET balances = ?2 WHERE id = ?1", params![id, text])?;
+        Ok(())
+    }
+
+    /// What a partial payment brought in, as the provider reported it.
+    pub fn record_paid(&self, id: i64, paid_minor: i64) -> Result<()> {
+        self.conn.execute("UPDATE payments SET paid_minor = ?2 WHERE id = ?1", params![id, paid_minor])?;
         Ok(())
     }
 
@@ -391,7 +400,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 10);
+        assert_eq!(ledger.schema_version().unwrap(), 11);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();

@@ -64,6 +64,7 @@ fn main() {
             manual_capture: false,
             shopper_reference: None,
             save_card: false,
+            payer: None,
         };
         let t0 = Instant::now();
         let answer = rt.block_on(gateway.checkout(&checkout)).result.unwrap();

@@ -44,13 +44,14 @@ fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// The demo merchants, one per provider the sandbox plays (public test values, not secrets):
-/// `demo` sells as Pockyt's test merchant, `demo-paykka` as PayKKa's.
+/// `demo` sells as Pockyt's test merchant, `demo-paykka` as PayKKa's, `demo-vexora` as Vexora's.
 fn demo_merchants() -> Vec<DemoMerchant> {
     vec![
         DemoMerchant {
             profile: "demo".into(),
             provider: "pockyt".into(),
             path: String::new(),
+            notify_sink: "/sandbox/ipn-sink".into(),
             settings: settings(&[("merchant_no", crate::DEMO_MERCHANT_NO), ("store_no", crate::DEMO_STORE_NO)]),
             secret: ApiSecret::new(crate::DEMO_TOKEN),
         },
@@ -58,12 +59,21 @@ fn demo_merchants() -> Vec<DemoMerchant> {
             profile: "demo-paykka".into(),
             provider: "paykka".into(),
             path: "/paykka".into(),
+            notify_sink: "/sandbox/ipn-sink".into(),
             settings: settings(&[
                 ("merchant_id", crate::paykka::DEMO_MERCHANT_ID),
                 ("app_id", crate::paykka::DEMO_APP_ID),
                 ("platform_public_key", crate::paykka::PLATFORM_PUBLIC_KEY.trim()),
             ]),
             secret: ApiSecret::new(crate::paykka::DEMO_MERCHANT_PRIVATE_KEY),
+        },
+        DemoMerchant {
+            profile: "demo-vexora".into(),
+            provider: "vexora".into(),
+            path: "/vexora".into(),
+            notify_sink: "/vexora/sandbox/notify-sink".into(),
+            settings: settings(&[("merchant_no", crate::vexora::DEMO_MERCHANT_NO)]),
+            secret: ApiSecret::new(crate::vexora::DEMO_APP_SECRET),
         },
     ]
 }

@@ -36,6 +36,9 @@ pub fn notification(p: &SandboxPayment, token: &ApiSecret) -> BTreeMap<String, S
 }
 
 pub fn spawn_delivery(shared: Arc<Shared>, token: ApiSecret, payment: SandboxPayment) {
+    if !crate::state::may_notify(&payment.ipn_url) {
+        return;
+    }
     let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
     handle.spawn(async move {
         let params = notification(&payment, &token);

@@ -12,6 +12,7 @@ mod customers;
 pub mod faults;
 mod ipn;
 pub mod paykka;
+pub mod vexora;
 mod pockyt;
 mod state;
 
@@ -118,6 +119,11 @@ impl Sandbox {
         paykka::settle(&self.shared, id, pay, save_card)
     }
 
+    /// A Vexora payer pays (`pay`), pays part (`partial`) or declines, by tradeNo or platFormTradeNo.
+    pub fn settle_vexora(&self, id: &str, outcome: &str) -> Option<vexora::VexoraTrade> {
+        vexora::settle(&self.shared, id, outcome)
+    }
+
     pub fn payment(&self, transaction_no_or_reference: &str) -> Option<SandboxPayment> {
         self.shared.find(transaction_no_or_reference)
     }
@@ -156,6 +162,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared.clone())
         // PayKKa, under its own prefix: a PayKKa profile's base URL is http://ADDR/paykka.
         .nest("/paykka", paykka::router(shared.clone()))
+        // Vexora likewise: a Vexora profile's base URL is http://ADDR/vexora.
+        .nest("/vexora", vexora::router(shared.clone()))
         // The fault switches are their own state: their handlers need nothing else.
         .merge(
             Router::new()

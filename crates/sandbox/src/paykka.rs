@@ -422,6 +422,9 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &str, pay: bool, save_card: bool)
 /// A signed webhook to the order's notify_url (signed over that URL's path), retried
 /// until answered 200.
 fn send_webhook(shared: Arc<Shared>, order: PaykkaOrder) {
+    if !crate::state::may_notify(&order.notify_url) {
+        return;
+    }
     let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
     handle.spawn(async move {
         let notify_type = match order.status.as_str() {

@@ -178,6 +178,19 @@ impl Store {
     }
 }
 
+/// Whether the sandbox may send a notification to `url`: only to this machine or the
+/// local network (a merchant's listener), never out to the internet, so that a test or a
+/// demo payment with a made-up notify URL stays on the machine.
+pub(crate) fn may_notify(url: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else { return false };
+    match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -49,6 +49,7 @@ fn checkout(reference: &str, notify_url: &str) -> Checkout {
         manual_capture: true,
         shopper_reference: Some("shopper-42".into()),
         save_card: true,
+        payer: None,
     }
 }
 
