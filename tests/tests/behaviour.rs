@@ -1,6 +1,7 @@
 //! One behaviour, every provider: the same sale, payment, refunds and refusals through the
-//! same CLI and core against Pockyt and PayKKa (each played by the sandbox over HTTP, each
-//! profile's secret in the real Secret Service). Where flows overlap, they must agree.
+//! same CLI and core against Pockyt, PayKKa and Vexora (each played by the sandbox over
+//! HTTP, each profile's secret in the real Secret Service). Where flows overlap, they must
+//! agree; where a provider lacks one (Vexora's refunds), it is refused before anything moves.
 
 use paydesk_e2e::{paydesk, run, unique_name, Run, SandboxProcess};
 use std::path::Path;
@@ -23,6 +24,10 @@ struct Provider {
     secret: &'static str,
     /// Sale arguments beyond amount and currency.
     sale: &'static [&'static str],
+    currency: &'static str,
+    /// A sale, the part refunded first, one unit more than the rest, and a small sale.
+    amounts: [&'static str; 4],
+    refunds: bool,
 }
 
 fn providers() -> Vec<Provider> {
@@ -33,6 +38,9 @@ fn providers() -> Vec<Provider> {
             prefix: "",
             secret: POCKYT_TOKEN,
             sale: &["--vendor", "alipay"],
+            currency: "USD",
+            amounts: ["10.00", "4.00", "6.01", "3.00"],
+            refunds: true,
         },
         Provider {
             name: "paykka",
@@ -40,12 +48,28 @@ fn providers() -> Vec<Provider> {
             prefix: "/paykka",
             secret: PAYKKA_KEY,
             sale: &[],
+            currency: "USD",
+            amounts: ["10.00", "4.00", "6.01", "3.00"],
+            refunds: true,
+        },
+        Provider {
+            name: "vexora",
+            settings: |_| ["--merchant-no", "VX0001"].map(String::from).to_vec(),
+            prefix: "/vexora",
+            secret: "vx_test_secret_7f3a",
+            sale: &[
+                "--channel", "STORE", "--mobile", "0912345678", "--first-name", "Mei", "--last-name", "Lin",
+                "--email", "mei@example.com", "--payer-ip", "203.0.113.7", "--postcode", "100", "--address", "1 Road",
+            ],
+            currency: "TWD",
+            amounts: ["300", "100", "201", "50"],
+            refunds: false,
         },
     ]
 }
 
 fn settle(sandbox: &SandboxProcess, p: &Provider, reference: &str, transaction_no: Option<&str>, outcome: &str) {
-    // Pockyt's hook takes its transaction number, PayKKa's the merchant's trans_id.
+    // Pockyt's hook takes its transaction number, PayKKa's and Vexora's the merchant's reference.
     let id = if p.prefix.is_empty() { transaction_no.unwrap_or(reference) } else { reference };
     let r = reqwest::blocking::Client::new()
         .post(format!("{}{}/sandbox/settle/{id}", sandbox.base_url, p.prefix))
@@ -76,7 +100,7 @@ fn the_same_sale_refund_and_refusals_with_every_provider() {
         assert_eq!(run(c, Some(p.secret)).code, 0, "{}: the secret is saved", p.name);
 
         let sell = |amount: &str| {
-            let mut args = vec!["pay", "qr", "--profile", &name, "--amount", amount, "--currency", "USD"];
+            let mut args = vec!["pay", "qr", "--profile", &name, "--amount", amount, "--currency", p.currency];
             args.extend(p.sale);
             let r = cli(home.path(), &args);
             assert_eq!(r.code, 0, "{}: {}\n{}", p.name, r.stdout, r.stderr);
@@ -84,29 +108,40 @@ fn the_same_sale_refund_and_refusals_with_every_provider() {
         };
 
         // Bad input is refused before the network, whatever the provider.
-        let mut bad = vec!["pay", "qr", "--profile", &name, "--amount", "1.234", "--currency", "USD"];
+        let mut bad = vec!["pay", "qr", "--profile", &name, "--amount", "1.234", "--currency", p.currency];
         bad.extend(p.sale);
         assert_eq!(cli(home.path(), &bad).json()["error"]["field"], "amount", "{}", p.name);
 
         // Sale, payment, status.
-        let sale = sell("10.00");
+        let [amount, part, over_rest, small] = p.amounts;
+        let sale = sell(amount);
         assert_eq!(sale["status"], "pending", "{}", p.name);
         let reference = sale["reference"].as_str().unwrap().to_string();
         settle(&sandbox, &p, &reference, sale["transaction_no"].as_str(), "pay");
         let status = cli(home.path(), &["tx", "status", &reference]).json();
         assert_eq!(status["status"], "paid", "{}: {status}", p.name);
 
-        // Refunds: part, never above the remainder (refused before the network), the rest.
-        let r = cli(home.path(), &["tx", "refund", &reference, "--amount", "4.00"]).json();
-        assert_eq!(r["payment"]["status"], "partially_refunded", "{}: {r}", p.name);
-        let over = cli(home.path(), &["tx", "refund", &reference, "--amount", "6.01"]).json();
-        assert_eq!(over["error"]["field"], "amount", "{}: {over}", p.name);
-        let rest = cli(home.path(), &["tx", "refund", &reference]).json();
-        assert_eq!(rest["payment"]["status"], "refunded", "{}: {rest}", p.name);
-        assert_eq!(cli(home.path(), &["tx", "status", &reference]).json()["status"], "refunded", "{}", p.name);
+        if p.refunds {
+            // Refunds: part, never above the remainder (refused before the network), the rest.
+            let r = cli(home.path(), &["tx", "refund", &reference, "--amount", part]).json();
+            assert_eq!(r["payment"]["status"], "partially_refunded", "{}: {r}", p.name);
+            let over = cli(home.path(), &["tx", "refund", &reference, "--amount", over_rest]).json();
+            assert_eq!(over["error"]["field"], "amount", "{}: {over}", p.name);
+            let rest = cli(home.path(), &["tx", "refund", &reference]).json();
+            assert_eq!(rest["payment"]["status"], "refunded", "{}: {rest}", p.name);
+            assert_eq!(cli(home.path(), &["tx", "status", &reference]).json()["status"], "refunded", "{}", p.name);
+        } else {
+            // No refund through the API: refused in words, nothing recorded, still paid.
+            let r = cli(home.path(), &["tx", "refund", &reference, "--amount", part]).json();
+            assert_eq!(r["error"]["kind"], "not_allowed", "{}: {r}", p.name);
+            assert!(r["error"]["message"].as_str().unwrap().contains("does not offer refund"), "{}: {r}", p.name);
+            let shown = cli(home.path(), &["tx", "show", &reference]).json();
+            assert_eq!(shown["refunds"].as_array().map(Vec::len), Some(0), "{}: {shown}", p.name);
+            assert_eq!(shown["payment"]["status"], "paid", "{}", p.name);
+        }
 
         // A declined sale is failed, and stays so.
-        let declined = sell("3.00");
+        let declined = sell(small);
         let declined_ref = declined["reference"].as_str().unwrap().to_string();
         settle(&sandbox, &p, &declined_ref, declined["transaction_no"].as_str(), "decline");
         assert_eq!(cli(home.path(), &["tx", "status", &declined_ref]).json()["status"], "failed", "{}", p.name);

@@ -284,6 +284,17 @@ fn payment_ref(row: &PaymentRow) -> PaymentRef<'_> {
     PaymentRef { reference: &row.reference, transaction_no: row.transaction_no.as_deref() }
 }
 
+/// Refuses, before anything is recorded or sent, a flow the payment's provider does not
+/// offer (Vexora has no refund or cancel through its API).
+fn require_flow(provider: &str, flow: paydesk_gateways::gateway::Flow) -> Result<(), AppError> {
+    match capabilities_of(provider) {
+        Some(c) if !c.supports(flow) => Err(AppError::NotAllowed {
+            message: format!("{} does not offer {} through its API; do it in {}'s own merchant portal.", c.label, flow.as_str(), c.label),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// A profile field a provider rule names, said where to set it.
 fn name_profile_field(profile: &Profile, e: paydesk_gateways::ValidationError) -> AppError {
     match e.field {
@@ -853,6 +864,7 @@ impl Paydesk {
                 message: format!("Payment {reference} is {}; only paid payments can be refunded.", row.status),
             });
         }
+        require_flow(&row.provider, paydesk_gateways::gateway::Flow::Refund)?;
         let currency = Currency::from_code(&row.currency)?;
         let requested = match amount.map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) => Some(Money::parse(a, currency)?),
@@ -994,6 +1006,7 @@ impl Paydesk {
                 ),
             });
         }
+        require_flow(&row.provider, paydesk_gateways::gateway::Flow::Cancel)?;
         let profile = self.profile(&row.profile)?;
         let gateway = self.gateway_for(&profile)?;
         let outcome = gateway.cancel(payment_ref(&row)).await;

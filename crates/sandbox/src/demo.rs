@@ -71,7 +71,7 @@ fn demo_merchants() -> Vec<DemoMerchant> {
             profile: "demo-vexora".into(),
             provider: "vexora".into(),
             path: "/vexora".into(),
-            notify_sink: "/vexora/sandbox/notify-sink".into(),
+            notify_sink: "/vexora/sandbox/ipn-sink".into(),
             settings: settings(&[("merchant_no", crate::vexora::DEMO_MERCHANT_NO)]),
             secret: ApiSecret::new(crate::vexora::DEMO_APP_SECRET),
         },

@@ -72,7 +72,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/pay/{id}/{outcome}", post(payer_choice))
         .route("/sandbox/settle/{id}", post(settle_hook))
         // Takes notifications when no merchant listener runs (the headless demo profile).
-        .route("/sandbox/notify-sink", post(|| async { "OK" }))
+        .route("/sandbox/ipn-sink", post(|| async { "OK" }))
         .with_state(shared)
 }
 
