@@ -1,0 +1,216 @@
+//! Vexora through the same core and CLI: a profile with its merchant number and app secret
+//! (in the real Secret Service), checkout links by channel, partial and full payments by
+//! query and by notification (verified with the same MD5 rule), and every bad input
+//! refused before the network with nothing recorded.
+
+use paydesk_e2e::{paydesk, run, unique_name, Run, SandboxProcess};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const APP_SECRET: &str = "vx_test_secret_7f3a";
+
+fn cli(home: &Path, args: &[&str]) -> Run {
+    let mut c = paydesk(home);
+    c.arg("--json").args(args);
+    run(c, None)
+}
+
+const PAYER: &[&str] = &[
+    "--mobile", "0912345678", "--first-name", "Mei", "--last-name", "Lin", "--email", "mei@example.com",
+];
+
+fn add_profile(home: &Path, sandbox: &SandboxProcess, name: &str, ipn_url: &str) -> String {
+    let base = format!("{}/vexora", sandbox.base_url);
+    let added = cli(
+        home,
+        &[
+            "profile", "add", name, "--provider", "vexora", "--base-url", &base, "--merchant-no", "VX0001",
+            "--ipn-url", ipn_url, "--callback-url", "https://shop.example/done",
+        ],
+    );
+    assert_eq!(added.code, 0, "{}", added.stdout);
+    let mut c = paydesk(home);
+    c.args(["--json", "secret", "set", name]);
+    assert_eq!(run(c, Some(APP_SECRET)).code, 0);
+    base
+}
+
+fn sell(home: &Path, name: &str, amount: &str, channel_args: &[&str], ip: &str) -> Run {
+    let mut args = vec!["pay", "link", "--profile", name, "--amount", amount, "--currency", "TWD", "--payer-ip", ip];
+    args.extend(PAYER);
+    args.extend(channel_args);
+    cli(home, &args)
+}
+
+fn settle(base: &str, reference: &str, outcome: &str) {
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{base}/sandbox/settle/{reference}"))
+        .json(&serde_json::json!({ "outcome": outcome }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "settle: {}", r.status());
+}
+
+#[test]
+fn vexora_links_by_channel_partial_and_full_payments_and_refusals() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let name = unique_name("vexora");
+    let base = add_profile(home.path(), &sandbox, &name, &format!("{}/vexora/sandbox/ipn-sink", sandbox.base_url));
+    let shown = cli(home.path(), &["profile", "show", &name]).stdout;
+    assert!(!shown.contains(APP_SECRET), "the app secret is never shown: {shown}");
+
+    // Every bad input is refused before the network, naming its field; nothing is recorded.
+    let store = ["--channel", "STORE", "--postcode", "100", "--address", "1 Zhongshan Rd"];
+    let bank = ["--channel", "NET_BANKING", "--bank-number", "808-0368988888888"];
+    let cases: Vec<(&str, Vec<&str>, &str, &str)> = vec![
+        ("300.50", store.to_vec(), "203.0.113.7", "amount"),
+        ("300", vec!["--channel", "NET_BANKING"], "203.0.113.7", "bank_number"),
+        ("300", vec!["--channel", "STORE", "--address", "1 Road"], "203.0.113.7", "postcode"),
+        ("300", vec!["--channel", "STORE", "--postcode", "100"], "203.0.113.7", "address"),
+        ("300", vec!["--channel", "CASH"], "203.0.113.7", "channel"),
+        ("300", store.to_vec(), "my-phone", "payer_ip"),
+    ];
+    for (amount, channel, ip, field) in &cases {
+        let r = sell(home.path(), &name, amount, channel, ip);
+        assert_eq!(r.code, 1, "{field}: {}", r.stdout);
+        assert_eq!(r.json()["error"]["field"], *field, "{}", r.stdout);
+    }
+    let mut bad_mobile = vec!["pay", "qr", "--profile", &name, "--amount", "300", "--currency", "TWD"];
+    bad_mobile.extend(["--mobile", "0812345678", "--first-name", "Mei", "--last-name", "Lin"]);
+    bad_mobile.extend(["--email", "mei@example.com", "--payer-ip", "203.0.113.7"]);
+    bad_mobile.extend(store);
+    assert_eq!(cli(home.path(), &bad_mobile).json()["error"]["field"], "mobile");
+    let listed = cli(home.path(), &["tx", "list"]).json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "nothing recorded: {listed}");
+
+    // A store payment: link and platFormTradeNo kept, then paid.
+    let sale = sell(home.path(), &name, "300", &store, "203.0.113.7").json();
+    assert_eq!(sale["status"], "pending", "{sale}");
+    assert_eq!(sale["amount"], "300.00");
+    assert!(sale["link"].as_str().unwrap().starts_with(&format!("{base}/pay/")), "{sale}");
+    let reference = sale["reference"].as_str().unwrap().to_string();
+    assert_eq!(sale["transaction_no"].as_str().unwrap().len(), 16);
+    settle(&base, &reference, "pay");
+    let status = cli(home.path(), &["tx", "status", &reference]).json();
+    assert_eq!(status["status"], "paid", "{status}");
+    assert!(status.get("paid_amount").is_none(), "paid in full: {status}");
+
+    // A bank transfer short of the amount: partly paid, with what arrived.
+    let part = sell(home.path(), &name, "500", &bank, "203.0.113.8").json();
+    let part_ref = part["reference"].as_str().unwrap().to_string();
+    settle(&base, &part_ref, "partial");
+    let status = cli(home.path(), &["tx", "status", &part_ref]).json();
+    assert_eq!(status["status"], "partially_paid", "{status}");
+    assert_eq!(status["paid_amount"], "250.00", "{status}");
+
+    // An e-wallet payer declines.
+    let declined = sell(home.path(), &name, "120", &["--channel", "EWALLET"], "203.0.113.9").json();
+    let declined_ref = declined["reference"].as_str().unwrap().to_string();
+    settle(&base, &declined_ref, "decline");
+    assert_eq!(cli(home.path(), &["tx", "status", &declined_ref]).json()["status"], "failed");
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}
+
+fn signed(fields: &[(&str, &str)], secret: &str) -> BTreeMap<String, String> {
+    let mut map: BTreeMap<String, String> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sign = paydesk_gateways::vexora::signing::sign(&map, &paydesk_gateways::ApiSecret::new(secret));
+    map.insert("sign".into(), sign);
+    map
+}
+
+/// Notifications over the real listener: valid ones answered `OK` only once recorded (the
+/// same again is harmless), a partial one recorded as partly paid; a tampered one, an
+/// unknown trade, or an amount that is not the ledger's answered otherwise and not applied.
+/// Field order and fields Vexora may add do not matter.
+#[test]
+fn vexora_notifications_are_verified_and_applied_once() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let name = unique_name("vexora-notify");
+    let notify = format!("http://127.0.0.1:{port}/notify/vexora/{name}");
+    let base = add_profile(home.path(), &sandbox, &name, &format!("{}/vexora/sandbox/ipn-sink", sandbox.base_url));
+    let mut listener = paydesk(home.path())
+        .args(["--json", "ipn", "listen", "--profile", &name, "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = base;
+
+    let store = ["--channel", "STORE", "--postcode", "100", "--address", "1 Zhongshan Rd"];
+    let sale = sell(home.path(), &name, "300", &store, "198.51.100.20").json();
+    let reference = sale["reference"].as_str().unwrap().to_string();
+    let platform_no = sale["transaction_no"].as_str().unwrap().to_string();
+    let second = sell(home.path(), &name, "400", &store, "198.51.100.21").json();
+    let second_ref = second["reference"].as_str().unwrap().to_string();
+    let second_no = second["transaction_no"].as_str().unwrap().to_string();
+
+    let http = reqwest::blocking::Client::new();
+    let post = |body: String| {
+        let r = http.post(&notify).header("content-type", "application/json").body(body).send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let json = |fields: &BTreeMap<String, String>| serde_json::to_string(fields).unwrap();
+    let fields = |trade: &str, platform: &str, amount: &str, status: &str| {
+        vec![
+            ("platFormTradeNo", platform.to_string()),
+            ("tradeNo", trade.to_string()),
+            ("amount", amount.to_string()),
+            ("status", status.to_string()),
+            ("message", "x".to_string()),
+            ("successTime", "2026-11-22 10:00:00".to_string()),
+            ("timestamp", "1763805600000".to_string()),
+        ]
+    };
+    let sign = |f: &[(&str, String)]| signed(&f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(), APP_SECRET);
+
+    // Tampered: refused, nothing applied.
+    let mut tampered = sign(&fields(&reference, &platform_no, "300", "0000"));
+    tampered.insert("amount".into(), "30".into());
+    let (code, text) = post(json(&tampered));
+    assert_ne!(text, "OK", "tampered: {code}");
+    // Unknown trade (validly signed): not OK.
+    let (_, text) = post(json(&sign(&fields("PD-NOBODY", "zzzzzzzzzzzzzzzz", "300", "0000"))));
+    assert_ne!(text, "OK", "unknown trade");
+    // Paid in full but with another amount: suspicious, not applied.
+    let (_, text) = post(json(&sign(&fields(&reference, &platform_no, "299", "0000"))));
+    assert_ne!(text, "OK", "amount differs from the ledger");
+    assert_eq!(cli(home.path(), &["tx", "show", &reference]).json()["payment"]["status"], "pending");
+
+    // Valid, with a field Vexora may add one day, in reversed order: OK, paid.
+    let mut extra = fields(&reference, &platform_no, "300", "0000");
+    extra.push(("channelCode", "STORE".to_string()));
+    let valid = sign(&extra);
+    let reversed = format!(
+        "{{{}}}",
+        valid.iter().rev().map(|(k, v)| format!("{}:{}", serde_json::json!(k), serde_json::json!(v))).collect::<Vec<_>>().join(",")
+    );
+    let (code, text) = post(reversed.clone());
+    assert_eq!((code, text.as_str()), (200, "OK"));
+    let shown = cli(home.path(), &["tx", "show", &reference]).json();
+    assert_eq!(shown["payment"]["status"], "paid", "{shown}");
+    let events = |shown: &serde_json::Value| shown["events"].as_array().unwrap().len();
+    let before = events(&shown);
+    // The same notification again (Vexora resends until it reads OK): OK, nothing changes.
+    let (code, text) = post(reversed);
+    assert_eq!((code, text.as_str()), (200, "OK"), "a replay is harmless");
+    let again = cli(home.path(), &["tx", "show", &reference]).json();
+    assert_eq!(again["payment"]["status"], "paid");
+    assert!(events(&again) <= before + 1, "a replay records at most its receipt: {} -> {}", before, events(&again));
+
+    // A partial payment: partly paid with what arrived, never paid.
+    let (code, text) = post(json(&sign(&fields(&second_ref, &second_no, "150", "0001"))));
+    assert_eq!((code, text.as_str()), (200, "OK"));
+    let status = cli(home.path(), &["tx", "status", &second_ref]).json();
+    assert_eq!(status["status"], "partially_paid", "{status}");
+    assert_eq!(status["paid_amount"], "150.00", "{status}");
+
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}
