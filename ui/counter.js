@@ -161,6 +161,8 @@ async function create() {
       ...saleOptions(),
     });
     await showSale(result);
+    // A returning payer is one keypress: the fields stay, and the number recalls them.
+    rememberPayer(payerOf());
     // The shopper and their card belong to this sale; how the shop captures stays.
     $('shopper-reference').value = '';
     $('save-card').checked = false;
@@ -173,6 +175,58 @@ async function create() {
   }
 }
 
+// The payer, where the provider must know who pays (Vexora): the fields, by id.
+const PAYER_INPUTS = {
+  mobile: 'payer-mobile', first_name: 'payer-first-name', last_name: 'payer-last-name', email: 'payer-email',
+  ip_address: 'payer-ip', bank_number: 'payer-bank-number', postcode: 'payer-postcode', address: 'payer-address',
+};
+const PAYERS_KEY = 'paydesk.payers';
+
+/** Payers seen at this counter, by mobile: a returning payer is filled in from the number. */
+function knownPayers() {
+  try { return JSON.parse(localStorage.getItem(PAYERS_KEY) ?? '{}') ?? {}; } catch { return {}; }
+}
+
+function rememberPayer(payer) {
+  if (!payer?.mobile) return;
+  const all = knownPayers();
+  all[payer.mobile] = { ...payer, at: Date.now() };
+  // The most recent 200 payers are plenty for a counter.
+  const kept = Object.entries(all).sort((a, b) => b[1].at - a[1].at).slice(0, 200);
+  try { localStorage.setItem(PAYERS_KEY, JSON.stringify(Object.fromEntries(kept))); } catch { /* storage off */ }
+  fillKnownPayers();
+}
+
+function fillKnownPayers() {
+  const entries = Object.values(knownPayers()).sort((a, b) => b.at - a.at);
+  $('payer-known').replaceChildren(...entries.map((p) => el('option', { value: p.mobile }, `${p.first_name ?? ''} ${p.last_name ?? ''}`.trim())));
+  return entries;
+}
+
+function showPayer(payer) {
+  if (!payer) return;
+  if (payer.channel && [...$('payer-channel').options].some((o) => o.value === payer.channel)) $('payer-channel').value = payer.channel;
+  for (const [field, id] of Object.entries(PAYER_INPUTS)) $(id).value = payer[field] ?? '';
+  fitPayerChannel();
+}
+
+/** Shows the payer fields the chosen channel needs, and only those. */
+function fitPayerChannel() {
+  const p = provider();
+  const channel = p?.payer_channels.find((c) => c.code === $('payer-channel').value);
+  const wanted = new Set(['channel', ...(p?.payer_fields ?? []), ...(channel?.needs ?? [])]);
+  for (const label of document.querySelectorAll('.payer-field')) label.hidden = !wanted.has(label.dataset.field);
+}
+
+function payerOf() {
+  if ($('payer').hidden) return null;
+  const payer = { channel: $('payer-channel').value };
+  for (const [field, id] of Object.entries(PAYER_INPUTS)) {
+    if (!$(id).closest('.payer-field').hidden && $(id).value.trim()) payer[field] = $(id).value.trim();
+  }
+  return payer;
+}
+
 /** Manual capture and cards on file, where the profile's provider offers them. */
 function saleOptions() {
   const shopper = $('shopper-field').hidden ? '' : $('shopper-reference').value.trim();
@@ -180,6 +234,7 @@ function saleOptions() {
     capture: !$('manual-capture-field').hidden && $('manual-capture').checked ? 'manual' : null,
     shopper_reference: shopper || null,
     save_card: !$('save-card-field').hidden && $('save-card').checked,
+    payer: payerOf(),
   };
 }
 
@@ -229,7 +284,7 @@ async function poll() {
     if (!sale || payment.reference !== sale.payment.reference) return;
     sale.payment = payment;
     setStatus(payment);
-    if (['paid', 'authorized', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'].includes(payment.status)) {
+    if (['paid', 'authorized', 'partially_paid', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'].includes(payment.status)) {
       finish(payment);
     }
   } catch (err) {
@@ -251,7 +306,9 @@ function finish(payment) {
     ? [payment.vendor_label, payment.reference].filter(Boolean).join(' · ')
     : authorized
       ? `${payment.reference} · the money is held: capture it in Transactions`
-      : `${payment.reference} · provider status “${payment.raw_status ?? payment.status}”`;
+      : payment.status === 'partially_paid'
+        ? `Only ${payment.paid_amount ?? '?'} ${payment.currency} of ${payment.amount} ${payment.currency} arrived · ${payment.reference}`
+        : `${payment.reference} · provider status “${payment.raw_status ?? payment.status}”`;
   setScreen('outcome');
   $('next-sale').focus();
 }
@@ -320,6 +377,17 @@ function fitToProfile() {
   $('save-card-field').hidden = !cards;
   $('sale-options').hidden = !capture && !cards;
   if (!capture) $('manual-capture').checked = false;
+  const channels = provider()?.payer_channels ?? [];
+  $('payer').hidden = channels.length === 0;
+  if (channels.length) {
+    const keep = $('payer-channel').value;
+    $('payer-channel').replaceChildren(...channels.map((c) => new Option(c.label, c.code)));
+    $('payer-channel').value = channels.some((c) => c.code === keep) ? keep : channels[0].code;
+    // The last payer is ready for the next sale.
+    const [last] = fillKnownPayers();
+    if (last && !$('payer-mobile').value) showPayer(last);
+    fitPayerChannel();
+  }
   const methods = provider()?.methods ?? ['qr'];
   for (const b of document.querySelectorAll('.method')) b.hidden = !methods.includes(b.dataset.method);
   setMethod(methods.includes(method) ? method : methods[0]);
@@ -331,6 +399,11 @@ export function initCounter() {
   fitToProfile();
   renderAmount();
   document.addEventListener('paydesk:profile', fitToProfile);
+  $('payer-channel').addEventListener('change', fitPayerChannel);
+  $('payer-mobile').addEventListener('input', () => {
+    const known = knownPayers()[$('payer-mobile').value.trim()];
+    if (known) showPayer({ ...known, channel: $('payer-channel').value });
+  });
   // Saving a card needs to know whose it is.
   $('save-card').addEventListener('change', () => { if ($('save-card').checked && !$('shopper-reference').value.trim()) $('shopper-reference').focus(); });
 

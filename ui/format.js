@@ -17,7 +17,7 @@ export function localDate(iso) {
 }
 
 export const STATUS_LABELS = {
-  created: 'Created', pending: 'Waiting', authorized: 'Authorized', paid: 'Paid',
+  created: 'Created', pending: 'Waiting', authorized: 'Authorized', paid: 'Paid', partially_paid: 'Partly paid',
   partially_refunded: 'Partly refunded', refunded: 'Refunded', failed: 'Declined',
   expired: 'Expired', cancelled: 'Cancelled', unknown: 'Unknown',
 };

@@ -94,7 +94,9 @@ function row(p) {
       el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase())),
     el('div', { class: 'muted small' }, (p.provider === 'paykka'
       ? `PayKKa · merchant id ${p.merchant_id} · app ${p.app_id} · key ${p.token}`
-      : `Pockyt · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`)
+      : p.provider === 'vexora'
+        ? `Vexora · merchant ${p.merchant_no} · app secret ${p.token}`
+        : `Pockyt · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`)
       + (p.ipn_listen ? ` · notifications on ${p.ipn_listen}` : '')),
     el('div', { class: 'actions' }, ...buttons));
 }
@@ -130,8 +132,8 @@ async function save(e) {
 /** The provider's own fields: each provider asks for its own settings and secret. */
 function showProviderFields() {
   const provider = $('pf-provider').value;
-  for (const f of document.querySelectorAll('.for-pockyt')) f.hidden = provider !== 'pockyt';
-  for (const f of document.querySelectorAll('.for-paykka')) f.hidden = provider !== 'paykka';
+  for (const f of document.querySelectorAll('#profile-form [class*="for-"]')) f.hidden = !f.classList.contains(`for-${provider}`);
+  $('pf-token-label').textContent = provider === 'vexora' ? 'App secret' : 'API token';
 }
 
 function providerSettings(provider) {
@@ -142,6 +144,7 @@ function providerSettings(provider) {
       platform_public_key: $('pf-platform-key').value.trim() || null,
     };
   }
+  if (provider === 'vexora') return { merchant_no: $('pf-merchant-no').value.trim() };
   return { merchant_no: $('pf-merchant-no').value.trim(), store_no: $('pf-store-no').value.trim() };
 }
 

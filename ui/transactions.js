@@ -67,7 +67,7 @@ async function showDetail(reference) {
       ['Reference', payment.reference], ['Transaction no.', payment.transaction_no ?? '—'],
       ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ?? '—'],
       ['Method', payment.method === 'qr' ? 'Counter QR' : 'Payment link'], ['Customer', payment.customer_no ?? '—'],
-      ['Paid', paidStates.includes(payment.status) ? `${payment.amount} ${cur}` : '—'],
+      ['Paid', paidStates.includes(payment.status) ? `${payment.amount} ${cur}` : payment.paid_amount ? `${payment.paid_amount} ${cur} of ${payment.amount} ${cur}` : '—'],
       ...(payment.balances
         ? [['Authorised', `${payment.balances.authorized} ${cur}`], ['Captured', `${payment.balances.captured} ${cur}`],
           ['Capturable', `${payment.balances.capturable} ${cur}`]]

@@ -548,3 +548,98 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     s.end();
     drop(driver);
 }
+
+/// Vexora in the real window, through its demo profile: the counter asks for the payer
+/// (the channel's own fields only), sells by convenience store and turns PAID; the next
+/// sale needs only its amount (the payer stays), and a partial payment shows PARTLY PAID
+/// with what arrived.
+#[test]
+fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
+    assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: scripts/test runs this under Xvfb");
+    let home = tempfile::tempdir().unwrap();
+    let evidence = bin_dir().parent().unwrap().join("e2e");
+    std::fs::create_dir_all(&evidence).unwrap();
+    let driver = Driver::start(home.path(), &[]);
+    let http = reqwest::blocking::Client::new();
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+
+    s.click("#profile-switch option[value=demo-vexora]");
+    s.wait_for("the payer fields", Duration::from_secs(5), "return !document.getElementById('payer').hidden");
+    assert_eq!(s.script("return document.getElementById('currency').value"), "TWD");
+    assert_eq!(s.script("return document.getElementById('vendor-field').hidden"), true);
+    s.click("#payer-channel option[value=STORE]");
+    let shown = s.script(
+        "return [...document.querySelectorAll('.payer-field')].filter(l => !l.hidden).map(l => l.dataset.field).join(',')",
+    );
+    assert_eq!(shown, "channel,mobile,first_name,last_name,email,ip_address,postcode,address", "STORE asks postcode and address");
+    s.click("#payer-channel option[value=NET_BANKING]");
+    assert_eq!(
+        s.script("return document.querySelector('.payer-field[data-field=bank_number]').hidden"),
+        false,
+        "a bank transfer asks for the payer's account"
+    );
+    s.click("#payer-channel option[value=STORE]");
+    s.fill("#payer-mobile", "0912345678");
+    s.fill("#payer-first-name", "Mei");
+    s.fill("#payer-last-name", "Lin");
+    s.fill("#payer-email", "mei@example.com");
+    s.fill("#payer-ip", "203.0.113.7");
+    s.fill("#payer-postcode", "100");
+    s.fill("#payer-address", "1 Zhongshan Rd, Taipei");
+    s.click("#amount-display");
+    s.type_keys("300");
+    assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "300");
+    s.type_keys(ENTER);
+    s.wait_for(
+        "the Vexora QR",
+        Duration::from_secs(15),
+        "return !document.getElementById('sale').hidden && document.getElementById('qr-img').naturalWidth",
+    );
+    assert_eq!(s.script("return document.getElementById('sale-amount').textContent"), "300.00 TWD");
+    let link = s.script("return document.getElementById('sale').dataset.link");
+    let link = link.as_str().unwrap().to_string();
+    assert!(link.contains("/vexora/pay/"), "{link}");
+    std::fs::write(evidence.join("window-vexora-qr.png"), s.screenshot_png()).unwrap();
+    let settle = |link: &str, outcome: &str| {
+        let r = http
+            .post(link.replace("/pay/", "/sandbox/settle/"))
+            .json(&serde_json::json!({ "outcome": outcome }))
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "settle: {}", r.status());
+    };
+    settle(&link, "pay");
+    s.wait_for(
+        "the PAID screen",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PAID'",
+    );
+    s.type_keys(ENTER);
+
+    // The same payer again: only the amount and Enter.
+    s.wait_for("a fresh counter", Duration::from_secs(5), "return !document.getElementById('entry').hidden");
+    assert_eq!(s.script("return document.getElementById('payer-mobile').value"), "0912345678");
+    s.type_keys("500");
+    s.type_keys(ENTER);
+    s.wait_for("the second QR", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
+    let link = s.script("return document.getElementById('sale').dataset.link");
+    settle(link.as_str().unwrap(), "partial");
+    let detail = s.wait_for(
+        "the PARTLY PAID screen",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PARTLY PAID' && document.getElementById('outcome-detail').textContent",
+    );
+    assert!(detail.as_str().unwrap().contains("Only 250.00 TWD of 500.00 TWD"), "{detail}");
+    std::fs::write(evidence.join("window-vexora-partly-paid.png"), s.screenshot_png()).unwrap();
+    s.type_keys(ENTER);
+
+    s.click("#tab-transactions");
+    s.wait_for(
+        "both sales listed",
+        Duration::from_secs(10),
+        "const r = [...document.querySelectorAll('#tx-rows tr')].map(r => r.innerText); return r.length === 2 && r.some(t => t.includes('Partly paid')) && r.some(t => t.includes('Paid'))",
+    );
+    s.end();
+    drop(driver);
+}

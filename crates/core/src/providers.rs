@@ -1,7 +1,7 @@
 //! The providers Paydesk speaks and what each offers (wallets, currencies, flows), as the
 //! screens read it: a counter shows a provider's choices only where it has them.
 
-pub use paydesk_gateways::gateway::{Capabilities, Flow, PayMethod, Wallet};
+pub use paydesk_gateways::gateway::{Capabilities, Flow, PayMethod, PayerChannel, Wallet};
 pub use paydesk_gateways::registry::{capabilities_of, PROVIDERS};
 use serde::Serialize;
 
@@ -17,6 +17,9 @@ pub struct ProviderInfo {
     pub counter_wallets: Vec<Wallet>,
     pub link_wallets: Vec<Wallet>,
     pub currencies: Vec<CurrencyInfo>,
+    /// The payer's fields every sale asks for, and the channels with what each adds.
+    pub payer_fields: Vec<&'static str>,
+    pub payer_channels: Vec<PayerChannel>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +51,8 @@ impl From<&Capabilities> for ProviderInfo {
                 .filter_map(|code| paydesk_gateways::Currency::from_code(code).ok())
                 .map(|c| CurrencyInfo { code: c.code(), exponent: c.exponent() })
                 .collect(),
+            payer_fields: c.payer_fields.to_vec(),
+            payer_channels: c.payer_channels.to_vec(),
         }
     }
 }

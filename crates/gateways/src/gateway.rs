@@ -83,6 +83,14 @@ pub struct Setting {
     pub public_key_pem: bool,
 }
 
+/// A way to pay that a provider offers the payer, and the payer fields it adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PayerChannel {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub needs: &'static [&'static str],
+}
+
 /// What a provider declares about itself.
 #[derive(Debug)]
 pub struct Capabilities {
@@ -104,6 +112,10 @@ pub struct Capabilities {
     pub production_url: &'static str,
     /// The profile settings it needs, the first naming the account in messages.
     pub settings: &'static [Setting],
+    /// Where the provider must know who pays and how: the payer's fields every sale asks
+    /// for, and the channels with what each adds (empty: the provider asks nothing).
+    pub payer_fields: &'static [&'static str],
+    pub payer_channels: &'static [PayerChannel],
     /// What to answer a notification: taken (safely recorded) or not (so it is resent).
     pub acknowledge: fn(taken: bool) -> Acknowledgement,
 }

@@ -71,6 +71,8 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             public_key_pem: true,
         },
     ],
+    payer_fields: &[],
+    payer_channels: &[],
     acknowledge,
 };
 

@@ -66,6 +66,8 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             public_key_pem: false,
         },
     ],
+    payer_fields: &[],
+    payer_channels: &[],
     acknowledge,
 };
 

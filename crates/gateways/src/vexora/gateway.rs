@@ -7,7 +7,7 @@ use super::transformers::*;
 use super::{signing, CHECKOUT_PATH, QUERY_PATH};
 use crate::gateway::{
     Acknowledgement, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification,
-    NotificationRefusal, Outcome, PayMethod, PaymentRef, Setting, VerifiedNotification,
+    NotificationRefusal, Outcome, PayMethod, PayerChannel, PaymentRef, Setting, VerifiedNotification,
 };
 use crate::{PaymentReport, ValidationError};
 use std::collections::BTreeMap;
@@ -32,6 +32,12 @@ pub static CAPABILITIES: Capabilities = Capabilities {
         max_chars: 32,
         public_key_pem: false,
     }],
+    payer_fields: &["mobile", "first_name", "last_name", "email", "ip_address"],
+    payer_channels: &[
+        PayerChannel { code: "STORE", label: "Convenience store", needs: &["postcode", "address"] },
+        PayerChannel { code: "NET_BANKING", label: "Bank transfer", needs: &["bank_number"] },
+        PayerChannel { code: "EWALLET", label: "E-wallet", needs: &[] },
+    ],
     acknowledge,
 };
 
