@@ -99,3 +99,37 @@ pub fn describe(e: &reqwest::Error) -> String {
     }
     msg
 }
+
+/// What came back for a sent request: its headers (names lower-case) and its body, read
+/// within [`MAX_ANSWER_BYTES`].
+pub struct Answer {
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// Sends `request` and reads the answer into `exchange` (its HTTP status, or what was
+/// unread), in one shape for every provider: no answer is `Unreachable`, an answer too
+/// large a `Protocol` fault, one cut short `Unreachable` (the request's fate is unknown).
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    provider: &'static str,
+    exchange: &mut crate::gateway::Exchange,
+) -> Result<Answer, GatewayError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| GatewayError::Unreachable { provider, message: describe(&e) })?;
+    exchange.http_status = Some(response.status().as_u16());
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
+        .collect();
+    match read_capped(response, MAX_ANSWER_BYTES).await {
+        Ok(body) => Ok(Answer { headers, body }),
+        Err(e) => {
+            exchange.response = Some(serde_json::json!({"unread": e.to_string()}));
+            Err(e.into_gateway(provider))
+        }
+    }
+}

@@ -67,3 +67,10 @@ mod tests {
         assert_eq!(escape_for_terminal("a\u{202E}b"), "a\\u{202e}b");
     }
 }
+
+/// A provider's message field (`ret_msg`, `msg`), as a person may read it: printable
+/// characters only, at most 300 of them; empty when missing or not text.
+pub fn provider_message(body: &serde_json::Value, field: &str) -> String {
+    let message = body.get(field).and_then(serde_json::Value::as_str).unwrap_or("").trim();
+    message.chars().filter(|c| !is_forbidden(*c)).take(300).collect()
+}

@@ -95,25 +95,9 @@ impl PaykkaClient {
         for (k, v) in &headers {
             request = request.header(k, v);
         }
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let message = crate::http::describe(&e);
-                return Outcome {
-                    exchange: Some(exchange),
-                    result: Err(GatewayError::Unreachable { provider: "PayKKa", message }),
-                };
-            }
-        };
-        exchange.http_status = Some(response.status().as_u16());
-        let answer_headers: std::collections::BTreeMap<String, String> = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
-            .collect();
-        let bytes = match crate::http::read_capped(response, crate::http::MAX_ANSWER_BYTES).await {
-            Ok(b) => b,
-            Err(e) => return Outcome { exchange: Some(exchange), result: Err(e.into_gateway("PayKKa")) },
+        let (answer_headers, bytes) = match crate::http::send(request, "PayKKa", &mut exchange).await {
+            Ok(answer) => (answer.headers, answer.body),
+            Err(e) => return Outcome { exchange: Some(exchange), result: Err(e) },
         };
         if let Some(platform) = &self.platform_public_key {
             if !answer_verifies(platform, path, &answer_headers, &bytes) {

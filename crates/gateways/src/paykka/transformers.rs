@@ -50,14 +50,7 @@ pub fn parse_envelope<T: for<'de> serde::Deserialize<'de>>(body: &serde_json::Va
         Some(_) => return Err(protocol("ret_code is not a string".into())),
         None => return Err(protocol("the answer has no ret_code".into())),
     };
-    let message: String = body
-        .get("ret_msg")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !crate::text::is_forbidden(*c))
-        .take(300)
-        .collect();
+    let message = crate::text::provider_message(body, "ret_msg");
     if code != RET_ACCEPTED {
         if !code.chars().all(|c| c.is_ascii_digit()) || code.len() != 6 {
             return Err(protocol(format!("undocumented ret_code: {message}")));

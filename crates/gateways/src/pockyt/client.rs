@@ -90,24 +90,9 @@ impl PockytClient {
             response: None,
         };
         let url = format!("{}{}", self.base_url, path);
-        let sent = self.http.post(&url).json(&request).send().await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                let message = crate::http::describe(&e);
-                return Outcome {
-                    exchange: Some(exchange),
-                    result: Err(GatewayError::Unreachable { provider: "Pockyt", message }),
-                };
-            }
-        };
-        exchange.http_status = Some(response.status().as_u16());
-        let bytes = match crate::http::read_capped(response, crate::http::MAX_ANSWER_BYTES).await {
-            Ok(b) => b,
-            Err(e) => {
-                exchange.response = Some(serde_json::json!({"unread": e.to_string()}));
-                return Outcome { exchange: Some(exchange), result: Err(e.into_gateway("Pockyt")) };
-            }
+        let bytes = match crate::http::send(self.http.post(&url).json(&request), "Pockyt", &mut exchange).await {
+            Ok(answer) => answer.body,
+            Err(e) => return Outcome { exchange: Some(exchange), result: Err(e) },
         };
         let result = crate::http::json_answer(&bytes, "Pockyt", &mut exchange).and_then(|v| parse(&v));
         Outcome { exchange: Some(exchange), result }

@@ -326,8 +326,7 @@ pub fn parse_envelope<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, G
         Some(other) => return Err(protocol(format!("ret_code is not a string ({})", short(other)))),
         None => return Err(protocol("the answer has no ret_code".into())),
     };
-    let message = body.get("ret_msg").and_then(Value::as_str).unwrap_or("").trim();
-    let message: String = message.chars().filter(|c| !crate::text::is_forbidden(*c)).take(300).collect();
+    let message = crate::text::provider_message(body, "ret_msg");
     let ret = RetCode::from(code);
     if let RetCode::Other(code) = &ret {
         return Err(protocol(format!("undocumented ret_code '{}': {message}", short(&Value::String(code.clone())))));

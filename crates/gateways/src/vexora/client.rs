@@ -4,7 +4,7 @@
 use super::signing;
 use super::transformers::parse_envelope;
 use crate::gateway::{Exchange, Outcome};
-use crate::{ApiSecret, GatewayError};
+use crate::ApiSecret;
 use std::collections::BTreeMap;
 
 #[derive(Clone)]
@@ -67,20 +67,9 @@ impl VexoraClient {
         for (k, v) in &headers {
             request = request.header(k, v);
         }
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let message = crate::http::describe(&e);
-                return Outcome {
-                    exchange: Some(exchange),
-                    result: Err(GatewayError::Unreachable { provider: "Vexora", message }),
-                };
-            }
-        };
-        exchange.http_status = Some(response.status().as_u16());
-        let bytes = match crate::http::read_capped(response, crate::http::MAX_ANSWER_BYTES).await {
-            Ok(b) => b,
-            Err(e) => return Outcome { exchange: Some(exchange), result: Err(e.into_gateway("Vexora")) },
+        let bytes = match crate::http::send(request, "Vexora", &mut exchange).await {
+            Ok(answer) => answer.body,
+            Err(e) => return Outcome { exchange: Some(exchange), result: Err(e) },
         };
         let result = crate::http::json_answer(&bytes, "Vexora", &mut exchange).and_then(|v| parse_envelope(&v));
         Outcome { exchange: Some(exchange), result }

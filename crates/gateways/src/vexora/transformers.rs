@@ -57,14 +57,7 @@ pub fn parse_envelope<T: for<'de> Deserialize<'de>>(body: &serde_json::Value) ->
         Some(_) => return Err(protocol("code is neither a string nor a number".into())),
         None => return Err(protocol("the answer has no code".into())),
     };
-    let message: String = body
-        .get("msg")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !crate::text::is_forbidden(*c))
-        .take(300)
-        .collect();
+    let message = crate::text::provider_message(body, "msg");
     if code != CODE_TAKEN {
         if code.is_empty() || code.len() > 8 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(protocol(format!("undocumented code: {message}")));
