@@ -210,6 +210,12 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
         }
         return None;
     }
+    // A decline moves no money: an answer naming none (Vexora's "actually paid" is 0) may
+    // still end an unpaid payment; one that names an amount must name ours.
+    let moves_no_money = matches!(report.status, PaymentStatus::Failed | PaymentStatus::Expired | PaymentStatus::Cancelled);
+    if report.amount.is_none() && moves_no_money {
+        return None;
+    }
     if report.amount.is_none() || report.amount != ours {
         return Some(format!("it says {} {}", shown(&amount_shown(report)), shown(&report.currency)));
     }
