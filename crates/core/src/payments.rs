@@ -8,7 +8,7 @@ use paydesk_gateways::registry::{capabilities_of, AnyGateway, GatewaySetup};
 use paydesk_gateways::{
     links, text, ApiSecret, Currency, GatewayError, Money, PaymentReport, PaymentStatus, RefundStatus,
 };
-use paydesk_ledger::{Applied, EventRow, Ledger, NewPayment, PaymentFilter, PaymentRow, ProfileRow, StatusChange};
+use paydesk_ledger::{Applied, EventRow, Ledger, NewPayment, PaymentRow, ProfileRow, StatusChange};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -778,10 +778,6 @@ impl Paydesk {
             refundable: Money::new(refundable_minor, currency).to_decimal_string(),
             actions,
         })
-    }
-
-    pub fn payments(&self, filter: &PaymentFilter) -> Result<Vec<PaymentView>, AppError> {
-        Ok(self.ledger().payments(filter)?.into_iter().map(PaymentView::from).collect())
     }
 
     /// Asks the provider (tran-query) and applies what it says, when it is about this

@@ -4,15 +4,19 @@
 //! `events` is append-only: every request, response, notification and status change.
 //! Secrets are never given to this crate.
 
+pub mod chain;
 mod customers;
+pub mod export;
 mod migrations;
 mod payments;
 mod profiles;
+pub mod query;
 mod refunds;
 mod tokens;
 
 pub use customers::CustomerRow;
-pub use payments::{Applied, EventRow, NewPayment, PaymentFilter, PaymentRow, StatusChange};
+pub use payments::{Applied, EventRow, NewPayment, PaymentRow, StatusChange};
+pub use query::{CurrencyTotals, Cursor, DayTotals, Page, PaymentFilter};
 pub use profiles::ProfileRow;
 pub use refunds::{committed_minor, RefundRow};
 pub use tokens::TokenRow;
@@ -34,6 +38,9 @@ pub enum LedgerError {
     TooNew { found: i64, known: i64 },
     #[error("{0}")]
     Conflict(String),
+    /// The person stopped it (an export, a bulk refresh).
+    #[error("stopped before the end")]
+    Cancelled,
 }
 
 pub type Result<T> = std::result::Result<T, LedgerError>;
@@ -95,7 +102,10 @@ impl Ledger {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        chain::register(&conn)?;
         migrations::migrate(&mut conn)?;
+        // Triggers dropped behind the app's back are put back before anything is written.
+        conn.execute_batch(&chain::triggers_sql())?;
         Ok(Self { conn, path: path.into() })
     }
 

@@ -139,7 +139,28 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE payments ADD COLUMN paid_minor INTEGER CHECK (paid_minor IS NULL OR paid_minor > 0);
     "#,
+    // 12: the accountant's filters, each answered from an index in time order (keyset pages)
+    r#"
+    DROP INDEX payments_created;
+    CREATE INDEX payments_created ON payments(created_at, id);
+    DROP INDEX payments_status;
+    CREATE INDEX payments_status ON payments(status, created_at, id);
+    CREATE INDEX payments_provider ON payments(provider, created_at, id);
+    CREATE INDEX payments_profile ON payments(profile, created_at, id);
+    CREATE INDEX payments_method ON payments(method, created_at, id);
+    CREATE INDEX payments_vendor ON payments(vendor, created_at, id);
+    CREATE INDEX payments_currency ON payments(currency, created_at, id);
+    CREATE INDEX payments_transaction_no ON payments(transaction_no);
+    CREATE INDEX payments_customer ON payments(customer_no);
+    CREATE INDEX refunds_status ON refunds(status, payment_id);
+    "#,
+    // 13: the hash chain (tamper evidence); its SQL is made in chain.rs, and the rows
+    //     already there are sealed by `chain::seal_existing` in the same transaction
+    "-- chain",
 ];
+
+/// The migration whose SQL is the hash chain's (its number, counting from 1).
+const CHAIN_MIGRATION: usize = 13;
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let known = MIGRATIONS.len() as i64;
@@ -149,7 +170,12 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         return Err(LedgerError::TooNew { found: current, known });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql)?;
+        if i + 1 == CHAIN_MIGRATION {
+            tx.execute_batch(&crate::chain::migration_sql())?;
+            crate::chain::seal_existing(&tx)?;
+        } else {
+            tx.execute_batch(sql)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
     tx.commit()?;

@@ -87,16 +87,8 @@ impl Applied {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct PaymentFilter {
-    pub status: Option<String>,
-    pub provider: Option<String>,
-    pub profile: Option<String>,
-    pub text: Option<String>,
-    pub limit: Option<u32>,
-}
 
-fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
+pub(crate) fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
     Ok(PaymentRow {
         id: r.get("id")?,
         reference: r.get("reference")?,
@@ -330,20 +322,6 @@ impl Ledger {
     }
 
     /// Newest first.
-    pub fn payments(&self, f: &PaymentFilter) -> Result<Vec<PaymentRow>> {
-        let text = f.text.as_ref().map(|t| format!("%{}%", t.replace('%', "\\%").replace('_', "\\_")));
-        let mut stmt = self.conn.prepare(
-            "SELECT * FROM payments
-             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR profile = ?3)
-               AND (?4 IS NULL OR reference LIKE ?4 ESCAPE '\\' OR transaction_no LIKE ?4 ESCAPE '\\')
-             ORDER BY id DESC LIMIT ?5",
-        )?;
-        let rows = stmt
-            .query_map(params![f.status, f.provider, f.profile, text, f.limit.unwrap_or(500)], payment_from_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
-    }
-
     /// Counts a refused notification; returns how many of this kind there have been, so the
     /// caller keeps a sample of them rather than every one.
     pub fn count_rejected_notification(&self, provider: &str, reason: &str) -> Result<i64> {
@@ -381,6 +359,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PaymentFilter;
 
     fn new_payment(reference: &str) -> NewPayment {
         NewPayment {
@@ -400,7 +379,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 11);
+        assert_eq!(ledger.schema_version().unwrap(), 13);
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();

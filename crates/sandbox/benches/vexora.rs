@@ -64,7 +64,7 @@ fn main() {
                 first_name: Some("Mei".into()),
                 last_name: Some("Lin".into()),
                 email: Some("mei@example.com".into()),
-                ip_address: Some(format!("10.9.{}.{}", i / 250, i % 250 + 1)),
+                ip_address: Some(format!("198.18.{}.{}", i / 250, i % 250 + 1)),
                 postcode: Some("100".into()),
                 address: Some("1 Zhongshan Rd".into()),
                 ..Payer::default()

@@ -178,14 +178,14 @@ impl Store {
     }
 }
 
-/// Whether the sandbox may send a notification to `url`: only to this machine or the
-/// local network (a merchant's listener), never out to the internet, so that a test or a
-/// demo payment with a made-up notify URL stays on the machine.
+/// Whether the sandbox may send a notification to `url`: only to this machine (where the
+/// app that embeds it listens), never out to any network, so that a test or a demo payment
+/// with a made-up notify URL sends nothing anywhere.
 pub(crate) fn may_notify(url: &str) -> bool {
     let Ok(u) = url::Url::parse(url) else { return false };
     match u.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private(),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }

@@ -1,0 +1,213 @@
+//! The accountant's side: transactions filtered by the shop's local days and read a page
+//! at a time, totals over the whole filter, daily totals, and the ledger's exports. Only
+//! the ledger is read: none of this touches the network.
+
+use crate::{AppError, Paydesk, PaymentView};
+use paydesk_gateways::{Currency, Money};
+use paydesk_ledger::query::local_day_bounds;
+use paydesk_ledger::{Cursor, PaymentFilter};
+use serde::{Deserialize, Serialize};
+
+/// The shop's time zone: `TZ` if set, else the system's (UTC when neither can be read).
+pub fn shop_time_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A question about transactions as a person asks it: local dates, decimal amounts.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TxQuery {
+    /// today, yesterday, this_week, this_month, or custom (from/to); empty: all time.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// First and last local day, inclusive (`2026-11-01`).
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// qr, link, or a wallet.
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Decimal amounts ("10.00"), inclusive.
+    #[serde(default)]
+    pub min_amount: Option<String>,
+    #[serde(default)]
+    pub max_amount: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub after: Option<Cursor>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl TxQuery {
+    /// The ledger's filter: local days become UTC bounds in `tz`; amounts become minor
+    /// units of the filter's currency (two decimals when none is named). Bad input names
+    /// its field.
+    pub fn to_filter(&self, tz: &jiff::tz::TimeZone) -> Result<PaymentFilter, AppError> {
+        let today = jiff::Zoned::now().with_time_zone(tz.clone()).date();
+        let day = |field: &'static str, v: &str| -> Result<jiff::civil::Date, AppError> {
+            v.trim().parse().map_err(|_| AppError::invalid(field, format!("{field}: a date such as 2026-11-01 (got '{v}')")))
+        };
+        let (first, last) = match nonempty(&self.period).as_deref() {
+            None | Some("all") | Some("custom") => (
+                nonempty(&self.from).map(|v| day("from", &v)).transpose()?,
+                nonempty(&self.to).map(|v| day("to", &v)).transpose()?,
+            ),
+            Some("today") => (Some(today), Some(today)),
+            Some("yesterday") => {
+                let y = today.yesterday().map_err(|e| AppError::Internal { message: e.to_string() })?;
+                (Some(y), Some(y))
+            }
+            Some("this_week") => {
+                // Weeks start on Monday.
+                let back = today.weekday().to_monday_zero_offset() as i64;
+                (Some(today.checked_sub(jiff::Span::new().days(back)).unwrap_or(today)), Some(today))
+            }
+            Some("this_month") => (Some(today.first_of_month()), Some(today)),
+            Some(other) => {
+                return Err(AppError::invalid(
+                    "period",
+                    format!("period: today, yesterday, this_week, this_month or custom (got '{other}')"),
+                ))
+            }
+        };
+        if let (Some(a), Some(b)) = (first, last) {
+            if a > b {
+                return Err(AppError::invalid("to", format!("to: {b} is before from {a}")));
+            }
+        }
+        let bound = |d: jiff::civil::Date, pick_end: bool| -> Result<String, AppError> {
+            let (start, next) = local_day_bounds(&d.to_string(), tz).map_err(|m| AppError::invalid("from", m))?;
+            Ok(if pick_end { next } else { start })
+        };
+        let currency = nonempty(&self.currency).map(|c| Currency::from_code(&c)).transpose()?;
+        // Amounts are read in the filter's currency, else with two decimals.
+        let minor = |field: &'static str, v: &Option<String>| -> Result<Option<i64>, AppError> {
+            let Some(v) = nonempty(v) else { return Ok(None) };
+            let c = currency.unwrap_or(Currency::from_code("USD").expect("USD is known"));
+            let m = Money::parse(&v, c).map_err(|e| AppError::invalid(field, format!("{field}: {}", e.rule)))?;
+            Ok(Some(m.minor))
+        };
+        Ok(PaymentFilter {
+            from_utc: first.map(|d| bound(d, false)).transpose()?,
+            to_utc: last.map(|d| bound(d, true)).transpose()?,
+            status: nonempty(&self.status),
+            provider: nonempty(&self.provider),
+            profile: nonempty(&self.profile),
+            method: nonempty(&self.method),
+            currency: currency.map(|c| c.code().to_string()),
+            min_minor: minor("min_amount", &self.min_amount)?,
+            max_minor: minor("max_amount", &self.max_amount)?,
+            text: nonempty(&self.text),
+            limit: self.limit,
+            after: self.after.clone(),
+        })
+    }
+}
+
+/// A page of transactions as the screens show them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TxPage {
+    pub payments: Vec<PaymentView>,
+    pub next: Option<Cursor>,
+}
+
+/// A filter's totals in one currency, exactly ("120.00") and in minor units.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub currency: String,
+    pub count: i64,
+    pub taken_count: i64,
+    pub gross: String,
+    pub refunded: String,
+    pub net: String,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+/// One day's takings in one currency, provider and status.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DayRow {
+    pub day: String,
+    pub currency: String,
+    pub provider: String,
+    pub status: String,
+    pub count: i64,
+    pub amount: String,
+    pub amount_minor: i64,
+}
+
+pub(crate) fn decimal(minor: i64, currency: &str) -> String {
+    match Currency::from_code(currency) {
+        Ok(c) => Money::new(minor, c).to_decimal_string(),
+        Err(_) => minor.to_string(),
+    }
+}
+
+impl Paydesk {
+    /// A page of the filter, newest first.
+    pub fn tx_page(&self, q: &TxQuery) -> Result<TxPage, AppError> {
+        let filter = q.to_filter(&shop_time_zone())?;
+        let page = crate::blocking(|| self.ledger().page(&filter))?;
+        Ok(TxPage { payments: page.rows.into_iter().map(PaymentView::from).collect(), next: page.next })
+    }
+
+    /// Totals per currency over the whole filter.
+    pub fn tx_totals(&self, q: &TxQuery) -> Result<Vec<Totals>, AppError> {
+        let filter = q.to_filter(&shop_time_zone())?;
+        let totals = crate::blocking(|| self.ledger().totals(&filter))?;
+        Ok(totals
+            .into_iter()
+            .map(|t| Totals {
+                gross: decimal(t.gross_minor, &t.currency),
+                refunded: decimal(t.refunded_minor, &t.currency),
+                net: decimal(t.net_minor, &t.currency),
+                currency: t.currency,
+                count: t.count,
+                taken_count: t.taken_count,
+                gross_minor: t.gross_minor,
+                refunded_minor: t.refunded_minor,
+                net_minor: t.net_minor,
+            })
+            .collect())
+    }
+
+    /// Daily totals of a period, by the shop's local day.
+    pub fn daily_report(&self, q: &TxQuery) -> Result<Vec<DayRow>, AppError> {
+        let tz = shop_time_zone();
+        let filter = q.to_filter(&tz)?;
+        let days = crate::blocking(|| self.ledger().daily(&filter, &tz))?;
+        Ok(days
+            .into_iter()
+            .map(|d| DayRow {
+                amount: decimal(d.amount_minor, &d.currency),
+                day: d.day,
+                currency: d.currency,
+                provider: d.provider,
+                status: d.status,
+                count: d.count,
+                amount_minor: d.amount_minor,
+            })
+            .collect())
+    }
+
+    /// Up to `limit` payments of a filter, newest first (scripts and tests).
+    pub fn payments(&self, filter: &PaymentFilter) -> Result<Vec<PaymentView>, AppError> {
+        let page = crate::blocking(|| self.ledger().page(filter))?;
+        Ok(page.rows.into_iter().map(PaymentView::from).collect())
+    }
+}

@@ -1,0 +1,267 @@
+//! Tamper evidence: every write to a payment, refund or event leaves an entry in a hash
+//! chain (each entry hashes the one before it and the state it records), written by
+//! triggers inside the same transaction, so no write path of the app can forget it.
+//! `verify` walks the chain and compares every row with its last sealed state: an amount,
+//! currency, status or reference edited with another tool, an entry deleted or reordered,
+//! a row added or removed behind the app's back — each is named.
+//!
+//! The chain proves the file against itself: a tamperer who cuts its tail and puts rows
+//! back to an earlier state is caught only by comparing the head hash with one kept
+//! elsewhere (a backup, or the head `verify` prints).
+
+use crate::{Ledger, Result};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The SQL function the triggers call: registered on every connection the app opens.
+pub(crate) const HASH_FUNCTION: &str = "paydesk_chain_hash";
+
+/// What each subject's state holds, as SQL builds it (the same text for the trigger and
+/// for `verify`, so they compare exactly). `{r}` is NEW, OLD or a table alias.
+const PAYMENT_STATE: &str = "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, 'transaction_no', {r}.transaction_no, \
+    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, 'created_at', {r}.created_at)";
+const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
+    'refund_transaction_no', {r}.refund_transaction_no)";
+const EVENT_STATE: &str = "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
+
+const SUBJECTS: &[(&str, &str, &str)] =
+    &[("payments", "payment", PAYMENT_STATE), ("refunds", "refund", REFUND_STATE), ("events", "event", EVENT_STATE)];
+
+fn state(template: &str, row: &str) -> String {
+    template.replace("{r}", row)
+}
+
+/// The hash of one entry: over the previous hash, its number, subject and state.
+pub fn entry_hash(prev: &str, seq: i64, subject: &str, state: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [prev, &seq.to_string(), subject, state] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(HASH_FUNCTION, 4, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+        let prev: String = ctx.get(0)?;
+        let seq: i64 = ctx.get(1)?;
+        let subject: String = ctx.get(2)?;
+        let state: String = ctx.get(3)?;
+        Ok(entry_hash(&prev, seq, &subject, &state))
+    })
+}
+
+/// The SQL that appends an entry for `subject` with `state_sql`.
+fn append_sql(subject_sql: &str, state_sql: &str) -> String {
+    format!(
+        "INSERT INTO chain (seq, at, subject, state, prev, hash)
+         SELECT s.seq, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), s.subject, s.state, s.prev,
+                {HASH_FUNCTION}(s.prev, s.seq, s.subject, s.state)
+         FROM (SELECT coalesce((SELECT max(seq) FROM chain), 0) + 1 AS seq,
+                      coalesce((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), '') AS prev,
+                      {subject_sql} AS subject, {state_sql} AS state) s"
+    )
+}
+
+/// The chain's table and its triggers.
+pub(crate) fn migration_sql() -> String {
+    let mut sql = String::from(
+        "CREATE TABLE chain (
+            seq     INTEGER PRIMARY KEY,
+            at      TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            state   TEXT NOT NULL,
+            prev    TEXT NOT NULL,
+            hash    TEXT NOT NULL
+        );\n",
+    );
+    sql.push_str(&triggers_sql());
+    sql
+}
+
+/// The triggers that seal every insert and every change of a sealed field.
+pub(crate) fn triggers_sql() -> String {
+    let mut sql = String::new();
+    for (table, kind, template) in SUBJECTS {
+        let new_state = state(template, "NEW");
+        let old_state = state(template, "OLD");
+        let subject = format!("'{kind}:' || NEW.id");
+        sql.push_str(&format!(
+            "CREATE TRIGGER IF NOT EXISTS chain_{table}_insert AFTER INSERT ON {table} BEGIN {}; END;\n",
+            append_sql(&subject, &new_state)
+        ));
+        sql.push_str(&format!(
+            "CREATE TRIGGER IF NOT EXISTS chain_{table}_update AFTER UPDATE ON {table} WHEN {old_state} IS NOT {new_state} BEGIN {}; END;\n",
+            append_sql(&subject, &new_state)
+        ));
+        sql.push_str(&format!(
+            "CREATE TRIGGER IF NOT EXISTS chain_{table}_delete AFTER DELETE ON {table} BEGIN {}; END;\n",
+            append_sql(&format!("'{kind}:' || OLD.id"), "'deleted'")
+        ));
+    }
+    sql
+}
+
+/// Seals every row already there when the chain begins (a ledger from before it), in
+/// table and id order. Runs once, inside the migration that creates the chain.
+pub(crate) fn seal_existing(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, kind, template) in SUBJECTS {
+        let sql = format!(
+            "INSERT INTO chain (seq, at, subject, state, prev, hash)
+             SELECT s.seq, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), s.subject, s.state, s.prev,
+                    {HASH_FUNCTION}(s.prev, s.seq, s.subject, s.state)
+             FROM (SELECT coalesce((SELECT max(seq) FROM chain), 0) + 1 AS seq,
+                          coalesce((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), '') AS prev,
+                          '{kind}:' || t.id AS subject, {} AS state FROM {table} t WHERE t.id = ?1) s",
+            state(template, "t")
+        );
+        let ids: Vec<i64> = conn
+            .prepare(&format!("SELECT id FROM {table} ORDER BY id"))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut insert = conn.prepare(&sql)?;
+        for id in ids {
+            insert.execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChainReport {
+    pub ok: bool,
+    pub entries: i64,
+    /// The last entry's hash: keep it to prove later that nothing was cut off.
+    pub head: String,
+    /// The first problem, in words, naming the entry or row.
+    pub problem: Option<String>,
+    /// The chain entry (seq) or table row (`payment:12`) at fault.
+    pub at: Option<String>,
+}
+
+impl Ledger {
+    /// Walks the chain and compares every sealed row with the file as it is.
+    pub fn verify(&self) -> Result<ChainReport> {
+        let bad = |entries: i64, head: &str, at: String, problem: String| ChainReport {
+            ok: false,
+            entries,
+            head: head.to_string(),
+            problem: Some(problem),
+            at: Some(at),
+        };
+        let mut latest: std::collections::HashMap<String, String> = Default::default();
+        let mut prev = String::new();
+        let mut expected_seq = 1i64;
+        {
+            let mut stmt = self.conn.prepare("SELECT seq, subject, state, prev, hash FROM chain ORDER BY seq")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (seq, subject, state, stored_prev, hash): (i64, String, String, String, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                if seq != expected_seq {
+                    return Ok(bad(seq, &prev, format!("chain:{seq}"), format!(
+                        "chain entry {expected_seq} is missing (the next one is {seq}): entries were deleted"
+                    )));
+                }
+                if stored_prev != prev {
+                    return Ok(bad(seq, &prev, format!("chain:{seq}"), format!(
+                        "chain entry {seq} does not follow entry {}: entries were removed or reordered", seq - 1
+                    )));
+                }
+                if entry_hash(&prev, seq, &subject, &state) != hash {
+                    return Ok(bad(seq, &prev, format!("chain:{seq}"), format!(
+                        "chain entry {seq} ({subject}) was edited: its hash does not match what it records"
+                    )));
+                }
+                latest.insert(subject, state);
+                prev = hash;
+                expected_seq += 1;
+            }
+        }
+        let entries = expected_seq - 1;
+        for (table, kind, template) in SUBJECTS {
+            let mut stmt = self.conn.prepare(&format!("SELECT t.id, {} FROM {table} t ORDER BY t.id", state(template, "t")))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (id, now): (i64, String) = (r.get(0)?, r.get(1)?);
+                let subject = format!("{kind}:{id}");
+                match latest.remove(&subject) {
+                    None => {
+                        return Ok(bad(entries, &prev, subject.clone(), format!(
+                            "{kind} row {id} is not in the chain: it was added behind the app's back"
+                        )))
+                    }
+                    Some(sealed) if sealed != now => {
+                        return Ok(bad(entries, &prev, subject.clone(), format!(
+                            "{kind} row {id} was changed behind the app's back: {}",
+                            difference(&sealed, &now)
+                        )))
+                    }
+                    Some(_) => {}
+                }
+            }
+            let gone: Vec<String> = latest
+                .iter()
+                .filter(|(s, st)| s.starts_with(&format!("{kind}:")) && st.as_str() != "deleted")
+                .map(|(s, _)| s.clone())
+                .collect();
+            if let Some(subject) = gone.into_iter().min() {
+                return Ok(bad(entries, &prev, subject.clone(), format!("{subject} is in the chain but no longer in the ledger: it was deleted")));
+            }
+        }
+        Ok(ChainReport { ok: true, entries, head: prev, problem: None, at: None })
+    }
+
+    /// A consistent copy of the ledger while it is in use (SQLite's online backup).
+    pub fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        self.conn.backup(rusqlite::MAIN_DB, path, None)?;
+        Ok(())
+    }
+
+    /// Puts a backup back, after checking it: a copy whose chain does not verify, or that
+    /// a newer Paydesk wrote, is refused and nothing changes.
+    pub fn restore_from(&mut self, path: &std::path::Path) -> Result<ChainReport> {
+        if !path.is_file() {
+            return Err(crate::LedgerError::Conflict(format!("restore: {} is not a file", path.display())));
+        }
+        // Checked on a copy: opening runs migrations, which must not touch the backup itself.
+        let dir = std::env::temp_dir().join(format!("paydesk-restore-{}", std::process::id()));
+        crate::create_private_dir(&dir).map_err(|e| crate::LedgerError::Conflict(format!("restore: {e}")))?;
+        let copy = dir.join("check.sqlite3");
+        std::fs::copy(path, &copy).map_err(|e| crate::LedgerError::Conflict(format!("restore: {e}")))?;
+        let report = Ledger::open(&copy).and_then(|l| l.verify());
+        let _ = std::fs::remove_dir_all(&dir);
+        let report = report?;
+        if !report.ok {
+            return Err(crate::LedgerError::Conflict(format!(
+                "restore: the backup does not verify ({}); nothing was restored",
+                report.problem.clone().unwrap_or_default()
+            )));
+        }
+        self.conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
+        crate::migrations::migrate(&mut self.conn)?;
+        self.conn.execute_batch(&triggers_sql())?;
+        self.verify()
+    }
+}
+
+/// Which sealed fields differ, as "amount_minor 1300 → 1".
+fn difference(sealed: &str, now: &str) -> String {
+    let a: serde_json::Value = serde_json::from_str(sealed).unwrap_or_default();
+    let b: serde_json::Value = serde_json::from_str(now).unwrap_or_default();
+    let mut changes = Vec::new();
+    if let (Some(a), Some(b)) = (a.as_object(), b.as_object()) {
+        for (k, v) in b {
+            let was = a.get(k).cloned().unwrap_or_default();
+            if was != *v {
+                changes.push(format!("{k} {was} → {v}"));
+            }
+        }
+    }
+    if changes.is_empty() { "its sealed fields differ".into() } else { changes.join(", ") }
+}

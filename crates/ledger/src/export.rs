@@ -1,0 +1,453 @@
+//! The ledger taken away for the books, offline: CSV, Excel and JSON Lines of a filter's
+//! payments (and, on request, their refunds and events), with exact decimal amounts beside
+//! minor units, local and UTC times. Rows are streamed from SQLite: memory stays flat
+//! however large the ledger. Progress is reported and the caller may stop it.
+
+use crate::query::{local_time, where_clause, PaymentFilter};
+use crate::{Ledger, LedgerError, Result};
+use paydesk_gateways::{Currency, Money};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    Jsonl,
+}
+
+impl ExportFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "xlsx" => Some(Self::Xlsx),
+            "jsonl" => Some(Self::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    pub with_refunds: bool,
+    pub with_events: bool,
+    /// Start a CSV with a UTF-8 byte order mark (for older Excel).
+    pub csv_bom: bool,
+}
+
+/// Where it goes: a file, or (CSV and JSON Lines only) a stream such as standard output.
+pub enum ExportTarget<'a> {
+    File(PathBuf),
+    Stream(&'a mut dyn Write),
+}
+
+/// What was written, with the sums a reader can check the file against.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub payments: u64,
+    pub refunds: u64,
+    pub events: u64,
+    /// Per currency: payments and the sum of their amounts, in minor units.
+    pub sums: Vec<(String, u64, i64)>,
+    /// Every file written (the main one first).
+    pub files: Vec<PathBuf>,
+}
+
+pub const PAYMENT_COLUMNS: &[&str] = &[
+    "reference", "created_local", "created_utc", "profile", "provider", "method", "wallet", "status",
+    "provider_status", "currency", "amount", "amount_minor", "paid_amount", "paid_minor", "refunded",
+    "refunded_minor", "transaction_no", "customer_no",
+];
+const REFUND_COLUMNS: &[&str] =
+    &["payment_reference", "refund_reference", "created_local", "created_utc", "status", "currency", "amount", "amount_minor", "refund_transaction_no"];
+const EVENT_COLUMNS: &[&str] = &["payment_reference", "at_local", "at_utc", "kind", "detail"];
+
+/// A spreadsheet reads a cell starting with `=`, `+`, `-`, `@` (or a tab or carriage
+/// return) as a formula: such text is written behind a `'`, so it stays text.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+fn decimal(minor: i64, currency: &str) -> String {
+    match Currency::from_code(currency) {
+        Ok(c) => Money::new(minor, c).to_decimal_string(),
+        Err(_) => minor.to_string(),
+    }
+}
+
+fn exponent(currency: &str) -> u8 {
+    Currency::from_code(currency).map(|c| c.exponent()).unwrap_or(2)
+}
+
+/// One payment as exported.
+struct Line {
+    id: i64,
+    reference: String,
+    created_utc: String,
+    profile: String,
+    provider: String,
+    method: String,
+    vendor: Option<String>,
+    status: String,
+    raw_status: Option<String>,
+    currency: String,
+    amount_minor: i64,
+    paid_minor: Option<i64>,
+    refunded_minor: i64,
+    transaction_no: Option<String>,
+    customer_no: Option<String>,
+}
+
+impl Line {
+    fn texts(&self, tz: &jiff::tz::TimeZone) -> Vec<String> {
+        vec![
+            self.reference.clone(),
+            local_time(&self.created_utc, tz),
+            self.created_utc.clone(),
+            self.profile.clone(),
+            self.provider.clone(),
+            self.method.clone(),
+            self.vendor.clone().unwrap_or_default(),
+            self.status.clone(),
+            self.raw_status.clone().unwrap_or_default(),
+            self.currency.clone(),
+            decimal(self.amount_minor, &self.currency),
+            self.amount_minor.to_string(),
+            self.paid_minor.map(|m| decimal(m, &self.currency)).unwrap_or_default(),
+            self.paid_minor.map(|m| m.to_string()).unwrap_or_default(),
+            decimal(self.refunded_minor, &self.currency),
+            self.refunded_minor.to_string(),
+            self.transaction_no.clone().unwrap_or_default(),
+            self.customer_no.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// Removes what an export had written when it stops part way.
+struct Partial(Vec<PathBuf>);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn sibling(path: &Path, what: &str) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "ledger".into());
+    let ext = path.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "csv".into());
+    path.with_file_name(format!("{stem}.{what}.{ext}"))
+}
+
+fn io(e: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Conflict(format!("export: {e}"))
+}
+
+impl Ledger {
+    /// Streams the filter's payments, oldest first, with their refunded sums.
+    fn each_line(&self, filter: &PaymentFilter, mut f: impl FnMut(Line) -> Result<bool>) -> Result<()> {
+        let (sql, values) = where_clause(filter);
+        let query = format!(
+            "SELECT p.id, p.reference, p.created_at, p.profile, p.provider, p.method, p.vendor, p.status, p.raw_status,
+                    p.currency, p.amount_minor, p.paid_minor,
+                    coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0),
+                    p.transaction_no, p.customer_no
+             FROM payments p WHERE {sql} ORDER BY p.created_at, p.id"
+        );
+        let mut stmt = self.conn.prepare(&query)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        while let Some(r) = rows.next()? {
+            let line = Line {
+                id: r.get(0)?,
+                reference: r.get(1)?,
+                created_utc: r.get(2)?,
+                profile: r.get(3)?,
+                provider: r.get(4)?,
+                method: r.get(5)?,
+                vendor: r.get(6)?,
+                status: r.get(7)?,
+                raw_status: r.get(8)?,
+                currency: r.get(9)?,
+                amount_minor: r.get(10)?,
+                paid_minor: r.get(11)?,
+                refunded_minor: r.get(12)?,
+                transaction_no: r.get(13)?,
+                customer_no: r.get(14)?,
+            };
+            if !f(line)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn refund_texts(&self, payment_id: i64, reference: &str, tz: &jiff::tz::TimeZone) -> Result<Vec<Vec<String>>> {
+        Ok(self
+            .refunds(payment_id)?
+            .into_iter()
+            .map(|r| {
+                vec![
+                    reference.to_string(),
+                    r.refund_reference.clone(),
+                    local_time(&r.created_at, tz),
+                    r.created_at.clone(),
+                    r.status.clone(),
+                    r.currency.clone(),
+                    decimal(r.amount_minor, &r.currency),
+                    r.amount_minor.to_string(),
+                    r.refund_transaction_no.clone().unwrap_or_default(),
+                ]
+            })
+            .collect())
+    }
+
+    fn event_texts(&self, payment_id: i64, reference: &str, tz: &jiff::tz::TimeZone) -> Result<Vec<Vec<String>>> {
+        Ok(self
+            .events(payment_id)?
+            .into_iter()
+            .map(|e| vec![reference.to_string(), local_time(&e.at, tz), e.at.clone(), e.kind.clone(), e.detail.to_string()])
+            .collect())
+    }
+
+    /// Writes the export. `progress(done, total)` is called every so often and at the end;
+    /// returning false stops it (what was written is removed) with [`LedgerError::Cancelled`].
+    pub fn export(
+        &self,
+        filter: &PaymentFilter,
+        format: ExportFormat,
+        options: &ExportOptions,
+        target: ExportTarget<'_>,
+        tz: &jiff::tz::TimeZone,
+        progress: &mut dyn FnMut(u64, u64) -> bool,
+    ) -> Result<ExportSummary> {
+        let total = self.count(filter)? as u64;
+        let mut summary = ExportSummary::default();
+        let mut sums: std::collections::BTreeMap<String, (u64, i64)> = Default::default();
+        let mut cancelled = false;
+        let mut tick = |done: u64, cancelled: &mut bool| {
+            if (done % 2000 == 0 || done == total) && !progress(done, total) {
+                *cancelled = true;
+            }
+        };
+        match (format, target) {
+            (ExportFormat::Xlsx, ExportTarget::Stream(_)) => {
+                return Err(LedgerError::Conflict("export: an Excel file needs a file name (-o FILE.xlsx)".into()))
+            }
+            (ExportFormat::Xlsx, ExportTarget::File(path)) => {
+                let mut partial = Partial(vec![path.clone()]);
+                let mut book = rust_xlsxwriter::Workbook::new();
+                let bold = rust_xlsxwriter::Format::new().set_bold();
+                let money_formats: Vec<rust_xlsxwriter::Format> = (0..=3u8)
+                    .map(|e| {
+                        let pattern = if e == 0 { "0".to_string() } else { format!("0.{}", "0".repeat(e as usize)) };
+                        rust_xlsxwriter::Format::new().set_num_format(pattern)
+                    })
+                    .collect();
+                let sheet = book.add_worksheet_with_constant_memory().map_err(io)?;
+                sheet.set_name("Payments").map_err(io)?;
+                for (c, name) in PAYMENT_COLUMNS.iter().enumerate() {
+                    sheet.write_string_with_format(0, c as u16, *name, &bold).map_err(io)?;
+                }
+                let mut row = 0u32;
+                let mut extra_refunds: Vec<Vec<String>> = Vec::new();
+                let mut extra_events: Vec<Vec<String>> = Vec::new();
+                self.each_line(filter, |line| {
+                    row += 1;
+                    let texts = line.texts(tz);
+                    let money = &money_formats[exponent(&line.currency).min(3) as usize];
+                    for (c, text) in texts.iter().enumerate() {
+                        let col = c as u16;
+                        let number = |minor: i64| minor as f64 / 10f64.powi(exponent(&line.currency) as i32);
+                        // Amounts are numbers a spreadsheet can add up; minor units exactly.
+                        let written = match PAYMENT_COLUMNS[c] {
+                            "amount" => sheet.write_number_with_format(row, col, number(line.amount_minor), money),
+                            "amount_minor" => sheet.write_number(row, col, line.amount_minor as f64),
+                            "refunded" => sheet.write_number_with_format(row, col, number(line.refunded_minor), money),
+                            "refunded_minor" => sheet.write_number(row, col, line.refunded_minor as f64),
+                            "paid_amount" if line.paid_minor.is_some() => {
+                                sheet.write_number_with_format(row, col, number(line.paid_minor.unwrap_or(0)), money)
+                            }
+                            "paid_minor" if line.paid_minor.is_some() => {
+                                sheet.write_number(row, col, line.paid_minor.unwrap_or(0) as f64)
+                            }
+                            _ if text.is_empty() => continue,
+                            _ => sheet.write_string(row, col, neutralise(text)),
+                        };
+                        written.map_err(io)?;
+                    }
+                    if options.with_refunds {
+                        extra_refunds.extend(self.refund_texts(line.id, &line.reference, tz)?);
+                    }
+                    if options.with_events {
+                        extra_events.extend(self.event_texts(line.id, &line.reference, tz)?);
+                    }
+                    let e = sums.entry(line.currency.clone()).or_default();
+                    e.0 += 1;
+                    e.1 += line.amount_minor;
+                    summary.payments += 1;
+                    tick(summary.payments, &mut cancelled);
+                    Ok(!cancelled)
+                })?;
+                if cancelled {
+                    return Err(LedgerError::Cancelled);
+                }
+                for (name, columns, rows) in
+                    [("Refunds", REFUND_COLUMNS, &extra_refunds), ("Events", EVENT_COLUMNS, &extra_events)]
+                {
+                    if (name == "Refunds" && !options.with_refunds) || (name == "Events" && !options.with_events) {
+                        continue;
+                    }
+                    let sheet = book.add_worksheet_with_constant_memory().map_err(io)?;
+                    sheet.set_name(name).map_err(io)?;
+                    for (c, col) in columns.iter().enumerate() {
+                        sheet.write_string_with_format(0, c as u16, *col, &bold).map_err(io)?;
+                    }
+                    for (r, texts) in rows.iter().enumerate() {
+                        for (c, text) in texts.iter().enumerate() {
+                            if name == "Refunds" && columns[c] == "amount_minor" {
+                                sheet.write_number(r as u32 + 1, c as u16, text.parse::<f64>().unwrap_or(0.0)).map_err(io)?;
+                            } else if !text.is_empty() {
+                                sheet.write_string(r as u32 + 1, c as u16, neutralise(text)).map_err(io)?;
+                            }
+                        }
+                    }
+                }
+                summary.refunds = extra_refunds.len() as u64;
+                summary.events = extra_events.len() as u64;
+                book.save(&path).map_err(io)?;
+                partial.0.clear();
+                summary.files.push(path);
+            }
+            (format, target) => {
+                let (mut main, mut partial, path): (Box<dyn Write + '_>, Partial, Option<PathBuf>) = match target {
+                    ExportTarget::File(path) => {
+                        let file = std::fs::File::create(&path).map_err(io)?;
+                        (Box::new(std::io::BufWriter::with_capacity(1 << 16, file)), Partial(vec![path.clone()]), Some(path))
+                    }
+                    ExportTarget::Stream(w) => (Box::new(w), Partial(Vec::new()), None),
+                };
+                // CSV refunds and events go to files beside the main one.
+                let side = |what: &str, partial: &mut Partial| -> Result<Option<csv::Writer<std::fs::File>>> {
+                    let Some(p) = &path else {
+                        return Err(LedgerError::Conflict(format!(
+                            "export: {what} in CSV go to a file beside the main one: name a file (-o FILE.csv)"
+                        )));
+                    };
+                    let file = sibling(p, what);
+                    partial.0.push(file.clone());
+                    Ok(Some(csv::Writer::from_path(&file).map_err(io)?))
+                };
+                let csv_mode = format == ExportFormat::Csv;
+                let mut refunds_csv = if csv_mode && options.with_refunds { side("refunds", &mut partial)? } else { None };
+                let mut events_csv = if csv_mode && options.with_events { side("events", &mut partial)? } else { None };
+                if let Some(w) = refunds_csv.as_mut() {
+                    w.write_record(REFUND_COLUMNS).map_err(io)?;
+                }
+                if let Some(w) = events_csv.as_mut() {
+                    w.write_record(EVENT_COLUMNS).map_err(io)?;
+                }
+                if csv_mode && options.csv_bom {
+                    main.write_all("\u{feff}".as_bytes()).map_err(io)?;
+                }
+                // CSV through the csv crate; JSON Lines straight to the stream.
+                enum Sink<'w> {
+                    Csv(csv::Writer<Box<dyn Write + 'w>>),
+                    Lines(Box<dyn Write + 'w>),
+                }
+                let mut sink = if csv_mode {
+                    let mut w = csv::Writer::from_writer(main);
+                    w.write_record(PAYMENT_COLUMNS).map_err(io)?;
+                    Sink::Csv(w)
+                } else {
+                    Sink::Lines(main)
+                };
+                let mut buffer = Vec::<u8>::new();
+                self.each_line(filter, |line| {
+                    let texts = line.texts(tz);
+                    let refunds = if options.with_refunds { self.refund_texts(line.id, &line.reference, tz)? } else { Vec::new() };
+                    let events = if options.with_events { self.event_texts(line.id, &line.reference, tz)? } else { Vec::new() };
+                    summary.refunds += refunds.len() as u64;
+                    summary.events += events.len() as u64;
+                    match &mut sink {
+                        Sink::Csv(w) => {
+                            w.write_record(texts.iter().map(|t| neutralise(t).into_owned())).map_err(io)?;
+                            if let Some(rw) = refunds_csv.as_mut() {
+                                for r in &refunds {
+                                    rw.write_record(r.iter().map(|t| neutralise(t).into_owned())).map_err(io)?;
+                                }
+                            }
+                            if let Some(ew) = events_csv.as_mut() {
+                                for e in &events {
+                                    ew.write_record(e.iter().map(|t| neutralise(t).into_owned())).map_err(io)?;
+                                }
+                            }
+                        }
+                        Sink::Lines(out) => {
+                            let mut doc = serde_json::Map::new();
+                            for (c, text) in PAYMENT_COLUMNS.iter().zip(&texts) {
+                                let value = match *c {
+                                    "amount_minor" => serde_json::json!(line.amount_minor),
+                                    "refunded_minor" => serde_json::json!(line.refunded_minor),
+                                    "paid_minor" => serde_json::json!(line.paid_minor),
+                                    _ if text.is_empty() => serde_json::Value::Null,
+                                    _ => serde_json::Value::String(text.clone()),
+                                };
+                                doc.insert((*c).to_string(), value);
+                            }
+                            let as_objects = |columns: &[&str], rows: &[Vec<String>]| {
+                                rows.iter()
+                                    .map(|r| {
+                                        columns
+                                            .iter()
+                                            .zip(r)
+                                            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+                                            .collect::<serde_json::Map<_, _>>()
+                                    })
+                                    .collect::<Vec<_>>()
+                            };
+                            if options.with_refunds {
+                                doc.insert("refunds".into(), serde_json::json!(as_objects(REFUND_COLUMNS, &refunds)));
+                            }
+                            if options.with_events {
+                                doc.insert("events".into(), serde_json::json!(as_objects(EVENT_COLUMNS, &events)));
+                            }
+                            buffer.clear();
+                            serde_json::to_writer(&mut buffer, &doc).map_err(io)?;
+                            buffer.push(b'\n');
+                            out.write_all(&buffer).map_err(io)?;
+                        }
+                    }
+                    let e = sums.entry(line.currency.clone()).or_default();
+                    e.0 += 1;
+                    e.1 += line.amount_minor;
+                    summary.payments += 1;
+                    tick(summary.payments, &mut cancelled);
+                    Ok(!cancelled)
+                })?;
+                match sink {
+                    Sink::Csv(mut w) => w.flush().map_err(io)?,
+                    Sink::Lines(mut out) => out.flush().map_err(io)?,
+                }
+                if cancelled {
+                    return Err(LedgerError::Cancelled);
+                }
+                for w in [refunds_csv.as_mut(), events_csv.as_mut()].into_iter().flatten() {
+                    w.flush().map_err(io)?;
+                }
+                summary.files = partial.0.clone();
+                partial.0.clear();
+            }
+        }
+        if summary.payments == 0 || total == 0 {
+            progress(summary.payments, total);
+        }
+        summary.sums = sums.into_iter().map(|(c, (n, m))| (c, n, m)).collect();
+        Ok(summary)
+    }
+}

@@ -1,0 +1,293 @@
+//! The accountant's questions of the ledger: a filter over payments, answered a page at a
+//! time (keyset, never OFFSET) from indexes, totals per currency over the whole filter in
+//! SQL, and daily totals for a period. Dates are the shop's local days, turned into UTC
+//! bounds here once.
+
+use crate::payments::{payment_from_row, PaymentRow};
+use crate::{Ledger, Result};
+use rusqlite::types::Value as SqlValue;
+use serde::{Deserialize, Serialize};
+
+/// Statuses in which the money arrived (whatever happened to it later).
+pub const TAKEN_STATUSES: &[&str] = &["paid", "partially_refunded", "refunded", "disputed"];
+
+/// Which payments: every field narrows; None leaves it open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentFilter {
+    /// UTC bounds, `YYYY-MM-DDTHH:MM:SS`: from inclusive, to exclusive.
+    #[serde(default)]
+    pub from_utc: Option<String>,
+    #[serde(default)]
+    pub to_utc: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// "qr", "link", or a wallet ("alipay").
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Amount range in minor units, inclusive.
+    #[serde(default)]
+    pub min_minor: Option<i64>,
+    #[serde(default)]
+    pub max_minor: Option<i64>,
+    /// The start of a reference, provider transaction number or customer number.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Rows per page (default 50, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The page after this row (keyset: its time and id).
+    #[serde(default)]
+    pub after: Option<Cursor>,
+}
+
+/// Where a page ended: the last row's creation time and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub created_at: String,
+    pub id: i64,
+}
+
+/// One page of payments, newest first, and where the next one starts (None: no more).
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub rows: Vec<PaymentRow>,
+    pub next: Option<Cursor>,
+}
+
+/// What a filter adds up to in one currency, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrencyTotals {
+    pub currency: String,
+    /// Payments in the filter, whatever their status.
+    pub count: i64,
+    /// How many of them brought money in (paid, later refunded or disputed, or partly paid).
+    pub taken_count: i64,
+    /// What arrived: paid amounts, and what partial payments brought.
+    pub gross_minor: i64,
+    /// Confirmed refunds of those payments.
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+/// One day's takings in one currency, provider and status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayTotals {
+    /// The shop's local date, `YYYY-MM-DD`.
+    pub day: String,
+    pub currency: String,
+    pub provider: String,
+    pub status: String,
+    pub count: i64,
+    pub amount_minor: i64,
+}
+
+/// The WHERE clause (with its values) a filter stands for. `p` is the payments alias.
+pub(crate) fn where_clause(f: &PaymentFilter) -> (String, Vec<SqlValue>) {
+    let mut parts: Vec<String> = Vec::new();
+    let mut values: Vec<SqlValue> = Vec::new();
+    let mut eq = |column: &str, value: &Option<String>, parts: &mut Vec<String>| {
+        if let Some(v) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            values.push(SqlValue::Text(v.to_string()));
+            parts.push(format!("p.{column} = ?{}", values.len()));
+        }
+    };
+    eq("status", &f.status, &mut parts);
+    eq("provider", &f.provider, &mut parts);
+    eq("profile", &f.profile, &mut parts);
+    eq("currency", &f.currency.as_ref().map(|c| c.to_ascii_uppercase()), &mut parts);
+    let mut push = |sql: String, v: SqlValue, parts: &mut Vec<String>| {
+        values.push(v);
+        parts.push(sql.replace('#', &format!("?{}", values.len())));
+    };
+    if let Some(m) = f.method.as_ref().map(|m| m.trim().to_ascii_lowercase()).filter(|m| !m.is_empty()) {
+        if m == "qr" || m == "link" {
+            push("p.method = #".into(), SqlValue::Text(m), &mut parts);
+        } else {
+            push("p.vendor = #".into(), SqlValue::Text(m), &mut parts);
+        }
+    }
+    if let Some(from) = &f.from_utc {
+        push("p.created_at >= #".into(), SqlValue::Text(from.clone()), &mut parts);
+    }
+    if let Some(to) = &f.to_utc {
+        push("p.created_at < #".into(), SqlValue::Text(to.clone()), &mut parts);
+    }
+    if let Some(min) = f.min_minor {
+        push("p.amount_minor >= #".into(), SqlValue::Integer(min), &mut parts);
+    }
+    if let Some(max) = f.max_minor {
+        push("p.amount_minor <= #".into(), SqlValue::Integer(max), &mut parts);
+    }
+    if let Some(t) = f.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        // A prefix as a range on each indexed column: answered from the indexes.
+        values.push(SqlValue::Text(t.to_string()));
+        let lo = values.len();
+        values.push(SqlValue::Text(format!("{t}\u{10FFFF}")));
+        let hi = values.len();
+        values.push(SqlValue::Text(t.to_ascii_uppercase()));
+        let up_lo = values.len();
+        values.push(SqlValue::Text(format!("{}\u{10FFFF}", t.to_ascii_uppercase())));
+        let up_hi = values.len();
+        parts.push(format!(
+            "(p.reference >= ?{up_lo} AND p.reference < ?{up_hi}
+              OR p.reference >= ?{lo} AND p.reference < ?{hi}
+              OR p.transaction_no >= ?{lo} AND p.transaction_no < ?{hi}
+              OR p.customer_no >= ?{lo} AND p.customer_no < ?{hi})"
+        ));
+    }
+    let sql = if parts.is_empty() { "1".to_string() } else { parts.join(" AND ") };
+    (sql, values)
+}
+
+/// The local calendar day `date` (`YYYY-MM-DD`) in `tz` as UTC bounds: its first instant,
+/// and the next day's.
+pub fn local_day_bounds(date: &str, tz: &jiff::tz::TimeZone) -> std::result::Result<(String, String), String> {
+    let day: jiff::civil::Date = date.trim().parse().map_err(|_| format!("not a date such as 2026-11-01 (got '{date}')"))?;
+    let start = day.to_zoned(tz.clone()).map_err(|e| e.to_string())?;
+    let next = day.tomorrow().map_err(|e| e.to_string())?.to_zoned(tz.clone()).map_err(|e| e.to_string())?;
+    Ok((utc_bound(start.timestamp()), utc_bound(next.timestamp())))
+}
+
+/// A UTC instant as the ledger compares it: `YYYY-MM-DDTHH:MM:SS` (every stored time,
+/// with or without fractions, sorts against it as it should).
+pub fn utc_bound(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// A stored UTC time in the shop's zone, `YYYY-MM-DD HH:MM:SS`.
+pub fn local_time(utc: &str, tz: &jiff::tz::TimeZone) -> String {
+    match utc.parse::<jiff::Timestamp>() {
+        Ok(t) => t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        Err(_) => utc.to_string(),
+    }
+}
+
+impl Ledger {
+    /// One page of the filter, newest first.
+    pub fn page(&self, f: &PaymentFilter) -> Result<Page> {
+        let limit = f.limit.unwrap_or(50).clamp(1, 1000) as i64;
+        let (mut sql, mut values) = where_clause(f);
+        if let Some(c) = &f.after {
+            values.push(SqlValue::Text(c.created_at.clone()));
+            values.push(SqlValue::Integer(c.id));
+            sql = format!("{sql} AND (p.created_at, p.id) < (?{}, ?{})", values.len() - 1, values.len());
+        }
+        values.push(SqlValue::Integer(limit + 1));
+        let query = format!("SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at DESC, p.id DESC LIMIT ?{}", values.len());
+        let mut stmt = self.conn.prepare_cached(&query)?;
+        let mut rows: Vec<PaymentRow> =
+            stmt.query_map(rusqlite::params_from_iter(values), payment_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| Cursor { created_at: r.created_at.clone(), id: r.id })
+        } else {
+            None
+        };
+        Ok(Page { rows, next })
+    }
+
+    /// The first page of a filter, as rows (scripts and tests).
+    pub fn payments(&self, f: &PaymentFilter) -> Result<Vec<PaymentRow>> {
+        Ok(self.page(f)?.rows)
+    }
+
+    /// Totals per currency over the whole filter (not a page), from SQL.
+    pub fn totals(&self, f: &PaymentFilter) -> Result<Vec<CurrencyTotals>> {
+        let (sql, values) = where_clause(f);
+        let taken = TAKEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
+        let query = format!(
+            "SELECT p.currency, count(*),
+                    sum(p.status IN ({taken}) OR p.status = 'partially_paid'),
+                    coalesce(sum(CASE WHEN p.status IN ({taken}) THEN p.amount_minor
+                                      WHEN p.status = 'partially_paid' THEN coalesce(p.paid_minor, 0) ELSE 0 END), 0)
+             FROM payments p WHERE {sql} GROUP BY p.currency ORDER BY p.currency"
+        );
+        let mut stmt = self.conn.prepare_cached(&query)?;
+        let mut totals: Vec<CurrencyTotals> = stmt
+            .query_map(rusqlite::params_from_iter(values.clone()), |r| {
+                Ok(CurrencyTotals {
+                    currency: r.get(0)?,
+                    count: r.get(1)?,
+                    taken_count: r.get(2)?,
+                    gross_minor: r.get(3)?,
+                    refunded_minor: 0,
+                    net_minor: 0,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        // Refunds are fewer than payments: summed from their side, each joined to its payment.
+        let query = format!(
+            "SELECT p.currency, coalesce(sum(r.amount_minor), 0) FROM refunds r JOIN payments p ON p.id = r.payment_id
+             WHERE r.status = 'succeeded' AND {sql} GROUP BY p.currency"
+        );
+        let mut stmt = self.conn.prepare_cached(&query)?;
+        let refunded: Vec<(String, i64)> = stmt
+            .query_map(rusqlite::params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for t in &mut totals {
+            t.refunded_minor = refunded.iter().find(|(c, _)| *c == t.currency).map(|(_, m)| *m).unwrap_or(0);
+            t.net_minor = t.gross_minor - t.refunded_minor;
+        }
+        Ok(totals)
+    }
+
+    /// How many payments the filter holds.
+    pub fn count(&self, f: &PaymentFilter) -> Result<i64> {
+        let (sql, values) = where_clause(f);
+        let query = format!("SELECT count(*) FROM payments p WHERE {sql}");
+        Ok(self.conn.query_row(&query, rusqlite::params_from_iter(values), |r| r.get(0))?)
+    }
+
+    /// Every payment of the filter, oldest first, one at a time (for exports and bulk
+    /// work: memory stays flat however many there are). `f` returns false to stop.
+    pub fn each_payment(&self, filter: &PaymentFilter, mut f: impl FnMut(PaymentRow) -> bool) -> Result<()> {
+        let (sql, values) = where_clause(filter);
+        let query = format!("SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at, p.id");
+        let mut stmt = self.conn.prepare(&query)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        while let Some(row) = rows.next()? {
+            if !f(payment_from_row(row)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Daily totals over a filter (normally a date range), by the shop's local day,
+    /// currency, provider and status.
+    pub fn daily(&self, f: &PaymentFilter, tz: &jiff::tz::TimeZone) -> Result<Vec<DayTotals>> {
+        let mut by_key: std::collections::BTreeMap<(String, String, String, String), (i64, i64)> = Default::default();
+        let (sql, values) = where_clause(f);
+        let query = format!(
+            "SELECT p.created_at, p.currency, p.provider, p.status,
+                    CASE WHEN p.status = 'partially_paid' THEN coalesce(p.paid_minor, 0) ELSE p.amount_minor END
+             FROM payments p WHERE {sql}"
+        );
+        let mut stmt = self.conn.prepare(&query)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        while let Some(r) = rows.next()? {
+            let at: String = r.get(0)?;
+            let day = local_time(&at, tz).chars().take(10).collect::<String>();
+            let e = by_key.entry((day, r.get(1)?, r.get(2)?, r.get(3)?)).or_default();
+            e.0 += 1;
+            e.1 += r.get::<_, i64>(4)?;
+        }
+        Ok(by_key
+            .into_iter()
+            .map(|((day, currency, provider, status), (count, amount_minor))| DayTotals {
+                day,
+                currency,
+                provider,
+                status,
+                count,
+                amount_minor,
+            })
+            .collect())
+    }
+}
