@@ -27,6 +27,15 @@ fn main() {
         "saved_tokens",
         "remove_token",
         "cancel_recurring",
+        "tx_page",
+        "tx_totals",
+        "daily_report",
+        "ledger_status",
+        "choose_export_file",
+        "export_ledger",
+        "refresh_unsettled",
+        "job_progress",
+        "cancel_job",
     ];
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");

@@ -34,3 +34,12 @@ export const listTokens = (profile, shopperReference) => invoke('list_tokens', {
 export const savedTokens = (profile, shopperReference) => invoke('saved_tokens', { profile, shopperReference });
 export const removeToken = (profile, shopperReference, token) => invoke('remove_token', { profile, shopperReference, token });
 export const cancelRecurring = (profile, shopperReference, agreementId) => invoke('cancel_recurring', { profile, shopperReference, agreementId });
+export const txPage = (query) => invoke('tx_page', { query });
+export const txTotals = (query) => invoke('tx_totals', { query });
+export const dailyReport = (query) => invoke('daily_report', { query });
+export const ledgerStatus = () => invoke('ledger_status');
+export const chooseExportFile = (format) => invoke('choose_export_file', { format });
+export const exportLedger = (query, format, path, refunds, events) => invoke('export_ledger', { query, format, path, refunds, events });
+export const refreshUnsettled = (query) => invoke('refresh_unsettled', { query });
+export const jobProgress = (job) => invoke('job_progress', { job });
+export const cancelJob = (job) => invoke('cancel_job', { job });

@@ -1,13 +1,14 @@
 import * as api from './api.js';
 import { initCounter } from './counter.js';
 import { initCards } from './cards.js';
+import { initReports } from './reports.js';
 import { initCustomers } from './customers.js';
 import { initSettings } from './settings.js';
 import { initTransactions } from './transactions.js';
 import { offers, rememberedProfile, setProfile, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['counter', 'transactions', 'customers', 'cards', 'settings'];
+const VIEWS = ['counter', 'transactions', 'customers', 'cards', 'reports', 'settings'];
 
 export function showView(name) {
   for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === name);
@@ -59,6 +60,7 @@ async function start() {
     initTransactions();
     initCustomers();
     initCards();
+    initReports();
     initSettings({ refreshProfiles });
     await refreshProfiles();
     document.body.dataset.ready = 'true';

@@ -148,11 +148,28 @@ function providerSettings(provider) {
   return { merchant_no: $('pf-merchant-no').value.trim(), store_no: $('pf-store-no').value.trim() };
 }
 
+/** The hash chain's state: verified, or where it breaks. */
+async function showChain() {
+  const p = $('chain-state');
+  p.textContent = 'Checking…';
+  try {
+    const r = await api.ledgerStatus();
+    p.textContent = r.ok
+      ? `Verified: ${r.entries} sealed changes, nothing edited behind the app's back.`
+      : `Does NOT verify: ${r.problem}`;
+    p.dataset.ok = String(r.ok);
+  } catch (err) {
+    p.textContent = api.describeError(err);
+    p.dataset.ok = 'false';
+  }
+}
+
 export function initSettings(deps) {
+  $('chain-check').addEventListener('click', showChain);
   refreshProfiles = deps.refreshProfiles;
   $('pf-provider').addEventListener('change', showProviderFields);
   $('profile-form').addEventListener('submit', save);
   $('pf-clear').addEventListener('click', clearForm);
-  document.addEventListener('paydesk:view', (e) => { if (e.detail === 'settings') load(); });
+  document.addEventListener('paydesk:view', (e) => { if (e.detail === 'settings') { load(); showChain(); } });
   clearForm();
 }

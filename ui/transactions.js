@@ -1,7 +1,7 @@
 // The accountant's ledger: filter, totals, row detail with the full history.
 import * as api from './api.js';
 import { el, localDate, minorToDecimal, parseAmount, STATUS_LABELS } from './format.js';
-import { exponentOf } from './state.js';
+import { exponentOf, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let selected = null;
@@ -20,22 +20,120 @@ function untell() {
   $('action-message').hidden = true;
 }
 
-function totals(rows) {
-  const sums = new Map();
-  for (const r of rows) sums.set(r.currency, (sums.get(r.currency) ?? 0n) + BigInt(r.amount_minor));
-  const parts = [...sums].map(([cur, minor]) => `${minorToDecimal(minor, exponentOf(cur))} ${cur}`);
-  return `${rows.length} payment${rows.length === 1 ? '' : 's'}` + (parts.length ? ` · ${parts.join(' · ')}` : '');
+let nextCursor = null;
+let jobTimer = null;
+
+/** The filters as the core reads them (local dates; decimal amounts). */
+export function currentQuery() {
+  const v = (id) => $(id).value.trim() || null;
+  const period = v('tx-period');
+  return {
+    period,
+    from: period === 'custom' ? v('tx-from') : null,
+    to: period === 'custom' ? v('tx-to') : null,
+    status: v('tx-status'), provider: v('tx-provider'), profile: v('tx-profile'), method: v('tx-method'),
+    min_amount: v('tx-min'), max_amount: v('tx-max'), text: v('tx-search'),
+  };
 }
 
-async function load() {
+/** Totals of the whole filter, per currency, from the ledger (not the rows on screen). */
+function totalsLine(totals) {
+  const count = totals.reduce((n, t) => n + t.count, 0);
+  const parts = totals.map((t) => t.refunded_minor > 0
+    ? `${t.gross} ${t.currency} gross · ${t.refunded} refunded · ${t.net} net`
+    : `${t.gross} ${t.currency}`);
+  return `${count} payment${count === 1 ? '' : 's'}` + (parts.length ? ` · ${parts.join(' · ')}` : '');
+}
+
+async function load(append = false) {
   $('tx-error').hidden = true;
   try {
-    const rows = await api.listPayments({ text: $('tx-search').value, status: $('tx-status').value });
-    $('tx-totals').textContent = totals(rows);
-    $('tx-rows').replaceChildren(...rows.map(row));
+    const query = { ...currentQuery(), limit: 50, after: append ? nextCursor : null };
+    const [page, totals] = await Promise.all([api.txPage(query), append ? null : api.txTotals(currentQuery())]);
+    if (totals) {
+      $('tx-totals').textContent = totalsLine(totals);
+      $('tx-totals').dataset.totals = JSON.stringify(totals);
+    }
+    const rows = page.payments.map(row);
+    if (append) $('tx-rows').append(...rows); else $('tx-rows').replaceChildren(...rows);
+    nextCursor = page.next;
+    $('tx-more').hidden = !nextCursor;
+    $('tx-empty').hidden = $('tx-rows').children.length > 0;
   } catch (err) {
     $('tx-error').hidden = false;
     $('tx-error').textContent = api.describeError(err);
+  }
+}
+
+function fillFilterChoices() {
+  const keepProvider = $('tx-provider').value;
+  $('tx-provider').replaceChildren(new Option('All providers', ''), ...(state.info?.providers ?? []).map((p) => new Option(p.label, p.provider)));
+  $('tx-provider').value = keepProvider;
+  const keepProfile = $('tx-profile').value;
+  $('tx-profile').replaceChildren(new Option('All profiles', ''), ...(state.info?.profiles ?? []).map((p) => new Option(p.name, p.name)));
+  $('tx-profile').value = keepProfile;
+}
+
+/** A long job's progress bar, read every 200 ms until it ends. */
+function watchJob(job, label) {
+  $('job').hidden = false;
+  $('job').dataset.job = job;
+  $('job-label').textContent = label;
+  $('job-bar').value = 0;
+  $('job-count').textContent = '';
+  clearInterval(jobTimer);
+  jobTimer = setInterval(async () => {
+    try {
+      const p = await api.jobProgress(job);
+      $('job-bar').max = Math.max(p.total, 1);
+      $('job-bar').value = p.done;
+      $('job-count').textContent = `${p.done} / ${p.total}` + (p.failures ? ` · ${p.failures} failed` : '');
+    } catch { /* the next tick tries again */ }
+  }, 200);
+}
+
+function endJob() {
+  clearInterval(jobTimer);
+  jobTimer = null;
+  $('job').hidden = true;
+}
+
+async function refreshAll() {
+  watchJob('refresh', 'Refreshing unsettled payments…');
+  try {
+    const s = await api.refreshUnsettled(currentQuery());
+    tell(`${s.cancelled ? 'Stopped: ' : ''}${s.total} unsettled payment${s.total === 1 ? '' : 's'} asked: ${s.changed} changed, ${s.unchanged} unchanged, ${s.unreachable} unreachable${s.failed ? `, ${s.failed} failed` : ''}.`, s.unreachable || s.failed ? 'error' : 'ok');
+  } catch (err) {
+    tell(api.describeError(err), 'error');
+  } finally {
+    endJob();
+    load();
+  }
+}
+
+async function exportFiltered() {
+  const format = $('tx-export-format').value;
+  let path;
+  try {
+    path = await api.chooseExportFile(format);
+  } catch (err) {
+    tell(api.describeError(err), 'error');
+    return;
+  }
+  if (!path) return;
+  await exportTo(path, format);
+}
+
+/** Writes the current filter to `path`; the Save dialog chose it (tests call it directly). */
+export async function exportTo(path, format) {
+  watchJob('export', 'Exporting…');
+  try {
+    const s = await api.exportLedger(currentQuery(), format, path, $('tx-export-refunds').checked, $('tx-export-events').checked);
+    tell(`Exported ${s.payments} payment${s.payments === 1 ? '' : 's'} to ${path}.`, 'ok');
+  } catch (err) {
+    tell(api.describeError(err), 'error');
+  } finally {
+    endJob();
   }
 }
 
@@ -189,9 +287,18 @@ export function initTransactions() {
   $('confirm-yes').addEventListener('click', runPending);
   $('confirm-no').addEventListener('click', () => { pendingAction = null; $('confirm').hidden = true; });
   let debounce;
-  $('tx-search').addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(load, 150); });
-  $('tx-status').addEventListener('change', load);
-  $('tx-reload').addEventListener('click', load);
+  const reload = () => load();
+  $('tx-search').addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(reload, 150); });
+  for (const id of ['tx-status', 'tx-provider', 'tx-profile', 'tx-from', 'tx-to']) $(id).addEventListener('change', reload);
+  $('tx-period').addEventListener('change', () => {
+    for (const l of document.querySelectorAll('.custom-dates')) l.hidden = $('tx-period').value !== 'custom';
+    reload();
+  });
+  $('tx-filters').addEventListener('submit', (e) => { e.preventDefault(); reload(); });
+  $('tx-more').addEventListener('click', () => load(true));
+  $('tx-refresh-all').addEventListener('click', refreshAll);
+  $('tx-export').addEventListener('click', exportFiltered);
+  $('job-cancel').addEventListener('click', () => api.cancelJob($('job').dataset.job).catch(() => {}));
   $('detail-close').addEventListener('click', () => { $('tx-detail').hidden = true; selected = null; untell(); });
   $('detail-refresh').addEventListener('click', async () => {
     if (!selected) return;
@@ -211,5 +318,5 @@ export function initTransactions() {
     await load();
     if (failed) tell(failed, 'error');
   });
-  document.addEventListener('paydesk:view', (e) => { if (e.detail === 'transactions') load(); });
+  document.addEventListener('paydesk:view', (e) => { if (e.detail === 'transactions') { fillFilterChoices(); load(); } });
 }

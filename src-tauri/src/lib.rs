@@ -8,7 +8,10 @@ use paydesk_core::{
     ProfileInput, RefundOutcome,
 };
 use paydesk_gateways::ApiSecret;
+use paydesk_core::books::{ChainReport, DayRow, ExportFormat, ExportOptions, ExportSummary, Totals, TxPage, TxQuery};
+use paydesk_core::bulk::{BulkOptions, BulkProgress, BulkSummary};
 use paydesk_core::providers::{provider_infos, ProviderInfo};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use paydesk_ledger::{CustomerRow, TokenRow};
 use paydesk_ledger::PaymentFilter;
 use serde::{Deserialize, Serialize};
@@ -128,9 +131,9 @@ async fn list_payments(core: Core<'_>, filter: Option<ListFilter>) -> Result<Vec
     let filter = PaymentFilter {
         status: empty_none(f.status),
         profile: empty_none(f.profile),
-        provider: None,
         text: empty_none(f.text),
         limit: Some(1000),
+        ..PaymentFilter::default()
     };
     off_thread(&core, move |c| c.payments(&filter)).await
 }
@@ -297,6 +300,165 @@ async fn cancel_recurring(
     core.cancel_recurring(&profile, &shopper_reference, &agreement_id).await
 }
 
+/// Long jobs the window runs (an export, a bulk refresh): their progress, read by polling
+/// (the page has no event API), and a switch to stop each.
+#[derive(Default)]
+pub struct Jobs {
+    export: Arc<JobState>,
+    refresh: Arc<JobState>,
+}
+
+#[derive(Default)]
+struct JobState {
+    done: AtomicU64,
+    total: AtomicU64,
+    failures: AtomicU64,
+    running: AtomicBool,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Jobs {
+    fn get(&self, job: &str) -> Result<&Arc<JobState>, AppError> {
+        match job {
+            "export" => Ok(&self.export),
+            "refresh" => Ok(&self.refresh),
+            other => Err(AppError::invalid("job", format!("job: export or refresh (got '{other}')"))),
+        }
+    }
+}
+
+impl JobState {
+    fn start(&self) -> Result<(), AppError> {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return Err(AppError::NotAllowed { message: "That job is already running; wait for it or stop it.".into() });
+        }
+        for n in [&self.done, &self.total, &self.failures] {
+            n.store(0, Ordering::Relaxed);
+        }
+        self.cancel.store(false, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobProgress {
+    pub running: bool,
+    pub done: u64,
+    pub total: u64,
+    pub failures: u64,
+}
+
+#[tauri::command]
+fn job_progress(jobs: State<'_, Jobs>, job: String) -> Result<JobProgress, AppError> {
+    let j = jobs.get(&job)?;
+    Ok(JobProgress {
+        running: j.running.load(Ordering::Relaxed),
+        done: j.done.load(Ordering::Relaxed),
+        total: j.total.load(Ordering::Relaxed),
+        failures: j.failures.load(Ordering::Relaxed),
+    })
+}
+
+#[tauri::command]
+fn cancel_job(jobs: State<'_, Jobs>, job: String) -> Result<(), AppError> {
+    jobs.get(&job)?.cancel.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+#[tauri::command]
+async fn tx_page(core: Core<'_>, query: TxQuery) -> Result<TxPage, AppError> {
+    off_thread(&core, move |c| c.tx_page(&query)).await
+}
+
+#[tauri::command]
+async fn tx_totals(core: Core<'_>, query: TxQuery) -> Result<Vec<Totals>, AppError> {
+    off_thread(&core, move |c| c.tx_totals(&query)).await
+}
+
+#[tauri::command]
+async fn daily_report(core: Core<'_>, query: TxQuery) -> Result<Vec<DayRow>, AppError> {
+    off_thread(&core, move |c| c.daily_report(&query)).await
+}
+
+/// The hash chain's state, for Settings.
+#[tauri::command]
+async fn ledger_status(core: Core<'_>) -> Result<ChainReport, AppError> {
+    off_thread(&core, |c| c.verify_ledger()).await
+}
+
+/// Asks where to save an export (the system's Save dialog); None when dismissed.
+#[tauri::command]
+async fn choose_export_file<R: Runtime>(app: tauri::AppHandle<R>, format: String) -> Result<Option<String>, AppError> {
+    use tauri_plugin_dialog::DialogExt;
+    let format = ExportFormat::parse(&format)
+        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
+    let ext = match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Xlsx => "xlsx",
+        ExportFormat::Jsonl => "jsonl",
+    };
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .add_filter(ext.to_uppercase(), &[ext])
+            .set_file_name(format!("paydesk-ledger.{ext}"))
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|e| AppError::Internal { message: e.to_string() })?;
+    Ok(chosen.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string()))
+}
+
+/// Writes the filter's payments to `path` (offline); progress through `job_progress`.
+#[tauri::command]
+async fn export_ledger(
+    core: Core<'_>,
+    jobs: State<'_, Jobs>,
+    query: TxQuery,
+    format: String,
+    path: String,
+    refunds: bool,
+    events: bool,
+) -> Result<ExportSummary, AppError> {
+    let format = ExportFormat::parse(&format)
+        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
+    let path = std::path::PathBuf::from(path.trim());
+    if path.as_os_str().is_empty() || path.is_dir() {
+        return Err(AppError::invalid("path", "path: choose a file to write"));
+    }
+    jobs.export.start()?;
+    let job = jobs.export.clone();
+    let options = ExportOptions { with_refunds: refunds, with_events: events, csv_bom: false };
+    let progress = job.clone();
+    let result = off_thread(&core, move |c| {
+        c.export(&query, format, &options, paydesk_ledger::export::ExportTarget::File(path), &mut |n, of| {
+            progress.done.store(n, Ordering::Relaxed);
+            progress.total.store(of, Ordering::Relaxed);
+            !progress.cancel.load(Ordering::Relaxed)
+        })
+    })
+    .await;
+    job.running.store(false, Ordering::SeqCst);
+    result
+}
+
+/// Asks the providers about every unsettled payment of the filter; progress through
+/// `job_progress`, stopped with `cancel_job`.
+#[tauri::command]
+async fn refresh_unsettled(core: Core<'_>, jobs: State<'_, Jobs>, query: TxQuery) -> Result<BulkSummary, AppError> {
+    jobs.refresh.start()?;
+    let state = jobs.refresh.clone();
+    let report = |p: BulkProgress| {
+        state.done.store(p.done, Ordering::Relaxed);
+        state.total.store(p.total, Ordering::Relaxed);
+        state.failures.store(p.failures, Ordering::Relaxed);
+    };
+    let cancel = state.cancel.clone();
+    let result = core.refresh_all(&query, BulkOptions::default(), &report, &cancel).await;
+    state.running.store(false, Ordering::SeqCst);
+    result
+}
+
 /// The Tauri config (at the workspace root) with the UI embedded.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!("../tauri.conf.json")
@@ -304,7 +466,7 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 
 /// Registers the core and the commands on a builder (the real runtime or the mock one).
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>) -> tauri::Builder<R> {
-    builder.manage(core).invoke_handler(tauri::generate_handler![
+    builder.manage(core).manage(Jobs::default()).invoke_handler(tauri::generate_handler![
         app_info,
         ui_ready,
         create_payment,
@@ -329,7 +491,16 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
         list_tokens,
         saved_tokens,
         remove_token,
-        cancel_recurring
+        cancel_recurring,
+        tx_page,
+        tx_totals,
+        daily_report,
+        ledger_status,
+        choose_export_file,
+        export_ledger,
+        refresh_unsettled,
+        job_progress,
+        cancel_job
     ])
 }
 
@@ -394,7 +565,7 @@ pub fn run() {
             Err(e) => eprintln!("paydesk: recovery failed: {e}"),
         }
     });
-    let builder = tauri::Builder::default().setup(|app| {
+    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init()).setup(|app| {
         #[cfg(target_os = "linux")]
         if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
             lean_webview(&window);

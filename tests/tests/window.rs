@@ -274,7 +274,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
     s.wait_for(
         "both payments still listed",
         Duration::from_secs(10),
-        "return document.getElementById('tx-totals').textContent === '3 payments · 38.00 USD'",
+        "return document.getElementById('tx-totals').textContent === '3 payments · 18.00 USD gross · 4.00 refunded · 14.00 net'",
     );
 
     // The provider does not answer: the payment is kept, and Enter sends the same one again.
@@ -354,6 +354,17 @@ fn cli_status(home: &std::path::Path, reference: &str) -> String {
             None,
         );
         let status = out.json()["payment"]["status"].as_str().unwrap_or_default().to_string();
+        if status.is_empty() {
+            let list = paydesk_e2e::run(
+                {
+                    let mut c = paydesk_e2e::paydesk(home);
+                    c.args(["tx", "list", "--limit", "20"]);
+                    c
+                },
+                None,
+            );
+            panic!("tx show {reference}: {}\n{}\nledger: {}", out.stdout, out.stderr, list.stdout);
+        }
         if status != "pending" {
             return status;
         }
@@ -640,6 +651,46 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
         Duration::from_secs(10),
         "const r = [...document.querySelectorAll('#tx-rows tr')].map(r => r.innerText); return r.length === 2 && r.some(t => t.includes('Partly paid')) && r.some(t => t.includes('Paid'))",
     );
+
+    // The accountant: today's takings (what arrived: 300 + 250 of 500), yesterday's none.
+    s.click("#tx-period option[value=today]");
+    s.wait_for(
+        "today's totals",
+        Duration::from_secs(10),
+        "return document.getElementById('tx-totals').textContent === '2 payments · 550.00 TWD'",
+    );
+    let yesterday = s.script("const d = new Date(Date.now() - 86400000); return d.toISOString().slice(0, 10)");
+    s.click("#tx-period option[value=custom]");
+    s.script(&format!(
+        "for (const id of ['tx-from', 'tx-to']) {{ const e = document.getElementById(id); e.value = {yesterday}; e.dispatchEvent(new Event('change')); }} return true"
+    ));
+    s.wait_for(
+        "an empty day",
+        Duration::from_secs(10),
+        "return document.getElementById('tx-totals').textContent === '0 payments' && !document.getElementById('tx-empty').hidden",
+    );
+    s.click("#tx-period option[value=today]");
+    s.wait_for("today again", Duration::from_secs(10), "return document.querySelectorAll('#tx-rows tr').length === 2");
+    // The export the Save dialog starts, given the file it would have chosen.
+    let file = home.path().join("today.csv");
+    s.script(&format!(
+        "window.__TAURI_INTERNALS__.invoke('export_ledger', {{ query: {{ period: 'today' }}, format: 'csv', path: {:?}, refunds: false, events: false }}).then(r => document.body.dataset.exported = r.payments); return true",
+        file.display().to_string()
+    ));
+    s.wait_for("the export", Duration::from_secs(10), "return document.body.dataset.exported === '2'");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(csv.lines().count(), 3, "a header and two payments: {csv}");
+    assert!(csv.contains("300.00") && csv.contains("250.00"), "{csv}");
+
+    // The report: a chart of the days' takings.
+    s.click("#tab-reports");
+    let bars = s.wait_for(
+        "the report chart",
+        Duration::from_secs(10),
+        "const c = document.querySelector('#report-charts svg[data-currency=TWD]'); return c && c.querySelectorAll('rect.bar').length",
+    );
+    assert!(bars.as_u64().unwrap() >= 1, "{bars}");
+    std::fs::write(evidence.join("window-report.png"), s.screenshot_png()).unwrap();
     s.end();
     drop(driver);
 }

@@ -5,9 +5,9 @@ use clap::{Parser, Subcommand};
 use paydesk_core::demo;
 use paydesk_core::{
     secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, Payer, ProfileInput, DEMO_PROFILE,
+    books::TxQuery,
 };
 use paydesk_gateways::ApiSecret;
-use paydesk_ledger::PaymentFilter;
 use paydesk_sandbox::{Merchant, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -75,6 +75,109 @@ enum Command {
     /// Apple Pay merchant sessions (PayKKa).
     #[command(subcommand)]
     Applepay(ApplePayCommand),
+    /// The ledger itself: exports, tamper check, backup and restore (never the network).
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Reports over the ledger.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// Which payments: the shop's local days, and any of the other filters.
+#[derive(clap::Args, Clone, Default)]
+struct FilterArgs {
+    /// today, yesterday, this_week, this_month (or give --from/--to).
+    #[arg(long)]
+    period: Option<String>,
+    /// First local day, inclusive (2026-11-01).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last local day, inclusive.
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    provider: Option<String>,
+    #[arg(long)]
+    profile: Option<String>,
+    /// qr, link, or a wallet (alipay).
+    #[arg(long)]
+    method: Option<String>,
+    #[arg(long)]
+    currency: Option<String>,
+    #[arg(long)]
+    min_amount: Option<String>,
+    #[arg(long)]
+    max_amount: Option<String>,
+    /// The start of a reference, provider transaction number or customer number.
+    #[arg(long, alias = "text")]
+    search: Option<String>,
+}
+
+impl From<FilterArgs> for TxQuery {
+    fn from(a: FilterArgs) -> Self {
+        TxQuery {
+            period: a.period,
+            from: a.from,
+            to: a.to,
+            status: a.status,
+            provider: a.provider,
+            profile: a.profile,
+            method: a.method,
+            currency: a.currency,
+            min_amount: a.min_amount,
+            max_amount: a.max_amount,
+            text: a.search,
+            limit: None,
+            after: None,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Writes the filtered payments (and on request their refunds and events) to a file.
+    Export {
+        /// csv, xlsx or jsonl.
+        #[arg(long)]
+        format: String,
+        /// The file to write; `-` for standard output (csv, jsonl).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Also the refunds (CSV: FILE.refunds.csv; XLSX: a sheet; JSONL: in each line).
+        #[arg(long)]
+        refunds: bool,
+        /// Also the events (CSV: FILE.events.csv; XLSX: a sheet; JSONL: in each line).
+        #[arg(long)]
+        events: bool,
+        /// Start a CSV with a UTF-8 byte order mark (older Excel).
+        #[arg(long)]
+        bom: bool,
+    },
+    /// Checks the hash chain against every row; exits 1 naming the first bad one.
+    Verify,
+    /// A consistent copy of the ledger, safe while the app runs.
+    Backup { file: PathBuf },
+    /// Puts a backup back after verifying it.
+    Restore { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Daily totals by currency, provider and status.
+    Daily {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -390,15 +493,31 @@ enum TxCommand {
         #[arg(long)]
         profile: Option<String>,
     },
+    /// Payments of a filter, newest first, a page at a time.
     List {
-        #[arg(long)]
-        status: Option<String>,
-        #[arg(long)]
-        profile: Option<String>,
-        #[arg(long)]
-        search: Option<String>,
+        #[command(flatten)]
+        filter: FilterArgs,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// The page after this one: the `next` cursor a previous page printed (TIME,ID).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Totals per currency over the whole filter: count, gross, refunded, net.
+    Totals {
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Asks the providers about every unsettled payment of the filter.
+    Refresh {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Requests per second to any one provider.
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
     },
     /// Send a payment that never got an answer again, with the same reference.
     Retry {
@@ -474,11 +593,16 @@ fn main() {
     let result = runtime.block_on(run(cli));
     match result {
         Ok(output) => {
-            if json_mode {
+            if output.data_on_stdout {
+                eprintln!("paydesk: {}", paydesk_gateways::text::escape_for_terminal(&output.text));
+            } else if json_mode {
                 println!("{}", serde_json::to_string_pretty(&output.json).expect("serializable output"));
             } else {
                 // Whatever a provider or a ledger row holds, the terminal shows it, never obeys it.
                 println!("{}", paydesk_gateways::text::escape_for_terminal(&output.text));
+            }
+            if output.code != 0 {
+                std::process::exit(output.code);
             }
         }
         Err(e) => {
@@ -494,10 +618,14 @@ fn main() {
 struct Output {
     json: Value,
     text: String,
+    /// Standard output carries the data itself (an export to `-o -`): say nothing more there.
+    data_on_stdout: bool,
+    /// Exit status (a ledger that does not verify exits 1 with its report).
+    code: i32,
 }
 
 fn out(json: Value, text: impl Into<String>) -> Result<Output, AppError> {
-    Ok(Output { json, text: text.into() })
+    Ok(Output { json, text: text.into(), data_on_stdout: false, code: 0 })
 }
 
 fn open() -> Result<Arc<Paydesk>, AppError> {
@@ -608,6 +736,18 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             out(doc, text)
         }
         Command::Tx(cmd) => tx(cmd).await,
+        Command::Ledger(cmd) => ledger(cmd, cli.json),
+        Command::Report(ReportCommand::Daily { from, to, period, profile }) => {
+            let paydesk = open()?;
+            let q = TxQuery { from, to, period, profile, ..TxQuery::default() };
+            let days = paydesk.daily_report(&q)?;
+            let text = days
+                .iter()
+                .map(|d| format!("{}  {}  {:<8} {:<20} {:>5}  {}", d.day, d.currency, d.provider, d.status, d.count, d.amount))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&days), text)
+        }
         Command::Token(TokenCommand::List { profile, shopper_reference }) => {
             let paydesk = open()?;
             ensure_demo(&paydesk, &profile).await?;
@@ -902,6 +1042,65 @@ fn payment_of_profile(
     Ok(payment)
 }
 
+fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
+    use paydesk_core::books::{ExportFormat, ExportOptions};
+    use paydesk_ledger::export::ExportTarget;
+    let paydesk = open()?;
+    match cmd {
+        LedgerCommand::Export { format, output, filter, refunds, events, bom } => {
+            let format = ExportFormat::parse(&format)
+                .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
+            let options = ExportOptions { with_refunds: refunds, with_events: events, csv_bom: bom };
+            let q = TxQuery::from(filter);
+            let to_stdout = output.as_os_str() == "-";
+            let mut progress = |done: u64, total: u64| {
+                if !to_stdout || !json_mode {
+                    eprint!("\rexporting {done}/{total}");
+                    if done == total {
+                        eprintln!();
+                    }
+                }
+                true
+            };
+            let summary = if to_stdout {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                paydesk.export(&q, format, &options, ExportTarget::Stream(&mut lock), &mut progress)?
+            } else {
+                if output.exists() {
+                    return Err(AppError::invalid("output", format!("output: {} already exists; name a new file", output.display())));
+                }
+                paydesk.export(&q, format, &options, ExportTarget::File(output.clone()), &mut progress)?
+            };
+            let text = format!(
+                "exported {} payments ({} refunds, {} events) to {}",
+                summary.payments,
+                summary.refunds,
+                summary.events,
+                if to_stdout { "standard output".into() } else { output.display().to_string() }
+            );
+            Ok(Output { json: to_json(&summary), text, data_on_stdout: to_stdout, code: 0 })
+        }
+        LedgerCommand::Verify => {
+            let report = paydesk.verify_ledger()?;
+            let text = match &report.problem {
+                None => format!("ledger verified: {} entries, head {}", report.entries, report.head),
+                Some(p) => format!("ledger does NOT verify at {}: {p}", report.at.clone().unwrap_or_default()),
+            };
+            let code = if report.ok { 0 } else { 1 };
+            Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
+        }
+        LedgerCommand::Backup { file } => {
+            paydesk.backup_ledger(&file)?;
+            out(json!({"backup": file}), format!("ledger copied to {}", file.display()))
+        }
+        LedgerCommand::Restore { file } => {
+            let report = paydesk.restore_ledger(&file)?;
+            out(to_json(&report), format!("ledger restored from {} and verified ({} entries)", file.display(), report.entries))
+        }
+    }
+}
+
 async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
     let paydesk = open()?;
     match cmd {
@@ -933,15 +1132,22 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             }
             out(to_json(&detail), text.trim_end())
         }
-        TxCommand::List { status, profile, search, limit } => {
-            let list = paydesk.payments(&PaymentFilter {
-                status,
-                profile,
-                provider: None,
-                text: search,
-                limit: Some(limit),
-            })?;
-            let text = list
+        TxCommand::List { filter, limit, after } => {
+            let mut q = TxQuery::from(filter);
+            q.limit = Some(limit);
+            q.after = match after {
+                Some(a) => {
+                    let (time, id) = a.rsplit_once(',').ok_or_else(|| {
+                        AppError::invalid("after", "after: the cursor a page printed, TIME,ID")
+                    })?;
+                    let id = id.parse().map_err(|_| AppError::invalid("after", "after: TIME,ID with a numeric id"))?;
+                    Some(paydesk_ledger::Cursor { created_at: time.to_string(), id })
+                }
+                None => None,
+            };
+            let page = paydesk.tx_page(&q)?;
+            let mut text = page
+                .payments
                 .iter()
                 .map(|p| {
                     format!(
@@ -956,7 +1162,55 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            out(to_json(&list), text)
+            if let Some(next) = &page.next {
+                text.push_str(&format!("\nmore: --after {},{}", next.created_at, next.id));
+            }
+            out(to_json(&page.payments), text)
+        }
+        TxCommand::Totals { filter } => {
+            let totals = paydesk.tx_totals(&TxQuery::from(filter))?;
+            let text = totals
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}  {} payments ({} paid)  gross {}  refunded {}  net {}",
+                        t.currency, t.count, t.taken_count, t.gross, t.refunded, t.net
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&totals), text)
+        }
+        TxCommand::Refresh { filter, concurrency, rate } => {
+            let q = TxQuery::from(filter);
+            if paydesk_core::is_demo_name(q.profile.as_deref().unwrap_or(DEMO_PROFILE)) || q.profile.is_none() {
+                ensure_demo(&paydesk, q.profile.as_deref().unwrap_or(DEMO_PROFILE)).await?;
+            }
+            let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let stop = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            let report = |p: paydesk_core::bulk::BulkProgress| {
+                eprint!("\rrefreshing {}/{} ({} failed)", p.done, p.total, p.failures);
+                if p.done == p.total {
+                    eprintln!();
+                }
+            };
+            let options = paydesk_core::bulk::BulkOptions { concurrency, per_provider_rate: rate };
+            let summary = paydesk.refresh_all(&q, options, &report, &cancel).await?;
+            let text = format!(
+                "{} payments: {} changed, {} unchanged, {} unreachable, {} failed{}",
+                summary.total,
+                summary.changed,
+                summary.unchanged,
+                summary.unreachable,
+                summary.failed,
+                if summary.cancelled { " (stopped)" } else { "" }
+            );
+            out(to_json(&summary), text)
         }
         TxCommand::Refund { reference, amount, profile } => {
             payment_for(&paydesk, &reference, profile).await?;

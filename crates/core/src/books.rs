@@ -211,3 +211,49 @@ impl Paydesk {
         Ok(page.rows.into_iter().map(PaymentView::from).collect())
     }
 }
+
+pub use paydesk_ledger::chain::ChainReport;
+pub use paydesk_ledger::export::{ExportFormat, ExportOptions, ExportSummary};
+
+impl Paydesk {
+    /// A reader of its own (WAL lets it read while the app writes), so a long export or
+    /// verify never holds up a sale.
+    fn reader(&self) -> Result<paydesk_ledger::Ledger, AppError> {
+        Ok(paydesk_ledger::Ledger::open(&self.ledger_path())?)
+    }
+
+    /// Writes the filter's payments to `target`; `progress(done, total)` may stop it.
+    pub fn export(
+        &self,
+        q: &TxQuery,
+        format: ExportFormat,
+        options: &ExportOptions,
+        target: paydesk_ledger::export::ExportTarget<'_>,
+        progress: &mut dyn FnMut(u64, u64) -> bool,
+    ) -> Result<ExportSummary, AppError> {
+        let tz = shop_time_zone();
+        let filter = q.to_filter(&tz)?;
+        let reader = self.reader()?;
+        crate::blocking(|| Ok(reader.export(&filter, format, options, target, &tz, progress)?))
+    }
+
+    /// Checks the ledger's hash chain against every row.
+    pub fn verify_ledger(&self) -> Result<ChainReport, AppError> {
+        let reader = self.reader()?;
+        crate::blocking(|| Ok(reader.verify()?))
+    }
+
+    /// A consistent copy of the ledger, taken while it is in use.
+    pub fn backup_ledger(&self, to: &std::path::Path) -> Result<(), AppError> {
+        if to.exists() {
+            return Err(AppError::invalid("file", format!("file: {} already exists; name a new file", to.display())));
+        }
+        let reader = self.reader()?;
+        crate::blocking(|| Ok(reader.backup_to(to)?))
+    }
+
+    /// Puts a backup back after verifying it.
+    pub fn restore_ledger(&self, from: &std::path::Path) -> Result<ChainReport, AppError> {
+        crate::blocking(|| Ok(self.ledger().restore_from(from)?))
+    }
+}

@@ -49,6 +49,9 @@ pub enum AppError {
         #[serde(skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// The person stopped a long job (an export, a bulk refresh) before its end.
+    #[error("{message}")]
+    Cancelled { message: String },
     #[error("{message}")]
     Internal { message: String },
 }
@@ -57,6 +60,7 @@ impl AppError {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::InvalidInput { .. } => "invalid_input",
+            Self::Cancelled { .. } => "cancelled",
             Self::ProfileNotFound { .. } => "profile_not_found",
             Self::PaymentNotFound { .. } => "payment_not_found",
             Self::SecretMissing { .. } => "secret_missing",
@@ -132,6 +136,9 @@ impl From<GatewayError> for AppError {
 
 impl From<paydesk_ledger::LedgerError> for AppError {
     fn from(e: paydesk_ledger::LedgerError) -> Self {
+        if let paydesk_ledger::LedgerError::Cancelled = e {
+            return Self::Cancelled { message: "Stopped before the end; nothing half-written was kept.".into() };
+        }
         let message = match &e {
             paydesk_ledger::LedgerError::Busy | paydesk_ledger::LedgerError::Conflict(_) => e.to_string(),
             other => format!("The ledger could not be read or written ({other})"),

@@ -6,6 +6,7 @@
 //! - [`qr`] renders payment links as PNG and SVG.
 
 pub mod books;
+pub mod bulk;
 pub mod cards;
 pub mod customers;
 pub mod demo;

@@ -145,7 +145,12 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        // Never open (and so close) a descriptor on a ledger that exists: closing any
+        // descriptor of a file drops every POSIX lock this process holds on it, including
+        // SQLite's for a connection already open here, and writes can then be lost.
+        if !path.exists() {
+            std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        }
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     #[cfg(not(unix))]

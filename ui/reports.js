@@ -1,0 +1,86 @@
+// Daily takings for a period: a bar chart per currency (stacked by provider), where people
+// would rather look than read, and the full table (every status) beneath it.
+import * as api from './api.js';
+import { el, minorToDecimal, STATUS_LABELS } from './format.js';
+import { exponentOf } from './state.js';
+
+const $ = (id) => document.getElementById(id);
+const SVG = 'http://www.w3.org/2000/svg';
+const TAKEN = ['paid', 'partially_refunded', 'refunded', 'disputed', 'partially_paid'];
+const COLOURS = { pockyt: '#0969da', paykka: '#8250df', vexora: '#bf8700' };
+
+function svg(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function query() {
+  const period = $('report-period').value;
+  return {
+    period,
+    from: period === 'custom' ? $('report-from').value || null : null,
+    to: period === 'custom' ? $('report-to').value || null : null,
+  };
+}
+
+/** One chart: a bar a day, its height what came in, stacked by provider. */
+function chart(currency, days, rows) {
+  const exp = exponentOf(currency);
+  const byDay = new Map(days.map((d) => [d, new Map()]));
+  for (const r of rows) {
+    const day = byDay.get(r.day);
+    day.set(r.provider, (day.get(r.provider) ?? 0n) + BigInt(r.amount_minor));
+  }
+  const totals = days.map((d) => [...byDay.get(d).values()].reduce((a, b) => a + b, 0n));
+  const max = totals.reduce((a, b) => (b > a ? b : a), 1n);
+  const width = Math.max(days.length * 36 + 60, 320);
+  const height = 220;
+  const plot = height - 50;
+  const box = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'chart', 'data-currency': currency,
+    'aria-label': `Daily takings in ${currency}` });
+  box.append(svg('text', { x: 4, y: 14, class: 'chart-title' }, `${currency} · most in a day ${minorToDecimal(max, exp)}`));
+  days.forEach((d, i) => {
+    const x = 50 + i * 36;
+    let y = height - 30;
+    for (const [provider, minor] of byDay.get(d)) {
+      const h = Number((minor * BigInt(plot)) / max);
+      y -= h;
+      const bar = svg('rect', { x, y, width: 24, height: Math.max(h, minor > 0n ? 1 : 0), fill: COLOURS[provider] ?? '#6e7781', class: 'bar', 'data-day': d, 'data-provider': provider });
+      bar.append(svg('title', {}, `${d} · ${provider} · ${minorToDecimal(minor, exp)} ${currency}`));
+      box.append(bar);
+    }
+    box.append(svg('text', { x: x + 12, y: height - 14, 'text-anchor': 'middle', class: 'chart-label' }, d.slice(5)));
+  });
+  return box;
+}
+
+async function show() {
+  $('report-error').hidden = true;
+  try {
+    const rows = await api.dailyReport(query());
+    $('report-rows').replaceChildren(...rows.map((r) => el('tr', {},
+      el('td', {}, r.day), el('td', {}, r.currency), el('td', {}, r.provider),
+      el('td', {}, STATUS_LABELS[r.status] ?? r.status), el('td', { class: 'num' }, r.count),
+      el('td', { class: 'num' }, `${r.amount} ${r.currency}`))));
+    const taken = rows.filter((r) => TAKEN.includes(r.status));
+    const days = [...new Set(rows.map((r) => r.day))].sort();
+    const currencies = [...new Set(taken.map((r) => r.currency))].sort();
+    $('report-charts').replaceChildren(...(currencies.length
+      ? currencies.map((c) => chart(c, days, taken.filter((r) => r.currency === c)))
+      : [el('p', { class: 'muted' }, 'Nothing came in during this period.')]));
+    $('report-charts').dataset.ready = 'true';
+  } catch (err) {
+    $('report-error').hidden = false;
+    $('report-error').textContent = api.describeError(err);
+  }
+}
+
+export function initReports() {
+  $('report-period').addEventListener('change', () => {
+    for (const l of document.querySelectorAll('.report-dates')) l.hidden = $('report-period').value !== 'custom';
+  });
+  $('report-filters').addEventListener('submit', (e) => { e.preventDefault(); show(); });
+  document.addEventListener('paydesk:view', (e) => { if (e.detail === 'reports') show(); });
+}
