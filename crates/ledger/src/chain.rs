@@ -45,7 +45,10 @@ pub fn entry_hash(prev: &str, seq: i64, subject: &str, state: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+/// Registers the hash function the chain's triggers call on a connection: every
+/// connection that writes the ledger needs it (the app's do; another tool's does not, so
+/// its writes fail unless it drops the triggers, which `verify` then finds out).
+pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(HASH_FUNCTION, 4, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
         let prev: String = ctx.get(0)?;
         let seq: i64 = ctx.get(1)?;

@@ -1,0 +1,205 @@
+//! The accountant's CLI on a real ledger file: local-day filters in a non-UTC time zone,
+//! totals over the whole filter, exports (CSV, XLSX, JSON Lines to standard output) that
+//! add up to those totals with no provider reachable, the daily report, a bulk refresh
+//! whose provider is down, and `ledger verify`, `backup` and `restore` against edits made
+//! with plain SQL.
+
+use paydesk_e2e::{paydesk, run, Run};
+use paydesk_gateways::{PaymentStatus, RefundStatus};
+use paydesk_ledger::{Ledger, NewPayment, StatusChange};
+use std::path::Path;
+
+fn cli(home: &Path, args: &[&str]) -> Run {
+    let mut c = paydesk(home);
+    c.env("TZ", "Asia/Taipei").arg("--json").args(args);
+    run(c, None)
+}
+
+/// A shop's ledger: nine sales over two Taipei days (some at the borders), one refunded in
+/// part, one declined, one still waiting, all on a profile whose provider is unreachable.
+fn shop(home: &Path) -> Ledger {
+    let added = cli(
+        home,
+        &[
+            "profile", "add", "tw-shop", "--provider", "pockyt", "--base-url", "http://127.0.0.1:9",
+            "--merchant-no", "200043", "--store-no", "300014", "--ipn-url", "https://shop.example/ipn",
+            "--callback-url", "https://shop.example/done",
+        ],
+    );
+    assert_eq!(added.code, 0, "{}", added.stdout);
+    let ledger = Ledger::open_in(home).unwrap();
+    // (created_at UTC, amount, status)
+    let sales = [
+        ("2026-11-01T02:00:00Z", 1000, PaymentStatus::Paid),
+        ("2026-11-01T15:59:59.5Z", 2000, PaymentStatus::Paid), // 23:59:59 on 1 Nov in Taipei
+        ("2026-11-01T16:00:00Z", 3000, PaymentStatus::Paid),   // 00:00 on 2 Nov in Taipei
+        ("2026-11-02T01:00:00Z", 4000, PaymentStatus::Paid),
+        ("2026-11-02T02:00:00Z", 500, PaymentStatus::Failed),
+        ("2026-11-02T03:00:00Z", 600, PaymentStatus::Pending),
+        ("2026-11-02T04:00:00Z", 700, PaymentStatus::Paid),
+        ("2026-11-02T05:00:00Z", 800, PaymentStatus::Paid),
+        ("2026-11-02T15:59:59Z", 900, PaymentStatus::Paid),
+    ];
+    for (i, (at, amount, status)) in sales.iter().enumerate() {
+        let p = ledger
+            .insert_payment(&NewPayment {
+                reference: format!("PD-TW-{i}"),
+                profile: "tw-shop".into(),
+                provider: "pockyt".into(),
+                method: "qr".into(),
+                vendor: Some("alipay".into()),
+                amount_minor: *amount,
+                currency: "USD".into(),
+                customer_no: None,
+                checkout_options: None,
+            })
+            .unwrap();
+        ledger.record_provider_ids(p.id, &format!("TX{i}"), None).unwrap();
+        ledger.apply_status(p.id, &StatusChange { status: *status, raw_status: None, source: "test" }).unwrap();
+        if i == 3 {
+            let r = ledger.insert_refund(p.id, "RF-TW-3", 1500).unwrap();
+            ledger.finish_refund(r.id, RefundStatus::Succeeded, Some("RTX")).unwrap();
+        }
+        // Back-dated as if sold then, sealed like any write (the trigger, with the app's
+        // hash function on this connection).
+        let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+        paydesk_ledger::chain::register(&conn).unwrap();
+        conn.execute("UPDATE payments SET created_at = ?1 WHERE id = ?2", rusqlite::params![at, p.id]).unwrap();
+    }
+    ledger
+}
+
+#[test]
+fn the_accountants_cli_filters_totals_exports_and_reports() {
+    let home = tempfile::tempdir().unwrap();
+    let _ledger = shop(home.path());
+
+    // Local days in Taipei, cut at its midnight.
+    let day1 = cli(home.path(), &["tx", "list", "--from", "2026-11-01", "--to", "2026-11-01"]).json();
+    let refs: Vec<&str> = day1.as_array().unwrap().iter().map(|p| p["reference"].as_str().unwrap()).collect();
+    assert_eq!(refs, vec!["PD-TW-1", "PD-TW-0"], "newest first, the 23:59:59 sale on its own day");
+    let day2 = cli(home.path(), &["tx", "list", "--from", "2026-11-02", "--to", "2026-11-02", "--status", "paid"]).json();
+    assert_eq!(day2.as_array().unwrap().len(), 5, "{day2}");
+    // More rows than one page: the cursor goes on.
+    let text = {
+        let mut c = paydesk(home.path());
+        c.env("TZ", "Asia/Taipei").args(["tx", "list", "--limit", "4"]);
+        run(c, None).stdout
+    };
+    let after = text.lines().last().unwrap().trim_start_matches("more: --after ").to_string();
+    let rest = cli(home.path(), &["tx", "list", "--limit", "10", "--after", &after]).json();
+    assert_eq!(rest.as_array().unwrap().len(), 5, "the other five: {rest}");
+
+    // Totals over the whole filter.
+    let totals = cli(home.path(), &["tx", "totals", "--from", "2026-11-02", "--to", "2026-11-02"]).json();
+    let usd = &totals[0];
+    assert_eq!(usd["count"], 7);
+    assert_eq!(usd["gross"], "94.00", "30 + 40 + 7 + 8 + 9: {usd}");
+    assert_eq!(usd["refunded"], "15.00");
+    assert_eq!(usd["net"], "79.00");
+
+    // Exports add up to the totals; the provider is unreachable and never asked.
+    let csv = home.path().join("day2.csv");
+    let exported = cli(
+        home.path(),
+        &["ledger", "export", "--format", "csv", "-o", csv.to_str().unwrap(), "--from", "2026-11-02", "--to", "2026-11-02"],
+    );
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    assert_eq!(exported.json()["payments"], 7);
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = header.iter().position(|h| h == "amount_minor").unwrap();
+    let local = header.iter().position(|h| h == "created_local").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.iter().map(|r| r[col].parse::<i64>().unwrap()).sum::<i64>(), 3000 + 4000 + 500 + 600 + 700 + 800 + 900);
+    assert_eq!(&rows[0][local], "2026-11-02 00:00:00", "local time beside UTC");
+    let xlsx = home.path().join("all.xlsx");
+    let x = cli(home.path(), &["ledger", "export", "--format", "xlsx", "-o", xlsx.to_str().unwrap(), "--refunds"]);
+    assert_eq!(x.code, 0, "{}", x.stderr);
+    assert_eq!((x.json()["payments"].as_i64(), x.json()["refunds"].as_i64()), (Some(9), Some(1)));
+    let lines = {
+        let mut c = paydesk(home.path());
+        c.env("TZ", "Asia/Taipei").args(["ledger", "export", "--format", "jsonl", "-o", "-", "--status", "paid"]);
+        run(c, None)
+    };
+    assert_eq!(lines.code, 0, "{}", lines.stderr);
+    let docs: Vec<serde_json::Value> = lines.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(docs.len(), 7, "only the data on standard output");
+    assert!(lines.stderr.contains("exported 7 payments"), "{}", lines.stderr);
+
+    // Daily report by the shop's days.
+    let report = cli(home.path(), &["report", "daily", "--from", "2026-11-01", "--to", "2026-11-02"]).json();
+    let paid: Vec<(String, i64)> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "paid" || d["status"] == "partially_refunded")
+        .map(|d| (d["day"].as_str().unwrap().to_string(), d["amount_minor"].as_i64().unwrap()))
+        .collect();
+    let day_sum = |day: &str| paid.iter().filter(|(d, _)| d == day).map(|(_, a)| a).sum::<i64>();
+    assert_eq!((day_sum("2026-11-01"), day_sum("2026-11-02")), (3000, 9400), "{report}");
+
+    // The provider is down: the one waiting payment is counted unreachable, untouched.
+    let name = paydesk_e2e::unique_name("tw-shop");
+    let conn = rusqlite::Connection::open(home.path().join("ledger.sqlite3")).unwrap();
+    conn.execute("UPDATE profiles SET name = ?1 WHERE name = 'tw-shop'", [&name]).unwrap();
+    paydesk_ledger::chain::register(&conn).unwrap();
+    conn.execute("UPDATE payments SET profile = ?1", [&name]).unwrap();
+    drop(conn);
+    let mut c = paydesk(home.path());
+    c.args(["--json", "secret", "set", &name]);
+    assert_eq!(run(c, Some("5cbfb079f15b150122261c8537086d77a")).code, 0);
+    let refresh = cli(home.path(), &["tx", "refresh", "--profile", &name]);
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+    assert_eq!(refresh.code, 0, "{}", refresh.stderr);
+    let summary = refresh.json();
+    assert_eq!((summary["total"].as_i64(), summary["unreachable"].as_i64()), (Some(1), Some(1)), "{summary}");
+    assert!(refresh.stderr.contains("refreshing 1/1"), "a progress line on stderr: {}", refresh.stderr);
+    let waiting = cli(home.path(), &["tx", "show", "PD-TW-5"]).json();
+    assert_eq!(waiting["payment"]["status"], "pending");
+}
+
+#[test]
+fn ledger_verify_backup_and_restore() {
+    let home = tempfile::tempdir().unwrap();
+    let ledger = shop(home.path());
+    let path = ledger.path().to_path_buf();
+    drop(ledger);
+    let ok = cli(home.path(), &["ledger", "verify"]);
+    assert_eq!(ok.code, 0, "an untouched ledger verifies: {}", ok.stdout);
+    assert_eq!(ok.json()["ok"], true);
+
+    let backup = home.path().join("backup.sqlite3");
+    let b = cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert!(cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]).code != 0, "never over an existing file");
+
+    // Another tool edits an amount (its triggers dropped first, as such a tool would).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER chain_payments_update; UPDATE payments SET amount_minor = 1 WHERE reference = 'PD-TW-7';",
+    )
+    .unwrap();
+    drop(conn);
+    let bad = cli(home.path(), &["ledger", "verify"]);
+    assert_eq!(bad.code, 1, "a tampered ledger fails: {}", bad.stdout);
+    let report = bad.json();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["at"], "payment:8", "names the first bad row: {report}");
+    assert!(report["problem"].as_str().unwrap().contains("amount_minor 800 → 1"), "{report}");
+
+    // A tampered file is never restored over a good one; the good backup is.
+    let r = cli(home.path(), &["ledger", "restore", backup.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(cli(home.path(), &["ledger", "verify"]).code, 0, "restored and verified");
+    let tampered = home.path().join("tampered.sqlite3");
+    std::fs::copy(&path, &tampered).unwrap();
+    let conn = rusqlite::Connection::open(&tampered).unwrap();
+    conn.execute_batch("DROP TRIGGER chain_payments_update; UPDATE payments SET status = 'refunded' WHERE id = 1;").unwrap();
+    drop(conn);
+    let refused = cli(home.path(), &["ledger", "restore", tampered.to_str().unwrap()]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("does not verify"), "{}", refused.stderr);
+    assert_eq!(cli(home.path(), &["ledger", "verify"]).code, 0, "nothing changed");
+}
