@@ -106,6 +106,8 @@ impl Ledger {
         migrations::migrate(&mut conn)?;
         // Triggers dropped behind the app's back are put back before anything is written.
         conn.execute_batch(&chain::triggers_sql())?;
+        // Keeps the planner's statistics fresh enough to use the indexes (bounded work).
+        conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")?;
         Ok(Self { conn, path: path.into() })
     }
 

@@ -157,6 +157,12 @@ const MIGRATIONS: &[&str] = &[
     // 13: the hash chain (tamper evidence); its SQL is made in chain.rs, and the rows
     //     already there are sealed by `chain::seal_existing` in the same transaction
     "-- chain",
+    // 14: totals over a filter answered from an index (currency, status, time, amounts),
+    //     and refunded sums per payment likewise
+    r#"
+    CREATE INDEX payments_sums ON payments(currency, status, created_at, amount_minor, paid_minor);
+    CREATE INDEX refunds_sums ON refunds(payment_id, status, amount_minor);
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).

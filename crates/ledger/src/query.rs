@@ -200,31 +200,51 @@ impl Ledger {
     /// Totals per currency over the whole filter (not a page), from SQL.
     pub fn totals(&self, f: &PaymentFilter) -> Result<Vec<CurrencyTotals>> {
         let (sql, values) = where_clause(f);
-        let taken = TAKEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
+        // Grouped by currency and status in SQL (an index holds exactly those columns),
+        // folded into totals here.
         let query = format!(
-            "SELECT p.currency, count(*),
-                    sum(p.status IN ({taken}) OR p.status = 'partially_paid'),
-                    coalesce(sum(CASE WHEN p.status IN ({taken}) THEN p.amount_minor
-                                      WHEN p.status = 'partially_paid' THEN coalesce(p.paid_minor, 0) ELSE 0 END), 0)
-             FROM payments p WHERE {sql} GROUP BY p.currency ORDER BY p.currency"
+            "SELECT p.currency, p.status, count(*), coalesce(sum(p.amount_minor), 0), coalesce(sum(p.paid_minor), 0)
+             FROM payments p WHERE {sql} GROUP BY p.currency, p.status"
         );
         let mut stmt = self.conn.prepare_cached(&query)?;
-        let mut totals: Vec<CurrencyTotals> = stmt
+        let groups: Vec<(String, String, i64, i64, i64)> = stmt
             .query_map(rusqlite::params_from_iter(values.clone()), |r| {
-                Ok(CurrencyTotals {
-                    currency: r.get(0)?,
-                    count: r.get(1)?,
-                    taken_count: r.get(2)?,
-                    gross_minor: r.get(3)?,
-                    refunded_minor: 0,
-                    net_minor: 0,
-                })
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
-        // Refunds are fewer than payments: summed from their side, each joined to its payment.
+        let mut totals: Vec<CurrencyTotals> = Vec::new();
+        for (currency, status, count, amount, paid) in groups {
+            let t = match totals.iter_mut().find(|t| t.currency == currency) {
+                Some(t) => t,
+                None => {
+                    totals.push(CurrencyTotals {
+                        currency: currency.clone(),
+                        count: 0,
+                        taken_count: 0,
+                        gross_minor: 0,
+                        refunded_minor: 0,
+                        net_minor: 0,
+                    });
+                    totals.last_mut().expect("just pushed")
+                }
+            };
+            t.count += count;
+            if TAKEN_STATUSES.contains(&status.as_str()) {
+                t.taken_count += count;
+                t.gross_minor += amount;
+            } else if status == "partially_paid" {
+                t.taken_count += count;
+                t.gross_minor += paid;
+            }
+        }
+        totals.sort_by(|a, b| a.currency.cmp(&b.currency));
+        // Refunds of the filter's payments, found from the payments' side (only those whose
+        // status can carry a confirmed refund), each through the refunds' covering index.
+        let taken = TAKEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
         let query = format!(
-            "SELECT p.currency, coalesce(sum(r.amount_minor), 0) FROM refunds r JOIN payments p ON p.id = r.payment_id
-             WHERE r.status = 'succeeded' AND {sql} GROUP BY p.currency"
+            "SELECT p.currency, coalesce(sum(r.amount_minor), 0)
+             FROM payments p CROSS JOIN refunds r ON r.payment_id = p.id AND r.status = 'succeeded'
+             WHERE {sql} AND p.status IN ({taken}) GROUP BY p.currency"
         );
         let mut stmt = self.conn.prepare_cached(&query)?;
         let refunded: Vec<(String, i64)> = stmt

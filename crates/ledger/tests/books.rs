@@ -37,7 +37,8 @@ fn filled(dir: &tempfile::TempDir) -> Ledger {
         let p = ledger.insert_payment(&payment(&format!("PD-{i:04}"), 100 + i, currency)).unwrap();
         let status = if i % 10 == 0 { PaymentStatus::Failed } else { PaymentStatus::Paid };
         ledger.apply_status(p.id, &StatusChange { status, raw_status: None, source: "test" }).unwrap();
-        if i % 7 == 1 {
+        // Only what was paid can be refunded (as the app allows).
+        if i % 7 == 1 && status == PaymentStatus::Paid {
             let r = ledger.insert_refund(p.id, &format!("RF-{i}"), 10).unwrap();
             ledger.finish_refund(r.id, paydesk_gateways::RefundStatus::Succeeded, Some("T")).unwrap();
         }
