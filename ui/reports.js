@@ -25,6 +25,22 @@ function query() {
   };
 }
 
+/** Every local day of the period, so a day with no takings shows as an empty place. */
+function daysOf(q, rows) {
+  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  const today = new Date();
+  let from;
+  let to = today;
+  if (q.period === 'this_month') from = new Date(today.getFullYear(), today.getMonth(), 1);
+  else if (q.period === 'this_week') from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - ((today.getDay() + 6) % 7));
+  else if (q.from && q.to) { from = new Date(`${q.from}T00:00`); to = new Date(`${q.to}T00:00`); }
+  const days = new Set(rows.map((r) => r.day));
+  if (from && to - from < 400 * 86400000) {
+    for (let d = new Date(from); d <= to; d.setDate(d.getDate() + 1)) days.add(iso(d));
+  }
+  return [...days].sort();
+}
+
 /** One chart: a bar a day, its height what came in, stacked by provider. */
 function chart(currency, days, rows) {
   const exp = exponentOf(currency);
@@ -65,7 +81,7 @@ async function show() {
       el('td', {}, STATUS_LABELS[r.status] ?? r.status), el('td', { class: 'num' }, r.count),
       el('td', { class: 'num' }, `${r.amount} ${r.currency}`))));
     const taken = rows.filter((r) => TAKEN.includes(r.status));
-    const days = [...new Set(rows.map((r) => r.day))].sort();
+    const days = daysOf(query(), rows);
     const currencies = [...new Set(taken.map((r) => r.currency))].sort();
     $('report-charts').replaceChildren(...(currencies.length
       ? currencies.map((c) => chart(c, days, taken.filter((r) => r.currency === c)))

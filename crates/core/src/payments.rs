@@ -663,22 +663,19 @@ impl Paydesk {
     pub(crate) fn log_exchange(&self, id: impl Into<Option<i64>>, exchange: &Option<Exchange>) -> Result<(), AppError> {
         let id = id.into();
         let Some(exchange) = exchange else { return Ok(()) };
-        crate::blocking(|| {
-            let ledger = self.ledger();
-            ledger.append_event(
+        let mut events = vec![(
+            id,
+            "request",
+            serde_json::json!({"method": exchange.method, "path": exchange.path, "headers": exchange.headers, "body": exchange.body}),
+        )];
+        if exchange.http_status.is_some() {
+            events.push((
                 id,
-                "request",
-                &serde_json::json!({"method": exchange.method, "path": exchange.path, "headers": exchange.headers, "body": exchange.body}),
-            )?;
-            if exchange.http_status.is_some() {
-                ledger.append_event(
-                    id,
-                    "response",
-                    &serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
-                )?;
-            }
-            Ok(())
-        })
+                "response",
+                serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
+            ));
+        }
+        crate::blocking(|| Ok(self.ledger().append_events(&events)?))
     }
 
     /// Sends a payment that never got an answer again, with the same reference.

@@ -302,6 +302,16 @@ impl Ledger {
         Ok(())
     }
 
+    /// Several events in one transaction (a request and its answer): one write to disk.
+    pub fn append_events(&self, events: &[(Option<i64>, &str, Value)]) -> Result<()> {
+        let tx = self.write()?;
+        for (payment_id, kind, detail) in events {
+            insert_event(&tx, *payment_id, kind, detail)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn events(&self, payment_id: i64) -> Result<Vec<EventRow>> {
         let mut stmt = self
             .conn
