@@ -6,12 +6,63 @@
 use crate::books::{shop_time_zone, TxQuery};
 use crate::{AppError, Paydesk};
 use futures_util::stream::{self, StreamExt};
-use paydesk_gateways::PaymentStatus;
+use paydesk_gateways::gateway::Outcome;
+use paydesk_gateways::{GatewayError, PaymentReport, PaymentStatus};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// How many answers are written per transaction.
+const CHUNK: usize = 256;
+
+/// One payment asked about: its row, and what the provider said (or why nothing).
+struct Answer {
+    row: Option<paydesk_ledger::PaymentRow>,
+    before: PaymentStatus,
+    outcome: Option<Outcome<PaymentReport>>,
+    /// A failure before asking (no such payment, no secret, unknown profile).
+    early: Option<AppError>,
+}
+
+enum Verdict {
+    Changed,
+    Unchanged,
+    Unreachable,
+    Failed,
+}
+
+impl Answer {
+    /// Writes what the answer says, through the same rules as a single refresh; never
+    /// fails the batch (a refused answer is kept as evidence and counted).
+    fn apply(&self, ledger: &paydesk_ledger::Ledger) -> Verdict {
+        let (Some(row), Some(outcome)) = (&self.row, &self.outcome) else {
+            return match &self.early {
+                Some(AppError::ProviderUnreachable { .. }) => Verdict::Unreachable,
+                _ => Verdict::Failed,
+            };
+        };
+        if crate::payments::log_exchange_in(ledger, Some(row.id), &outcome.exchange).is_err() {
+            return Verdict::Failed;
+        }
+        match &outcome.result {
+            Ok(report) => {
+                let source = crate::payments::source_of(&outcome.exchange, "query");
+                if crate::payments::apply_report_in(ledger, row, report, &source).is_err() {
+                    return Verdict::Failed;
+                }
+                match ledger.payment_by_id(row.id) {
+                    Ok(Some(after)) if after.status != self.before.as_str() => Verdict::Changed,
+                    Ok(Some(_)) => Verdict::Unchanged,
+                    _ => Verdict::Failed,
+                }
+            }
+            Err(GatewayError::Unreachable { .. }) => Verdict::Unreachable,
+            Err(_) => Verdict::Failed,
+        }
+    }
+}
 
 /// Statuses a refresh may still change.
 pub const UNSETTLED: &[&str] = &["created", "pending", "authorized", "unknown"];
@@ -74,6 +125,22 @@ impl Pacer {
 }
 
 impl Paydesk {
+    /// Asks the provider about one payment, writing nothing yet.
+    async fn ask(&self, reference: &str, before: PaymentStatus) -> Answer {
+        let early = |e: AppError| Answer { row: None, before, outcome: None, early: Some(e) };
+        let row = match crate::blocking(|| self.ledger().payment_by_reference(reference)) {
+            Ok(Some(row)) => row,
+            Ok(None) => return early(AppError::payment_not_found(reference)),
+            Err(e) => return early(e.into()),
+        };
+        let gateway = match self.profile(&row.profile).and_then(|p| self.gateway_for(&p)) {
+            Ok(g) => g,
+            Err(e) => return early(e),
+        };
+        let outcome = gateway.query(crate::payments::payment_ref(&row)).await;
+        Answer { row: Some(row), before, outcome: Some(outcome), early: None }
+    }
+
     /// Refreshes every unsettled payment the query selects (its status filter, if any, is
     /// narrowed to unsettled ones). `progress` is called after each payment.
     pub async fn refresh_all(
@@ -100,39 +167,64 @@ impl Paydesk {
             gap: Duration::from_secs_f64(1.0 / options.per_provider_rate.max(1) as f64),
             next: Mutex::new(HashMap::new()),
         };
-        let (done, failures) = (AtomicU64::new(0), AtomicU64::new(0));
-        let (changed, unchanged, unreachable, failed) =
-            (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+        // Progress counts answers as they come; they are written at the end of each chunk.
+        let (asked, failing) = (AtomicU64::new(0), AtomicU64::new(0));
+        let (mut changed, mut unchanged, mut unreachable, mut failed) = (0u64, 0u64, 0u64, 0u64);
         progress(BulkProgress { done: 0, total, failures: 0 });
-        stream::iter(targets)
-            .for_each_concurrent(options.concurrency.max(1), |(reference, provider, before)| {
-                let (pacer, done, failures) = (&pacer, &done, &failures);
-                let (changed, unchanged, unreachable, failed) = (&changed, &unchanged, &unreachable, &failed);
-                async move {
-                    if cancel.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    pacer.wait(&provider).await;
-                    if cancel.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    match self.refresh(&reference).await {
-                        Ok(after) if after.status != before => changed.fetch_add(1, Ordering::Relaxed),
-                        Ok(_) => unchanged.fetch_add(1, Ordering::Relaxed),
-                        Err(AppError::ProviderUnreachable { .. }) => {
-                            failures.fetch_add(1, Ordering::Relaxed);
-                            unreachable.fetch_add(1, Ordering::Relaxed)
+        // Asked concurrently a chunk at a time; each chunk's answers are written in one
+        // transaction (one write to disk), each answer still all-or-nothing on its own.
+        for chunk in targets.chunks(CHUNK) {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            let answers: Vec<Option<Answer>> = stream::iter(chunk.iter().cloned())
+                .map(|(reference, provider, before)| {
+                    let (pacer, asked, failing) = (&pacer, &asked, &failing);
+                    async move {
+                        if cancel.load(Ordering::Relaxed) {
+                            return None;
                         }
-                        Err(_) => {
-                            failures.fetch_add(1, Ordering::Relaxed);
-                            failed.fetch_add(1, Ordering::Relaxed)
+                        pacer.wait(&provider).await;
+                        if cancel.load(Ordering::Relaxed) {
+                            return None;
                         }
-                    };
-                    let done = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    progress(BulkProgress { done, total, failures: failures.load(Ordering::Relaxed) });
+                        let answer = self.ask(&reference, before).await;
+                        let failed = answer.early.is_some() || answer.outcome.as_ref().is_some_and(|o| o.result.is_err());
+                        let failures = if failed { failing.fetch_add(1, Ordering::Relaxed) + 1 } else { failing.load(Ordering::Relaxed) };
+                        let done = asked.fetch_add(1, Ordering::Relaxed) + 1;
+                        progress(BulkProgress { done, total, failures });
+                        Some(answer)
+                    }
+                })
+                .buffer_unordered(options.concurrency.max(1))
+                .collect()
+                .await;
+            let answers: Vec<Answer> = answers.into_iter().flatten().collect();
+            let verdicts = crate::blocking(|| self.ledger().batch(|ledger| Ok(answers.iter().map(|a| a.apply(ledger)).collect::<Vec<_>>())))?;
+            for (answer, verdict) in answers.iter().zip(verdicts) {
+                match verdict {
+                    Verdict::Changed => changed += 1,
+                    Verdict::Unchanged => unchanged += 1,
+                    Verdict::Unreachable => unreachable += 1,
+                    Verdict::Failed => failed += 1,
                 }
-            })
-            .await;
+                // A refund that never got its answer is settled as a single refresh would.
+                if let Some(row) = &answer.row {
+                    let open_refund = crate::blocking(|| self.ledger().refunds(row.id))?
+                        .iter()
+                        .any(|r| r.status == paydesk_gateways::RefundStatus::Created.as_str());
+                    if open_refund {
+                        let _ = self.settle_refund(row).await;
+                    }
+                }
+            }
+        }
+        let (changed, unchanged, unreachable, failed) = (
+            AtomicU64::new(changed),
+            AtomicU64::new(unchanged),
+            AtomicU64::new(unreachable),
+            AtomicU64::new(failed),
+        );
         Ok(BulkSummary {
             total,
             changed: changed.into_inner(),

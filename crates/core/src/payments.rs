@@ -277,7 +277,7 @@ fn capturable_minor(status: PaymentStatus, balances: Option<paydesk_gateways::Ba
 
 /// Where an exchange came from, for the events: the endpoint's last path segment
 /// ("create-trans-qrcode", "tran-query"), else the flow.
-fn source_of(exchange: &Option<Exchange>, flow: &'static str) -> String {
+pub(crate) fn source_of(exchange: &Option<Exchange>, flow: &'static str) -> String {
     exchange
         .as_ref()
         .and_then(|e| e.path.rsplit('/').next())
@@ -286,8 +286,77 @@ fn source_of(exchange: &Option<Exchange>, flow: &'static str) -> String {
         .unwrap_or_else(|| flow.to_string())
 }
 
-fn payment_ref(row: &PaymentRow) -> PaymentRef<'_> {
+pub(crate) fn payment_ref(row: &PaymentRow) -> PaymentRef<'_> {
     PaymentRef { reference: &row.reference, transaction_no: row.transaction_no.as_deref() }
+}
+
+/// `Paydesk::record_mismatch` on a ledger already in hand (a batch).
+pub(crate) fn record_mismatch_in(
+    ledger: &Ledger,
+    row: &PaymentRow,
+    report: &PaymentReport,
+    source: &str,
+    reason: &str,
+) -> Result<AppError, AppError> {
+    ledger.append_event(
+        Some(row.id),
+        "suspicious",
+        &serde_json::json!({"source": source, "reason": format!("answer does not match the ledger: {reason}"), "answer": evidence(report)}),
+    )?;
+    Ok(AppError::ProviderProtocol {
+        message: format!(
+            "The provider's answer does not match payment {} ({} {}): {reason}. It was recorded as suspicious and not applied.",
+            row.reference,
+            Currency::from_code(&row.currency).map(|c| Money::new(row.amount_minor, c).to_decimal_string()).unwrap_or_default(),
+            row.currency
+        ),
+        reference: Some(row.reference.clone()),
+    })
+}
+
+/// `Paydesk::apply_report` on a ledger already in hand (a batch).
+pub(crate) fn apply_report_in(
+    ledger: &Ledger,
+    row: &PaymentRow,
+    report: &PaymentReport,
+    source: &str,
+) -> Result<Applied, AppError> {
+    if let Some(reason) = mismatch(row, report) {
+        return Err(record_mismatch_in(ledger, row, report, source, &reason)?);
+    }
+    if row.transaction_no.is_none() {
+        ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
+    }
+    let raw = shown(&report.raw_status);
+    let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
+    let applied = ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?;
+    if !matches!(applied, Applied::Refused { .. }) {
+        if let Some(balances) = &report.balances {
+            ledger.record_balances(row.id, balances)?;
+        }
+        if let (Some(paid), PaymentStatus::PartiallyPaid) = (report.paid_amount, report.status) {
+            ledger.record_paid(row.id, paid.minor)?;
+        }
+    }
+    Ok(applied)
+}
+
+/// `Paydesk::log_exchange` on a ledger already in hand (a batch).
+pub(crate) fn log_exchange_in(ledger: &Ledger, id: Option<i64>, exchange: &Option<Exchange>) -> Result<(), AppError> {
+    let Some(exchange) = exchange else { return Ok(()) };
+    let mut events = vec![(
+        id,
+        "request",
+        serde_json::json!({"method": exchange.method, "path": exchange.path, "headers": exchange.headers, "body": exchange.body}),
+    )];
+    if exchange.http_status.is_some() {
+        events.push((
+            id,
+            "response",
+            serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
+        ));
+    }
+    Ok(ledger.append_events(&events)?)
 }
 
 /// Refuses, before anything is recorded or sent, a flow the payment's provider does not
@@ -609,22 +678,7 @@ impl Paydesk {
         source: &str,
         reason: &str,
     ) -> Result<AppError, AppError> {
-        crate::blocking(|| {
-            self.ledger().append_event(
-            Some(row.id),
-            "suspicious",
-            &serde_json::json!({"source": source, "reason": format!("answer does not match the ledger: {reason}"), "answer": evidence(report)}),
-        )?;
-            Ok(AppError::ProviderProtocol {
-            message: format!(
-                "The provider's answer does not match payment {} ({} {}): {reason}. It was recorded as suspicious and not applied.",
-                row.reference,
-                Currency::from_code(&row.currency).map(|c| Money::new(row.amount_minor, c).to_decimal_string()).unwrap_or_default(),
-                row.currency
-            ),
-            reference: Some(row.reference.clone()),
-        })
-        })
+        crate::blocking(|| record_mismatch_in(&self.ledger(), row, report, source, reason))
     }
 
     /// Applies what a provider said about a payment (query answer or notification): only
@@ -635,47 +689,14 @@ impl Paydesk {
         report: &PaymentReport,
         source: &str,
     ) -> Result<Applied, AppError> {
-        crate::blocking(|| {
-            if let Some(reason) = mismatch(row, report) {
-                return Err(self.record_mismatch(row, report, source, &reason)?);
-            }
-            let ledger = self.ledger();
-            if row.transaction_no.is_none() {
-                ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
-            }
-            let raw = shown(&report.raw_status);
-            let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
-            let applied = ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?;
-            if !matches!(applied, Applied::Refused { .. }) {
-                if let Some(balances) = &report.balances {
-                    ledger.record_balances(row.id, balances)?;
-                }
-                if let (Some(paid), PaymentStatus::PartiallyPaid) = (report.paid_amount, report.status) {
-                    ledger.record_paid(row.id, paid.minor)?;
-                }
-            }
-            Ok(applied)
-        })
+        crate::blocking(|| apply_report_in(&self.ledger(), row, report, source))
     }
 
     /// Every request and response becomes an event (the payment's, or unattached for
     /// customer calls), in one shape for every provider. Bodies hold signatures, never secrets.
     pub(crate) fn log_exchange(&self, id: impl Into<Option<i64>>, exchange: &Option<Exchange>) -> Result<(), AppError> {
         let id = id.into();
-        let Some(exchange) = exchange else { return Ok(()) };
-        let mut events = vec![(
-            id,
-            "request",
-            serde_json::json!({"method": exchange.method, "path": exchange.path, "headers": exchange.headers, "body": exchange.body}),
-        )];
-        if exchange.http_status.is_some() {
-            events.push((
-                id,
-                "response",
-                serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
-            ));
-        }
-        crate::blocking(|| Ok(self.ledger().append_events(&events)?))
+        crate::blocking(|| log_exchange_in(&self.ledger(), id, exchange))
     }
 
     /// Sends a payment that never got an answer again, with the same reference.

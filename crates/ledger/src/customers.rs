@@ -1,3 +1,4 @@
+use crate::Cached;
 use crate::{now, Ledger, Result};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -36,7 +37,7 @@ impl Ledger {
     pub fn save_customer(&self, profile: &str, customer_no: &str, data: &Value) -> Result<CustomerRow> {
         let text = |k: &str| data.get(k).and_then(Value::as_str).map(String::from);
         let at = now();
-        self.conn.execute(
+        self.conn.exec_cached(
             "INSERT INTO customers (profile, customer_no, customer_code, first_name, last_name, email, data, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
              ON CONFLICT(profile, customer_no) DO UPDATE SET customer_code = excluded.customer_code,
@@ -59,7 +60,7 @@ impl Ledger {
     pub fn customer(&self, profile: &str, customer_no: &str) -> Result<Option<CustomerRow>> {
         Ok(self
             .conn
-            .query_row(
+            .row_cached(
                 "SELECT * FROM customers WHERE profile = ?1 AND customer_no = ?2",
                 params![profile, customer_no],
                 from_row,

@@ -98,6 +98,7 @@ impl Ledger {
         // -shm files the main file's mode, so setting it before the first open covers them.
         restrict_to_owner(path).map_err(|source| LedgerError::Folder { path: path.into(), source })?;
         let mut conn = Connection::open(path)?;
+        conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(BUSY_WAIT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -117,12 +118,90 @@ impl Ledger {
 
     /// A write transaction that takes the write lock at once (BEGIN IMMEDIATE), so a
     /// read-then-write never fails half way with "database is locked": it waits its turn.
-    pub(crate) fn write(&self) -> Result<Transaction<'_>> {
-        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(LedgerError::from_sqlite)
+    pub(crate) fn write(&self) -> Result<Write<'_>> {
+        Write::begin(&self.conn)
+    }
+
+    /// Runs several writes as one transaction (one write to disk for all of them): a bulk
+    /// job applies many answers at once. Each write inside keeps its own all-or-nothing
+    /// (a savepoint); an error from `f` undoes everything.
+    pub fn batch<R>(&self, f: impl FnOnce(&Ledger) -> Result<R>) -> Result<R> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(LedgerError::from_sqlite)?;
+        let r = f(self)?;
+        tx.commit()?;
+        Ok(r)
     }
 
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+}
+
+/// One write, all or nothing: its own IMMEDIATE transaction, or a savepoint inside a
+/// [`Ledger::batch`].
+pub(crate) struct Write<'a> {
+    conn: &'a Connection,
+    nested: bool,
+    done: bool,
+}
+
+impl<'a> Write<'a> {
+    fn begin(conn: &'a Connection) -> Result<Self> {
+        let nested = !conn.is_autocommit();
+        conn.execute_batch(if nested { "SAVEPOINT paydesk_write" } else { "BEGIN IMMEDIATE" })
+            .map_err(LedgerError::from_sqlite)?;
+        Ok(Self { conn, nested, done: false })
+    }
+
+    pub(crate) fn commit(mut self) -> rusqlite::Result<()> {
+        self.done = true;
+        self.conn.execute_batch(if self.nested { "RELEASE paydesk_write" } else { "COMMIT" })
+    }
+}
+
+impl Drop for Write<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.execute_batch(if self.nested {
+                "ROLLBACK TO paydesk_write; RELEASE paydesk_write"
+            } else {
+                "ROLLBACK"
+            });
+        }
+    }
+}
+
+impl std::ops::Deref for Write<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+/// Statements prepared once per connection and reused: the ledger's hot paths (and the
+/// chain's triggers compiled into them) are not parsed again on every call.
+pub(crate) trait Cached {
+    fn exec_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn row_cached<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row_cached<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
     }
 }
 

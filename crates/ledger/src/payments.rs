@@ -1,3 +1,4 @@
+use crate::Cached;
 use crate::{now, Ledger, LedgerError, Result};
 use paydesk_gateways::PaymentStatus;
 use rusqlite::{params, OptionalExtension, Row};
@@ -136,7 +137,7 @@ pub(crate) fn insert_event(
     kind: &str,
     detail: &Value,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.exec_cached(
         "INSERT INTO events (payment_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
         params![payment_id, now(), kind, bounded_detail(detail)],
     )?;
@@ -154,7 +155,7 @@ fn reconcile(
 ) -> rusqlite::Result<PaymentStatus> {
     Ok(match reported {
         PaymentStatus::Paid if current != PaymentStatus::Disputed => {
-            let refunded: i64 = conn.query_row(
+            let refunded: i64 = conn.row_cached(
                 "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status = 'succeeded'",
                 [id],
                 |r| r.get(0),
@@ -177,7 +178,7 @@ impl Ledger {
     pub fn insert_payment(&self, p: &NewPayment) -> Result<PaymentRow> {
         let tx = self.write()?;
         let at = now();
-        let inserted = tx.execute(
+        let inserted = tx.exec_cached(
             "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, customer_no, checkout_options, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, 'created', ?9, ?9)",
             params![
@@ -211,38 +212,38 @@ impl Ledger {
     }
 
     pub fn payment_by_id(&self, id: i64) -> Result<Option<PaymentRow>> {
-        Ok(self.conn.query_row("SELECT * FROM payments WHERE id = ?1", [id], payment_from_row).optional()?)
+        Ok(self.conn.row_cached("SELECT * FROM payments WHERE id = ?1", [id], payment_from_row).optional()?)
     }
 
     pub fn payment_by_reference(&self, reference: &str) -> Result<Option<PaymentRow>> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM payments WHERE reference = ?1", [reference], payment_from_row)
+            .row_cached("SELECT * FROM payments WHERE reference = ?1", [reference], payment_from_row)
             .optional()?)
     }
 
     /// Stores what the provider gave back for a created payment (its id and link).
     pub fn record_balances(&self, id: i64, balances: &paydesk_gateways::Balances) -> Result<()> {
         let text = serde_json::to_string(balances).expect("plain numbers");
-        self.conn.execute("UPDATE payments SET balances = ?2 WHERE id = ?1", params![id, text])?;
+        self.conn.exec_cached("UPDATE payments SET balances = ?2 WHERE id = ?1", params![id, text])?;
         Ok(())
     }
 
     /// What a partial payment brought in, as the provider reported it.
     pub fn record_paid(&self, id: i64, paid_minor: i64) -> Result<()> {
-        self.conn.execute("UPDATE payments SET paid_minor = ?2 WHERE id = ?1", params![id, paid_minor])?;
+        self.conn.exec_cached("UPDATE payments SET paid_minor = ?2 WHERE id = ?1", params![id, paid_minor])?;
         Ok(())
     }
 
     pub fn record_session(&self, id: i64, session_id: &str) -> Result<()> {
-        self.conn.execute("UPDATE payments SET session_id = ?2 WHERE id = ?1", params![id, session_id])?;
+        self.conn.exec_cached("UPDATE payments SET session_id = ?2 WHERE id = ?1", params![id, session_id])?;
         Ok(())
     }
 
     /// An empty `transaction_no` (not named yet) leaves the one stored, if any.
     pub fn record_provider_ids(&self, id: i64, transaction_no: &str, link: Option<&str>) -> Result<()> {
         let transaction_no = Some(transaction_no).filter(|t| !t.is_empty());
-        self.conn.execute(
+        self.conn.exec_cached(
             "UPDATE payments SET transaction_no = COALESCE(?2, transaction_no), link = COALESCE(?3, link), updated_at = ?4 WHERE id = ?1",
             params![id, transaction_no, link, now()],
         )?;
@@ -256,7 +257,7 @@ impl Ledger {
     pub fn apply_status(&self, id: i64, change: &StatusChange<'_>) -> Result<Applied> {
         let tx = self.write()?;
         let (old, old_raw, amount_minor): (String, Option<String>, i64) =
-            tx.query_row("SELECT status, raw_status, amount_minor FROM payments WHERE id = ?1", [id], |r| {
+            tx.row_cached("SELECT status, raw_status, amount_minor FROM payments WHERE id = ?1", [id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         let current = PaymentStatus::parse(&old).unwrap_or(PaymentStatus::Unknown);
@@ -276,7 +277,7 @@ impl Ledger {
         }
         let at = now();
         let changed = current != next || (change.raw_status.is_some() && old_raw.as_deref() != change.raw_status);
-        tx.execute(
+        tx.exec_cached(
             "UPDATE payments SET status = ?2, raw_status = COALESCE(?3, raw_status), updated_at = ?4, checked_at = ?4 WHERE id = ?1",
             params![id, next.as_str(), change.raw_status, at],
         )?;
@@ -293,7 +294,7 @@ impl Ledger {
     }
 
     pub fn mark_checked(&self, id: i64) -> Result<()> {
-        self.conn.execute("UPDATE payments SET checked_at = ?2 WHERE id = ?1", params![id, now()])?;
+        self.conn.exec_cached("UPDATE payments SET checked_at = ?2 WHERE id = ?1", params![id, now()])?;
         Ok(())
     }
 
@@ -336,7 +337,7 @@ impl Ledger {
     /// caller keeps a sample of them rather than every one.
     pub fn count_rejected_notification(&self, provider: &str, reason: &str) -> Result<i64> {
         let at = now();
-        Ok(self.conn.query_row(
+        Ok(self.conn.row_cached(
             "INSERT INTO rejected_notifications (provider, reason, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3)
              ON CONFLICT (provider, reason) DO UPDATE SET count = count + 1, last_at = ?3
              RETURNING count",
@@ -347,7 +348,7 @@ impl Ledger {
 
     /// Remembers a notification's nonce; false when it was used before (a replay).
     pub fn first_use_of_nonce(&self, provider: &str, nonce: &str) -> Result<bool> {
-        let inserted = self.conn.execute(
+        let inserted = self.conn.exec_cached(
             "INSERT OR IGNORE INTO notification_nonces (provider, nonce, at) VALUES (?1, ?2, ?3)",
             params![provider, nonce, now()],
         )?;
@@ -362,7 +363,7 @@ impl Ledger {
     }
 
     pub fn count_payments(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM payments", [], |r| r.get(0))?)
+        Ok(self.conn.row_cached("SELECT count(*) FROM payments", [], |r| r.get(0))?)
     }
 }
 

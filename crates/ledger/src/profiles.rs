@@ -1,3 +1,4 @@
+use crate::Cached;
 use crate::{now, Ledger, Result};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ProfileRow> {
 impl Ledger {
     pub fn save_profile(&self, p: &ProfileRow) -> Result<()> {
         let at = now();
-        self.conn.execute(
+        self.conn.exec_cached(
             "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, settings, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
              ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, environment=excluded.environment,
@@ -64,7 +65,7 @@ impl Ledger {
     }
 
     pub fn profile(&self, name: &str) -> Result<Option<ProfileRow>> {
-        Ok(self.conn.query_row("SELECT * FROM profiles WHERE name = ?1", [name], from_row).optional()?)
+        Ok(self.conn.row_cached("SELECT * FROM profiles WHERE name = ?1", [name], from_row).optional()?)
     }
 
     pub fn profiles(&self) -> Result<Vec<ProfileRow>> {
@@ -75,6 +76,6 @@ impl Ledger {
 
     /// Removes the profile only; its payments and events stay in the ledger.
     pub fn remove_profile(&self, name: &str) -> Result<bool> {
-        Ok(self.conn.execute("DELETE FROM profiles WHERE name = ?1", [name])? > 0)
+        Ok(self.conn.exec_cached("DELETE FROM profiles WHERE name = ?1", [name])? > 0)
     }
 }

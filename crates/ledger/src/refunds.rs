@@ -1,3 +1,4 @@
+use crate::Cached;
 use crate::payments::insert_event;
 use crate::{now, Ledger, LedgerError, Result};
 use paydesk_gateways::RefundStatus;
@@ -44,10 +45,10 @@ impl Ledger {
     pub fn insert_refund(&self, payment_id: i64, refund_reference: &str, amount_minor: i64) -> Result<RefundRow> {
         let tx = self.write()?;
         let (amount, currency): (i64, String) =
-            tx.query_row("SELECT amount_minor, currency FROM payments WHERE id = ?1", [payment_id], |r| {
+            tx.row_cached("SELECT amount_minor, currency FROM payments WHERE id = ?1", [payment_id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
-        let refunded: i64 = tx.query_row(
+        let refunded: i64 = tx.row_cached(
             "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status != 'failed'",
             [payment_id],
             |r| r.get(0),
@@ -59,7 +60,7 @@ impl Ledger {
             )));
         }
         let at = now();
-        tx.execute(
+        tx.exec_cached(
             "INSERT INTO refunds (payment_id, refund_reference, amount_minor, currency, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?5)",
             params![payment_id, refund_reference, amount_minor, currency, at],
@@ -79,7 +80,7 @@ impl Ledger {
             &serde_json::json!({"refund_reference": refund_reference, "amount_minor": amount_minor, "currency": currency}),
         )?;
         tx.commit()?;
-        Ok(self.conn.query_row("SELECT * FROM refunds WHERE id = ?1", [id], from_row)?)
+        Ok(self.conn.row_cached("SELECT * FROM refunds WHERE id = ?1", [id], from_row)?)
     }
 
     /// Ends a refund (succeeded or failed) once: an ended refund never changes again; an
@@ -87,7 +88,7 @@ impl Ledger {
     pub fn finish_refund(&self, id: i64, status: RefundStatus, refund_transaction_no: Option<&str>) -> Result<bool> {
         let tx = self.write()?;
         let (payment_id, reference, old): (i64, String, String) =
-            tx.query_row("SELECT payment_id, refund_reference, status FROM refunds WHERE id = ?1", [id], |r| {
+            tx.row_cached("SELECT payment_id, refund_reference, status FROM refunds WHERE id = ?1", [id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         let current = RefundStatus::parse(&old).unwrap_or(RefundStatus::Created);
@@ -107,7 +108,7 @@ impl Ledger {
             tx.commit()?;
             return Ok(false);
         }
-        tx.execute(
+        tx.exec_cached(
             "UPDATE refunds SET status = ?2, refund_transaction_no = COALESCE(?3, refund_transaction_no), updated_at = ?4 WHERE id = ?1",
             params![id, status.as_str(), refund_transaction_no, now()],
         )?;
@@ -137,13 +138,13 @@ impl Ledger {
     pub fn refund_by_reference(&self, refund_reference: &str) -> Result<Option<RefundRow>> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM refunds WHERE refund_reference = ?1", [refund_reference], from_row)
+            .row_cached("SELECT * FROM refunds WHERE refund_reference = ?1", [refund_reference], from_row)
             .optional()?)
     }
 
     /// Refunded so far (succeeded only), in minor units.
     pub fn refunded_minor(&self, payment_id: i64) -> Result<i64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.row_cached(
             "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status = 'succeeded'",
             [payment_id],
             |r| r.get(0),

@@ -1,3 +1,4 @@
+use crate::Cached;
 use crate::payments::insert_event;
 use crate::{now, Ledger, Result};
 use rusqlite::params;
@@ -19,7 +20,7 @@ impl Ledger {
         let tx = self.write()?;
         let at = now();
         for t in tokens {
-            tx.execute(
+            tx.exec_cached(
                 "INSERT INTO tokens (profile, shopper_reference, token, payment_method, token_usage, status, seen_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (profile, token) DO UPDATE SET shopper_reference = excluded.shopper_reference,
@@ -35,7 +36,7 @@ impl Ledger {
             stmt.query_map(params![profile, shopper], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         drop(stmt);
         for gone in known.iter().filter(|k| !listed.contains(&k.as_str())) {
-            tx.execute(
+            tx.exec_cached(
                 "UPDATE tokens SET removed_at = ?3 WHERE profile = ?1 AND token = ?2",
                 params![profile, gone, at],
             )?;
@@ -47,7 +48,7 @@ impl Ledger {
     /// A card removed at the provider: marked, and an event says so.
     pub fn remove_token(&self, profile: &str, shopper: &str, token: &str) -> Result<()> {
         let tx = self.write()?;
-        tx.execute(
+        tx.exec_cached(
             "UPDATE tokens SET removed_at = ?3 WHERE profile = ?1 AND token = ?2",
             params![profile, token, now()],
         )?;
