@@ -230,7 +230,12 @@ impl Ledger {
         let mut summary = ExportSummary::default();
         let mut sums: std::collections::BTreeMap<String, (u64, i64)> = Default::default();
         let mut cancelled = false;
-        let mut tick = |done: u64, cancelled: &mut bool| {
+        // Each payment written: its currency's sums, and now and then the progress (which
+        // may ask to stop).
+        let mut tick = |sums: &mut std::collections::BTreeMap<String, (u64, i64)>, line: &Line, done: u64, cancelled: &mut bool| {
+            let e = sums.entry(line.currency.clone()).or_default();
+            e.0 += 1;
+            e.1 += line.amount_minor;
             if (done % 2000 == 0 || done == total) && !progress(done, total) {
                 *cancelled = true;
             }
@@ -287,11 +292,8 @@ impl Ledger {
                     if options.with_events {
                         extra_events.extend(self.event_texts(line.id, &line.reference, tz)?);
                     }
-                    let e = sums.entry(line.currency.clone()).or_default();
-                    e.0 += 1;
-                    e.1 += line.amount_minor;
                     summary.payments += 1;
-                    tick(summary.payments, &mut cancelled);
+                    tick(&mut sums, &line, summary.payments, &mut cancelled);
                     Ok(!cancelled)
                 })?;
                 if cancelled {
@@ -423,11 +425,8 @@ impl Ledger {
                             out.write_all(&buffer).map_err(io)?;
                         }
                     }
-                    let e = sums.entry(line.currency.clone()).or_default();
-                    e.0 += 1;
-                    e.1 += line.amount_minor;
                     summary.payments += 1;
-                    tick(summary.payments, &mut cancelled);
+                    tick(&mut sums, &line, summary.payments, &mut cancelled);
                     Ok(!cancelled)
                 })?;
                 match sink {
