@@ -21,10 +21,34 @@ const abandoned = new Map();
 let watchTimer = null;
 const WATCH_MS = 3000;
 const OPEN = ['created', 'pending', 'authorized', 'unknown'];
+// What an unpaid ending means, in the words said to the customer.
+const OUTCOME_WORDS = {
+  failed: 'Declined: no money moved. Ask the customer for another way to pay.',
+  expired: 'Expired: the customer did not pay in time. No money moved.',
+  cancelled: 'Cancelled: no money moved.',
+  refunded: 'Refunded in full.',
+  partially_refunded: 'Partly refunded.',
+};
+
+/** The typed amount as people read it: thousands grouped ("1,234.50"). */
+function grouped(text) {
+  const [whole, frac] = text.split('.');
+  const w = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return frac === undefined ? w : `${w}.${frac}`;
+}
 
 function renderAmount() {
-  $('amount-display').textContent = typed === '' ? '0' : typed;
+  $('amount-display').textContent = typed === '' ? '0' : grouped(typed);
+  $('amount-display').dataset.amount = typed;
   $('amount-display').classList.toggle('placeholder', typed === '');
+}
+
+/** Keeps the typed amount when the currency changes, cut to the digits it allows. */
+function fitAmountToCurrency() {
+  const exp = exponentOf($('currency').value);
+  if (!typed.includes('.')) return;
+  const [whole, frac] = typed.split('.');
+  typed = exp === 0 ? whole : `${whole}.${frac.slice(0, exp)}`;
 }
 
 function press(key) {
@@ -37,7 +61,8 @@ function press(key) {
     const [, frac] = typed.split('.');
     if (frac !== undefined && frac.length >= exp) return;
     if (typed === '0') typed = '';
-    if (typed.replace('.', '').length >= 12) return;
+    // Ten digits before the point at most; decimals are still welcome after them.
+    if (frac === undefined && typed.length >= 10) return;
     typed += key;
   }
   hideError();
@@ -150,6 +175,14 @@ async function create() {
   button.disabled = true;
   button.classList.add('working');
   hideError();
+  // A slow provider: say whom we wait for, and how long, from the first moment.
+  const label = provider()?.label ?? 'the provider';
+  const started = Date.now();
+  const working = $('working');
+  const tickWorking = () => { working.textContent = `Contacting ${label}… ${((Date.now() - started) / 1000).toFixed(1)} s`; };
+  tickWorking();
+  working.hidden = false;
+  const workingTimer = setInterval(tickWorking, 100);
   try {
     const result = await api.createPayment({
       profile: state.profile.name,
@@ -169,6 +202,8 @@ async function create() {
   } catch (err) {
     showError(api.describeError(err), keptReference(err));
   } finally {
+    clearInterval(workingTimer);
+    working.hidden = true;
     busy = false;
     button.disabled = false;
     button.classList.remove('working');
@@ -252,6 +287,8 @@ async function showSale({ payment, qr_png }) {
   $('sale').dataset.method = payment.method;
   $('sale-reference').textContent = payment.reference;
   $('sale-link').textContent = payment.link ?? '';
+  $('copy-link').hidden = payment.method !== 'link' || !payment.link;
+  $('copy-link').textContent = 'Copy link';
   $('sale').dataset.link = payment.link ?? '';
   $('sale').dataset.transactionNo = payment.transaction_no ?? '';
   setStatus(payment);
@@ -308,7 +345,7 @@ function finish(payment) {
       ? `${payment.reference} · the money is held: capture it in Transactions`
       : payment.status === 'partially_paid'
         ? `Only ${payment.paid_amount ?? '?'} ${payment.currency} of ${payment.amount} ${payment.currency} arrived · ${payment.reference}`
-        : `${payment.reference} · provider status “${payment.raw_status ?? payment.status}”`;
+        : `${OUTCOME_WORDS[payment.status] ?? 'The payment did not go through.'} ${payment.reference}` + (payment.raw_status ? ` (provider: ${payment.raw_status})` : '');
   setScreen('outcome');
   $('next-sale').focus();
 }
@@ -334,6 +371,7 @@ function setMethod(next) {
     b.setAttribute('aria-checked', String(on));
   }
   fillVendors();
+  $('create-label').textContent = method === 'link' ? 'Create link' : 'Create QR';
   // Registered customers attach to payment links (SecurePay customerNo).
   $('customer-field').hidden = method !== 'link' || !offers('customers');
   if (!$('customer-field').hidden) fillCustomers();
@@ -412,7 +450,25 @@ export function initCounter() {
   $('new-sale').addEventListener('click', newSale);
   $('retry').addEventListener('click', retry);
   $('next-sale').addEventListener('click', newSale);
-  cur.addEventListener('change', () => { if (kept) letGoOfKept(); typed = ''; renderAmount(); });
+  // Another currency keeps what was typed, cut to the decimals that currency has.
+  cur.addEventListener('change', () => { if (kept) letGoOfKept(); fitAmountToCurrency(); renderAmount(); cur.blur(); });
+  // After any choice, the keys go back to the amount.
+  for (const id of ['vendor', 'customer', 'payer-channel']) $(id).addEventListener('change', () => $(id).blur());
+  for (const b of document.querySelectorAll('.method')) b.addEventListener('click', () => b.blur());
+  $('copy-link').addEventListener('click', async () => {
+    const link = $('sale').dataset.link;
+    try {
+      await navigator.clipboard.writeText(link);
+    } catch {
+      // Older WebKit: copy from a selection.
+      const range = document.createRange();
+      range.selectNodeContents($('sale-link'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      document.execCommand('copy');
+    }
+    $('copy-link').textContent = 'Copied';
+  });
 
   document.addEventListener('keydown', (e) => {
     if ($('view-counter').hidden) return;

@@ -45,11 +45,16 @@ function totalsLine(totals) {
   return `${count} payment${count === 1 ? '' : 's'}` + (parts.length ? ` · ${parts.join(' · ')}` : '');
 }
 
+let loadSeq = 0;
+
 async function load(append = false) {
   $('tx-error').hidden = true;
+  // Filters change faster than answers come: only the latest question may paint.
+  const seq = ++loadSeq;
   try {
     const query = { ...currentQuery(), limit: 50, after: append ? nextCursor : null };
     const [page, totals] = await Promise.all([api.txPage(query), append ? null : api.txTotals(currentQuery())]);
+    if (seq !== loadSeq) return;
     if (totals) {
       $('tx-totals').textContent = totalsLine(totals);
       $('tx-totals').dataset.totals = JSON.stringify(totals);
@@ -141,8 +146,10 @@ function row(p) {
   const tr = el('tr', { tabindex: '0', dataset: { reference: p.reference } },
     el('td', {}, localDate(p.created_at)),
     el('td', { class: 'mono' }, p.reference),
-    el('td', {}, p.provider),
-    el('td', {}, p.vendor_label ?? p.method),
+    el('td', {}, p.profile),
+    el('td', {}, state.info?.providers.find((x) => x.provider === p.provider)?.label ?? p.provider),
+    el('td', {}, p.method === 'qr' ? 'Counter QR' : 'Payment link'),
+    el('td', {}, p.vendor_label ?? '—'),
     el('td', { class: 'num' }, `${p.amount} ${p.currency}`),
     el('td', {}, el('span', { class: `pill status-${p.status}`, title: p.raw_status ?? '' }, STATUS_LABELS[p.status] ?? p.status)),
   );
@@ -176,13 +183,55 @@ async function showDetail(reference) {
     ];
     $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k.toLowerCase() } }, v)]));
     showActions(detail);
-    $('detail-events').replaceChildren(...events.map((e) => el('li', {},
-      el('span', { class: 'event-kind' }, e.kind), ' ', el('time', {}, localDate(e.at)),
-      el('pre', {}, JSON.stringify(e.detail, null, 2)))));
+    $('detail-events').replaceChildren(...history(events, payment));
     $('tx-detail').hidden = false;
   } catch (err) {
     tell(api.describeError(err), 'error');
   }
+}
+
+/** One step of a payment's history in words. */
+function say(e, provider) {
+  const d = e.detail ?? {};
+  switch (e.kind) {
+    case 'request': return `Asked ${provider} (${String(d.path ?? '').split('/').pop()})`;
+    case 'response': return `${provider} answered${d.http_status ? ` (HTTP ${d.http_status})` : ''}`;
+    case 'status_changed': return `Status: ${STATUS_LABELS[d.from] ?? d.from} → ${STATUS_LABELS[d.to] ?? d.to}${d.raw ? ` (${provider}: ${d.raw})` : ''}`;
+    case 'ipn': return `Notification from ${provider}`;
+    case 'ipn_rejected': return `A notification was refused: ${d.reason ?? 'not verified'}`;
+    case 'suspicious': return `Not applied, suspicious: ${d.reason ?? ''}`;
+    case 'error': return `Failed: ${d.message ?? ''}`;
+    case 'refund_created': return 'Refund recorded, about to be sent';
+    case 'refund_finished': return `Refund ${d.status ?? 'finished'}`;
+    default: return e.kind.replaceAll('_', ' ');
+  }
+}
+
+/**
+ * The history as a person reads it: one line a step, the raw detail behind a toggle, and
+ * runs of status questions that changed nothing folded into one line.
+ */
+function history(events, payment) {
+  const provider = state.info?.providers.find((x) => x.provider === payment.provider)?.label ?? payment.provider;
+  const isPoll = (e) => (e.kind === 'request' || e.kind === 'response') && /query|tran-query|queryPayInResult/i.test(String(e.detail?.path ?? ''));
+  const items = [];
+  for (let i = 0; i < events.length; i++) {
+    if (isPoll(events[i])) {
+      let j = i;
+      while (j + 1 < events.length && isPoll(events[j + 1])) j++;
+      const asked = events.slice(i, j + 1).filter((e) => e.kind === 'request').length;
+      if (asked > 1) {
+        items.push(el('li', { class: 'folded' }, el('time', {}, localDate(events[j].at)), ' ',
+          `Asked ${provider} for the status ${asked} times; nothing changed`));
+        i = j;
+        continue;
+      }
+    }
+    const e = events[i];
+    const raw = el('details', {}, el('summary', {}, 'details'), el('pre', {}, JSON.stringify(e.detail, null, 2)));
+    items.push(el('li', { dataset: { kind: e.kind } }, el('time', {}, localDate(e.at)), ' ', say(e, provider), ' ', raw));
+  }
+  return items;
 }
 
 // Refund and cancel: only what the status allows, each confirmed with the amount shown.

@@ -23,6 +23,13 @@ fn counter_sale_turns_paid_in_the_real_window() {
     let badge = s.script("return document.getElementById('mode-badge').textContent");
     assert_eq!(badge, "DEMO", "demo mode is the default and visible");
 
+    // Thousands are grouped as typed; ten digits before the point at most, and a point
+    // after them still takes decimals.
+    s.type_keys("12345678901.5");
+    assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "1,234,567,890.5");
+    s.type_keys(ESCAPE);
+    assert_eq!(s.script("return document.getElementById('create-label').textContent"), "Create QR");
+
     // Keyboard only: the amount, then Enter.
     s.type_keys("13.00");
     assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "13.00");
@@ -165,6 +172,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
         &format!("return !document.getElementById('customer-field').hidden && document.querySelector(\"#customer option[value='{}']\")", registered.as_str().unwrap()),
     );
     s.click(&format!("#customer option[value='{}']", registered.as_str().unwrap()));
+    assert_eq!(s.script("return document.getElementById('create-label').textContent"), "Create link");
     s.type_keys("20");
     s.type_keys(ENTER);
     s.wait_for(
@@ -172,6 +180,8 @@ fn counter_sale_turns_paid_in_the_real_window() {
         Duration::from_secs(15),
         "return !document.getElementById('sale').hidden && document.getElementById('sale').dataset.method === 'link'",
     );
+    assert_eq!(s.script("return document.getElementById('copy-link').hidden"), false, "a link sale offers Copy link");
+    assert_eq!(s.script("return document.getElementById('working').hidden"), true, "no longer contacting");
     s.type_keys(ESCAPE);
     s.type_keys(F2);
     assert_eq!(s.script("return document.getElementById('method-qr').getAttribute('aria-checked')"), "true");
