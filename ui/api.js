@@ -43,3 +43,13 @@ export const exportLedger = (query, format, path, refunds, events) => invoke('ex
 export const refreshUnsettled = (query) => invoke('refresh_unsettled', { query });
 export const jobProgress = (job) => invoke('job_progress', { job });
 export const cancelJob = (job) => invoke('cancel_job', { job });
+
+/**
+ * Calls `handler(payment)` whenever the core changes a payment's status (pushed by the
+ * shell as the event `payment-changed`). Tauri's own event IPC, without its global API.
+ */
+export function onPaymentChanged(handler) {
+  const internals = window.__TAURI_INTERNALS__;
+  const callback = internals.transformCallback((event) => handler(event.payload));
+  return invoke('plugin:event|listen', { event: 'payment-changed', target: { kind: 'Any' }, handler: callback });
+}

@@ -4,7 +4,9 @@ import { el, STATUS_LABELS } from './format.js';
 import { exponentOf, offers, provider, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
-const POLL_MS = 1000;
+// Status is pushed (payment-changed); polling is only a fallback, slower as a sale waits.
+const POLL_FIRST_MS = 3000;
+const POLL_MAX_MS = 15000;
 
 let typed = '';
 let method = 'qr';
@@ -293,11 +295,32 @@ async function showSale({ payment, qr_png }) {
   $('sale').dataset.transactionNo = payment.transaction_no ?? '';
   setStatus(payment);
   setScreen('sale');
-  clearInterval(pollTimer);
+  clearTimeout(pollTimer);
   clearInterval(clockTimer);
-  pollTimer = setInterval(poll, POLL_MS);
+  schedulePoll(POLL_FIRST_MS);
   clockTimer = setInterval(tick, 1000);
   tick();
+}
+
+function schedulePoll(ms) {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(async () => {
+    await poll();
+    if (sale && $('outcome').hidden) schedulePoll(Math.min(ms * 1.5, POLL_MAX_MS));
+  }, ms);
+}
+
+const FINAL = ['paid', 'authorized', 'partially_paid', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'];
+
+/** A pushed change: the sale on screen follows it at once; a watched one may alert. */
+function pushed(payment) {
+  if (sale && payment.reference === sale.payment.reference && $('outcome').hidden) {
+    sale.payment = payment;
+    setStatus(payment);
+    if (FINAL.includes(payment.status)) finish(payment, 'push');
+  } else if (abandoned.has(payment.reference)) {
+    checkAbandoned();
+  }
 }
 
 function tick() {
@@ -321,16 +344,16 @@ async function poll() {
     if (!sale || payment.reference !== sale.payment.reference) return;
     sale.payment = payment;
     setStatus(payment);
-    if (['paid', 'authorized', 'partially_paid', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'].includes(payment.status)) {
-      finish(payment);
-    }
+    if (FINAL.includes(payment.status) && $('outcome').hidden) finish(payment, 'poll');
   } catch (err) {
     $('status-text').textContent = `Still waiting — ${api.describeError(err)}`;
   }
 }
 
-function finish(payment) {
-  clearInterval(pollTimer);
+/** `via`: what brought the news, the pushed event or the fallback poll. */
+function finish(payment, via = 'poll') {
+  clearTimeout(pollTimer);
+  $('outcome').dataset.via = via;
   clearInterval(clockTimer);
   const outcome = $('outcome');
   outcome.dataset.status = payment.status;
@@ -351,7 +374,7 @@ function finish(payment) {
 }
 
 function newSale() {
-  clearInterval(pollTimer);
+  clearTimeout(pollTimer);
   clearInterval(clockTimer);
   // Leaving a sale nobody has paid: cancel it, or keep an eye on it.
   if (sale && OPEN.includes(sale.payment.status) && $('outcome').hidden) abandon(sale.payment);
@@ -432,6 +455,7 @@ function fitToProfile() {
 }
 
 export function initCounter() {
+  api.onPaymentChanged(pushed).catch(() => { /* the slow poll still follows the sale */ });
   for (const b of document.querySelectorAll('.method')) b.addEventListener('click', () => setMethod(b.dataset.method));
   const cur = $('currency');
   fitToProfile();

@@ -368,4 +368,14 @@ export function initTransactions() {
     if (failed) tell(failed, 'error');
   });
   document.addEventListener('paydesk:view', (e) => { if (e.detail === 'transactions') { fillFilterChoices(); load(); } });
+  // A payment changed (a notification, a refresh elsewhere): the list and totals follow.
+  let pushedReload;
+  api.onPaymentChanged((p) => {
+    if ($('view-transactions').hidden) return;
+    clearTimeout(pushedReload);
+    pushedReload = setTimeout(() => {
+      load();
+      if (selected === p.reference && !$('tx-detail').hidden && $('confirm').hidden) showDetail(selected);
+    }, 200);
+  }).catch(() => {});
 }

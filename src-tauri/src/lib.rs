@@ -537,6 +537,29 @@ async fn start_demo(core: &Arc<Paydesk>) -> Result<String, AppError> {
     Ok(demo::enable(core, setup).await?.base_url().to_string())
 }
 
+/// Every status change the core makes is pushed to every window at once, as the event
+/// `payment-changed` carrying the payment: nothing waits for a poll.
+pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Paydesk>) {
+    use tauri::Emitter;
+    let mut changes = core.status_changes();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(id) => {
+                    let core = core.clone();
+                    let view = tauri::async_runtime::spawn_blocking(move || core.payment_by_id(id)).await;
+                    if let Ok(Ok(Some(view))) = view {
+                        let _ = app.emit("payment-changed", view);
+                    }
+                }
+                // Fell behind: the windows' slow poll catches up.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            }
+        }
+    });
+}
+
 /// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
 pub fn run() {
     let home = paydesk_core::paths::home();
@@ -565,7 +588,9 @@ pub fn run() {
             Err(e) => eprintln!("paydesk: recovery failed: {e}"),
         }
     });
-    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init()).setup(|app| {
+    let pushing = core.clone();
+    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init()).setup(move |app| {
+        push_status_changes(app.handle().clone(), pushing);
         #[cfg(target_os = "linux")]
         if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
             lean_webview(&window);

@@ -57,6 +57,25 @@ fn counter_sale_turns_paid_in_the_real_window() {
         "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PAID'",
     );
     assert_eq!(s.script("return document.getElementById('outcome-amount').textContent"), "13.00 USD");
+    // Pushed, not polled: the notification turned the screen PAID, and no status query ran.
+    assert_eq!(s.script("return document.getElementById('outcome').dataset.via"), "push");
+    let paid_ref = s.script("return document.getElementById('sale-reference').textContent");
+    let shown = paydesk_e2e::run(
+        {
+            let mut c = paydesk_e2e::paydesk(home.path());
+            c.args(["--json", "tx", "show", paid_ref.as_str().unwrap()]);
+            c
+        },
+        None,
+    )
+    .json();
+    let queries = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "request" && e["detail"]["path"].as_str().unwrap_or("").contains("query"))
+        .count();
+    assert_eq!(queries, 0, "PAID came from the notification, pushed to the window: {shown}");
     std::fs::write(evidence.join("window-paid.png"), s.screenshot_png()).unwrap();
 
     // One key starts the next sale.

@@ -394,6 +394,8 @@ pub struct Paydesk {
     http_clients: Mutex<HashMap<String, reqwest::Client>>,
     /// IPN listeners started for profiles, by the address they asked for.
     pub(crate) listeners: Mutex<HashMap<String, crate::listener::IpnListener>>,
+    /// Every payment whose status changed, as it happens (by id): the windows follow it.
+    changes: tokio::sync::broadcast::Sender<i64>,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -415,7 +417,13 @@ pub fn new_reference() -> String {
 
 impl Paydesk {
     pub fn open(home: &Path) -> Result<Self, AppError> {
-        let ledger = Ledger::open_in(home)?;
+        let mut ledger = Ledger::open_in(home)?;
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let sender = changes.clone();
+        ledger.on_status_change(move |id| {
+            // Nobody listening (the CLI) is fine.
+            let _ = sender.send(id);
+        });
         Ok(Self {
             home: home.into(),
             ledger: Mutex::new(ledger),
@@ -423,7 +431,19 @@ impl Paydesk {
             last_query: Mutex::new(HashMap::new()),
             http_clients: Mutex::new(HashMap::new()),
             listeners: Mutex::new(HashMap::new()),
+            changes,
         })
+    }
+
+    /// Payments whose status changes from now on (their ids), pushed as they change: from
+    /// a verified notification, a query, a refund or capture, a bulk refresh.
+    pub fn status_changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.changes.subscribe()
+    }
+
+    /// A payment as shown, by its ledger id.
+    pub fn payment_by_id(&self, id: i64) -> Result<Option<PaymentView>, AppError> {
+        Ok(crate::blocking(|| self.ledger().payment_by_id(id))?.map(PaymentView::from))
     }
 
     pub fn home(&self) -> &Path {

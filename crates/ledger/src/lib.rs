@@ -48,6 +48,8 @@ pub type Result<T> = std::result::Result<T, LedgerError>;
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    /// Told the id of every payment whose status changed (the app pushes it to its windows).
+    on_status_change: Option<Box<dyn Fn(i64) + Send>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -109,11 +111,22 @@ impl Ledger {
         conn.execute_batch(&chain::triggers_sql())?;
         // Keeps the planner's statistics fresh enough to use the indexes (bounded work).
         conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")?;
-        Ok(Self { conn, path: path.into() })
+        Ok(Self { conn, path: path.into(), on_status_change: None })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Calls `f` with a payment's id whenever this connection changes its status.
+    pub fn on_status_change(&mut self, f: impl Fn(i64) + Send + 'static) {
+        self.on_status_change = Some(Box::new(f));
+    }
+
+    pub(crate) fn status_changed(&self, id: i64) {
+        if let Some(f) = &self.on_status_change {
+            f(id);
+        }
     }
 
     /// A write transaction that takes the write lock at once (BEGIN IMMEDIATE), so a

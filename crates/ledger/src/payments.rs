@@ -290,6 +290,9 @@ impl Ledger {
             )?;
         }
         tx.commit()?;
+        if current != next {
+            self.status_changed(id);
+        }
         Ok(if changed { Applied::Changed } else { Applied::Unchanged })
     }
 
