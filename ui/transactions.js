@@ -158,7 +158,8 @@ function row(p) {
   return tr;
 }
 
-async function showDetail(reference) {
+/** `keepInputs`: a pushed update, which must not overwrite amounts being typed. */
+async function showDetail(reference, keepInputs = false) {
   if (selected !== reference) untell();
   selected = reference;
   try {
@@ -182,7 +183,7 @@ async function showDetail(reference) {
       ['Updated', localDate(payment.updated_at)],
     ];
     $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k.toLowerCase() } }, v)]));
-    showActions(detail);
+    showActions(detail, keepInputs);
     $('detail-events').replaceChildren(...history(events, payment));
     $('tx-detail').hidden = false;
   } catch (err) {
@@ -235,10 +236,14 @@ function history(events, payment) {
 }
 
 // Refund and cancel: only what the status allows, each confirmed with the amount shown.
-function showActions(detail) {
+function showActions(detail, keepInputs = false) {
   const can = (a) => detail.actions.includes(a);
   $('action-refund').hidden = !can('refund');
   $('refund-field').hidden = !can('refund');
+  if (keepInputs) {
+    $('tx-detail').dataset.actions = detail.actions.join(' ');
+    return;
+  }
   $('refund-amount').value = detail.refundable;
   $('refund-currency').textContent = detail.payment.currency;
   $('action-cancel').hidden = !can('cancel');
@@ -375,7 +380,7 @@ export function initTransactions() {
     clearTimeout(pushedReload);
     pushedReload = setTimeout(() => {
       load();
-      if (selected === p.reference && !$('tx-detail').hidden && $('confirm').hidden) showDetail(selected);
+      if (selected === p.reference && !$('tx-detail').hidden && $('confirm').hidden) showDetail(selected, true);
     }, 200);
   }).catch(() => {});
 }

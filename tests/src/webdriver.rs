@@ -23,6 +23,9 @@ impl Driver {
         let child = Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("PAYDESK_HOME", home)
+            // The web view's own storage (the remembered profile) per test, like the ledger.
+            .env("XDG_DATA_HOME", home.join("xdg-data"))
+            .env("XDG_CACHE_HOME", home.join("xdg-cache"))
             .env("NO_AT_BRIDGE", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

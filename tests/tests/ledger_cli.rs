@@ -21,9 +21,21 @@ fn shop(home: &Path) -> Ledger {
     let added = cli(
         home,
         &[
-            "profile", "add", "tw-shop", "--provider", "pockyt", "--base-url", "http://127.0.0.1:9",
-            "--merchant-no", "200043", "--store-no", "300014", "--ipn-url", "https://shop.example/ipn",
-            "--callback-url", "https://shop.example/done",
+            "profile",
+            "add",
+            "tw-shop",
+            "--provider",
+            "pockyt",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--merchant-no",
+            "200043",
+            "--store-no",
+            "300014",
+            "--ipn-url",
+            "https://shop.example/ipn",
+            "--callback-url",
+            "https://shop.example/done",
         ],
     );
     assert_eq!(added.code, 0, "{}", added.stdout);
@@ -78,7 +90,8 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
     let day1 = cli(home.path(), &["tx", "list", "--from", "2026-11-01", "--to", "2026-11-01"]).json();
     let refs: Vec<&str> = day1.as_array().unwrap().iter().map(|p| p["reference"].as_str().unwrap()).collect();
     assert_eq!(refs, vec!["PD-TW-1", "PD-TW-0"], "newest first, the 23:59:59 sale on its own day");
-    let day2 = cli(home.path(), &["tx", "list", "--from", "2026-11-02", "--to", "2026-11-02", "--status", "paid"]).json();
+    let day2 =
+        cli(home.path(), &["tx", "list", "--from", "2026-11-02", "--to", "2026-11-02", "--status", "paid"]).json();
     assert_eq!(day2.as_array().unwrap().len(), 5, "{day2}");
     // More rows than one page: the cursor goes on.
     let text = {
@@ -102,7 +115,18 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
     let csv = home.path().join("day2.csv");
     let exported = cli(
         home.path(),
-        &["ledger", "export", "--format", "csv", "-o", csv.to_str().unwrap(), "--from", "2026-11-02", "--to", "2026-11-02"],
+        &[
+            "ledger",
+            "export",
+            "--format",
+            "csv",
+            "-o",
+            csv.to_str().unwrap(),
+            "--from",
+            "2026-11-02",
+            "--to",
+            "2026-11-02",
+        ],
     );
     assert_eq!(exported.code, 0, "{}", exported.stderr);
     assert_eq!(exported.json()["payments"], 7);
@@ -112,7 +136,10 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
     let local = header.iter().position(|h| h == "created_local").unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 7);
-    assert_eq!(rows.iter().map(|r| r[col].parse::<i64>().unwrap()).sum::<i64>(), 3000 + 4000 + 500 + 600 + 700 + 800 + 900);
+    assert_eq!(
+        rows.iter().map(|r| r[col].parse::<i64>().unwrap()).sum::<i64>(),
+        3000 + 4000 + 500 + 600 + 700 + 800 + 900
+    );
     assert_eq!(&rows[0][local], "2026-11-02 00:00:00", "local time beside UTC");
     let xlsx = home.path().join("all.xlsx");
     let x = cli(home.path(), &["ledger", "export", "--format", "xlsx", "-o", xlsx.to_str().unwrap(), "--refunds"]);
@@ -196,7 +223,8 @@ fn ledger_verify_backup_and_restore() {
     let tampered = home.path().join("tampered.sqlite3");
     std::fs::copy(&path, &tampered).unwrap();
     let conn = rusqlite::Connection::open(&tampered).unwrap();
-    conn.execute_batch("DROP TRIGGER chain_payments_update; UPDATE payments SET status = 'refunded' WHERE id = 1;").unwrap();
+    conn.execute_batch("DROP TRIGGER chain_payments_update; UPDATE payments SET status = 'refunded' WHERE id = 1;")
+        .unwrap();
     drop(conn);
     let refused = cli(home.path(), &["ledger", "restore", tampered.to_str().unwrap()]);
     assert_ne!(refused.code, 0);

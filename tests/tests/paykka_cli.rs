@@ -319,8 +319,19 @@ fn demo_mode_offers_a_paykka_demo_profile() {
     let sold = cli(
         home.path(),
         &[
-            "pay", "qr", "--profile", "demo-paykka", "--amount", "9.50", "--currency", "EUR", "--capture", "manual",
-            "--shopper-reference", "demo-shopper", "--save-card",
+            "pay",
+            "qr",
+            "--profile",
+            "demo-paykka",
+            "--amount",
+            "9.50",
+            "--currency",
+            "EUR",
+            "--capture",
+            "manual",
+            "--shopper-reference",
+            "demo-shopper",
+            "--save-card",
         ],
     );
     assert_eq!(sold.code, 0, "{}", sold.stderr);
@@ -338,7 +349,19 @@ fn demo_mode_offers_a_paykka_demo_profile() {
 
     let taken = cli(
         home.path(),
-        &["profile", "add", "demo-paykka", "--provider", "paykka", "--base-url", "sandbox", "--merchant-id", "1", "--app-id", "a"],
+        &[
+            "profile",
+            "add",
+            "demo-paykka",
+            "--provider",
+            "paykka",
+            "--base-url",
+            "sandbox",
+            "--merchant-id",
+            "1",
+            "--app-id",
+            "a",
+        ],
     );
     assert_ne!(taken.code, 0);
     assert!(taken.stderr.contains("kept for the built-in demo profiles"), "{}", taken.stderr);

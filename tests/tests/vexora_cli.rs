@@ -15,17 +15,27 @@ fn cli(home: &Path, args: &[&str]) -> Run {
     run(c, None)
 }
 
-const PAYER: &[&str] = &[
-    "--mobile", "0912345678", "--first-name", "Mei", "--last-name", "Lin", "--email", "mei@example.com",
-];
+const PAYER: &[&str] =
+    &["--mobile", "0912345678", "--first-name", "Mei", "--last-name", "Lin", "--email", "mei@example.com"];
 
 fn add_profile(home: &Path, sandbox: &SandboxProcess, name: &str, ipn_url: &str) -> String {
     let base = format!("{}/vexora", sandbox.base_url);
     let added = cli(
         home,
         &[
-            "profile", "add", name, "--provider", "vexora", "--base-url", &base, "--merchant-no", "VX0001",
-            "--ipn-url", ipn_url, "--callback-url", "https://shop.example/done",
+            "profile",
+            "add",
+            name,
+            "--provider",
+            "vexora",
+            "--base-url",
+            &base,
+            "--merchant-no",
+            "VX0001",
+            "--ipn-url",
+            ipn_url,
+            "--callback-url",
+            "https://shop.example/done",
         ],
     );
     assert_eq!(added.code, 0, "{}", added.stdout);
@@ -188,7 +198,12 @@ fn vexora_notifications_are_verified_and_applied_once() {
     let valid = sign(&extra);
     let reversed = format!(
         "{{{}}}",
-        valid.iter().rev().map(|(k, v)| format!("{}:{}", serde_json::json!(k), serde_json::json!(v))).collect::<Vec<_>>().join(",")
+        valid
+            .iter()
+            .rev()
+            .map(|(k, v)| format!("{}:{}", serde_json::json!(k), serde_json::json!(v)))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let (code, text) = post(reversed.clone());
     assert_eq!((code, text.as_str()), (200, "OK"));

@@ -408,8 +408,7 @@ fn cli_status(home: &std::path::Path, reference: &str) -> String {
 /// removed on the Cards on file screen.
 #[test]
 fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
-    const MERCHANT_PRIVATE: &str =
-        include_str!("../../crates/gateways/test-vectors/paykka-test-merchant-private.pem");
+    const MERCHANT_PRIVATE: &str = include_str!("../../crates/gateways/test-vectors/paykka-test-merchant-private.pem");
     assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: scripts/test runs this under Xvfb");
     let home = tempfile::tempdir().unwrap();
     let evidence = bin_dir().parent().unwrap().join("e2e");
@@ -428,8 +427,7 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     );
     let paykka_base = paykka_base.as_str().unwrap().to_string();
     let root = paykka_base.trim_end_matches("/paykka").to_string();
-    let platform_key =
-        http.get(format!("{paykka_base}/sandbox/platform-public-key")).send().unwrap().text().unwrap();
+    let platform_key = http.get(format!("{paykka_base}/sandbox/platform-public-key")).send().unwrap().text().unwrap();
 
     s.click("#pf-provider option[value=paykka]");
     s.fill("#pf-name", "Shop K");
@@ -513,7 +511,11 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Authorized')",
     );
     s.click("#tx-rows tr td:nth-child(2)");
-    s.wait_for("the capture action", Duration::from_secs(10), "return !document.getElementById('action-capture').hidden");
+    s.wait_for(
+        "the capture action",
+        Duration::from_secs(10),
+        "return !document.getElementById('action-capture').hidden",
+    );
     assert_eq!(s.script("return document.getElementById('capture-amount').value"), "25.00");
     assert_eq!(s.script("return document.getElementById('action-void').hidden"), false, "void while authorised");
     s.fill("#capture-amount", "15.00");
@@ -532,7 +534,11 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Paid')",
     );
     s.wait_for("the refund action", Duration::from_secs(10), "return !document.getElementById('action-refund').hidden");
-    assert_eq!(s.script("return document.getElementById('refund-amount').value"), "15.00", "refundable: what was captured");
+    assert_eq!(
+        s.script("return document.getElementById('refund-amount').value"),
+        "15.00",
+        "refundable: what was captured"
+    );
     assert_eq!(s.script("return document.getElementById('action-capture').hidden"), true, "the last capture closed it");
     s.fill("#refund-amount", "5.00");
     s.click("#action-refund");
@@ -612,7 +618,10 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
     let shown = s.script(
         "return [...document.querySelectorAll('.payer-field')].filter(l => !l.hidden).map(l => l.dataset.field).join(',')",
     );
-    assert_eq!(shown, "channel,mobile,first_name,last_name,email,ip_address,postcode,address", "STORE asks postcode and address");
+    assert_eq!(
+        shown, "channel,mobile,first_name,last_name,email,ip_address,postcode,address",
+        "STORE asks postcode and address"
+    );
     s.click("#payer-channel option[value=NET_BANKING]");
     assert_eq!(
         s.script("return document.querySelector('.payer-field[data-field=bank_number]').hidden"),

@@ -51,7 +51,12 @@ fn check(theme: &str, env: &[(&str, &str)]) {
                 "const r = document.querySelector({css:?}).getBoundingClientRect(); return r.bottom <= window.innerHeight + 1 && r.height > 0"
             ))
         };
-        assert_eq!(visible("#create"), true, "{size}: the Create button is below the fold");
+        let create_visible = visible("#create");
+        if create_visible != serde_json::json!(true) {
+            std::fs::write(evidence.join(format!("window-{theme}-{w}x{h}-entry-failed.png")), s.screenshot_png()).unwrap();
+        }
+        let where_ = s.script("const r = document.getElementById('create').getBoundingClientRect(); return [r.top, r.bottom, window.innerWidth, window.innerHeight, window.outerHeight]");
+        assert_eq!(create_visible, true, "{size}: the Create button is below the fold: {where_}");
         assert!(contrast(&s, "#create") >= 4.5, "{size}: Create button contrast {}", contrast(&s, "#create"));
         s.type_keys("5");
         s.type_keys(ENTER);
@@ -61,7 +66,8 @@ fn check(theme: &str, env: &[(&str, &str)]) {
             "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
         );
         std::thread::sleep(Duration::from_millis(200));
-        let share = s.script("return document.getElementById('qr-img').getBoundingClientRect().height / window.innerHeight");
+        let share =
+            s.script("return document.getElementById('qr-img').getBoundingClientRect().height / window.innerHeight");
         assert!(share.as_f64().unwrap() >= 0.45, "{size}: the QR takes {share} of the height");
         let overflow = s.script("return [document.getElementById('new-sale').getBoundingClientRect().bottom, window.innerHeight, document.getElementById('qr-img').getBoundingClientRect().height, document.querySelector('main').getBoundingClientRect().top]");
         std::fs::write(evidence.join(format!("window-{theme}-{w}x{h}-sale.png")), s.screenshot_png()).unwrap();

@@ -4,8 +4,8 @@
 use clap::{Parser, Subcommand};
 use paydesk_core::demo;
 use paydesk_core::{
-    secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, Payer, ProfileInput, DEMO_PROFILE,
-    books::TxQuery,
+    books::TxQuery, secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, Payer, ProfileInput,
+    DEMO_PROFILE,
 };
 use paydesk_gateways::ApiSecret;
 use paydesk_sandbox::{Merchant, Sandbox, SandboxConfig};
@@ -743,7 +743,12 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             let days = paydesk.daily_report(&q)?;
             let text = days
                 .iter()
-                .map(|d| format!("{}  {}  {:<8} {:<20} {:>5}  {}", d.day, d.currency, d.provider, d.status, d.count, d.amount))
+                .map(|d| {
+                    format!(
+                        "{}  {}  {:<8} {:<20} {:>5}  {}",
+                        d.day, d.currency, d.provider, d.status, d.count, d.amount
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             out(to_json(&days), text)
@@ -1068,7 +1073,10 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
                 paydesk.export(&q, format, &options, ExportTarget::Stream(&mut lock), &mut progress)?
             } else {
                 if output.exists() {
-                    return Err(AppError::invalid("output", format!("output: {} already exists; name a new file", output.display())));
+                    return Err(AppError::invalid(
+                        "output",
+                        format!("output: {} already exists; name a new file", output.display()),
+                    ));
                 }
                 paydesk.export(&q, format, &options, ExportTarget::File(output.clone()), &mut progress)?
             };
@@ -1096,7 +1104,10 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
         }
         LedgerCommand::Restore { file } => {
             let report = paydesk.restore_ledger(&file)?;
-            out(to_json(&report), format!("ledger restored from {} and verified ({} entries)", file.display(), report.entries))
+            out(
+                to_json(&report),
+                format!("ledger restored from {} and verified ({} entries)", file.display(), report.entries),
+            )
         }
     }
 }
@@ -1137,9 +1148,9 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             q.limit = Some(limit);
             q.after = match after {
                 Some(a) => {
-                    let (time, id) = a.rsplit_once(',').ok_or_else(|| {
-                        AppError::invalid("after", "after: the cursor a page printed, TIME,ID")
-                    })?;
+                    let (time, id) = a
+                        .rsplit_once(',')
+                        .ok_or_else(|| AppError::invalid("after", "after: the cursor a page printed, TIME,ID"))?;
                     let id = id.parse().map_err(|_| AppError::invalid("after", "after: TIME,ID with a numeric id"))?;
                     Some(paydesk_ledger::Cursor { created_at: time.to_string(), id })
                 }

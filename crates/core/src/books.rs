@@ -59,7 +59,9 @@ impl TxQuery {
     pub fn to_filter(&self, tz: &jiff::tz::TimeZone) -> Result<PaymentFilter, AppError> {
         let today = jiff::Zoned::now().with_time_zone(tz.clone()).date();
         let day = |field: &'static str, v: &str| -> Result<jiff::civil::Date, AppError> {
-            v.trim().parse().map_err(|_| AppError::invalid(field, format!("{field}: a date such as 2026-11-01 (got '{v}')")))
+            v.trim()
+                .parse()
+                .map_err(|_| AppError::invalid(field, format!("{field}: a date such as 2026-11-01 (got '{v}')")))
         };
         let (first, last) = match nonempty(&self.period).as_deref() {
             None | Some("all") | Some("custom") => (

@@ -189,8 +189,13 @@ impl Paydesk {
                             return None;
                         }
                         let answer = self.ask(&reference, before).await;
-                        let failed = answer.early.is_some() || answer.outcome.as_ref().is_some_and(|o| o.result.is_err());
-                        let failures = if failed { failing.fetch_add(1, Ordering::Relaxed) + 1 } else { failing.load(Ordering::Relaxed) };
+                        let failed =
+                            answer.early.is_some() || answer.outcome.as_ref().is_some_and(|o| o.result.is_err());
+                        let failures = if failed {
+                            failing.fetch_add(1, Ordering::Relaxed) + 1
+                        } else {
+                            failing.load(Ordering::Relaxed)
+                        };
                         let done = asked.fetch_add(1, Ordering::Relaxed) + 1;
                         progress(BulkProgress { done, total, failures });
                         Some(answer)
@@ -200,7 +205,9 @@ impl Paydesk {
                 .collect()
                 .await;
             let answers: Vec<Answer> = answers.into_iter().flatten().collect();
-            let verdicts = crate::blocking(|| self.ledger().batch(|ledger| Ok(answers.iter().map(|a| a.apply(ledger)).collect::<Vec<_>>())))?;
+            let verdicts = crate::blocking(|| {
+                self.ledger().batch(|ledger| Ok(answers.iter().map(|a| a.apply(ledger)).collect::<Vec<_>>()))
+            })?;
             for (answer, verdict) in answers.iter().zip(verdicts) {
                 match verdict {
                     Verdict::Changed => changed += 1,
@@ -219,12 +226,8 @@ impl Paydesk {
                 }
             }
         }
-        let (changed, unchanged, unreachable, failed) = (
-            AtomicU64::new(changed),
-            AtomicU64::new(unchanged),
-            AtomicU64::new(unreachable),
-            AtomicU64::new(failed),
-        );
+        let (changed, unchanged, unreachable, failed) =
+            (AtomicU64::new(changed), AtomicU64::new(unchanged), AtomicU64::new(unreachable), AtomicU64::new(failed));
         Ok(BulkSummary {
             total,
             changed: changed.into_inner(),

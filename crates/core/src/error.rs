@@ -134,6 +134,80 @@ impl From<GatewayError> for AppError {
     }
 }
 
+/// The names people see for the fields the core names in its messages.
+const FIELD_LABELS: &[(&str, &str)] = &[
+    ("ipn_url", "Notification (IPN) URL"),
+    ("callback_url", "Return (callback) URL"),
+    ("ipn_listen", "Listen for notifications on"),
+    ("base_url", "Custom base URL"),
+    ("merchant_no", "Merchant no."),
+    ("store_no", "Store no."),
+    ("merchant_id", "Merchant id"),
+    ("app_id", "App id"),
+    ("platform_public_key", "PayKKa platform public key"),
+    ("shopper_reference", "Shopper reference"),
+    ("save_card", "Save the card"),
+    ("customer_no", "Customer"),
+    ("payer_ip", "Payer's IP address"),
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("bank_number", "Bank account(s)"),
+    ("way_code", "Store chain"),
+    ("agreement_id", "Agreement id"),
+    ("min_amount", "Minimum amount"),
+    ("max_amount", "Maximum amount"),
+    ("display_name", "Display name"),
+    ("country_code", "Country code"),
+    ("customer_code", "Your customer code"),
+];
+
+impl AppError {
+    /// The same error as a person at the window reads it: field labels instead of the
+    /// core's field names, and where to fix it in the window instead of a command line.
+    /// The `kind` and `field` stay as they are, for code.
+    pub fn for_people(self) -> Self {
+        fn words(message: &str) -> String {
+            let mut m = message.to_string();
+            // Command-line hints: "(--ipn-url)", "(--method link)" and the like.
+            while let Some(start) = m.find(" (--") {
+                match m[start..].find(')') {
+                    Some(end) => m.replace_range(start..start + end + 1, ""),
+                    None => break,
+                }
+            }
+            m = m.replace(" Add it with `paydesk profile add` or in Settings.", " Add it in Settings.");
+            if let Some(start) = m.find("Save it with `paydesk secret set") {
+                let end =
+                    m[start..].find("or in Settings.").map(|e| start + e + "or in Settings.".len()).unwrap_or(m.len());
+                m.replace_range(start..end, "Open Settings, choose the profile and paste its secret.");
+            }
+            if let Some(start) = m.find(". Set it on profile '") {
+                let rest = &m[start + ". Set it on profile '".len()..];
+                if let Some(q) = rest.find('\'') {
+                    let profile = rest[..q].to_string();
+                    let end = start + ". Set it on profile '".len() + q + 1;
+                    let end = m[end..].find('.').map(|e| end + e + 1).unwrap_or(m.len());
+                    m.replace_range(start..end, &format!(". Open Settings → {profile} and fill it in."));
+                }
+            }
+            for (name, label) in FIELD_LABELS {
+                if let Some(rest) = m.strip_prefix(&format!("{name}:")) {
+                    m = format!("{label}:{rest}");
+                }
+                m = m.replace(&format!("'{name}'"), &format!("'{label}'"));
+            }
+            m
+        }
+        match self {
+            Self::InvalidInput { field, message } => Self::InvalidInput { field, message: words(&message) },
+            Self::ProfileNotFound { profile, message } => Self::ProfileNotFound { profile, message: words(&message) },
+            Self::SecretMissing { profile, message } => Self::SecretMissing { profile, message: words(&message) },
+            Self::NotAllowed { message } => Self::NotAllowed { message: words(&message) },
+            other => other,
+        }
+    }
+}
+
 impl From<paydesk_ledger::LedgerError> for AppError {
     fn from(e: paydesk_ledger::LedgerError) -> Self {
         if let paydesk_ledger::LedgerError::Cancelled = e {
@@ -150,6 +224,48 @@ impl From<paydesk_ledger::LedgerError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No message a person reads names an internal field or shows a command line.
+    #[test]
+    fn messages_for_people_use_their_words() {
+        let cases = [
+            AppError::invalid("ipn_url", "ipn_url: is required by Pockyt. Set it on profile 'Store 2' (--ipn-url)."),
+            AppError::invalid("shopper_reference", "shopper_reference: is required to save the card (--shopper-reference)"),
+            AppError::invalid("payer_ip", "payer_ip: is required by Vexora: the payer's own IP address (--payer-ip)"),
+            AppError::invalid("bank_number", "bank_number: is required for NET_BANKING: the payer's account, e.g. 808-0368988888888 (--bank-number)"),
+            AppError::invalid("customer_no", "customer_no: attach customers to payment links (--method link)"),
+            AppError::ProfileNotFound {
+                profile: "x".into(),
+                message: "No profile named 'x'. Add it with `paydesk profile add` or in Settings.".into(),
+            },
+            AppError::SecretMissing {
+                profile: "Store 2".into(),
+                message: "The API token for profile 'Store 2' is not saved. Save it with `paydesk secret set Store 2` or in Settings.".into(),
+            },
+        ];
+        for e in cases {
+            let field = match &e {
+                AppError::InvalidInput { field, .. } => Some(field.clone()),
+                _ => None,
+            };
+            let shown = e.for_people();
+            let text = shown.to_string();
+            assert!(!text.contains("--") && !text.contains("paydesk ") && !text.contains('`'), "{text}");
+            for (name, _) in FIELD_LABELS {
+                assert!(!text.contains(name), "{text} names {name}");
+            }
+            if let (Some(f), AppError::InvalidInput { field, .. }) = (field, &shown) {
+                assert_eq!(&f, field, "the field stays for code");
+            }
+        }
+        let e =
+            AppError::invalid("ipn_url", "ipn_url: is required by Pockyt. Set it on profile 'Store 2' (--ipn-url).")
+                .for_people();
+        assert_eq!(
+            e.to_string(),
+            "Notification (IPN) URL: is required by Pockyt. Open Settings → Store 2 and fill it in."
+        );
+    }
 
     #[test]
     fn json_shape_is_pinned() {

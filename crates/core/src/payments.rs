@@ -203,7 +203,8 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
     let ours = Currency::from_code(&row.currency).ok().map(|c| Money::new(row.amount_minor, c));
     if report.status == PaymentStatus::PartiallyPaid {
         // Part of the amount arrived: more than nothing, less than all, in its currency.
-        let part = report.paid_amount.zip(ours).filter(|(paid, all)| paid.currency == all.currency && paid.minor < all.minor);
+        let part =
+            report.paid_amount.zip(ours).filter(|(paid, all)| paid.currency == all.currency && paid.minor < all.minor);
         if part.is_none() || report.amount.is_some_and(|a| Some(a) != ours) {
             let paid = report.paid_amount.map(|m| m.to_decimal_string()).unwrap_or_else(|| "no valid amount".into());
             return Some(format!("it says {} {} arrived of a partial payment", shown(&paid), shown(&report.currency)));
@@ -212,7 +213,8 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
     }
     // A decline moves no money: an answer naming none (Vexora's "actually paid" is 0) may
     // still end an unpaid payment; one that names an amount must name ours.
-    let moves_no_money = matches!(report.status, PaymentStatus::Failed | PaymentStatus::Expired | PaymentStatus::Cancelled);
+    let moves_no_money =
+        matches!(report.status, PaymentStatus::Failed | PaymentStatus::Expired | PaymentStatus::Cancelled);
     if report.amount.is_none() && moves_no_money {
         return None;
     }
@@ -364,7 +366,12 @@ pub(crate) fn log_exchange_in(ledger: &Ledger, id: Option<i64>, exchange: &Optio
 fn require_flow(provider: &str, flow: paydesk_gateways::gateway::Flow) -> Result<(), AppError> {
     match capabilities_of(provider) {
         Some(c) if !c.supports(flow) => Err(AppError::NotAllowed {
-            message: format!("{} does not offer {} through its API; do it in {}'s own merchant portal.", c.label, flow.as_str(), c.label),
+            message: format!(
+                "{} does not offer {} through its API; do it in {}'s own merchant portal.",
+                c.label,
+                flow.as_str(),
+                c.label
+            ),
         }),
         _ => Ok(()),
     }

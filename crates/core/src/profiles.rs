@@ -171,7 +171,9 @@ impl ProfileInput {
         if is_demo_name(&name) {
             return Err(AppError::invalid(
                 "name",
-                format!("name: '{name}' is kept for the built-in demo profiles ('demo', 'demo-…'); choose another name"),
+                format!(
+                    "name: '{name}' is kept for the built-in demo profiles ('demo', 'demo-…'); choose another name"
+                ),
             ));
         }
         let Some(caps) = paydesk_gateways::registry::capabilities_of(&self.provider) else {

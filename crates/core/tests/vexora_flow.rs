@@ -33,7 +33,11 @@ fn store_sale(amount: &str, ip: &str) -> CreatePayment {
 }
 
 /// Waits for the listener to apply what the sandbox notified.
-async fn status_of(paydesk: &paydesk_core::Paydesk, reference: &str, wanted: PaymentStatus) -> paydesk_core::PaymentView {
+async fn status_of(
+    paydesk: &paydesk_core::Paydesk,
+    reference: &str,
+    wanted: PaymentStatus,
+) -> paydesk_core::PaymentView {
     for _ in 0..100 {
         let view = paydesk.payment(reference).unwrap();
         if view.status == wanted {

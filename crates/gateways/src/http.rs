@@ -115,10 +115,7 @@ pub async fn send(
     provider: &'static str,
     exchange: &mut crate::gateway::Exchange,
 ) -> Result<Answer, GatewayError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| GatewayError::Unreachable { provider, message: describe(&e) })?;
+    let response = request.send().await.map_err(|e| GatewayError::Unreachable { provider, message: describe(&e) })?;
     exchange.http_status = Some(response.status().as_u16());
     let headers = response
         .headers()

@@ -60,7 +60,10 @@ pub fn check_secret(provider: &str, secret: &ApiSecret) -> Result<(), Validation
         _ => {
             let what = if provider == "vexora" { "the app secret" } else { "the API token" };
             if text.len() > 256 || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(ValidationError::new("secret", format!("must be {what}: one word, at most 256 characters")));
+                return Err(ValidationError::new(
+                    "secret",
+                    format!("must be {what}: one word, at most 256 characters"),
+                ));
             }
             Ok(())
         }

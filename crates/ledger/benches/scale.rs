@@ -18,9 +18,9 @@ fn rows() -> i64 {
 }
 
 fn dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")
-    });
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     target.join("bench-ledger").join(rows().to_string())
 }
 
@@ -63,7 +63,10 @@ fn generate(home: &Path) -> Ledger {
     ))
     .unwrap();
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;").unwrap();
-    println!("generated {n} payments (with refunds, events and their chain) in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "generated {n} payments (with refunds, events and their chain) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     ledger
 }
 
@@ -100,7 +103,14 @@ fn main() {
         let _ = std::fs::remove_file(&out);
         let (summary, took) = time(|| {
             ledger
-                .export(&PaymentFilter::default(), ExportFormat::Xlsx, &ExportOptions::default(), ExportTarget::File(out.clone()), &jiff::tz::TimeZone::UTC, &mut |_, _| true)
+                .export(
+                    &PaymentFilter::default(),
+                    ExportFormat::Xlsx,
+                    &ExportOptions::default(),
+                    ExportTarget::File(out.clone()),
+                    &jiff::tz::TimeZone::UTC,
+                    &mut |_, _| true,
+                )
                 .unwrap()
         });
         println!(
@@ -128,7 +138,10 @@ fn main() {
         ("profile", PaymentFilter { profile: Some("shop-2".into()), ..Default::default() }),
         ("wallet", PaymentFilter { method: Some("wechatpay".into()), ..Default::default() }),
         ("currency", PaymentFilter { currency: Some("TWD".into()), ..Default::default() }),
-        ("month", PaymentFilter { from_utc: Some(march_from.clone()), to_utc: Some(march_to.clone()), ..Default::default() }),
+        (
+            "month",
+            PaymentFilter { from_utc: Some(march_from.clone()), to_utc: Some(march_to.clone()), ..Default::default() },
+        ),
         ("amount", PaymentFilter { min_minor: Some(1000), max_minor: Some(2000), ..Default::default() }),
     ];
     for (name, base) in &filters {
@@ -142,7 +155,11 @@ fn main() {
                 f.after = None;
             }
         }
-        println!("page of 50, filter {name:<8}: p50 {:.3} ms  p99 {:.3} ms (goal p99 <= 5 ms)", percentile(samples.clone(), 0.5), percentile(samples, 0.99));
+        println!(
+            "page of 50, filter {name:<8}: p50 {:.3} ms  p99 {:.3} ms (goal p99 <= 5 ms)",
+            percentile(samples.clone(), 0.5),
+            percentile(samples, 0.99)
+        );
     }
 
     // Text search: a reference's start, or a transaction number.
@@ -155,7 +172,11 @@ fn main() {
         assert_eq!(page.rows.len(), 1, "found by its start");
         samples.push(took);
     }
-    println!("text search (reference or transaction no.): p50 {:.3} ms  p99 {:.3} ms (goal p99 <= 10 ms)", percentile(samples.clone(), 0.5), percentile(samples, 0.99));
+    println!(
+        "text search (reference or transaction no.): p50 {:.3} ms  p99 {:.3} ms (goal p99 <= 10 ms)",
+        percentile(samples.clone(), 0.5),
+        percentile(samples, 0.99)
+    );
 
     let month = PaymentFilter { from_utc: Some(march_from), to_utc: Some(march_to), ..Default::default() };
     let mut samples = Vec::new();
@@ -169,7 +190,14 @@ fn main() {
     let _ = std::fs::remove_file(&csv_out);
     let (summary, ours) = time(|| {
         ledger
-            .export(&PaymentFilter::default(), ExportFormat::Csv, &ExportOptions::default(), ExportTarget::File(csv_out.clone()), &utc, &mut |_, _| true)
+            .export(
+                &PaymentFilter::default(),
+                ExportFormat::Csv,
+                &ExportOptions::default(),
+                ExportTarget::File(csv_out.clone()),
+                &utc,
+                &mut |_, _| true,
+            )
             .unwrap()
     });
     let sql = "SELECT p.reference, p.created_at, p.created_at, p.profile, p.provider, p.method, p.vendor, p.status, p.raw_status, \
@@ -192,7 +220,11 @@ fn main() {
             theirs.as_secs_f64(),
             ours.as_secs_f64() / theirs.as_secs_f64()
         ),
-        _ => println!("CSV export of {} rows: {:.2} s; sqlite3 not available to compare", summary.payments, ours.as_secs_f64()),
+        _ => println!(
+            "CSV export of {} rows: {:.2} s; sqlite3 not available to compare",
+            summary.payments,
+            ours.as_secs_f64()
+        ),
     }
     drop(ledger);
     let child = std::process::Command::new(&args[0]).arg("--xlsx-child").output().unwrap();

@@ -26,7 +26,8 @@ const PAYMENT_STATE: &str = "json_object('reference', {r}.reference, 'profile', 
 const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
     'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
     'refund_transaction_no', {r}.refund_transaction_no)";
-const EVENT_STATE: &str = "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
+const EVENT_STATE: &str =
+    "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
 
 const SUBJECTS: &[(&str, &str, &str)] =
     &[("payments", "payment", PAYMENT_STATE), ("refunds", "refund", REFUND_STATE), ("events", "event", EVENT_STATE)];
@@ -49,13 +50,18 @@ pub fn entry_hash(prev: &str, seq: i64, subject: &str, state: &str) -> String {
 /// connection that writes the ledger needs it (the app's do; another tool's does not, so
 /// its writes fail unless it drops the triggers, which `verify` then finds out).
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
-    conn.create_scalar_function(HASH_FUNCTION, 4, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
-        let prev: String = ctx.get(0)?;
-        let seq: i64 = ctx.get(1)?;
-        let subject: String = ctx.get(2)?;
-        let state: String = ctx.get(3)?;
-        Ok(entry_hash(&prev, seq, &subject, &state))
-    })
+    conn.create_scalar_function(
+        HASH_FUNCTION,
+        4,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let prev: String = ctx.get(0)?;
+            let seq: i64 = ctx.get(1)?;
+            let subject: String = ctx.get(2)?;
+            let state: String = ctx.get(3)?;
+            Ok(entry_hash(&prev, seq, &subject, &state))
+        },
+    )
 }
 
 /// The SQL that appends an entry for `subject` with `state_sql`.
@@ -167,19 +173,31 @@ impl Ledger {
                 let (seq, subject, state, stored_prev, hash): (i64, String, String, String, String) =
                     (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
                 if seq != expected_seq {
-                    return Ok(bad(seq, &prev, format!("chain:{seq}"), format!(
-                        "chain entry {expected_seq} is missing (the next one is {seq}): entries were deleted"
-                    )));
+                    return Ok(bad(
+                        seq,
+                        &prev,
+                        format!("chain:{seq}"),
+                        format!("chain entry {expected_seq} is missing (the next one is {seq}): entries were deleted"),
+                    ));
                 }
                 if stored_prev != prev {
-                    return Ok(bad(seq, &prev, format!("chain:{seq}"), format!(
-                        "chain entry {seq} does not follow entry {}: entries were removed or reordered", seq - 1
-                    )));
+                    return Ok(bad(
+                        seq,
+                        &prev,
+                        format!("chain:{seq}"),
+                        format!(
+                            "chain entry {seq} does not follow entry {}: entries were removed or reordered",
+                            seq - 1
+                        ),
+                    ));
                 }
                 if entry_hash(&prev, seq, &subject, &state) != hash {
-                    return Ok(bad(seq, &prev, format!("chain:{seq}"), format!(
-                        "chain entry {seq} ({subject}) was edited: its hash does not match what it records"
-                    )));
+                    return Ok(bad(
+                        seq,
+                        &prev,
+                        format!("chain:{seq}"),
+                        format!("chain entry {seq} ({subject}) was edited: its hash does not match what it records"),
+                    ));
                 }
                 latest.insert(subject, state);
                 prev = hash;
@@ -188,22 +206,28 @@ impl Ledger {
         }
         let entries = expected_seq - 1;
         for (table, kind, template) in SUBJECTS {
-            let mut stmt = self.conn.prepare(&format!("SELECT t.id, {} FROM {table} t ORDER BY t.id", state(template, "t")))?;
+            let mut stmt =
+                self.conn.prepare(&format!("SELECT t.id, {} FROM {table} t ORDER BY t.id", state(template, "t")))?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let (id, now): (i64, String) = (r.get(0)?, r.get(1)?);
                 let subject = format!("{kind}:{id}");
                 match latest.remove(&subject) {
                     None => {
-                        return Ok(bad(entries, &prev, subject.clone(), format!(
-                            "{kind} row {id} is not in the chain: it was added behind the app's back"
-                        )))
+                        return Ok(bad(
+                            entries,
+                            &prev,
+                            subject.clone(),
+                            format!("{kind} row {id} is not in the chain: it was added behind the app's back"),
+                        ))
                     }
                     Some(sealed) if sealed != now => {
-                        return Ok(bad(entries, &prev, subject.clone(), format!(
-                            "{kind} row {id} was changed behind the app's back: {}",
-                            difference(&sealed, &now)
-                        )))
+                        return Ok(bad(
+                            entries,
+                            &prev,
+                            subject.clone(),
+                            format!("{kind} row {id} was changed behind the app's back: {}", difference(&sealed, &now)),
+                        ))
                     }
                     Some(_) => {}
                 }
@@ -214,7 +238,12 @@ impl Ledger {
                 .map(|(s, _)| s.clone())
                 .collect();
             if let Some(subject) = gone.into_iter().min() {
-                return Ok(bad(entries, &prev, subject.clone(), format!("{subject} is in the chain but no longer in the ledger: it was deleted")));
+                return Ok(bad(
+                    entries,
+                    &prev,
+                    subject.clone(),
+                    format!("{subject} is in the chain but no longer in the ledger: it was deleted"),
+                ));
             }
         }
         Ok(ChainReport { ok: true, entries, head: prev, problem: None, at: None })
@@ -266,5 +295,9 @@ fn difference(sealed: &str, now: &str) -> String {
             }
         }
     }
-    if changes.is_empty() { "its sealed fields differ".into() } else { changes.join(", ") }
+    if changes.is_empty() {
+        "its sealed fields differ".into()
+    } else {
+        changes.join(", ")
+    }
 }

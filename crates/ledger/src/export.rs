@@ -56,12 +56,36 @@ pub struct ExportSummary {
 }
 
 pub const PAYMENT_COLUMNS: &[&str] = &[
-    "reference", "created_local", "created_utc", "profile", "provider", "method", "wallet", "status",
-    "provider_status", "currency", "amount", "amount_minor", "paid_amount", "paid_minor", "refunded",
-    "refunded_minor", "transaction_no", "customer_no",
+    "reference",
+    "created_local",
+    "created_utc",
+    "profile",
+    "provider",
+    "method",
+    "wallet",
+    "status",
+    "provider_status",
+    "currency",
+    "amount",
+    "amount_minor",
+    "paid_amount",
+    "paid_minor",
+    "refunded",
+    "refunded_minor",
+    "transaction_no",
+    "customer_no",
 ];
-const REFUND_COLUMNS: &[&str] =
-    &["payment_reference", "refund_reference", "created_local", "created_utc", "status", "currency", "amount", "amount_minor", "refund_transaction_no"];
+const REFUND_COLUMNS: &[&str] = &[
+    "payment_reference",
+    "refund_reference",
+    "created_local",
+    "created_utc",
+    "status",
+    "currency",
+    "amount",
+    "amount_minor",
+    "refund_transaction_no",
+];
 const EVENT_COLUMNS: &[&str] = &["payment_reference", "at_local", "at_utc", "kind", "detail"];
 
 /// A spreadsheet reads a cell starting with `=`, `+`, `-`, `@` (or a tab or carriage
@@ -211,7 +235,9 @@ impl Ledger {
         Ok(self
             .events(payment_id)?
             .into_iter()
-            .map(|e| vec![reference.to_string(), local_time(&e.at, tz), e.at.clone(), e.kind.clone(), e.detail.to_string()])
+            .map(|e| {
+                vec![reference.to_string(), local_time(&e.at, tz), e.at.clone(), e.kind.clone(), e.detail.to_string()]
+            })
             .collect())
     }
 
@@ -232,7 +258,10 @@ impl Ledger {
         let mut cancelled = false;
         // Each payment written: its currency's sums, and now and then the progress (which
         // may ask to stop).
-        let mut tick = |sums: &mut std::collections::BTreeMap<String, (u64, i64)>, line: &Line, done: u64, cancelled: &mut bool| {
+        let mut tick = |sums: &mut std::collections::BTreeMap<String, (u64, i64)>,
+                        line: &Line,
+                        done: u64,
+                        cancelled: &mut bool| {
             let e = sums.entry(line.currency.clone()).or_default();
             e.0 += 1;
             e.1 += line.amount_minor;
@@ -313,7 +342,9 @@ impl Ledger {
                     for (r, texts) in rows.iter().enumerate() {
                         for (c, text) in texts.iter().enumerate() {
                             if name == "Refunds" && columns[c] == "amount_minor" {
-                                sheet.write_number(r as u32 + 1, c as u16, text.parse::<f64>().unwrap_or(0.0)).map_err(io)?;
+                                sheet
+                                    .write_number(r as u32 + 1, c as u16, text.parse::<f64>().unwrap_or(0.0))
+                                    .map_err(io)?;
                             } else if !text.is_empty() {
                                 sheet.write_string(r as u32 + 1, c as u16, neutralise(text)).map_err(io)?;
                             }
@@ -330,7 +361,11 @@ impl Ledger {
                 let (mut main, mut partial, path): (Box<dyn Write + '_>, Partial, Option<PathBuf>) = match target {
                     ExportTarget::File(path) => {
                         let file = std::fs::File::create(&path).map_err(io)?;
-                        (Box::new(std::io::BufWriter::with_capacity(1 << 16, file)), Partial(vec![path.clone()]), Some(path))
+                        (
+                            Box::new(std::io::BufWriter::with_capacity(1 << 16, file)),
+                            Partial(vec![path.clone()]),
+                            Some(path),
+                        )
                     }
                     ExportTarget::Stream(w) => (Box::new(w), Partial(Vec::new()), None),
                 };
@@ -346,7 +381,8 @@ impl Ledger {
                     Ok(Some(csv::Writer::from_path(&file).map_err(io)?))
                 };
                 let csv_mode = format == ExportFormat::Csv;
-                let mut refunds_csv = if csv_mode && options.with_refunds { side("refunds", &mut partial)? } else { None };
+                let mut refunds_csv =
+                    if csv_mode && options.with_refunds { side("refunds", &mut partial)? } else { None };
                 let mut events_csv = if csv_mode && options.with_events { side("events", &mut partial)? } else { None };
                 if let Some(w) = refunds_csv.as_mut() {
                     w.write_record(REFUND_COLUMNS).map_err(io)?;
@@ -372,8 +408,13 @@ impl Ledger {
                 let mut buffer = Vec::<u8>::new();
                 self.each_line(filter, |line| {
                     let texts = line.texts(tz);
-                    let refunds = if options.with_refunds { self.refund_texts(line.id, &line.reference, tz)? } else { Vec::new() };
-                    let events = if options.with_events { self.event_texts(line.id, &line.reference, tz)? } else { Vec::new() };
+                    let refunds = if options.with_refunds {
+                        self.refund_texts(line.id, &line.reference, tz)?
+                    } else {
+                        Vec::new()
+                    };
+                    let events =
+                        if options.with_events { self.event_texts(line.id, &line.reference, tz)? } else { Vec::new() };
                     summary.refunds += refunds.len() as u64;
                     summary.events += events.len() as u64;
                     match &mut sink {

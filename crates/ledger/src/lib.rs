@@ -16,8 +16,8 @@ mod tokens;
 
 pub use customers::CustomerRow;
 pub use payments::{Applied, EventRow, NewPayment, PaymentRow, StatusChange};
-pub use query::{CurrencyTotals, Cursor, DayTotals, Page, PaymentFilter};
 pub use profiles::ProfileRow;
+pub use query::{CurrencyTotals, Cursor, DayTotals, Page, PaymentFilter};
 pub use refunds::{committed_minor, RefundRow};
 pub use tokens::TokenRow;
 
@@ -139,7 +139,8 @@ impl Ledger {
     /// job applies many answers at once. Each write inside keeps its own all-or-nothing
     /// (a savepoint); an error from `f` undoes everything.
     pub fn batch<R>(&self, f: impl FnOnce(&Ledger) -> Result<R>) -> Result<R> {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(LedgerError::from_sqlite)?;
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(LedgerError::from_sqlite)?;
         let r = f(self)?;
         tx.commit()?;
         Ok(r)

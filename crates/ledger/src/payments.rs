@@ -88,7 +88,6 @@ impl Applied {
     }
 }
 
-
 pub(crate) fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
     Ok(PaymentRow {
         id: r.get("id")?,

@@ -148,7 +148,8 @@ pub(crate) fn where_clause(f: &PaymentFilter) -> (String, Vec<SqlValue>) {
 /// The local calendar day `date` (`YYYY-MM-DD`) in `tz` as UTC bounds: its first instant,
 /// and the next day's.
 pub fn local_day_bounds(date: &str, tz: &jiff::tz::TimeZone) -> std::result::Result<(String, String), String> {
-    let day: jiff::civil::Date = date.trim().parse().map_err(|_| format!("not a date such as 2026-11-01 (got '{date}')"))?;
+    let day: jiff::civil::Date =
+        date.trim().parse().map_err(|_| format!("not a date such as 2026-11-01 (got '{date}')"))?;
     let start = day.to_zoned(tz.clone()).map_err(|e| e.to_string())?;
     let next = day.tomorrow().map_err(|e| e.to_string())?.to_zoned(tz.clone()).map_err(|e| e.to_string())?;
     Ok((utc_bound(start.timestamp()), utc_bound(next.timestamp())))
@@ -179,7 +180,10 @@ impl Ledger {
             sql = format!("{sql} AND (p.created_at, p.id) < (?{}, ?{})", values.len() - 1, values.len());
         }
         values.push(SqlValue::Integer(limit + 1));
-        let query = format!("SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at DESC, p.id DESC LIMIT ?{}", values.len());
+        let query = format!(
+            "SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at DESC, p.id DESC LIMIT ?{}",
+            values.len()
+        );
         let mut stmt = self.conn.prepare_cached(&query)?;
         let mut rows: Vec<PaymentRow> =
             stmt.query_map(rusqlite::params_from_iter(values), payment_from_row)?.collect::<rusqlite::Result<_>>()?;

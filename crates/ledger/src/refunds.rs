@@ -1,5 +1,5 @@
-use crate::Cached;
 use crate::payments::insert_event;
+use crate::Cached;
 use crate::{now, Ledger, LedgerError, Result};
 use paydesk_gateways::RefundStatus;
 use rusqlite::{params, OptionalExtension, Row};

@@ -1,5 +1,5 @@
-use crate::Cached;
 use crate::payments::insert_event;
+use crate::Cached;
 use crate::{now, Ledger, Result};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};

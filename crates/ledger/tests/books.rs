@@ -168,7 +168,11 @@ fn exports_add_up_to_the_totals() {
         rows += 1;
         let minor: i64 = record[col("amount_minor")].parse().unwrap();
         sum += minor;
-        assert_eq!(record[col("amount")], format!("{}.{:02}", minor / 100, minor % 100), "exact decimal beside minor units");
+        assert_eq!(
+            record[col("amount")],
+            format!("{}.{:02}", minor / 100, minor % 100),
+            "exact decimal beside minor units"
+        );
         if &record[col("reference")] == "PD-0005" {
             assert_eq!(&record[col("customer_no")], "'=HYPERLINK(\"http://x\")");
             assert_eq!(&record[col("provider_status")], "'+1");

@@ -19,9 +19,18 @@ fn main() {
     let n: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let secret = ApiSecret::new(vexora::DEMO_APP_SECRET);
     let fields: BTreeMap<String, String> = [
-        ("amount", "300"), ("channelCode", "STORE"), ("email", "mei@example.com"), ("firstname", "Mei"),
-        ("ipAddress", "203.0.113.7"), ("lastname", "Lin"), ("mobile", "0912345678"), ("notifyUrl", "https://shop.example/n"),
-        ("returnUrl", "https://shop.example/d"), ("timestamp", "1763780000000"), ("tradeNo", "PD20261122-ABCDEF"), ("wayCode", "711"),
+        ("amount", "300"),
+        ("channelCode", "STORE"),
+        ("email", "mei@example.com"),
+        ("firstname", "Mei"),
+        ("ipAddress", "203.0.113.7"),
+        ("lastname", "Lin"),
+        ("mobile", "0912345678"),
+        ("notifyUrl", "https://shop.example/n"),
+        ("returnUrl", "https://shop.example/d"),
+        ("timestamp", "1763780000000"),
+        ("tradeNo", "PD20261122-ABCDEF"),
+        ("wayCode", "711"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -12,9 +12,9 @@ mod customers;
 pub mod faults;
 mod ipn;
 pub mod paykka;
-pub mod vexora;
 mod pockyt;
 mod state;
+pub mod vexora;
 
 pub use faults::Fault;
 pub use state::{Merchant, SandboxPayment, SandboxRefund};

@@ -497,7 +497,9 @@ fn hosted_order(shared: &Shared, session: &str) -> Option<PaykkaOrder> {
 async fn hosted_page(State(shared): State<Arc<Shared>>, Path(session): Path<String>) -> Response {
     match hosted_order(&shared, &session) {
         Some(o) => hosted_body(&session, &o, None).into_response(),
-        None => (StatusCode::NOT_FOUND, crate::cashier::layout("Not found", "<h1>No such session</h1>")).into_response(),
+        None => {
+            (StatusCode::NOT_FOUND, crate::cashier::layout("Not found", "<h1>No such session</h1>")).into_response()
+        }
     }
 }
 
@@ -519,7 +521,8 @@ fn hosted_body(session: &str, o: &PaykkaOrder, problem: Option<&str>) -> Html<St
             r#"<p><label><input type="checkbox" name="save_card" id="save-card" value="on"CHECKED> Save this card for next time</label></p>"#
                 .replace("CHECKED", checked)
         };
-        let problem = problem.map(|p| format!(r#"<p class="banner" id="problem">{}</p>"#, escape(p))).unwrap_or_default();
+        let problem =
+            problem.map(|p| format!(r#"<p class="banner" id="problem">{}</p>"#, escape(p))).unwrap_or_default();
         format!(
             r#"<h1>Pay by card</h1>{summary}{problem}
 <form method="post" action="/paykka/checkout/{session}">
@@ -560,7 +563,8 @@ async fn hosted_pay(
     axum::Form(card): axum::Form<CardForm>,
 ) -> Response {
     let Some(order) = hosted_order(&shared, &session) else {
-        return (StatusCode::NOT_FOUND, crate::cashier::layout("Not found", "<h1>No such session</h1>")).into_response();
+        return (StatusCode::NOT_FOUND, crate::cashier::layout("Not found", "<h1>No such session</h1>"))
+            .into_response();
     };
     let digits: String = card.card_number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     let pay = match digits.as_str() {
@@ -574,6 +578,8 @@ async fn hosted_pay(
     let save_card = card.save_card.is_some_and(|v| v == "on");
     match settle(&shared, &session, pay, save_card) {
         Some(o) => hosted_body(&session, &o, None).into_response(),
-        None => (StatusCode::NOT_FOUND, crate::cashier::layout("Not found", "<h1>No such session</h1>")).into_response(),
+        None => {
+            (StatusCode::NOT_FOUND, crate::cashier::layout("Not found", "<h1>No such session</h1>")).into_response()
+        }
     }
 }

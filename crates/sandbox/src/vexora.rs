@@ -121,7 +121,20 @@ fn digits(s: &str) -> bool {
 /// The checkout's field rules; the first broken one, in Vexora's words.
 fn check_fields(f: &BTreeMap<String, String>) -> Result<(), String> {
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    for k in ["tradeNo", "amount", "mobile", "firstname", "lastname", "email", "channelCode", "wayCode", "ipAddress", "notifyUrl", "returnUrl", "timestamp"] {
+    for k in [
+        "tradeNo",
+        "amount",
+        "mobile",
+        "firstname",
+        "lastname",
+        "email",
+        "channelCode",
+        "wayCode",
+        "ipAddress",
+        "notifyUrl",
+        "returnUrl",
+        "timestamp",
+    ] {
         if get(k).is_empty() {
             return Err(format!("{k} is required"));
         }
@@ -356,8 +369,15 @@ async fn payer_page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
 
 fn payer_body(t: &VexoraTrade) -> axum::response::Html<String> {
     let how = match t.channel.as_str() {
-        "NET_BANKING" => "Transfer the amount from the account you named to Vexora's collection account 808-0000000000001.".to_string(),
-        "STORE" => format!("Pay at the counter of any {} store with this code: VX{}.", escape(&t.way_code), escape(&t.plat_form_trade_no).to_uppercase()),
+        "NET_BANKING" => {
+            "Transfer the amount from the account you named to Vexora's collection account 808-0000000000001."
+                .to_string()
+        }
+        "STORE" => format!(
+            "Pay at the counter of any {} store with this code: VX{}.",
+            escape(&t.way_code),
+            escape(&t.plat_form_trade_no).to_uppercase()
+        ),
         _ => "Open your e-wallet and confirm the payment.".to_string(),
     };
     let summary = format!(

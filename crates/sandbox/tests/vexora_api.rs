@@ -112,10 +112,20 @@ async fn the_sandbox_refuses_what_vexora_refuses() {
     // A client that skips the rules still meets them at the sandbox.
     let http = reqwest::Client::new();
     let mut fields: BTreeMap<String, String> = [
-        ("tradeNo", "PD-VX-R2"), ("amount", "300"), ("mobile", "0812345678"), ("firstname", "Mei"),
-        ("lastname", "Lin"), ("email", "mei@example.com"), ("channelCode", "STORE"), ("wayCode", "711"),
-        ("ipAddress", "198.51.100.2"), ("notifyUrl", "https://shop.example/n"), ("returnUrl", "https://shop.example/d"),
-        ("timestamp", "1724142041682"), ("postcode", "100"), ("address", "1 Road"),
+        ("tradeNo", "PD-VX-R2"),
+        ("amount", "300"),
+        ("mobile", "0812345678"),
+        ("firstname", "Mei"),
+        ("lastname", "Lin"),
+        ("email", "mei@example.com"),
+        ("channelCode", "STORE"),
+        ("wayCode", "711"),
+        ("ipAddress", "198.51.100.2"),
+        ("notifyUrl", "https://shop.example/n"),
+        ("returnUrl", "https://shop.example/d"),
+        ("timestamp", "1724142041682"),
+        ("postcode", "100"),
+        ("address", "1 Road"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -139,18 +149,28 @@ async fn the_sandbox_refuses_what_vexora_refuses() {
     let g = gateway(&sb, vexora::DEMO_MERCHANT_NO, vexora::DEMO_APP_SECRET);
     for i in 0..3 {
         let reference = format!("PD-VX-IP{i}");
-        g.checkout(&checkout(&reference, "100", payer("EWALLET", "192.0.2.9"), "https://shop.example/n")).await.result.unwrap();
+        g.checkout(&checkout(&reference, "100", payer("EWALLET", "192.0.2.9"), "https://shop.example/n"))
+            .await
+            .result
+            .unwrap();
         sb.settle_vexora(&reference, "pay").unwrap();
     }
-    let fourth = g.checkout(&checkout("PD-VX-IP3", "100", payer("EWALLET", "192.0.2.9"), "https://shop.example/n")).await.result;
+    let fourth =
+        g.checkout(&checkout("PD-VX-IP3", "100", payer("EWALLET", "192.0.2.9"), "https://shop.example/n")).await.result;
     assert_eq!(code_of(fourth.unwrap_err()), "1005", "three successes per IP a day");
     // And ten attempts.
     for i in 0..10 {
         let reference = format!("PD-VX-AT{i}");
-        let r = g.checkout(&checkout(&reference, "100", payer("EWALLET", "192.0.2.10"), "https://shop.example/n")).await.result;
+        let r = g
+            .checkout(&checkout(&reference, "100", payer("EWALLET", "192.0.2.10"), "https://shop.example/n"))
+            .await
+            .result;
         assert!(r.is_ok(), "attempt {i}: {r:?}");
     }
-    let eleventh = g.checkout(&checkout("PD-VX-AT10", "100", payer("EWALLET", "192.0.2.10"), "https://shop.example/n")).await.result;
+    let eleventh = g
+        .checkout(&checkout("PD-VX-AT10", "100", payer("EWALLET", "192.0.2.10"), "https://shop.example/n"))
+        .await
+        .result;
     assert_eq!(code_of(eleventh.unwrap_err()), "1005", "ten attempts per IP a day");
 }
 
@@ -169,7 +189,11 @@ async fn notifications_are_signed_and_resent_until_ok() {
                 let mut all = seen.lock().unwrap();
                 all.push(body.to_vec());
                 // The first two are not answered OK: Vexora must send again.
-                if all.len() < 3 { "received" } else { "OK" }
+                if all.len() < 3 {
+                    "received"
+                } else {
+                    "OK"
+                }
             }
         }),
     );

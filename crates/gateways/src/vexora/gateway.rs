@@ -6,8 +6,8 @@ use super::client::VexoraClient;
 use super::transformers::*;
 use super::{signing, CHECKOUT_PATH, QUERY_PATH};
 use crate::gateway::{
-    Acknowledgement, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification,
-    NotificationRefusal, Outcome, PayMethod, PayerChannel, PaymentRef, Setting, VerifiedNotification,
+    Acknowledgement, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification, NotificationRefusal,
+    Outcome, PayMethod, PayerChannel, PaymentRef, Setting, VerifiedNotification,
 };
 use crate::{PaymentReport, ValidationError};
 use std::collections::BTreeMap;
@@ -131,8 +131,11 @@ impl Gateway for VexoraGateway {
         let Some(fields) = notification_fields(incoming.body) else {
             return Err(NotificationRefusal { reason: "malformed body", fields: BTreeMap::new() });
         };
-        let bounded: BTreeMap<String, String> =
-            fields.iter().filter(|(k, _)| k.as_str() != signing::SIGN_FIELD).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let bounded: BTreeMap<String, String> = fields
+            .iter()
+            .filter(|(k, _)| k.as_str() != signing::SIGN_FIELD)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let refuse = |reason: &'static str| NotificationRefusal { reason, fields: bounded.clone() };
         let received = fields.get(signing::SIGN_FIELD).map(|s| s.to_ascii_lowercase()).unwrap_or_default();
         let expected = signing::sign(&fields, self.client.secret());
@@ -217,7 +220,11 @@ mod tests {
             ("300", Payer { email: Some("mei.example.com".into()), ..store_payer() }, "email"),
             (
                 "300",
-                Payer { channel: Some("NET_BANKING".into()), bank_number: Some("8080368988888888".into()), ..store_payer() },
+                Payer {
+                    channel: Some("NET_BANKING".into()),
+                    bank_number: Some("8080368988888888".into()),
+                    ..store_payer()
+                },
                 "bank_number",
             ),
         ];

@@ -182,7 +182,10 @@ pub fn default_way_code(channel: &str) -> &'static str {
 }
 
 fn required<'a>(field: &'static str, value: &'a Option<String>, why: &str) -> Result<&'a str, ValidationError> {
-    value.as_deref().filter(|v| !v.trim().is_empty()).ok_or_else(|| ValidationError::new(field, format!("is required {why}")))
+    value
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ValidationError::new(field, format!("is required {why}")))
 }
 
 fn checked<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str, ValidationError> {
@@ -217,7 +220,10 @@ pub fn checkout_fields(c: &Checkout, merchant_no: &str) -> Result<BTreeMap<Strin
     if !(mobile.len() == 10 && mobile.starts_with("09") && mobile.bytes().all(|b| b.is_ascii_digit())) {
         return Err(ValidationError::new(
             "mobile",
-            format!("must be 09 followed by 8 digits, e.g. 0912345678 (got '{}')", mobile.chars().take(20).collect::<String>()),
+            format!(
+                "must be 09 followed by 8 digits, e.g. 0912345678 (got '{}')",
+                mobile.chars().take(20).collect::<String>()
+            ),
         ));
     }
     let first = checked("first_name", required("first_name", &p.first_name, "by Vexora: the payer's first name")?, 50)?;
@@ -225,7 +231,10 @@ pub fn checkout_fields(c: &Checkout, merchant_no: &str) -> Result<BTreeMap<Strin
     let email = checked("email", required("email", &p.email, "by Vexora: the payer's email")?, 100)?;
     let at = email.find('@');
     if !matches!(at, Some(i) if i > 0 && email[i + 1..].contains('.') && !email.contains(char::is_whitespace)) {
-        return Err(ValidationError::new("email", format!("is not an email address (got '{}')", email.chars().take(60).collect::<String>())));
+        return Err(ValidationError::new(
+            "email",
+            format!("is not an email address (got '{}')", email.chars().take(60).collect::<String>()),
+        ));
     }
     let ip = required("payer_ip", &p.ip_address, "by Vexora: the payer's own IP address (--payer-ip)")?;
     if ip.trim().parse::<std::net::IpAddr>().is_err() {
@@ -258,7 +267,11 @@ pub fn checkout_fields(c: &Checkout, merchant_no: &str) -> Result<BTreeMap<Strin
     put("wayCode", way);
     match channel.as_str() {
         "NET_BANKING" => {
-            let banks = required("bank_number", &p.bank_number, "for NET_BANKING: the payer's account, e.g. 808-0368988888888 (--bank-number)")?;
+            let banks = required(
+                "bank_number",
+                &p.bank_number,
+                "for NET_BANKING: the payer's account, e.g. 808-0368988888888 (--bank-number)",
+            )?;
             let banks = checked("bank_number", banks, 200)?;
             for one in banks.split(',') {
                 let ok = one.trim().split_once('-').is_some_and(|(bank, account)| {
@@ -282,7 +295,11 @@ pub fn checkout_fields(c: &Checkout, merchant_no: &str) -> Result<BTreeMap<Strin
             if !postcode.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(ValidationError::new("postcode", "digits only"));
             }
-            let address = checked("address", required("address", &p.address, "for STORE: the payer's address (--address)")?, 200)?;
+            let address = checked(
+                "address",
+                required("address", &p.address, "for STORE: the payer's address (--address)")?,
+                200,
+            )?;
             put("postcode", postcode);
             put("address", address);
         }
@@ -305,7 +322,8 @@ mod tests {
         assert_eq!(wire_amount(Money::parse("300.50", twd).unwrap()).unwrap_err().field, "amount");
         assert_eq!(from_wire(&serde_json::json!("300")), Some(Money::parse("300", twd).unwrap()));
         assert_eq!(from_wire(&serde_json::json!(120)), Some(Money::parse("120", twd).unwrap()));
-        for bad in [serde_json::json!("3.5"), serde_json::json!("-1"), serde_json::json!("0"), serde_json::json!(null)] {
+        for bad in [serde_json::json!("3.5"), serde_json::json!("-1"), serde_json::json!("0"), serde_json::json!(null)]
+        {
             assert_eq!(from_wire(&bad), None, "{bad}");
         }
     }
