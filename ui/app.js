@@ -23,9 +23,12 @@ function showProfile(profile) {
   document.body.dataset.environment = profile.environment;
   const strip = $('mode-strip');
   strip.hidden = profile.environment === 'production';
-  strip.textContent = profile.environment === 'demo'
-    ? 'Demo mode — payments go to the built-in sandbox. No real money moves.'
-    : 'Test environment — no real money moves.';
+  // Honest labels: only what the app knows about the address is said.
+  strip.textContent = {
+    demo: 'Demo mode — payments go to the built-in sandbox. No real money moves.',
+    sandbox: "The provider's sandbox — no real money moves.",
+    custom: 'Custom address — whether real money moves depends on it; check with your provider.',
+  }[profile.environment] ?? '';
   $('profile-switch').value = profile.name;
   // Screens for what this profile's provider offers, and only those.
   $('tab-customers').hidden = !offers('customers', profile);

@@ -63,42 +63,62 @@ async function load() {
 
 function row(p) {
   const buttons = [];
+  const inUse = p.name === state.profile?.name;
+  const note = el('p', { class: 'row-message small', role: 'status', hidden: '' });
+  const say = (text, ok = true) => {
+    note.textContent = text;
+    note.dataset.kind = ok ? 'ok' : 'error';
+    note.hidden = false;
+  };
   const button = (label, action, cls = 'secondary') => {
     const b = el('button', { type: 'button', class: cls }, label);
     b.addEventListener('click', action);
     buttons.push(b);
+    return b;
   };
-  button('Use', () => { const full = state.info.profiles.find((x) => x.name === p.name); if (full) setProfile(full); });
+  const actions = el('div', { class: 'actions' });
+  // Destructive actions ask first, in the row, naming what goes and what stays.
+  const confirmFirst = (question, yesLabel, run) => () => {
+    const yes = el('button', { type: 'button', class: 'danger confirm-yes' }, yesLabel);
+    const no = el('button', { type: 'button', class: 'secondary confirm-no' }, 'Keep');
+    no.addEventListener('click', () => actions.replaceChildren(...buttons));
+    yes.addEventListener('click', run);
+    actions.replaceChildren(el('span', { class: 'confirm-text' }, question), yes, no);
+    yes.focus();
+  };
+  button('Use', () => { const full = state.info.profiles.find((x) => x.name === p.name); if (full) setProfile(full); load(); });
   button('Test connection', async () => {
-    message(`Testing ${p.name}…`);
-    try { message(await api.testConnection(p.name)); } catch (err) { message(api.describeError(err), false); }
+    say(`Testing ${p.name}…`);
+    try { say(await api.testConnection(p.name)); } catch (err) { say(api.describeError(err), false); }
   });
   if (p.environment !== 'demo') {
     button('Edit', () => fill(p));
     if (p.token === 'saved') {
-      button('Delete token', async () => {
-        try { await api.deleteToken(p.name); message(`Token for ${p.name} deleted`); await load(); } catch (err) { message(api.describeError(err), false); }
-      });
+      button('Delete secret', confirmFirst(`Delete the saved secret of ${p.name}? It cannot sell until a new one is saved.`, 'Delete secret', async () => {
+        try { await api.deleteToken(p.name); message(`Secret for ${p.name} deleted`); await load(); } catch (err) { say(api.describeError(err), false); }
+      }));
     }
-    button('Delete', async () => {
+    button('Delete', confirmFirst(`Delete profile ${p.name}? Its payments stay in the ledger.`, 'Delete profile', async () => {
       try {
         await api.deleteProfile(p.name);
         message(`Profile ${p.name} deleted; its payments stay in the ledger.`);
         await refreshProfiles();
         await load();
-      } catch (err) { message(api.describeError(err), false); }
-    }, 'danger');
+      } catch (err) { say(api.describeError(err), false); }
+    }), 'danger');
   }
-  return el('li', { dataset: { profile: p.name, baseUrl: p.base_url } },
+  actions.replaceChildren(...buttons);
+  return el('li', { dataset: { profile: p.name, baseUrl: p.base_url, inUse: String(inUse) }, class: inUse ? 'in-use' : '' },
     el('div', { class: 'profile-line' },
-      el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase())),
+      el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase()),
+      ...(inUse ? [' ', el('span', { class: 'in-use-mark' }, 'in use')] : [])),
     el('div', { class: 'muted small' }, (p.provider === 'paykka'
       ? `PayKKa · merchant id ${p.merchant_id} · app ${p.app_id} · key ${p.token}`
       : p.provider === 'vexora'
         ? `Vexora · merchant ${p.merchant_no} · app secret ${p.token}`
         : `Pockyt · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`)
       + (p.ipn_listen ? ` · notifications on ${p.ipn_listen}` : '')),
-    el('div', { class: 'actions' }, ...buttons));
+    actions, note);
 }
 
 async function save(e) {

@@ -69,13 +69,14 @@ fn counter_sale_turns_paid_in_the_real_window() {
         None,
     )
     .json();
-    let queries = shown["events"]
-        .as_array()
-        .unwrap()
+    // From the notification's arrival to PAID on screen, nothing asked the provider.
+    let events = shown["events"].as_array().unwrap();
+    let ipn = events.iter().position(|e| e["kind"] == "ipn").expect("the notification is recorded");
+    let queried_after = events[ipn..]
         .iter()
         .filter(|e| e["kind"] == "request" && e["detail"]["path"].as_str().unwrap_or("").contains("query"))
         .count();
-    assert_eq!(queries, 0, "PAID came from the notification, pushed to the window: {shown}");
+    assert_eq!(queried_after, 0, "PAID came from the notification, pushed to the window: {shown}");
     std::fs::write(evidence.join("window-paid.png"), s.screenshot_png()).unwrap();
 
     // One key starts the next sale.
@@ -265,12 +266,19 @@ fn counter_sale_turns_paid_in_the_real_window() {
     let tested = s.wait_for(
         "the connection test",
         Duration::from_secs(10),
-        "const t = document.getElementById('profile-message').textContent; return t.startsWith('Connected') && t",
+        "const m = document.querySelector('li[data-profile=\"Store 2\"] .row-message'); const t = m && m.textContent; return t && t.startsWith('Connected') && t",
     );
-    assert!(tested.as_str().unwrap().contains("signature accepted"), "{tested}");
+    assert!(tested.as_str().unwrap().contains("signature accepted"), "the result beside the profile tested: {tested}");
     s.click("li[data-profile=\"Store 2\"] .actions button:nth-child(1)");
     assert_eq!(s.script("return document.getElementById('profile-switch').value"), "Store 2");
     assert_eq!(s.script("return document.getElementById('mode-badge').textContent"), "CUSTOM");
+    s.wait_for(
+        "Store 2 marked in use",
+        Duration::from_secs(5),
+        "const li = document.querySelector('li[data-profile=\"Store 2\"]'); return li && li.dataset.inUse === 'true'",
+    );
+    let strip = s.script("return document.getElementById('mode-strip').textContent");
+    assert!(strip.as_str().unwrap().starts_with("Custom address"), "an honest label: {strip}");
     std::fs::write(evidence.join("window-settings.png"), s.screenshot_png()).unwrap();
 
     s.click("#tab-counter");
@@ -294,6 +302,14 @@ fn counter_sale_turns_paid_in_the_real_window() {
         "return document.querySelector('li[data-profile=\"Store 2\"] .danger')",
     );
     s.click("li[data-profile=\"Store 2\"] .danger");
+    // Asked first, in the row.
+    let asked = s.wait_for(
+        "the delete confirmation",
+        Duration::from_secs(5),
+        "const t = document.querySelector('li[data-profile=\"Store 2\"] .confirm-text'); return t && t.textContent",
+    );
+    assert!(asked.as_str().unwrap().contains("payments stay in the ledger"), "{asked}");
+    s.click("li[data-profile=\"Store 2\"] .confirm-yes");
     s.wait_for(
         "the deletion",
         Duration::from_secs(10),
