@@ -36,6 +36,7 @@ fn main() {
         "refresh_unsettled",
         "job_progress",
         "cancel_job",
+        "print_page",
     ];
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");

@@ -53,3 +53,18 @@ export function onPaymentChanged(handler) {
   const callback = internals.transformCallback((event) => handler(event.payload));
   return invoke('plugin:event|listen', { event: 'payment-changed', target: { kind: 'Any' }, handler: callback });
 }
+export const printPage = (reference, what, paper) => invoke('print_page', { reference, what, paper });
+
+/** Prints a page through the system print dialog, from a hidden frame. */
+export async function printHtml(html) {
+  const frame = document.createElement('iframe');
+  frame.style.position = 'fixed';
+  frame.style.width = '0';
+  frame.style.height = '0';
+  frame.style.border = '0';
+  frame.srcdoc = html;
+  document.body.append(frame);
+  await new Promise((resolve) => { frame.onload = resolve; });
+  frame.contentWindow.print();
+  setTimeout(() => frame.remove(), 60000);
+}

@@ -369,6 +369,7 @@ function finish(payment, via = 'poll') {
       : payment.status === 'partially_paid'
         ? `Only ${payment.paid_amount ?? '?'} ${payment.currency} of ${payment.amount} ${payment.currency} arrived · ${payment.reference}`
         : `${OUTCOME_WORDS[payment.status] ?? 'The payment did not go through.'} ${payment.reference}` + (payment.raw_status ? ` (provider: ${payment.raw_status})` : '');
+  $('print-receipt').hidden = !paid;
   setScreen('outcome');
   $('next-sale').focus();
 }
@@ -479,6 +480,16 @@ export function initCounter() {
   // After any choice, the keys go back to the amount.
   for (const id of ['vendor', 'customer', 'payer-channel']) $(id).addEventListener('change', () => $(id).blur());
   for (const b of document.querySelectorAll('.method')) b.addEventListener('click', () => b.blur());
+  // Receipts and QR codes go through the system print dialog; 80 mm fits most counters.
+  const print = async (what) => {
+    try {
+      await api.printHtml(await api.printPage((sale ?? {}).payment?.reference ?? $('sale-reference').textContent, what, localStorage.getItem('paydesk.paper') ?? '80mm'));
+    } catch (err) {
+      showError(api.describeError(err));
+    }
+  };
+  $('print-receipt').addEventListener('click', () => print('receipt'));
+  $('print-qr').addEventListener('click', () => print('qr'));
   $('copy-link').addEventListener('click', async () => {
     const link = $('sale').dataset.link;
     try {

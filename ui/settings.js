@@ -185,6 +185,8 @@ async function showChain() {
 }
 
 export function initSettings(deps) {
+  try { $('paper').value = localStorage.getItem('paydesk.paper') ?? '80mm'; } catch { /* storage off */ }
+  $('paper').addEventListener('change', () => { try { localStorage.setItem('paydesk.paper', $('paper').value); } catch { /* storage off */ } });
   $('chain-check').addEventListener('click', showChain);
   refreshProfiles = deps.refreshProfiles;
   $('pf-provider').addEventListener('change', showProviderFields);

@@ -185,6 +185,7 @@ async function showDetail(reference, keepInputs = false) {
     $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k.toLowerCase() } }, v)]));
     showActions(detail, keepInputs);
     $('detail-events').replaceChildren(...history(events, payment));
+    $('detail-print').hidden = !paidStates.includes(payment.status);
     $('tx-detail').hidden = false;
   } catch (err) {
     tell(api.describeError(err), 'error');
@@ -338,6 +339,13 @@ export function initTransactions() {
       () => api.voidPayment(p.reference), (v) => `Voided ${v.reference} (${v.amount} ${v.currency}).`);
   });
   $('action-message-close').addEventListener('click', untell);
+  $('detail-print').addEventListener('click', async () => {
+    try {
+      await api.printHtml(await api.printPage(selected, 'receipt', localStorage.getItem('paydesk.paper') ?? '80mm'));
+    } catch (err) {
+      tell(api.describeError(err), 'error');
+    }
+  });
   $('confirm-yes').addEventListener('click', runPending);
   $('confirm-no').addEventListener('click', () => { pendingAction = null; $('confirm').hidden = true; });
   let debounce;

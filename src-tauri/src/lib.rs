@@ -568,6 +568,21 @@ async fn refresh_unsettled(core: Core<'_>, jobs: State<'_, Jobs>, query: TxQuery
     result.map_err(UiError::from)
 }
 
+/// A page to print through the system dialog: a paid sale's receipt, or a sale's QR.
+#[tauri::command]
+async fn print_page(core: Core<'_>, reference: String, what: String, paper: String) -> Result<String, UiError> {
+    let result: Result<String, AppError> = off_thread(&core, move |c| {
+        let paper = paydesk_core::print::Paper::parse(&paper)?;
+        match what.as_str() {
+            "receipt" => c.receipt_html(&reference, paper),
+            "qr" => c.qr_print_html(&reference, paper),
+            other => Err(AppError::invalid("what", format!("what: receipt or qr (got '{other}')"))),
+        }
+    })
+    .await;
+    result.map_err(UiError::from)
+}
+
 /// The Tauri config (at the workspace root) with the UI embedded.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!("../tauri.conf.json")
@@ -609,7 +624,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
         export_ledger,
         refresh_unsettled,
         job_progress,
-        cancel_job
+        cancel_job,
+        print_page
     ])
 }
 

@@ -185,6 +185,27 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
     assert!(refresh.stderr.contains("refreshing 1/1"), "a progress line on stderr: {}", refresh.stderr);
     let waiting = cli(home.path(), &["tx", "show", "PD-TW-5"]).json();
     assert_eq!(waiting["payment"]["status"], "pending");
+
+    // A receipt laid out for a 58 mm printer, through the same page the window prints.
+    let receipt = home.path().join("receipt.html");
+    let r = cli(home.path(), &["tx", "receipt", "PD-TW-0", "--paper", "58mm", "-o", receipt.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(&receipt).unwrap();
+    for shown in [
+        "size: 58mm auto",
+        "width: 48mm",
+        "10.00 USD",
+        "PD-TW-0",
+        "Alipay (counter QR)",
+        "2026-11-01 10:00:00",
+        "tw-shop",
+    ] {
+        assert!(html.contains(shown), "{shown} on the receipt: {html}");
+    }
+    let a4 = cli(home.path(), &["tx", "receipt", "PD-TW-1", "--paper", "a4"]).json();
+    assert!(a4["html"].as_str().unwrap().contains("size: A4"));
+    let declined = cli(home.path(), &["tx", "receipt", "PD-TW-4"]);
+    assert_eq!(declined.json()["error"]["kind"], "not_allowed", "a declined sale has no receipt");
 }
 
 #[test]

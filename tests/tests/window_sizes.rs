@@ -53,7 +53,8 @@ fn check(theme: &str, env: &[(&str, &str)]) {
         };
         let create_visible = visible("#create");
         if create_visible != serde_json::json!(true) {
-            std::fs::write(evidence.join(format!("window-{theme}-{w}x{h}-entry-failed.png")), s.screenshot_png()).unwrap();
+            std::fs::write(evidence.join(format!("window-{theme}-{w}x{h}-entry-failed.png")), s.screenshot_png())
+                .unwrap();
         }
         let where_ = s.script("const r = document.getElementById('create').getBoundingClientRect(); return [r.top, r.bottom, window.innerWidth, window.innerHeight, window.outerHeight]");
         assert_eq!(create_visible, true, "{size}: the Create button is below the fold: {where_}");

@@ -503,6 +503,19 @@ enum TxCommand {
         #[arg(long)]
         after: Option<String>,
     },
+    /// A paid sale's receipt (or, with --qr, the sale's QR) as a page to print.
+    Receipt {
+        reference: String,
+        /// 58mm, 80mm (receipt printers) or a4.
+        #[arg(long, default_value = "80mm")]
+        paper: String,
+        /// The sale's QR (a table QR) instead of the receipt.
+        #[arg(long)]
+        qr: bool,
+        /// Where to write the page (HTML); standard output when not given.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
     /// Totals per currency over the whole filter: count, gross, refunded, net.
     Totals {
         #[command(flatten)]
@@ -1177,6 +1190,25 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 text.push_str(&format!("\nmore: --after {},{}", next.created_at, next.id));
             }
             out(to_json(&page.payments), text)
+        }
+        TxCommand::Receipt { reference, paper, qr, output } => {
+            let paper = paydesk_core::print::Paper::parse(&paper)?;
+            let html =
+                if qr { paydesk.qr_print_html(&reference, paper)? } else { paydesk.receipt_html(&reference, paper)? };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &html).map_err(|e| {
+                        AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
+                    })?;
+                    out(json!({"reference": reference, "file": path}), format!("written to {}", path.display()))
+                }
+                None => {
+                    Ok(Output { json: json!({}), text: html.clone(), data_on_stdout: false, code: 0 }).map(|mut o| {
+                        o.json = json!({"reference": reference, "html": html});
+                        o
+                    })
+                }
+            }
         }
         TxCommand::Totals { filter } => {
             let totals = paydesk.tx_totals(&TxQuery::from(filter))?;

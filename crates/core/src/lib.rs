@@ -15,6 +15,7 @@ pub mod ipn;
 pub mod listener;
 pub mod paths;
 pub mod payments;
+pub mod print;
 pub mod profiles;
 pub mod qr;
 pub mod recovery;

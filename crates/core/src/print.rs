@@ -1,0 +1,111 @@
+//! Printing: a paid sale's receipt, or a sale's QR (a "table QR" for a payment link), laid
+//! out for 58 mm and 80 mm receipt printers and for A4, as a page the system print dialog
+//! prints. Text is escaped; nothing is fetched (the QR is inline SVG).
+
+use crate::{AppError, Paydesk, PaymentView};
+
+/// Paper the layout is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Paper {
+    #[serde(rename = "58mm")]
+    Mm58,
+    #[serde(rename = "80mm")]
+    Mm80,
+    A4,
+}
+
+impl Paper {
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "58" | "58mm" => Ok(Self::Mm58),
+            "80" | "80mm" => Ok(Self::Mm80),
+            "a4" => Ok(Self::A4),
+            other => Err(AppError::invalid("paper", format!("paper: 58mm, 80mm or a4 (got '{other}')"))),
+        }
+    }
+
+    /// The CSS page size and the printable width of the content.
+    fn page(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Mm58 => ("58mm auto", "48mm"),
+            Self::Mm80 => ("80mm auto", "72mm"),
+            Self::A4 => ("A4", "120mm"),
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn page(paper: Paper, title: &str, body: &str) -> String {
+    let (size, width) = paper.page();
+    format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>
+@page {{ size: {size}; margin: 3mm; }}
+body {{ font-family: system-ui, sans-serif; color: #000; background: #fff; margin: 0; }}
+.sheet {{ width: {width}; margin: 0 auto; text-align: center; }}
+h1 {{ font-size: 1.1em; margin: 0.3em 0; }} .amount {{ font-size: 1.8em; font-weight: 700; margin: 0.3em 0; }}
+dl {{ display: grid; grid-template-columns: auto 1fr; gap: 0.1em 0.6em; text-align: left; font-size: 0.85em; }}
+dt {{ color: #444; }} dd {{ margin: 0; word-break: break-all; }}
+svg {{ width: 100%; height: auto; }} .note {{ font-size: 0.8em; }}
+</style></head><body><div class="sheet" data-paper="{paper:?}">{body}</div></body></html>"#,
+        title = escape(title),
+    )
+}
+
+impl Paydesk {
+    /// A paid sale's receipt: shop (profile), amount, method, reference, time.
+    pub fn receipt_html(&self, reference: &str, paper: Paper) -> Result<String, AppError> {
+        let p: PaymentView = self.payment(reference)?;
+        if !p.status.is_paid() {
+            return Err(AppError::NotAllowed {
+                message: format!("Payment {reference} is {}; only a paid sale has a receipt.", p.status.as_str()),
+            });
+        }
+        let tz = crate::books::shop_time_zone();
+        let when = paydesk_ledger::query::local_time(&p.created_at, &tz);
+        let method = match (p.method.as_str(), &p.vendor_label) {
+            ("qr", Some(w)) => format!("{w} (counter QR)"),
+            ("qr", None) => "Counter QR".to_string(),
+            (_, Some(w)) => format!("{w} (payment link)"),
+            _ => "Payment link".to_string(),
+        };
+        let mut rows = vec![
+            ("Method", method),
+            ("Reference", p.reference.clone()),
+            ("Time", when),
+            ("Status", p.status.as_str().replace('_', " ")),
+        ];
+        if let Some(t) = &p.transaction_no {
+            rows.push(("Transaction", t.clone()));
+        }
+        let dl: String = rows.iter().map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", escape(k), escape(v))).collect();
+        let body = format!(
+            r#"<h1>{shop}</h1><div class="amount">{amount} {currency}</div><dl>{dl}</dl><p class="note">Thank you</p>"#,
+            shop = escape(&p.profile),
+            amount = escape(&p.amount),
+            currency = escape(&p.currency),
+        );
+        Ok(page(paper, &format!("Receipt {}", p.reference), &body))
+    }
+
+    /// A sale's QR to print (a table QR from a payment link), with its amount.
+    pub fn qr_print_html(&self, reference: &str, paper: Paper) -> Result<String, AppError> {
+        let p = self.payment(reference)?;
+        let link = p
+            .link
+            .clone()
+            .ok_or_else(|| AppError::NotAllowed { message: format!("Payment {reference} has no link to print.") })?;
+        let svg = crate::qr::svg(&link)?;
+        let body = format!(
+            r#"<h1>{shop}</h1><div class="amount">{amount} {currency}</div>{svg}<p class="note">Scan to pay · {reference}</p>"#,
+            shop = escape(&p.profile),
+            amount = escape(&p.amount),
+            currency = escape(&p.currency),
+            reference = escape(&p.reference),
+        );
+        Ok(page(paper, &format!("QR {}", p.reference), &body))
+    }
+}
