@@ -37,6 +37,7 @@ fn main() {
         "job_progress",
         "cancel_job",
         "print_page",
+        "notify_paid",
     ];
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");

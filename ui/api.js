@@ -68,3 +68,26 @@ export async function printHtml(html) {
   frame.contentWindow.print();
   setTimeout(() => frame.remove(), 60000);
 }
+export const notifyPaid = (title, body) => invoke('notify_paid', { title, body });
+
+/** A short two-note chime (no file to ship): PAID heard across the counter. */
+export function chime() {
+  try {
+    const ctx = new AudioContext();
+    [[880, 0], [1320, 0.12]].forEach(([hz, at]) => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = hz;
+      gain.gain.setValueAtTime(0.0001, ctx.currentTime + at);
+      gain.gain.exponentialRampToValueAtTime(0.25, ctx.currentTime + at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + at + 0.25);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(ctx.currentTime + at);
+      osc.stop(ctx.currentTime + at + 0.3);
+    });
+    setTimeout(() => ctx.close(), 1000);
+    return true;
+  } catch {
+    return false;
+  }
+}

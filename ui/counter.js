@@ -155,7 +155,18 @@ async function checkAbandoned() {
   if (abandoned.size === 0) { clearInterval(watchTimer); watchTimer = null; }
 }
 
+/** PAID heard (a chime, if on in Settings) and, when the window is behind others, seen. */
+function announce(payment) {
+  let sound = true;
+  try { sound = localStorage.getItem('paydesk.sound') !== 'off'; } catch { /* storage off */ }
+  if (sound) $('outcome').dataset.chimed = String(api.chime());
+  if (document.hidden || !document.hasFocus()) {
+    api.notifyPaid(`Paid: ${payment.amount} ${payment.currency}`, `${payment.vendor_label ?? payment.provider} · ${payment.reference}`).catch(() => {});
+  }
+}
+
 function lateAlert(p) {
+  api.notifyPaid(`Paid after it was left: ${p.amount} ${p.currency}`, `${p.reference} — give the goods, or refund it`).catch(() => {});
   const box = el('div', { class: 'notice', role: 'alert', 'data-kind': 'error', 'data-reference': p.reference },
     el('span', {}, `Paid after it was abandoned: ${p.amount} ${p.currency} (${p.vendor_label ?? p.method}, ${p.reference}). Give the goods, or refund it in Transactions.`),
     el('button', { type: 'button', class: 'secondary' }, 'Dismiss'));
@@ -370,6 +381,7 @@ function finish(payment, via = 'poll') {
         ? `Only ${payment.paid_amount ?? '?'} ${payment.currency} of ${payment.amount} ${payment.currency} arrived · ${payment.reference}`
         : `${OUTCOME_WORDS[payment.status] ?? 'The payment did not go through.'} ${payment.reference}` + (payment.raw_status ? ` (provider: ${payment.raw_status})` : '');
   $('print-receipt').hidden = !paid;
+  if (paid || authorized || payment.status === 'partially_paid') announce(payment);
   setScreen('outcome');
   $('next-sale').focus();
 }

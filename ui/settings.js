@@ -185,7 +185,11 @@ async function showChain() {
 }
 
 export function initSettings(deps) {
-  try { $('paper').value = localStorage.getItem('paydesk.paper') ?? '80mm'; } catch { /* storage off */ }
+  try {
+    $('paper').value = localStorage.getItem('paydesk.paper') ?? '80mm';
+    $('sound').checked = localStorage.getItem('paydesk.sound') !== 'off';
+  } catch { /* storage off */ }
+  $('sound').addEventListener('change', () => { try { localStorage.setItem('paydesk.sound', $('sound').checked ? 'on' : 'off'); } catch { /* storage off */ } });
   $('paper').addEventListener('change', () => { try { localStorage.setItem('paydesk.paper', $('paper').value); } catch { /* storage off */ } });
   $('chain-check').addEventListener('click', showChain);
   refreshProfiles = deps.refreshProfiles;

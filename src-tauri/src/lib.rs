@@ -568,6 +568,17 @@ async fn refresh_unsettled(core: Core<'_>, jobs: State<'_, Jobs>, query: TxQuery
     result.map_err(UiError::from)
 }
 
+/// A desktop notification that a payment completed (the window being in the background:
+/// link payments finish minutes later). Through Tauri's notification plugin; false when the
+/// desktop has no notification service.
+#[tauri::command]
+async fn notify_paid<R: Runtime>(app: tauri::AppHandle<R>, title: String, body: String) -> Result<bool, UiError> {
+    use tauri_plugin_notification::NotificationExt;
+    let title: String = title.chars().filter(|c| !c.is_control()).take(80).collect();
+    let body: String = body.chars().filter(|c| !c.is_control()).take(200).collect();
+    Ok(app.notification().builder().title(title).body(body).show().is_ok())
+}
+
 /// A page to print through the system dialog: a paid sale's receipt, or a sale's QR.
 #[tauri::command]
 async fn print_page(core: Core<'_>, reference: String, what: String, paper: String) -> Result<String, UiError> {
@@ -590,43 +601,46 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 
 /// Registers the core and the commands on a builder (the real runtime or the mock one).
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>) -> tauri::Builder<R> {
-    builder.manage(core).manage(Jobs::default()).invoke_handler(tauri::generate_handler![
-        app_info,
-        ui_ready,
-        create_payment,
-        poll_payment,
-        refresh_payment,
-        retry_payment,
-        list_payments,
-        payment_detail,
-        refund_payment,
-        cancel_payment,
-        capture_payment,
-        void_payment,
-        list_customers,
-        create_customer,
-        get_customer,
-        update_customer,
-        list_profiles,
-        save_profile,
-        delete_profile,
-        delete_token,
-        test_connection,
-        list_tokens,
-        saved_tokens,
-        remove_token,
-        cancel_recurring,
-        tx_page,
-        tx_totals,
-        daily_report,
-        ledger_status,
-        choose_export_file,
-        export_ledger,
-        refresh_unsettled,
-        job_progress,
-        cancel_job,
-        print_page
-    ])
+    builder.plugin(tauri_plugin_notification::init()).manage(core).manage(Jobs::default()).invoke_handler(
+        tauri::generate_handler![
+            app_info,
+            ui_ready,
+            create_payment,
+            poll_payment,
+            refresh_payment,
+            retry_payment,
+            list_payments,
+            payment_detail,
+            refund_payment,
+            cancel_payment,
+            capture_payment,
+            void_payment,
+            list_customers,
+            create_customer,
+            get_customer,
+            update_customer,
+            list_profiles,
+            save_profile,
+            delete_profile,
+            delete_token,
+            test_connection,
+            list_tokens,
+            saved_tokens,
+            remove_token,
+            cancel_recurring,
+            tx_page,
+            tx_totals,
+            daily_report,
+            ledger_status,
+            choose_export_file,
+            export_ledger,
+            refresh_unsettled,
+            job_progress,
+            cancel_job,
+            print_page,
+            notify_paid
+        ],
+    )
 }
 
 /// A console is one page, not a browser: no page cache and the smallest memory caches.

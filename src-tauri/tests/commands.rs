@@ -60,7 +60,7 @@ fn create_payment_command_and_its_pinned_error_json() {
     let err = invoke(&webview, "create_payment", bad).unwrap_err();
     assert_eq!(
         err.to_string(),
-        r#"{"field":"amount","kind":"invalid_input","message":"amount: must be greater than zero (got 0)"}"#
+        r#"{"field":"amount","kind":"invalid_input","message":"Amount: must be greater than zero (got 0)"}"#
     );
     let err = invoke(
         &webview,
@@ -126,6 +126,20 @@ fn capture_and_void_are_commands_the_window_may_call() {
     assert_eq!(err["kind"], "not_allowed", "a waiting Pockyt sale has nothing to capture: {err}");
     let err = invoke(&webview, "void_payment", json!({"reference": reference})).unwrap_err();
     assert_eq!(err["kind"], "not_allowed", "{err}");
+
+    // Printing and the desktop notification go through their commands.
+    let err = invoke(&webview, "print_page", json!({"reference": reference, "what": "receipt", "paper": "58mm"}))
+        .unwrap_err();
+    assert_eq!(err["kind"], "not_allowed", "a waiting sale has no receipt yet: {err}");
+    let qr = invoke(&webview, "print_page", json!({"reference": reference, "what": "qr", "paper": "80mm"})).unwrap();
+    let html = qr.as_str().unwrap();
+    assert!(html.contains("size: 80mm auto") && html.contains("<svg") && html.contains("2.00 USD"), "{html}");
+    let err =
+        invoke(&webview, "print_page", json!({"reference": reference, "what": "qr", "paper": "letter"})).unwrap_err();
+    assert_eq!(err["field"], "paper", "{err}");
+    assert!(!err["message"].as_str().unwrap().contains("paper:"), "in words, not a field name: {err}");
+    let shown = invoke(&webview, "notify_paid", json!({"title": "Paid: 2.00 USD", "body": "Alipay"})).unwrap();
+    assert!(shown.is_boolean(), "shown, or not where no notification service runs: {shown}");
 }
 
 #[test]

@@ -164,7 +164,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
         Duration::from_secs(10),
         "const m = document.getElementById('cust-message'); return !m.hidden && m.textContent",
     );
-    assert!(refused.as_str().unwrap().contains("state"), "US needs a state: {refused}");
+    assert!(refused.as_str().unwrap().starts_with("State: is required"), "US needs a state, in words: {refused}");
     s.fill("#cust-state", "CA");
     s.fill("#cust-city", "Oakland");
     s.click("#cust-save");
