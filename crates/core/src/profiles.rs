@@ -209,6 +209,19 @@ impl ProfileInput {
             })
             .collect();
         let settings = caps.check_settings(&given)?;
+        // Every provider sends notifications and returns the customer somewhere: a profile
+        // without both could not sell, so it is not saved.
+        for (field, value, what) in [
+            ("ipn_url", &self.ipn_url, "where the provider sends its payment notifications"),
+            ("callback_url", &self.callback_url, "where the customer returns after paying"),
+        ] {
+            if value.as_deref().map(str::trim).unwrap_or("").is_empty() {
+                return Err(AppError::invalid(
+                    field,
+                    format!("{field}: is required ({what}), or the counter cannot sell"),
+                ));
+            }
+        }
         for (field, value) in [("ipn_url", &self.ipn_url), ("callback_url", &self.callback_url)] {
             if let Some(v) = value {
                 paydesk_gateways::links::check_http_url(field, v)?;

@@ -372,10 +372,19 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
             .into_iter()
             .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.into())))
             .collect(),
-        ipn_url: None,
-        callback_url: None,
+        ipn_url: Some("https://shop.example/ipn/pockyt".into()),
+        callback_url: Some("https://shop.example/done".into()),
         ipn_listen: listen,
     };
+    // A profile that could not sell (no notification or return URL) is not saved.
+    let mut unusable = input("unusable", None);
+    unusable.ipn_url = None;
+    let refused = paydesk.save_profile(unusable).unwrap_err();
+    assert!(
+        matches!(&refused, paydesk_core::AppError::InvalidInput { field, .. } if field == "ipn_url"),
+        "{refused:?}"
+    );
+    assert!(refused.clone().for_people().to_string().starts_with("Notification (IPN) URL: is required"), "{refused}");
     paydesk.save_profile(input("quiet", None)).unwrap();
     assert!(paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap().is_empty(), "off unless asked");
 
