@@ -83,22 +83,18 @@ fn ui_ready() -> u64 {
 
 #[tauri::command]
 async fn app_info(core: Core<'_>) -> Result<AppInfo, UiError> {
-    let result: Result<AppInfo, AppError> = async move {
-        let profiles = off_thread(&core, |c| c.profiles()).await?;
-        let profile = profiles.first().cloned().ok_or_else(|| AppError::ProfileNotFound {
-            profile: String::new(),
-            message: "No profile is set up and demo mode is not running".into(),
-        })?;
-        Ok(AppInfo {
-            profile,
-            profiles,
-            providers: provider_infos(),
-            ledger_path: off_thread(&core, |c| Ok(c.ledger_path())).await?.display().to_string(),
-            version: env!("CARGO_PKG_VERSION"),
-        })
-    }
-    .await;
-    result.map_err(UiError::from)
+    let profiles = off_thread(&core, |c| c.profiles()).await?;
+    let profile = profiles.first().cloned().ok_or_else(|| AppError::ProfileNotFound {
+        profile: String::new(),
+        message: "No profile is set up and demo mode is not running".into(),
+    })?;
+    Ok(AppInfo {
+        profile,
+        profiles,
+        providers: provider_infos(),
+        ledger_path: off_thread(&core, |c| Ok(c.ledger_path())).await?.display().to_string(),
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 /// A payment at the counter, with its QR ready to show.
@@ -118,35 +114,24 @@ async fn with_qr(core: &Arc<Paydesk>, payment: PaymentView) -> Result<CounterPay
 
 #[tauri::command]
 async fn create_payment(core: Core<'_>, request: CreatePayment) -> Result<CounterPayment, UiError> {
-    let result: Result<CounterPayment, AppError> = async move {
-        let payment = core.create_payment(&request).await?;
-        with_qr(&core, payment).await
-    }
-    .await;
-    result.map_err(UiError::from)
+    let payment = core.create_payment(&request).await?;
+    Ok(with_qr(&core, payment).await?)
 }
 
 #[tauri::command]
 async fn retry_payment(core: Core<'_>, reference: String) -> Result<CounterPayment, UiError> {
-    let result: Result<CounterPayment, AppError> = async move {
-        let payment = core.retry_payment(&reference).await?;
-        with_qr(&core, payment).await
-    }
-    .await;
-    result.map_err(UiError::from)
+    let payment = core.retry_payment(&reference).await?;
+    Ok(with_qr(&core, payment).await?)
 }
 
 #[tauri::command]
 async fn poll_payment(core: Core<'_>, reference: String) -> Result<PaymentView, UiError> {
-    let result: Result<PaymentView, AppError> =
-        async move { core.poll(&reference, PROVIDER_POLL_INTERVAL).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.poll(&reference, PROVIDER_POLL_INTERVAL).await?)
 }
 
 #[tauri::command]
 async fn refresh_payment(core: Core<'_>, reference: String) -> Result<PaymentView, UiError> {
-    let result: Result<PaymentView, AppError> = async move { core.refresh(&reference).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.refresh(&reference).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,39 +143,31 @@ pub struct ListFilter {
 
 #[tauri::command]
 async fn list_payments(core: Core<'_>, filter: Option<ListFilter>) -> Result<Vec<PaymentView>, UiError> {
-    let result: Result<Vec<PaymentView>, AppError> = async move {
-        let f = filter.unwrap_or_default();
-        let empty_none = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-        let filter = PaymentFilter {
-            status: empty_none(f.status),
-            profile: empty_none(f.profile),
-            text: empty_none(f.text),
-            limit: Some(1000),
-            ..PaymentFilter::default()
-        };
-        off_thread(&core, move |c| c.payments(&filter)).await
-    }
-    .await;
-    result.map_err(UiError::from)
+    let f = filter.unwrap_or_default();
+    let empty_none = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let filter = PaymentFilter {
+        status: empty_none(f.status),
+        profile: empty_none(f.profile),
+        text: empty_none(f.text),
+        limit: Some(1000),
+        ..PaymentFilter::default()
+    };
+    Ok(off_thread(&core, move |c| c.payments(&filter)).await?)
 }
 
 #[tauri::command]
 async fn payment_detail(core: Core<'_>, reference: String) -> Result<PaymentDetail, UiError> {
-    let result: Result<PaymentDetail, AppError> =
-        async move { off_thread(&core, move |c| c.payment_detail(&reference)).await }.await;
-    result.map_err(UiError::from)
+    Ok(off_thread(&core, move |c| c.payment_detail(&reference)).await?)
 }
 
 #[tauri::command]
 async fn refund_payment(core: Core<'_>, reference: String, amount: Option<String>) -> Result<RefundOutcome, UiError> {
-    let result: Result<RefundOutcome, AppError> = async move { core.refund(&reference, amount.as_deref()).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.refund(&reference, amount.as_deref()).await?)
 }
 
 #[tauri::command]
 async fn cancel_payment(core: Core<'_>, reference: String) -> Result<PaymentView, UiError> {
-    let result: Result<PaymentView, AppError> = async move { core.cancel(&reference).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.cancel(&reference).await?)
 }
 
 #[tauri::command]
@@ -200,15 +177,12 @@ async fn capture_payment(
     amount: Option<String>,
     last: Option<bool>,
 ) -> Result<PaymentView, UiError> {
-    let result: Result<PaymentView, AppError> =
-        async move { core.capture(&reference, amount.as_deref(), last.unwrap_or(false)).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.capture(&reference, amount.as_deref(), last.unwrap_or(false)).await?)
 }
 
 #[tauri::command]
 async fn void_payment(core: Core<'_>, reference: String) -> Result<PaymentView, UiError> {
-    let result: Result<PaymentView, AppError> = async move { core.void(&reference, None).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.void(&reference, None).await?)
 }
 
 // ----- customers -----
@@ -219,15 +193,12 @@ async fn list_customers(
     profile: Option<String>,
     text: Option<String>,
 ) -> Result<Vec<CustomerRow>, UiError> {
-    let result: Result<Vec<CustomerRow>, AppError> =
-        async move { off_thread(&core, move |c| c.customers(profile.as_deref(), text.as_deref())).await }.await;
-    result.map_err(UiError::from)
+    Ok(off_thread(&core, move |c| c.customers(profile.as_deref(), text.as_deref())).await?)
 }
 
 #[tauri::command]
 async fn create_customer(core: Core<'_>, profile: String, fields: CustomerFields) -> Result<CustomerRow, UiError> {
-    let result: Result<CustomerRow, AppError> = async move { core.create_customer(&profile, &fields).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.create_customer(&profile, &fields).await?)
 }
 
 #[tauri::command]
@@ -237,18 +208,14 @@ async fn get_customer(
     customer_no: Option<String>,
     customer_code: Option<String>,
 ) -> Result<CustomerRow, UiError> {
-    let result: Result<CustomerRow, AppError> = async move {
-        let key = match (customer_no.filter(|v| !v.trim().is_empty()), customer_code.filter(|v| !v.trim().is_empty())) {
-            (Some(no), _) => CustomerKey::CustomerNo(no.trim().into()),
-            (None, Some(code)) => CustomerKey::CustomerCode(code.trim().into()),
-            (None, None) => {
-                return Err(AppError::invalid("customer_no", "customer_no: give a customer number or code"))
-            }
-        };
-        core.get_customer(&profile, &key).await
-    }
-    .await;
-    result.map_err(UiError::from)
+    let key = match (customer_no.filter(|v| !v.trim().is_empty()), customer_code.filter(|v| !v.trim().is_empty())) {
+        (Some(no), _) => CustomerKey::CustomerNo(no.trim().into()),
+        (None, Some(code)) => CustomerKey::CustomerCode(code.trim().into()),
+        (None, None) => {
+            return Err(AppError::invalid("customer_no", "customer_no: give a customer number or code").into())
+        }
+    };
+    Ok(core.get_customer(&profile, &key).await?)
 }
 
 #[tauri::command]
@@ -258,9 +225,7 @@ async fn update_customer(
     customer_no: String,
     changes: CustomerFields,
 ) -> Result<CustomerRow, UiError> {
-    let result: Result<CustomerRow, AppError> =
-        async move { core.update_customer(&profile, &customer_no, &changes).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.update_customer(&profile, &customer_no, &changes).await?)
 }
 
 // ----- profiles and tokens -----
@@ -276,87 +241,67 @@ pub struct ProfileSummary {
 
 #[tauri::command]
 async fn list_profiles(core: Core<'_>) -> Result<Vec<ProfileSummary>, UiError> {
-    let result: Result<Vec<ProfileSummary>, AppError> = async move {
-        let profiles = off_thread(&core, |c| c.profiles()).await?;
-        tauri::async_runtime::spawn_blocking(move || {
-            profiles
-                .into_iter()
-                .map(|profile| {
-                    let token = secrets::status_of(&profile);
-                    ProfileSummary { profile, token }
-                })
-                .collect()
-        })
-        .await
-        .map_err(|e| AppError::Internal { message: e.to_string() })
-    }
-    .await;
-    result.map_err(UiError::from)
+    let profiles = off_thread(&core, |c| c.profiles()).await?;
+    Ok(tauri::async_runtime::spawn_blocking(move || {
+        profiles
+            .into_iter()
+            .map(|profile| {
+                let token = secrets::status_of(&profile);
+                ProfileSummary { profile, token }
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal { message: e.to_string() })?)
 }
 
 /// Saves a profile and, if one is given, its token (into the keyring only).
 #[tauri::command]
 async fn save_profile(core: Core<'_>, input: ProfileInput, token: Option<String>) -> Result<Profile, UiError> {
-    let result: Result<Profile, AppError> = async move {
-        let token = token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-        if let Some(t) = token {
-            // Validate the profile first so a bad form never leaves a stray keyring entry.
-            let profile: Profile = input.clone().validate()?.into();
-            let secret = ApiSecret::new(t);
-            tauri::async_runtime::spawn_blocking(move || secrets::save_secret(&profile, &secret))
-                .await
-                .map_err(|e| AppError::Internal { message: e.to_string() })??;
-        }
-        let saved = off_thread(&core, move |c| c.save_profile(input)).await?;
-        // A profile that asks for the IPN listener gets it at once.
-        paydesk_core::ipn::start_for_profiles(core.inner()).await?;
-        Ok(saved)
+    let token = token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    if let Some(t) = token {
+        // Validate the profile first so a bad form never leaves a stray keyring entry.
+        let profile: Profile = input.clone().validate()?.into();
+        let secret = ApiSecret::new(t);
+        tauri::async_runtime::spawn_blocking(move || secrets::save_secret(&profile, &secret))
+            .await
+            .map_err(|e| AppError::Internal { message: e.to_string() })??;
     }
-    .await;
-    result.map_err(UiError::from)
+    let saved = off_thread(&core, move |c| c.save_profile(input)).await?;
+    // A profile that asks for the IPN listener gets it at once.
+    paydesk_core::ipn::start_for_profiles(core.inner()).await?;
+    Ok(saved)
 }
 
 #[tauri::command]
 async fn delete_profile(core: Core<'_>, name: String) -> Result<bool, UiError> {
-    let result: Result<bool, AppError> = async move {
-        let for_name = name.clone();
-        let removed = off_thread(&core, move |c| c.remove_profile(&for_name)).await?;
-        let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name)).await;
-        Ok(removed)
-    }
-    .await;
-    result.map_err(UiError::from)
+    let for_name = name.clone();
+    let removed = off_thread(&core, move |c| c.remove_profile(&for_name)).await?;
+    let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name)).await;
+    Ok(removed)
 }
 
 #[tauri::command]
 async fn delete_token(name: String) -> Result<bool, UiError> {
-    let result: Result<bool, AppError> = async move {
-        tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name))
-            .await
-            .map_err(|e| AppError::Internal { message: e.to_string() })?
-    }
-    .await;
-    result.map_err(UiError::from)
+    Ok(tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name))
+        .await
+        .map_err(|e| AppError::Internal { message: e.to_string() })??)
 }
 
 #[tauri::command]
 async fn test_connection(core: Core<'_>, name: String) -> Result<String, UiError> {
-    let result: Result<String, AppError> = async move { core.test_connection(&name).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.test_connection(&name).await?)
 }
 
 #[tauri::command]
 async fn list_tokens(core: Core<'_>, profile: String, shopper_reference: String) -> Result<Vec<TokenRow>, UiError> {
-    let result: Result<Vec<TokenRow>, AppError> = async move { core.tokens(&profile, &shopper_reference).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.tokens(&profile, &shopper_reference).await?)
 }
 
 /// The shopper's cards as last seen (the ledger), when the provider cannot be reached.
 #[tauri::command]
 async fn saved_tokens(core: Core<'_>, profile: String, shopper_reference: String) -> Result<Vec<TokenRow>, UiError> {
-    let result: Result<Vec<TokenRow>, AppError> =
-        async move { off_thread(&core, move |c| c.tokens_offline(&profile, &shopper_reference)).await }.await;
-    result.map_err(UiError::from)
+    Ok(off_thread(&core, move |c| c.tokens_offline(&profile, &shopper_reference)).await?)
 }
 
 #[tauri::command]
@@ -366,9 +311,7 @@ async fn remove_token(
     shopper_reference: String,
     token: String,
 ) -> Result<(), UiError> {
-    let result: Result<(), AppError> =
-        async move { core.remove_token(&profile, &shopper_reference, &token).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.remove_token(&profile, &shopper_reference, &token).await?)
 }
 
 #[tauri::command]
@@ -378,9 +321,7 @@ async fn cancel_recurring(
     shopper_reference: String,
     agreement_id: String,
 ) -> Result<(), UiError> {
-    let result: Result<(), AppError> =
-        async move { core.cancel_recurring(&profile, &shopper_reference, &agreement_id).await }.await;
-    result.map_err(UiError::from)
+    Ok(core.cancel_recurring(&profile, &shopper_reference, &agreement_id).await?)
 }
 
 /// Long jobs the window runs (an export, a bulk refresh): their progress, read by polling
@@ -435,79 +376,63 @@ pub struct JobProgress {
 
 #[tauri::command]
 fn job_progress(jobs: State<'_, Jobs>, job: String) -> Result<JobProgress, UiError> {
-    let result: Result<JobProgress, AppError> = (move || {
-        let j = jobs.get(&job)?;
-        Ok(JobProgress {
-            running: j.running.load(Ordering::Relaxed),
-            done: j.done.load(Ordering::Relaxed),
-            total: j.total.load(Ordering::Relaxed),
-            failures: j.failures.load(Ordering::Relaxed),
-        })
-    })();
-    result.map_err(UiError::from)
+    let j = jobs.get(&job)?;
+    Ok(JobProgress {
+        running: j.running.load(Ordering::Relaxed),
+        done: j.done.load(Ordering::Relaxed),
+        total: j.total.load(Ordering::Relaxed),
+        failures: j.failures.load(Ordering::Relaxed),
+    })
 }
 
 #[tauri::command]
 fn cancel_job(jobs: State<'_, Jobs>, job: String) -> Result<(), UiError> {
-    let result: Result<(), AppError> = (move || {
-        jobs.get(&job)?.cancel.store(true, Ordering::Relaxed);
-        Ok(())
-    })();
-    result.map_err(UiError::from)
+    jobs.get(&job)?.cancel.store(true, Ordering::Relaxed);
+    Ok(())
 }
 
 #[tauri::command]
 async fn tx_page(core: Core<'_>, query: TxQuery) -> Result<TxPage, UiError> {
-    let result: Result<TxPage, AppError> = async move { off_thread(&core, move |c| c.tx_page(&query)).await }.await;
-    result.map_err(UiError::from)
+    Ok(off_thread(&core, move |c| c.tx_page(&query)).await?)
 }
 
 #[tauri::command]
 async fn tx_totals(core: Core<'_>, query: TxQuery) -> Result<Vec<Totals>, UiError> {
-    let result: Result<Vec<Totals>, AppError> =
-        async move { off_thread(&core, move |c| c.tx_totals(&query)).await }.await;
-    result.map_err(UiError::from)
+    Ok(off_thread(&core, move |c| c.tx_totals(&query)).await?)
 }
 
 #[tauri::command]
 async fn daily_report(core: Core<'_>, query: TxQuery) -> Result<Vec<DayRow>, UiError> {
-    let result: Result<Vec<DayRow>, AppError> =
-        async move { off_thread(&core, move |c| c.daily_report(&query)).await }.await;
-    result.map_err(UiError::from)
+    Ok(off_thread(&core, move |c| c.daily_report(&query)).await?)
 }
 
 /// The hash chain's state, for Settings.
 #[tauri::command]
 async fn ledger_status(core: Core<'_>) -> Result<ChainReport, UiError> {
-    let result: Result<ChainReport, AppError> = async move { off_thread(&core, |c| c.verify_ledger()).await }.await;
-    result.map_err(UiError::from)
+    Ok(off_thread(&core, |c| c.verify_ledger()).await?)
 }
 
 /// Asks where to save an export (the system's Save dialog); None when dismissed.
 #[tauri::command]
 async fn choose_export_file<R: Runtime>(app: tauri::AppHandle<R>, format: String) -> Result<Option<String>, UiError> {
-    let result: Result<Option<String>, AppError> = async move {
-        use tauri_plugin_dialog::DialogExt;
-        let format = ExportFormat::parse(&format)
-            .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
-        let ext = match format {
-            ExportFormat::Csv => "csv",
-            ExportFormat::Xlsx => "xlsx",
-            ExportFormat::Jsonl => "jsonl",
-        };
-        let chosen = tauri::async_runtime::spawn_blocking(move || {
-            app.dialog()
-                .file()
-                .add_filter(ext.to_uppercase(), &[ext])
-                .set_file_name(format!("paydesk-ledger.{ext}"))
-                .blocking_save_file()
-        })
-        .await
-        .map_err(|e| AppError::Internal { message: e.to_string() })?;
-        Ok(chosen.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string()))
-    }
-    .await;
-    result.map_err(UiError::from)
+    use tauri_plugin_dialog::DialogExt;
+    let format = ExportFormat::parse(&format)
+        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
+    let ext = match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Xlsx => "xlsx",
+        ExportFormat::Jsonl => "jsonl",
+    };
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .add_filter(ext.to_uppercase(), &[ext])
+            .set_file_name(format!("paydesk-ledger.{ext}"))
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|e| AppError::Internal { message: e.to_string() })?;
+    Ok(chosen.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string()))
 }
 
 /// Writes the filter's payments to `path` (offline); progress through `job_progress`.
@@ -521,51 +446,43 @@ async fn export_ledger(
     refunds: bool,
     events: bool,
 ) -> Result<ExportSummary, UiError> {
-    let result: Result<ExportSummary, AppError> = async move {
-        let format = ExportFormat::parse(&format)
-            .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
-        let path = std::path::PathBuf::from(path.trim());
-        if path.as_os_str().is_empty() || path.is_dir() {
-            return Err(AppError::invalid("path", "path: choose a file to write"));
-        }
-        jobs.export.start()?;
-        let job = jobs.export.clone();
-        let options = ExportOptions { with_refunds: refunds, with_events: events, csv_bom: false };
-        let progress = job.clone();
-        let result = off_thread(&core, move |c| {
-            c.export(&query, format, &options, paydesk_ledger::export::ExportTarget::File(path), &mut |n, of| {
-                progress.done.store(n, Ordering::Relaxed);
-                progress.total.store(of, Ordering::Relaxed);
-                !progress.cancel.load(Ordering::Relaxed)
-            })
-        })
-        .await;
-        job.running.store(false, Ordering::SeqCst);
-        result
+    let format = ExportFormat::parse(&format)
+        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
+    let path = std::path::PathBuf::from(path.trim());
+    if path.as_os_str().is_empty() || path.is_dir() {
+        return Err(AppError::invalid("path", "path: choose a file to write").into());
     }
+    jobs.export.start()?;
+    let job = jobs.export.clone();
+    let options = ExportOptions { with_refunds: refunds, with_events: events, csv_bom: false };
+    let progress = job.clone();
+    let result = off_thread(&core, move |c| {
+        c.export(&query, format, &options, paydesk_ledger::export::ExportTarget::File(path), &mut |n, of| {
+            progress.done.store(n, Ordering::Relaxed);
+            progress.total.store(of, Ordering::Relaxed);
+            !progress.cancel.load(Ordering::Relaxed)
+        })
+    })
     .await;
-    result.map_err(UiError::from)
+    job.running.store(false, Ordering::SeqCst);
+    Ok(result?)
 }
 
 /// Asks the providers about every unsettled payment of the filter; progress through
 /// `job_progress`, stopped with `cancel_job`.
 #[tauri::command]
 async fn refresh_unsettled(core: Core<'_>, jobs: State<'_, Jobs>, query: TxQuery) -> Result<BulkSummary, UiError> {
-    let result: Result<BulkSummary, AppError> = async move {
-        jobs.refresh.start()?;
-        let state = jobs.refresh.clone();
-        let report = |p: BulkProgress| {
-            state.done.store(p.done, Ordering::Relaxed);
-            state.total.store(p.total, Ordering::Relaxed);
-            state.failures.store(p.failures, Ordering::Relaxed);
-        };
-        let cancel = state.cancel.clone();
-        let result = core.refresh_all(&query, BulkOptions::default(), &report, &cancel).await;
-        state.running.store(false, Ordering::SeqCst);
-        result
-    }
-    .await;
-    result.map_err(UiError::from)
+    jobs.refresh.start()?;
+    let state = jobs.refresh.clone();
+    let report = |p: BulkProgress| {
+        state.done.store(p.done, Ordering::Relaxed);
+        state.total.store(p.total, Ordering::Relaxed);
+        state.failures.store(p.failures, Ordering::Relaxed);
+    };
+    let cancel = state.cancel.clone();
+    let result = core.refresh_all(&query, BulkOptions::default(), &report, &cancel).await;
+    state.running.store(false, Ordering::SeqCst);
+    Ok(result?)
 }
 
 /// A desktop notification that a payment completed (the window being in the background:
@@ -582,7 +499,7 @@ async fn notify_paid<R: Runtime>(app: tauri::AppHandle<R>, title: String, body: 
 /// A page to print through the system dialog: a paid sale's receipt, or a sale's QR.
 #[tauri::command]
 async fn print_page(core: Core<'_>, reference: String, what: String, paper: String) -> Result<String, UiError> {
-    let result: Result<String, AppError> = off_thread(&core, move |c| {
+    let page = off_thread(&core, move |c| {
         let paper = paydesk_core::print::Paper::parse(&paper)?;
         match what.as_str() {
             "receipt" => c.receipt_html(&reference, paper),
@@ -590,8 +507,8 @@ async fn print_page(core: Core<'_>, reference: String, what: String, paper: Stri
             other => Err(AppError::invalid("what", format!("what: receipt or qr (got '{other}')"))),
         }
     })
-    .await;
-    result.map_err(UiError::from)
+    .await?;
+    Ok(page)
 }
 
 /// The Tauri config (at the workspace root) with the UI embedded.
