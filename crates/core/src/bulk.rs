@@ -7,7 +7,7 @@ use crate::books::{shop_time_zone, TxQuery};
 use crate::{AppError, Paydesk};
 use futures_util::stream::{self, StreamExt};
 use paydesk_gateways::gateway::Outcome;
-use paydesk_gateways::{GatewayError, PaymentReport, PaymentStatus};
+use paydesk_gateways::{GatewayError, PaymentReport};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,13 +17,11 @@ use std::time::{Duration, Instant};
 /// How many answers are written per transaction.
 const CHUNK: usize = 256;
 
-/// One payment asked about: its row, and what the provider said (or why nothing).
+/// One payment asked about: its row as the job found it, and what the provider said (or
+/// why nothing was asked: no profile, no secret).
 struct Answer {
-    row: Option<paydesk_ledger::PaymentRow>,
-    before: PaymentStatus,
-    outcome: Option<Outcome<PaymentReport>>,
-    /// A failure before asking (no such payment, no secret, unknown profile).
-    early: Option<AppError>,
+    row: paydesk_ledger::PaymentRow,
+    outcome: Result<Outcome<PaymentReport>, AppError>,
 }
 
 enum Verdict {
@@ -34,14 +32,18 @@ enum Verdict {
 }
 
 impl Answer {
+    fn failed(&self) -> bool {
+        !matches!(&self.outcome, Ok(o) if o.result.is_ok())
+    }
+
     /// Writes what the answer says, through the same rules as a single refresh; never
     /// fails the batch (a refused answer is kept as evidence and counted).
     fn apply(&self, ledger: &paydesk_ledger::Ledger) -> Verdict {
-        let (Some(row), Some(outcome)) = (&self.row, &self.outcome) else {
-            return match &self.early {
-                Some(AppError::ProviderUnreachable { .. }) => Verdict::Unreachable,
-                _ => Verdict::Failed,
-            };
+        let row = &self.row;
+        let outcome = match &self.outcome {
+            Ok(outcome) => outcome,
+            Err(AppError::ProviderUnreachable { .. }) => return Verdict::Unreachable,
+            Err(_) => return Verdict::Failed,
         };
         if crate::payments::log_exchange_in(ledger, Some(row.id), &outcome.exchange).is_err() {
             return Verdict::Failed;
@@ -53,7 +55,7 @@ impl Answer {
                     return Verdict::Failed;
                 }
                 match ledger.payment_by_id(row.id) {
-                    Ok(Some(after)) if after.status != self.before.as_str() => Verdict::Changed,
+                    Ok(Some(after)) if after.status != row.status => Verdict::Changed,
                     Ok(Some(_)) => Verdict::Unchanged,
                     _ => Verdict::Failed,
                 }
@@ -126,19 +128,13 @@ impl Pacer {
 
 impl Paydesk {
     /// Asks the provider about one payment, writing nothing yet.
-    async fn ask(&self, reference: &str, before: PaymentStatus) -> Answer {
-        let early = |e: AppError| Answer { row: None, before, outcome: None, early: Some(e) };
-        let row = match crate::blocking(|| self.ledger().payment_by_reference(reference)) {
-            Ok(Some(row)) => row,
-            Ok(None) => return early(AppError::payment_not_found(reference)),
-            Err(e) => return early(e.into()),
+    async fn ask(&self, row: paydesk_ledger::PaymentRow) -> Answer {
+        let gateway = self.profile(&row.profile).and_then(|p| self.gateway_for(&p));
+        let outcome = match gateway {
+            Ok(g) => Ok(g.query(crate::payments::payment_ref(&row)).await),
+            Err(e) => Err(e),
         };
-        let gateway = match self.profile(&row.profile).and_then(|p| self.gateway_for(&p)) {
-            Ok(g) => g,
-            Err(e) => return early(e),
-        };
-        let outcome = gateway.query(crate::payments::payment_ref(&row)).await;
-        Answer { row: Some(row), before, outcome: Some(outcome), early: None }
+        Answer { row, outcome }
     }
 
     /// Refreshes every unsettled payment the query selects (its status filter, if any, is
@@ -152,12 +148,11 @@ impl Paydesk {
     ) -> Result<BulkSummary, AppError> {
         let started = Instant::now();
         let filter = q.to_filter(&shop_time_zone())?;
-        let mut targets: Vec<(String, String, PaymentStatus)> = Vec::new();
+        let mut targets: Vec<paydesk_ledger::PaymentRow> = Vec::new();
         crate::blocking(|| {
             self.ledger().each_payment(&filter, |p| {
                 if UNSETTLED.contains(&p.status.as_str()) {
-                    let status = PaymentStatus::parse(&p.status).unwrap_or(PaymentStatus::Unknown);
-                    targets.push((p.reference, p.provider, status));
+                    targets.push(p);
                 }
                 true
             })
@@ -178,20 +173,18 @@ impl Paydesk {
                 break;
             }
             let answers: Vec<Option<Answer>> = stream::iter(chunk.iter().cloned())
-                .map(|(reference, provider, before)| {
+                .map(|row| {
                     let (pacer, asked, failing) = (&pacer, &asked, &failing);
                     async move {
                         if cancel.load(Ordering::Relaxed) {
                             return None;
                         }
-                        pacer.wait(&provider).await;
+                        pacer.wait(&row.provider).await;
                         if cancel.load(Ordering::Relaxed) {
                             return None;
                         }
-                        let answer = self.ask(&reference, before).await;
-                        let failed =
-                            answer.early.is_some() || answer.outcome.as_ref().is_some_and(|o| o.result.is_err());
-                        let failures = if failed {
+                        let answer = self.ask(row).await;
+                        let failures = if answer.failed() {
                             failing.fetch_add(1, Ordering::Relaxed) + 1
                         } else {
                             failing.load(Ordering::Relaxed)
@@ -216,24 +209,21 @@ impl Paydesk {
                     Verdict::Failed => failed += 1,
                 }
                 // A refund that never got its answer is settled as a single refresh would.
-                if let Some(row) = &answer.row {
-                    let open_refund = crate::blocking(|| self.ledger().refunds(row.id))?
-                        .iter()
-                        .any(|r| r.status == paydesk_gateways::RefundStatus::Created.as_str());
-                    if open_refund {
-                        let _ = self.settle_refund(row).await;
-                    }
+                let row = &answer.row;
+                let open_refund = crate::blocking(|| self.ledger().refunds(row.id))?
+                    .iter()
+                    .any(|r| r.status == paydesk_gateways::RefundStatus::Created.as_str());
+                if open_refund {
+                    let _ = self.settle_refund(row).await;
                 }
             }
         }
-        let (changed, unchanged, unreachable, failed) =
-            (AtomicU64::new(changed), AtomicU64::new(unchanged), AtomicU64::new(unreachable), AtomicU64::new(failed));
         Ok(BulkSummary {
             total,
-            changed: changed.into_inner(),
-            unchanged: unchanged.into_inner(),
-            unreachable: unreachable.into_inner(),
-            failed: failed.into_inner(),
+            changed,
+            unchanged,
+            unreachable,
+            failed,
             cancelled: cancel.load(Ordering::Relaxed),
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
