@@ -103,6 +103,37 @@ impl Drop for SandboxProcess {
     }
 }
 
+/// A `paydesk ipn listen` process (with `args` after `listen`), once it has announced
+/// where it listens; killed on drop.
+pub struct IpnListenerProcess {
+    child: Child,
+    /// Its first line: `{"listening": …, "notify": […]}`.
+    pub announced: serde_json::Value,
+}
+
+impl IpnListenerProcess {
+    pub fn start(home: &Path, args: &[&str]) -> Self {
+        let mut child = paydesk(home)
+            .args(["--json", "ipn", "listen"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn paydesk ipn listen");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let announced = serde_json::from_str(&line).unwrap_or_else(|e| panic!("the listener announced {line:?}: {e}"));
+        IpnListenerProcess { child, announced }
+    }
+}
+
+impl Drop for IpnListenerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A profile name no other test uses, so keyring entries never collide.
 pub fn unique_name(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();

@@ -468,8 +468,6 @@ fn customers_through_the_cli() {
 
 #[test]
 fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -482,11 +480,8 @@ fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
     assert_eq!(run(c, None).code, 0);
 
     // Without --bind, the listener runs where the profile asked for it.
-    let mut listener = paydesk(home.path()).args(["--json", "ipn", "listen"]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let announced: serde_json::Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(announced["listening"], ipn_url.as_str());
+    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &[]);
+    assert_eq!(listener.announced["listening"], ipn_url.as_str());
     set_secret(home.path(), &name, DEMO_TOKEN);
 
     let sale = cli(
@@ -525,8 +520,7 @@ fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
     let events = cli(home.path(), &["tx", "show", &reference]).json()["events"].clone();
     let kinds: Vec<_> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
     assert!(kinds.contains(&"ipn_rejected".to_string()) && kinds.contains(&"ipn".to_string()), "{kinds:?}");
-    let _ = listener.kill();
-    let _ = listener.wait();
+    drop(listener);
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
 

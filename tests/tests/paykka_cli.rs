@@ -230,8 +230,6 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -240,13 +238,8 @@ fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
     let (base, added) = add_paykka_profile(home.path(), &sandbox, &name, &notify);
     assert_eq!(added.code, 0, "{}", added.stdout);
     assert_eq!(secret_set(home.path(), &name, MERCHANT_PRIVATE).code, 0);
-    let mut listener = paydesk(home.path())
-        .args(["--json", "ipn", "listen", "--profile", &name, "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let bind = format!("127.0.0.1:{port}");
+    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &["--profile", &name, "--bind", &bind]);
 
     // A forged webhook: refused with 401, nothing applied.
     let forged = reqwest::blocking::Client::new()
@@ -305,8 +298,7 @@ fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
     assert!(rejected >= 1, "the refusals about this payment are kept as evidence");
     assert_eq!(cli(home.path(), &["tx", "show", &reference]).json()["payment"]["status"], "paid");
 
-    let _ = listener.kill();
-    let _ = listener.wait();
+    drop(listener);
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
 

@@ -135,22 +135,14 @@ fn signed(fields: &[(&str, &str)], secret: &str) -> BTreeMap<String, String> {
 /// Field order and fields Vexora may add do not matter.
 #[test]
 fn vexora_notifications_are_verified_and_applied_once() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let name = unique_name("vexora-notify");
     let notify = format!("http://127.0.0.1:{port}/notify/vexora/{name}");
-    let base = add_profile(home.path(), &sandbox, &name, &format!("{}/vexora/sandbox/ipn-sink", sandbox.base_url));
-    let mut listener = paydesk(home.path())
-        .args(["--json", "ipn", "listen", "--profile", &name, "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(listener.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let _ = base;
+    add_profile(home.path(), &sandbox, &name, &format!("{}/vexora/sandbox/ipn-sink", sandbox.base_url));
+    let bind = format!("127.0.0.1:{port}");
+    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &["--profile", &name, "--bind", &bind]);
 
     let store = ["--channel", "STORE", "--postcode", "100", "--address", "1 Zhongshan Rd"];
     let sale = sell(home.path(), &name, "300", &store, "198.51.100.20").json();
@@ -225,7 +217,6 @@ fn vexora_notifications_are_verified_and_applied_once() {
     assert_eq!(status["status"], "partially_paid", "{status}");
     assert_eq!(status["paid_amount"], "150.00", "{status}");
 
-    let _ = listener.kill();
-    let _ = listener.wait();
+    drop(listener);
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }

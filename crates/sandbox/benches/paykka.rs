@@ -2,24 +2,20 @@
 //! and a hosted session created against the loopback sandbox plus its QR PNG.
 //! Run: `cargo bench -p paydesk-sandbox --bench paykka`. Asserts nothing.
 
+mod common;
 use paydesk_gateways::gateway::{Checkout, Gateway, PayMethod};
 use paydesk_gateways::paykka::client::PaykkaClient;
 use paydesk_gateways::paykka::gateway::PaykkaGateway;
 use paydesk_gateways::paykka::signing::{self, MerchantKey};
 use paydesk_gateways::{Currency, Money};
 use paydesk_sandbox::{paykka, Sandbox, SandboxConfig};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const PRIVATE: &str = include_str!("../../gateways/test-vectors/paykka-test-merchant-private.pem");
 const PUBLIC: &str = include_str!("../../gateways/test-vectors/paykka-test-merchant-public.pem");
 
-fn median(mut v: Vec<Duration>) -> f64 {
-    v.sort();
-    v[v.len() / 2].as_secs_f64() * 1e3
-}
-
 fn main() {
-    let n: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let n = common::iterations();
     let key = MerchantKey::from_pem(PRIVATE).unwrap();
     let body = r#"{"merchant_id":"18356675194960","trans_id":"PD20261122-ABCDEF","amount":1300,"currency":"USD"}"#;
     let message = signing::string_to_sign("POST", "/v3/payment/acq/session", "1763780000000", "0123456789abcdef", body);
@@ -34,8 +30,8 @@ fn main() {
     }
     println!(
         "PayKKa x-paykka-sign (RSA-2048, SHA-256), n={n}: sign median {:.3} ms, verify median {:.3} ms",
-        median(sign),
-        median(verify)
+        common::median(sign),
+        common::median(verify)
     );
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -68,18 +64,13 @@ fn main() {
         };
         let t0 = Instant::now();
         let answer = rt.block_on(gateway.checkout(&checkout)).result.unwrap();
-        let code = qrcode::QrCode::new(answer.link.as_bytes()).unwrap();
-        let image = code.render::<image::Luma<u8>>().min_dimensions(480, 480).build();
-        let mut png = Vec::new();
-        image::DynamicImage::ImageLuma8(image)
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .unwrap();
+        std::hint::black_box(common::qr_png(&answer.link));
         if i >= 5 {
             samples.push(t0.elapsed());
         }
     }
     println!(
         "PayKKa create session -> QR PNG (480 px) against the loopback sandbox (signed request, verified signed answer), n={n}: median {:.3} ms",
-        median(samples)
+        common::median(samples)
     );
 }

@@ -2,21 +2,17 @@
 //! the loopback sandbox plus its QR PNG. Run: `cargo bench -p paydesk-sandbox --bench vexora`.
 //! Asserts nothing.
 
+mod common;
 use paydesk_gateways::gateway::{Checkout, Gateway, PayMethod, Payer};
 use paydesk_gateways::vexora::gateway::VexoraGateway;
 use paydesk_gateways::vexora::{signing, VexoraClient};
 use paydesk_gateways::{ApiSecret, Currency, Money};
 use paydesk_sandbox::{vexora, Sandbox, SandboxConfig};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-fn median(mut v: Vec<Duration>) -> f64 {
-    v.sort();
-    v[v.len() / 2].as_secs_f64() * 1e3
-}
+use std::time::Instant;
 
 fn main() {
-    let n: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let n = common::iterations();
     let secret = ApiSecret::new(vexora::DEMO_APP_SECRET);
     let fields: BTreeMap<String, String> = [
         ("amount", "300"),
@@ -41,7 +37,7 @@ fn main() {
         std::hint::black_box(signing::sign(&fields, &secret));
         sign.push(t0.elapsed());
     }
-    println!("Vexora sign (MD5 over sorted fields), n={n}: median {:.4} ms", median(sign));
+    println!("Vexora sign (MD5 over sorted fields), n={n}: median {:.4} ms", common::median(sign));
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let sandbox = rt.block_on(Sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxConfig::default())).unwrap();
@@ -81,18 +77,13 @@ fn main() {
         };
         let t0 = Instant::now();
         let answer = rt.block_on(gateway.checkout(&checkout)).result.unwrap();
-        let code = qrcode::QrCode::new(answer.link.as_bytes()).unwrap();
-        let image = code.render::<image::Luma<u8>>().min_dimensions(480, 480).build();
-        let mut png = Vec::new();
-        image::DynamicImage::ImageLuma8(image)
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .unwrap();
+        std::hint::black_box(common::qr_png(&answer.link));
         if i >= 5 {
             samples.push(t0.elapsed());
         }
     }
     println!(
         "Vexora checkout -> QR PNG (480 px) against the loopback sandbox (signed request), n={n}: median {:.3} ms",
-        median(samples)
+        common::median(samples)
     );
 }
