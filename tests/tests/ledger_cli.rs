@@ -202,8 +202,10 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
     ] {
         assert!(html.contains(shown), "{shown} on the receipt: {html}");
     }
-    let a4 = cli(home.path(), &["tx", "receipt", "PD-TW-1", "--paper", "a4"]).json();
+    let a4 = cli(home.path(), &["tx", "receipt", "PD-TW-1", "--paper", "a4", "--profile", &name]).json();
     assert!(a4["html"].as_str().unwrap().contains("size: A4"));
+    let other = cli(home.path(), &["tx", "receipt", "PD-TW-1", "--profile", "another-shop"]);
+    assert_ne!(other.code, 0, "--profile must be the payment's own");
     let declined = cli(home.path(), &["tx", "receipt", "PD-TW-4"]);
     assert_eq!(declined.json()["error"]["kind"], "not_allowed", "a declined sale has no receipt");
 }

@@ -515,6 +515,8 @@ enum TxCommand {
         /// Where to write the page (HTML); standard output when not given.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+        #[arg(long)]
+        profile: Option<String>,
     },
     /// Totals per currency over the whole filter: count, gross, refunded, net.
     Totals {
@@ -1191,7 +1193,8 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             }
             out(to_json(&page.payments), text)
         }
-        TxCommand::Receipt { reference, paper, qr, output } => {
+        TxCommand::Receipt { reference, paper, qr, output, profile } => {
+            payment_of_profile(&paydesk, &reference, profile)?;
             let paper = paydesk_core::print::Paper::parse(&paper)?;
             let html =
                 if qr { paydesk.qr_print_html(&reference, paper)? } else { paydesk.receipt_html(&reference, paper)? };
@@ -1202,12 +1205,7 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                     })?;
                     out(json!({"reference": reference, "file": path}), format!("written to {}", path.display()))
                 }
-                None => {
-                    Ok(Output { json: json!({}), text: html.clone(), data_on_stdout: false, code: 0 }).map(|mut o| {
-                        o.json = json!({"reference": reference, "html": html});
-                        o
-                    })
-                }
+                None => out(json!({"reference": reference, "html": &html}), html),
             }
         }
         TxCommand::Totals { filter } => {
