@@ -38,6 +38,13 @@ fn main() {
         "cancel_job",
         "print_page",
         "notify_paid",
+        "ui_language",
+        "set_language",
+        "display_settings",
+        "save_display_settings",
+        "display_state",
+        "show_on_display",
+        "open_customer_display",
     ];
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");

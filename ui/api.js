@@ -49,9 +49,7 @@ export const cancelJob = (job) => invoke('cancel_job', { job });
  * shell as the event `payment-changed`). Tauri's own event IPC, without its global API.
  */
 export function onPaymentChanged(handler) {
-  const internals = window.__TAURI_INTERNALS__;
-  const callback = internals.transformCallback((event) => handler(event.payload));
-  return invoke('plugin:event|listen', { event: 'payment-changed', target: { kind: 'Any' }, handler: callback });
+  return onEvent('payment-changed', handler);
 }
 export const printPage = (reference, what, paper) => invoke('print_page', { reference, what, paper });
 
@@ -69,6 +67,17 @@ export async function printHtml(html) {
   setTimeout(() => frame.remove(), 60000);
 }
 export const notifyPaid = (title, body) => invoke('notify_paid', { title, body });
+export const setLanguage = (language) => invoke('set_language', { language });
+export const displaySettings = () => invoke('display_settings');
+export const saveDisplaySettings = (settings) => invoke('save_display_settings', { settings });
+export const showOnDisplay = (reference) => invoke('show_on_display', { reference });
+export const openCustomerDisplay = () => invoke('open_customer_display');
+
+/** Calls `handler(payload)` on every event `name` the shell emits (Tauri's event IPC). */
+export function onEvent(name, handler) {
+  const callback = window.__TAURI_INTERNALS__.transformCallback((event) => handler(event.payload));
+  return invoke('plugin:event|listen', { event: name, target: { kind: 'Any' }, handler: callback });
+}
 
 /** A short two-note chime (no file to ship): PAID heard across the counter. */
 export function chime() {

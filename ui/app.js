@@ -6,6 +6,7 @@ import { initCustomers } from './customers.js';
 import { initSettings } from './settings.js';
 import { initTransactions } from './transactions.js';
 import { offers, rememberedProfile, setProfile, state } from './state.js';
+import { loadLanguage, t, translatePage } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ['counter', 'transactions', 'customers', 'cards', 'reports', 'settings'];
@@ -18,16 +19,16 @@ export function showView(name) {
 
 function showProfile(profile) {
   const badge = $('mode-badge');
-  badge.textContent = profile.environment.toUpperCase();
+  badge.textContent = t(profile.environment.toUpperCase());
   badge.className = `badge env-${profile.environment}`;
   document.body.dataset.environment = profile.environment;
   const strip = $('mode-strip');
   strip.hidden = profile.environment === 'production';
   // Honest labels: only what the app knows about the address is said.
   strip.textContent = {
-    demo: 'Demo mode — payments go to the built-in sandbox. No real money moves.',
-    sandbox: "The provider's sandbox — no real money moves.",
-    custom: 'Custom address — whether real money moves depends on it; check with your provider.',
+    demo: t('Demo mode — payments go to the built-in sandbox. No real money moves.'),
+    sandbox: t("The provider's sandbox — no real money moves."),
+    custom: t('Custom address — whether real money moves depends on it; check with your provider.'),
   }[profile.environment] ?? '';
   $('profile-switch').value = profile.name;
   // Screens for what this profile's provider offers, and only those.
@@ -42,13 +43,22 @@ export async function refreshProfiles() {
   const info = await api.appInfo();
   state.info = info;
   const select = $('profile-switch');
-  select.replaceChildren(...info.profiles.map((p) => new Option(p.name === p.environment ? p.name : `${p.name} · ${p.environment}`, p.name)));
+  select.replaceChildren(...info.profiles.map((p) => new Option(p.name === p.environment ? p.name : `${p.name} · ${t(p.environment)}`, p.name)));
   const wanted = state.profile?.name ?? rememberedProfile();
   const chosen = info.profiles.find((p) => p.name === wanted) ?? info.profile;
   setProfile(chosen);
 }
 
 async function start() {
+  await loadLanguage();
+  translatePage();
+  // Another language chosen (here or in the customer display's host): every string anew.
+  api.onEvent('language-changed', () => location.reload()).catch(() => {});
+  // The screen facing the customer: the header button, or F9 from anywhere.
+  $('open-display').addEventListener('click', () => api.openCustomerDisplay().catch(() => {}));
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'F9') { e.preventDefault(); api.openCustomerDisplay().catch(() => {}); }
+  });
   for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showView(tab.dataset.view));
   document.addEventListener('paydesk:profile', (e) => showProfile(e.detail));
   $('profile-switch').addEventListener('change', (e) => {

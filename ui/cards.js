@@ -2,6 +2,7 @@
 // cancelling a recurring agreement. Read from the provider, or as last seen when it is away.
 import * as api from './api.js';
 import { el } from './format.js';
+import { t as tr } from './i18n.js';
 import { state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -17,9 +18,9 @@ function notice(text, kind = 'ok') {
 
 function render(tokens) {
   $('cards-rows').replaceChildren(...tokens.map((t) => {
-    const remove = el('button', { type: 'button', class: 'secondary', dataset: { token: t.token } }, 'Remove…');
+    const remove = el('button', { type: 'button', class: 'secondary', dataset: { token: t.token } }, tr('Remove…'));
     remove.addEventListener('click', () => ask(
-      `Remove card ${t.token} (${t.payment_method}) of shopper ${shopper}? The shopper will have to enter it again.`,
+      tr('Remove card {token} ({method}) of shopper {shopper}? The shopper will have to enter it again.', { token: t.token, method: t.payment_method, shopper }),
       () => removeCard(t.token)));
     return el('tr', { dataset: { token: t.token } },
       el('td', { class: 'mono' }, t.token), el('td', {}, t.payment_method), el('td', {}, t.token_usage),
@@ -31,7 +32,7 @@ function render(tokens) {
 async function find() {
   shopper = $('cards-shopper').value.trim();
   $('cards-confirm').hidden = true;
-  if (!shopper) { notice('Enter the shopper reference the card was saved under.', 'error'); return; }
+  if (!shopper) { notice(tr('Enter the shopper reference the card was saved under.'), 'error'); return; }
   notice('');
   const profile = state.profile.name;
   try {
@@ -41,7 +42,7 @@ async function find() {
       // The provider is away: show what the ledger last saw, and say so.
       try {
         render(await api.savedTokens(profile, shopper));
-        notice(`${api.describeError(err)} Showing the cards as last seen.`, 'error');
+        notice(`${api.describeError(err)} ${tr('Showing the cards as last seen.')}`, 'error');
         return;
       } catch { /* fall through to the first error */ }
     }
@@ -67,7 +68,7 @@ async function runPending() {
 async function removeCard(token) {
   try {
     await api.removeToken(state.profile.name, shopper, token);
-    notice(`Card ${token} removed.`);
+    notice(tr('Card {token} removed.', { token }));
     render(await api.savedTokens(state.profile.name, shopper));
   } catch (err) {
     notice(api.describeError(err), 'error');
@@ -78,7 +79,7 @@ async function cancelAgreement(agreement) {
   const who = $('cards-shopper').value.trim();
   try {
     await api.cancelRecurring(state.profile.name, who, agreement);
-    notice(`Agreement ${agreement} cancelled: no further charges will be made on it.`);
+    notice(tr('Agreement {agreement} cancelled: no further charges will be made on it.', { agreement }));
     $('agreement-id').value = '';
   } catch (err) {
     notice(api.describeError(err), 'error');
@@ -93,8 +94,8 @@ export function initCards() {
     e.preventDefault();
     const agreement = $('agreement-id').value.trim();
     const who = $('cards-shopper').value.trim();
-    if (!who || !agreement) { notice('Enter the shopper reference (above) and the agreement id.', 'error'); return; }
-    ask(`Cancel agreement ${agreement} of shopper ${who}? It cannot be charged again.`, () => cancelAgreement(agreement));
+    if (!who || !agreement) { notice(tr('Enter the shopper reference (above) and the agreement id.'), 'error'); return; }
+    ask(tr('Cancel agreement {agreement} of shopper {shopper}? It cannot be charged again.', { agreement, shopper: who }), () => cancelAgreement(agreement));
   });
   // Another profile's cards are another list.
   document.addEventListener('paydesk:profile', () => { render([]); $('cards-empty').hidden = true; notice(''); });

@@ -1,6 +1,7 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
-import { el, STATUS_LABELS } from './format.js';
+import { el, money, statusLabel } from './format.js';
+import { t } from './i18n.js';
 import { exponentOf, offers, provider, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,11 +26,11 @@ const WATCH_MS = 3000;
 const OPEN = ['created', 'pending', 'authorized', 'unknown'];
 // What an unpaid ending means, in the words said to the customer.
 const OUTCOME_WORDS = {
-  failed: 'Declined: no money moved. Ask the customer for another way to pay.',
-  expired: 'Expired: the customer did not pay in time. No money moved.',
-  cancelled: 'Cancelled: no money moved.',
-  refunded: 'Refunded in full.',
-  partially_refunded: 'Partly refunded.',
+  failed: () => t('Declined: no money moved. Ask the customer for another way to pay.'),
+  expired: () => t('Expired: the customer did not pay in time. No money moved.'),
+  cancelled: () => t('Cancelled: no money moved.'),
+  refunded: () => t('Refunded in full.'),
+  partially_refunded: () => t('Partly refunded.'),
 };
 
 /** The typed amount as people read it: thousands grouped ("1,234.50"). */
@@ -161,15 +162,15 @@ function announce(payment) {
   try { sound = localStorage.getItem('paydesk.sound') !== 'off'; } catch { /* storage off */ }
   if (sound) $('outcome').dataset.chimed = String(api.chime());
   if (document.hidden || !document.hasFocus()) {
-    api.notifyPaid(`Paid: ${payment.amount} ${payment.currency}`, `${payment.vendor_label ?? payment.provider} · ${payment.reference}`).catch(() => {});
+    api.notifyPaid(t('Paid: {amount}', { amount: money(payment.amount, payment.currency) }), `${payment.vendor_label ? t(payment.vendor_label) : payment.provider} · ${payment.reference}`).catch(() => {});
   }
 }
 
 function lateAlert(p) {
-  api.notifyPaid(`Paid after it was left: ${p.amount} ${p.currency}`, `${p.reference} — give the goods, or refund it`).catch(() => {});
+  api.notifyPaid(t('Paid after it was left: {amount}', { amount: money(p.amount, p.currency) }), t('{reference} — give the goods, or refund it', { reference: p.reference })).catch(() => {});
   const box = el('div', { class: 'notice', role: 'alert', 'data-kind': 'error', 'data-reference': p.reference },
-    el('span', {}, `Paid after it was abandoned: ${p.amount} ${p.currency} (${p.vendor_label ?? p.method}, ${p.reference}). Give the goods, or refund it in Transactions.`),
-    el('button', { type: 'button', class: 'secondary' }, 'Dismiss'));
+    el('span', {}, t('Paid after it was abandoned: {amount} ({wallet}, {reference}). Give the goods, or refund it in Transactions.', { amount: money(p.amount, p.currency), wallet: p.vendor_label ? t(p.vendor_label) : p.method, reference: p.reference })),
+    el('button', { type: 'button', class: 'secondary' }, t('Dismiss')));
   box.querySelector('button').addEventListener('click', () => box.remove());
   $('late-alerts').append(box);
 }
@@ -189,10 +190,10 @@ async function create() {
   button.classList.add('working');
   hideError();
   // A slow provider: say whom we wait for, and how long, from the first moment.
-  const label = provider()?.label ?? 'the provider';
+  const label = provider()?.label ?? t('the provider');
   const started = Date.now();
   const working = $('working');
-  const tickWorking = () => { working.textContent = `Contacting ${label}… ${((Date.now() - started) / 1000).toFixed(1)} s`; };
+  const tickWorking = () => { working.textContent = t('Contacting {provider}… {seconds} s', { provider: label, seconds: ((Date.now() - started) / 1000).toFixed(1) }); };
   tickWorking();
   working.hidden = false;
   const workingTimer = setInterval(tickWorking, 100);
@@ -288,24 +289,26 @@ function saleOptions() {
 
 async function showSale({ payment, qr_png }) {
   sale = { payment, startedAt: Date.now() };
-  $('sale-amount').textContent = `${payment.amount} ${payment.currency}`;
+  $('sale-amount').textContent = money(payment.amount, payment.currency);
   const img = $('qr-img');
   img.src = qr_png;
   img.dataset.reference = payment.reference;
   // Show the sale only once the QR is decoded, so the code appears whole, at once.
   await img.decode().catch(() => {});
   $('sale-wallet').textContent = payment.method === 'qr'
-    ? `Scan with ${payment.vendor_label ?? 'a phone camera'}`
-    : `${payment.vendor_label ? `${payment.vendor_label} · ` : ''}payment link`;
+    ? t('Scan with {wallet}', { wallet: payment.vendor_label ? t(payment.vendor_label) : t('a phone camera') })
+    : `${payment.vendor_label ? `${t(payment.vendor_label)} · ` : ''}${t('payment link')}`;
   $('sale').dataset.method = payment.method;
   $('sale-reference').textContent = payment.reference;
   $('sale-link').textContent = payment.link ?? '';
   $('copy-link').hidden = payment.method !== 'link' || !payment.link;
-  $('copy-link').textContent = 'Copy link';
+  $('copy-link').textContent = t('Copy link');
   $('sale').dataset.link = payment.link ?? '';
   $('sale').dataset.transactionNo = payment.transaction_no ?? '';
   setStatus(payment);
   setScreen('sale');
+  // The customer display shows the same sale (and follows it by itself from now on).
+  api.showOnDisplay(payment.reference).catch(() => {});
   clearTimeout(pollTimer);
   clearInterval(clockTimer);
   schedulePoll(POLL_FIRST_MS);
@@ -344,8 +347,8 @@ function setStatus(payment) {
   const status = $('status');
   status.dataset.status = payment.status;
   $('status-text').textContent = payment.status === 'pending' || payment.status === 'created'
-    ? 'Waiting for payment'
-    : STATUS_LABELS[payment.status] ?? payment.status;
+    ? t('Waiting for payment')
+    : statusLabel(payment.status);
 }
 
 async function poll() {
@@ -357,7 +360,7 @@ async function poll() {
     setStatus(payment);
     if (FINAL.includes(payment.status) && $('outcome').hidden) finish(payment, 'poll');
   } catch (err) {
-    $('status-text').textContent = `Still waiting — ${api.describeError(err)}`;
+    $('status-text').textContent = t('Still waiting — {problem}', { problem: api.describeError(err) });
   }
 }
 
@@ -371,15 +374,15 @@ function finish(payment, via = 'poll') {
   const paid = payment.status === 'paid';
   const authorized = payment.status === 'authorized';
   $('outcome-icon').textContent = paid || authorized ? '✓' : payment.status === 'failed' ? '✕' : '–';
-  $('outcome-title').textContent = paid ? 'PAID' : authorized ? 'AUTHORISED' : (STATUS_LABELS[payment.status] ?? payment.status).toUpperCase();
-  $('outcome-amount').textContent = `${payment.amount} ${payment.currency}`;
+  $('outcome-title').textContent = paid ? t('PAID') : authorized ? t('AUTHORISED') : statusLabel(payment.status).toUpperCase();
+  $('outcome-amount').textContent = money(payment.amount, payment.currency);
   $('outcome-detail').textContent = paid
-    ? [payment.vendor_label, payment.reference].filter(Boolean).join(' · ')
+    ? [payment.vendor_label && t(payment.vendor_label), payment.reference].filter(Boolean).join(' · ')
     : authorized
-      ? `${payment.reference} · the money is held: capture it in Transactions`
+      ? t('{reference} · the money is held: capture it in Transactions', { reference: payment.reference })
       : payment.status === 'partially_paid'
-        ? `Only ${payment.paid_amount ?? '?'} ${payment.currency} of ${payment.amount} ${payment.currency} arrived · ${payment.reference}`
-        : `${OUTCOME_WORDS[payment.status] ?? 'The payment did not go through.'} ${payment.reference}` + (payment.raw_status ? ` (provider: ${payment.raw_status})` : '');
+        ? t('Only {paid} of {amount} arrived · {reference}', { paid: money(payment.paid_amount ?? '?', payment.currency), amount: money(payment.amount, payment.currency), reference: payment.reference })
+        : `${OUTCOME_WORDS[payment.status]?.() ?? t('The payment did not go through.')} ${payment.reference}` + (payment.raw_status ? ` (${t('provider: {status}', { status: payment.raw_status })})` : '');
   $('print-receipt').hidden = !paid;
   if (paid || authorized || payment.status === 'partially_paid') announce(payment);
   setScreen('outcome');
@@ -396,6 +399,7 @@ function newSale() {
   renderAmount();
   hideError();
   setScreen('entry');
+  api.showOnDisplay(null).catch(() => {});
 }
 
 // Counter QR (the customer scans it with the wallet) or a hosted payment link.
@@ -407,7 +411,7 @@ function setMethod(next) {
     b.setAttribute('aria-checked', String(on));
   }
   fillVendors();
-  $('create-label').textContent = method === 'link' ? 'Create link' : 'Create QR';
+  $('create-label').textContent = method === 'link' ? t('Create link') : t('Create QR');
   // Registered customers attach to payment links (SecurePay customerNo).
   $('customer-field').hidden = method !== 'link' || !offers('customers');
   if (!$('customer-field').hidden) fillCustomers();
@@ -418,7 +422,7 @@ async function fillCustomers() {
   const keep = select.value;
   try {
     const customers = await api.listCustomers(state.profile?.name ?? null, null);
-    select.replaceChildren(new Option('None', ''), ...customers.map((c) =>
+    select.replaceChildren(new Option(t('None'), ''), ...customers.map((c) =>
       new Option(`${c.first_name ?? ''} ${c.last_name ?? ''} · ${c.customer_no}`.trim(), c.customer_no)));
     select.value = customers.some((c) => c.customer_no === keep) ? keep : '';
   } catch {
@@ -431,7 +435,7 @@ function fillVendors() {
   const keep = v.value;
   const p = provider();
   const list = (method === 'qr' ? p?.counter_wallets : p?.link_wallets) ?? [];
-  v.replaceChildren(...list.map((vendor) => new Option(vendor.label, vendor.id)));
+  v.replaceChildren(...list.map((vendor) => new Option(t(vendor.label), vendor.id)));
   v.value = list.some((x) => x.id === keep) ? keep : list.some((x) => x.id === 'alipay') ? 'alipay' : (list[0]?.id ?? '');
   // A provider whose page offers its own choice asks nothing here.
   $('vendor-field').hidden = list.length === 0;
@@ -455,7 +459,7 @@ function fitToProfile() {
   $('payer').hidden = channels.length === 0;
   if (channels.length) {
     const keep = $('payer-channel').value;
-    $('payer-channel').replaceChildren(...channels.map((c) => new Option(c.label, c.code)));
+    $('payer-channel').replaceChildren(...channels.map((c) => new Option(t(c.label), c.code)));
     $('payer-channel').value = channels.some((c) => c.code === keep) ? keep : channels[0].code;
     // The last payer is ready for the next sale.
     const [last] = fillKnownPayers();
@@ -514,7 +518,7 @@ export function initCounter() {
       getSelection().addRange(range);
       document.execCommand('copy');
     }
-    $('copy-link').textContent = 'Copied';
+    $('copy-link').textContent = t('Copied');
   });
 
   document.addEventListener('keydown', (e) => {

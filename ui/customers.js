@@ -1,6 +1,7 @@
 // Regular customers: register, look up at the provider, edit contact details.
 import * as api from './api.js';
-import { el } from './format.js';
+import { clearFieldErrors, el, problemsOf, showFieldErrors } from './format.js';
+import { t } from './i18n.js';
 import { state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -38,9 +39,10 @@ function newCustomer() {
   editing = null;
   for (const id of Object.values(FIELDS)) $(id).value = '';
   $('cust-code').disabled = false;
-  $('cust-form-title').textContent = 'Register a customer';
-  $('cust-save').textContent = 'Register';
+  $('cust-form-title').textContent = t('Register a customer');
+  $('cust-save').textContent = t('Register');
   $('cust-message').hidden = true;
+  clearFieldErrors($('cust-form'));
 }
 
 function edit(customer) {
@@ -48,9 +50,10 @@ function edit(customer) {
   for (const [field, id] of Object.entries(FIELDS)) $(id).value = customer.data?.[WIRE[field]] ?? '';
   // The shop's code identifies the customer; Pockyt does not change it on update.
   $('cust-code').disabled = true;
-  $('cust-form-title').textContent = `Customer ${customer.customer_no}`;
-  $('cust-save').textContent = 'Save changes';
+  $('cust-form-title').textContent = t('Customer {number}', { number: customer.customer_no });
+  $('cust-save').textContent = t('Save changes');
   $('cust-message').hidden = true;
+  clearFieldErrors($('cust-form'));
 }
 
 async function load() {
@@ -81,17 +84,20 @@ async function save(e) {
     if (editing) {
       delete values.customerCode;
       customer = await api.updateCustomer(state.profile.name, editing, values);
-      message(`Saved customer ${customer.customer_no}`);
+      message(t('Saved customer {number}', { number: customer.customer_no }));
     } else {
       customer = await api.createCustomer(state.profile.name, values);
-      message(`Registered customer ${customer.customer_no}`);
+      message(t('Registered customer {number}', { number: customer.customer_no }));
     }
     $('cust-message').dataset.customerNo = customer.customer_no;
     edit(customer);
     $('cust-message').hidden = false;
     await load();
   } catch (err) {
-    message(api.describeError(err), false);
+    // Every field's problem at once, next to its field; the rest in the message line.
+    const problems = problemsOf(err);
+    showFieldErrors($('cust-form'), problems, (field) => (FIELDS[field] ? $(FIELDS[field]) : null));
+    message(problems.length > 1 ? t('{n} fields need fixing; each is marked below its field.', { n: problems.length }) : api.describeError(err), false);
   } finally {
     button.disabled = false;
   }

@@ -1,5 +1,6 @@
 // Display helpers. Amounts are never rounded: they arrive as exact decimal strings,
 // and totals are summed in integer minor units with BigInt.
+import { formatDateTime, t, t as tr } from './i18n.js';
 
 export function minorToDecimal(minor, exponent) {
   const neg = minor < 0n;
@@ -11,15 +12,26 @@ export function minorToDecimal(minor, exponent) {
   return `${neg ? '-' : ''}${whole}.${frac}`;
 }
 
-export function localDate(iso) {
-  const d = new Date(iso);
-  return isNaN(d) ? iso : d.toLocaleString();
+export const localDate = formatDateTime;
+
+/** An exact decimal amount with its thousands grouped and its currency: "1,234.50 USD". */
+export function money(amount, currency) {
+  const text = String(amount ?? '');
+  if (!/^-?[0-9]+(\.[0-9]+)?$/.test(text)) return `${text} ${currency ?? ''}`.trim();
+  const [whole, frac] = text.split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${frac === undefined ? grouped : `${grouped}.${frac}`} ${currency ?? ''}`.trim();
+}
+
+/** One vocabulary for statuses everywhere, in the language in use. */
+export function statusLabel(status) {
+  return STATUS_LABELS[status] ? t(STATUS_LABELS[status]) : status;
 }
 
 export const STATUS_LABELS = {
   created: 'Created', pending: 'Waiting', authorized: 'Authorized', paid: 'Paid', partially_paid: 'Partly paid',
   partially_refunded: 'Partly refunded', refunded: 'Refunded', failed: 'Declined',
-  expired: 'Expired', cancelled: 'Cancelled', unknown: 'Unknown',
+  expired: 'Expired', cancelled: 'Cancelled', disputed: 'Disputed', unknown: 'Unknown',
 };
 
 export function el(tag, attrs = {}, ...children) {
@@ -39,13 +51,47 @@ export function el(tag, attrs = {}, ...children) {
  */
 export function parseAmount(text, exponent) {
   const t = String(text ?? '').trim();
-  if (t === '') return { error: 'Enter an amount.' };
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(t)) return { error: `“${t}” is not an amount. Use digits and one decimal point, e.g. 4.00.` };
+  if (t === '') return { error: tr('Enter an amount.') };
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(t)) return { error: tr('“{text}” is not an amount. Use digits and one decimal point, e.g. 4.00.', { text: t }) };
   const [whole, frac = ''] = t.split('.');
   if (frac.length > exponent) {
-    return { error: exponent === 0 ? 'This currency has no decimals.' : `Use at most ${exponent} decimal places.` };
+    return { error: exponent === 0 ? tr('This currency has no decimals.') : tr('Use at most {n} decimal places.', { n: exponent }) };
   }
   const minor = BigInt(whole) * 10n ** BigInt(exponent) + BigInt(frac.padEnd(exponent, '0') || '0');
-  if (minor <= 0n) return { error: 'The amount must be more than zero.' };
+  if (minor <= 0n) return { error: tr('The amount must be more than zero.') };
   return { minor };
+}
+
+/** Clears every field's error in a form. */
+export function clearFieldErrors(form) {
+  for (const e of form.querySelectorAll('.field-error')) e.remove();
+  for (const e of form.querySelectorAll('[aria-invalid]')) e.removeAttribute('aria-invalid');
+}
+
+/**
+ * Shows every problem of a form at once, each next to its field: `problems` are
+ * [{ field, message }] (the core's `problems`, or the one `field` of an error), `inputOf`
+ * finds a field's input. Returns the problems no input was found for.
+ */
+export function showFieldErrors(form, problems, inputOf) {
+  clearFieldErrors(form);
+  const unplaced = [];
+  let first = null;
+  for (const p of problems) {
+    const input = inputOf(p.field);
+    if (!input || input.closest('[hidden]')) { unplaced.push(p); continue; }
+    input.setAttribute('aria-invalid', 'true');
+    const note = el('span', { class: 'field-error', role: 'alert', dataset: { field: p.field } }, p.message);
+    input.insertAdjacentElement('afterend', note);
+    first ??= input;
+  }
+  first?.focus();
+  return unplaced;
+}
+
+/** The problems an error names: every one of a form checked whole, else its one field. */
+export function problemsOf(err) {
+  if (err?.problems?.length) return err.problems;
+  if (err?.kind === 'invalid_input' && err.field) return [{ field: err.field, message: err.message }];
+  return [];
 }

@@ -1,7 +1,8 @@
 // Daily takings for a period: a bar chart per currency (stacked by provider), where people
 // would rather look than read, and the full table (every status) beneath it.
 import * as api from './api.js';
-import { el, minorToDecimal, STATUS_LABELS } from './format.js';
+import { el, minorToDecimal, money, statusLabel } from './format.js';
+import { formatDay, t } from './i18n.js';
 import { exponentOf } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -55,8 +56,8 @@ function chart(currency, days, rows) {
   const height = 220;
   const plot = height - 50;
   const box = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'chart', 'data-currency': currency,
-    'aria-label': `Daily takings in ${currency}` });
-  box.append(svg('text', { x: 4, y: 14, class: 'chart-title' }, `${currency} · most in a day ${minorToDecimal(max, exp)}`));
+    'aria-label': t('Daily takings in {currency}', { currency }) });
+  box.append(svg('text', { x: 4, y: 14, class: 'chart-title' }, `${currency} · ${t('most in a day {amount}', { amount: money(minorToDecimal(max, exp), '') })}`));
   days.forEach((d, i) => {
     const x = 50 + i * 36;
     let y = height - 30;
@@ -64,7 +65,7 @@ function chart(currency, days, rows) {
       const h = Number((minor * BigInt(plot)) / max);
       y -= h;
       const bar = svg('rect', { x, y, width: 24, height: Math.max(h, minor > 0n ? 1 : 0), fill: COLOURS[provider] ?? '#6e7781', class: 'bar', 'data-day': d, 'data-provider': provider });
-      bar.append(svg('title', {}, `${d} · ${provider} · ${minorToDecimal(minor, exp)} ${currency}`));
+      bar.append(svg('title', {}, `${formatDay(d)} · ${provider} · ${money(minorToDecimal(minor, exp), currency)}`));
       box.append(bar);
     }
     box.append(svg('text', { x: x + 12, y: height - 14, 'text-anchor': 'middle', class: 'chart-label' }, d.slice(5)));
@@ -77,15 +78,15 @@ async function show() {
   try {
     const rows = await api.dailyReport(query());
     $('report-rows').replaceChildren(...rows.map((r) => el('tr', {},
-      el('td', {}, r.day), el('td', {}, r.currency), el('td', {}, r.provider),
-      el('td', {}, STATUS_LABELS[r.status] ?? r.status), el('td', { class: 'num' }, r.count),
-      el('td', { class: 'num' }, `${r.amount} ${r.currency}`))));
+      el('td', { dataset: { day: r.day } }, formatDay(r.day)), el('td', {}, r.currency), el('td', {}, r.provider),
+      el('td', {}, statusLabel(r.status)), el('td', { class: 'num' }, r.count),
+      el('td', { class: 'num' }, money(r.amount, r.currency)))));
     const taken = rows.filter((r) => TAKEN.includes(r.status));
     const days = daysOf(query(), rows);
     const currencies = [...new Set(taken.map((r) => r.currency))].sort();
     $('report-charts').replaceChildren(...(currencies.length
       ? currencies.map((c) => chart(c, days, taken.filter((r) => r.currency === c)))
-      : [el('p', { class: 'muted' }, 'Nothing came in during this period.')]));
+      : [el('p', { class: 'muted' }, t('Nothing came in during this period.'))]));
     $('report-charts').dataset.ready = 'true';
   } catch (err) {
     $('report-error').hidden = false;

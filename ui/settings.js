@@ -1,7 +1,8 @@
 // Profiles (one per store): add, edit, delete, test. The token goes to the OS keyring and is
 // only ever shown as "saved".
 import * as api from './api.js';
-import { el } from './format.js';
+import { clearFieldErrors, el, problemsOf, showFieldErrors } from './format.js';
+import { language, t } from './i18n.js';
 import { setProfile, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -9,6 +10,12 @@ let refreshProfiles;
 let editing = null;
 
 const ENV_URLS = { sandbox: 'sandbox', production: 'production' };
+// The form's input for each field the core names in its problems.
+const PROFILE_INPUTS = {
+  name: 'pf-name', base_url: 'pf-base-url', merchant_no: 'pf-merchant-no', store_no: 'pf-store-no',
+  merchant_id: 'pf-merchant-id', app_id: 'pf-app-id', platform_public_key: 'pf-platform-key',
+  ipn_url: 'pf-ipn-url', callback_url: 'pf-callback-url', ipn_listen: 'pf-ipn-listen',
+};
 
 function message(text, ok = true) {
   const m = $('profile-message');
@@ -24,9 +31,10 @@ function clearForm() {
   $('pf-provider').value = 'pockyt';
   showProviderFields();
   $('pf-environment').value = 'sandbox';
-  $('pf-token').placeholder = 'Paste the API token';
-  $('profile-form-title').textContent = 'Add a profile';
+  $('pf-token').placeholder = t('Paste the API token');
+  $('profile-form-title').textContent = t('Add a profile');
   $('profile-message').hidden = true;
+  clearFieldErrors($('profile-form'));
 }
 
 function fill(p) {
@@ -47,9 +55,10 @@ function fill(p) {
   $('pf-callback-url').value = p.callback_url ?? '';
   $('pf-ipn-listen').value = p.ipn_listen ?? '';
   $('pf-token').value = '';
-  $('pf-token').placeholder = p.token === 'saved' ? 'Saved — type a new one to replace it' : 'Not saved — paste the API token';
-  $('profile-form-title').textContent = `Edit ${p.name}`;
+  $('pf-token').placeholder = p.token === 'saved' ? t('Saved — type a new one to replace it') : t('Not saved — paste the API token');
+  $('profile-form-title').textContent = t('Edit {profile}', { profile: p.name });
   $('profile-message').hidden = true;
+  clearFieldErrors($('profile-form'));
 }
 
 async function load() {
@@ -80,28 +89,28 @@ function row(p) {
   // Destructive actions ask first, in the row, naming what goes and what stays.
   const confirmFirst = (question, yesLabel, run) => () => {
     const yes = el('button', { type: 'button', class: 'danger confirm-yes' }, yesLabel);
-    const no = el('button', { type: 'button', class: 'secondary confirm-no' }, 'Keep');
+    const no = el('button', { type: 'button', class: 'secondary confirm-no' }, t('Keep'));
     no.addEventListener('click', () => actions.replaceChildren(...buttons));
     yes.addEventListener('click', run);
     actions.replaceChildren(el('span', { class: 'confirm-text' }, question), yes, no);
     yes.focus();
   };
-  button('Use', () => { const full = state.info.profiles.find((x) => x.name === p.name); if (full) setProfile(full); load(); });
-  button('Test connection', async () => {
-    say(`Testing ${p.name}…`);
+  button(t('Use'), () => { const full = state.info.profiles.find((x) => x.name === p.name); if (full) setProfile(full); load(); });
+  button(t('Test connection'), async () => {
+    say(t('Testing {profile}…', { profile: p.name }));
     try { say(await api.testConnection(p.name)); } catch (err) { say(api.describeError(err), false); }
   });
   if (p.environment !== 'demo') {
-    button('Edit', () => fill(p));
+    button(t('Edit'), () => fill(p));
     if (p.token === 'saved') {
-      button('Delete secret', confirmFirst(`Delete the saved secret of ${p.name}? It cannot sell until a new one is saved.`, 'Delete secret', async () => {
-        try { await api.deleteToken(p.name); message(`Secret for ${p.name} deleted`); await load(); } catch (err) { say(api.describeError(err), false); }
+      button(t('Delete secret'), confirmFirst(t('Delete the saved secret of {profile}? It cannot sell until a new one is saved.', { profile: p.name }), t('Delete secret'), async () => {
+        try { await api.deleteToken(p.name); message(t('Secret for {profile} deleted', { profile: p.name })); await load(); } catch (err) { say(api.describeError(err), false); }
       }));
     }
-    button('Delete', confirmFirst(`Delete profile ${p.name}? Its payments stay in the ledger.`, 'Delete profile', async () => {
+    button(t('Delete'), confirmFirst(t('Delete profile {profile}? Its payments stay in the ledger.', { profile: p.name }), t('Delete profile'), async () => {
       try {
         await api.deleteProfile(p.name);
-        message(`Profile ${p.name} deleted; its payments stay in the ledger.`);
+        message(t('Profile {profile} deleted; its payments stay in the ledger.', { profile: p.name }));
         await refreshProfiles();
         await load();
       } catch (err) { say(api.describeError(err), false); }
@@ -110,14 +119,14 @@ function row(p) {
   actions.replaceChildren(...buttons);
   return el('li', { dataset: { profile: p.name, baseUrl: p.base_url, inUse: String(inUse) }, class: inUse ? 'in-use' : '' },
     el('div', { class: 'profile-line' },
-      el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, p.environment.toUpperCase()),
-      ...(inUse ? [' ', el('span', { class: 'in-use-mark' }, 'in use')] : [])),
+      el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, t(p.environment.toUpperCase())),
+      ...(inUse ? [' ', el('span', { class: 'in-use-mark' }, t('in use'))] : [])),
     el('div', { class: 'muted small' }, (p.provider === 'paykka'
-      ? `PayKKa · merchant id ${p.merchant_id} · app ${p.app_id} · key ${p.token}`
+      ? t('PayKKa · merchant id {merchant} · app {app} · key {secret}', { merchant: p.merchant_id, app: p.app_id, secret: t(p.token) })
       : p.provider === 'vexora'
-        ? `Vexora · merchant ${p.merchant_no} · app secret ${p.token}`
-        : `Pockyt · merchant ${p.merchant_no} · store ${p.store_no} · token ${p.token}`)
-      + (p.ipn_listen ? ` · notifications on ${p.ipn_listen}` : '')),
+        ? t('Vexora · merchant {merchant} · app secret {secret}', { merchant: p.merchant_no, secret: t(p.token) })
+        : t('Pockyt · merchant {merchant} · store {store} · token {secret}', { merchant: p.merchant_no, store: p.store_no, secret: t(p.token) }))
+      + (p.ipn_listen ? ` · ${t('notifications on {address}', { address: p.ipn_listen })}` : '')),
     actions, note);
 }
 
@@ -143,9 +152,12 @@ async function save(e) {
     await load();
     const listed = (await api.listProfiles()).find((p) => p.name === saved.name);
     if (listed) fill(listed);
-    message(`Saved ${saved.name}${token ? ' — token saved in the OS keyring' : ''}`);
+    message(token ? t('Saved {profile} — token saved in the OS keyring', { profile: saved.name }) : t('Saved {profile}', { profile: saved.name }));
   } catch (err) {
-    message(api.describeError(err), false);
+    // Every field's problem at once, next to its field.
+    const problems = problemsOf(err);
+    showFieldErrors($('profile-form'), problems, (field) => (PROFILE_INPUTS[field] ? $(PROFILE_INPUTS[field]) : null));
+    message(problems.length > 1 ? t('{n} fields need fixing; each is marked below its field.', { n: problems.length }) : api.describeError(err), false);
   }
 }
 
@@ -153,7 +165,7 @@ async function save(e) {
 function showProviderFields() {
   const provider = $('pf-provider').value;
   for (const f of document.querySelectorAll('#profile-form [class*="for-"]')) f.hidden = !f.classList.contains(`for-${provider}`);
-  $('pf-token-label').textContent = provider === 'vexora' ? 'App secret' : 'API token';
+  $('pf-token-label').textContent = provider === 'vexora' ? t('App secret') : t('API token');
 }
 
 function providerSettings(provider) {
@@ -171,12 +183,12 @@ function providerSettings(provider) {
 /** The hash chain's state: verified, or where it breaks. */
 async function showChain() {
   const p = $('chain-state');
-  p.textContent = 'Checking…';
+  p.textContent = t('Checking…');
   try {
     const r = await api.ledgerStatus();
     p.textContent = r.ok
-      ? `Verified: ${r.entries} sealed changes, nothing edited behind the app's back.`
-      : `Does NOT verify: ${r.problem}`;
+      ? t("Verified: {n} sealed changes, nothing edited behind the app's back.", { n: r.entries })
+      : t('Does NOT verify: {problem}', { problem: r.problem });
     p.dataset.ok = String(r.ok);
   } catch (err) {
     p.textContent = api.describeError(err);
@@ -184,7 +196,58 @@ async function showChain() {
   }
 }
 
+/** Language: the system's or one chosen; the windows reload in it. */
+async function initLanguage() {
+  const lang = language();
+  const select = $('language');
+  for (const [tag, name] of lang.choices ?? []) select.append(new Option(name, tag));
+  select.value = lang.chosen ?? '';
+  select.addEventListener('change', async () => {
+    try { await api.setLanguage(select.value || null); } catch (err) { message(api.describeError(err), false); }
+  });
+}
+
+/** The customer display: shop name and the optional page on the local network. */
+async function initDisplay() {
+  const say = (text, ok = true) => {
+    const m = $('display-message');
+    m.textContent = text;
+    m.className = ok ? 'message ok' : 'message error';
+    m.hidden = !text;
+  };
+  const show = (s) => {
+    $('shop-name').value = s.shop_name ?? '';
+    $('lan-on').checked = Boolean(s.lan_display);
+    $('lan-bind').value = s.lan_display ?? '';
+    $('lan-bind-field').hidden = !s.lan_display;
+    $('display-form').dataset.lanUrl = s.lan_url ?? '';
+  };
+  $('display-open').addEventListener('click', () => api.openCustomerDisplay().catch((err) => say(api.describeError(err), false)));
+  $('lan-on').addEventListener('change', () => {
+    $('lan-bind-field').hidden = !$('lan-on').checked;
+    if ($('lan-on').checked && !$('lan-bind').value) $('lan-bind').value = '0.0.0.0:8790';
+  });
+  $('display-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearFieldErrors($('display-form'));
+    try {
+      const saved = await api.saveDisplaySettings({
+        shop_name: $('shop-name').value.trim() || null,
+        lan_display: $('lan-on').checked ? $('lan-bind').value.trim() : null,
+      });
+      show(saved);
+      say(saved.lan_url ? t('Saved. A tablet on the same network opens {url}', { url: saved.lan_url.replace('0.0.0.0', t('this computer’s address')) }) : t('Saved.'));
+    } catch (err) {
+      showFieldErrors($('display-form'), problemsOf(err), (field) => (field === 'lan_display' ? $('lan-bind') : null));
+      say(api.describeError(err), false);
+    }
+  });
+  try { show(await api.displaySettings()); } catch { /* the form starts empty */ }
+}
+
 export function initSettings(deps) {
+  initLanguage();
+  initDisplay();
   try {
     $('paper').value = localStorage.getItem('paydesk.paper') ?? '80mm';
     $('sound').checked = localStorage.getItem('paydesk.sound') !== 'off';

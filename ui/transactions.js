@@ -1,6 +1,7 @@
 // The accountant's ledger: filter, totals, row detail with the full history.
 import * as api from './api.js';
-import { el, localDate, minorToDecimal, parseAmount, STATUS_LABELS } from './format.js';
+import { el, localDate, minorToDecimal, money, parseAmount, statusLabel } from './format.js';
+import { t } from './i18n.js';
 import { exponentOf, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -38,11 +39,11 @@ export function currentQuery() {
 
 /** Totals of the whole filter, per currency, from the ledger (not the rows on screen). */
 function totalsLine(totals) {
-  const count = totals.reduce((n, t) => n + t.count, 0);
-  const parts = totals.map((t) => t.refunded_minor > 0
-    ? `${t.gross} ${t.currency} gross · ${t.refunded} refunded · ${t.net} net`
-    : `${t.gross} ${t.currency}`);
-  return `${count} payment${count === 1 ? '' : 's'}` + (parts.length ? ` · ${parts.join(' · ')}` : '');
+  const count = totals.reduce((n, x) => n + x.count, 0);
+  const parts = totals.map((x) => x.refunded_minor > 0
+    ? t('{gross} gross · {refunded} refunded · {net} net', { gross: money(x.gross, x.currency), refunded: money(x.refunded, x.currency), net: money(x.net, x.currency) })
+    : money(x.gross, x.currency));
+  return (count === 1 ? t('1 payment') : t('{n} payments', { n: count.toLocaleString() })) + (parts.length ? ` · ${parts.join(' · ')}` : '');
 }
 
 let loadSeq = 0;
@@ -72,10 +73,10 @@ async function load(append = false) {
 
 function fillFilterChoices() {
   const keepProvider = $('tx-provider').value;
-  $('tx-provider').replaceChildren(new Option('All providers', ''), ...(state.info?.providers ?? []).map((p) => new Option(p.label, p.provider)));
+  $('tx-provider').replaceChildren(new Option(t('All providers'), ''), ...(state.info?.providers ?? []).map((p) => new Option(p.label, p.provider)));
   $('tx-provider').value = keepProvider;
   const keepProfile = $('tx-profile').value;
-  $('tx-profile').replaceChildren(new Option('All profiles', ''), ...(state.info?.profiles ?? []).map((p) => new Option(p.name, p.name)));
+  $('tx-profile').replaceChildren(new Option(t('All profiles'), ''), ...(state.info?.profiles ?? []).map((p) => new Option(p.name, p.name)));
   $('tx-profile').value = keepProfile;
 }
 
@@ -92,7 +93,7 @@ function watchJob(job, label) {
       const p = await api.jobProgress(job);
       $('job-bar').max = Math.max(p.total, 1);
       $('job-bar').value = p.done;
-      $('job-count').textContent = `${p.done} / ${p.total}` + (p.failures ? ` · ${p.failures} failed` : '');
+      $('job-count').textContent = `${p.done} / ${p.total}` + (p.failures ? ` · ${t('{n} failed', { n: p.failures })}` : '');
     } catch { /* the next tick tries again */ }
   }, 200);
 }
@@ -104,10 +105,10 @@ function endJob() {
 }
 
 async function refreshAll() {
-  watchJob('refresh', 'Refreshing unsettled payments…');
+  watchJob('refresh', t('Refreshing unsettled payments…'));
   try {
     const s = await api.refreshUnsettled(currentQuery());
-    tell(`${s.cancelled ? 'Stopped: ' : ''}${s.total} unsettled payment${s.total === 1 ? '' : 's'} asked: ${s.changed} changed, ${s.unchanged} unchanged, ${s.unreachable} unreachable${s.failed ? `, ${s.failed} failed` : ''}.`, s.unreachable || s.failed ? 'error' : 'ok');
+    tell(`${s.cancelled ? t('Stopped: ') : ''}${t('{total} unsettled payments asked: {changed} changed, {unchanged} unchanged, {unreachable} unreachable', s)}${s.failed ? t(', {n} failed', { n: s.failed }) : ''}.`, s.unreachable || s.failed ? 'error' : 'ok');
   } catch (err) {
     tell(api.describeError(err), 'error');
   } finally {
@@ -131,10 +132,10 @@ async function exportFiltered() {
 
 /** Writes the current filter to `path`; the Save dialog chose it (tests call it directly). */
 export async function exportTo(path, format) {
-  watchJob('export', 'Exporting…');
+  watchJob('export', t('Exporting…'));
   try {
     const s = await api.exportLedger(currentQuery(), format, path, $('tx-export-refunds').checked, $('tx-export-events').checked);
-    tell(`Exported ${s.payments} payment${s.payments === 1 ? '' : 's'} to ${path}.`, 'ok');
+    tell(t('Exported {n} payments to {path}.', { n: s.payments, path }), 'ok');
   } catch (err) {
     tell(api.describeError(err), 'error');
   } finally {
@@ -148,10 +149,10 @@ function row(p) {
     el('td', { class: 'mono' }, p.reference),
     el('td', {}, p.profile),
     el('td', { class: 'optional' }, state.info?.providers.find((x) => x.provider === p.provider)?.label ?? p.provider),
-    el('td', { class: 'optional' }, p.method === 'qr' ? 'Counter QR' : 'Payment link'),
-    el('td', {}, p.vendor_label ?? '—'),
-    el('td', { class: 'num' }, `${p.amount} ${p.currency}`),
-    el('td', {}, el('span', { class: `pill status-${p.status}`, title: p.raw_status ?? '' }, STATUS_LABELS[p.status] ?? p.status)),
+    el('td', { class: 'optional' }, p.method === 'qr' ? t('Counter QR') : t('Payment link')),
+    el('td', {}, p.vendor_label ? t(p.vendor_label) : '—'),
+    el('td', { class: 'num' }, money(p.amount, p.currency)),
+    el('td', {}, el('span', { class: `pill status-${p.status}`, title: p.raw_status ?? '' }, statusLabel(p.status))),
   );
   tr.addEventListener('click', () => showDetail(p.reference));
   tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') showDetail(p.reference); });
@@ -168,21 +169,21 @@ async function showDetail(reference, keepInputs = false) {
     const { payment, events } = detail;
     const cur = payment.currency;
     const paidStates = ['paid', 'partially_refunded', 'refunded', 'disputed'];
-    $('detail-title').textContent = `${payment.amount} ${cur} · ${STATUS_LABELS[payment.status] ?? payment.status}`;
+    $('detail-title').textContent = `${money(payment.amount, cur)} · ${statusLabel(payment.status)}`;
     const fields = [
       ['Reference', payment.reference], ['Transaction no.', payment.transaction_no ?? '—'],
-      ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ?? '—'],
-      ['Method', payment.method === 'qr' ? 'Counter QR' : 'Payment link'], ['Customer', payment.customer_no ?? '—'],
-      ['Paid', paidStates.includes(payment.status) ? `${payment.amount} ${cur}` : payment.paid_amount ? `${payment.paid_amount} ${cur} of ${payment.amount} ${cur}` : '—'],
+      ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ? t(payment.vendor_label) : '—'],
+      ['Method', payment.method === 'qr' ? t('Counter QR') : t('Payment link')], ['Customer', payment.customer_no ?? '—'],
+      ['Paid', paidStates.includes(payment.status) ? money(payment.amount, cur) : payment.paid_amount ? t('{paid} of {amount}', { paid: money(payment.paid_amount, cur), amount: money(payment.amount, cur) }) : '—'],
       ...(payment.balances
-        ? [['Authorised', `${payment.balances.authorized} ${cur}`], ['Captured', `${payment.balances.captured} ${cur}`],
-          ['Capturable', `${payment.balances.capturable} ${cur}`]]
+        ? [['Authorised', money(payment.balances.authorized, cur)], ['Captured', money(payment.balances.captured, cur)],
+          ['Capturable', money(payment.balances.capturable, cur)]]
         : []),
-      ['Refunded', `${detail.refunded} ${cur}`], ['Remaining', `${detail.refundable} ${cur}`],
+      ['Refunded', money(detail.refunded, cur)], ['Remaining', money(detail.refundable, cur)],
       ['Provider status', payment.raw_status ?? '—'], ['Created', localDate(payment.created_at)],
       ['Updated', localDate(payment.updated_at)],
     ];
-    $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k.toLowerCase() } }, v)]));
+    $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', { dataset: { field: k.toLowerCase() } }, v)]));
     showActions(detail, keepInputs);
     $('detail-events').replaceChildren(...history(events, payment));
     $('detail-print').hidden = !paidStates.includes(payment.status);
@@ -196,15 +197,15 @@ async function showDetail(reference, keepInputs = false) {
 function say(e, provider) {
   const d = e.detail ?? {};
   switch (e.kind) {
-    case 'request': return `Asked ${provider} (${String(d.path ?? '').split('/').pop()})`;
-    case 'response': return `${provider} answered${d.http_status ? ` (HTTP ${d.http_status})` : ''}`;
-    case 'status_changed': return `Status: ${STATUS_LABELS[d.from] ?? d.from} → ${STATUS_LABELS[d.to] ?? d.to}${d.raw ? ` (${provider}: ${d.raw})` : ''}`;
-    case 'ipn': return `Notification from ${provider}`;
-    case 'ipn_rejected': return `A notification was refused: ${d.reason ?? 'not verified'}`;
-    case 'suspicious': return `Not applied, suspicious: ${d.reason ?? ''}`;
-    case 'error': return `Failed: ${d.message ?? ''}`;
-    case 'refund_created': return 'Refund recorded, about to be sent';
-    case 'refund_finished': return `Refund ${d.status ?? 'finished'}`;
+    case 'request': return t('Asked {provider} ({what})', { provider, what: String(d.path ?? '').split('/').pop() });
+    case 'response': return t('{provider} answered', { provider }) + (d.http_status ? ` (HTTP ${d.http_status})` : '');
+    case 'status_changed': return t('Status: {from} → {to}', { from: statusLabel(d.from), to: statusLabel(d.to) }) + (d.raw ? ` (${provider}: ${d.raw})` : '');
+    case 'ipn': return t('Notification from {provider}', { provider });
+    case 'ipn_rejected': return t('A notification was refused: {reason}', { reason: d.reason ?? t('not verified') });
+    case 'suspicious': return t('Not applied, suspicious: {reason}', { reason: d.reason ?? '' });
+    case 'error': return t('Failed: {message}', { message: d.message ?? '' });
+    case 'refund_created': return t('Refund recorded, about to be sent');
+    case 'refund_finished': return t('Refund {status}', { status: d.status ? statusLabel(d.status) : t('finished') });
     default: return e.kind.replaceAll('_', ' ');
   }
 }
@@ -224,13 +225,13 @@ function history(events, payment) {
       const asked = events.slice(i, j + 1).filter((e) => e.kind === 'request').length;
       if (asked > 1) {
         items.push(el('li', { class: 'folded' }, el('time', {}, localDate(events[j].at)), ' ',
-          `Asked ${provider} for the status ${asked} times; nothing changed`));
+          t('Asked {provider} for the status {n} times; nothing changed', { provider, n: asked })));
         i = j;
         continue;
       }
     }
     const e = events[i];
-    const raw = el('details', {}, el('summary', {}, 'details'), el('pre', {}, JSON.stringify(e.detail, null, 2)));
+    const raw = el('details', {}, el('summary', {}, t('details')), el('pre', {}, JSON.stringify(e.detail, null, 2)));
     items.push(el('li', { dataset: { kind: e.kind } }, el('time', {}, localDate(e.at)), ' ', say(e, provider), ' ', raw));
   }
   return items;
@@ -276,7 +277,7 @@ async function runPending() {
   pendingAction = null;
   const yes = $('confirm-yes');
   yes.disabled = true;
-  yes.textContent = 'Working…';
+  yes.textContent = t('Working…');
   let outcome;
   try {
     outcome = ['ok', done(await run())];
@@ -284,7 +285,7 @@ async function runPending() {
     outcome = ['error', api.describeError(err)];
   } finally {
     yes.disabled = false;
-    yes.textContent = 'Confirm';
+    yes.textContent = t('Confirm');
     $('confirm').hidden = true;
   }
   await showDetail(selected);
@@ -298,45 +299,45 @@ function refundAmount() {
   const exp = exponentOf(cur);
   const typed = $('refund-amount').value;
   const parsed = parseAmount(typed, exp);
-  if (parsed.error) return { error: `Refund amount: ${parsed.error}` };
+  if (parsed.error) return { error: `${t('Refund amount')}: ${parsed.error}` };
   const left = parseAmount(selectedDetail?.refundable ?? '0', exp).minor ?? 0n;
   if (parsed.minor > left) {
-    return { error: `Refund amount: ${minorToDecimal(parsed.minor, exp)} ${cur} is more than the ${selectedDetail.refundable} ${cur} still refundable.` };
+    return { error: `${t('Refund amount')}: ${t('{amount} is more than the {left} still refundable.', { amount: money(minorToDecimal(parsed.minor, exp), cur), left: money(selectedDetail.refundable, cur) })}` };
   }
-  return { text: `${minorToDecimal(parsed.minor, exp)} ${cur}`, amount: minorToDecimal(parsed.minor, exp) };
+  return { text: money(minorToDecimal(parsed.minor, exp), cur), amount: minorToDecimal(parsed.minor, exp) };
 }
 
 export function initTransactions() {
   $('action-refund').addEventListener('click', () => {
     const checked = refundAmount();
     if (checked.error) { tell(checked.error, 'error'); $('refund-amount').focus(); return; }
-    ask(`Refund ${checked.text} of ${selected}?`, () => api.refundPayment(selected, checked.amount),
-      (r) => `Refunded ${checked.text} of ${r.payment.reference}. ${r.payment.status === 'refunded' ? 'Nothing is left to refund.' : 'The rest can still be refunded.'}`);
+    ask(t('Refund {amount} of {reference}?', { amount: checked.text, reference: selected }), () => api.refundPayment(selected, checked.amount),
+      (r) => `${t('Refunded {amount} of {reference}.', { amount: checked.text, reference: r.payment.reference })} ${r.payment.status === 'refunded' ? t('Nothing is left to refund.') : t('The rest can still be refunded.')}`);
   });
   $('action-cancel').addEventListener('click', () => {
     const p = selectedDetail.payment;
-    ask(`Cancel ${p.reference} (${p.amount} ${p.currency})? The customer will no longer be able to pay it.`,
-      () => api.cancelPayment(selected), (v) => `Cancelled ${v.reference} (${v.amount} ${v.currency}).`);
+    ask(t('Cancel {reference} ({amount})? The customer will no longer be able to pay it.', { reference: p.reference, amount: money(p.amount, p.currency) }),
+      () => api.cancelPayment(selected), (v) => t('Cancelled {reference} ({amount}).', { reference: v.reference, amount: money(v.amount, v.currency) }));
   });
   $('action-capture').addEventListener('click', () => {
     const p = selectedDetail.payment;
     const exp = exponentOf(p.currency);
     const parsed = parseAmount($('capture-amount').value, exp);
-    if (parsed.error) { tell(`Capture amount: ${parsed.error}`, 'error'); $('capture-amount').focus(); return; }
+    if (parsed.error) { tell(`${t('Capture amount')}: ${parsed.error}`, 'error'); $('capture-amount').focus(); return; }
     const left = parseAmount(p.balances?.capturable ?? p.amount, exp).minor ?? 0n;
     if (parsed.minor > left) {
-      tell(`Capture amount: ${minorToDecimal(parsed.minor, exp)} ${p.currency} is more than the ${minorToDecimal(left, exp)} ${p.currency} that can still be captured.`, 'error');
+      tell(`${t('Capture amount')}: ${t('{amount} is more than the {left} that can still be captured.', { amount: money(minorToDecimal(parsed.minor, exp), p.currency), left: money(minorToDecimal(left, exp), p.currency) })}`, 'error');
       return;
     }
     const amount = minorToDecimal(parsed.minor, exp);
     const last = $('capture-final').checked;
-    ask(`Capture ${amount} ${p.currency} of ${p.reference}${last ? ' and release the rest' : ''}?`,
-      () => api.capturePayment(p.reference, amount, last), (v) => `Captured ${amount} ${v.currency} of ${v.reference}.`);
+    ask(last ? t('Capture {amount} of {reference} and release the rest?', { amount: money(amount, p.currency), reference: p.reference }) : t('Capture {amount} of {reference}?', { amount: money(amount, p.currency), reference: p.reference }),
+      () => api.capturePayment(p.reference, amount, last), (v) => t('Captured {amount} of {reference}.', { amount: money(amount, v.currency), reference: v.reference }));
   });
   $('action-void').addEventListener('click', () => {
     const p = selectedDetail.payment;
-    ask(`Void ${p.reference} (${p.amount} ${p.currency})? The authorisation is released; nothing is charged.`,
-      () => api.voidPayment(p.reference), (v) => `Voided ${v.reference} (${v.amount} ${v.currency}).`);
+    ask(t('Void {reference} ({amount})? The authorisation is released; nothing is charged.', { reference: p.reference, amount: money(p.amount, p.currency) }),
+      () => api.voidPayment(p.reference), (v) => t('Voided {reference} ({amount}).', { reference: v.reference, amount: money(v.amount, v.currency) }));
   });
   $('action-message-close').addEventListener('click', untell);
   $('detail-print').addEventListener('click', async () => {
@@ -366,7 +367,7 @@ export function initTransactions() {
     if (!selected) return;
     const b = $('detail-refresh');
     b.disabled = true;
-    b.textContent = 'Refreshing…';
+    b.textContent = t('Refreshing…');
     let failed = null;
     try {
       await api.refreshPayment(selected);
@@ -374,7 +375,7 @@ export function initTransactions() {
       failed = api.describeError(err);
     } finally {
       b.disabled = false;
-      b.textContent = 'Refresh status';
+      b.textContent = t('Refresh status');
     }
     await showDetail(selected);
     await load();

@@ -5,6 +5,7 @@ use base64::Engine;
 use paydesk_core::books::{ChainReport, DayRow, ExportFormat, ExportOptions, ExportSummary, Totals, TxPage, TxQuery};
 use paydesk_core::bulk::{BulkOptions, BulkProgress, BulkSummary};
 use paydesk_core::demo;
+use paydesk_core::display::{CustomerDisplay, DisplayState};
 use paydesk_core::providers::{provider_infos, ProviderInfo};
 use paydesk_core::{
     secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, PaymentDetail, PaymentView, Profile,
@@ -28,7 +29,7 @@ pub struct UiError(pub AppError);
 
 impl From<AppError> for UiError {
     fn from(e: AppError) -> Self {
-        UiError(e.for_people())
+        UiError(e.for_people_in(paydesk_core::i18n::current()))
     }
 }
 
@@ -511,6 +512,159 @@ async fn print_page(core: Core<'_>, reference: String, what: String, paper: Stri
     Ok(page)
 }
 
+/// The language in use, with every translation the window looks its strings up in.
+#[derive(Debug, Serialize)]
+pub struct UiLanguage {
+    pub tag: &'static str,
+    pub format_tag: &'static str,
+    /// What Settings chose ("en", "zh-Hant", "zh-Hans"), or none for the system's language.
+    pub chosen: Option<String>,
+    pub choices: Vec<(&'static str, &'static str)>,
+    pub words: &'static std::collections::HashMap<String, String>,
+}
+
+#[tauri::command(async)]
+fn ui_language(core: Core<'_>) -> UiLanguage {
+    use paydesk_core::i18n::{self, LOCALES};
+    let locale = i18n::current();
+    UiLanguage {
+        tag: locale.tag(),
+        format_tag: locale.format_tag(),
+        chosen: paydesk_core::settings::LocalSettings::load(core.home()).language,
+        choices: LOCALES.iter().map(|l| (l.tag(), l.native_name())).collect(),
+        words: i18n::words(locale),
+    }
+}
+
+/// Chooses the language (none = the system's); every window reloads in it.
+#[tauri::command(async)]
+fn set_language<R: Runtime>(app: tauri::AppHandle<R>, core: Core<'_>, language: Option<String>) -> Result<(), UiError> {
+    use paydesk_core::i18n::{self, Locale};
+    use tauri::Emitter;
+    let language = language.filter(|l| !l.is_empty());
+    let locale = match &language {
+        Some(tag) => Locale::parse(tag)
+            .ok_or_else(|| AppError::invalid("language", format!("language: en, zh-Hant or zh-Hans (got '{tag}')")))?,
+        None => Locale::from_system(),
+    };
+    let mut settings = paydesk_core::settings::LocalSettings::load(core.home());
+    settings.language = language.map(|_| locale.tag().to_string());
+    settings.save(core.home())?;
+    i18n::set_current(locale);
+    let _ = app.emit("language-changed", locale.tag());
+    Ok(())
+}
+
+/// The customer display and its optional read-only page on the local network.
+#[derive(Default)]
+pub struct Display {
+    pub screen: Arc<CustomerDisplay>,
+    lan: std::sync::Mutex<Option<paydesk_core::listener::Server>>,
+}
+
+/// What Settings shows of the customer display.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DisplaySettings {
+    pub shop_name: Option<String>,
+    /// The LAN page's address when it is on; none = off.
+    pub lan_display: Option<String>,
+    /// Where a tablet opens it, while it runs.
+    #[serde(default)]
+    pub lan_url: Option<String>,
+}
+
+fn lan_url(display: &Display) -> Option<String> {
+    display.lan.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|s| format!("http://{}/", s.addr()))
+}
+
+#[tauri::command(async)]
+fn display_settings(core: Core<'_>, display: State<'_, Display>) -> DisplaySettings {
+    let s = paydesk_core::settings::LocalSettings::load(core.home());
+    DisplaySettings { shop_name: s.shop_name, lan_display: s.lan_display, lan_url: lan_url(&display) }
+}
+
+/// Saves the shop name and switches the LAN page on (at the address given) or off.
+#[tauri::command]
+async fn save_display_settings(
+    core: Core<'_>,
+    display: State<'_, Display>,
+    settings: DisplaySettings,
+) -> Result<DisplaySettings, UiError> {
+    let shop_name =
+        settings.shop_name.map(|s| s.trim().chars().filter(|c| !c.is_control()).take(60).collect::<String>());
+    let shop_name = shop_name.filter(|s| !s.is_empty());
+    let lan = settings.lan_display.map(|b| b.trim().to_string()).filter(|b| !b.is_empty());
+    let server = match &lan {
+        Some(bind) => Some(
+            paydesk_core::display::serve_lan(display.screen.clone(), paydesk_core::display::parse_lan_bind(bind)?)
+                .await?,
+        ),
+        None => None,
+    };
+    // The old page stops before the new one is kept (same address: bound above already failed).
+    *display.lan.lock().unwrap_or_else(|p| p.into_inner()) = server;
+    let home = core.home().to_path_buf();
+    let (shop, lan_saved) = (shop_name.clone(), lan.clone());
+    off_thread(&core, move |_| {
+        let mut s = paydesk_core::settings::LocalSettings::load(&home);
+        s.shop_name = shop;
+        s.lan_display = lan_saved;
+        s.save(&home)
+    })
+    .await?;
+    display.screen.set_shop(shop_name.as_deref().unwrap_or(""));
+    Ok(DisplaySettings { shop_name, lan_display: lan, lan_url: lan_url(&display) })
+}
+
+/// What the customer display shows now (a display window asks once, then follows events).
+#[tauri::command(async)]
+fn display_state(display: State<'_, Display>) -> DisplayState {
+    display.screen.current()
+}
+
+/// The counter shows a sale (or, with none, the idle screen) on the customer display.
+#[tauri::command]
+async fn show_on_display(
+    core: Core<'_>,
+    display: State<'_, Display>,
+    reference: Option<String>,
+) -> Result<DisplayState, UiError> {
+    let screen = display.screen.clone();
+    Ok(off_thread(&core, move |c| screen.show(c, reference.as_deref())).await?)
+}
+
+/// Opens the customer display window (or brings it forward). Its monitor and size are
+/// remembered by the window-state plugin.
+#[tauri::command]
+async fn open_customer_display<R: Runtime>(app: tauri::AppHandle<R>) -> Result<(), UiError> {
+    use tauri::Manager;
+    if let Some(window) = app.get_webview_window("display") {
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+        return Ok(());
+    }
+    let title = paydesk_core::i18n::tr(paydesk_core::i18n::current(), "Paydesk — customer display");
+    tauri::WebviewWindowBuilder::new(&app, "display", tauri::WebviewUrl::App("display.html".into()))
+        .title(title)
+        .inner_size(800.0, 600.0)
+        .min_inner_size(320.0, 320.0)
+        .build()
+        .map_err(|e| AppError::Internal { message: format!("the customer display could not open ({e})") })?;
+    Ok(())
+}
+
+/// Every change of the customer display goes to every window as `display-changed`.
+pub fn push_display_changes<R: Runtime>(app: tauri::AppHandle<R>, display: Arc<CustomerDisplay>) {
+    use tauri::Emitter;
+    let mut changes = display.subscribe();
+    tauri::async_runtime::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let state = changes.borrow_and_update().clone();
+            let _ = app.emit("display-changed", state);
+        }
+    });
+}
+
 /// The Tauri config (at the workspace root) with the UI embedded.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!("../tauri.conf.json")
@@ -518,8 +672,12 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 
 /// Registers the core and the commands on a builder (the real runtime or the mock one).
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>) -> tauri::Builder<R> {
-    builder.plugin(tauri_plugin_notification::init()).manage(core).manage(Jobs::default()).invoke_handler(
-        tauri::generate_handler![
+    builder
+        .plugin(tauri_plugin_notification::init())
+        .manage(core)
+        .manage(Jobs::default())
+        .manage(Display::default())
+        .invoke_handler(tauri::generate_handler![
             app_info,
             ui_ready,
             create_payment,
@@ -555,9 +713,15 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             job_progress,
             cancel_job,
             print_page,
-            notify_paid
-        ],
-    )
+            notify_paid,
+            ui_language,
+            set_language,
+            display_settings,
+            save_display_settings,
+            display_state,
+            show_on_display,
+            open_customer_display
+        ])
 }
 
 /// A console is one page, not a browser: no page cache and the smallest memory caches.
@@ -619,6 +783,7 @@ pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Payde
 /// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
 pub fn run() {
     let home = paydesk_core::paths::home();
+    paydesk_core::i18n::set_current(paydesk_core::i18n::Locale::chosen(&home));
     let core = match Paydesk::open(&home) {
         Ok(c) => Arc::new(c),
         Err(e) => {
@@ -645,14 +810,43 @@ pub fn run() {
         }
     });
     let pushing = core.clone();
-    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init()).setup(move |app| {
-        push_status_changes(app.handle().clone(), pushing);
-        #[cfg(target_os = "linux")]
-        if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
-            lean_webview(&window);
-        }
-        let _ = app;
-        Ok(())
-    });
+    let window_state = tauri_plugin_window_state::Builder::new()
+        // Only the customer display is put back where it was (its monitor and size); the
+        // counter opens as configured.
+        .with_denylist(&["main"])
+        .build();
+    let builder =
+        tauri::Builder::default().plugin(tauri_plugin_dialog::init()).plugin(window_state).setup(move |app| {
+            use tauri::Manager;
+            let display = app.state::<Display>().screen.clone();
+            let local = paydesk_core::settings::LocalSettings::load(pushing.home());
+            display.set_shop(local.shop_name.as_deref().unwrap_or(""));
+            tauri::async_runtime::spawn(display.clone().follow(pushing.clone()));
+            push_display_changes(app.handle().clone(), display.clone());
+            // The LAN page runs only when Settings switched it on, at the address given there.
+            if let Some(bind) = local.lan_display {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    let started = match paydesk_core::display::parse_lan_bind(&bind) {
+                        Ok(addr) => paydesk_core::display::serve_lan(display, addr).await,
+                        Err(e) => Err(e),
+                    };
+                    match started {
+                        Ok(server) => {
+                            eprintln!("paydesk: customer display on the network at http://{}/", server.addr());
+                            *handle.state::<Display>().lan.lock().unwrap_or_else(|p| p.into_inner()) = Some(server);
+                        }
+                        Err(e) => eprintln!("paydesk: customer display page unavailable: {e}"),
+                    }
+                });
+            }
+            push_status_changes(app.handle().clone(), pushing);
+            #[cfg(target_os = "linux")]
+            if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
+                lean_webview(&window);
+            }
+            let _ = app;
+            Ok(())
+        });
     with_commands(builder, core).run(context()).expect("the Paydesk window failed to start");
 }

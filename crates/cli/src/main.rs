@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use paydesk_core::demo;
+use paydesk_core::i18n;
 use paydesk_core::{
     books::TxQuery, secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, Payer, ProfileInput,
     DEMO_PROFILE,
@@ -603,6 +604,7 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let json_mode = cli.json;
+    i18n::set_current(i18n::Locale::chosen(&paydesk_core::paths::home()));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(run(cli));
@@ -624,6 +626,13 @@ fn main() {
             if json_mode {
                 println!("{}", json!({ "error": e }));
             }
+            // In English the message as it is, with its command-line hints; in another
+            // language the same error in that language, then the exact English detail.
+            let locale = i18n::current();
+            if locale != i18n::Locale::En {
+                let said = e.clone().for_people_in(locale).to_string();
+                eprintln!("paydesk: {}", paydesk_gateways::text::escape_for_terminal(&said));
+            }
             eprintln!("paydesk: {}", paydesk_gateways::text::escape_for_terminal(&e.to_string()));
             std::process::exit(1);
         }
@@ -637,6 +646,14 @@ struct Output {
     data_on_stdout: bool,
     /// Exit status (a ledger that does not verify exits 1 with its report).
     code: i32,
+}
+
+/// A human message in the language in use (`PAYDESK_LANG`, Settings, else the system's):
+/// `english` is the catalog key, `{name}`s filled from `values`. JSON is never translated.
+fn say(english: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let values: Vec<(&str, String)> = values.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    i18n::tr_with(i18n::current(), english, &values)
 }
 
 fn out(json: Value, text: impl Into<String>) -> Result<Output, AppError> {
@@ -783,7 +800,8 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             let paydesk = open()?;
             ensure_demo(&paydesk, &profile).await?;
             paydesk.remove_token(&profile, &shopper_reference, &token).await?;
-            out(json!({"removed": token, "shopper_reference": shopper_reference}), format!("removed card {token}"))
+            let text = say("removed card {token}", &[("token", &token)]);
+            out(json!({"removed": token, "shopper_reference": shopper_reference}), text)
         }
         Command::Recurring(RecurringCommand::Cancel { agreement_id, profile, shopper_reference }) => {
             let paydesk = open()?;
@@ -791,7 +809,7 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             paydesk.cancel_recurring(&profile, &shopper_reference, &agreement_id).await?;
             out(
                 json!({"cancelled": agreement_id, "shopper_reference": shopper_reference}),
-                format!("recurring agreement {agreement_id} cancelled"),
+                say("recurring agreement {agreement} cancelled", &[("agreement", &agreement_id)]),
             )
         }
         Command::Applepay(ApplePayCommand::Session { profile, domain, display_name }) => {
@@ -843,9 +861,9 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             } else {
                 json!({"listening": urls, "notify": notify})
             };
-            announce(cli.json, doc, &format!("notification listener at {}", notify.join(", ")));
+            announce(cli.json, doc, &say("notification listener at {addresses}", &[("addresses", &notify.join(", "))]));
             wait_for_interrupt().await;
-            out(json!({"stopped": true}), "stopped")
+            out(json!({"stopped": true}), say("stopped", &[]))
         }
     }
 }
@@ -954,7 +972,10 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 ipn_listen,
                 settings,
             })?;
-            let text = format!("saved profile {} ({}, {})", p.name, p.provider, p.base_url);
+            let text = say(
+                "saved profile {profile} ({provider}, {url})",
+                &[("profile", &p.name), ("provider", &p.provider), ("url", &p.base_url)],
+            );
             out(to_json(&p), text)
         }
         ProfileCommand::List => {
@@ -1001,7 +1022,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             let token_deleted = secrets::delete_token(&name).unwrap_or(false);
             out(
                 json!({"removed": name, "token_deleted": token_deleted}),
-                format!("removed profile {name}; its payments stay in the ledger"),
+                say("removed profile {profile}; its payments stay in the ledger", &[("profile", &name)]),
             )
         }
     }
@@ -1025,7 +1046,8 @@ async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
                 .read_to_string(&mut input)
                 .map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
             secrets::save_secret(&found, &ApiSecret::new(input))?;
-            out(json!({"profile": profile, "token": "saved"}), format!("secret for {profile} saved in the OS keyring"))
+            let text = say("secret for {profile} saved in the OS keyring", &[("profile", &profile)]);
+            out(json!({"profile": profile, "token": "saved"}), text)
         }
         SecretCommand::Delete { profile } => {
             let deleted = secrets::delete_token(&profile)?;
@@ -1095,33 +1117,46 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
                 }
                 paydesk.export(&q, format, &options, ExportTarget::File(output.clone()), &mut progress)?
             };
-            let text = format!(
-                "exported {} payments ({} refunds, {} events) to {}",
-                summary.payments,
-                summary.refunds,
-                summary.events,
-                if to_stdout { "standard output".into() } else { output.display().to_string() }
+            let target = if to_stdout { say("standard output", &[]) } else { output.display().to_string() };
+            let text = say(
+                "exported {payments} payments ({refunds} refunds, {events} events) to {target}",
+                &[
+                    ("payments", &summary.payments),
+                    ("refunds", &summary.refunds),
+                    ("events", &summary.events),
+                    ("target", &target),
+                ],
             );
             Ok(Output { json: to_json(&summary), text, data_on_stdout: to_stdout, code: 0 })
         }
         LedgerCommand::Verify => {
             let report = paydesk.verify_ledger()?;
             let text = match &report.problem {
-                None => format!("ledger verified: {} entries, head {}", report.entries, report.head),
-                Some(p) => format!("ledger does NOT verify at {}: {p}", report.at.clone().unwrap_or_default()),
+                None => say(
+                    "ledger verified: {entries} entries, head {head}",
+                    &[("entries", &report.entries), ("head", &report.head)],
+                ),
+                Some(p) => say(
+                    "ledger does NOT verify at {at}: {problem}",
+                    &[("at", &report.at.clone().unwrap_or_default()), ("problem", p)],
+                ),
             };
             let code = if report.ok { 0 } else { 1 };
             Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
         }
         LedgerCommand::Backup { file } => {
             paydesk.backup_ledger(&file)?;
-            out(json!({"backup": file}), format!("ledger copied to {}", file.display()))
+            let text = say("ledger copied to {file}", &[("file", &file.display())]);
+            out(json!({"backup": file}), text)
         }
         LedgerCommand::Restore { file } => {
             let report = paydesk.restore_ledger(&file)?;
             out(
                 to_json(&report),
-                format!("ledger restored from {} and verified ({} entries)", file.display(), report.entries),
+                say(
+                    "ledger restored from {file} and verified ({entries} entries)",
+                    &[("file", &file.display()), ("entries", &report.entries)],
+                ),
             )
         }
     }
@@ -1203,7 +1238,8 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                     std::fs::write(&path, &html).map_err(|e| {
                         AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
                     })?;
-                    out(json!({"reference": reference, "file": path}), format!("written to {}", path.display()))
+                    let text = say("written to {file}", &[("file", &path.display())]);
+                    out(json!({"reference": reference, "file": path}), text)
                 }
                 None => out(json!({"reference": reference, "html": &html}), html),
             }
@@ -1242,31 +1278,35 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             };
             let options = paydesk_core::bulk::BulkOptions { concurrency, per_provider_rate: rate };
             let summary = paydesk.refresh_all(&q, options, &report, &cancel).await?;
-            let text = format!(
-                "{} payments: {} changed, {} unchanged, {} unreachable, {} failed{}",
-                summary.total,
-                summary.changed,
-                summary.unchanged,
-                summary.unreachable,
-                summary.failed,
-                if summary.cancelled { " (stopped)" } else { "" }
-            );
+            let text = say(
+                "{total} payments: {changed} changed, {unchanged} unchanged, {unreachable} unreachable, {failed} failed",
+                &[
+                    ("total", &summary.total),
+                    ("changed", &summary.changed),
+                    ("unchanged", &summary.unchanged),
+                    ("unreachable", &summary.unreachable),
+                    ("failed", &summary.failed),
+                ],
+            ) + &if summary.cancelled { say(" (stopped)", &[]) } else { String::new() };
             out(to_json(&summary), text)
         }
         TxCommand::Refund { reference, amount, profile } => {
             payment_for(&paydesk, &reference, profile).await?;
             let done = paydesk.refund(&reference, amount.as_deref()).await?;
-            let text = format!(
-                "refunded {} {} of {} ({}); payment is {}",
-                paydesk_gateways::Money::new(
-                    done.refund.amount_minor,
-                    paydesk_gateways::Currency::from_code(&done.refund.currency)?
-                )
-                .to_decimal_string(),
-                done.refund.currency,
-                reference,
-                done.refund.refund_reference,
-                done.payment.status.as_str()
+            let amount = paydesk_gateways::Money::new(
+                done.refund.amount_minor,
+                paydesk_gateways::Currency::from_code(&done.refund.currency)?,
+            )
+            .to_decimal_string();
+            let text = say(
+                "refunded {amount} {currency} of {reference} ({refund}); payment is {status}",
+                &[
+                    ("amount", &amount),
+                    ("currency", &done.refund.currency),
+                    ("reference", &reference),
+                    ("refund", &done.refund.refund_reference),
+                    ("status", &done.payment.status.as_str()),
+                ],
             );
             out(to_json(&done), text)
         }

@@ -16,7 +16,10 @@ impl Paydesk {
     pub async fn create_customer(&self, profile: &str, fields: &CustomerFields) -> Result<CustomerRow, AppError> {
         let mut fields = fields.clone();
         fields.country_code = fields.country_code.map(|c| c.trim().to_ascii_uppercase());
-        fields.validate_for_create()?;
+        let problems = fields.problems_for_create().into_iter().map(AppError::from).collect();
+        if let Some(all) = AppError::invalid_all(problems) {
+            return Err(all);
+        }
         let profile = self.profile(profile)?;
         let gateway = self.gateway_for(&profile)?;
         let outcome = gateway.customers()?.customer_create(&fields).await;
@@ -43,7 +46,10 @@ impl Paydesk {
     ) -> Result<CustomerRow, AppError> {
         let mut changes = changes.clone();
         changes.country_code = changes.country_code.map(|c| c.trim().to_ascii_uppercase());
-        changes.validate_given()?;
+        let problems = changes.problems_given().into_iter().map(AppError::from).collect();
+        if let Some(all) = AppError::invalid_all(problems) {
+            return Err(all);
+        }
         if changes.to_params().is_empty() {
             return Err(AppError::invalid("changes", "changes: give at least one field to update"));
         }

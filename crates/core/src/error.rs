@@ -3,12 +3,20 @@
 use paydesk_gateways::{GatewayError, ValidationError};
 use serde::Serialize;
 
+use crate::i18n::{self, Locale};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppError {
-    /// Bad input, refused before any network call; `field` names what to fix.
+    /// Bad input, refused before any network call; `field` names what to fix (the first
+    /// problem); `problems` lists every field's problem when a form was checked whole.
     #[error("{message}")]
-    InvalidInput { field: String, message: String },
+    InvalidInput {
+        field: String,
+        message: String,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        problems: Vec<FieldProblem>,
+    },
     #[error("{message}")]
     ProfileNotFound { profile: String, message: String },
     #[error("{message}")]
@@ -56,6 +64,13 @@ pub enum AppError {
     Internal { message: String },
 }
 
+/// One field's problem in a form checked whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
 impl AppError {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -75,7 +90,26 @@ impl AppError {
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::InvalidInput { field: field.into(), message: message.into() }
+        Self::InvalidInput { field: field.into(), message: message.into(), problems: Vec::new() }
+    }
+
+    /// Every problem a form has, at once; the first is the error's own field and message.
+    /// `None` when there is none.
+    pub fn invalid_all(problems: Vec<AppError>) -> Option<Self> {
+        let problems: Vec<FieldProblem> = problems
+            .into_iter()
+            .filter_map(|e| match e {
+                Self::InvalidInput { field, message, .. } => Some(FieldProblem { field, message }),
+                _ => None,
+            })
+            .collect();
+        let first = problems.first()?.clone();
+        let message = if problems.len() == 1 {
+            first.message
+        } else {
+            format!("{} (and {} more to fix)", first.message, problems.len() - 1)
+        };
+        Some(Self::InvalidInput { field: first.field, message, problems })
     }
 
     /// Names the payment an error concerns, when it exists in the ledger already, so the
@@ -107,7 +141,7 @@ impl AppError {
 
 impl From<ValidationError> for AppError {
     fn from(e: ValidationError) -> Self {
-        Self::InvalidInput { field: e.field.into(), message: e.to_string() }
+        Self::invalid(e.field, e.to_string())
     }
 }
 
@@ -208,12 +242,206 @@ impl AppError {
             m
         }
         match self {
-            Self::InvalidInput { field, message } => Self::InvalidInput { field, message: words(&message) },
+            Self::InvalidInput { field, message, problems } => Self::InvalidInput {
+                field,
+                message: words(&message),
+                problems: problems
+                    .into_iter()
+                    .map(|p| FieldProblem { message: words(&p.message), field: p.field })
+                    .collect(),
+            },
             Self::ProfileNotFound { profile, message } => Self::ProfileNotFound { profile, message: words(&message) },
             Self::SecretMissing { profile, message } => Self::SecretMissing { profile, message: words(&message) },
             Self::NotAllowed { message } => Self::NotAllowed { message: words(&message) },
             other => other,
         }
+    }
+}
+
+/// How the rules the core states read in another language: (a phrase of the English
+/// rule, the English text looked up in the catalog). Unlisted rules read as "not valid".
+const RULES: &[(&str, &str)] = &[
+    ("is required", "is required"),
+    ("is not an email address", "is not an email address"),
+    ("must be 2 letters", "must be 2 letters (a country code such as US or TW)"),
+    ("must be ADDR:PORT", "must be an address and port, such as 127.0.0.1:8788"),
+    ("plain decimal number", "must be an amount such as 13.00"),
+    ("decimal places", "has too many decimal places for this currency"),
+    ("still refundable", "is more than what is left to refund"),
+    ("can still be captured", "is more than what can still be captured"),
+    ("1 to 40 letters", "1 to 40 letters, digits, spaces, '-', '_' or '.'"),
+    ("kept for the built-in demo", "is kept for the built-in demo profiles; choose another name"),
+    ("digits only", "digits only"),
+    ("https", "must be a web address starting with https://"),
+    ("RSA public key", "must be an RSA public key in PEM (BEGIN PUBLIC KEY)"),
+    ("too long", "is too long"),
+    ("characters", "is too long or holds characters that are not allowed"),
+];
+
+/// Field names the core uses that are not in [`FIELD_LABELS`]: their label is the name in
+/// words ("amount" → "Amount"), and each is translated.
+pub const PLAIN_FIELDS: &[&str] = &[
+    "amount",
+    "currency",
+    "vendor",
+    "method",
+    "name",
+    "provider",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "reference",
+    "profile",
+    "capture",
+    "payer",
+    "mobile",
+    "channel",
+    "postcode",
+    "address",
+    "settings",
+    "paper",
+    "format",
+    "output",
+    "changes",
+    "token",
+    "from",
+    "to",
+    "period",
+    "status",
+    "search",
+    "limit",
+    "after",
+];
+
+/// A field as people call it: its label, or its name in words.
+pub fn field_label(field: &str) -> String {
+    if let Some((_, label)) = FIELD_LABELS.iter().find(|(name, _)| *name == field) {
+        return label.to_string();
+    }
+    let words = field.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+/// Every label a message may name, for the catalogs' test.
+pub fn all_field_labels() -> Vec<String> {
+    FIELD_LABELS.iter().map(|(_, l)| l.to_string()).chain(PLAIN_FIELDS.iter().map(|f| field_label(f))).collect()
+}
+
+/// Every rule text a message may use, for the catalogs' test.
+pub fn all_rule_texts() -> Vec<&'static str> {
+    RULES.iter().map(|(_, text)| *text).chain(["is not valid; check it and try again"]).collect()
+}
+
+/// One field's problem in `locale`: its label and the rule, in words.
+fn field_words(locale: Locale, field: &str, message: &str) -> String {
+    let rule = RULES
+        .iter()
+        .find(|(phrase, _)| message.contains(phrase))
+        .map(|(_, text)| *text)
+        .unwrap_or("is not valid; check it and try again");
+    i18n::tr_with(
+        locale,
+        "{field}: {rule}",
+        &[("field", &i18n::tr(locale, &field_label(field))), ("rule", &i18n::tr(locale, rule))],
+    )
+}
+
+impl AppError {
+    /// [`Self::for_people`] in `locale`. The English messages are the core's own; other
+    /// languages say what happened and what to do from the `kind` and the fields named (a
+    /// provider's own words are quoted as they came).
+    pub fn for_people_in(self, locale: Locale) -> Self {
+        let plain = self.for_people();
+        if locale == Locale::En {
+            return plain;
+        }
+        let say = |english: &str, values: &[(&str, &str)]| i18n::tr_with(locale, english, values);
+        match plain {
+            Self::InvalidInput { field, message, problems } => {
+                let problems: Vec<FieldProblem> = problems
+                    .into_iter()
+                    .map(|p| FieldProblem { message: field_words(locale, &p.field, &p.message), field: p.field })
+                    .collect();
+                let first = field_words(locale, &field, &message);
+                let message = if problems.len() > 1 {
+                    say("{first} (and {n} more to fix)", &[("first", &first), ("n", &(problems.len() - 1).to_string())])
+                } else {
+                    first
+                };
+                Self::InvalidInput { field, message, problems }
+            }
+            Self::ProfileNotFound { profile, .. } => Self::ProfileNotFound {
+                message: say("There is no profile named {profile}. Add it in Settings.", &[("profile", &profile)]),
+                profile,
+            },
+            Self::PaymentNotFound { reference, .. } => Self::PaymentNotFound {
+                message: say("There is no payment {reference} in the ledger.", &[("reference", &reference)]),
+                reference,
+            },
+            Self::SecretMissing { profile, .. } => Self::SecretMissing {
+                message: say(
+                    "The secret of {profile} is not saved. Open Settings, choose the profile and paste its secret.",
+                    &[("profile", &profile)],
+                ),
+                profile,
+            },
+            Self::KeyringUnavailable { .. } => Self::KeyringUnavailable {
+                message: say("The system keyring cannot be used. Unlock it (or start it) and try again.", &[]),
+            },
+            Self::ProviderRejected { code, message } => {
+                Self::ProviderRejected { message: say("The provider refused: {detail}", &[("detail", &message)]), code }
+            }
+            Self::ProviderUnreachable { reference, .. } => Self::ProviderUnreachable {
+                message: say("The provider could not be reached. The payment is kept; try again.", &[]),
+                reference,
+            },
+            Self::ProviderProtocol { reference, .. } => Self::ProviderProtocol {
+                message: say(
+                    "The provider's answer could not be used. The payment is kept; check its status or try again.",
+                    &[],
+                ),
+                reference,
+            },
+            Self::NotAllowed { message } => {
+                Self::NotAllowed { message: say("Not possible now: {detail}", &[("detail", &message)]) }
+            }
+            Self::Storage { reference, .. } => Self::Storage {
+                message: say(
+                    "The ledger could not be read or written. Try again; if it keeps failing, check the disk.",
+                    &[],
+                ),
+                reference,
+            },
+            Self::Cancelled { .. } => {
+                Self::Cancelled { message: say("Stopped before the end; nothing half-written was kept.", &[]) }
+            }
+            Self::Internal { message } => Self::Internal {
+                message: say("Something went wrong inside Paydesk: {detail}", &[("detail", &message)]),
+            },
+        }
+    }
+
+    /// Every English sentence [`Self::for_people_in`] may use, for the catalogs' test.
+    pub fn sentences() -> &'static [&'static str] {
+        &[
+            "{field}: {rule}",
+            "{first} (and {n} more to fix)",
+            "There is no profile named {profile}. Add it in Settings.",
+            "There is no payment {reference} in the ledger.",
+            "The secret of {profile} is not saved. Open Settings, choose the profile and paste its secret.",
+            "The system keyring cannot be used. Unlock it (or start it) and try again.",
+            "The provider refused: {detail}",
+            "The provider could not be reached. The payment is kept; try again.",
+            "The provider's answer could not be used. The payment is kept; check its status or try again.",
+            "Not possible now: {detail}",
+            "The ledger could not be read or written. Try again; if it keeps failing, check the disk.",
+            "Stopped before the end; nothing half-written was kept.",
+            "Something went wrong inside Paydesk: {detail}",
+        ]
     }
 }
 

@@ -10,7 +10,9 @@ pub mod bulk;
 pub mod cards;
 pub mod customers;
 pub mod demo;
+pub mod display;
 pub mod error;
+pub mod i18n;
 pub mod ipn;
 pub mod listener;
 pub mod paths;
@@ -20,6 +22,7 @@ pub mod profiles;
 pub mod qr;
 pub mod recovery;
 pub mod secrets;
+pub mod settings;
 
 pub use error::AppError;
 

@@ -1,15 +1,19 @@
-//! A running notification listener: its address, and its shutdown when dropped. Kept apart
-//! from the handlers so the core's state can hold listeners without depending on them.
+//! A running local HTTP server (a notification listener, the LAN customer display): its
+//! address, and its shutdown when dropped. Kept apart from the handlers so the core's state
+//! can hold servers without depending on them.
 
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
 
-pub struct IpnListener {
+pub struct Server {
     addr: SocketAddr,
     _shutdown: oneshot::Sender<()>,
 }
 
-impl IpnListener {
+/// A notification listener is such a server.
+pub type IpnListener = Server;
+
+impl Server {
     /// Serves `app` on `listener` until the returned handle is dropped.
     pub(crate) fn spawn(listener: tokio::net::TcpListener, addr: SocketAddr, app: axum::Router) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
@@ -20,7 +24,7 @@ impl IpnListener {
                 })
                 .await;
         });
-        IpnListener { addr, _shutdown: tx }
+        Server { addr, _shutdown: tx }
     }
 
     pub fn addr(&self) -> SocketAddr {

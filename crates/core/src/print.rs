@@ -2,6 +2,7 @@
 //! out for 58 mm and 80 mm receipt printers and for A4, as a page the system print dialog
 //! prints. Text is escaped; nothing is fetched (the QR is inline SVG).
 
+use crate::i18n;
 use crate::{AppError, Paydesk, PaymentView};
 
 /// Paper the layout is for.
@@ -56,6 +57,15 @@ svg {{ width: 100%; height: auto; }} .note {{ font-size: 0.8em; }}
 }
 
 impl Paydesk {
+    /// The shop's name as printed and shown to customers: the one set in Settings, else
+    /// the profile's.
+    pub fn shop_name(&self, profile: &str) -> String {
+        crate::settings::LocalSettings::load(self.home())
+            .shop_name
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| profile.to_string())
+    }
+
     /// A paid sale's receipt: shop (profile), amount, method, reference, time.
     pub fn receipt_html(&self, reference: &str, paper: Paper) -> Result<String, AppError> {
         let p: PaymentView = self.payment(reference)?;
@@ -66,29 +76,31 @@ impl Paydesk {
         }
         let tz = crate::books::shop_time_zone();
         let when = paydesk_ledger::query::local_time(&p.created_at, &tz);
+        let locale = i18n::current();
+        let tr = |s: &str| i18n::tr(locale, s);
         let method = match (p.method.as_str(), &p.vendor_label) {
-            ("qr", Some(w)) => format!("{w} (counter QR)"),
-            ("qr", None) => "Counter QR".to_string(),
-            (_, Some(w)) => format!("{w} (payment link)"),
-            _ => "Payment link".to_string(),
+            ("qr", Some(w)) => i18n::tr_with(locale, "{wallet} (counter QR)", &[("wallet", &tr(w))]),
+            ("qr", None) => tr("Counter QR"),
+            (_, Some(w)) => i18n::tr_with(locale, "{wallet} (payment link)", &[("wallet", &tr(w))]),
+            _ => tr("Payment link"),
         };
         let mut rows = vec![
-            ("Method", method),
-            ("Reference", p.reference.clone()),
-            ("Time", when),
-            ("Status", p.status.as_str().replace('_', " ")),
+            (tr("Method"), method),
+            (tr("Reference"), p.reference.clone()),
+            (tr("Time"), when),
+            (tr("Status"), tr(p.status.label())),
         ];
         if let Some(t) = &p.transaction_no {
-            rows.push(("Transaction", t.clone()));
+            rows.push((tr("Transaction"), t.clone()));
         }
         let dl: String = rows.iter().map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", escape(k), escape(v))).collect();
         let body = format!(
-            r#"<h1>{shop}</h1><div class="amount">{amount} {currency}</div><dl>{dl}</dl><p class="note">Thank you</p>"#,
-            shop = escape(&p.profile),
-            amount = escape(&p.amount),
-            currency = escape(&p.currency),
+            r#"<h1>{shop}</h1><div class="amount">{amount}</div><dl>{dl}</dl><p class="note">{thanks}</p>"#,
+            shop = escape(&self.shop_name(&p.profile)),
+            amount = escape(&crate::display::grouped_amount(&p.amount, &p.currency)),
+            thanks = escape(&tr("Thank you")),
         );
-        Ok(page(paper, &format!("Receipt {}", p.reference), &body))
+        Ok(page(paper, &i18n::tr_with(locale, "Receipt {reference}", &[("reference", &p.reference)]), &body))
     }
 
     /// A sale's QR to print (a table QR from a payment link), with its amount.
@@ -100,10 +112,10 @@ impl Paydesk {
             .ok_or_else(|| AppError::NotAllowed { message: format!("Payment {reference} has no link to print.") })?;
         let svg = crate::qr::svg(&link)?;
         let body = format!(
-            r#"<h1>{shop}</h1><div class="amount">{amount} {currency}</div>{svg}<p class="note">Scan to pay · {reference}</p>"#,
-            shop = escape(&p.profile),
-            amount = escape(&p.amount),
-            currency = escape(&p.currency),
+            r#"<h1>{shop}</h1><div class="amount">{amount}</div>{svg}<p class="note">{scan} · {reference}</p>"#,
+            shop = escape(&self.shop_name(&p.profile)),
+            amount = escape(&crate::display::grouped_amount(&p.amount, &p.currency)),
+            scan = escape(&i18n::tr(i18n::current(), "Scan to pay")),
             reference = escape(&p.reference),
         );
         Ok(page(paper, &format!("QR {}", p.reference), &body))

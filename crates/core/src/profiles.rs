@@ -162,14 +162,16 @@ pub struct ProfileInput {
 }
 
 impl ProfileInput {
+    /// Checks the whole form and names every problem at once (`AppError::InvalidInput`
+    /// with `problems`), so a person fixes them in one go.
     pub fn validate(self) -> Result<ProfileRow, AppError> {
         let name = self.name.trim().to_string();
+        let mut problems = Vec::new();
         if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_. ".contains(c))
         {
-            return Err(AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"));
-        }
-        if is_demo_name(&name) {
-            return Err(AppError::invalid(
+            problems.push(AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"));
+        } else if is_demo_name(&name) {
+            problems.push(AppError::invalid(
                 "name",
                 format!(
                     "name: '{name}' is kept for the built-in demo profiles ('demo', 'demo-…'); choose another name"
@@ -187,7 +189,9 @@ impl ProfileInput {
             "sandbox" => (Environment::Sandbox, caps.sandbox_url.to_string()),
             "production" => (Environment::Production, caps.production_url.to_string()),
             url => {
-                paydesk_gateways::links::check_base_url("base_url", url)?;
+                if let Err(e) = paydesk_gateways::links::check_base_url("base_url", url) {
+                    problems.push(e.into());
+                }
                 let url = url.trim_end_matches('/').to_string();
                 let env = if url == caps.production_url {
                     Environment::Production
@@ -208,34 +212,42 @@ impl ProfileInput {
                 _ => None,
             })
             .collect();
-        let settings = caps.check_settings(&given)?;
+        let settings = caps.check_all_settings(&given).unwrap_or_else(|found| {
+            problems.extend(found.into_iter().map(AppError::from));
+            BTreeMap::new()
+        });
         // Every provider sends notifications and returns the customer somewhere: a profile
         // without both could not sell, so it is not saved.
         for (field, value, what) in [
             ("ipn_url", &self.ipn_url, "where the provider sends its payment notifications"),
             ("callback_url", &self.callback_url, "where the customer returns after paying"),
         ] {
-            if value.as_deref().map(str::trim).unwrap_or("").is_empty() {
-                return Err(AppError::invalid(
+            match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                None => problems.push(AppError::invalid(
                     field,
                     format!("{field}: is required ({what}), or the counter cannot sell"),
-                ));
-            }
-        }
-        for (field, value) in [("ipn_url", &self.ipn_url), ("callback_url", &self.callback_url)] {
-            if let Some(v) = value {
-                paydesk_gateways::links::check_http_url(field, v)?;
-                paydesk_gateways::text::check_line(field, v, paydesk_gateways::links::MAX_LINK_LEN)?;
+                )),
+                Some(v) => {
+                    let checked = paydesk_gateways::links::check_http_url(field, v).and_then(|_| {
+                        paydesk_gateways::text::check_line(field, v, paydesk_gateways::links::MAX_LINK_LEN)
+                    });
+                    if let Err(e) = checked {
+                        problems.push(e.into());
+                    }
+                }
             }
         }
         let ipn_listen = self.ipn_listen.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
         if let Some(addr) = &ipn_listen {
             if addr.parse::<std::net::SocketAddr>().is_err() {
-                return Err(AppError::invalid(
+                problems.push(AppError::invalid(
                     "ipn_listen",
                     format!("ipn_listen: must be ADDR:PORT, e.g. 127.0.0.1:8788 (got '{addr}')"),
                 ));
             }
+        }
+        if let Some(all) = AppError::invalid_all(problems) {
+            return Err(all);
         }
         Ok(ProfileRow {
             ipn_listen,

@@ -126,7 +126,7 @@ async fn bad_inputs_are_refused_before_the_network_and_leave_nothing() {
     ];
     for (req, field, needle) in cases {
         match paydesk.create_payment(&req).await {
-            Err(AppError::InvalidInput { field: f, message }) => {
+            Err(AppError::InvalidInput { field: f, message, .. }) => {
                 assert_eq!(f, field, "{message}");
                 assert!(message.contains(needle), "{message}");
             }
@@ -285,7 +285,7 @@ async fn refunds_partial_full_and_never_above_the_remainder() {
     assert_eq!(paydesk.refresh(&reference).await.unwrap().status, PaymentStatus::PartiallyRefunded);
 
     match paydesk.refund(&reference, Some("9.01")).await {
-        Err(AppError::InvalidInput { field, message }) => {
+        Err(AppError::InvalidInput { field, message, .. }) => {
             assert_eq!(field, "amount");
             assert!(message.contains("9.00 USD still refundable"), "{message}");
         }

@@ -136,7 +136,16 @@ impl Capabilities {
         &self,
         given: &BTreeMap<String, String>,
     ) -> Result<BTreeMap<String, String>, ValidationError> {
+        self.check_all_settings(given).map_err(|mut problems| problems.remove(0))
+    }
+
+    /// As [`Self::check_settings`], naming every problem at once (a form shows them all).
+    pub fn check_all_settings(
+        &self,
+        given: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, Vec<ValidationError>> {
         let mut checked = BTreeMap::new();
+        let mut problems = Vec::new();
         for (key, value) in given {
             let value = value.trim();
             if value.is_empty() {
@@ -144,31 +153,41 @@ impl Capabilities {
             }
             let Some(spec) = self.settings.iter().find(|s| s.key == key) else {
                 let known: Vec<_> = self.settings.iter().map(|s| s.key).collect();
-                return Err(ValidationError::new(
+                problems.push(ValidationError::new(
                     "settings",
                     format!("{} has no setting '{key}'; it takes {}", self.label, known.join(", ")),
                 ));
+                continue;
             };
             if spec.public_key_pem {
                 use rsa::pkcs8::DecodePublicKey;
                 if value.len() > spec.max_chars || rsa::RsaPublicKey::from_public_key_pem(value).is_err() {
-                    return Err(ValidationError::new(spec.key, "must be an RSA public key in PEM (BEGIN PUBLIC KEY)"));
+                    problems
+                        .push(ValidationError::new(spec.key, "must be an RSA public key in PEM (BEGIN PUBLIC KEY)"));
+                } else {
+                    checked.insert(key.clone(), value.to_string());
                 }
-                checked.insert(key.clone(), value.to_string());
                 continue;
             }
-            crate::text::check_line(spec.key, value, spec.max_chars)?;
-            if spec.digits_only && !value.chars().all(|c| c.is_ascii_digit()) {
-                return Err(ValidationError::new(spec.key, format!("digits only, as {} assigned it", self.label)));
+            if let Err(e) = crate::text::check_line(spec.key, value, spec.max_chars) {
+                problems.push(e);
+            } else if spec.digits_only && !value.chars().all(|c| c.is_ascii_digit()) {
+                problems.push(ValidationError::new(spec.key, format!("digits only, as {} assigned it", self.label)));
+            } else {
+                checked.insert(key.clone(), value.to_string());
             }
-            checked.insert(key.clone(), value.to_string());
         }
         for spec in self.settings.iter().filter(|s| s.required) {
-            if !checked.contains_key(spec.key) {
-                return Err(ValidationError::new(spec.key, format!("is required by {} ({})", self.label, spec.label)));
+            if !checked.contains_key(spec.key) && !problems.iter().any(|p| p.field == spec.key) {
+                problems
+                    .push(ValidationError::new(spec.key, format!("is required by {} ({})", self.label, spec.label)));
             }
         }
-        Ok(checked)
+        if problems.is_empty() {
+            Ok(checked)
+        } else {
+            Err(problems)
+        }
     }
 
     pub fn wallet_label(&self, id: &str) -> Option<&'static str> {

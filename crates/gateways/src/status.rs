@@ -58,6 +58,25 @@ impl PaymentStatus {
         }
     }
 
+    /// The status in people's words (English; the app translates it), the same words the
+    /// window's status pills use.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Created => "Created",
+            Self::Pending => "Waiting",
+            Self::Authorized => "Authorized",
+            Self::PartiallyPaid => "Partly paid",
+            Self::Paid => "Paid",
+            Self::PartiallyRefunded => "Partly refunded",
+            Self::Refunded => "Refunded",
+            Self::Disputed => "Disputed",
+            Self::Failed => "Declined",
+            Self::Expired => "Expired",
+            Self::Cancelled => "Cancelled",
+            Self::Unknown => "Unknown",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }

@@ -84,50 +84,77 @@ impl CustomerFields {
 
     /// Checks the rules every field given must follow (create and update alike).
     pub fn validate_given(&self) -> Result<(), ValidationError> {
+        first(self.problems_given())
+    }
+
+    /// Every rule a given field breaks, one problem per field.
+    pub fn problems_given(&self) -> Vec<ValidationError> {
+        let mut problems = Vec::new();
         for (field, value, max) in self.lengths() {
             if let Some(v) = value {
-                crate::text::check_line(field, v, max)?;
+                if let Err(e) = crate::text::check_line(field, v, max) {
+                    problems.push(e);
+                }
             }
         }
+        let named = |problems: &Vec<ValidationError>, field: &str| problems.iter().any(|p| p.field == field);
         if let Some(cc) = &self.country_code {
-            if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic()) {
-                return Err(ValidationError::new("country_code", format!("must be 2 letters, ISO 3166 (got '{cc}')")));
+            if !named(&problems, "country_code") && (cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic())) {
+                problems
+                    .push(ValidationError::new("country_code", format!("must be 2 letters, ISO 3166 (got '{cc}')")));
             }
         }
         if let Some(email) = &self.email {
             let ok =
                 email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(' '));
-            if !ok {
-                return Err(ValidationError::new("email", format!("is not an email address (got '{email}')")));
+            if !ok && !named(&problems, "email") {
+                problems.push(ValidationError::new("email", format!("is not an email address (got '{email}')")));
             }
         }
         if let Some(dob) = &self.date_of_birth {
             let f = time::macros::format_description!("[year]-[month]-[day]");
-            if time::Date::parse(dob, &f).is_err() {
-                return Err(ValidationError::new("date_of_birth", format!("must be yyyy-MM-dd (got '{dob}')")));
+            if time::Date::parse(dob, &f).is_err() && !named(&problems, "date_of_birth") {
+                problems.push(ValidationError::new("date_of_birth", format!("must be yyyy-MM-dd (got '{dob}')")));
             }
         }
-        Ok(())
+        problems
     }
 
     /// Create needs names, email and country; a US address needs its state.
     pub fn validate_for_create(&self) -> Result<(), ValidationError> {
+        first(self.problems_for_create())
+    }
+
+    /// Every problem at once, in the form's order: a person fixes them in one go.
+    pub fn problems_for_create(&self) -> Vec<ValidationError> {
         let required = [
             ("first_name", &self.first_name),
             ("last_name", &self.last_name),
             ("email", &self.email),
             ("country_code", &self.country_code),
         ];
-        for (field, value) in required {
-            if given(value).is_none() {
-                return Err(ValidationError::new(field, "is required to register a customer"));
+        let mut problems: Vec<ValidationError> = required
+            .into_iter()
+            .filter(|(_, value)| given(value).is_none())
+            .map(|(field, _)| ValidationError::new(field, "is required to register a customer"))
+            .collect();
+        for p in self.problems_given() {
+            if !problems.iter().any(|q| q.field == p.field) {
+                problems.push(p);
             }
         }
-        self.validate_given()?;
         if given(&self.country_code).is_some_and(|c| c.eq_ignore_ascii_case("US")) && given(&self.state).is_none() {
-            return Err(ValidationError::new("state", "is required for customers in the US"));
+            problems.push(ValidationError::new("state", "is required for customers in the US"));
         }
+        problems
+    }
+}
+
+fn first(mut problems: Vec<ValidationError>) -> Result<(), ValidationError> {
+    if problems.is_empty() {
         Ok(())
+    } else {
+        Err(problems.remove(0))
     }
 }
 

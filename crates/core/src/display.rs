@@ -1,0 +1,269 @@
+//! The customer display: what a screen facing the customer shows of the sale at the counter
+//! (shop, amount, the big QR, then PAID / Declined / Expired, and an idle screen between
+//! sales). It follows the ledger's status changes itself, so a notification turns the
+//! counter and the display PAID at once. Shown by the app's second window and, when switched
+//! on, by a read-only page on the local network for a tablet (see [`serve_lan`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use paydesk_gateways::PaymentStatus;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::i18n::{self, Locale};
+use crate::{AppError, Paydesk, PaymentView};
+
+/// Which screen the display shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    #[default]
+    Idle,
+    Waiting,
+    Paid,
+    Declined,
+    Expired,
+}
+
+/// Everything a display paints, in the language in use; nothing else of the ledger.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct DisplayState {
+    /// Increases with every change (the LAN page waits for the next one).
+    pub seq: u64,
+    pub phase: Phase,
+    pub shop: String,
+    /// The headline: "Welcome", "Scan to pay", "PAID", "Declined", "Expired".
+    pub title: String,
+    /// "1,234.50 USD", grouped; empty when idle.
+    pub amount: String,
+    /// "Scan with Alipay", or what happened in words.
+    pub note: String,
+    /// The QR as `data:image/png;base64,…` while waiting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<String>,
+    /// The sale's reference: the windows match pushed changes with it. Not on the LAN page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The language's formatting tag, for the page's `lang`.
+    pub lang: String,
+}
+
+impl DisplayState {
+    /// The same state without what the LAN page must not show (the reference).
+    pub fn for_lan(&self) -> Self {
+        Self { reference: None, ..self.clone() }
+    }
+}
+
+/// An amount as people read it: "1,234.50 USD".
+pub fn grouped_amount(amount: &str, currency: &str) -> String {
+    let (whole, frac) = amount.split_once('.').map(|(w, f)| (w, Some(f))).unwrap_or((amount, None));
+    let digits: Vec<char> = whole.chars().collect();
+    let mut out = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 && c.is_ascii_digit() && digits[i - 1].is_ascii_digit() {
+            out.push(',');
+        }
+        out.push(*c);
+    }
+    match frac {
+        Some(f) => format!("{out}.{f} {currency}"),
+        None => format!("{out} {currency}"),
+    }
+}
+
+fn phase_of(status: PaymentStatus) -> Phase {
+    use PaymentStatus::*;
+    match status {
+        Created | Pending | Unknown | PartiallyPaid => Phase::Waiting,
+        Paid | Authorized | PartiallyRefunded | Refunded | Disputed => Phase::Paid,
+        Failed => Phase::Declined,
+        Expired | Cancelled => Phase::Expired,
+    }
+}
+
+/// The display's state for a payment (or idle), in `locale`.
+fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Option<String>) -> DisplayState {
+    let tr = |s: &str| i18n::tr(locale, s);
+    let mut state = DisplayState { shop: shop.to_string(), lang: locale.format_tag().into(), ..Default::default() };
+    let Some(p) = payment else {
+        state.title = tr("Welcome");
+        state.note = tr("Your total appears here");
+        return state;
+    };
+    state.phase = phase_of(p.status);
+    state.amount = grouped_amount(&p.amount, &p.currency);
+    state.reference = Some(p.reference.clone());
+    let wallet = p.vendor_label.as_deref().map(tr).unwrap_or_else(|| tr("your phone's camera"));
+    (state.title, state.note) = match state.phase {
+        Phase::Waiting => {
+            state.qr = qr;
+            (tr("Scan to pay"), i18n::tr_with(locale, "Scan with {wallet}", &[("wallet", &wallet)]))
+        }
+        Phase::Paid => (tr("PAID"), tr("Thank you!")),
+        Phase::Declined => (tr("Declined"), tr("No money moved. Please try another way to pay.")),
+        Phase::Expired => (tr("Expired"), tr("No money moved.")),
+        Phase::Idle => unreachable!("a payment is never idle"),
+    };
+    state
+}
+
+/// The one customer display of this app: its state, shared by the window and the LAN page.
+pub struct CustomerDisplay {
+    state: watch::Sender<DisplayState>,
+    shop: std::sync::Mutex<String>,
+}
+
+impl Default for CustomerDisplay {
+    fn default() -> Self {
+        let idle = state_for(i18n::current(), "", None, None);
+        Self { state: watch::channel(idle).0, shop: std::sync::Mutex::new(String::new()) }
+    }
+}
+
+impl CustomerDisplay {
+    pub fn current(&self) -> DisplayState {
+        self.state.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<DisplayState> {
+        self.state.subscribe()
+    }
+
+    fn set(&self, mut next: DisplayState) -> DisplayState {
+        self.state.send_modify(|s| {
+            next.seq = s.seq + 1;
+            *s = next.clone();
+        });
+        next
+    }
+
+    /// The shop's name as the customer reads it.
+    pub fn set_shop(&self, shop: &str) {
+        *self.shop.lock().unwrap_or_else(|p| p.into_inner()) = shop.to_string();
+        let mut s = self.current();
+        s.shop = shop.to_string();
+        self.set(s);
+    }
+
+    fn shop(&self) -> String {
+        self.shop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Shows a sale (its amount and QR), or the idle screen for `None`.
+    pub fn show(&self, core: &Paydesk, reference: Option<&str>) -> Result<DisplayState, AppError> {
+        let locale = i18n::current();
+        let Some(reference) = reference else {
+            return Ok(self.set(state_for(locale, &self.shop(), None, None)));
+        };
+        let payment = crate::blocking(|| core.payment(reference))?;
+        let qr = match (&payment.link, phase_of(payment.status)) {
+            (Some(_), Phase::Waiting) => {
+                let png = crate::blocking(|| core.qr_png(reference, 480))?;
+                Some(format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)))
+            }
+            _ => None,
+        };
+        Ok(self.set(state_for(locale, &self.shop(), Some(&payment), qr)))
+    }
+
+    /// A payment changed in the ledger: if it is the sale on display, the display follows
+    /// (PAID, Declined, Expired) at once.
+    pub fn payment_changed(&self, payment: &PaymentView) -> Option<DisplayState> {
+        let current = self.current();
+        if current.reference.as_deref() != Some(payment.reference.as_str()) {
+            return None;
+        }
+        let next = state_for(i18n::current(), &current.shop, Some(payment), current.qr.clone());
+        if next.phase == current.phase {
+            return None;
+        }
+        Some(self.set(next))
+    }
+
+    /// Follows every status change the core makes, for as long as the core lives (the
+    /// host spawns it on its runtime).
+    pub async fn follow(self: Arc<Self>, core: Arc<Paydesk>) {
+        let mut changes = core.status_changes();
+        loop {
+            match changes.recv().await {
+                Ok(id) => {
+                    let found = core.payment_by_id(id);
+                    if let Ok(Some(view)) = found {
+                        self.payment_changed(&view);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Checks the address the LAN page is to listen on ("0.0.0.0:8790", "192.168.1.20:8790").
+pub fn parse_lan_bind(bind: &str) -> Result<SocketAddr, AppError> {
+    bind.trim().parse().map_err(|_| {
+        AppError::invalid("lan_display", format!("lan_display: must be ADDR:PORT, e.g. 0.0.0.0:8790 (got '{bind}')"))
+    })
+}
+
+/// The read-only customer display page on the local network: `GET /` (the page) and
+/// `GET /sale` (the current sale, waiting up to 25 s for a change when asked with
+/// `?after=SEQ`). Nothing else is served: no ledger, no history, no actions.
+pub async fn serve_lan(display: Arc<CustomerDisplay>, bind: SocketAddr) -> Result<crate::listener::Server, AppError> {
+    use axum::extract::{Query, State};
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+
+    #[derive(serde::Deserialize)]
+    struct After {
+        after: Option<u64>,
+    }
+
+    async fn page() -> impl IntoResponse {
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+            ],
+            include_str!("display_page.html"),
+        )
+    }
+
+    async fn sale(State(display): State<Arc<CustomerDisplay>>, Query(q): Query<After>) -> impl IntoResponse {
+        let mut changes = display.subscribe();
+        if let Some(seen) = q.after {
+            if changes.borrow().seq == seen {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(25), changes.changed()).await;
+            }
+        }
+        let state = changes.borrow().for_lan();
+        ([(header::CACHE_CONTROL, "no-store")], axum::Json(state))
+    }
+
+    let app = axum::Router::new().route("/", get(page)).route("/sale", get(sale)).with_state(display);
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| AppError::InvalidInput {
+        field: "lan_display".into(),
+        message: format!("lan_display: cannot listen on {bind} ({e})"),
+        problems: Vec::new(),
+    })?;
+    let addr = listener.local_addr().map_err(|e| AppError::Internal { message: e.to_string() })?;
+    Ok(crate::listener::Server::spawn(listener, addr, app))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_amounts() {
+        assert_eq!(grouped_amount("1234567.50", "USD"), "1,234,567.50 USD");
+        assert_eq!(grouped_amount("500", "TWD"), "500 TWD");
+        assert_eq!(grouped_amount("1000", "TWD"), "1,000 TWD");
+        assert_eq!(grouped_amount("0.50", "USD"), "0.50 USD");
+    }
+}
