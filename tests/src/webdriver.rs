@@ -196,6 +196,25 @@ impl Session {
         let _ = self.http.delete(self.url("/actions")).send();
     }
 
+    /// The app's windows (WebDriver's window handles), in the driver's order.
+    pub fn windows(&self) -> Vec<String> {
+        self.get("/window/handles")
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h.as_str().map(String::from))
+            .collect()
+    }
+
+    /// The window that `script`, `click` and the rest act on from now.
+    pub fn switch_to(&self, handle: &str) {
+        self.post("/window", json!({"handle": handle}));
+    }
+
+    pub fn current_window(&self) -> String {
+        self.get("/window").as_str().unwrap_or_default().to_string()
+    }
+
     pub fn screenshot_png(&self) -> Vec<u8> {
         use base64::Engine;
         let b64 = self.get("/screenshot");
@@ -211,3 +230,4 @@ impl Session {
 pub const ENTER: &str = "\u{E007}";
 pub const ESCAPE: &str = "\u{E00C}";
 pub const F2: &str = "\u{E032}";
+pub const F9: &str = "\u{E039}";

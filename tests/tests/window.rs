@@ -319,7 +319,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
     s.wait_for(
         "both payments still listed",
         Duration::from_secs(10),
-        "return document.getElementById('tx-totals').textContent === '3 payments · 18.00 USD gross · 4.00 refunded · 14.00 net'",
+        "return document.getElementById('tx-totals').textContent === '3 payments · 18.00 USD gross · 4.00 USD refunded · 14.00 USD net'",
     );
 
     // The provider does not answer: the payment is kept, and Enter sends the same one again.

@@ -1,0 +1,245 @@
+//! The customer display and the languages, in the real window (tauri-driver + WebKitWebDriver
+//! under Xvfb): the display opens from the counter (F9), shows the sale and its QR, and
+//! turns PAID with the counter from one notification, with no status query in between; its
+//! LAN page is off until switched on and then serves the current sale and nothing else; a
+//! whole sale runs in Traditional Chinese.
+
+use paydesk_e2e::binary;
+use paydesk_e2e::webdriver::{free_port, Driver, Session, ENTER, F9};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn start(home: &std::path::Path) -> (Driver, Session) {
+    assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: scripts/test runs this under Xvfb");
+    let driver = Driver::start(home, &[]);
+    let app = binary("paydesk-app");
+    let s = Session::start(&driver.url, app.to_str().unwrap());
+    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    (driver, s)
+}
+
+fn sell(s: &Session, amount: &str) -> String {
+    s.type_keys(amount);
+    s.type_keys(ENTER);
+    s.wait_for(
+        "the QR code",
+        Duration::from_secs(15),
+        "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
+    );
+    s.script("return document.getElementById('sale').dataset.link").as_str().unwrap().to_string()
+}
+
+fn pay(link: &str) {
+    let settle = link.replace("/cashier/", "/sandbox/settle/");
+    let resp = reqwest::blocking::Client::new().post(&settle).json(&json!({"outcome": "pay"})).send().unwrap();
+    assert!(resp.status().is_success(), "settle: {}", resp.status());
+}
+
+/// Status questions sent to the provider after the payment's notification arrived.
+fn queries_after_notification(home: &std::path::Path, reference: &str) -> usize {
+    let shown = paydesk_e2e::run(
+        {
+            let mut c = paydesk_e2e::paydesk(home);
+            c.args(["--json", "tx", "show", reference]);
+            c
+        },
+        None,
+    )
+    .json();
+    let events = shown["events"].as_array().unwrap();
+    let ipn = events.iter().position(|e| e["kind"] == "ipn").expect("the notification is recorded");
+    events[ipn..]
+        .iter()
+        .filter(|e| e["kind"] == "request" && e["detail"]["path"].as_str().unwrap_or("").contains("query"))
+        .count()
+}
+
+#[test]
+fn customer_display_follows_the_counter_and_turns_paid_by_push() {
+    let home = tempfile::tempdir().unwrap();
+    let (_driver, s) = start(home.path());
+    let counter = s.current_window();
+
+    // F9 at the counter opens the screen facing the customer.
+    s.type_keys(F9);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let display = loop {
+        if let Some(h) = s.windows().into_iter().find(|h| *h != counter) {
+            break h;
+        }
+        assert!(std::time::Instant::now() < deadline, "the customer display did not open");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    s.switch_to(&display);
+    s.wait_for("the display to load", Duration::from_secs(15), "return document.body.dataset.ready === 'true'");
+    assert_eq!(s.script("return document.body.dataset.phase"), "idle");
+    assert_eq!(s.script("return document.getElementById('title').textContent"), "Welcome");
+    // It has no controls: nothing to press or type into.
+    assert_eq!(s.script("return document.querySelectorAll('button, input, select, textarea, a').length"), 0);
+
+    // A sale at the counter appears on the display with its amount and QR.
+    s.switch_to(&counter);
+    let link = sell(&s, "2468.10");
+    let reference = s.script("return document.getElementById('sale-reference').textContent");
+    let reference = reference.as_str().unwrap().to_string();
+    s.switch_to(&display);
+    s.wait_for(
+        "the sale on the display",
+        Duration::from_secs(10),
+        "const q = document.getElementById('qr'); return document.body.dataset.phase === 'waiting' && !q.hidden && q.complete && q.naturalWidth",
+    );
+    assert_eq!(s.script("return document.getElementById('amount').textContent"), "2,468.10 USD");
+    assert_eq!(s.script("return document.getElementById('note').textContent"), "Scan with Alipay");
+    assert_eq!(s.script("return document.body.dataset.reference"), json!(reference));
+
+    // The customer pays: one notification turns both windows PAID.
+    pay(&link);
+    s.wait_for(
+        "PAID on the display",
+        Duration::from_secs(15),
+        "return document.body.dataset.phase === 'paid' && document.getElementById('title').textContent === 'PAID'",
+    );
+    assert_eq!(s.script("return document.getElementById('qr').hidden"), true);
+    s.switch_to(&counter);
+    s.wait_for(
+        "PAID at the counter",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PAID'",
+    );
+    assert_eq!(s.script("return document.getElementById('outcome').dataset.via"), "push");
+    // The display has no poll at all; the counter's came too late to matter: nothing asked.
+    assert_eq!(queries_after_notification(home.path(), &reference), 0, "both windows turned PAID by push");
+
+    // The next sale puts the display back to its idle screen.
+    s.type_keys(ENTER);
+    s.switch_to(&display);
+    s.wait_for("the idle display", Duration::from_secs(10), "return document.body.dataset.phase === 'idle'");
+    s.switch_to(&counter);
+
+    // The LAN page is off by default: Settings says so, and nothing is listening.
+    s.click("#tab-settings");
+    s.wait_for(
+        "the display settings",
+        Duration::from_secs(10),
+        "return !document.getElementById('view-settings').hidden",
+    );
+    assert_eq!(s.script("return document.getElementById('lan-on').checked"), false);
+    let settings: Value = serde_json::from_slice(&std::fs::read(home.path().join("settings.json")).unwrap_or_default())
+        .unwrap_or(Value::Null);
+    assert!(settings["lan_display"].is_null(), "off unless switched on: {settings}");
+
+    // Switched on, at the address given.
+    let port = free_port();
+    s.click("#lan-on");
+    s.fill("#lan-bind", &format!("127.0.0.1:{port}"));
+    s.fill("#shop-name", "Corner Shop");
+    s.click("#display-save");
+    s.wait_for(
+        "the LAN page to start",
+        Duration::from_secs(10),
+        "return document.getElementById('display-form').dataset.lanUrl",
+    );
+    let http = reqwest::blocking::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let page = http.get(format!("{base}/")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("sale"), "the page follows /sale");
+    let idle: Value = http.get(format!("{base}/sale")).send().unwrap().json().unwrap();
+    assert_eq!(idle["phase"], "idle", "{idle}");
+    assert_eq!(idle["shop"], "Corner Shop");
+
+    // A sale shows on the LAN page: its amount and QR, and not its reference.
+    s.click("#tab-counter");
+    let link = sell(&s, "5");
+    // The counter tells the display as the QR shows; the page sees it at its next read.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let sale = loop {
+        let sale: Value = http.get(format!("{base}/sale")).send().unwrap().json().unwrap();
+        if sale["phase"] == "waiting" || std::time::Instant::now() > deadline {
+            break sale;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(sale["phase"], "waiting", "{sale}");
+    assert_eq!(sale["amount"], "5.00 USD");
+    assert!(sale["qr"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    assert!(sale.get("reference").is_none(), "only what the customer sees: {sale}");
+    // Waiting for the next change returns at the change.
+    let seq = sale["seq"].as_u64().unwrap();
+    let waiting = std::thread::spawn({
+        let url = format!("{base}/sale?after={seq}");
+        move || reqwest::blocking::get(url).unwrap().json::<Value>().unwrap()
+    });
+    pay(&link);
+    let paid = waiting.join().unwrap();
+    assert_eq!(paid["phase"], "paid", "{paid}");
+
+    // Nothing but the current sale: no ledger, no history, no actions.
+    for path in ["/payments", "/sale/1", "/api/tx", "/ledger", "/settings.json", "/display.js", "/../paydesk.db"] {
+        let r = http.get(format!("{base}{path}")).send().unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let r = http.post(format!("{base}/sale")).body("{}").send().unwrap();
+    assert_eq!(r.status(), 405, "read-only");
+    s.end();
+}
+
+#[test]
+fn a_sale_in_traditional_chinese() {
+    let home = tempfile::tempdir().unwrap();
+    let (_driver, s) = start(home.path());
+    assert_eq!(s.script("return document.getElementById('tab-counter').textContent"), "Counter");
+
+    // Chosen in Settings; the window reloads in it.
+    s.click("#tab-settings");
+    s.wait_for("Settings", Duration::from_secs(10), "return document.getElementById('language').options.length === 4");
+    s.script("const l = document.getElementById('language'); l.value = 'zh-Hant'; l.dispatchEvent(new Event('change')); return true");
+    s.wait_for(
+        "the window in Traditional Chinese",
+        Duration::from_secs(15),
+        "return document.body.dataset.ready === 'true' && document.getElementById('tab-counter').textContent === '櫃檯'",
+    );
+    assert_eq!(s.script("return document.documentElement.lang"), "zh-TW");
+    assert_eq!(s.script("return document.getElementById('create-label').textContent"), "建立 QR 碼");
+    assert_eq!(s.script("return document.getElementById('mode-badge').textContent"), "示範");
+
+    let link = sell(&s, "1500");
+    assert_eq!(s.script("return document.getElementById('sale-amount').textContent"), "1,500.00 USD");
+    assert_eq!(s.script("return document.getElementById('sale-wallet').textContent"), "請用支付寶掃描");
+    pay(&link);
+    s.wait_for(
+        "已付款",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === '已付款'",
+    );
+    assert_eq!(s.script("return document.getElementById('next-sale').firstChild.textContent.trim()"), "下一筆交易");
+    s.type_keys(ENTER);
+
+    // The ledger's words too, and a field's problem in the language, next to its field.
+    s.click("#tab-transactions");
+    s.wait_for(
+        "the paid row",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('已付款')",
+    );
+    assert_eq!(s.script("return document.getElementById('tx-totals').textContent"), "1 筆付款 · 1,500.00 USD");
+    s.click("#tab-settings");
+    s.fill("#pf-name", "Store 3");
+    s.click("#pf-save");
+    let problems = s.wait_for(
+        "every problem at once",
+        Duration::from_secs(10),
+        "const e = [...document.querySelectorAll('#profile-form .field-error')]; return e.length >= 3 && e.map((x) => x.dataset.field + '=' + x.textContent)",
+    );
+    let problems: Vec<&str> = problems.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for field in ["merchant_no", "store_no", "ipn_url", "callback_url"] {
+        assert!(problems.iter().any(|p| p.starts_with(&format!("{field}="))), "{field} marked: {problems:?}");
+    }
+    assert!(problems.iter().any(|p| p.contains("為必填")), "in Traditional Chinese: {problems:?}");
+    assert!(problems.iter().all(|p| !p.contains("is required")), "no English left: {problems:?}");
+
+    // Kept for the next start (and the CLI).
+    let settings: Value = serde_json::from_slice(&std::fs::read(home.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["language"], "zh-Hant");
+    s.end();
+}
