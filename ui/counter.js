@@ -387,6 +387,10 @@ function finish(payment, via = 'poll') {
   if (paid || authorized || payment.status === 'partially_paid') announce(payment);
   setScreen('outcome');
   $('next-sale').focus();
+  // When PAID reached the screen (after the next frame), for the push→paint benchmark.
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    outcome.dataset.paintedAt = String(performance.timeOrigin + performance.now());
+  }));
 }
 
 function newSale() {
