@@ -45,6 +45,7 @@ fn main() {
         "display_state",
         "show_on_display",
         "open_customer_display",
+        "close_customer_display",
     ];
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");

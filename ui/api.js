@@ -72,6 +72,7 @@ export const displaySettings = () => invoke('display_settings');
 export const saveDisplaySettings = (settings) => invoke('save_display_settings', { settings });
 export const showOnDisplay = (reference) => invoke('show_on_display', { reference });
 export const openCustomerDisplay = () => invoke('open_customer_display');
+export const closeCustomerDisplay = () => invoke('close_customer_display');
 
 /** Calls `handler(payload)` on every event `name` the shell emits (Tauri's event IPC). */
 export function onEvent(name, handler) {

@@ -341,6 +341,7 @@ function tick() {
   if (!sale) return;
   const s = Math.floor((Date.now() - sale.startedAt) / 1000);
   $('elapsed').textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  $('status').classList.toggle('beat', s % 2 === 1);
 }
 
 function setStatus(payment) {
@@ -370,10 +371,11 @@ function finish(payment, via = 'poll') {
   $('outcome').dataset.via = via;
   clearInterval(clockTimer);
   const outcome = $('outcome');
+  delete outcome.dataset.paintedAt;
   outcome.dataset.status = payment.status;
   const paid = payment.status === 'paid';
   const authorized = payment.status === 'authorized';
-  $('outcome-icon').textContent = paid || authorized ? '✓' : payment.status === 'failed' ? '✕' : '–';
+  $('outcome-icon').dataset.icon = paid || authorized ? 'check' : payment.status === 'failed' ? 'cross' : 'dash';
   $('outcome-title').textContent = paid ? t('PAID') : authorized ? t('AUTHORISED') : statusLabel(payment.status).toUpperCase();
   $('outcome-amount').textContent = money(payment.amount, payment.currency);
   $('outcome-detail').textContent = paid
@@ -384,13 +386,17 @@ function finish(payment, via = 'poll') {
         ? t('Only {paid} of {amount} arrived · {reference}', { paid: money(payment.paid_amount ?? '?', payment.currency), amount: money(payment.amount, payment.currency), reference: payment.reference })
         : `${OUTCOME_WORDS[payment.status]?.() ?? t('The payment did not go through.')} ${payment.reference}` + (payment.raw_status ? ` (${t('provider: {status}', { status: payment.raw_status })})` : '');
   $('print-receipt').hidden = !paid;
-  if (paid || authorized || payment.status === 'partially_paid') announce(payment);
   setScreen('outcome');
-  $('next-sale').focus();
-  // When PAID reached the screen (after the next frame), for the push→paint benchmark.
+  // When PAID reached the screen, for the push→paint benchmark.
   requestAnimationFrame(() => requestAnimationFrame(() => {
     outcome.dataset.paintedAt = String(performance.timeOrigin + performance.now());
   }));
+  // The chime and the notification a moment later, once the frame is out (a timer, not a
+  // frame callback: frames stop while the window is behind others, when it matters most).
+  setTimeout(() => {
+    if (!outcome.hidden) $('next-sale').focus();
+    if (paid || authorized || payment.status === 'partially_paid') announce(payment);
+  }, 30);
 }
 
 function newSale() {

@@ -223,6 +223,7 @@ async function initDisplay() {
     $('display-form').dataset.lanUrl = s.lan_url ?? '';
   };
   $('display-open').addEventListener('click', () => api.openCustomerDisplay().catch((err) => say(api.describeError(err), false)));
+  $('display-close').addEventListener('click', () => api.closeCustomerDisplay().catch((err) => say(api.describeError(err), false)));
   $('lan-on').addEventListener('change', () => {
     $('lan-bind-field').hidden = !$('lan-on').checked;
     if ($('lan-on').checked && !$('lan-bind').value) $('lan-bind').value = '0.0.0.0:8790';

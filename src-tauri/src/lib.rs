@@ -653,6 +653,18 @@ async fn open_customer_display<R: Runtime>(app: tauri::AppHandle<R>) -> Result<(
     Ok(())
 }
 
+/// Closes the customer display (its place and size are kept for the next opening).
+#[tauri::command]
+async fn close_customer_display<R: Runtime>(app: tauri::AppHandle<R>) -> Result<(), UiError> {
+    use tauri::Manager;
+    if let Some(window) = app.get_webview_window("display") {
+        window
+            .close()
+            .map_err(|e| AppError::Internal { message: format!("the customer display did not close ({e})") })?;
+    }
+    Ok(())
+}
+
 /// Every change of the customer display goes to every window as `display-changed`.
 pub fn push_display_changes<R: Runtime>(app: tauri::AppHandle<R>, display: Arc<CustomerDisplay>) {
     use tauri::Emitter;
@@ -720,7 +732,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             save_display_settings,
             display_state,
             show_on_display,
-            open_customer_display
+            open_customer_display,
+            close_customer_display
         ])
 }
 

@@ -157,10 +157,12 @@ fn push_to_paint_and_idle_cpu(app: &Path) {
         let settle = link.as_str().unwrap().replace("/cashier/", "/sandbox/settle/");
         let paid_at = now_ms();
         http.post(settle).json(&serde_json::json!({"outcome": "pay"})).send().unwrap();
+        // Not asked while it happens: the driver's own scripts run on the page's thread.
+        std::thread::sleep(Duration::from_millis(2500));
         let painted = s.wait_for(
             "PAID painted",
             Duration::from_secs(15),
-            "const o = document.getElementById('outcome'); return !o.hidden && o.dataset.via === 'push' && Number(o.dataset.paintedAt)",
+            &format!("const o = document.getElementById('outcome'); const t = Number(o.dataset.paintedAt); return !o.hidden && o.dataset.via === 'push' && t > {paid_at} && t"),
         );
         let painted = painted.as_f64().unwrap();
         from_record.push(painted - notification_recorded_ms(home.path(), reference.as_str().unwrap()));
@@ -173,6 +175,10 @@ fn push_to_paint_and_idle_cpu(app: &Path) {
         (v[v.len() / 2], v[v.len() - 1])
     };
     let (rec, rec_max) = median(&mut from_record);
+    // The first sale or two after start wait >1 s for WebKit's first frames of the PAID
+    // screen (software rendering under Xvfb); the list shows them beside the rest.
+    let listed: Vec<String> = from_record.iter().map(|v| format!("{v:.0}")).collect();
+    println!("notification recorded -> PAID painted, each sale sorted (ms): {}", listed.join(" "));
     let (pay, pay_max) = median(&mut from_pay);
     println!(
         "notification recorded (verified, in the ledger) -> PAID painted (n=20, pushed): median {rec:.1} ms (max {rec_max:.1} ms; goal: under 100 ms)"
@@ -181,17 +187,26 @@ fn push_to_paint_and_idle_cpu(app: &Path) {
         "customer pays (sandbox settle call) -> PAID painted, notification sent and verified included: median {pay:.1} ms (max {pay_max:.1} ms)"
     );
 
-    // A sale waiting: the QR on screen, nothing paid, for 30 s.
+    // The counter with nothing to do, then a sale waiting (the QR on screen, nothing paid).
+    std::thread::sleep(Duration::from_secs(3));
+    let window = Duration::from_secs(20);
+    let before = cpu_of_group(driver.group());
+    std::thread::sleep(window);
+    let used = cpu_of_group(driver.group()) - before;
+    println!(
+        "idle at the counter, no sale (20 s, app + WebKit processes): {:.2} s of CPU = {:.1} % of one core",
+        used,
+        used / window.as_secs_f64() * 100.0
+    );
     s.type_keys("99.00");
     s.type_keys(ENTER);
     s.wait_for("the QR", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
     std::thread::sleep(Duration::from_secs(20)); // past the fallback poll's first steps
     let before = cpu_of_group(driver.group());
-    let window = Duration::from_secs(30);
     std::thread::sleep(window);
     let used = cpu_of_group(driver.group()) - before;
     println!(
-        "idle with a sale waiting (30 s, app + WebKit processes): {:.2} s of CPU = {:.1} % of one core",
+        "idle with a sale waiting (20 s, app + WebKit processes): {:.2} s of CPU = {:.1} % of one core",
         used,
         used / window.as_secs_f64() * 100.0
     );
@@ -206,6 +221,10 @@ fn main() {
     }
     let app = release_app();
     push_to_paint_and_idle_cpu(&app);
+    // PAYDESK_BENCH=push: only the figures above.
+    if std::env::var("PAYDESK_BENCH").as_deref() == Ok("push") {
+        return;
+    }
     for (label, env) in
         [("WebKit defaults", vec![]), ("compositing off", vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "1")])]
     {

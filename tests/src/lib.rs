@@ -139,3 +139,31 @@ pub fn unique_name(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("{prefix}-{}-{nanos}", std::process::id())
 }
+
+/// Status questions the ledger shows were sent to the provider after the payment's
+/// notification arrived (0 when the notification alone settled it, pushed to the windows).
+pub fn queries_after_notification(home: &Path, reference: &str) -> usize {
+    let shown = run(
+        {
+            let mut c = paydesk(home);
+            c.args(["--json", "tx", "show", reference]);
+            c
+        },
+        None,
+    )
+    .json();
+    let events = shown["events"].as_array().unwrap();
+    let ipn = events.iter().position(|e| e["kind"] == "ipn").expect("the notification is recorded");
+    events[ipn..]
+        .iter()
+        .filter(|e| e["kind"] == "request" && e["detail"]["path"].as_str().unwrap_or("").contains("query"))
+        .count()
+}
+
+/// The customer pays (or declines) a demo sale: the sandbox's hook stands in for the phone.
+pub fn settle(link: &str, outcome: &str) {
+    let settle = link.replace("/cashier/", "/sandbox/settle/");
+    let resp =
+        reqwest::blocking::Client::new().post(&settle).json(&serde_json::json!({"outcome": outcome})).send().unwrap();
+    assert!(resp.status().is_success(), "settle: {}", resp.status());
+}

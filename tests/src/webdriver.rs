@@ -108,6 +108,11 @@ impl Session {
         resp["value"].clone()
     }
 
+    pub fn delete(&self, path: &str) -> Value {
+        let resp: Value = self.http.delete(self.url(path)).send().unwrap().json().unwrap_or(Value::Null);
+        resp["value"].clone()
+    }
+
     pub fn find(&self, css: &str) -> Option<String> {
         let v = self.post("/element", json!({"using": "css selector", "value": css}));
         v.get(ELEMENT_KEY).and_then(Value::as_str).map(String::from)

@@ -564,3 +564,38 @@ fn an_unanswered_refund_is_resent_with_its_own_reference_never_twice() {
     assert_eq!(shown["refunds"].as_array().unwrap().len(), 2);
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
+
+/// The CLI's human messages follow the language (PAYDESK_LANG, else Settings, else the
+/// system's); its JSON never does. An error says it in the language, then the exact English
+/// detail with its command-line hint.
+#[test]
+fn human_messages_in_the_chosen_language() {
+    let home = tempfile::tempdir().unwrap();
+    let verify = |lang: &str| {
+        let mut c = paydesk(home.path());
+        c.env("PAYDESK_LANG", lang).args(["ledger", "verify"]);
+        run(c, None)
+    };
+    let en = verify("en");
+    assert_eq!(en.code, 0, "{}", en.stderr);
+    assert!(en.stdout.starts_with("ledger verified: "), "{}", en.stdout);
+    let hant = verify("zh-Hant");
+    assert!(hant.stdout.starts_with("帳本已驗證："), "{}", hant.stdout);
+    let hans = verify("zh_CN.UTF-8");
+    assert!(hans.stdout.starts_with("账本已验证："), "{}", hans.stdout);
+
+    // JSON stays as it is, whatever the language.
+    let mut c = paydesk(home.path());
+    c.env("PAYDESK_LANG", "zh-Hant").args(["--json", "ledger", "verify"]);
+    let json = run(c, None).json();
+    assert_eq!(json["ok"], true);
+
+    // An error: in the language, then the English detail.
+    let mut c = paydesk(home.path());
+    c.env("PAYDESK_LANG", "zh-Hant").args(["tx", "status", "PD-NOPE"]);
+    let r = run(c, None);
+    assert_ne!(r.code, 0);
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("paydesk: ")).collect();
+    assert!(lines[0].contains("帳本中沒有付款 PD-NOPE"), "{}", r.stderr);
+    assert!(lines[1].contains("No payment with reference PD-NOPE"), "{}", r.stderr);
+}

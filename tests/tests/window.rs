@@ -47,9 +47,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
 
     // The customer pays: the sandbox hook stands in for the phone.
     let link = s.script("return document.getElementById('sale').dataset.link");
-    let settle_url = link.as_str().unwrap().replace("/cashier/", "/sandbox/settle/");
-    let resp = http.post(&settle_url).json(&serde_json::json!({"outcome": "pay"})).send().unwrap();
-    assert!(resp.status().is_success(), "settle: {}", resp.status());
+    paydesk_e2e::settle(link.as_str().unwrap(), "pay");
 
     s.wait_for(
         "the PAID screen",
@@ -60,23 +58,9 @@ fn counter_sale_turns_paid_in_the_real_window() {
     // Pushed, not polled: the notification turned the screen PAID, and no status query ran.
     assert_eq!(s.script("return document.getElementById('outcome').dataset.via"), "push");
     let paid_ref = s.script("return document.getElementById('sale-reference').textContent");
-    let shown = paydesk_e2e::run(
-        {
-            let mut c = paydesk_e2e::paydesk(home.path());
-            c.args(["--json", "tx", "show", paid_ref.as_str().unwrap()]);
-            c
-        },
-        None,
-    )
-    .json();
     // From the notification's arrival to PAID on screen, nothing asked the provider.
-    let events = shown["events"].as_array().unwrap();
-    let ipn = events.iter().position(|e| e["kind"] == "ipn").expect("the notification is recorded");
-    let queried_after = events[ipn..]
-        .iter()
-        .filter(|e| e["kind"] == "request" && e["detail"]["path"].as_str().unwrap_or("").contains("query"))
-        .count();
-    assert_eq!(queried_after, 0, "PAID came from the notification, pushed to the window: {shown}");
+    let queried_after = paydesk_e2e::queries_after_notification(home.path(), paid_ref.as_str().unwrap());
+    assert_eq!(queried_after, 0, "PAID came from the notification, pushed to the window");
     std::fs::write(evidence.join("window-paid.png"), s.screenshot_png()).unwrap();
 
     // One key starts the next sale.

@@ -30,28 +30,19 @@ fn sell(s: &Session, amount: &str) -> String {
 }
 
 fn pay(link: &str) {
-    let settle = link.replace("/cashier/", "/sandbox/settle/");
-    let resp = reqwest::blocking::Client::new().post(&settle).json(&json!({"outcome": "pay"})).send().unwrap();
-    assert!(resp.status().is_success(), "settle: {}", resp.status());
+    paydesk_e2e::settle(link, "pay");
 }
 
-/// Status questions sent to the provider after the payment's notification arrived.
-fn queries_after_notification(home: &std::path::Path, reference: &str) -> usize {
-    let shown = paydesk_e2e::run(
-        {
-            let mut c = paydesk_e2e::paydesk(home);
-            c.args(["--json", "tx", "show", reference]);
-            c
-        },
-        None,
-    )
-    .json();
-    let events = shown["events"].as_array().unwrap();
-    let ipn = events.iter().position(|e| e["kind"] == "ipn").expect("the notification is recorded");
-    events[ipn..]
-        .iter()
-        .filter(|e| e["kind"] == "request" && e["detail"]["path"].as_str().unwrap_or("").contains("query"))
-        .count()
+/// The customer display's window, once F9 (or the button) opened it.
+fn display_window(s: &Session, counter: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(h) = s.windows().into_iter().find(|h| h != counter) {
+            return h;
+        }
+        assert!(std::time::Instant::now() < deadline, "the customer display did not open");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -62,14 +53,7 @@ fn customer_display_follows_the_counter_and_turns_paid_by_push() {
 
     // F9 at the counter opens the screen facing the customer.
     s.type_keys(F9);
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let display = loop {
-        if let Some(h) = s.windows().into_iter().find(|h| *h != counter) {
-            break h;
-        }
-        assert!(std::time::Instant::now() < deadline, "the customer display did not open");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let display = display_window(&s, &counter);
     s.switch_to(&display);
     s.wait_for("the display to load", Duration::from_secs(15), "return document.body.dataset.ready === 'true'");
     assert_eq!(s.script("return document.body.dataset.phase"), "idle");
@@ -108,12 +92,31 @@ fn customer_display_follows_the_counter_and_turns_paid_by_push() {
     );
     assert_eq!(s.script("return document.getElementById('outcome').dataset.via"), "push");
     // The display has no poll at all; the counter's came too late to matter: nothing asked.
-    assert_eq!(queries_after_notification(home.path(), &reference), 0, "both windows turned PAID by push");
+    assert_eq!(paydesk_e2e::queries_after_notification(home.path(), &reference), 0, "both windows turned PAID by push");
 
     // The next sale puts the display back to its idle screen.
     s.type_keys(ENTER);
     s.switch_to(&display);
     s.wait_for("the idle display", Duration::from_secs(10), "return document.body.dataset.phase === 'idle'");
+
+    // Its size (and monitor) are kept: closed and opened again, it comes back as it was.
+    s.post("/window/rect", json!({"width": 640, "height": 480}));
+    s.wait_for("the new size", Duration::from_secs(5), "return Math.abs(window.outerWidth - 640) < 40");
+    s.switch_to(&counter);
+    s.click("#tab-settings");
+    s.click("#display-close");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.windows().len() > 1 {
+        assert!(std::time::Instant::now() < deadline, "the display did not close");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    s.click("#tab-counter");
+    s.type_keys(F9);
+    let display = display_window(&s, &counter);
+    s.switch_to(&display);
+    s.wait_for("the display again", Duration::from_secs(15), "return document.body.dataset.ready === 'true'");
+    let width = s.script("return window.outerWidth").as_f64().unwrap();
+    assert!((width - 640.0).abs() < 40.0, "the display kept its size: {width}");
     s.switch_to(&counter);
 
     // The LAN page is off by default: Settings says so, and nothing is listening.

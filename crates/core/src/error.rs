@@ -514,5 +514,39 @@ mod tests {
         let e = AppError::KeyringUnavailable { message: "x".into() };
         assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"kind":"keyring_unavailable","message":"x"}"#);
         assert_eq!(e.kind(), "keyring_unavailable");
+        // A form checked whole: the first problem as before, and every one in `problems`.
+        let e = AppError::invalid_all(vec![
+            AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"),
+            AppError::invalid("ipn_url", "ipn_url: is required (where the provider sends its payment notifications)"),
+        ])
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"kind":"invalid_input","field":"name","message":"name: 1 to 40 letters, digits, spaces, '-', '_' or '.' (and 1 more to fix)","problems":[{"field":"name","message":"name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"},{"field":"ipn_url","message":"ipn_url: is required (where the provider sends its payment notifications)"}]}"#
+        );
+        assert!(AppError::invalid_all(Vec::new()).is_none());
+    }
+
+    /// In Chinese, the same error says what happened and what to do from its kind and
+    /// fields; `kind`, `field` and the reference stay for code.
+    #[test]
+    fn messages_in_chinese_keep_kind_and_field() {
+        let e = AppError::invalid_all(vec![
+            AppError::invalid("merchant_no", "merchant_no: is required by Pockyt (Merchant no.)"),
+            AppError::invalid("email", "email: is not an email address (got 'x')"),
+        ])
+        .unwrap()
+        .for_people_in(Locale::ZhHant);
+        let AppError::InvalidInput { field, message, problems } = &e else { panic!("{e:?}") };
+        assert_eq!(field, "merchant_no");
+        assert_eq!(message, "商店編號：為必填（另有 1 項需要修正）");
+        assert_eq!(problems[1].message, "電子郵件：不是有效的電子郵件地址");
+        let e = AppError::payment_not_found("PD-1").for_people_in(Locale::ZhHans);
+        assert_eq!(e.to_string(), "账本中没有付款 PD-1。");
+        assert_eq!(serde_json::to_value(&e).unwrap()["reference"], "PD-1");
+        let e = AppError::ProviderUnreachable { message: "x".into(), reference: Some("PD-2".into()) }
+            .for_people_in(Locale::ZhHant);
+        assert_eq!(e.to_string(), "無法連線到服務商。付款已保留；請再試一次。");
+        assert_eq!(e.kind(), "provider_unreachable");
     }
 }

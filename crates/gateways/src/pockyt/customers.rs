@@ -227,6 +227,21 @@ mod tests {
         }
     }
 
+    /// A form gets every problem at once, in the form's order, one per field.
+    #[test]
+    fn every_problem_at_once() {
+        let form = CustomerFields {
+            first_name: Some("Ada".into()),
+            email: Some("not an email".into()),
+            country_code: Some("US".into()),
+            zip: Some("9".repeat(40)),
+            ..Default::default()
+        };
+        let fields: Vec<&str> = form.problems_for_create().iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["last_name", "zip", "email", "state"]);
+        assert!(valid().problems_for_create().is_empty());
+    }
+
     #[test]
     fn create_rules_name_the_field() {
         assert!(valid().validate_for_create().is_ok());
