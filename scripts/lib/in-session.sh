@@ -7,6 +7,12 @@ test_home=$(mktemp -d)
 trap 'rm -rf "$test_home"' EXIT
 export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME="$test_home/.config"
 echo -n "paydesk-test" | gnome-keyring-daemon --components=secrets --daemonize --unlock >/dev/null
+
+# A throwaway PostgreSQL cluster for the shared-ledger tests: its own folder, loopback only,
+# gone when the tests end. PostgreSQL refuses to run as root: then it runs as `postgres`.
+. scripts/lib/postgres.sh
+start_test_postgres "$test_home/pg"
+trap 'stop_test_postgres "$test_home/pg"; rm -rf "$test_home"' EXIT
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --features paydesk-app/mock-runtime --no-fail-fast "$@"
 else

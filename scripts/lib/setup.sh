@@ -4,7 +4,8 @@
 # Build: Tauri 2 on Linux (WebKitGTK 4.1). Run/test: Xvfb, WebKitWebDriver, a Secret Service.
 PAYDESK_BUILD_PACKAGES=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
   libjavascriptcoregtk-4.1-dev librsvg2-dev libxdo-dev libssl-dev libdbus-1-dev)
-PAYDESK_TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus dbus-x11)
+# postgresql: the shared ledger's engine, run as a throwaway cluster by the tests.
+PAYDESK_TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus dbus-x11 postgresql)
 
 missing_packages() {
   local missing=()

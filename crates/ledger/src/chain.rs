@@ -29,10 +29,10 @@ const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_re
 const EVENT_STATE: &str =
     "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
 
-const SUBJECTS: &[(&str, &str, &str)] =
+pub(crate) const SUBJECTS: &[(&str, &str, &str)] =
     &[("payments", "payment", PAYMENT_STATE), ("refunds", "refund", REFUND_STATE), ("events", "event", EVENT_STATE)];
 
-fn state(template: &str, row: &str) -> String {
+pub(crate) fn state(template: &str, row: &str) -> String {
     template.replace("{r}", row)
 }
 

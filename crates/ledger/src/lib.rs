@@ -9,6 +9,7 @@ mod customers;
 pub mod export;
 mod migrations;
 mod payments;
+pub mod postgres;
 mod profiles;
 pub mod query;
 mod refunds;

@@ -166,10 +166,15 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).
-const CHAIN_MIGRATION: usize = 13;
+pub(crate) const CHAIN_MIGRATION: usize = 13;
+
+/// The version a fully migrated ledger has (on either engine).
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let known = MIGRATIONS.len() as i64;
+    let known = latest_version();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > known {

@@ -1,0 +1,115 @@
+//! The shared ledger's engine on a real PostgreSQL server (scripts/test starts a throwaway
+//! cluster on loopback and names it in PAYDESK_TEST_POSTGRES): the schema migrates to the
+//! same version as SQLite's, once, under concurrent starts; events stay append-only; and two
+//! counters writing at once keep one valid hash chain.
+
+use paydesk_ledger::chain::entry_hash;
+use paydesk_ledger::postgres::{latest_version, migrate};
+use postgres::{Client, NoTls};
+
+/// A fresh database of its own on the test server.
+fn fresh_database() -> String {
+    let server = std::env::var("PAYDESK_TEST_POSTGRES")
+        .expect("PAYDESK_TEST_POSTGRES is not set: scripts/test starts a throwaway PostgreSQL for these tests");
+    let name = format!("paydesk_{}", rand::random::<u32>());
+    let mut admin = Client::connect(&server, NoTls).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+fn insert_payment(client: &mut Client, reference: &str) -> i64 {
+    client
+        .query_one(
+            "INSERT INTO payments (reference, profile, provider, method, amount_minor, currency, status, created_at, updated_at)
+             VALUES ($1, 'counter', 'pockyt', 'qr', 1300, 'USD', 'created', 'now', 'now') RETURNING id",
+            &[&reference],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn migrates_once_to_the_same_version_as_sqlite() {
+    let url = fresh_database();
+    // Four counters start at once: one migrates, the others find it done.
+    let found: Vec<i64> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || migrate(&mut Client::connect(&url, NoTls).unwrap()).unwrap())
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(found.iter().filter(|v| **v == 0).count(), 1, "one migration ran: {found:?}");
+    assert!(found.iter().all(|v| *v == 0 || *v == latest_version()), "{found:?}");
+    let mut client = Client::connect(&url, NoTls).unwrap();
+    let version: i64 = client.query_one("SELECT version FROM paydesk_schema", &[]).unwrap().get(0);
+    assert_eq!(version, latest_version());
+    assert_eq!(migrate(&mut client).unwrap(), latest_version(), "a second start changes nothing");
+
+    // History is append-only here too.
+    let id = insert_payment(&mut client, "PD-APPEND");
+    client
+        .execute("INSERT INTO events (payment_id, at, kind, detail) VALUES ($1, 'now', 'created', '{}')", &[&id])
+        .unwrap();
+    let refused = client.execute("UPDATE events SET kind = 'edited'", &[]).unwrap_err();
+    assert!(
+        refused.to_string().contains("append-only") || format!("{refused:?}").contains("append-only"),
+        "{refused:?}"
+    );
+    assert!(client.execute("DELETE FROM events", &[]).is_err());
+    // References stay unique across counters.
+    let twice = client.query_one(
+        "INSERT INTO payments (reference, profile, provider, method, amount_minor, currency, status, created_at, updated_at)
+         VALUES ('PD-APPEND', 'other', 'pockyt', 'qr', 500, 'USD', 'created', 'now', 'now') RETURNING id",
+        &[],
+    );
+    assert!(twice.is_err(), "a reference is unique in the shared ledger");
+}
+
+#[test]
+fn concurrent_writers_keep_one_valid_chain() {
+    let url = fresh_database();
+    migrate(&mut Client::connect(&url, NoTls).unwrap()).unwrap();
+    // Two counters, each selling and settling 40 payments in their own transactions.
+    let counters: Vec<_> = (0..2)
+        .map(|counter| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut client = Client::connect(&url, NoTls).unwrap();
+                for i in 0..40 {
+                    let mut tx = client.transaction().unwrap();
+                    let id: i64 = tx
+                        .query_one(
+                            "INSERT INTO payments (reference, profile, provider, method, amount_minor, currency, status, created_at, updated_at)
+                             VALUES ($1, 'counter', 'pockyt', 'qr', 1300, 'USD', 'created', 'now', 'now') RETURNING id",
+                            &[&format!("PD-{counter}-{i}")],
+                        )
+                        .unwrap()
+                        .get(0);
+                    tx.execute("UPDATE payments SET status = 'paid' WHERE id = $1", &[&id]).unwrap();
+                    // A change that seals nothing new leaves no entry.
+                    tx.execute("UPDATE payments SET checked_at = 'later' WHERE id = $1", &[&id]).unwrap();
+                    tx.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in counters {
+        c.join().unwrap();
+    }
+    let mut client = Client::connect(&url, NoTls).unwrap();
+    let rows = client.query("SELECT seq, subject, state, prev, hash FROM chain ORDER BY seq", &[]).unwrap();
+    assert_eq!(rows.len(), 160, "an entry for each insert and each status change");
+    let mut prev = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let (seq, subject, state, stored_prev, hash): (i64, String, String, String, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        assert_eq!(seq, i as i64 + 1, "no gap, no fork");
+        assert_eq!(stored_prev, prev, "entry {seq} follows the one before");
+        assert_eq!(hash, entry_hash(&prev, seq, &subject, &state), "entry {seq} hashes as the app computes");
+        prev = hash;
+    }
+}

@@ -1,0 +1,32 @@
+# A throwaway PostgreSQL cluster for tests: `start_test_postgres DIR` initialises and starts
+# one in DIR on a free loopback port and exports PAYDESK_TEST_POSTGRES (a superuser URL);
+# `stop_test_postgres DIR` stops it. Runs as `postgres` when called as root.
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$dir" ] || { echo "paydesk: PostgreSQL's programs are missing (apt-get install postgresql)" >&2; return 1; }
+  echo "$dir"
+}
+
+as_db_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_test_postgres() {
+  local dir=$1 bin port
+  bin=$(pg_bin)
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 755 "$(dirname "$dir")"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_db_user "$bin/initdb" -D "$dir/data" -U paydesk --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  as_db_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=100" start >/dev/null
+  export PAYDESK_TEST_POSTGRES="postgres://paydesk@127.0.0.1:$port/postgres"
+}
+
+stop_test_postgres() {
+  local dir=$1 bin
+  bin=$(pg_bin) || return 0
+  [ -d "$dir/data" ] && as_db_user "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+}
