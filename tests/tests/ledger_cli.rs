@@ -254,3 +254,76 @@ fn ledger_verify_backup_and_restore() {
     assert!(refused.stderr.contains("does not verify"), "{}", refused.stderr);
     assert_eq!(cli(home.path(), &["ledger", "verify"]).code, 0, "nothing changed");
 }
+
+/// Moving up: `ledger copy --to URL` puts a shop's SQLite ledger into a PostgreSQL one (a
+/// real server: scripts/test runs a throwaway cluster), with the same totals, its own hash
+/// chain sealing every row, no secret; and a second run adds nothing twice.
+#[test]
+fn ledger_copy_into_postgres_is_checked_and_safe_to_repeat() {
+    let home = tempfile::tempdir().unwrap();
+    let _ledger = shop(home.path());
+    let server = std::env::var("PAYDESK_TEST_POSTGRES")
+        .expect("PAYDESK_TEST_POSTGRES is not set: scripts/test starts a throwaway PostgreSQL for these tests");
+    let name = format!("paydesk_copy_{}", rand::random::<u32>());
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let url = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+
+    let first = cli(home.path(), &["ledger", "copy", "--to", &url]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let report = first.json();
+    assert_eq!(report["rows"]["payments"], 9, "{report}");
+    assert_eq!(report["rows"]["profiles"], 1);
+    let local = cli(home.path(), &["tx", "totals"]).json();
+
+    let mut shared = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let count = |c: &mut postgres::Client, sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
+    assert_eq!(count(&mut shared, "SELECT count(*) FROM payments"), 9);
+    let paid: i64 = count(
+        &mut shared,
+        "SELECT sum(amount_minor)::bigint FROM payments WHERE status IN ('paid', 'partially_refunded')",
+    );
+    let local_gross: i64 = local.as_array().unwrap().iter().map(|t| t["gross_minor"].as_i64().unwrap_or(0)).sum();
+    assert!(paid > 0 && paid <= local_gross, "paid {paid}, local totals {local}");
+    let refunds = count(&mut shared, "SELECT count(*) FROM refunds");
+    assert_eq!(refunds, report["rows"]["refunds"].as_i64().unwrap());
+    // Profiles travel without secrets: the ledger never had any.
+    let settings: String =
+        shared.query_one("SELECT settings FROM profiles WHERE name = 'tw-shop'", &[]).unwrap().get(0);
+    assert!(!settings.to_lowercase().contains("token") && !settings.to_lowercase().contains("secret"), "{settings}");
+    // The shared ledger's chain sealed every copied row, and links up.
+    let entries = count(&mut shared, "SELECT count(*) FROM chain");
+    let copied: i64 = ["payments", "refunds", "events"].iter().map(|t| report["rows"][t].as_i64().unwrap()).sum();
+    assert_eq!(entries, copied, "one entry per copied payment, refund and event");
+    let rows = shared.query("SELECT seq, subject, state, prev, hash FROM chain ORDER BY seq", &[]).unwrap();
+    let mut prev = String::new();
+    for r in &rows {
+        let (seq, subject, state, p, hash): (i64, String, String, String, String) =
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+        assert_eq!(p, prev);
+        assert_eq!(hash, paydesk_ledger::chain::entry_hash(&prev, seq, &subject, &state));
+        prev = hash;
+    }
+
+    // Again: nothing is added twice and nothing changes.
+    let second = cli(home.path(), &["ledger", "copy", "--to", &url]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(second.json()["totals"], report["totals"]);
+    assert_eq!(count(&mut shared, "SELECT count(*) FROM payments"), 9);
+    assert_eq!(count(&mut shared, "SELECT count(*) FROM chain"), entries, "an unchanged row leaves no entry");
+    // A new payment on the shared ledger continues after the copied ids.
+    let next: i64 = shared
+        .query_one(
+            "INSERT INTO payments (reference, profile, provider, method, amount_minor, currency, status, created_at, updated_at)
+             VALUES ('PD-COUNTER-B', 'tw-shop', 'pockyt', 'qr', 100, 'TWD', 'created', 'now', 'now') RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(next > 9, "{next}");
+
+    // A server that is not there: a clear refusal, nothing written.
+    let refused = cli(home.path(), &["ledger", "copy", "--to", "postgres://paydesk@127.0.0.1:9/none"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("cannot be reached"), "{}", refused.stderr);
+}

@@ -164,6 +164,13 @@ enum LedgerCommand {
     Backup { file: PathBuf },
     /// Puts a backup back after verifying it.
     Restore { file: PathBuf },
+    /// Copies this ledger into a shared PostgreSQL ledger (migrating it), then checks both
+    /// sides hold the same rows and totals. Safe to run again; no secret travels.
+    Copy {
+        /// postgres://user@host:port/db
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1143,6 +1150,15 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
             };
             let code = if report.ok { 0 } else { 1 };
             Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
+        }
+        LedgerCommand::Copy { to } => {
+            let report = paydesk.copy_ledger_to(&to)?;
+            let payments = report.rows.get("payments").copied().unwrap_or(0);
+            let text = say(
+                "ledger copied to the shared ledger: {payments} payments, totals checked on both sides",
+                &[("payments", &payments)],
+            );
+            out(to_json(&report), text)
         }
         LedgerCommand::Backup { file } => {
             paydesk.backup_ledger(&file)?;

@@ -246,6 +246,33 @@ impl Paydesk {
     }
 
     /// A consistent copy of the ledger, taken while it is in use.
+    /// Copies this ledger (payments, refunds, events, customers, cards, profiles; never a
+    /// secret) into the PostgreSQL ledger at `url`, migrating it first, then checks that
+    /// both sides hold the same rows and totals. Safe to run again.
+    pub fn copy_ledger_to(&self, url: &str) -> Result<paydesk_ledger::postgres::CopyReport, AppError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(AppError::invalid(
+                "to",
+                format!("to: a PostgreSQL URL such as postgres://user@host:5432/paydesk (got '{url}')"),
+            ));
+        }
+        let reader = self.reader()?;
+        let url = url.to_string();
+        // On a thread of its own: the PostgreSQL client runs its own runtime, which may not
+        // start inside the app's.
+        std::thread::spawn(move || {
+            let mut client = paydesk_ledger::postgres::connect(&url).map_err(|e| AppError::Storage {
+                message: format!("The shared ledger cannot be reached ({e}); nothing was copied"),
+                reference: None,
+            })?;
+            reader
+                .copy_to_postgres(&mut client)
+                .map_err(|e| AppError::Storage { message: e.to_string(), reference: None })
+        })
+        .join()
+        .map_err(|_| AppError::Internal { message: "the copy stopped unexpectedly".into() })?
+    }
+
     pub fn backup_ledger(&self, to: &std::path::Path) -> Result<(), AppError> {
         if to.exists() {
             return Err(AppError::invalid("file", format!("file: {} already exists; name a new file", to.display())));

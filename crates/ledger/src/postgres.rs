@@ -286,3 +286,173 @@ mod tests {
         assert_eq!(super::CHAIN_MIGRATION, crate::migrations::CHAIN_MIGRATION);
     }
 }
+
+/// The tables a copy carries, parents first, each with its key. The chain is not copied:
+/// the target's own triggers seal every row as it arrives, in the target's order.
+const COPIED: &[(&str, &str)] = &[
+    ("profiles", "name"),
+    ("payments", "id"),
+    ("refunds", "id"),
+    ("events", "id"),
+    ("customers", "profile, customer_no"),
+    ("tokens", "profile, token"),
+    ("rejected_notifications", "provider, reason"),
+    ("notification_nonces", "provider, nonce"),
+];
+
+/// Tables whose rows never change once written: a second copy leaves them as they are.
+const APPEND_ONLY: &[&str] = &["events", "notification_nonces"];
+
+/// What a copy found on both sides once it was done.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct CopyReport {
+    /// Rows per table in the source (each now in the target too).
+    pub rows: std::collections::BTreeMap<String, i64>,
+    /// Payments per currency and status with their amounts, equal on both sides.
+    pub totals: Vec<(String, String, i64, i64)>,
+    /// The target's schema version (the same as the source's).
+    pub version: i64,
+}
+
+#[derive(Debug)]
+enum Cell {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl postgres::types::ToSql for Cell {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Cell::Int(v) => v.to_sql(ty, out),
+            Cell::Text(v) => v.to_sql(ty, out),
+        }
+    }
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        <Option<i64> as postgres::types::ToSql>::accepts(ty) || <Option<String> as postgres::types::ToSql>::accepts(ty)
+    }
+    postgres::types::to_sql_checked!();
+}
+
+impl crate::Ledger {
+    /// Copies this (SQLite) ledger into the PostgreSQL ledger at `client`: migrates it, then
+    /// every row in one transaction (rows already there are brought up to date; history is
+    /// never rewritten), then compares row counts and totals on both sides. Safe to run
+    /// again. Secrets are not in the ledger, so none travel.
+    pub fn copy_to_postgres(&self, client: &mut postgres::Client) -> Result<CopyReport, CopyError> {
+        migrate(client)?;
+        let mut tx = client.transaction()?;
+        let mut rows = std::collections::BTreeMap::new();
+        for (table, key) in COPIED {
+            let mut stmt = self.conn.prepare(&format!("SELECT * FROM {table}"))?;
+            let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+            let types: Vec<String> = columns
+                .iter()
+                .map(|c| {
+                    tx.query_one(
+                        "SELECT data_type FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+                        &[table, c],
+                    )
+                    .map(|r| r.get::<_, String>(0))
+                })
+                .collect::<Result<_, _>>()?;
+            let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+            let keys: Vec<&str> = key.split(", ").collect();
+            let updates: Vec<String> =
+                columns.iter().filter(|c| !keys.contains(&c.as_str())).map(|c| format!("{c} = EXCLUDED.{c}")).collect();
+            let on_conflict = if APPEND_ONLY.contains(table) || updates.is_empty() {
+                "DO NOTHING".to_string()
+            } else {
+                // Only rows that differ are written: unchanged ones leave no chain entry.
+                let differs: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
+                let incoming: Vec<String> = columns.iter().map(|c| format!("EXCLUDED.{c}")).collect();
+                format!(
+                    "DO UPDATE SET {} WHERE ({}) IS DISTINCT FROM ({})",
+                    updates.join(", "),
+                    differs.join(", "),
+                    incoming.join(", ")
+                )
+            };
+            let insert = tx.prepare(&format!(
+                "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({key}) {on_conflict}",
+                columns.join(", "),
+                placeholders.join(", ")
+            ))?;
+            let mut count = 0i64;
+            let mut source = stmt.query([])?;
+            while let Some(row) = source.next()? {
+                let cells: Vec<Cell> = types
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ty)| {
+                        Ok(if ty == "bigint" || ty == "integer" {
+                            Cell::Int(row.get(i)?)
+                        } else {
+                            Cell::Text(row.get(i)?)
+                        })
+                    })
+                    .collect::<rusqlite::Result<_>>()?;
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    cells.iter().map(|c| c as &(dyn postgres::types::ToSql + Sync)).collect();
+                tx.execute(&insert, &params)?;
+                count += 1;
+            }
+            rows.insert(table.to_string(), count);
+            if *key == "id" {
+                // New rows made on the shared ledger continue after the copied ids.
+                tx.execute(
+                    &format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                    ),
+                    &[],
+                )?;
+            }
+        }
+        // Both sides must agree before the copy counts: rows and money.
+        let totals_sql = "SELECT currency, status, count(*), sum(amount_minor) FROM payments GROUP BY currency, status ORDER BY currency, status";
+        let mut here = self.conn.prepare(totals_sql)?;
+        let ours: Vec<(String, String, i64, i64)> = here
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let theirs: Vec<(String, String, i64, i64)> = tx
+            .query(
+                "SELECT currency, status, count(*), sum(amount_minor)::bigint FROM payments GROUP BY currency, status ORDER BY currency, status",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        if ours != theirs {
+            return Err(CopyError::Differs(format!("payments here {ours:?}, there {theirs:?}")));
+        }
+        for (table, count) in &rows {
+            let there: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}"), &[])?.get(0);
+            if there < *count {
+                return Err(CopyError::Differs(format!("{table}: {count} rows here, {there} there")));
+            }
+        }
+        tx.commit()?;
+        Ok(CopyReport { rows, totals: ours, version: latest_version() })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error("the shared ledger refused the copy: {0}")]
+    Server(#[from] postgres::Error),
+    #[error("this ledger could not be read: {0}")]
+    Source(#[from] rusqlite::Error),
+    #[error("the copy does not match its source ({0}); nothing was kept")]
+    Differs(String),
+}
+
+/// Connects to a PostgreSQL ledger by URL (`postgres://user@host:port/db`). Loopback and
+/// socket servers only for now: TLS (`sslmode=require`) is refused clearly, not downgraded.
+pub fn connect(url: &str) -> Result<postgres::Client, postgres::Error> {
+    postgres::Client::connect(url, postgres::NoTls)
+}
