@@ -311,6 +311,24 @@ fn ledger_copy_into_postgres_is_checked_and_safe_to_repeat() {
     assert_eq!(second.json()["totals"], report["totals"]);
     assert_eq!(count(&mut shared, "SELECT count(*) FROM payments"), 9);
     assert_eq!(count(&mut shared, "SELECT count(*) FROM chain"), entries, "an unchanged row leaves no entry");
+    // And back: the shared ledger into a new SQLite file, an offline copy with the same
+    // totals and a chain of its own that verifies.
+    let offline = home.path().join("offline.sqlite3");
+    let back = cli(home.path(), &["ledger", "copy", "--from", &url, "--to", offline.to_str().unwrap()]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(back.json()["rows"]["payments"], 9);
+    let copy = Ledger::open(&offline).unwrap();
+    let original = Ledger::open_in(home.path()).unwrap();
+    assert!(copy.verify().unwrap().ok, "the offline copy's chain verifies");
+    let all = paydesk_ledger::PaymentFilter::default();
+    let (ours, theirs) = (original.totals(&all).unwrap(), copy.totals(&all).unwrap());
+    assert!(!ours.is_empty());
+    assert_eq!(ours, theirs, "identical totals after the round trip");
+    assert!(
+        cli(home.path(), &["ledger", "copy", "--from", &url, "--to", offline.to_str().unwrap()]).code != 0,
+        "never over an existing file"
+    );
+
     // A new payment on the shared ledger continues after the copied ids.
     let next: i64 = shared
         .query_one(

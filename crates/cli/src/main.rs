@@ -165,11 +165,15 @@ enum LedgerCommand {
     /// Puts a backup back after verifying it.
     Restore { file: PathBuf },
     /// Copies this ledger into a shared PostgreSQL ledger (migrating it), then checks both
-    /// sides hold the same rows and totals. Safe to run again; no secret travels.
+    /// sides hold the same rows and totals. Safe to run again; no secret travels. With
+    /// `--from URL`, the other way: that shared ledger into a new SQLite file `--to FILE`.
     Copy {
-        /// postgres://user@host:port/db
+        /// postgres://user@host:port/db, or with --from a new SQLite file
         #[arg(long)]
         to: String,
+        /// postgres://user@host:port/db to copy from
+        #[arg(long)]
+        from: Option<String>,
     },
 }
 
@@ -1151,7 +1155,16 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
             let code = if report.ok { 0 } else { 1 };
             Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
         }
-        LedgerCommand::Copy { to } => {
+        LedgerCommand::Copy { to, from: Some(url) } => {
+            let report = paydesk.copy_ledger_from(&url, std::path::Path::new(&to))?;
+            let payments = report.rows.get("payments").copied().unwrap_or(0);
+            let text = say(
+                "shared ledger copied to {file}: {payments} payments, totals checked on both sides",
+                &[("file", &to), ("payments", &payments)],
+            );
+            out(to_json(&report), text)
+        }
+        LedgerCommand::Copy { to, from: None } => {
             let report = paydesk.copy_ledger_to(&to)?;
             let payments = report.rows.get("payments").copied().unwrap_or(0);
             let text = say(

@@ -273,6 +273,37 @@ impl Paydesk {
         .map_err(|_| AppError::Internal { message: "the copy stopped unexpectedly".into() })?
     }
 
+    /// The other way: the PostgreSQL ledger at `url` into a new SQLite file `to` (an
+    /// offline copy), checked the same way. Never over an existing file.
+    pub fn copy_ledger_from(
+        &self,
+        url: &str,
+        to: &std::path::Path,
+    ) -> Result<paydesk_ledger::postgres::CopyReport, AppError> {
+        if to.to_string_lossy().contains("://") {
+            return Err(AppError::invalid("to", "to: with --from, name the new SQLite file to copy into"));
+        }
+        if to.exists() {
+            return Err(AppError::invalid("to", format!("to: {} already exists; name a new file", to.display())));
+        }
+        let (url, to) = (url.to_string(), to.to_path_buf());
+        std::thread::spawn(move || {
+            let mut client = paydesk_ledger::postgres::connect(&url).map_err(|e| AppError::Storage {
+                message: format!("The shared ledger cannot be reached ({e}); nothing was copied"),
+                reference: None,
+            })?;
+            let mut target = paydesk_ledger::Ledger::open(&to)?;
+            let copied = target.copy_from_postgres(&mut client);
+            if copied.is_err() {
+                drop(target);
+                let _ = std::fs::remove_file(&to);
+            }
+            copied.map_err(|e| AppError::Storage { message: e.to_string(), reference: None })
+        })
+        .join()
+        .map_err(|_| AppError::Internal { message: "the copy stopped unexpectedly".into() })?
+    }
+
     pub fn backup_ledger(&self, to: &std::path::Path) -> Result<(), AppError> {
         if to.exists() {
             return Err(AppError::invalid("file", format!("file: {} already exists; name a new file", to.display())));

@@ -456,3 +456,71 @@ pub enum CopyError {
 pub fn connect(url: &str) -> Result<postgres::Client, postgres::Error> {
     postgres::Client::connect(url, postgres::NoTls)
 }
+
+impl crate::Ledger {
+    /// Fills this ledger — a new, empty SQLite file — from the PostgreSQL ledger at
+    /// `client` (an offline copy), in one transaction: every row as it is there, sealed by
+    /// this file's own chain as it arrives; then the same check of rows and totals.
+    pub fn copy_from_postgres(&mut self, client: &mut postgres::Client) -> Result<CopyReport, CopyError> {
+        let version: i64 = client.query_one("SELECT version FROM paydesk_schema", &[])?.get(0);
+        if version != latest_version() {
+            return Err(CopyError::Differs(format!(
+                "the shared ledger is at schema version {version}, this Paydesk at {}",
+                latest_version()
+            )));
+        }
+        let already: i64 = self.conn.query_row("SELECT count(*) FROM payments", [], |r| r.get(0))?;
+        if already > 0 {
+            return Err(CopyError::Differs("the target file already holds payments; copy into a new file".into()));
+        }
+        let tx = self.conn.transaction()?;
+        let mut rows = std::collections::BTreeMap::new();
+        for (table, _) in COPIED {
+            let columns: Vec<String> = tx
+                .prepare(&format!("SELECT * FROM {table} LIMIT 0"))?
+                .column_names()
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let order = if COPIED.iter().any(|(t, k)| t == table && *k == "id") { " ORDER BY id" } else { "" };
+            let source = client.query(&format!("SELECT {} FROM {table}{order}", columns.join(", ")), &[])?;
+            let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+            let mut insert = tx.prepare(&format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                columns.join(", "),
+                placeholders.join(", ")
+            ))?;
+            for row in &source {
+                let values: Vec<rusqlite::types::Value> = (0..columns.len())
+                    .map(|i| match *row.columns()[i].type_() {
+                        postgres::types::Type::INT8 | postgres::types::Type::INT4 => {
+                            row.get::<_, Option<i64>>(i).map(rusqlite::types::Value::Integer)
+                        }
+                        _ => row.get::<_, Option<String>>(i).map(rusqlite::types::Value::Text),
+                    })
+                    .map(|v| v.unwrap_or(rusqlite::types::Value::Null))
+                    .collect();
+                insert.execute(rusqlite::params_from_iter(values))?;
+            }
+            rows.insert(table.to_string(), source.len() as i64);
+        }
+        let totals_sql = "SELECT currency, status, count(*), sum(amount_minor) FROM payments GROUP BY currency, status ORDER BY currency, status";
+        let ours: Vec<(String, String, i64, i64)> = tx
+            .prepare(totals_sql)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let theirs: Vec<(String, String, i64, i64)> = client
+            .query(
+                "SELECT currency, status, count(*), sum(amount_minor)::bigint FROM payments GROUP BY currency, status ORDER BY currency, status",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        if ours != theirs {
+            return Err(CopyError::Differs(format!("payments there {theirs:?}, here {ours:?}")));
+        }
+        tx.commit()?;
+        Ok(CopyReport { rows, totals: ours, version })
+    }
+}
