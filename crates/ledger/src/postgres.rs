@@ -412,22 +412,7 @@ impl crate::Ledger {
             }
         }
         // Both sides must agree before the copy counts: rows and money.
-        let totals_sql = "SELECT currency, status, count(*), sum(amount_minor) FROM payments GROUP BY currency, status ORDER BY currency, status";
-        let mut here = self.conn.prepare(totals_sql)?;
-        let ours: Vec<(String, String, i64, i64)> = here
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let theirs: Vec<(String, String, i64, i64)> = tx
-            .query(
-                "SELECT currency, status, count(*), sum(amount_minor)::bigint FROM payments GROUP BY currency, status ORDER BY currency, status",
-                &[],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect();
-        if ours != theirs {
-            return Err(CopyError::Differs(format!("payments here {ours:?}, there {theirs:?}")));
-        }
+        let ours = same_totals(&self.conn, &mut tx)?;
         for (table, count) in &rows {
             let there: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}"), &[])?.get(0);
             if there < *count {
@@ -449,6 +434,28 @@ pub enum CopyError {
     Source(#[from] rusqlite::Error),
     #[error("the copy does not match its source ({0}); nothing was kept")]
     Differs(String),
+}
+
+/// Payments per currency and status (count, amount) in the SQLite ledger, once checked
+/// equal to the PostgreSQL one's; a copy that differs is refused.
+fn same_totals(
+    sqlite: &rusqlite::Connection,
+    pg: &mut impl postgres::GenericClient,
+) -> Result<Vec<(String, String, i64, i64)>, CopyError> {
+    const TOTALS: &str = "SELECT currency, status, count(*), sum(amount_minor) FROM payments GROUP BY currency, status ORDER BY currency, status";
+    let here: Vec<(String, String, i64, i64)> = sqlite
+        .prepare(TOTALS)?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let there: Vec<(String, String, i64, i64)> = pg
+        .query(&TOTALS.replace("sum(amount_minor)", "sum(amount_minor)::bigint"), &[])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    if here != there {
+        return Err(CopyError::Differs(format!("payments in SQLite {here:?}, in PostgreSQL {there:?}")));
+    }
+    Ok(here)
 }
 
 /// Connects to a PostgreSQL ledger by URL (`postgres://user@host:port/db`). Loopback and
@@ -504,22 +511,7 @@ impl crate::Ledger {
             }
             rows.insert(table.to_string(), source.len() as i64);
         }
-        let totals_sql = "SELECT currency, status, count(*), sum(amount_minor) FROM payments GROUP BY currency, status ORDER BY currency, status";
-        let ours: Vec<(String, String, i64, i64)> = tx
-            .prepare(totals_sql)?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let theirs: Vec<(String, String, i64, i64)> = client
-            .query(
-                "SELECT currency, status, count(*), sum(amount_minor)::bigint FROM payments GROUP BY currency, status ORDER BY currency, status",
-                &[],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect();
-        if ours != theirs {
-            return Err(CopyError::Differs(format!("payments there {theirs:?}, here {ours:?}")));
-        }
+        let ours = same_totals(&tx, client)?;
         tx.commit()?;
         Ok(CopyReport { rows, totals: ours, version })
     }
