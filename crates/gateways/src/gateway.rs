@@ -131,15 +131,8 @@ impl Capabilities {
     }
 
     /// Checks a profile's settings against this provider's: every required one given and
-    /// valid, nothing it does not know. Returns them trimmed, empties dropped.
-    pub fn check_settings(
-        &self,
-        given: &BTreeMap<String, String>,
-    ) -> Result<BTreeMap<String, String>, ValidationError> {
-        self.check_all_settings(given).map_err(|mut problems| problems.remove(0))
-    }
-
-    /// As [`Self::check_settings`], naming every problem at once (a form shows them all).
+    /// valid, nothing it does not know. Returns them trimmed, empties dropped, or every
+    /// problem at once (a form shows them all).
     pub fn check_all_settings(
         &self,
         given: &BTreeMap<String, String>,
