@@ -5,7 +5,7 @@ use base64::Engine;
 use paydesk_core::books::{ChainReport, DayRow, ExportFormat, ExportOptions, ExportSummary, Totals, TxPage, TxQuery};
 use paydesk_core::bulk::{BulkOptions, BulkProgress, BulkSummary};
 use paydesk_core::demo;
-use paydesk_core::display::{CustomerDisplay, DisplayState};
+use paydesk_core::display::{CustomerDisplay, DisplaySettings, DisplayState};
 use paydesk_core::providers::{provider_infos, ProviderInfo};
 use paydesk_core::{
     secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, PaymentDetail, PaymentView, Profile,
@@ -530,7 +530,7 @@ fn ui_language(core: Core<'_>) -> UiLanguage {
     UiLanguage {
         tag: locale.tag(),
         format_tag: locale.format_tag(),
-        chosen: paydesk_core::settings::LocalSettings::load(core.home()).language,
+        chosen: paydesk_core::settings::saved_language(core.home()),
         choices: LOCALES.iter().map(|l| (l.tag(), l.native_name())).collect(),
         words: i18n::words(locale),
     }
@@ -539,97 +539,43 @@ fn ui_language(core: Core<'_>) -> UiLanguage {
 /// Chooses the language (none = the system's); every window reloads in it.
 #[tauri::command(async)]
 fn set_language<R: Runtime>(app: tauri::AppHandle<R>, core: Core<'_>, language: Option<String>) -> Result<(), UiError> {
-    use paydesk_core::i18n::{self, Locale};
     use tauri::Emitter;
-    let language = language.filter(|l| !l.is_empty());
-    let locale = match &language {
-        Some(tag) => Locale::parse(tag)
-            .ok_or_else(|| AppError::invalid("language", format!("language: en, zh-Hant or zh-Hans (got '{tag}')")))?,
-        None => Locale::from_system(),
-    };
-    let mut settings = paydesk_core::settings::LocalSettings::load(core.home());
-    settings.language = language.map(|_| locale.tag().to_string());
-    settings.save(core.home())?;
-    i18n::set_current(locale);
+    let locale = paydesk_core::settings::choose_language(core.home(), language.as_deref())?;
     let _ = app.emit("language-changed", locale.tag());
     Ok(())
 }
 
-/// The customer display and its optional read-only page on the local network.
-#[derive(Default)]
-pub struct Display {
-    pub screen: Arc<CustomerDisplay>,
-    lan: std::sync::Mutex<Option<paydesk_core::listener::Server>>,
-}
-
-/// What Settings shows of the customer display.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct DisplaySettings {
-    pub shop_name: Option<String>,
-    /// The LAN page's address when it is on; none = off.
-    pub lan_display: Option<String>,
-    /// Where a tablet opens it, while it runs.
-    #[serde(default)]
-    pub lan_url: Option<String>,
-}
-
-fn lan_url(display: &Display) -> Option<String> {
-    display.lan.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|s| format!("http://{}/", s.addr()))
-}
+type Screen<'a> = State<'a, Arc<CustomerDisplay>>;
 
 #[tauri::command(async)]
-fn display_settings(core: Core<'_>, display: State<'_, Display>) -> DisplaySettings {
-    let s = paydesk_core::settings::LocalSettings::load(core.home());
-    DisplaySettings { shop_name: s.shop_name, lan_display: s.lan_display, lan_url: lan_url(&display) }
+fn display_settings(core: Core<'_>, screen: Screen<'_>) -> DisplaySettings {
+    screen.settings(core.home())
 }
 
 /// Saves the shop name and switches the LAN page on (at the address given) or off.
 #[tauri::command]
 async fn save_display_settings(
     core: Core<'_>,
-    display: State<'_, Display>,
+    screen: Screen<'_>,
     settings: DisplaySettings,
 ) -> Result<DisplaySettings, UiError> {
-    let shop_name =
-        settings.shop_name.map(|s| s.trim().chars().filter(|c| !c.is_control()).take(60).collect::<String>());
-    let shop_name = shop_name.filter(|s| !s.is_empty());
-    let lan = settings.lan_display.map(|b| b.trim().to_string()).filter(|b| !b.is_empty());
-    let server = match &lan {
-        Some(bind) => Some(
-            paydesk_core::display::serve_lan(display.screen.clone(), paydesk_core::display::parse_lan_bind(bind)?)
-                .await?,
-        ),
-        None => None,
-    };
-    // The old page stops before the new one is kept (same address: bound above already failed).
-    *display.lan.lock().unwrap_or_else(|p| p.into_inner()) = server;
-    let home = core.home().to_path_buf();
-    let (shop, lan_saved) = (shop_name.clone(), lan.clone());
-    off_thread(&core, move |_| {
-        let mut s = paydesk_core::settings::LocalSettings::load(&home);
-        s.shop_name = shop;
-        s.lan_display = lan_saved;
-        s.save(&home)
-    })
-    .await?;
-    display.screen.set_shop(shop_name.as_deref().unwrap_or(""));
-    Ok(DisplaySettings { shop_name, lan_display: lan, lan_url: lan_url(&display) })
+    Ok(screen.save_settings(core.home(), settings).await?)
 }
 
 /// What the customer display shows now (a display window asks once, then follows events).
 #[tauri::command(async)]
-fn display_state(display: State<'_, Display>) -> DisplayState {
-    display.screen.current()
+fn display_state(screen: Screen<'_>) -> DisplayState {
+    screen.current()
 }
 
 /// The counter shows a sale (or, with none, the idle screen) on the customer display.
 #[tauri::command]
 async fn show_on_display(
     core: Core<'_>,
-    display: State<'_, Display>,
+    screen: Screen<'_>,
     reference: Option<String>,
 ) -> Result<DisplayState, UiError> {
-    let screen = display.screen.clone();
+    let screen = screen.inner().clone();
     Ok(off_thread(&core, move |c| screen.show(c, reference.as_deref())).await?)
 }
 
@@ -688,7 +634,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
         .plugin(tauri_plugin_notification::init())
         .manage(core)
         .manage(Jobs::default())
-        .manage(Display::default())
+        .manage(Arc::new(CustomerDisplay::default()))
         .invoke_handler(tauri::generate_handler![
             app_info,
             ui_ready,
@@ -831,28 +777,21 @@ pub fn run() {
     let builder =
         tauri::Builder::default().plugin(tauri_plugin_dialog::init()).plugin(window_state).setup(move |app| {
             use tauri::Manager;
-            let display = app.state::<Display>().screen.clone();
-            let local = paydesk_core::settings::LocalSettings::load(pushing.home());
-            display.set_shop(local.shop_name.as_deref().unwrap_or(""));
+            let display = app.state::<Arc<CustomerDisplay>>().inner().clone();
             tauri::async_runtime::spawn(display.clone().follow(pushing.clone()));
             push_display_changes(app.handle().clone(), display.clone());
-            // The LAN page runs only when Settings switched it on, at the address given there.
-            if let Some(bind) = local.lan_display {
-                let handle = app.handle().clone();
-                tauri::async_runtime::spawn(async move {
-                    let started = match paydesk_core::display::parse_lan_bind(&bind) {
-                        Ok(addr) => paydesk_core::display::serve_lan(display, addr).await,
-                        Err(e) => Err(e),
-                    };
-                    match started {
-                        Ok(server) => {
-                            eprintln!("paydesk: customer display on the network at http://{}/", server.addr());
-                            *handle.state::<Display>().lan.lock().unwrap_or_else(|p| p.into_inner()) = Some(server);
+            // The shop's name, and the LAN page only when Settings switched it on.
+            let home = pushing.home().to_path_buf();
+            tauri::async_runtime::spawn(async move {
+                match display.start(&home).await {
+                    Ok(()) => {
+                        if let Some(url) = display.lan_url() {
+                            eprintln!("paydesk: customer display on the network at {url}");
                         }
-                        Err(e) => eprintln!("paydesk: customer display page unavailable: {e}"),
                     }
-                });
-            }
+                    Err(e) => eprintln!("paydesk: customer display page unavailable: {e}"),
+                }
+            });
             push_status_changes(app.handle().clone(), pushing);
             #[cfg(target_os = "linux")]
             if let Some(window) = tauri::Manager::get_webview_window(app, "main") {

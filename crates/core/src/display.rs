@@ -114,13 +114,30 @@ fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Opti
 pub struct CustomerDisplay {
     state: watch::Sender<DisplayState>,
     shop: std::sync::Mutex<String>,
+    /// The read-only LAN page while it runs.
+    lan: std::sync::Mutex<Option<crate::listener::Server>>,
 }
 
 impl Default for CustomerDisplay {
     fn default() -> Self {
         let idle = state_for(i18n::current(), "", None, None);
-        Self { state: watch::channel(idle).0, shop: std::sync::Mutex::new(String::new()) }
+        Self {
+            state: watch::channel(idle).0,
+            shop: std::sync::Mutex::new(String::new()),
+            lan: std::sync::Mutex::new(None),
+        }
     }
+}
+
+/// What Settings shows and saves of the customer display.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DisplaySettings {
+    pub shop_name: Option<String>,
+    /// The LAN page's address when it is on; none = off.
+    pub lan_display: Option<String>,
+    /// Where a tablet opens it, while it runs (reported, never saved).
+    #[serde(default)]
+    pub lan_url: Option<String>,
 }
 
 impl CustomerDisplay {
@@ -150,6 +167,62 @@ impl CustomerDisplay {
 
     fn shop(&self) -> String {
         self.shop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn lan(&self) -> std::sync::MutexGuard<'_, Option<crate::listener::Server>> {
+        self.lan.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Where a tablet opens the LAN page, while it runs.
+    pub fn lan_url(&self) -> Option<String> {
+        self.lan().as_ref().map(|s| format!("http://{}/", s.addr()))
+    }
+
+    /// Starts the LAN page at `bind` (or stops it, with none), replacing the one running.
+    pub async fn serve_on(self: &Arc<Self>, bind: Option<&str>) -> Result<(), AppError> {
+        let server = match bind {
+            Some(bind) => Some(serve_lan(self.clone(), parse_lan_bind(bind)?).await?),
+            None => None,
+        };
+        // The old page stops as the new one is kept (at the same address, binding above failed).
+        *self.lan() = server;
+        Ok(())
+    }
+
+    /// The display's settings as saved in `home`, with the LAN page's address if it runs.
+    pub fn settings(&self, home: &std::path::Path) -> DisplaySettings {
+        let saved = crate::blocking(|| crate::settings::LocalSettings::load(home));
+        DisplaySettings { shop_name: saved.shop_name, lan_display: saved.lan_display, lan_url: self.lan_url() }
+    }
+
+    /// Takes the saved settings on at start: the shop's name, and the LAN page when it was
+    /// switched on (off by default).
+    pub async fn start(self: &Arc<Self>, home: &std::path::Path) -> Result<(), AppError> {
+        let saved = self.settings(home);
+        self.set_shop(saved.shop_name.as_deref().unwrap_or(""));
+        self.serve_on(saved.lan_display.as_deref()).await
+    }
+
+    /// Saves the shop name and the LAN page's address (none = off), switching the page on
+    /// or off to match; returns what is now in force.
+    pub async fn save_settings(
+        self: &Arc<Self>,
+        home: &std::path::Path,
+        given: DisplaySettings,
+    ) -> Result<DisplaySettings, AppError> {
+        let shop_name =
+            given.shop_name.map(|s| s.trim().chars().filter(|c| !c.is_control()).take(60).collect::<String>());
+        let shop_name = shop_name.filter(|s| !s.is_empty());
+        let lan = given.lan_display.map(|b| b.trim().to_string()).filter(|b| !b.is_empty());
+        self.serve_on(lan.as_deref()).await?;
+        crate::blocking(|| {
+            let mut s = crate::settings::LocalSettings::load(home);
+            s.shop_name = shop_name.clone();
+            s.lan_display = lan.clone();
+            s.save(home)
+        })?;
+        self.set_shop(shop_name.as_deref().unwrap_or(""));
+        Ok(DisplaySettings { shop_name, lan_display: lan, lan_url: self.lan_url() })
     }
 
     /// Shows a sale (its amount and QR), or the idle screen for `None`.

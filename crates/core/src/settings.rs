@@ -18,6 +18,30 @@ pub struct LocalSettings {
     pub shop_name: Option<String>,
 }
 
+/// Chooses the language (none = the system's), keeps the choice in `home` and makes it the
+/// one in use.
+pub fn choose_language(home: &Path, language: Option<&str>) -> Result<crate::i18n::Locale, AppError> {
+    use crate::i18n::{self, Locale};
+    let language = language.filter(|l| !l.is_empty());
+    let locale = match language {
+        Some(tag) => Locale::parse(tag)
+            .ok_or_else(|| AppError::invalid("language", format!("language: en, zh-Hant or zh-Hans (got '{tag}')")))?,
+        None => Locale::from_system(),
+    };
+    crate::blocking(|| {
+        let mut settings = LocalSettings::load(home);
+        settings.language = language.map(|_| locale.tag().to_string());
+        settings.save(home)
+    })?;
+    i18n::set_current(locale);
+    Ok(locale)
+}
+
+/// The language chosen in Settings ("en", "zh-Hant", "zh-Hans"), none for the system's.
+pub fn saved_language(home: &Path) -> Option<String> {
+    crate::blocking(|| LocalSettings::load(home).language)
+}
+
 impl LocalSettings {
     fn file(home: &Path) -> PathBuf {
         home.join("settings.json")
