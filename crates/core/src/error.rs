@@ -233,10 +233,7 @@ impl AppError {
             // Any other leading field name ("amount:", "paper:") reads as a word.
             if let Some((head, rest)) = m.split_once(':') {
                 if !head.is_empty() && head.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                    let words = head.replace('_', " ");
-                    let mut chars = words.chars();
-                    let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or_default();
-                    m = format!("{first}{}:{rest}", chars.as_str());
+                    m = format!("{}:{rest}", field_label(head));
                 }
             }
             m
