@@ -257,20 +257,7 @@ impl Paydesk {
             ));
         }
         let reader = self.reader()?;
-        let url = url.to_string();
-        // On a thread of its own: the PostgreSQL client runs its own runtime, which may not
-        // start inside the app's.
-        std::thread::spawn(move || {
-            let mut client = paydesk_ledger::postgres::connect(&url).map_err(|e| AppError::Storage {
-                message: format!("The shared ledger cannot be reached ({e}); nothing was copied"),
-                reference: None,
-            })?;
-            reader
-                .copy_to_postgres(&mut client)
-                .map_err(|e| AppError::Storage { message: e.to_string(), reference: None })
-        })
-        .join()
-        .map_err(|_| AppError::Internal { message: "the copy stopped unexpectedly".into() })?
+        with_shared_ledger(url, move |client| reader.copy_to_postgres(client))
     }
 
     /// The other way: the PostgreSQL ledger at `url` into a new SQLite file `to` (an
@@ -286,22 +273,12 @@ impl Paydesk {
         if to.exists() {
             return Err(AppError::invalid("to", format!("to: {} already exists; name a new file", to.display())));
         }
-        let (url, to) = (url.to_string(), to.to_path_buf());
-        std::thread::spawn(move || {
-            let mut client = paydesk_ledger::postgres::connect(&url).map_err(|e| AppError::Storage {
-                message: format!("The shared ledger cannot be reached ({e}); nothing was copied"),
-                reference: None,
-            })?;
-            let mut target = paydesk_ledger::Ledger::open(&to)?;
-            let copied = target.copy_from_postgres(&mut client);
-            if copied.is_err() {
-                drop(target);
-                let _ = std::fs::remove_file(&to);
-            }
-            copied.map_err(|e| AppError::Storage { message: e.to_string(), reference: None })
-        })
-        .join()
-        .map_err(|_| AppError::Internal { message: "the copy stopped unexpectedly".into() })?
+        let mut target = paydesk_ledger::Ledger::open(to)?;
+        let copied = with_shared_ledger(url, move |client| target.copy_from_postgres(client));
+        if copied.is_err() {
+            let _ = std::fs::remove_file(to);
+        }
+        copied
     }
 
     pub fn backup_ledger(&self, to: &std::path::Path) -> Result<(), AppError> {
@@ -316,4 +293,24 @@ impl Paydesk {
     pub fn restore_ledger(&self, from: &std::path::Path) -> Result<ChainReport, AppError> {
         crate::blocking(|| Ok(self.ledger().restore_from(from)?))
     }
+}
+
+/// Runs a copy against the PostgreSQL ledger at `url`, on a thread of its own (its client
+/// runs its own runtime, which may not start inside the app's).
+fn with_shared_ledger<T: Send + 'static>(
+    url: &str,
+    copy: impl FnOnce(&mut paydesk_ledger::postgres::Client) -> Result<T, paydesk_ledger::postgres::CopyError>
+        + Send
+        + 'static,
+) -> Result<T, AppError> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let mut client = paydesk_ledger::postgres::connect(&url).map_err(|e| AppError::Storage {
+            message: format!("The shared ledger cannot be reached ({e}); nothing was copied"),
+            reference: None,
+        })?;
+        copy(&mut client).map_err(|e| AppError::Storage { message: e.to_string(), reference: None })
+    })
+    .join()
+    .map_err(|_| AppError::Internal { message: "the copy stopped unexpectedly".into() })?
 }

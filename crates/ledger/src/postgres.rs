@@ -458,6 +458,9 @@ fn same_totals(
     Ok(here)
 }
 
+/// A connection to a shared ledger.
+pub type Client = postgres::Client;
+
 /// Connects to a PostgreSQL ledger by URL (`postgres://user@host:port/db`). Loopback and
 /// socket servers only for now: TLS (`sslmode=require`) is refused clearly, not downgraded.
 pub fn connect(url: &str) -> Result<postgres::Client, postgres::Error> {
