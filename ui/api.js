@@ -71,6 +71,7 @@ export const setLanguage = (language) => invoke('set_language', { language });
 export const displaySettings = () => invoke('display_settings');
 export const saveDisplaySettings = (settings) => invoke('save_display_settings', { settings });
 export const showOnDisplay = (reference) => invoke('show_on_display', { reference });
+export const displayState = () => invoke('display_state');
 export const openCustomerDisplay = () => invoke('open_customer_display');
 export const closeCustomerDisplay = () => invoke('close_customer_display');
 

@@ -1,6 +1,6 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
-import { el, money, statusLabel } from './format.js';
+import { el, groupThousands, money, statusLabel } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, offers, provider, state } from './state.js';
 
@@ -33,15 +33,8 @@ const OUTCOME_WORDS = {
   partially_refunded: () => t('Partly refunded.'),
 };
 
-/** The typed amount as people read it: thousands grouped ("1,234.50"). */
-function grouped(text) {
-  const [whole, frac] = text.split('.');
-  const w = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return frac === undefined ? w : `${w}.${frac}`;
-}
-
 function renderAmount() {
-  $('amount-display').textContent = typed === '' ? '0' : grouped(typed);
+  $('amount-display').textContent = typed === '' ? '0' : groupThousands(typed);
   $('amount-display').dataset.amount = typed;
   $('amount-display').classList.toggle('placeholder', typed === '');
 }

@@ -1,6 +1,8 @@
 // The customer display window: no controls; it paints what the core says the customer
 // should see, and follows the core's `display-changed` events (no polling).
-const invoke = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args);
+import { displayState, onEvent } from './api.js';
+import { loadLanguage, translatePage } from './i18n.js';
+
 const $ = (id) => document.getElementById(id);
 let seq = -1;
 
@@ -24,20 +26,12 @@ async function paint(state) {
   document.body.dataset.seq = String(state.seq);
 }
 
-function listen(event, handler) {
-  const callback = window.__TAURI_INTERNALS__.transformCallback((e) => handler(e.payload));
-  return invoke('plugin:event|listen', { event, target: { kind: 'Any' }, handler: callback });
-}
-
 async function start() {
-  await listen('display-changed', paint);
-  await listen('language-changed', () => location.reload());
-  try {
-    const lang = await invoke('ui_language');
-    document.title = lang.words['Paydesk — customer display'] ?? document.title;
-    $('qr').alt = lang.words['Payment QR code'] ?? $('qr').alt;
-  } catch { /* English */ }
-  await paint(await invoke('display_state'));
+  await onEvent('display-changed', paint);
+  await onEvent('language-changed', () => location.reload());
+  await loadLanguage();
+  translatePage();
+  await paint(await displayState());
   document.body.dataset.ready = 'true';
 }
 

@@ -18,9 +18,14 @@ export const localDate = formatDateTime;
 export function money(amount, currency) {
   const text = String(amount ?? '');
   if (!/^-?[0-9]+(\.[0-9]+)?$/.test(text)) return `${text} ${currency ?? ''}`.trim();
+  return `${groupThousands(text)} ${currency ?? ''}`.trim();
+}
+
+/** Digits as people read them, thousands grouped ("1,234.5"; "12." as typed stays so). */
+export function groupThousands(text) {
   const [whole, frac] = text.split('.');
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${frac === undefined ? grouped : `${grouped}.${frac}`} ${currency ?? ''}`.trim();
+  return frac === undefined ? grouped : `${grouped}.${frac}`;
 }
 
 /** One vocabulary for statuses everywhere, in the language in use. */

@@ -1,7 +1,7 @@
 // Daily takings for a period: a bar chart per currency (stacked by provider), where people
 // would rather look than read, and the full table (every status) beneath it.
 import * as api from './api.js';
-import { el, minorToDecimal, money, statusLabel } from './format.js';
+import { el, groupThousands, minorToDecimal, money, statusLabel } from './format.js';
 import { formatDay, t } from './i18n.js';
 import { exponentOf } from './state.js';
 
@@ -57,7 +57,7 @@ function chart(currency, days, rows) {
   const plot = height - 50;
   const box = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'chart', 'data-currency': currency,
     'aria-label': t('Daily takings in {currency}', { currency }) });
-  box.append(svg('text', { x: 4, y: 14, class: 'chart-title' }, `${currency} · ${t('most in a day {amount}', { amount: money(minorToDecimal(max, exp), '') })}`));
+  box.append(svg('text', { x: 4, y: 14, class: 'chart-title' }, `${currency} · ${t('most in a day {amount}', { amount: groupThousands(minorToDecimal(max, exp)) })}`));
   days.forEach((d, i) => {
     const x = 50 + i * 36;
     let y = height - 30;
