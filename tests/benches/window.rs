@@ -188,28 +188,24 @@ fn push_to_paint_and_idle_cpu(app: &Path) {
     );
 
     // The counter with nothing to do, then a sale waiting (the QR on screen, nothing paid).
+    // Prints the CPU the app and its WebKit processes use over 20 s.
+    let idle_cpu = |what: &str| {
+        let window = Duration::from_secs(20);
+        let before = cpu_of_group(driver.group());
+        std::thread::sleep(window);
+        let used = cpu_of_group(driver.group()) - before;
+        println!(
+            "idle {what} (20 s, app + WebKit processes): {used:.2} s of CPU = {:.1} % of one core",
+            used / window.as_secs_f64() * 100.0
+        );
+    };
     std::thread::sleep(Duration::from_secs(3));
-    let window = Duration::from_secs(20);
-    let before = cpu_of_group(driver.group());
-    std::thread::sleep(window);
-    let used = cpu_of_group(driver.group()) - before;
-    println!(
-        "idle at the counter, no sale (20 s, app + WebKit processes): {:.2} s of CPU = {:.1} % of one core",
-        used,
-        used / window.as_secs_f64() * 100.0
-    );
+    idle_cpu("at the counter, no sale");
     s.type_keys("99.00");
     s.type_keys(ENTER);
     s.wait_for("the QR", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
     std::thread::sleep(Duration::from_secs(20)); // past the fallback poll's first steps
-    let before = cpu_of_group(driver.group());
-    std::thread::sleep(window);
-    let used = cpu_of_group(driver.group()) - before;
-    println!(
-        "idle with a sale waiting (20 s, app + WebKit processes): {:.2} s of CPU = {:.1} % of one core",
-        used,
-        used / window.as_secs_f64() * 100.0
-    );
+    idle_cpu("with a sale waiting");
     s.end();
     drop(driver);
 }
