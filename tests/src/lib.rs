@@ -72,17 +72,9 @@ impl SandboxProcess {
     }
 
     pub fn start_with(home: &Path, bind: &str, extra: &[&str]) -> Self {
-        let mut child = paydesk(home)
-            .args(["--json", "sandbox", "--bind", bind])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn paydesk sandbox");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let doc: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("sandbox announced {line:?}: {e}"));
+        let mut cmd = paydesk(home);
+        cmd.args(["--json", "sandbox", "--bind", bind]).args(extra);
+        let (child, doc) = spawn_announcing(cmd, "sandbox");
         SandboxProcess { child, base_url: doc["base_url"].as_str().unwrap().to_string() }
     }
 
@@ -113,18 +105,21 @@ pub struct IpnListenerProcess {
 
 impl IpnListenerProcess {
     pub fn start(home: &Path, args: &[&str]) -> Self {
-        let mut child = paydesk(home)
-            .args(["--json", "ipn", "listen"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn paydesk ipn listen");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let announced = serde_json::from_str(&line).unwrap_or_else(|e| panic!("the listener announced {line:?}: {e}"));
+        let mut cmd = paydesk(home);
+        cmd.args(["--json", "ipn", "listen"]).args(args);
+        let (child, announced) = spawn_announcing(cmd, "listener");
         IpnListenerProcess { child, announced }
     }
+}
+
+/// Starts a long-running `paydesk` command and reads the one JSON line it announces itself
+/// with (its address), before anything else.
+fn spawn_announcing(mut cmd: Command, what: &str) -> (std::process::Child, serde_json::Value) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn paydesk");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let doc = serde_json::from_str(&line).unwrap_or_else(|e| panic!("the {what} announced {line:?}: {e}"));
+    (child, doc)
 }
 
 impl Drop for IpnListenerProcess {
