@@ -42,6 +42,8 @@ fn main() {
         "set_language",
         "display_settings",
         "save_display_settings",
+        "ledger_settings",
+        "save_shared_ledger",
         "display_state",
         "show_on_display",
         "open_customer_display",

@@ -93,7 +93,7 @@ async fn app_info(core: Core<'_>) -> Result<AppInfo, UiError> {
         profile,
         profiles,
         providers: provider_infos(),
-        ledger_path: off_thread(&core, |c| Ok(c.ledger_path())).await?.display().to_string(),
+        ledger_path: off_thread(&core, |c| Ok(c.ledger_location().shown())).await?,
         version: env!("CARGO_PKG_VERSION"),
     })
 }
@@ -562,6 +562,24 @@ async fn save_display_settings(
     Ok(screen.save_settings(core.home(), settings).await?)
 }
 
+/// The ledger in use and the shared ledger chosen in Settings.
+#[tauri::command(async)]
+fn ledger_settings(core: Core<'_>) -> paydesk_core::settings::LedgerSettings {
+    paydesk_core::settings::ledger_settings(&core)
+}
+
+/// Chooses the shared ledger (checked by connecting to it) or, with none, the file; the
+/// counter uses it from its next start.
+#[tauri::command(async)]
+fn save_shared_ledger(
+    core: Core<'_>,
+    url: Option<String>,
+    password: Option<String>,
+) -> Result<paydesk_core::settings::LedgerSettings, UiError> {
+    paydesk_core::settings::choose_shared_ledger(core.home(), url.as_deref(), password.as_deref())?;
+    Ok(paydesk_core::settings::ledger_settings(&core))
+}
+
 /// What the customer display shows now (a display window asks once, then follows events).
 #[tauri::command(async)]
 fn display_state(screen: Screen<'_>) -> DisplayState {
@@ -676,6 +694,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             set_language,
             display_settings,
             save_display_settings,
+            ledger_settings,
+            save_shared_ledger,
             display_state,
             show_on_display,
             open_customer_display,

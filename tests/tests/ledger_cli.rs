@@ -74,7 +74,7 @@ fn shop(home: &Path) -> Ledger {
         }
         // Back-dated as if sold then, sealed like any write (the trigger, with the app's
         // hash function on this connection).
-        let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+        let conn = rusqlite::Connection::open(ledger.path().unwrap()).unwrap();
         paydesk_ledger::chain::register(&conn).unwrap();
         conn.execute("UPDATE payments SET created_at = ?1 WHERE id = ?2", rusqlite::params![at, p.id]).unwrap();
     }
@@ -214,7 +214,7 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
 fn ledger_verify_backup_and_restore() {
     let home = tempfile::tempdir().unwrap();
     let ledger = shop(home.path());
-    let path = ledger.path().to_path_buf();
+    let path = ledger.path().unwrap().to_path_buf();
     drop(ledger);
     let ok = cli(home.path(), &["ledger", "verify"]);
     assert_eq!(ok.code, 0, "an untouched ledger verifies: {}", ok.stdout);

@@ -221,7 +221,7 @@ impl Paydesk {
     /// A reader of its own (WAL lets it read while the app writes), so a long export or
     /// verify never holds up a sale.
     fn reader(&self) -> Result<paydesk_ledger::Ledger, AppError> {
-        Ok(paydesk_ledger::Ledger::open(&self.ledger_path())?)
+        Ok(crate::blocking(|| paydesk_ledger::Ledger::open_at(&self.ledger_location()))?)
     }
 
     /// Writes the filter's payments to `target`; `progress(done, total)` may stop it.

@@ -448,7 +448,10 @@ impl From<paydesk_ledger::LedgerError> for AppError {
             return Self::Cancelled { message: "Stopped before the end; nothing half-written was kept.".into() };
         }
         let message = match &e {
-            paydesk_ledger::LedgerError::Busy | paydesk_ledger::LedgerError::Conflict(_) => e.to_string(),
+            paydesk_ledger::LedgerError::Busy
+            | paydesk_ledger::LedgerError::Conflict(_)
+            | paydesk_ledger::LedgerError::Unreachable(_)
+            | paydesk_ledger::LedgerError::NotHere(_) => e.to_string(),
             other => format!("The ledger could not be read or written ({other})"),
         };
         Self::Storage { message, reference: None }

@@ -402,7 +402,11 @@ pub struct Paydesk {
     /// IPN listeners started for profiles, by the address they asked for.
     pub(crate) listeners: Mutex<HashMap<String, crate::listener::IpnListener>>,
     /// Every payment whose status changed, as it happens (by id): the windows follow it.
+    /// On a shared ledger also every payment another counter wrote (0: reload everything,
+    /// the server was away).
     changes: tokio::sync::broadcast::Sender<i64>,
+    /// Hears the other counters' writes (shared ledger only).
+    _follower: Option<paydesk_ledger::postgres::Follower>,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -423,14 +427,36 @@ pub fn new_reference() -> String {
 }
 
 impl Paydesk {
+    /// Opens the core on the ledger this machine is set to use: `PAYDESK_LEDGER`, else the
+    /// shared ledger chosen in Settings, else the SQLite file in `home`.
     pub fn open(home: &Path) -> Result<Self, AppError> {
-        let mut ledger = Ledger::open_in(home)?;
+        Self::open_at(home, &crate::settings::ledger_location(home)?)
+    }
+
+    /// Opens the core on the ledger at `location` (`--ledger`). A shared ledger that cannot
+    /// be reached is an error here: a counter never sells into a ledger the others cannot see.
+    pub fn open_at(home: &Path, location: &paydesk_ledger::Location) -> Result<Self, AppError> {
+        let mut ledger = match location {
+            paydesk_ledger::Location::File(path) if *path == home.join(paydesk_ledger::FILE_NAME) => {
+                Ledger::open_in(home)?
+            }
+            other => Ledger::open_at(other)?,
+        };
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         let sender = changes.clone();
         ledger.on_status_change(move |id| {
             // Nobody listening (the CLI) is fine.
             let _ = sender.send(id);
         });
+        let follower = match location {
+            paydesk_ledger::Location::Shared(url) => {
+                let sender = changes.clone();
+                Some(paydesk_ledger::postgres::follow_changes(url, move |id| {
+                    let _ = sender.send(id);
+                })?)
+            }
+            paydesk_ledger::Location::File(_) => None,
+        };
         Ok(Self {
             home: home.into(),
             ledger: Mutex::new(ledger),
@@ -439,6 +465,7 @@ impl Paydesk {
             http_clients: Mutex::new(HashMap::new()),
             listeners: Mutex::new(HashMap::new()),
             changes,
+            _follower: follower,
         })
     }
 
@@ -461,8 +488,19 @@ impl Paydesk {
         self.ledger.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn ledger_path(&self) -> PathBuf {
-        self.ledger().path().to_path_buf()
+    /// Where the ledger lives (a file, or a shared server).
+    pub fn ledger_location(&self) -> paydesk_ledger::Location {
+        self.ledger().location().clone()
+    }
+
+    /// The SQLite file, when the ledger is one.
+    pub fn ledger_path(&self) -> Option<PathBuf> {
+        self.ledger().path().map(Path::to_path_buf)
+    }
+
+    /// Whether this counter shares its ledger with others (PostgreSQL).
+    pub fn ledger_is_shared(&self) -> bool {
+        self.ledger().is_shared()
     }
 
     pub(crate) fn install_demo(&self, ctx: DemoContext) -> Result<&DemoContext, AppError> {
@@ -539,7 +577,18 @@ impl Paydesk {
                     return Ok(secret);
                 }
             }
-            secrets::load_token(&profile.name)
+            secrets::load_token(&profile.name).map_err(|e| match e {
+                // On a shared ledger the sales are everyone's, the secrets each machine's.
+                AppError::SecretMissing { profile, .. } if self.ledger_is_shared() => AppError::SecretMissing {
+                    message: format!(
+                        "This counter has no API token for profile '{profile}': it can see the profile's sales on the \
+                         shared ledger but cannot act on them. Act from a counter that has the token, or save it here \
+                         with `paydesk secret set {profile}` or in Settings."
+                    ),
+                    profile,
+                },
+                other => other,
+            })
         })
     }
 

@@ -16,6 +16,161 @@ pub struct LocalSettings {
     pub lan_display: Option<String>,
     /// The shop's name as the customer display shows it.
     pub shop_name: Option<String>,
+    /// The shared ledger this counter uses (`postgres://user@host:port/db`, no password:
+    /// that stays in the OS keyring); none = the ledger file in the home folder.
+    pub shared_ledger: Option<String>,
+}
+
+/// The keyring entry holding the shared ledger's password (never in a file).
+const LEDGER_SECRET: &str = "(shared ledger)";
+
+/// Which ledger this machine uses: `PAYDESK_LEDGER` (a `postgres://` URL or a file), else
+/// the shared ledger chosen in Settings (its password from the keyring), else the file.
+pub fn ledger_location(home: &Path) -> Result<paydesk_ledger::Location, AppError> {
+    use paydesk_ledger::Location;
+    if let Some(chosen) = std::env::var("PAYDESK_LEDGER").ok().filter(|v| !v.trim().is_empty()) {
+        return Ok(Location::parse(&chosen));
+    }
+    match LocalSettings::load(home).shared_ledger {
+        Some(url) => Ok(Location::Shared(with_saved_password(&url)?)),
+        None => Ok(Location::File(home.join(paydesk_ledger::FILE_NAME))),
+    }
+}
+
+fn with_saved_password(url: &str) -> Result<String, AppError> {
+    match crate::secrets::load_token(LEDGER_SECRET) {
+        Ok(password) => Ok(insert_password(url, password.expose())),
+        Err(AppError::SecretMissing { .. }) => Ok(url.to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `postgres://user@host/db` with `password` put in (percent-encoded).
+fn insert_password(url: &str, password: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((user, host)) = rest.split_once('@') else { return url.to_string() };
+    let encoded: String = password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("{scheme}://{}:{encoded}@{host}", user.split(':').next().unwrap_or(user))
+}
+
+/// What Settings shows of the ledger in use.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LedgerSettings {
+    /// The URL saved in Settings (without password); none = the file.
+    pub shared_ledger: Option<String>,
+    /// Whether a password for it is in the keyring.
+    pub password_saved: bool,
+    /// The ledger this window runs on now, as shown to people.
+    pub in_use: String,
+    pub shared: bool,
+    /// `PAYDESK_LEDGER` decides instead of Settings.
+    pub set_by_environment: bool,
+}
+
+/// The ledger `core` runs on, and what Settings chose.
+pub fn ledger_settings(core: &crate::Paydesk) -> LedgerSettings {
+    crate::blocking(|| LedgerSettings {
+        shared_ledger: LocalSettings::load(core.home()).shared_ledger,
+        password_saved: crate::secrets::has_token(LEDGER_SECRET).unwrap_or(false),
+        in_use: core.ledger_location().shown(),
+        shared: core.ledger_is_shared(),
+        set_by_environment: std::env::var("PAYDESK_LEDGER").is_ok_and(|v| !v.trim().is_empty()),
+    })
+}
+
+/// Saves (or with none, forgets) the shared ledger this counter uses from its next start,
+/// after checking it can be reached and brought up to date: a password in the URL or given
+/// apart goes to the OS keyring, the rest to the settings file.
+pub fn choose_shared_ledger(
+    home: &Path,
+    url: Option<&str>,
+    password: Option<&str>,
+) -> Result<Option<String>, AppError> {
+    let url = url.map(str::trim).filter(|u| !u.is_empty());
+    let Some(url) = url else {
+        crate::blocking(|| {
+            let mut settings = LocalSettings::load(home);
+            settings.shared_ledger = None;
+            settings.save(home)?;
+            crate::secrets::delete_token(LEDGER_SECRET).map(|_| ())
+        })?;
+        return Ok(None);
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(AppError::invalid(
+            "shared_ledger",
+            "shared_ledger: a PostgreSQL URL such as postgres://paydesk@server:5432/shop",
+        ));
+    }
+    // The password, wherever it was given, is taken out of the URL kept in the file.
+    let (kept, in_url) = split_password(url);
+    let password = password.filter(|p| !p.is_empty()).map(String::from).or(in_url);
+    let full = match &password {
+        Some(p) => insert_password(&kept, p),
+        None => kept.clone(),
+    };
+    crate::blocking(|| {
+        paydesk_ledger::Ledger::open_shared(&full)?;
+        if let Some(p) = &password {
+            crate::secrets::save_token(LEDGER_SECRET, &paydesk_gateways::ApiSecret::new(p.clone()))?;
+        }
+        let mut settings = LocalSettings::load(home);
+        settings.shared_ledger = Some(kept.clone());
+        settings.save(home)
+    })?;
+    Ok(Some(kept))
+}
+
+/// The URL without its password, and the password (percent-decoded).
+fn split_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else { return (url.to_string(), None) };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return (url.to_string(), None) };
+    match userinfo.split_once(':') {
+        Some((user, password)) => (format!("{scheme}://{user}@{host}"), Some(percent_decode(password))),
+        None => (url.to_string(), None),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod ledger_url_tests {
+    #[test]
+    fn the_password_leaves_the_url_and_comes_back() {
+        let (kept, password) = super::split_password("postgres://shop:p%40ss:w@db.example:5432/books?sslmode=require");
+        assert_eq!(kept, "postgres://shop@db.example:5432/books?sslmode=require");
+        assert_eq!(password.as_deref(), Some("p@ss:w"));
+        assert_eq!(
+            super::insert_password(&kept, "p@ss:w"),
+            "postgres://shop:p%40ss%3Aw@db.example:5432/books?sslmode=require"
+        );
+    }
 }
 
 /// Chooses the language (none = the system's), keeps the choice in `home` and makes it the

@@ -32,7 +32,7 @@ fn generate(home: &Path) -> Ledger {
         return ledger;
     }
     let started = Instant::now();
-    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    let conn = rusqlite::Connection::open(ledger.path().unwrap()).unwrap();
     paydesk_ledger::chain::register(&conn).unwrap();
     conn.execute_batch("PRAGMA synchronous = OFF;").unwrap();
     let n = rows();
@@ -125,7 +125,7 @@ fn main() {
     std::fs::create_dir_all(&home).unwrap();
     let ledger = generate(&home);
     let n = ledger.count_payments().unwrap();
-    println!("ledger: {n} payments at {}", ledger.path().display());
+    println!("ledger: {n} payments at {}", ledger.path().unwrap().display());
     let utc = jiff::tz::TimeZone::UTC;
     let (march_from, _) = local_day_bounds("2026-03-01", &utc).unwrap();
     let (_, march_to) = local_day_bounds("2026-03-31", &utc).unwrap();
@@ -208,7 +208,7 @@ fn main() {
     let sqlite_out = home.join("sqlite3.csv");
     let (status, theirs) = time(|| {
         std::process::Command::new("sqlite3")
-            .args(["-csv", "-header", ledger.path().to_str().unwrap(), sql])
+            .args(["-csv", "-header", ledger.path().unwrap().to_str().unwrap(), sql])
             .stdout(std::fs::File::create(&sqlite_out).unwrap())
             .status()
     });

@@ -167,21 +167,21 @@ impl Ledger {
         let mut prev = String::new();
         let mut expected_seq = 1i64;
         {
-            let mut stmt = self.conn.prepare("SELECT seq, subject, state, prev, hash FROM chain ORDER BY seq")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
+            let mut found = None;
+            self.db.for_each("SELECT seq, subject, state, prev, hash FROM chain ORDER BY seq", vec![], |r| {
                 let (seq, subject, state, stored_prev, hash): (i64, String, String, String, String) =
                     (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
                 if seq != expected_seq {
-                    return Ok(bad(
+                    found = Some(bad(
                         seq,
                         &prev,
                         format!("chain:{seq}"),
                         format!("chain entry {expected_seq} is missing (the next one is {seq}): entries were deleted"),
                     ));
+                    return Ok(false);
                 }
                 if stored_prev != prev {
-                    return Ok(bad(
+                    found = Some(bad(
                         seq,
                         &prev,
                         format!("chain:{seq}"),
@@ -190,47 +190,53 @@ impl Ledger {
                             seq - 1
                         ),
                     ));
+                    return Ok(false);
                 }
                 if entry_hash(&prev, seq, &subject, &state) != hash {
-                    return Ok(bad(
+                    found = Some(bad(
                         seq,
                         &prev,
                         format!("chain:{seq}"),
                         format!("chain entry {seq} ({subject}) was edited: its hash does not match what it records"),
                     ));
+                    return Ok(false);
                 }
                 latest.insert(subject, state);
                 prev = hash;
                 expected_seq += 1;
+                Ok(true)
+            })?;
+            if let Some(report) = found {
+                return Ok(report);
             }
         }
         let entries = expected_seq - 1;
         for (table, kind, template) in SUBJECTS {
-            let mut stmt =
-                self.conn.prepare(&format!("SELECT t.id, {} FROM {table} t ORDER BY t.id", state(template, "t")))?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
+            let state_sql =
+                if self.db.is_postgres() { crate::postgres::state(template, "t") } else { state(template, "t") };
+            let mut found = None;
+            self.db.for_each(&format!("SELECT t.id, {state_sql} FROM {table} t ORDER BY t.id"), vec![], |r| {
                 let (id, now): (i64, String) = (r.get(0)?, r.get(1)?);
                 let subject = format!("{kind}:{id}");
-                match latest.remove(&subject) {
-                    None => {
-                        return Ok(bad(
-                            entries,
-                            &prev,
-                            subject.clone(),
-                            format!("{kind} row {id} is not in the chain: it was added behind the app's back"),
-                        ))
-                    }
-                    Some(sealed) if sealed != now => {
-                        return Ok(bad(
-                            entries,
-                            &prev,
-                            subject.clone(),
-                            format!("{kind} row {id} was changed behind the app's back: {}", difference(&sealed, &now)),
-                        ))
-                    }
-                    Some(_) => {}
-                }
+                found = match latest.remove(&subject) {
+                    None => Some(bad(
+                        entries,
+                        &prev,
+                        subject.clone(),
+                        format!("{kind} row {id} is not in the chain: it was added behind the app's back"),
+                    )),
+                    Some(sealed) if sealed != now => Some(bad(
+                        entries,
+                        &prev,
+                        subject.clone(),
+                        format!("{kind} row {id} was changed behind the app's back: {}", difference(&sealed, &now)),
+                    )),
+                    Some(_) => None,
+                };
+                Ok(found.is_none())
+            })?;
+            if let Some(report) = found {
+                return Ok(report);
             }
             let gone: Vec<String> = latest
                 .iter()
@@ -251,13 +257,14 @@ impl Ledger {
 
     /// A consistent copy of the ledger while it is in use (SQLite's online backup).
     pub fn backup_to(&self, path: &std::path::Path) -> Result<()> {
-        self.conn.backup(rusqlite::MAIN_DB, path, None)?;
+        self.sqlite("A backup")?.backup(rusqlite::MAIN_DB, path, None)?;
         Ok(())
     }
 
     /// Puts a backup back, after checking it: a copy whose chain does not verify, or that
     /// a newer Paydesk wrote, is refused and nothing changes.
     pub fn restore_from(&mut self, path: &std::path::Path) -> Result<ChainReport> {
+        self.sqlite("A restore")?;
         if !path.is_file() {
             return Err(crate::LedgerError::Conflict(format!("restore: {} is not a file", path.display())));
         }
@@ -275,9 +282,10 @@ impl Ledger {
                 report.problem.clone().unwrap_or_default()
             )));
         }
-        self.conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
-        crate::migrations::migrate(&mut self.conn)?;
-        self.conn.execute_batch(&triggers_sql())?;
+        let crate::db::Db::Sqlite(conn) = &mut self.db else { unreachable!("checked to be a file above") };
+        conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
+        crate::migrations::migrate(conn)?;
+        conn.execute_batch(&triggers_sql())?;
         self.verify()
     }
 }

@@ -1,6 +1,5 @@
-use crate::Cached;
+use crate::db::{args, Row};
 use crate::{now, Ledger, Result};
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -18,7 +17,7 @@ pub struct CustomerRow {
     pub updated_at: String,
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
+fn from_row(r: &Row) -> Result<CustomerRow> {
     let data: String = r.get("data")?;
     Ok(CustomerRow {
         profile: r.get("profile")?,
@@ -37,13 +36,13 @@ impl Ledger {
     pub fn save_customer(&self, profile: &str, customer_no: &str, data: &Value) -> Result<CustomerRow> {
         let text = |k: &str| data.get(k).and_then(Value::as_str).map(String::from);
         let at = now();
-        self.conn.exec_cached(
+        self.write_one(
             "INSERT INTO customers (profile, customer_no, customer_code, first_name, last_name, email, data, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
              ON CONFLICT(profile, customer_no) DO UPDATE SET customer_code = excluded.customer_code,
                first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email,
                data = excluded.data, updated_at = excluded.updated_at",
-            params![
+            args![
                 profile,
                 customer_no,
                 text("customerCode"),
@@ -58,26 +57,27 @@ impl Ledger {
     }
 
     pub fn customer(&self, profile: &str, customer_no: &str) -> Result<Option<CustomerRow>> {
-        Ok(self
-            .conn
-            .row_cached(
-                "SELECT * FROM customers WHERE profile = ?1 AND customer_no = ?2",
-                params![profile, customer_no],
-                from_row,
-            )
-            .optional()?)
+        self.db
+            .query_opt("SELECT * FROM customers WHERE profile = ?1 AND customer_no = ?2", args![profile, customer_no])?
+            .map(|r| from_row(&r))
+            .transpose()
     }
 
     /// Newest first; `text` matches names, email, customer number or code.
     pub fn customers(&self, profile: Option<&str>, text: Option<&str>) -> Result<Vec<CustomerRow>> {
-        let like = text.map(|t| format!("%{}%", t.replace('%', "\\%").replace('_', "\\_")));
-        let mut stmt = self.conn.prepare(
-            "SELECT * FROM customers WHERE (?1 IS NULL OR profile = ?1)
-               AND (?2 IS NULL OR first_name LIKE ?2 ESCAPE '\\' OR last_name LIKE ?2 ESCAPE '\\' OR email LIKE ?2 ESCAPE '\\'
-                    OR customer_no LIKE ?2 ESCAPE '\\' OR customer_code LIKE ?2 ESCAPE '\\')
-             ORDER BY updated_at DESC LIMIT 500",
-        )?;
-        let rows = stmt.query_map(params![profile, like], from_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        // Case-insensitive on both engines (SQLite's LIKE is; PostgreSQL's is not).
+        let like = text.map(|t| format!("%{}%", t.to_lowercase().replace('%', "\\%").replace('_', "\\_")));
+        self.db
+            .query(
+                "SELECT * FROM customers WHERE (CAST(?1 AS TEXT) IS NULL OR profile = ?1)
+                   AND (CAST(?2 AS TEXT) IS NULL OR lower(first_name) LIKE ?2 ESCAPE '\\' OR lower(last_name) LIKE ?2 ESCAPE '\\'
+                        OR lower(email) LIKE ?2 ESCAPE '\\' OR lower(customer_no) LIKE ?2 ESCAPE '\\'
+                        OR lower(customer_code) LIKE ?2 ESCAPE '\\')
+                 ORDER BY updated_at DESC LIMIT 500",
+                args![profile, like],
+            )?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 }

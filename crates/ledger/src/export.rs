@@ -176,17 +176,15 @@ fn io(e: impl std::fmt::Display) -> LedgerError {
 impl Ledger {
     /// Streams the filter's payments, oldest first, with their refunded sums.
     fn each_line(&self, filter: &PaymentFilter, mut f: impl FnMut(Line) -> Result<bool>) -> Result<()> {
-        let (sql, values) = where_clause(filter);
+        let (sql, values) = where_clause(filter, self.db.is_postgres());
         let query = format!(
             "SELECT p.id, p.reference, p.created_at, p.profile, p.provider, p.method, p.vendor, p.status, p.raw_status,
                     p.currency, p.amount_minor, p.paid_minor,
-                    coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0),
+                    CAST(coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT),
                     p.transaction_no, p.customer_no
              FROM payments p WHERE {sql} ORDER BY p.created_at, p.id"
         );
-        let mut stmt = self.conn.prepare(&query)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        while let Some(r) = rows.next()? {
+        self.db.for_each(&query, values, |r| {
             let line = Line {
                 id: r.get(0)?,
                 reference: r.get(1)?,
@@ -204,11 +202,8 @@ impl Ledger {
                 transaction_no: r.get(13)?,
                 customer_no: r.get(14)?,
             };
-            if !f(line)? {
-                break;
-            }
-        }
-        Ok(())
+            f(line)
+        })
     }
 
     fn refund_texts(&self, payment_id: i64, reference: &str, tz: &jiff::tz::TimeZone) -> Result<Vec<Vec<String>>> {

@@ -1,4 +1,5 @@
-//! The local ledger: one SQLite file (WAL) with versioned migrations.
+//! The ledger: one SQLite file (WAL, the default) or a shared PostgreSQL database (several
+//! counters), with the same versioned migrations and the same queries (see `db`).
 //!
 //! `payments` holds one row per payment, written *before* the request leaves;
 //! `events` is append-only: every request, response, notification and status change.
@@ -6,6 +7,7 @@
 
 pub mod chain;
 mod customers;
+mod db;
 pub mod export;
 mod migrations;
 mod payments;
@@ -13,6 +15,7 @@ pub mod postgres;
 mod profiles;
 pub mod query;
 mod refunds;
+mod tls;
 mod tokens;
 
 pub use customers::CustomerRow;
@@ -22,7 +25,9 @@ pub use query::{CurrencyTotals, Cursor, DayTotals, Page, PaymentFilter};
 pub use refunds::{committed_minor, RefundRow};
 pub use tokens::TokenRow;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use db::Db;
+use rusqlite::Connection;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -30,6 +35,20 @@ use std::time::Duration;
 pub enum LedgerError {
     #[error("ledger database error: {0}")]
     Sqlite(rusqlite::Error),
+    #[error("ledger database error: {0}")]
+    Database(String),
+    /// A UNIQUE or CHECK rule of the schema refused a row.
+    #[error("the ledger refused the row: {0}")]
+    Constraint(String),
+    #[error("no such row in the ledger")]
+    NotFound,
+    /// The shared ledger's server cannot be reached (or went away during a write, which
+    /// was then not kept).
+    #[error("{0}")]
+    Unreachable(String),
+    /// This build cannot do that on this engine (a file backup of a shared ledger).
+    #[error("{0}")]
+    NotHere(String),
     /// Another process held the ledger for longer than the busy wait.
     #[error("the ledger is busy: another Paydesk window or command kept it for over {} s", BUSY_WAIT.as_secs())]
     Busy,
@@ -47,15 +66,50 @@ pub enum LedgerError {
 pub type Result<T> = std::result::Result<T, LedgerError>;
 
 pub struct Ledger {
-    conn: Connection,
-    path: PathBuf,
+    db: Db,
+    location: Location,
+    /// Open write transactions (0: none; more: savepoints inside a batch).
+    depth: Cell<u32>,
     /// Told the id of every payment whose status changed (the app pushes it to its windows).
     on_status_change: Option<Box<dyn Fn(i64) + Send>>,
 }
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger").field("path", &self.path).finish()
+        f.debug_struct("Ledger").field("location", &self.location).finish()
+    }
+}
+
+/// Where a ledger lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The embedded SQLite file.
+    File(PathBuf),
+    /// A shared PostgreSQL database, by URL (`postgres://user@host:port/db`).
+    Shared(String),
+}
+
+impl Location {
+    /// A `postgres://` (or `postgresql://`) URL is shared; anything else a file path.
+    pub fn parse(text: &str) -> Self {
+        let t = text.trim();
+        if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+            Location::Shared(t.to_string())
+        } else {
+            Location::File(PathBuf::from(t))
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Location::Shared(_))
+    }
+
+    /// As shown to people: the file, or the server and database without any password.
+    pub fn shown(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Shared(url) => postgres::shown(url),
+        }
     }
 }
 
@@ -79,13 +133,12 @@ impl LedgerError {
             {
                 LedgerError::Busy
             }
+            rusqlite::Error::SqliteFailure(f, m) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                LedgerError::Constraint(m.clone().unwrap_or_else(|| f.to_string()))
+            }
+            rusqlite::Error::QueryReturnedNoRows => LedgerError::NotFound,
             _ => LedgerError::Sqlite(e),
         }
-    }
-
-    /// Whether this is a UNIQUE or CHECK constraint refusing a row.
-    pub(crate) fn is_constraint(e: &rusqlite::Error) -> bool {
-        matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
     }
 }
 
@@ -112,11 +165,57 @@ impl Ledger {
         conn.execute_batch(&chain::triggers_sql())?;
         // Keeps the planner's statistics fresh enough to use the indexes (bounded work).
         conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")?;
-        Ok(Self { conn, path: path.into(), on_status_change: None })
+        Ok(Self::on(Db::Sqlite(conn), Location::File(path.into())))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens the shared PostgreSQL ledger at `url`, bringing its schema up to date (one
+    /// counter migrates; the others wait and find it done).
+    pub fn open_shared(url: &str) -> Result<Self> {
+        let target = postgres::Target::parse(url)?;
+        let pg = db::Pg::connect(target)?;
+        pg.run(|s| {
+            let target = s.target().clone();
+            postgres::prepare(s.raw()?).map_err(|e| target.migrate_error(e))
+        })?;
+        Ok(Self::on(Db::Postgres(pg), Location::Shared(url.to_string())))
+    }
+
+    /// Opens the ledger wherever it lives.
+    pub fn open_at(location: &Location) -> Result<Self> {
+        match location {
+            Location::File(path) => Self::open(path),
+            Location::Shared(url) => Self::open_shared(url),
+        }
+    }
+
+    fn on(db: Db, location: Location) -> Self {
+        Self { db, location, depth: Cell::new(0), on_status_change: None }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The SQLite file, for a file ledger.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.location {
+            Location::File(p) => Some(p),
+            Location::Shared(_) => None,
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.db.is_postgres()
+    }
+
+    /// The SQLite connection, for what only a file ledger does (backups, copies).
+    pub(crate) fn sqlite(&self, what: &str) -> Result<&Connection> {
+        self.db.sqlite().ok_or_else(|| {
+            LedgerError::NotHere(format!(
+                "{what} works on a ledger file; this counter uses the shared ledger at {} (its server keeps the backups)",
+                self.location.shown()
+            ))
+        })
     }
 
     /// Calls `f` with a payment's id whenever this connection changes its status.
@@ -130,93 +229,69 @@ impl Ledger {
         }
     }
 
-    /// A write transaction that takes the write lock at once (BEGIN IMMEDIATE), so a
-    /// read-then-write never fails half way with "database is locked": it waits its turn.
+    /// A write transaction that takes the write lock at once (SQLite's BEGIN IMMEDIATE,
+    /// the shared ledger's writer lock), so a read-then-write never fails half way or
+    /// races another counter: it waits its turn. Every write goes through one.
     pub(crate) fn write(&self) -> Result<Write<'_>> {
-        Write::begin(&self.conn)
+        let depth = self.depth.get();
+        if depth == 0 {
+            self.db.begin()?;
+        } else {
+            self.db.batch("SAVEPOINT paydesk_write")?;
+        }
+        self.depth.set(depth + 1);
+        Ok(Write { ledger: self, done: false })
     }
 
     /// Runs several writes as one transaction (one write to disk for all of them): a bulk
     /// job applies many answers at once. Each write inside keeps its own all-or-nothing
     /// (a savepoint); an error from `f` undoes everything.
     pub fn batch<R>(&self, f: impl FnOnce(&Ledger) -> Result<R>) -> Result<R> {
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(LedgerError::from_sqlite)?;
+        let tx = self.write()?;
         let r = f(self)?;
         tx.commit()?;
         Ok(r)
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        match self.db.sqlite() {
+            Some(c) => Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?),
+            None => self.db.query_one("SELECT version FROM paydesk_schema", vec![])?.get(0),
+        }
     }
 }
 
-/// One write, all or nothing: its own IMMEDIATE transaction, or a savepoint inside a
-/// [`Ledger::batch`].
+/// One write, all or nothing: its own transaction, or a savepoint inside a
+/// [`Ledger::batch`]. Statements run on the ledger while it is open.
 pub(crate) struct Write<'a> {
-    conn: &'a Connection,
-    nested: bool,
+    ledger: &'a Ledger,
     done: bool,
 }
 
-impl<'a> Write<'a> {
-    fn begin(conn: &'a Connection) -> Result<Self> {
-        let nested = !conn.is_autocommit();
-        conn.execute_batch(if nested { "SAVEPOINT paydesk_write" } else { "BEGIN IMMEDIATE" })
-            .map_err(LedgerError::from_sqlite)?;
-        Ok(Self { conn, nested, done: false })
-    }
-
-    pub(crate) fn commit(mut self) -> rusqlite::Result<()> {
+impl Write<'_> {
+    pub(crate) fn commit(mut self) -> Result<()> {
         self.done = true;
-        self.conn.execute_batch(if self.nested { "RELEASE paydesk_write" } else { "COMMIT" })
+        let depth = self.ledger.depth.get() - 1;
+        self.ledger.depth.set(depth);
+        if depth == 0 {
+            self.ledger.db.commit()
+        } else {
+            self.ledger.db.batch("RELEASE paydesk_write")
+        }
     }
 }
 
 impl Drop for Write<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.conn.execute_batch(if self.nested {
-                "ROLLBACK TO paydesk_write; RELEASE paydesk_write"
+            let depth = self.ledger.depth.get() - 1;
+            self.ledger.depth.set(depth);
+            let _ = if depth == 0 {
+                self.ledger.db.rollback()
             } else {
-                "ROLLBACK"
-            });
+                self.ledger.db.batch("ROLLBACK TO paydesk_write; RELEASE paydesk_write")
+            };
         }
-    }
-}
-
-impl std::ops::Deref for Write<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn
-    }
-}
-
-/// Statements prepared once per connection and reused: the ledger's hot paths (and the
-/// chain's triggers compiled into them) are not parsed again on every call.
-pub(crate) trait Cached {
-    fn exec_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
-    fn row_cached<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
-        &self,
-        sql: &str,
-        params: P,
-        f: F,
-    ) -> rusqlite::Result<T>;
-}
-
-impl Cached for Connection {
-    fn exec_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        self.prepare_cached(sql)?.execute(params)
-    }
-
-    fn row_cached<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
-        &self,
-        sql: &str,
-        params: P,
-        f: F,
-    ) -> rusqlite::Result<T> {
-        self.prepare_cached(sql)?.query_row(params, f)
     }
 }
 

@@ -1,7 +1,6 @@
-use crate::Cached;
+use crate::db::{args, Row};
 use crate::{now, Ledger, LedgerError, Result};
 use paydesk_gateways::PaymentStatus;
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -88,7 +87,7 @@ impl Applied {
     }
 }
 
-pub(crate) fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
+pub(crate) fn payment_from_row(r: &Row) -> Result<PaymentRow> {
     Ok(PaymentRow {
         id: r.get("id")?,
         reference: r.get("reference")?,
@@ -107,8 +106,8 @@ pub(crate) fn payment_from_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         checked_at: r.get("checked_at")?,
         customer_no: r.get("customer_no")?,
         session_id: r.get("session_id")?,
-        balances: r.get::<_, Option<String>>("balances")?.and_then(|b| serde_json::from_str(&b).ok()),
-        checkout_options: r.get::<_, Option<String>>("checkout_options")?.and_then(|o| serde_json::from_str(&o).ok()),
+        balances: r.get::<Option<String>>("balances")?.and_then(|b| serde_json::from_str(&b).ok()),
+        checkout_options: r.get::<Option<String>>("checkout_options")?.and_then(|o| serde_json::from_str(&o).ok()),
         paid_minor: r.get("paid_minor")?,
     })
 }
@@ -130,15 +129,11 @@ pub fn bounded_detail(detail: &Value) -> String {
     serde_json::json!({"truncated": true, "bytes": text.len(), "excerpt": &text[..cut]}).to_string()
 }
 
-pub(crate) fn insert_event(
-    conn: &rusqlite::Connection,
-    payment_id: Option<i64>,
-    kind: &str,
-    detail: &Value,
-) -> rusqlite::Result<()> {
-    conn.exec_cached(
+/// Appends an event; inside the caller's write.
+pub(crate) fn insert_event(ledger: &Ledger, payment_id: Option<i64>, kind: &str, detail: &Value) -> Result<()> {
+    ledger.db.execute(
         "INSERT INTO events (payment_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-        params![payment_id, now(), kind, bounded_detail(detail)],
+        args![payment_id, now(), kind, bounded_detail(detail)],
     )?;
     Ok(())
 }
@@ -146,19 +141,15 @@ pub(crate) fn insert_event(
 /// A status a provider reports, squared with what only the ledger knows: refunds it made
 /// (Pockyt keeps saying `success` after one) and a cancellation (then `closed`).
 fn reconcile(
-    conn: &rusqlite::Connection,
+    ledger: &Ledger,
     id: i64,
     amount_minor: i64,
     current: PaymentStatus,
     reported: PaymentStatus,
-) -> rusqlite::Result<PaymentStatus> {
+) -> Result<PaymentStatus> {
     Ok(match reported {
         PaymentStatus::Paid if current != PaymentStatus::Disputed => {
-            let refunded: i64 = conn.row_cached(
-                "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status = 'succeeded'",
-                [id],
-                |r| r.get(0),
-            )?;
+            let refunded = ledger.refunded_minor(id)?;
             if refunded >= amount_minor {
                 PaymentStatus::Refunded
             } else if refunded > 0 {
@@ -177,31 +168,30 @@ impl Ledger {
     pub fn insert_payment(&self, p: &NewPayment) -> Result<PaymentRow> {
         let tx = self.write()?;
         let at = now();
-        let inserted = tx.exec_cached(
+        let inserted = self.db.query_one(
             "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, customer_no, checkout_options, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, 'created', ?9, ?9)",
-            params![
-                p.reference,
-                p.profile,
-                p.provider,
-                p.method,
-                p.vendor,
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, 'created', ?9, ?9) RETURNING id",
+            args![
+                &p.reference,
+                &p.profile,
+                &p.provider,
+                &p.method,
+                &p.vendor,
                 p.amount_minor,
-                p.currency,
-                p.customer_no,
+                &p.currency,
+                &p.customer_no,
                 at,
                 p.checkout_options.as_ref().map(Value::to_string)
             ],
         );
-        if let Err(e) = &inserted {
-            if LedgerError::is_constraint(e) {
+        let id: i64 = match inserted {
+            Err(LedgerError::Constraint(m)) if m.to_ascii_lowercase().contains("unique") || m.contains("reference") => {
                 return Err(LedgerError::Conflict(format!("reference {} is already in the ledger", p.reference)));
             }
-        }
-        inserted?;
-        let id = tx.last_insert_rowid();
+            other => other?.get(0)?,
+        };
         insert_event(
-            &tx,
+            self,
             Some(id),
             "created",
             &serde_json::json!({"amount_minor": p.amount_minor, "currency": p.currency, "vendor": p.vendor, "method": p.method}),
@@ -211,40 +201,48 @@ impl Ledger {
     }
 
     pub fn payment_by_id(&self, id: i64) -> Result<Option<PaymentRow>> {
-        Ok(self.conn.row_cached("SELECT * FROM payments WHERE id = ?1", [id], payment_from_row).optional()?)
+        self.db.query_opt("SELECT * FROM payments WHERE id = ?1", args![id])?.map(|r| payment_from_row(&r)).transpose()
     }
 
     pub fn payment_by_reference(&self, reference: &str) -> Result<Option<PaymentRow>> {
-        Ok(self
-            .conn
-            .row_cached("SELECT * FROM payments WHERE reference = ?1", [reference], payment_from_row)
-            .optional()?)
+        self.db
+            .query_opt("SELECT * FROM payments WHERE reference = ?1", args![reference])?
+            .map(|r| payment_from_row(&r))
+            .transpose()
+    }
+
+    /// One statement as a write of its own (all or nothing, in the writers' turn).
+    pub(crate) fn write_one(&self, sql: &str, values: Vec<crate::db::Value>) -> Result<u64> {
+        let tx = self.write()?;
+        let n = self.db.execute(sql, values)?;
+        tx.commit()?;
+        Ok(n)
     }
 
     /// Stores what the provider gave back for a created payment (its id and link).
     pub fn record_balances(&self, id: i64, balances: &paydesk_gateways::Balances) -> Result<()> {
         let text = serde_json::to_string(balances).expect("plain numbers");
-        self.conn.exec_cached("UPDATE payments SET balances = ?2 WHERE id = ?1", params![id, text])?;
+        self.write_one("UPDATE payments SET balances = ?2 WHERE id = ?1", args![id, text])?;
         Ok(())
     }
 
     /// What a partial payment brought in, as the provider reported it.
     pub fn record_paid(&self, id: i64, paid_minor: i64) -> Result<()> {
-        self.conn.exec_cached("UPDATE payments SET paid_minor = ?2 WHERE id = ?1", params![id, paid_minor])?;
+        self.write_one("UPDATE payments SET paid_minor = ?2 WHERE id = ?1", args![id, paid_minor])?;
         Ok(())
     }
 
     pub fn record_session(&self, id: i64, session_id: &str) -> Result<()> {
-        self.conn.exec_cached("UPDATE payments SET session_id = ?2 WHERE id = ?1", params![id, session_id])?;
+        self.write_one("UPDATE payments SET session_id = ?2 WHERE id = ?1", args![id, session_id])?;
         Ok(())
     }
 
     /// An empty `transaction_no` (not named yet) leaves the one stored, if any.
     pub fn record_provider_ids(&self, id: i64, transaction_no: &str, link: Option<&str>) -> Result<()> {
         let transaction_no = Some(transaction_no).filter(|t| !t.is_empty());
-        self.conn.exec_cached(
+        self.write_one(
             "UPDATE payments SET transaction_no = COALESCE(?2, transaction_no), link = COALESCE(?3, link), updated_at = ?4 WHERE id = ?1",
-            params![id, transaction_no, link, now()],
+            args![id, transaction_no, link, now()],
         )?;
         Ok(())
     }
@@ -255,15 +253,13 @@ impl Ledger {
     /// nothing.
     pub fn apply_status(&self, id: i64, change: &StatusChange<'_>) -> Result<Applied> {
         let tx = self.write()?;
-        let (old, old_raw, amount_minor): (String, Option<String>, i64) =
-            tx.row_cached("SELECT status, raw_status, amount_minor FROM payments WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
+        let r = self.db.query_one("SELECT status, raw_status, amount_minor FROM payments WHERE id = ?1", args![id])?;
+        let (old, old_raw, amount_minor): (String, Option<String>, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let current = PaymentStatus::parse(&old).unwrap_or(PaymentStatus::Unknown);
-        let next = reconcile(&tx, id, amount_minor, current, change.status)?;
+        let next = reconcile(self, id, amount_minor, current, change.status)?;
         if !current.can_move_to(next) {
             insert_event(
-                &tx,
+                self,
                 Some(id),
                 "suspicious",
                 &serde_json::json!({
@@ -276,13 +272,13 @@ impl Ledger {
         }
         let at = now();
         let changed = current != next || (change.raw_status.is_some() && old_raw.as_deref() != change.raw_status);
-        tx.exec_cached(
+        self.db.execute(
             "UPDATE payments SET status = ?2, raw_status = COALESCE(?3, raw_status), updated_at = ?4, checked_at = ?4 WHERE id = ?1",
-            params![id, next.as_str(), change.raw_status, at],
+            args![id, next.as_str(), change.raw_status, at],
         )?;
         if changed {
             insert_event(
-                &tx,
+                self,
                 Some(id),
                 "status_changed",
                 &serde_json::json!({"from": old, "to": next.as_str(), "raw": change.raw_status, "source": change.source}),
@@ -296,31 +292,34 @@ impl Ledger {
     }
 
     pub fn mark_checked(&self, id: i64) -> Result<()> {
-        self.conn.exec_cached("UPDATE payments SET checked_at = ?2 WHERE id = ?1", params![id, now()])?;
+        self.write_one("UPDATE payments SET checked_at = ?2 WHERE id = ?1", args![id, now()])?;
         Ok(())
     }
 
     pub fn append_event(&self, payment_id: Option<i64>, kind: &str, detail: &Value) -> Result<()> {
-        insert_event(&self.conn, payment_id, kind, detail)?;
-        Ok(())
+        let tx = self.write()?;
+        insert_event(self, payment_id, kind, detail)?;
+        tx.commit()
     }
 
     /// Several events in one transaction (a request and its answer): one write to disk.
     pub fn append_events(&self, events: &[(Option<i64>, &str, Value)]) -> Result<()> {
         let tx = self.write()?;
         for (payment_id, kind, detail) in events {
-            insert_event(&tx, *payment_id, kind, detail)?;
+            insert_event(self, *payment_id, kind, detail)?;
         }
         tx.commit()?;
         Ok(())
     }
 
     pub fn events(&self, payment_id: i64) -> Result<Vec<EventRow>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id = ?1 ORDER BY id")?;
-        let rows = stmt
-            .query_map([payment_id], |r| {
+        self.db
+            .query(
+                "SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id = ?1 ORDER BY id",
+                args![payment_id],
+            )?
+            .iter()
+            .map(|r| {
                 let detail: String = r.get(4)?;
                 Ok(EventRow {
                     id: r.get(0)?,
@@ -329,9 +328,8 @@ impl Ledger {
                     kind: r.get(3)?,
                     detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
                 })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 
     /// Newest first.
@@ -339,33 +337,40 @@ impl Ledger {
     /// caller keeps a sample of them rather than every one.
     pub fn count_rejected_notification(&self, provider: &str, reason: &str) -> Result<i64> {
         let at = now();
-        Ok(self.conn.row_cached(
-            "INSERT INTO rejected_notifications (provider, reason, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3)
-             ON CONFLICT (provider, reason) DO UPDATE SET count = count + 1, last_at = ?3
-             RETURNING count",
-            params![provider, reason, at],
-            |r| r.get(0),
-        )?)
+        let tx = self.write()?;
+        let count = self
+            .db
+            .query_one(
+                "INSERT INTO rejected_notifications (provider, reason, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3)
+                 ON CONFLICT (provider, reason) DO UPDATE SET count = rejected_notifications.count + 1, last_at = ?3
+                 RETURNING count",
+                args![provider, reason, at],
+            )?
+            .get(0)?;
+        tx.commit()?;
+        Ok(count)
     }
 
     /// Remembers a notification's nonce; false when it was used before (a replay).
     pub fn first_use_of_nonce(&self, provider: &str, nonce: &str) -> Result<bool> {
-        let inserted = self.conn.exec_cached(
-            "INSERT OR IGNORE INTO notification_nonces (provider, nonce, at) VALUES (?1, ?2, ?3)",
-            params![provider, nonce, now()],
+        let inserted = self.write_one(
+            "INSERT INTO notification_nonces (provider, nonce, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            args![provider, nonce, now()],
         )?;
         Ok(inserted == 1)
     }
 
     /// Payments a crash (or an outage) left `created`: recorded, maybe sent, never answered.
     pub fn payments_left_created(&self) -> Result<Vec<PaymentRow>> {
-        let mut stmt = self.conn.prepare("SELECT * FROM payments WHERE status = 'created' ORDER BY id")?;
-        let rows = stmt.query_map([], payment_from_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.db
+            .query("SELECT * FROM payments WHERE status = 'created' ORDER BY id", vec![])?
+            .iter()
+            .map(payment_from_row)
+            .collect()
     }
 
     pub fn count_payments(&self) -> Result<i64> {
-        Ok(self.conn.row_cached("SELECT count(*) FROM payments", [], |r| r.get(0))?)
+        self.db.query_one("SELECT count(*) FROM payments", vec![])?.get(0)
     }
 }
 
@@ -416,8 +421,8 @@ mod tests {
         ledger.insert_payment(&new_payment("PD-2")).unwrap();
         assert!(matches!(ledger.insert_payment(&new_payment("PD-2")), Err(LedgerError::Conflict(_))));
         assert_eq!(ledger.count_payments().unwrap(), 1);
-        assert!(ledger.conn.execute("DELETE FROM events", []).is_err());
-        assert!(ledger.conn.execute("UPDATE events SET kind = 'x'", []).is_err());
+        assert!(ledger.db.execute("DELETE FROM events", vec![]).is_err());
+        assert!(ledger.db.execute("UPDATE events SET kind = 'x'", vec![]).is_err());
     }
 
     #[test]
@@ -453,7 +458,7 @@ mod tests {
         let ledger = Ledger::open_in(dir.path()).unwrap();
         let big = serde_json::json!({"body": "é".repeat(1_000_000)});
         ledger.append_event(None, "response", &big).unwrap();
-        let stored: String = ledger.conn.query_row("SELECT detail FROM events", [], |r| r.get(0)).unwrap();
+        let stored: String = ledger.db.query_one("SELECT detail FROM events", vec![]).unwrap().get(0).unwrap();
         assert!(stored.len() <= EVENT_DETAIL_MAX, "{}", stored.len());
         let v: Value = serde_json::from_str(&stored).unwrap();
         assert_eq!(v["truncated"], true);

@@ -1,6 +1,5 @@
-use crate::Cached;
+use crate::db::{args, Row};
 use crate::{now, Ledger, Result};
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -20,7 +19,7 @@ pub struct ProfileRow {
     pub ipn_listen: Option<String>,
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<ProfileRow> {
+fn from_row(r: &Row) -> Result<ProfileRow> {
     Ok(ProfileRow {
         name: r.get("name")?,
         provider: r.get("provider")?,
@@ -39,24 +38,24 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ProfileRow> {
 impl Ledger {
     pub fn save_profile(&self, p: &ProfileRow) -> Result<()> {
         let at = now();
-        self.conn.exec_cached(
+        self.write_one(
             "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, settings, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
              ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, environment=excluded.environment,
                base_url=excluded.base_url, merchant_no=excluded.merchant_no, store_no=excluded.store_no,
                ipn_url=excluded.ipn_url, callback_url=excluded.callback_url, ipn_listen=excluded.ipn_listen,
                settings=excluded.settings, updated_at=excluded.updated_at",
-            params![
-                p.name,
-                p.provider,
-                p.environment,
-                p.base_url,
+            args![
+                &p.name,
+                &p.provider,
+                &p.environment,
+                &p.base_url,
                 // The columns of schema 1, kept filled for Pockyt profiles.
                 p.settings.get("merchant_no").map(String::as_str).unwrap_or(""),
                 p.settings.get("store_no").map(String::as_str).unwrap_or(""),
-                p.ipn_url,
-                p.callback_url,
-                p.ipn_listen,
+                &p.ipn_url,
+                &p.callback_url,
+                &p.ipn_listen,
                 serde_json::to_string(&p.settings).expect("string map"),
                 at
             ],
@@ -65,17 +64,15 @@ impl Ledger {
     }
 
     pub fn profile(&self, name: &str) -> Result<Option<ProfileRow>> {
-        Ok(self.conn.row_cached("SELECT * FROM profiles WHERE name = ?1", [name], from_row).optional()?)
+        self.db.query_opt("SELECT * FROM profiles WHERE name = ?1", args![name])?.map(|r| from_row(&r)).transpose()
     }
 
     pub fn profiles(&self) -> Result<Vec<ProfileRow>> {
-        let mut stmt = self.conn.prepare("SELECT * FROM profiles ORDER BY name")?;
-        let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.db.query("SELECT * FROM profiles ORDER BY name", vec![])?.iter().map(from_row).collect()
     }
 
     /// Removes the profile only; its payments and events stay in the ledger.
     pub fn remove_profile(&self, name: &str) -> Result<bool> {
-        Ok(self.conn.exec_cached("DELETE FROM profiles WHERE name = ?1", [name])? > 0)
+        Ok(self.write_one("DELETE FROM profiles WHERE name = ?1", args![name])? > 0)
     }
 }

@@ -3,9 +3,9 @@
 //! SQL, and daily totals for a period. Dates are the shop's local days, turned into UTC
 //! bounds here once.
 
+use crate::db::Value as SqlValue;
 use crate::payments::{payment_from_row, PaymentRow};
 use crate::{Ledger, Result};
-use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
 
 /// Statuses in which the money arrived (whatever happened to it later).
@@ -88,7 +88,7 @@ pub struct DayTotals {
 }
 
 /// The WHERE clause (with its values) a filter stands for. `p` is the payments alias.
-pub(crate) fn where_clause(f: &PaymentFilter) -> (String, Vec<SqlValue>) {
+pub(crate) fn where_clause(f: &PaymentFilter, postgres: bool) -> (String, Vec<SqlValue>) {
     let mut parts: Vec<String> = Vec::new();
     let mut values: Vec<SqlValue> = Vec::new();
     let mut eq = |column: &str, value: &Option<String>, parts: &mut Vec<String>| {
@@ -119,29 +119,41 @@ pub(crate) fn where_clause(f: &PaymentFilter) -> (String, Vec<SqlValue>) {
         push("p.created_at < #".into(), SqlValue::Text(to.clone()), &mut parts);
     }
     if let Some(min) = f.min_minor {
-        push("p.amount_minor >= #".into(), SqlValue::Integer(min), &mut parts);
+        push("p.amount_minor >= #".into(), SqlValue::Int(min), &mut parts);
     }
     if let Some(max) = f.max_minor {
-        push("p.amount_minor <= #".into(), SqlValue::Integer(max), &mut parts);
+        push("p.amount_minor <= #".into(), SqlValue::Int(max), &mut parts);
     }
     if let Some(t) = f.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        // A prefix as a range on each indexed column: answered from the indexes.
-        values.push(SqlValue::Text(t.to_string()));
-        let lo = values.len();
-        values.push(SqlValue::Text(format!("{t}\u{10FFFF}")));
-        let hi = values.len();
-        values.push(SqlValue::Text(t.to_ascii_uppercase()));
-        let up_lo = values.len();
-        values.push(SqlValue::Text(format!("{}\u{10FFFF}", t.to_ascii_uppercase())));
-        let up_hi = values.len();
-        parts.push(format!(
-            "(p.reference >= ?{up_lo} AND p.reference < ?{up_hi}
-              OR p.reference >= ?{lo} AND p.reference < ?{hi}
-              OR p.transaction_no >= ?{lo} AND p.transaction_no < ?{hi}
-              OR p.customer_no >= ?{lo} AND p.customer_no < ?{hi})"
-        ));
+        if postgres {
+            // The server's collation may not sort by code point: its own prefix test.
+            values.push(SqlValue::Text(t.to_string()));
+            let lo = values.len();
+            values.push(SqlValue::Text(t.to_ascii_uppercase()));
+            let up = values.len();
+            parts.push(format!(
+                "(starts_with(p.reference, ?{up}) OR starts_with(p.reference, ?{lo})
+                  OR starts_with(p.transaction_no, ?{lo}) OR starts_with(p.customer_no, ?{lo}))"
+            ));
+        } else {
+            // A prefix as a range on each indexed column: answered from the indexes.
+            values.push(SqlValue::Text(t.to_string()));
+            let lo = values.len();
+            values.push(SqlValue::Text(format!("{t}\u{10FFFF}")));
+            let hi = values.len();
+            values.push(SqlValue::Text(t.to_ascii_uppercase()));
+            let up_lo = values.len();
+            values.push(SqlValue::Text(format!("{}\u{10FFFF}", t.to_ascii_uppercase())));
+            let up_hi = values.len();
+            parts.push(format!(
+                "(p.reference >= ?{up_lo} AND p.reference < ?{up_hi}
+                  OR p.reference >= ?{lo} AND p.reference < ?{hi}
+                  OR p.transaction_no >= ?{lo} AND p.transaction_no < ?{hi}
+                  OR p.customer_no >= ?{lo} AND p.customer_no < ?{hi})"
+            ));
+        }
     }
-    let sql = if parts.is_empty() { "1".to_string() } else { parts.join(" AND ") };
+    let sql = if parts.is_empty() { "1 = 1".to_string() } else { parts.join(" AND ") };
     (sql, values)
 }
 
@@ -173,20 +185,19 @@ impl Ledger {
     /// One page of the filter, newest first.
     pub fn page(&self, f: &PaymentFilter) -> Result<Page> {
         let limit = f.limit.unwrap_or(50).clamp(1, 1000) as i64;
-        let (mut sql, mut values) = where_clause(f);
+        let (mut sql, mut values) = where_clause(f, self.db.is_postgres());
         if let Some(c) = &f.after {
             values.push(SqlValue::Text(c.created_at.clone()));
-            values.push(SqlValue::Integer(c.id));
+            values.push(SqlValue::Int(c.id));
             sql = format!("{sql} AND (p.created_at, p.id) < (?{}, ?{})", values.len() - 1, values.len());
         }
-        values.push(SqlValue::Integer(limit + 1));
+        values.push(SqlValue::Int(limit + 1));
         let query = format!(
             "SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at DESC, p.id DESC LIMIT ?{}",
             values.len()
         );
-        let mut stmt = self.conn.prepare_cached(&query)?;
         let mut rows: Vec<PaymentRow> =
-            stmt.query_map(rusqlite::params_from_iter(values), payment_from_row)?.collect::<rusqlite::Result<_>>()?;
+            self.db.query(&query, values)?.iter().map(payment_from_row).collect::<Result<_>>()?;
         let next = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|r| Cursor { created_at: r.created_at.clone(), id: r.id })
@@ -203,19 +214,20 @@ impl Ledger {
 
     /// Totals per currency over the whole filter (not a page), from SQL.
     pub fn totals(&self, f: &PaymentFilter) -> Result<Vec<CurrencyTotals>> {
-        let (sql, values) = where_clause(f);
+        let (sql, values) = where_clause(f, self.db.is_postgres());
         // Grouped by currency and status in SQL (an index holds exactly those columns),
         // folded into totals here.
         let query = format!(
-            "SELECT p.currency, p.status, count(*), coalesce(sum(p.amount_minor), 0), coalesce(sum(p.paid_minor), 0)
+            "SELECT p.currency, p.status, count(*), CAST(coalesce(sum(p.amount_minor), 0) AS BIGINT),
+                    CAST(coalesce(sum(p.paid_minor), 0) AS BIGINT)
              FROM payments p WHERE {sql} GROUP BY p.currency, p.status"
         );
-        let mut stmt = self.conn.prepare_cached(&query)?;
-        let groups: Vec<(String, String, i64, i64, i64)> = stmt
-            .query_map(rusqlite::params_from_iter(values.clone()), |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let groups: Vec<(String, String, i64, i64, i64)> = self
+            .db
+            .query(&query, values.clone())?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .collect::<Result<_>>()?;
         let mut totals: Vec<CurrencyTotals> = Vec::new();
         for (currency, status, count, amount, paid) in groups {
             let t = match totals.iter_mut().find(|t| t.currency == currency) {
@@ -246,14 +258,13 @@ impl Ledger {
         // status can carry a confirmed refund), each through the refunds' covering index.
         let taken = TAKEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
         let query = format!(
-            "SELECT p.currency, coalesce(sum(r.amount_minor), 0)
-             FROM payments p CROSS JOIN refunds r ON r.payment_id = p.id AND r.status = 'succeeded'
-             WHERE {sql} AND p.status IN ({taken}) GROUP BY p.currency"
+            "SELECT p.currency, CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT)
+             FROM payments p {join} refunds r ON r.payment_id = p.id AND r.status = 'succeeded'
+             WHERE {sql} AND p.status IN ({taken}) GROUP BY p.currency",
+            join = self.db.ordered_join()
         );
-        let mut stmt = self.conn.prepare_cached(&query)?;
-        let refunded: Vec<(String, i64)> = stmt
-            .query_map(rusqlite::params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let refunded: Vec<(String, i64)> =
+            self.db.query(&query, values)?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<_>>()?;
         for t in &mut totals {
             t.refunded_minor = refunded.iter().find(|(c, _)| *c == t.currency).map(|(_, m)| *m).unwrap_or(0);
             t.net_minor = t.gross_minor - t.refunded_minor;
@@ -263,45 +274,37 @@ impl Ledger {
 
     /// How many payments the filter holds.
     pub fn count(&self, f: &PaymentFilter) -> Result<i64> {
-        let (sql, values) = where_clause(f);
+        let (sql, values) = where_clause(f, self.db.is_postgres());
         let query = format!("SELECT count(*) FROM payments p WHERE {sql}");
-        Ok(self.conn.query_row(&query, rusqlite::params_from_iter(values), |r| r.get(0))?)
+        self.db.query_one(&query, values)?.get(0)
     }
 
     /// Every payment of the filter, oldest first, one at a time (for exports and bulk
     /// work: memory stays flat however many there are). `f` returns false to stop.
     pub fn each_payment(&self, filter: &PaymentFilter, mut f: impl FnMut(PaymentRow) -> bool) -> Result<()> {
-        let (sql, values) = where_clause(filter);
+        let (sql, values) = where_clause(filter, self.db.is_postgres());
         let query = format!("SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at, p.id");
-        let mut stmt = self.conn.prepare(&query)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        while let Some(row) = rows.next()? {
-            if !f(payment_from_row(row)?) {
-                break;
-            }
-        }
-        Ok(())
+        self.db.for_each(&query, values, |row| Ok(f(payment_from_row(&row)?)))
     }
 
     /// Daily totals over a filter (normally a date range), by the shop's local day,
     /// currency, provider and status.
     pub fn daily(&self, f: &PaymentFilter, tz: &jiff::tz::TimeZone) -> Result<Vec<DayTotals>> {
         let mut by_key: std::collections::BTreeMap<(String, String, String, String), (i64, i64)> = Default::default();
-        let (sql, values) = where_clause(f);
+        let (sql, values) = where_clause(f, self.db.is_postgres());
         let query = format!(
             "SELECT p.created_at, p.currency, p.provider, p.status,
                     CASE WHEN p.status = 'partially_paid' THEN coalesce(p.paid_minor, 0) ELSE p.amount_minor END
              FROM payments p WHERE {sql}"
         );
-        let mut stmt = self.conn.prepare(&query)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        while let Some(r) = rows.next()? {
+        self.db.for_each(&query, values, |r| {
             let at: String = r.get(0)?;
             let day = local_time(&at, tz).chars().take(10).collect::<String>();
             let e = by_key.entry((day, r.get(1)?, r.get(2)?, r.get(3)?)).or_default();
             e.0 += 1;
-            e.1 += r.get::<_, i64>(4)?;
-        }
+            e.1 += r.get::<i64>(4)?;
+            Ok(true)
+        })?;
         Ok(by_key
             .into_iter()
             .map(|((day, currency, provider, status), (count, amount_minor))| DayTotals {

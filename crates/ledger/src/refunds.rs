@@ -1,8 +1,7 @@
+use crate::db::{args, Row};
 use crate::payments::insert_event;
-use crate::Cached;
 use crate::{now, Ledger, LedgerError, Result};
 use paydesk_gateways::RefundStatus;
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 /// One refund of a payment. `status`: created (sent or about to be), succeeded, failed.
@@ -25,7 +24,7 @@ pub fn committed_minor(refunds: &[RefundRow]) -> i64 {
     refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum()
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<RefundRow> {
+fn from_row(r: &Row) -> Result<RefundRow> {
     Ok(RefundRow {
         id: r.get("id")?,
         payment_id: r.get("payment_id")?,
@@ -44,15 +43,15 @@ impl Ledger {
     /// In-flight refunds count against the remainder, so two at once cannot overdraw.
     pub fn insert_refund(&self, payment_id: i64, refund_reference: &str, amount_minor: i64) -> Result<RefundRow> {
         let tx = self.write()?;
-        let (amount, currency): (i64, String) =
-            tx.row_cached("SELECT amount_minor, currency FROM payments WHERE id = ?1", [payment_id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        let refunded: i64 = tx.row_cached(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status != 'failed'",
-            [payment_id],
-            |r| r.get(0),
-        )?;
+        let r = self.db.query_one("SELECT amount_minor, currency FROM payments WHERE id = ?1", args![payment_id])?;
+        let (amount, currency): (i64, String) = (r.get(0)?, r.get(1)?);
+        let refunded: i64 = self
+            .db
+            .query_one(
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE payment_id = ?1 AND status != 'failed'",
+                args![payment_id],
+            )?
+            .get(0)?;
         if amount_minor > amount - refunded {
             return Err(LedgerError::Conflict(format!(
                 "refund of {amount_minor} exceeds the refundable remainder {} (minor units)",
@@ -60,44 +59,44 @@ impl Ledger {
             )));
         }
         let at = now();
-        tx.exec_cached(
-            "INSERT INTO refunds (payment_id, refund_reference, amount_minor, currency, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?5)",
-            params![payment_id, refund_reference, amount_minor, currency, at],
-        )
-        .map_err(|e| {
-            if LedgerError::is_constraint(&e) {
-                LedgerError::Conflict(format!("refund reference {refund_reference} is already in the ledger"))
-            } else {
-                e.into()
-            }
-        })?;
-        let id = tx.last_insert_rowid();
+        let id: i64 = self
+            .db
+            .query_one(
+                "INSERT INTO refunds (payment_id, refund_reference, amount_minor, currency, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?5) RETURNING id",
+                args![payment_id, refund_reference, amount_minor, &currency, at],
+            )
+            .map_err(|e| match e {
+                LedgerError::Constraint(_) => {
+                    LedgerError::Conflict(format!("refund reference {refund_reference} is already in the ledger"))
+                }
+                e => e,
+            })?
+            .get(0)?;
         insert_event(
-            &tx,
+            self,
             Some(payment_id),
             "refund_created",
             &serde_json::json!({"refund_reference": refund_reference, "amount_minor": amount_minor, "currency": currency}),
         )?;
         tx.commit()?;
-        Ok(self.conn.row_cached("SELECT * FROM refunds WHERE id = ?1", [id], from_row)?)
+        from_row(&self.db.query_one("SELECT * FROM refunds WHERE id = ?1", args![id])?)
     }
 
     /// Ends a refund (succeeded or failed) once: an ended refund never changes again; an
     /// answer that tries is recorded as `suspicious`. Returns whether it changed.
     pub fn finish_refund(&self, id: i64, status: RefundStatus, refund_transaction_no: Option<&str>) -> Result<bool> {
         let tx = self.write()?;
-        let (payment_id, reference, old): (i64, String, String) =
-            tx.row_cached("SELECT payment_id, refund_reference, status FROM refunds WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
+        let r =
+            self.db.query_one("SELECT payment_id, refund_reference, status FROM refunds WHERE id = ?1", args![id])?;
+        let (payment_id, reference, old): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let current = RefundStatus::parse(&old).unwrap_or(RefundStatus::Created);
         if current == status {
             return Ok(false);
         }
         if !current.can_move_to(status) {
             insert_event(
-                &tx,
+                self,
                 Some(payment_id),
                 "suspicious",
                 &serde_json::json!({
@@ -108,12 +107,12 @@ impl Ledger {
             tx.commit()?;
             return Ok(false);
         }
-        tx.exec_cached(
+        self.db.execute(
             "UPDATE refunds SET status = ?2, refund_transaction_no = COALESCE(?3, refund_transaction_no), updated_at = ?4 WHERE id = ?1",
-            params![id, status.as_str(), refund_transaction_no, now()],
+            args![id, status.as_str(), refund_transaction_no, now()],
         )?;
         insert_event(
-            &tx,
+            self,
             Some(payment_id),
             "refund_finished",
             &serde_json::json!({"refund_reference": reference, "status": status.as_str(), "refund_transaction_no": refund_transaction_no}),
@@ -124,31 +123,36 @@ impl Ledger {
 
     /// Refunds sent but never answered (left `created`), oldest first, for recovery.
     pub fn unanswered_refunds(&self) -> Result<Vec<RefundRow>> {
-        let mut stmt = self.conn.prepare("SELECT * FROM refunds WHERE status = 'created' ORDER BY id")?;
-        let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.db
+            .query("SELECT * FROM refunds WHERE status = 'created' ORDER BY id", vec![])?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 
     pub fn refunds(&self, payment_id: i64) -> Result<Vec<RefundRow>> {
-        let mut stmt = self.conn.prepare("SELECT * FROM refunds WHERE payment_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([payment_id], from_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.db
+            .query("SELECT * FROM refunds WHERE payment_id = ?1 ORDER BY id", args![payment_id])?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 
     pub fn refund_by_reference(&self, refund_reference: &str) -> Result<Option<RefundRow>> {
-        Ok(self
-            .conn
-            .row_cached("SELECT * FROM refunds WHERE refund_reference = ?1", [refund_reference], from_row)
-            .optional()?)
+        self.db
+            .query_opt("SELECT * FROM refunds WHERE refund_reference = ?1", args![refund_reference])?
+            .map(|r| from_row(&r))
+            .transpose()
     }
 
     /// Refunded so far (succeeded only), in minor units.
     pub fn refunded_minor(&self, payment_id: i64) -> Result<i64> {
-        Ok(self.conn.row_cached(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE payment_id = ?1 AND status = 'succeeded'",
-            [payment_id],
-            |r| r.get(0),
-        )?)
+        self.db
+            .query_one(
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE payment_id = ?1 AND status = 'succeeded'",
+                args![payment_id],
+            )?
+            .get(0)
     }
 }
 

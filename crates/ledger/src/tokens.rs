@@ -1,7 +1,6 @@
+use crate::db::args;
 use crate::payments::insert_event;
-use crate::Cached;
 use crate::{now, Ledger, Result};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 /// A card on file as the provider last listed it.
@@ -20,25 +19,29 @@ impl Ledger {
         let tx = self.write()?;
         let at = now();
         for t in tokens {
-            tx.exec_cached(
+            self.db.execute(
                 "INSERT INTO tokens (profile, shopper_reference, token, payment_method, token_usage, status, seen_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (profile, token) DO UPDATE SET shopper_reference = excluded.shopper_reference,
                    payment_method = excluded.payment_method, token_usage = excluded.token_usage,
                    status = excluded.status, seen_at = excluded.seen_at, removed_at = NULL",
-                params![profile, shopper, t.token, t.payment_method, t.token_usage, t.status, at],
+                args![profile, shopper, &t.token, &t.payment_method, &t.token_usage, &t.status, &at],
             )?;
         }
         let listed: Vec<&str> = tokens.iter().map(|t| t.token.as_str()).collect();
-        let mut stmt = tx
-            .prepare("SELECT token FROM tokens WHERE profile = ?1 AND shopper_reference = ?2 AND removed_at IS NULL")?;
-        let known: Vec<String> =
-            stmt.query_map(params![profile, shopper], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        drop(stmt);
+        let known: Vec<String> = self
+            .db
+            .query(
+                "SELECT token FROM tokens WHERE profile = ?1 AND shopper_reference = ?2 AND removed_at IS NULL",
+                args![profile, shopper],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<Result<_>>()?;
         for gone in known.iter().filter(|k| !listed.contains(&k.as_str())) {
-            tx.exec_cached(
+            self.db.execute(
                 "UPDATE tokens SET removed_at = ?3 WHERE profile = ?1 AND token = ?2",
-                params![profile, gone, at],
+                args![profile, gone, &at],
             )?;
         }
         tx.commit()?;
@@ -48,12 +51,12 @@ impl Ledger {
     /// A card removed at the provider: marked, and an event says so.
     pub fn remove_token(&self, profile: &str, shopper: &str, token: &str) -> Result<()> {
         let tx = self.write()?;
-        tx.exec_cached(
+        self.db.execute(
             "UPDATE tokens SET removed_at = ?3 WHERE profile = ?1 AND token = ?2",
-            params![profile, token, now()],
+            args![profile, token, now()],
         )?;
         insert_event(
-            &tx,
+            self,
             None,
             "token_removed",
             &serde_json::json!({"profile": profile, "shopper_reference": shopper, "token": token}),
@@ -64,15 +67,16 @@ impl Ledger {
 
     /// The shopper's cards as last seen (removed ones left out), read offline.
     pub fn tokens(&self, profile: &str, shopper: &str) -> Result<Vec<TokenRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT token, payment_method, token_usage, status FROM tokens
-             WHERE profile = ?1 AND shopper_reference = ?2 AND removed_at IS NULL ORDER BY seen_at, token",
-        )?;
-        let rows = stmt
-            .query_map(params![profile, shopper], |r| {
+        self.db
+            .query(
+                "SELECT token, payment_method, token_usage, status FROM tokens
+                 WHERE profile = ?1 AND shopper_reference = ?2 AND removed_at IS NULL ORDER BY seen_at, token",
+                args![profile, shopper],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(TokenRow { token: r.get(0)?, payment_method: r.get(1)?, token_usage: r.get(2)?, status: r.get(3)? })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 }

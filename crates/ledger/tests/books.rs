@@ -67,7 +67,7 @@ fn pages_and_totals_cover_the_whole_filter() {
     assert_eq!(unique.len(), 130);
 
     let totals = ledger.totals(&PaymentFilter::default()).unwrap();
-    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    let conn = rusqlite::Connection::open(ledger.path().unwrap()).unwrap();
     for t in &totals {
         let (count, gross): (i64, i64) = conn
             .query_row(
@@ -106,7 +106,7 @@ fn local_days_are_cut_at_the_shops_midnight() {
     let early = ledger.insert_payment(&payment("PD-EARLY", 700, "TWD")).unwrap();
     // 23:59:59.9 on 1 November and 00:00:00 on 2 November in Taipei (UTC+8).
     set(
-        ledger.path(),
+        ledger.path().unwrap(),
         &format!(
             "DROP TRIGGER chain_payments_update;
              UPDATE payments SET created_at = '2026-11-01T15:59:59.9Z' WHERE id = {};
@@ -135,7 +135,7 @@ fn exports_add_up_to_the_totals() {
     let ledger = filled(&dir);
     // Text a spreadsheet would run as a formula.
     set(
-        ledger.path(),
+        ledger.path().unwrap(),
         "DROP TRIGGER chain_payments_update;
          UPDATE payments SET customer_no = '=HYPERLINK(\"http://x\")', raw_status = '+1' WHERE reference = 'PD-0005';",
     );
@@ -241,7 +241,7 @@ fn the_chain_finds_what_was_changed_behind_the_apps_back() {
         let report = ledger.verify().unwrap();
         assert!(report.ok, "an untouched ledger verifies: {report:?}");
         assert!(report.entries > 130);
-        let path = ledger.path().to_path_buf();
+        let path = ledger.path().unwrap().to_path_buf();
         drop(ledger);
         (dir, path)
     };

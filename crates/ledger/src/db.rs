@@ -1,0 +1,478 @@
+//! One way for the ledger to speak SQL to either engine: the embedded SQLite file or a
+//! shared PostgreSQL server. Queries are written once, with `?N` placeholders and SQL both
+//! engines accept; what differs (placeholders, forced join order, prefix search, the
+//! schema's version) is decided here. Values and rows are owned, so the same code reads
+//! both.
+//!
+//! PostgreSQL's client runs on a thread of its own: its blocking client drives a private
+//! runtime, which may not be started from inside the app's.
+
+use crate::{LedgerError, Result};
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc};
+
+/// A value sent to or read from the ledger. Money is always `Int` (minor units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(Value::Null)
+    }
+}
+impl From<&Option<String>> for Value {
+    fn from(v: &Option<String>) -> Self {
+        v.as_deref().into()
+    }
+}
+
+/// The values of a statement, in placeholder order.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::db::Value::from($v)),*] };
+}
+pub(crate) use args;
+
+/// One row, by column name or position.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    names: Arc<Vec<String>>,
+    values: Vec<Value>,
+}
+
+pub(crate) trait Column {
+    fn position(&self, names: &[String]) -> Option<usize>;
+}
+impl Column for usize {
+    fn position(&self, names: &[String]) -> Option<usize> {
+        (*self < names.len()).then_some(*self)
+    }
+}
+impl Column for &str {
+    fn position(&self, names: &[String]) -> Option<usize> {
+        names.iter().position(|n| n == self)
+    }
+}
+
+pub(crate) trait FromValue: Sized {
+    fn from_value(v: &Value) -> Option<Self>;
+}
+impl FromValue for i64 {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+impl FromValue for String {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Null => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+impl Row {
+    pub(crate) fn get<T: FromValue>(&self, column: impl Column + std::fmt::Debug) -> Result<T> {
+        let at = column
+            .position(&self.names)
+            .ok_or_else(|| LedgerError::Database(format!("the ledger has no column {column:?}")))?;
+        T::from_value(&self.values[at]).ok_or_else(|| {
+            LedgerError::Database(format!(
+                "column {} holds {:?}, not a {}",
+                self.names[at],
+                self.values[at],
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
+/// Which engine, and how it is spoken to.
+pub(crate) enum Db {
+    Sqlite(rusqlite::Connection),
+    Postgres(Pg),
+}
+
+impl Db {
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
+    pub(crate) fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        match self {
+            Db::Sqlite(c) => Some(c),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// Runs a statement; how many rows it changed.
+    pub(crate) fn execute(&self, sql: &str, args: Vec<Value>) -> Result<u64> {
+        match self {
+            Db::Sqlite(c) => Ok(c.prepare_cached(sql)?.execute(rusqlite::params_from_iter(args))? as u64),
+            Db::Postgres(pg) => {
+                let sql = sql.to_string();
+                pg.run(move |s| s.execute(&sql, &args))
+            }
+        }
+    }
+
+    /// Every row of a query.
+    pub(crate) fn query(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        self.for_each(sql, args, |r| {
+            rows.push(r);
+            Ok(true)
+        })?;
+        Ok(rows)
+    }
+
+    pub(crate) fn query_opt(&self, sql: &str, args: Vec<Value>) -> Result<Option<Row>> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let names = Arc::new(stmt.column_names().into_iter().map(String::from).collect::<Vec<_>>());
+                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+                Ok(match rows.next()? {
+                    Some(r) => Some(sqlite_row(&names, r)?),
+                    None => None,
+                })
+            }
+            Db::Postgres(_) => Ok(self.query(sql, args)?.into_iter().next()),
+        }
+    }
+
+    pub(crate) fn query_one(&self, sql: &str, args: Vec<Value>) -> Result<Row> {
+        self.query_opt(sql, args)?.ok_or(LedgerError::NotFound)
+    }
+
+    /// Rows one at a time; `f` returns false to stop. SQLite streams them (memory stays
+    /// flat); PostgreSQL's arrive in one answer.
+    pub(crate) fn for_each(&self, sql: &str, args: Vec<Value>, mut f: impl FnMut(Row) -> Result<bool>) -> Result<()> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let names = Arc::new(stmt.column_names().into_iter().map(String::from).collect::<Vec<_>>());
+                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+                while let Some(r) = rows.next()? {
+                    if !f(sqlite_row(&names, r)?)? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Db::Postgres(pg) => {
+                let sql = sql.to_string();
+                for row in pg.run(move |s| s.query(&sql, &args))? {
+                    if !f(row)? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Opens the outermost write transaction. SQLite takes the file's write lock at once;
+    /// PostgreSQL takes the ledger's one writer lock at once (the chain's), so writers on
+    /// every counter take turns the same way and a read-then-write never races another.
+    pub(crate) fn begin(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(c) => Ok(c.execute_batch("BEGIN IMMEDIATE")?),
+            Db::Postgres(pg) => pg.run(|s| s.begin()),
+        }
+    }
+
+    pub(crate) fn commit(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(c) => Ok(c.execute_batch("COMMIT")?),
+            Db::Postgres(pg) => pg.run(|s| s.end("COMMIT")),
+        }
+    }
+
+    pub(crate) fn rollback(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(c) => Ok(c.execute_batch("ROLLBACK")?),
+            Db::Postgres(pg) => pg.run(|s| s.end("ROLLBACK")),
+        }
+    }
+
+    /// Statements without values or rows (savepoints).
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        match self {
+            Db::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Db::Postgres(pg) => {
+                let sql = sql.to_string();
+                pg.run(move |s| s.batch(&sql))
+            }
+        }
+    }
+
+    /// `JOIN` whose order the planner keeps (SQLite's CROSS JOIN; PostgreSQL plans its own).
+    pub(crate) fn ordered_join(&self) -> &'static str {
+        if self.is_postgres() {
+            "JOIN"
+        } else {
+            "CROSS JOIN"
+        }
+    }
+}
+
+fn sqlite_row(names: &Arc<Vec<String>>, r: &rusqlite::Row<'_>) -> Result<Row> {
+    use rusqlite::types::ValueRef;
+    let values = (0..names.len())
+        .map(|i| {
+            Ok(match r.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::Int(i),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Real(f) => Value::Text(f.to_string()),
+                ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Row { names: names.clone(), values })
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        })
+    }
+}
+
+impl postgres::types::ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match (self, ty) {
+            (Value::Null, _) => Ok(postgres::types::IsNull::Yes),
+            (Value::Int(i), &Type::INT8) => i.to_sql(ty, out),
+            (Value::Int(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), _) => i.to_string().as_str().to_sql(ty, out),
+            (Value::Text(t), &Type::INT8) => t.parse::<i64>()?.to_sql(ty, out),
+            (Value::Text(t), _) => t.as_str().to_sql(ty, out),
+        }
+    }
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        use postgres::types::Type;
+        matches!(*ty, Type::INT8 | Type::INT4 | Type::INT2 | Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME)
+            || ty.name() == "unknown"
+    }
+    postgres::types::to_sql_checked!();
+}
+
+/// `?N` placeholders as PostgreSQL writes them (`$N`); text inside quotes is left alone.
+pub(crate) fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c)
+            }
+            '?' if !quoted => out.push('$'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A connection to a PostgreSQL ledger, driven from a thread of its own.
+pub(crate) struct Pg {
+    jobs: mpsc::Sender<Box<dyn FnOnce(&mut PgSession) + Send>>,
+}
+
+impl Pg {
+    /// Connects (and fails clearly when the server cannot be reached).
+    pub(crate) fn connect(target: crate::postgres::Target) -> Result<Self> {
+        let (jobs, inbox) = mpsc::channel::<Box<dyn FnOnce(&mut PgSession) + Send>>();
+        std::thread::Builder::new()
+            .name("paydesk-ledger-pg".into())
+            .spawn(move || {
+                let mut session = PgSession { target, client: None, statements: HashMap::new(), in_transaction: false };
+                for job in inbox {
+                    job(&mut session);
+                }
+            })
+            .map_err(|e| LedgerError::Database(format!("cannot start the shared ledger's connection: {e}")))?;
+        let pg = Self { jobs };
+        pg.run(|s| s.client().map(|_| ()))?;
+        Ok(pg)
+    }
+
+    /// Runs `f` on the connection's thread and waits for its answer.
+    pub(crate) fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PgSession) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let (answer, reply) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |s| {
+                let _ = answer.send(f(s));
+            }))
+            .map_err(|_| LedgerError::Database("the shared ledger's connection has stopped".into()))?;
+        reply.recv().map_err(|_| LedgerError::Database("the shared ledger's connection has stopped".into()))?
+    }
+}
+
+pub(crate) struct PgSession {
+    target: crate::postgres::Target,
+    client: Option<postgres::Client>,
+    statements: HashMap<String, postgres::Statement>,
+    in_transaction: bool,
+}
+
+impl PgSession {
+    /// The live connection. Outside a transaction a lost one is opened again (the server
+    /// came back); inside one it is not: what the transaction wrote is gone with it, and
+    /// carrying on would write the rest half.
+    pub(crate) fn client(&mut self) -> Result<&mut postgres::Client> {
+        let lost = self.client.as_ref().is_none_or(|c| c.is_closed());
+        if lost {
+            if self.in_transaction {
+                return Err(self.target.unreachable("the connection was lost during a write; nothing of it was kept"));
+            }
+            self.statements.clear();
+            self.client = None;
+            let client = self.target.connect()?;
+            self.client = Some(client);
+        }
+        Ok(self.client.as_mut().expect("connected above"))
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let text = dollar_placeholders(sql);
+        let statement = self.client()?.prepare(&text).map_err(|e| self.target.error(e))?;
+        if self.statements.len() >= 128 {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(|a| a as _).collect();
+        let result = self.client()?.execute(&statement, &params);
+        result.map_err(|e| self.target.error(e))
+    }
+
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(|a| a as _).collect();
+        let result = self.client()?.query(&statement, &params);
+        let rows = result.map_err(|e| self.target.error(e))?;
+        let names = Arc::new(statement.columns().iter().map(|c| c.name().to_string()).collect::<Vec<_>>());
+        rows.iter().map(|r| pg_row(&names, r)).collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        let result = self.client()?.batch_execute(sql);
+        result.map_err(|e| self.target.error(e))
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({})", crate::postgres::CHAIN_LOCK))?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    fn end(&mut self, how: &str) -> Result<()> {
+        let was_open = std::mem::replace(&mut self.in_transaction, false);
+        match self.client.as_mut() {
+            Some(c) if !c.is_closed() => c.batch_execute(how).map_err(|e| self.target.error(e)),
+            // The server already ended it with the connection: a rollback happened.
+            _ if how == "ROLLBACK" || !was_open => Ok(()),
+            _ => Err(self
+                .target
+                .unreachable("the connection was lost before the write was saved; nothing of it was kept")),
+        }
+    }
+
+    /// The session's raw client, for work the ledger does outside its own SQL (migrating).
+    pub(crate) fn raw(&mut self) -> Result<&mut postgres::Client> {
+        self.client()
+    }
+
+    pub(crate) fn target(&self) -> &crate::postgres::Target {
+        &self.target
+    }
+}
+
+fn pg_row(names: &Arc<Vec<String>>, r: &postgres::Row) -> Result<Row> {
+    use postgres::types::Type;
+    let values = r
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let v = match *c.type_() {
+                Type::INT8 => r.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int)),
+                Type::INT4 => r.try_get::<_, Option<i32>>(i).map(|v| v.map(|v| Value::Int(v.into()))),
+                Type::INT2 => r.try_get::<_, Option<i16>>(i).map(|v| v.map(|v| Value::Int(v.into()))),
+                Type::BOOL => r.try_get::<_, Option<bool>>(i).map(|v| v.map(|v| Value::Int(v.into()))),
+                _ => r.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
+            };
+            v.map(|v| v.unwrap_or(Value::Null))
+                .map_err(|e| LedgerError::Database(format!("column {} could not be read: {e}", c.name())))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Row { names: names.clone(), values })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_become_dollars_outside_quotes() {
+        assert_eq!(
+            super::dollar_placeholders("SELECT '?' , x FROM t WHERE a = ?1 AND b = ?12"),
+            "SELECT '?' , x FROM t WHERE a = $1 AND b = $12"
+        );
+    }
+}
