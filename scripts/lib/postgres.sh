@@ -20,9 +20,18 @@ start_test_postgres() {
   [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 755 "$(dirname "$dir")"
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_db_user "$bin/initdb" -D "$dir/data" -U paydesk --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  as_db_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=100" start >/dev/null
+  echo "$port" > "$dir/port"
+  resume_test_postgres "$dir"
   export PAYDESK_TEST_POSTGRES="postgres://paydesk@127.0.0.1:$port/postgres"
+  export PAYDESK_TEST_POSTGRES_DIR="$dir"
+}
+
+# Starts a cluster made by start_test_postgres again, on its port (after a stop).
+resume_test_postgres() {
+  local dir=$1 bin
+  bin=$(pg_bin)
+  as_db_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-h 127.0.0.1 -p $(cat "$dir/port") -k $dir -c fsync=off -c max_connections=200" start >/dev/null
 }
 
 stop_test_postgres() {

@@ -27,7 +27,35 @@ pub fn binary(name: &str) -> PathBuf {
 pub fn paydesk(home: &Path) -> Command {
     let mut c = Command::new(binary("paydesk"));
     c.env("PAYDESK_HOME", home).env("RUST_LOG", "warn");
+    if let Some(url) = test_ledger_for(home) {
+        c.env("PAYDESK_LEDGER", url);
+    }
     c
+}
+
+/// With `PAYDESK_TEST_ENGINE=postgres` (the suite's second pass) each home sells into a
+/// shared ledger of its own on the test server (`PAYDESK_TEST_POSTGRES`), made on first use.
+pub fn test_ledger_for(home: &Path) -> Option<String> {
+    if std::env::var("PAYDESK_TEST_ENGINE").as_deref() != Ok("postgres") {
+        return None;
+    }
+    let marker = home.join(".test-shared-ledger");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return Some(url);
+    }
+    let url = fresh_shared_ledger("e2e");
+    std::fs::create_dir_all(home).unwrap();
+    std::fs::write(&marker, &url).unwrap();
+    Some(url)
+}
+
+/// A new, empty database on the test server, by URL.
+pub fn fresh_shared_ledger(prefix: &str) -> String {
+    let server = std::env::var("PAYDESK_TEST_POSTGRES")
+        .expect("PAYDESK_TEST_POSTGRES is not set: scripts/test starts a throwaway PostgreSQL for these tests");
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("{prefix}_{}_{}", std::process::id(), stamp % 1_000_000_000_000);
+    paydesk_ledger::postgres::create_database(&server, &name).unwrap()
 }
 
 pub struct Run {

@@ -22,6 +22,11 @@ struct Cli {
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// The ledger to use: a shared PostgreSQL ledger (postgres://user@host:port/db) or a
+    /// ledger file; default: PAYDESK_LEDGER, else Settings' shared ledger, else the file in
+    /// the home folder.
+    #[arg(long, global = true, value_name = "URL")]
+    ledger: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -615,6 +620,7 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let json_mode = cli.json;
+    let _ = LEDGER.set(cli.ledger.clone().filter(|l| !l.trim().is_empty()));
     i18n::set_current(i18n::Locale::chosen(&paydesk_core::paths::home()));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
@@ -671,8 +677,15 @@ fn out(json: Value, text: impl Into<String>) -> Result<Output, AppError> {
     Ok(Output { json, text: text.into(), data_on_stdout: false, code: 0 })
 }
 
+/// `--ledger`, when given.
+static LEDGER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
 fn open() -> Result<Arc<Paydesk>, AppError> {
-    Ok(Arc::new(Paydesk::open(&paydesk_core::paths::home())?))
+    let home = paydesk_core::paths::home();
+    Ok(Arc::new(match LEDGER.get().cloned().flatten() {
+        Some(ledger) => Paydesk::open_at(&home, &paydesk_ledger::Location::parse(&ledger))?,
+        None => Paydesk::open(&home)?,
+    }))
 }
 
 /// The demo profile runs on an in-process sandbox whose payments persist in the home folder.

@@ -1,0 +1,185 @@
+//! Several counters, one ledger: two homes (two counters) and an accountant's CLI on one
+//! real PostgreSQL database, each `paydesk` its own process with `--ledger URL`, selling
+//! against the sandbox over HTTP with the secret in the real Secret Service. Sales in
+//! parallel, refunds racing for one remainder, one notification posted to both counters'
+//! listeners; and a server stopped mid-run.
+
+use paydesk_e2e::{fresh_shared_ledger, paydesk, run, unique_name, IpnListenerProcess, Run, SandboxProcess};
+use paydesk_gateways::ApiSecret;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const DEMO_TOKEN: &str = "5cbfb079f15b150122261c8537086d77a";
+
+fn cli(home: &Path, ledger: &str, args: &[&str]) -> Run {
+    let mut c = paydesk(home);
+    c.env_remove("PAYDESK_LEDGER").args(["--json", "--ledger", ledger]).args(args);
+    run(c, None)
+}
+
+fn ok(r: Run) -> serde_json::Value {
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    r.json()
+}
+
+fn add_profile(home: &Path, ledger: &str, name: &str, sandbox: &SandboxProcess) {
+    ok(cli(
+        home,
+        ledger,
+        &[
+            "profile",
+            "add",
+            name,
+            "--base-url",
+            &sandbox.base_url,
+            "--merchant-no",
+            "200043",
+            "--store-no",
+            "300014",
+            "--ipn-url",
+            &format!("{}/sandbox/ipn-sink", sandbox.base_url),
+            "--callback-url",
+            "https://shop.example/done",
+        ],
+    ));
+    let mut c = paydesk(home);
+    c.args(["--json", "--ledger", ledger, "secret", "set", name]);
+    assert_eq!(run(c, Some(&format!("{DEMO_TOKEN}\n"))).code, 0, "the token is saved");
+}
+
+fn sell(home: &Path, ledger: &str, profile: &str, amount: &str) -> serde_json::Value {
+    ok(cli(
+        home,
+        ledger,
+        &["pay", "qr", "--profile", profile, "--amount", amount, "--currency", "USD", "--vendor", "alipay"],
+    ))
+}
+
+/// A notification as Pockyt signs it, for the sale.
+fn signed_notification(sale: &serde_json::Value) -> BTreeMap<String, String> {
+    let mut fields: BTreeMap<String, String> = [
+        ("reference", sale["reference"].as_str().unwrap()),
+        ("transactionNo", sale["transaction_no"].as_str().unwrap()),
+        ("amount", "10.00"),
+        ("currency", "USD"),
+        ("status", "success"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sign = paydesk_gateways::pockyt::signing::sign(&fields, &ApiSecret::new(DEMO_TOKEN));
+    fields.insert("verifySign".into(), sign);
+    fields
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn two_counters_and_the_accountant_share_one_ledger() {
+    let ledger = fresh_shared_ledger("counters");
+    let (a, b, accountant) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = SandboxProcess::start(a.path(), "127.0.0.1:0");
+    let profile = unique_name("shared");
+    add_profile(a.path(), &ledger, &profile, &sandbox);
+
+    // The profile (never its secret) is in the shared ledger: counter B sees it at once.
+    let shown = ok(cli(b.path(), &ledger, &["profile", "list"]));
+    assert!(shown.to_string().contains(&profile), "{shown}");
+
+    // Parallel sales at both counters: every one recorded once, references unique.
+    let sales: Vec<serde_json::Value> = std::thread::scope(|s| {
+        let jobs: Vec<_> = [a.path(), b.path()]
+            .into_iter()
+            .flat_map(|home| (0..6).map(move |_| home))
+            .map(|home| s.spawn(|| sell(home, &ledger, &profile, "10.00")))
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    let mut references: Vec<&str> = sales.iter().map(|s| s["reference"].as_str().unwrap()).collect();
+    references.sort();
+    references.dedup();
+    assert_eq!(references.len(), 12);
+    let seen = ok(cli(accountant.path(), &ledger, &["tx", "list", "--limit", "100"]));
+    assert_eq!(seen.as_array().unwrap().len(), 12, "the accountant sees both counters' sales");
+
+    // One notification, posted to both counters' listeners at once: applied once.
+    let (port_a, port_b) = (free_port(), free_port());
+    let listen = |home: &Path, port: u16| {
+        IpnListenerProcess::start(home, &["--ledger", &ledger, "--bind", &format!("127.0.0.1:{port}")])
+    };
+    let listener_a = listen(a.path(), port_a);
+    let listener_b = listen(b.path(), port_b);
+    let sale = &sales[0];
+    let reference = sale["reference"].as_str().unwrap();
+    sandbox.settle(sale["transaction_no"].as_str().unwrap(), "pay");
+    let fields = signed_notification(sale);
+    let answers: Vec<(u16, String)> = std::thread::scope(|s| {
+        let posts: Vec<_> = [port_a, port_b]
+            .into_iter()
+            .map(|port| {
+                let fields = fields.clone();
+                s.spawn(move || {
+                    let r = reqwest::blocking::Client::new()
+                        .post(format!("http://127.0.0.1:{port}/ipn/pockyt"))
+                        .form(&fields)
+                        .send()
+                        .unwrap();
+                    (r.status().as_u16(), r.text().unwrap())
+                })
+            })
+            .collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|(code, _)| *code == 200), "both listeners acknowledge: {answers:?}");
+    let detail = ok(cli(accountant.path(), &ledger, &["tx", "show", reference]));
+    assert_eq!(detail["payment"]["status"], "paid");
+    let events = detail["events"].as_array().unwrap();
+    let became_paid = events.iter().filter(|e| e["kind"] == "status_changed" && e["detail"]["to"] == "paid").count();
+    assert_eq!(became_paid, 1, "applied exactly once: {events:?}");
+    assert_eq!(events.iter().filter(|e| e["kind"] == "ipn").count(), 2, "received by both");
+    drop((listener_a, listener_b));
+
+    // Refunds racing for the same remainder from both counters: never above it.
+    let ledger_url = ledger.as_str();
+    let racing: Vec<Run> = std::thread::scope(|s| {
+        let jobs: Vec<_> = [a.path(), b.path(), a.path(), b.path()]
+            .into_iter()
+            .map(|home| s.spawn(move || cli(home, ledger_url, &["tx", "refund", reference, "--amount", "6.00"])))
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    let succeeded = racing.iter().filter(|r| r.code == 0).count();
+    assert_eq!(
+        succeeded,
+        1,
+        "one refund of 6.00 fits in 10.00: {:?}",
+        racing.iter().map(|r| &r.stdout).collect::<Vec<_>>()
+    );
+    for refused in racing.iter().filter(|r| r.code != 0) {
+        assert_eq!(refused.json()["error"]["field"], "amount", "{}", refused.stdout);
+    }
+    let detail = ok(cli(accountant.path(), &ledger, &["tx", "show", reference]));
+    let refunded: i64 = detail["refunds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] != "failed")
+        .map(|r| r["amount_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(refunded, 600);
+    assert_eq!(detail["payment"]["status"], "partially_refunded");
+
+    // The chain stays one valid chain with several writers.
+    let verified = ok(cli(accountant.path(), &ledger, &["ledger", "verify"]));
+    assert_eq!(verified["ok"], true, "{verified}");
+
+    // A counter without the profile's token sees its sales but cannot act on them.
+    ok(cli(a.path(), &ledger, &["secret", "delete", &profile]));
+    let refused = cli(b.path(), &ledger, &["tx", "refund", reference, "--amount", "1.00"]).json();
+    assert_eq!(refused["error"]["kind"], "secret_missing", "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("can see the profile's sales") && message.contains("cannot act"), "{message}");
+    assert_eq!(ok(cli(b.path(), &ledger, &["tx", "list", "--limit", "100"])).as_array().unwrap().len(), 12);
+}
