@@ -183,3 +183,103 @@ fn two_counters_and_the_accountant_share_one_ledger() {
     assert!(message.contains("can see the profile's sales") && message.contains("cannot act"), "{message}");
     assert_eq!(ok(cli(b.path(), &ledger, &["tx", "list", "--limit", "100"])).as_array().unwrap().len(), 12);
 }
+
+/// A throwaway cluster of this test's own (scripts/lib/postgres.sh), so stopping it
+/// disturbs no other test.
+struct OwnServer {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl OwnServer {
+    fn script(call: &str, dir: &Path) -> String {
+        let lib = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/lib/postgres.sh");
+        let out = std::process::Command::new("bash")
+            .args(["-c", &format!(". '{lib}' && {call} \"$1\" && echo \"${{PAYDESK_TEST_POSTGRES:-}}\""), "_"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{call}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = Self::script("start_test_postgres", &dir.path().join("pg"));
+        Self { dir, url }
+    }
+
+    fn stop(&self) {
+        Self::script("stop_test_postgres", &self.dir.path().join("pg"));
+    }
+
+    fn resume(&self) {
+        Self::script("resume_test_postgres", &self.dir.path().join("pg"));
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[test]
+fn a_server_stopped_mid_run_gives_clear_errors_writes_nothing_half_and_is_back_when_it_returns() {
+    let server = OwnServer::start();
+    let ledger = server.url.clone();
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let profile = unique_name("outage");
+    add_profile(home.path(), &ledger, &profile, &sandbox);
+    let sale = sell(home.path(), &ledger, &profile, "10.00");
+    let port = free_port();
+    let listener =
+        IpnListenerProcess::start(home.path(), &["--ledger", &ledger, "--bind", &format!("127.0.0.1:{port}")]);
+    let notify = || {
+        let r = reqwest::blocking::Client::new()
+            .post(format!("http://127.0.0.1:{port}/ipn/pockyt"))
+            .form(&signed_notification(&sale))
+            .send()
+            .unwrap();
+        r.status().as_u16()
+    };
+
+    server.stop();
+    // At start (every CLI command starts) and at every action: said plainly, and the sale is
+    // refused rather than kept where the other counters cannot see it.
+    for args in [
+        vec!["pay", "qr", "--profile", &profile, "--amount", "3.00", "--currency", "USD", "--vendor", "alipay"],
+        vec!["tx", "list"],
+    ] {
+        let r = cli(home.path(), &ledger, &args);
+        assert_ne!(r.code, 0);
+        let error = &r.json()["error"];
+        assert_eq!(error["kind"], "storage", "{error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("cannot be reached") && message.contains("Nothing was recorded"), "{message}");
+        assert!(!message.contains("postgres://"), "the URL (and any password) is not repeated: {message}");
+    }
+    // The running listener keeps running: the provider is told to try again later.
+    assert_eq!(notify(), 503);
+
+    server.resume();
+    // Back without a restart: the listener applies the notification sent again.
+    let mut answer = 0;
+    for _ in 0..50 {
+        answer = notify();
+        if answer == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(answer, 200, "the listener reconnected");
+    let listed = ok(cli(home.path(), &ledger, &["tx", "list"]));
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the refused sale was never recorded: {listed}");
+    assert_eq!(rows[0]["status"], "paid");
+    sell(home.path(), &ledger, &profile, "4.00");
+    assert_eq!(ok(cli(home.path(), &ledger, &["ledger", "verify"]))["ok"], true);
+    drop(listener);
+    let _ = cli(home.path(), &ledger, &["secret", "delete", &profile]);
+}
