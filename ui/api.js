@@ -70,6 +70,8 @@ export const notifyPaid = (title, body) => invoke('notify_paid', { title, body }
 export const setLanguage = (language) => invoke('set_language', { language });
 export const displaySettings = () => invoke('display_settings');
 export const saveDisplaySettings = (settings) => invoke('save_display_settings', { settings });
+export const ledgerSettings = () => invoke('ledger_settings');
+export const saveSharedLedger = (url, password) => invoke('save_shared_ledger', { url, password });
 export const showOnDisplay = (reference) => invoke('show_on_display', { reference });
 export const displayState = () => invoke('display_state');
 export const openCustomerDisplay = () => invoke('open_customer_display');

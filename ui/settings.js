@@ -246,9 +246,52 @@ async function initDisplay() {
   try { show(await api.displaySettings()); } catch { /* the form starts empty */ }
 }
 
+/** Shared ledger: which ledger this counter uses from its next start. */
+async function initLedger() {
+  const say = (text, ok = true) => {
+    const m = $('ledger-message');
+    m.textContent = text;
+    m.className = ok ? 'message ok' : 'message error';
+    m.hidden = !text;
+  };
+  const show = (s) => {
+    $('ledger-in-use').textContent = s.shared
+      ? t('This counter uses the shared ledger at {where}.', { where: s.in_use })
+      : t('This counter uses its own ledger file: {where}.', { where: s.in_use });
+    $('ledger-url').value = s.shared_ledger ?? '';
+    $('ledger-password').value = '';
+    $('ledger-password').placeholder = s.password_saved ? t('Saved in the keyring') : t('Kept in this computer’s keyring');
+    $('ledger-local').hidden = !s.shared_ledger;
+    for (const el of $('ledger-form').elements) el.disabled = s.set_by_environment;
+    if (s.set_by_environment) say(t('PAYDESK_LEDGER chooses the ledger on this computer.'));
+  };
+  const choose = async (url) => {
+    clearFieldErrors($('ledger-form'));
+    say(url ? t('Connecting…') : '');
+    $('ledger-save').disabled = true;
+    try {
+      const saved = await api.saveSharedLedger(url, url ? ($('ledger-password').value || null) : null);
+      show(saved);
+      say(t('Saved. Paydesk uses it from its next start.'));
+    } catch (err) {
+      showFieldErrors($('ledger-form'), problemsOf(err), (field) => (field === 'shared_ledger' ? $('ledger-url') : null));
+      say(api.describeError(err), false);
+    } finally {
+      $('ledger-save').disabled = false;
+    }
+  };
+  $('ledger-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    choose($('ledger-url').value.trim() || null);
+  });
+  $('ledger-local').addEventListener('click', () => choose(null));
+  try { show(await api.ledgerSettings()); } catch { /* shown empty */ }
+}
+
 export function initSettings(deps) {
   initLanguage();
   initDisplay();
+  initLedger();
   try {
     $('paper').value = localStorage.getItem('paydesk.paper') ?? '80mm';
     $('sound').checked = localStorage.getItem('paydesk.sound') !== 'off';

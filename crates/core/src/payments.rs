@@ -1151,6 +1151,41 @@ impl Paydesk {
     /// Captures `amount` (or all that can be captured) of an authorised payment; `last`
     /// closes the authorisation. Never above what can be captured, checked before sending.
     pub async fn capture(&self, reference: &str, amount: Option<&str>, last: bool) -> Result<PaymentView, AppError> {
+        let claimed = self.payment_row(reference)?;
+        self.claim(&claimed, "capture")?;
+        let done = self.capture_claimed(reference, amount, last).await;
+        self.release(&claimed);
+        done
+    }
+
+    /// Takes the payment for one capture or void at a time, whichever counter asks: the
+    /// checks that follow then read it as it is, not as another counter is changing it.
+    fn claim(&self, row: &PaymentRow, action: &str) -> Result<(), AppError> {
+        match crate::blocking(|| self.ledger().claim_action(row.id, action))? {
+            None => Ok(()),
+            Some(other) => Err(AppError::NotAllowed {
+                message: format!(
+                    "Payment {} is being {} right now (at this or another counter); try again in a moment.",
+                    row.reference,
+                    if other == "void" { "voided" } else { "captured" }
+                ),
+            }),
+        }
+    }
+
+    fn release(&self, row: &PaymentRow) {
+        if let Err(e) = crate::blocking(|| self.ledger().release_action(row.id)) {
+            // It lapses by itself (paydesk_ledger::CLAIM_LAPSES).
+            tracing::warn!(reference = %row.reference, "could not release the capture/void claim: {e}");
+        }
+    }
+
+    async fn capture_claimed(
+        &self,
+        reference: &str,
+        amount: Option<&str>,
+        last: bool,
+    ) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
         let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
         let capturable = capturable_minor(status, row.balances, row.amount_minor);
@@ -1184,6 +1219,14 @@ impl Paydesk {
 
     /// Releases an authorisation nothing was captured of.
     pub async fn void(&self, reference: &str, reason: Option<&str>) -> Result<PaymentView, AppError> {
+        let claimed = self.payment_row(reference)?;
+        self.claim(&claimed, "void")?;
+        let done = self.void_claimed(reference, reason).await;
+        self.release(&claimed);
+        done
+    }
+
+    async fn void_claimed(&self, reference: &str, reason: Option<&str>) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
         let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
         if status != PaymentStatus::Authorized || row.balances.is_some_and(|b| b.captured > 0) {

@@ -6,6 +6,7 @@
 //! Secrets are never given to this crate.
 
 pub mod chain;
+mod claims;
 mod customers;
 mod db;
 pub mod export;
@@ -18,6 +19,7 @@ mod refunds;
 mod tls;
 mod tokens;
 
+pub use claims::CLAIM_LAPSES;
 pub use customers::CustomerRow;
 pub use payments::{Applied, EventRow, NewPayment, PaymentRow, StatusChange};
 pub use profiles::ProfileRow;

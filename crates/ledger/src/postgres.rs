@@ -161,6 +161,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX payments_sums ON payments(currency, status, created_at, amount_minor, paid_minor);
     CREATE INDEX refunds_sums ON refunds(payment_id, status, amount_minor);
     "#,
+    // 15: one capture or void at a time per payment
+    r#"
+    CREATE TABLE action_claims (
+        payment_id BIGINT PRIMARY KEY REFERENCES payments(id),
+        action     TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).

@@ -55,3 +55,17 @@ async fn demo_paydesk_with(dir: &tempfile::TempDir, listener: bool) -> Arc<Payde
 pub fn sandbox(paydesk: &Paydesk) -> &Sandbox {
     paydesk.demo().unwrap().kept::<Sandbox>().unwrap()
 }
+
+/// A second counter on the first one's ledger (its file, or its shared database), selling
+/// against the first one's sandbox: two machines, one ledger.
+#[allow(dead_code)]
+pub async fn second_counter(dir: &tempfile::TempDir, first: &Paydesk) -> Arc<Paydesk> {
+    let paydesk = Arc::new(Paydesk::open_at(dir.path(), &first.ledger_location()).unwrap());
+    let options = paydesk_sandbox::demo::DemoSandboxOptions {
+        external_url: Some(first.demo().unwrap().base_url().to_string()),
+        ..Default::default()
+    };
+    let setup = paydesk_sandbox::demo::start(dir.path(), &options).await.unwrap();
+    demo::enable(&paydesk, setup).await.unwrap();
+    paydesk
+}
