@@ -204,8 +204,12 @@ impl OwnServer {
     }
 
     fn start() -> Self {
+        Self::start_with("start_test_postgres")
+    }
+
+    fn start_with(how: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = Self::script("start_test_postgres", &dir.path().join("pg"));
+        let url = Self::script(how, &dir.path().join("pg"));
         Self { dir, url }
     }
 
@@ -282,4 +286,30 @@ fn a_server_stopped_mid_run_gives_clear_errors_writes_nothing_half_and_is_back_w
     assert_eq!(ok(cli(home.path(), &ledger, &["ledger", "verify"]))["ok"], true);
     drop(listener);
     let _ = cli(home.path(), &ledger, &["secret", "delete", &profile]);
+}
+
+#[test]
+fn a_remote_ledger_over_tls_is_checked_and_never_quietly_plain() {
+    // A server that accepts TLS only, with a certificate from the shop's own authority.
+    let server = OwnServer::start_with("start_test_postgres_tls");
+    let home = tempfile::tempdir().unwrap();
+    assert!(server.url.contains("sslmode=require") && server.url.contains("sslrootcert="), "{}", server.url);
+    let listed = ok(cli(home.path(), &server.url, &["tx", "list"]));
+    assert_eq!(listed, serde_json::json!([]));
+    let mut client = paydesk_ledger::postgres::connect(&server.url).unwrap();
+    let encrypted: bool =
+        client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0);
+    assert!(encrypted);
+    let version: i64 = client.query_one("SELECT version FROM paydesk_schema", &[]).unwrap().get(0);
+    assert_eq!(version, paydesk_ledger::postgres::latest_version(), "migrated over TLS");
+
+    // Without the shop's authority the certificate is not trusted: refused, in words.
+    let (base, _) = server.url.split_once('?').unwrap();
+    let untrusted = cli(home.path(), &format!("{base}?sslmode=require"), &["tx", "list"]);
+    assert_ne!(untrusted.code, 0);
+    let message = untrusted.json()["error"]["message"].as_str().unwrap().to_lowercase();
+    assert!(message.contains("certificate"), "{message}");
+    // Asked for plain, the server (TLS only) refuses: nothing is ever sent unencrypted.
+    let plain = cli(home.path(), &format!("{base}?sslmode=disable"), &["tx", "list"]);
+    assert_ne!(plain.code, 0, "{}", plain.stdout);
 }
