@@ -81,7 +81,26 @@ async function start() {
   } catch (err) {
     $('counter-error').hidden = false;
     $('counter-error').textContent = api.describeError(err);
+    offerLocalLedger();
   }
+}
+
+/** When the shared ledger chosen in Settings cannot be reached, this computer's own ledger
+ *  file is offered instead (from the next start); nothing is sold meanwhile. */
+async function offerLocalLedger() {
+  let ledger;
+  try { ledger = await api.ledgerSettings(); } catch { return; }
+  if (!ledger.shared_ledger || ledger.set_by_environment) return;
+  $('ledger-away').hidden = false;
+  $('use-local-ledger').addEventListener('click', async () => {
+    try {
+      await api.saveSharedLedger(null, null);
+      $('use-local-ledger').disabled = true;
+      $('ledger-away-message').textContent = t('Saved. Paydesk uses it from its next start.');
+    } catch (err) {
+      $('ledger-away-message').textContent = api.describeError(err);
+    }
+  });
 }
 
 start();

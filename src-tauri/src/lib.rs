@@ -1,6 +1,9 @@
 //! The desktop shell: Tauri commands that hand straight over to `paydesk-core`.
 //! No payment logic lives here.
 
+// Before the commands below: its own commands share their names (a window without a core).
+mod unavailable;
+
 use base64::Engine;
 use paydesk_core::books::{ChainReport, DayRow, ExportFormat, ExportOptions, ExportSummary, Totals, TxPage, TxQuery};
 use paydesk_core::bulk::{BulkOptions, BulkProgress, BulkSummary};
@@ -525,14 +528,20 @@ pub struct UiLanguage {
 
 #[tauri::command(async)]
 fn ui_language(core: Core<'_>) -> UiLanguage {
-    use paydesk_core::i18n::{self, LOCALES};
-    let locale = i18n::current();
-    UiLanguage {
-        tag: locale.tag(),
-        format_tag: locale.format_tag(),
-        chosen: paydesk_core::settings::saved_language(core.home()),
-        choices: LOCALES.iter().map(|l| (l.tag(), l.native_name())).collect(),
-        words: i18n::words(locale),
+    UiLanguage::now(core.home())
+}
+
+impl UiLanguage {
+    fn now(home: &std::path::Path) -> Self {
+        use paydesk_core::i18n::{self, LOCALES};
+        let locale = i18n::current();
+        UiLanguage {
+            tag: locale.tag(),
+            format_tag: locale.format_tag(),
+            chosen: paydesk_core::settings::saved_language(home),
+            choices: LOCALES.iter().map(|l| (l.tag(), l.native_name())).collect(),
+            words: i18n::words(locale),
+        }
     }
 }
 
@@ -763,11 +772,12 @@ pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Payde
 pub fn run() {
     let home = paydesk_core::paths::home();
     paydesk_core::i18n::set_current(paydesk_core::i18n::Locale::chosen(&home));
-    let core = match Paydesk::open(&home) {
+    let core = match paydesk_core::settings::ledger_location(&home).and_then(|at| Paydesk::open_at(&home, &at)) {
         Ok(c) => Arc::new(c),
         Err(e) => {
-            eprintln!("paydesk: cannot open the ledger in {}: {e}", home.display());
-            std::process::exit(1);
+            eprintln!("paydesk: cannot open the ledger: {e}");
+            // The window still opens and says why (a shared ledger's server may be down).
+            return unavailable::run(home, e);
         }
     };
     match tauri::async_runtime::block_on(start_demo(&core)) {

@@ -78,11 +78,16 @@ pub struct LedgerSettings {
 
 /// The ledger `core` runs on, and what Settings chose.
 pub fn ledger_settings(core: &crate::Paydesk) -> LedgerSettings {
+    ledger_settings_at(core.home(), &core.ledger_location())
+}
+
+/// What Settings chose, beside the ledger at `in_use` (which may not have opened).
+pub fn ledger_settings_at(home: &Path, in_use: &paydesk_ledger::Location) -> LedgerSettings {
     crate::blocking(|| LedgerSettings {
-        shared_ledger: LocalSettings::load(core.home()).shared_ledger,
+        shared_ledger: LocalSettings::load(home).shared_ledger,
         password_saved: crate::secrets::has_token(LEDGER_SECRET).unwrap_or(false),
-        in_use: core.ledger_location().shown(),
-        shared: core.ledger_is_shared(),
+        in_use: in_use.shown(),
+        shared: in_use.is_shared(),
         set_by_environment: std::env::var("PAYDESK_LEDGER").is_ok_and(|v| !v.trim().is_empty()),
     })
 }
