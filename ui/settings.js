@@ -208,13 +208,16 @@ async function initLanguage() {
 }
 
 /** The customer display: shop name and the optional page on the local network. */
+/** A form's own status line: says `text` (an error when not ok), hidden when empty. */
+const sayIn = (id) => (text, ok = true) => {
+  const m = $(id);
+  m.textContent = text;
+  m.className = ok ? 'message ok' : 'message error';
+  m.hidden = !text;
+};
+
 async function initDisplay() {
-  const say = (text, ok = true) => {
-    const m = $('display-message');
-    m.textContent = text;
-    m.className = ok ? 'message ok' : 'message error';
-    m.hidden = !text;
-  };
+  const say = sayIn('display-message');
   const show = (s) => {
     $('shop-name').value = s.shop_name ?? '';
     $('lan-on').checked = Boolean(s.lan_display);
@@ -248,12 +251,7 @@ async function initDisplay() {
 
 /** Shared ledger: which ledger this counter uses from its next start. */
 async function initLedger() {
-  const say = (text, ok = true) => {
-    const m = $('ledger-message');
-    m.textContent = text;
-    m.className = ok ? 'message ok' : 'message error';
-    m.hidden = !text;
-  };
+  const say = sayIn('ledger-message');
   const show = (s) => {
     $('ledger-in-use').textContent = s.shared
       ? t('This counter uses the shared ledger at {where}.', { where: s.in_use })

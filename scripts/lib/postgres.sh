@@ -13,14 +13,20 @@ as_db_user() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The cluster's folder (the server's user owns it) and a free loopback port, kept in it.
+new_test_cluster_dir() {
+  local dir=$1
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 755 "$(dirname "$dir")"
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' > "$dir/port"
+}
+
 start_test_postgres() {
   local dir=$1 bin port
   bin=$(pg_bin)
-  mkdir -p "$dir"
-  [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 755 "$(dirname "$dir")"
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  new_test_cluster_dir "$dir"
+  port=$(cat "$dir/port")
   as_db_user "$bin/initdb" -D "$dir/data" -U paydesk --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  echo "$port" > "$dir/port"
   resume_test_postgres "$dir"
   export PAYDESK_TEST_POSTGRES="postgres://paydesk@127.0.0.1:$port/postgres"
   export PAYDESK_TEST_POSTGRES_DIR="$dir"
@@ -40,9 +46,8 @@ resume_test_postgres() {
 start_test_postgres_tls() {
   local dir=$1 bin port
   bin=$(pg_bin)
-  mkdir -p "$dir"
-  [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 755 "$(dirname "$dir")"
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  new_test_cluster_dir "$dir"
+  port=$(cat "$dir/port")
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Paydesk test CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
     -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
@@ -56,7 +61,6 @@ start_test_postgres_tls() {
   as_db_user "$bin/initdb" -D "$dir/data" -U paydesk --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   # TLS or nothing, even on loopback.
   printf 'hostssl all all 127.0.0.1/32 trust\nlocal all all trust\n' | as_db_user tee "$dir/data/pg_hba.conf" >/dev/null
-  echo "$port" > "$dir/port"
   resume_test_postgres "$dir"
   export PAYDESK_TEST_POSTGRES="postgres://paydesk@127.0.0.1:$port/postgres?sslmode=require&sslrootcert=$dir/ca.crt"
 }

@@ -359,29 +359,6 @@ pub struct CopyReport {
     pub version: i64,
 }
 
-#[derive(Debug)]
-enum Cell {
-    Int(Option<i64>),
-    Text(Option<String>),
-}
-
-impl postgres::types::ToSql for Cell {
-    fn to_sql(
-        &self,
-        ty: &postgres::types::Type,
-        out: &mut postgres::types::private::BytesMut,
-    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            Cell::Int(v) => v.to_sql(ty, out),
-            Cell::Text(v) => v.to_sql(ty, out),
-        }
-    }
-    fn accepts(ty: &postgres::types::Type) -> bool {
-        <Option<i64> as postgres::types::ToSql>::accepts(ty) || <Option<String> as postgres::types::ToSql>::accepts(ty)
-    }
-    postgres::types::to_sql_checked!();
-}
-
 impl crate::Ledger {
     /// Copies this (SQLite) ledger into the PostgreSQL ledger at `client`: migrates it, then
     /// every row in one transaction (rows already there are brought up to date; history is
@@ -390,6 +367,8 @@ impl crate::Ledger {
     pub fn copy_to_postgres(&self, client: &mut postgres::Client) -> Result<CopyReport, CopyError> {
         migrate(client)?;
         let mut tx = client.transaction()?;
+        // In the writers' turn, as every counter's write is: no counter's sale interleaves.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])?;
         let mut rows = std::collections::BTreeMap::new();
         for (table, key) in COPIED {
             let mut stmt = self.sqlite("A copy")?.prepare(&format!("SELECT * FROM {table}"))?;
@@ -429,14 +408,14 @@ impl crate::Ledger {
             let mut count = 0i64;
             let mut source = stmt.query([])?;
             while let Some(row) = source.next()? {
-                let cells: Vec<Cell> = types
+                let cells: Vec<crate::db::Value> = types
                     .iter()
                     .enumerate()
                     .map(|(i, ty)| {
                         Ok(if ty == "bigint" || ty == "integer" {
-                            Cell::Int(row.get(i)?)
+                            row.get::<_, Option<i64>>(i)?.into()
                         } else {
-                            Cell::Text(row.get(i)?)
+                            row.get::<_, Option<String>>(i)?.into()
                         })
                     })
                     .collect::<rusqlite::Result<_>>()?;
