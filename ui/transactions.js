@@ -392,4 +392,6 @@ export function initTransactions() {
       if (selected === p.reference && !$('tx-detail').hidden && $('confirm').hidden) showDetail(selected, true);
     }, 200);
   }).catch(() => {});
+  // The shared ledger came back after an outage: read the list again.
+  api.onEvent('ledger-changed', () => { if (!$('view-transactions').hidden) load(); }).catch(() => {});
 }

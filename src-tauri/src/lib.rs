@@ -753,6 +753,10 @@ pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Payde
     tauri::async_runtime::spawn(async move {
         loop {
             match changes.recv().await {
+                // The shared ledger's server came back: anything may have changed meanwhile.
+                Ok(0) => {
+                    let _ = app.emit("ledger-changed", ());
+                }
                 Ok(id) => {
                     let core = core.clone();
                     let view = tauri::async_runtime::spawn_blocking(move || core.payment_by_id(id)).await;

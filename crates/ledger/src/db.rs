@@ -179,8 +179,10 @@ impl Db {
         self.query_opt(sql, args)?.ok_or(LedgerError::NotFound)
     }
 
-    /// Rows one at a time; `f` returns false to stop. SQLite streams them (memory stays
-    /// flat); PostgreSQL's arrive in one answer.
+    /// Rows one at a time; `f` returns false to stop. Memory stays flat however many there
+    /// are: SQLite steps through them; PostgreSQL sends them in chunks over a connection of
+    /// the stream's own (so `f` may use the ledger meanwhile), except inside a write, whose
+    /// own rows only its connection sees.
     pub(crate) fn for_each(&self, sql: &str, args: Vec<Value>, mut f: impl FnMut(Row) -> Result<bool>) -> Result<()> {
         match self {
             Db::Sqlite(c) => {
@@ -196,9 +198,26 @@ impl Db {
             }
             Db::Postgres(pg) => {
                 let sql = sql.to_string();
-                for row in pg.run(move |s| s.query(&sql, &args))? {
-                    if !f(row)? {
-                        break;
+                let (writing, target) = pg.run(|s| Ok((s.in_transaction, s.target.clone())))?;
+                if writing {
+                    for row in pg.run(move |s| s.query(&sql, &args))? {
+                        if !f(row)? {
+                            break;
+                        }
+                    }
+                    return Ok(());
+                }
+                let (chunks, arriving) = mpsc::sync_channel(2);
+                std::thread::Builder::new()
+                    .name("paydesk-ledger-stream".into())
+                    .spawn(move || stream_rows(&target, &sql, &args, &chunks))
+                    .map_err(|e| LedgerError::Database(format!("cannot read the shared ledger: {e}")))?;
+                // Stopping early drops `arriving`: the stream ends at its next chunk.
+                for chunk in arriving {
+                    for row in chunk? {
+                        if !f(row)? {
+                            return Ok(());
+                        }
                     }
                 }
                 Ok(())
@@ -248,6 +267,33 @@ impl Db {
         } else {
             "CROSS JOIN"
         }
+    }
+}
+
+/// Rows of PostgreSQL's query in chunks of `STREAM_CHUNK`, a portal inside a read
+/// transaction of its own connection, until the reader stops taking them.
+fn stream_rows(target: &crate::postgres::Target, sql: &str, args: &[Value], out: &mpsc::SyncSender<Result<Vec<Row>>>) {
+    const STREAM_CHUNK: i32 = 512;
+    let run = || -> Result<()> {
+        let mut client = target.connect()?;
+        let mut tx = client.transaction().map_err(|e| target.error(e))?;
+        let statement = tx.prepare(&dollar_placeholders(sql)).map_err(|e| target.error(e))?;
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(|a| a as _).collect();
+        let portal = tx.bind(&statement, &params).map_err(|e| target.error(e))?;
+        let names = Arc::new(statement.columns().iter().map(|c| c.name().to_string()).collect::<Vec<_>>());
+        loop {
+            let rows = tx.query_portal(&portal, STREAM_CHUNK).map_err(|e| target.error(e))?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let chunk = rows.iter().map(|r| pg_row(&names, r)).collect::<Result<Vec<_>>>()?;
+            if out.send(Ok(chunk)).is_err() {
+                return Ok(());
+            }
+        }
+    };
+    if let Err(e) = run() {
+        let _ = out.send(Err(e));
     }
 }
 

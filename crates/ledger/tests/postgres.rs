@@ -113,3 +113,60 @@ fn concurrent_writers_keep_one_valid_chain() {
         prev = hash;
     }
 }
+
+#[test]
+fn the_shared_ledger_streams_long_answers_and_exports_them_whole() {
+    use paydesk_ledger::export::{ExportFormat, ExportOptions, ExportTarget};
+    use paydesk_ledger::{Ledger, NewPayment, PaymentFilter};
+    let ledger = Ledger::open_shared(&fresh_database()).unwrap();
+    // More than one chunk (512 rows) of the stream.
+    ledger
+        .batch(|l| {
+            for i in 0..1300 {
+                l.insert_payment(&NewPayment {
+                    reference: format!("PD-S-{i:05}"),
+                    profile: "counter".into(),
+                    provider: "pockyt".into(),
+                    method: "qr".into(),
+                    vendor: Some("alipay".into()),
+                    amount_minor: 100 + i,
+                    currency: "USD".into(),
+                    customer_no: None,
+                    checkout_options: None,
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let mut seen = Vec::new();
+    ledger
+        .each_payment(&PaymentFilter::default(), |p| {
+            seen.push(p.reference);
+            true
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 1300);
+    assert_eq!(seen.first().map(String::as_str), Some("PD-S-00000"), "oldest first");
+    let mut stopped = 0;
+    ledger
+        .each_payment(&PaymentFilter::default(), |_| {
+            stopped += 1;
+            stopped < 700
+        })
+        .unwrap();
+    assert_eq!(stopped, 700, "stops when asked");
+    // An export reads refunds and events per payment while the payments stream.
+    let mut csv = Vec::new();
+    let summary = ledger
+        .export(
+            &PaymentFilter::default(),
+            ExportFormat::Csv,
+            &ExportOptions::default(),
+            ExportTarget::Stream(&mut csv),
+            &jiff::tz::TimeZone::UTC,
+            &mut |_, _| true,
+        )
+        .unwrap();
+    assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 1301, "{summary:?}");
+    assert!(ledger.verify().unwrap().ok);
+}
