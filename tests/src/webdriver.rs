@@ -27,6 +27,8 @@ impl Driver {
             .env("XDG_DATA_HOME", home.join("xdg-data"))
             .env("XDG_CACHE_HOME", home.join("xdg-cache"))
             .env("NO_AT_BRIDGE", "1")
+            // The second pass runs the windows on a shared ledger of their own.
+            .envs(crate::test_ledger_for(home).map(|url| ("PAYDESK_LEDGER", url)))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
