@@ -55,15 +55,20 @@ fn a_sale_at_another_counter_reaches_the_accountants_window_pushed() {
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
     s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
     s.click("#tab-transactions");
-    s.wait_for(
-        "the empty ledger",
-        Duration::from_secs(10),
-        "return !document.getElementById('tx-empty').hidden",
-    );
+    s.wait_for("the empty ledger", Duration::from_secs(10), "return !document.getElementById('tx-empty').hidden");
 
     let mut sell = paydesk_e2e::paydesk(counter.path());
-    sell.env("PAYDESK_LEDGER", &ledger)
-        .args(["--json", "pay", "qr", "--amount", "24.60", "--currency", "USD", "--vendor", "alipay"]);
+    sell.env("PAYDESK_LEDGER", &ledger).args([
+        "--json",
+        "pay",
+        "qr",
+        "--amount",
+        "24.60",
+        "--currency",
+        "USD",
+        "--vendor",
+        "alipay",
+    ]);
     let sale = paydesk_e2e::run(sell, None);
     assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
     let sold_at = std::time::Instant::now();
