@@ -3,7 +3,7 @@
 //! restart the counter works on it.
 
 use paydesk_e2e::binary;
-use paydesk_e2e::webdriver::{free_port, Driver, Session};
+use paydesk_e2e::webdriver::{free_port, Driver, Session, ENTER};
 use std::time::Duration;
 
 #[test]
@@ -84,5 +84,96 @@ fn a_sale_at_another_counter_reaches_the_accountants_window_pushed() {
     eprintln!("other counter's sale on the accountant's screen {} ms after its QR", sold_at.elapsed().as_millis());
     let totals = s.script("return document.getElementById('tx-totals').textContent");
     assert!(totals.as_str().unwrap().starts_with("1 payment"), "the totals follow too: {totals}");
+    s.end();
+}
+
+/// Settings → Shared ledger, as a shop owner moves a counter onto the shop's server: a URL
+/// that is not PostgreSQL is named under its field, a server that cannot be reached is
+/// refused (nothing saved), the real one is checked and saved with its password in the
+/// keyring (never in the settings file); from the next start the counter sells into it.
+#[test]
+fn a_shared_ledger_chosen_in_settings_is_checked_saved_and_used_from_the_next_start() {
+    let home = tempfile::tempdir().unwrap();
+    let ledger = paydesk_e2e::fresh_shared_ledger("window_settings");
+    let password = "counter-2 pw/with:odd@chars";
+    let settings_file = || std::fs::read_to_string(home.path().join("settings.json")).unwrap_or_default();
+    let driver = Driver::start(home.path(), &[]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.click("#tab-settings");
+    s.wait_for(
+        "the ledger in use",
+        Duration::from_secs(10),
+        "return document.getElementById('ledger-in-use').textContent.includes('own ledger file')",
+    );
+    let said = |what: &str| {
+        s.wait_for(
+            what,
+            Duration::from_secs(20),
+            "const m = document.getElementById('ledger-message'); return !m.hidden && !m.textContent.includes('Connecting') && m.textContent",
+        )
+        .as_str()
+        .unwrap()
+        .to_string()
+    };
+
+    s.fill("#ledger-url", "mysql://shop@db/books");
+    s.click("#ledger-save");
+    let refused = said("the wrong kind of URL refused");
+    assert!(refused.contains("PostgreSQL"), "{refused}");
+    assert_eq!(s.script("return document.getElementById('ledger-url').getAttribute('aria-invalid')"), "true");
+
+    let dead = format!("postgres://paydesk@127.0.0.1:{}/shop", free_port());
+    s.fill("#ledger-url", &dead);
+    s.click("#ledger-save");
+    let refused = said("the unreachable server refused");
+    assert!(refused.contains("cannot be reached"), "{refused}");
+    assert!(!settings_file().contains("shop"), "nothing saved: {}", settings_file());
+
+    s.fill("#ledger-url", &ledger);
+    s.fill("#ledger-password", password);
+    s.click("#ledger-save");
+    let saved = said("the shared ledger saved");
+    assert!(saved.contains("next start"), "{saved}");
+    let file: serde_json::Value = serde_json::from_str(&settings_file()).unwrap();
+    assert_eq!(file["shared_ledger"], ledger.as_str(), "{file}");
+    assert!(!settings_file().contains("odd@chars"), "the password is not in the file");
+    assert_eq!(s.script("return document.getElementById('ledger-password').value"), "", "nor left on screen");
+    s.end();
+
+    // Next start: the counter runs on the shared ledger; a sale made here is on the server.
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.type_keys("3.10");
+    s.type_keys(ENTER);
+    s.wait_for(
+        "the QR code",
+        Duration::from_secs(15),
+        "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
+    );
+    let reference = s.script("return document.getElementById('sale-reference').textContent");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut show = paydesk_e2e::paydesk(elsewhere.path());
+    show.args(["--json", "--ledger", &ledger, "tx", "show", reference.as_str().unwrap()]);
+    let shown = paydesk_e2e::run(show, None);
+    assert_eq!(shown.code, 0, "the sale is in the shared ledger: {}\n{}", shown.stdout, shown.stderr);
+    assert_eq!(shown.json()["payment"]["amount_minor"], 310);
+    assert!(!std::path::Path::new(&home.path().join("ledger.sqlite3")).exists(), "no file ledger was made");
+
+    s.click("#tab-settings");
+    s.wait_for(
+        "the shared ledger in use",
+        Duration::from_secs(10),
+        "return document.getElementById('ledger-in-use').textContent.includes('shared ledger')",
+    );
+    assert_eq!(
+        s.script("return document.getElementById('ledger-password').placeholder"),
+        "Saved in the keyring",
+        "its password is in the keyring"
+    );
+    // And back to this computer's file (the password leaves the keyring).
+    s.click("#ledger-local");
+    said("the file chosen again");
+    assert!(serde_json::from_str::<serde_json::Value>(&settings_file()).unwrap()["shared_ledger"].is_null());
     s.end();
 }

@@ -152,12 +152,22 @@ impl Db {
 
     /// Every row of a query.
     pub(crate) fn query(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
-        let mut rows = Vec::new();
-        self.for_each(sql, args, |r| {
-            rows.push(r);
-            Ok(true)
-        })?;
-        Ok(rows)
+        match self {
+            Db::Sqlite(_) => {
+                let mut rows = Vec::new();
+                self.for_each(sql, args, |r| {
+                    rows.push(r);
+                    Ok(true)
+                })?;
+                Ok(rows)
+            }
+            // Every row is kept anyway: asked on the session's own connection (a stream's
+            // connection of its own would cost a new server backend for each question).
+            Db::Postgres(pg) => {
+                let sql = sql.to_string();
+                pg.run(move |s| s.query(&sql, &args))
+            }
+        }
     }
 
     pub(crate) fn query_opt(&self, sql: &str, args: Vec<Value>) -> Result<Option<Row>> {
