@@ -87,6 +87,18 @@ fn a_sale_at_another_counter_reaches_the_accountants_window_pushed() {
     s.end();
 }
 
+/// What Settings → Shared ledger answered, once it has.
+fn ledger_message(s: &Session, what: &str) -> String {
+    s.wait_for(
+        what,
+        Duration::from_secs(20),
+        "const m = document.getElementById('ledger-message'); return !m.hidden && !m.textContent.includes('Connecting') && m.textContent",
+    )
+    .as_str()
+    .unwrap()
+    .to_string()
+}
+
 /// Settings → Shared ledger, as a shop owner moves a counter onto the shop's server: a URL
 /// that is not PostgreSQL is named under its field, a server that cannot be reached is
 /// refused (nothing saved), the real one is checked and saved with its password in the
@@ -106,34 +118,24 @@ fn a_shared_ledger_chosen_in_settings_is_checked_saved_and_used_from_the_next_st
         Duration::from_secs(10),
         "return document.getElementById('ledger-in-use').textContent.includes('own ledger file')",
     );
-    let said = |what: &str| {
-        s.wait_for(
-            what,
-            Duration::from_secs(20),
-            "const m = document.getElementById('ledger-message'); return !m.hidden && !m.textContent.includes('Connecting') && m.textContent",
-        )
-        .as_str()
-        .unwrap()
-        .to_string()
-    };
 
     s.fill("#ledger-url", "mysql://shop@db/books");
     s.click("#ledger-save");
-    let refused = said("the wrong kind of URL refused");
+    let refused = ledger_message(&s, "the wrong kind of URL refused");
     assert!(refused.contains("PostgreSQL"), "{refused}");
     assert_eq!(s.script("return document.getElementById('ledger-url').getAttribute('aria-invalid')"), "true");
 
     let dead = format!("postgres://paydesk@127.0.0.1:{}/shop", free_port());
     s.fill("#ledger-url", &dead);
     s.click("#ledger-save");
-    let refused = said("the unreachable server refused");
+    let refused = ledger_message(&s, "the unreachable server refused");
     assert!(refused.contains("cannot be reached"), "{refused}");
     assert!(!settings_file().contains("shop"), "nothing saved: {}", settings_file());
 
     s.fill("#ledger-url", &ledger);
     s.fill("#ledger-password", password);
     s.click("#ledger-save");
-    let saved = said("the shared ledger saved");
+    let saved = ledger_message(&s, "the shared ledger saved");
     assert!(saved.contains("next start"), "{saved}");
     let file: serde_json::Value = serde_json::from_str(&settings_file()).unwrap();
     assert_eq!(file["shared_ledger"], ledger.as_str(), "{file}");
@@ -173,7 +175,7 @@ fn a_shared_ledger_chosen_in_settings_is_checked_saved_and_used_from_the_next_st
     );
     // And back to this computer's file (the password leaves the keyring).
     s.click("#ledger-local");
-    said("the file chosen again");
+    ledger_message(&s, "the file chosen again");
     assert!(serde_json::from_str::<serde_json::Value>(&settings_file()).unwrap()["shared_ledger"].is_null());
     s.end();
 }
