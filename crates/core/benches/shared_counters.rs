@@ -31,6 +31,10 @@ fn percentiles(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
+fn throughput(name: &str, sales: usize, elapsed: Duration, counters: usize) {
+    println!("{name:<58} {:.0} sales/s over {counters} counters", sales as f64 / elapsed.as_secs_f64());
+}
+
 fn request() -> CreatePayment {
     CreatePayment {
         profile: "demo".into(),
@@ -128,8 +132,11 @@ fn main() {
     let shared_file = tempfile::tempdir().unwrap();
     let file = Location::File(shared_file.path().join("ledger.sqlite3"));
     let (cores, _homes) = counters(&rt, &file, n);
+    let started = Instant::now();
     let (times, _) = sell_everywhere(&rt, &cores, sales);
+    let elapsed = started.elapsed();
     percentiles("SQLite, one file: create -> QR at each counter", times);
+    throughput("SQLite throughput", n * sales, elapsed, n);
     drop(cores);
 
     let (server, stop) = postgres_server();
@@ -153,11 +160,7 @@ fn main() {
     let (times, finished) = sell_everywhere(&rt, &cores, sales);
     let elapsed = started.elapsed();
     percentiles("PostgreSQL, one shared ledger: create -> QR at each counter", times);
-    println!(
-        "{:<58} {:.0} sales/s over {n} counters",
-        "PostgreSQL throughput",
-        (n * sales) as f64 / elapsed.as_secs_f64()
-    );
+    throughput("PostgreSQL throughput", n * sales, elapsed, n);
     std::thread::sleep(Duration::from_millis(500));
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     // Visibility: from the moment a counter starts a sale (Enter; the sale is recorded at

@@ -117,6 +117,18 @@ impl Location {
 
 pub const FILE_NAME: &str = "ledger.sqlite3";
 
+/// SQLite's busy handler: while another process (window, CLI, listener) writes, try again
+/// every millisecond until `BUSY_WAIT`. SQLite's own handler backs off to 100 ms sleeps,
+/// which under several writers left a sale waiting up to 2 s for a lock long since free.
+fn wait_for_the_other_writer(attempt: i32) -> bool {
+    const STEP: Duration = Duration::from_millis(1);
+    if STEP * attempt.max(0) as u32 >= BUSY_WAIT {
+        return false;
+    }
+    std::thread::sleep(STEP);
+    true
+}
+
 /// How long a writer waits for another process (window, CLI, listener) to finish its write.
 pub const BUSY_WAIT: Duration = Duration::from_secs(30);
 
@@ -157,7 +169,7 @@ impl Ledger {
         restrict_to_owner(path).map_err(|source| LedgerError::Folder { path: path.into(), source })?;
         let mut conn = Connection::open(path)?;
         conn.set_prepared_statement_cache_capacity(64);
-        conn.busy_timeout(BUSY_WAIT)?;
+        conn.busy_handler(Some(wait_for_the_other_writer))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
