@@ -415,6 +415,25 @@ impl std::fmt::Debug for Paydesk {
     }
 }
 
+/// Records a new payment. Another counter on a shared ledger may have drawn the same
+/// reference in the same second: nothing was recorded or sent under it, so draw again.
+fn record_new_payment(
+    ledger: &paydesk_ledger::Ledger,
+    new: &mut NewPayment,
+    mut draw: impl FnMut() -> String,
+) -> Result<PaymentRow, AppError> {
+    let mut draws = 1;
+    loop {
+        match ledger.insert_payment(new) {
+            Err(paydesk_ledger::LedgerError::Conflict(_)) if draws < 3 => {
+                draws += 1;
+                new.reference = draw();
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// A fresh merchant reference: `PD` + UTC time + random suffix, unique and readable.
 pub fn new_reference() -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -666,7 +685,7 @@ impl Paydesk {
             payer: req.payer.clone().and_then(Payer::tidied),
         };
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
-        let new = NewPayment {
+        let mut new = NewPayment {
             reference: checkout.reference.clone(),
             profile: profile.name.clone(),
             provider: profile.provider.clone(),
@@ -677,7 +696,8 @@ impl Paydesk {
             customer_no,
             checkout_options: checkout_options(&checkout),
         };
-        let row = crate::blocking(|| self.ledger().insert_payment(&new))?;
+        let row = crate::blocking(|| record_new_payment(&self.ledger(), &mut new, new_reference))?;
+        let checkout = Checkout { reference: row.reference.clone(), ..checkout };
         // From here on the payment exists: whatever fails, the caller learns its reference.
         self.send_create(&gateway, &profile, &row, &checkout).await.map_err(|e| e.with_reference(&row.reference))
     }
@@ -1259,5 +1279,37 @@ impl Paydesk {
             .link
             .ok_or_else(|| AppError::NotAllowed { message: format!("Payment {reference} has no link yet") })?;
         qr::png(&link, min_px)
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_another_counter_already_recorded_is_drawn_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
+        let mut new = NewPayment {
+            reference: "PD20261201120000-AAAAAA".into(),
+            profile: "demo".into(),
+            provider: "pockyt".into(),
+            method: "qr".into(),
+            vendor: Some("alipay".into()),
+            amount_minor: 1300,
+            currency: "USD".into(),
+            customer_no: None,
+            checkout_options: None,
+        };
+        ledger.insert_payment(&new).unwrap();
+        let mut drawn = vec!["PD20261201120000-BBBBBB".to_string()];
+        let row = record_new_payment(&ledger, &mut new, || drawn.pop().unwrap()).unwrap();
+        assert_eq!(row.reference, "PD20261201120000-BBBBBB");
+        assert_eq!(new.reference, row.reference, "the checkout goes out under the recorded reference");
+
+        // Drawn three times and taken each time: refused, nothing recorded.
+        let row = record_new_payment(&ledger, &mut new, || "PD20261201120000-BBBBBB".into());
+        assert!(matches!(row, Err(AppError::Storage { .. })), "{row:?}");
+        assert_eq!(ledger.count(&paydesk_ledger::PaymentFilter::default()).unwrap(), 2);
     }
 }
