@@ -141,6 +141,23 @@ impl Session {
         }
     }
 
+    /// Waits until the app has loaded and the counter can sell.
+    pub fn wait_until_ready(&self) {
+        self.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    }
+
+    /// Types `amount` at the counter, presses Enter and waits for the QR; the sale's link.
+    pub fn sell_at_counter(&self, amount: &str) -> String {
+        self.type_keys(amount);
+        self.type_keys(ENTER);
+        self.wait_for(
+            "the QR code",
+            Duration::from_secs(15),
+            "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
+        );
+        self.script("return document.getElementById('sale').dataset.link").as_str().unwrap().to_string()
+    }
+
     /// Clicks the element `css` names. A list that re-renders between finding and clicking
     /// leaves a stale reference or a gap: find it again (for up to two seconds) rather than fail.
     pub fn click(&self, css: &str) {

@@ -3,7 +3,7 @@
 //! restart the counter works on it.
 
 use paydesk_e2e::binary;
-use paydesk_e2e::webdriver::{free_port, Driver, Session, ENTER};
+use paydesk_e2e::webdriver::{free_port, Driver, Session};
 use std::time::Duration;
 
 #[test]
@@ -38,7 +38,7 @@ fn an_unreachable_shared_ledger_is_said_at_start_and_the_file_is_offered() {
 
     // Started again: the counter runs on this computer's ledger file.
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
-    s.wait_for("the counter", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.wait_until_ready();
     assert!(home.path().join("ledger.sqlite3").exists());
     s.end();
 }
@@ -53,7 +53,7 @@ fn a_sale_at_another_counter_reaches_the_accountants_window_pushed() {
     let (accountant, counter) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let driver = Driver::start(accountant.path(), &[("PAYDESK_LEDGER", ledger.as_str())]);
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
-    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.wait_until_ready();
     s.click("#tab-transactions");
     s.wait_for("the empty ledger", Duration::from_secs(10), "return !document.getElementById('tx-empty').hidden");
 
@@ -111,7 +111,7 @@ fn a_shared_ledger_chosen_in_settings_is_checked_saved_and_used_from_the_next_st
     let settings_file = || std::fs::read_to_string(home.path().join("settings.json")).unwrap_or_default();
     let driver = Driver::start(home.path(), &[]);
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
-    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.wait_until_ready();
     s.click("#tab-settings");
     s.wait_for(
         "the ledger in use",
@@ -145,14 +145,8 @@ fn a_shared_ledger_chosen_in_settings_is_checked_saved_and_used_from_the_next_st
 
     // Next start: the counter runs on the shared ledger; a sale made here is on the server.
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
-    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
-    s.type_keys("3.10");
-    s.type_keys(ENTER);
-    s.wait_for(
-        "the QR code",
-        Duration::from_secs(15),
-        "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
-    );
+    s.wait_until_ready();
+    s.sell_at_counter("3.10");
     let reference = s.script("return document.getElementById('sale-reference').textContent");
     let elsewhere = tempfile::tempdir().unwrap();
     let mut show = paydesk_e2e::paydesk(elsewhere.path());
