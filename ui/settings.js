@@ -207,7 +207,6 @@ async function initLanguage() {
   });
 }
 
-/** The customer display: shop name and the optional page on the local network. */
 /** A form's own status line: says `text` (an error when not ok), hidden when empty. */
 const sayIn = (id) => (text, ok = true) => {
   const m = $(id);
@@ -216,6 +215,7 @@ const sayIn = (id) => (text, ok = true) => {
   m.hidden = !text;
 };
 
+/** The customer display: shop name and the optional page on the local network. */
 async function initDisplay() {
   const say = sayIn('display-message');
   const show = (s) => {

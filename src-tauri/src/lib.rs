@@ -611,9 +611,11 @@ async fn show_on_display(
 #[tauri::command]
 async fn open_customer_display<R: Runtime>(app: tauri::AppHandle<R>) -> Result<(), UiError> {
     use tauri::Manager;
+    // The display faces the customer and has no controls: it never takes the keyboard
+    // from the cashier, who goes on typing amounts at the counter.
     if let Some(window) = app.get_webview_window("display") {
         let _ = window.unminimize();
-        let _ = window.set_focus();
+        let _ = window.show();
         return Ok(());
     }
     let title = paydesk_core::i18n::tr(paydesk_core::i18n::current(), "Paydesk — customer display");
@@ -621,6 +623,7 @@ async fn open_customer_display<R: Runtime>(app: tauri::AppHandle<R>) -> Result<(
         .title(title)
         .inner_size(800.0, 600.0)
         .min_inner_size(320.0, 320.0)
+        .focused(false)
         .build()
         .map_err(|e| AppError::Internal { message: format!("the customer display could not open ({e})") })?;
     Ok(())

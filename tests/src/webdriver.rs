@@ -194,18 +194,25 @@ impl Session {
         let read = format!("return document.querySelector({css:?}).value");
         // Into the middle of the view: a field at the very bottom sits under the scrollbar.
         self.script(&format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return true"));
-        for _ in 0..3 {
-            // Clear first: clearing blurs the field, the click gives it focus back.
+        let focus =
+            format!("const e = document.querySelector({css:?}); e.focus(); return document.activeElement === e");
+        for _ in 0..5 {
+            // Clear first: clearing blurs the field, the click gives it focus back (and, where
+            // another window holds the keyboard, focus() makes sure).
             self.post(&format!("/element/{id}/clear"), json!({}));
             self.post(&format!("/element/{id}/click"), json!({}));
+            self.script(&focus);
             self.type_keys(text);
             if self.script(&read) == json!(text) {
                 return;
             }
             // The first keys after a screen change can land before focus does.
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(300));
         }
-        panic!("could not type {text:?} into {css}: it holds {}", self.script(&read));
+        let state = self.script(&format!(
+            "const e = document.querySelector({css:?}); return {{active: document.activeElement?.id, shown: e.offsetParent !== null, focused: document.hasFocus()}}"
+        ));
+        panic!("could not type {text:?} into {css}: it holds {} ({state})", self.script(&read));
     }
 
     /// Types through the Actions API (keyboard events), as a person at the counter would.
