@@ -194,8 +194,7 @@ impl Session {
         let read = format!("return document.querySelector({css:?}).value");
         // Into the middle of the view: a field at the very bottom sits under the scrollbar.
         self.script(&format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return true"));
-        let focus =
-            format!("const e = document.querySelector({css:?}); e.focus(); return document.activeElement === e");
+        let focus = format!("document.querySelector({css:?}).focus(); return true");
         for _ in 0..5 {
             // Clear first: clearing blurs the field, the click gives it focus back (and, where
             // another window holds the keyboard, focus() makes sure).

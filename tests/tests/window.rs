@@ -19,7 +19,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
 
     let app = binary("paydesk-app");
     let s = Session::start(&driver_url, app.to_str().unwrap());
-    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.wait_until_ready();
     let badge = s.script("return document.getElementById('mode-badge').textContent");
     assert_eq!(badge, "DEMO", "demo mode is the default and visible");
 
@@ -416,7 +416,7 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     let driver = Driver::start(home.path(), &[]);
     let http = reqwest::blocking::Client::new();
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
-    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.wait_until_ready();
 
     // Demo mode offers PayKKa's demo profile beside Pockyt's; its base URL names the sandbox.
     s.click("#tab-settings");
@@ -608,7 +608,7 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
     let driver = Driver::start(home.path(), &[]);
     let http = reqwest::blocking::Client::new();
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
-    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.wait_until_ready();
 
     s.click("#profile-switch option[value=demo-vexora]");
     s.wait_for("the payer fields", Duration::from_secs(5), "return !document.getElementById('payer').hidden");

@@ -26,7 +26,7 @@ fn check(theme: &str, env: &[(&str, &str)]) {
     std::fs::create_dir_all(&evidence).unwrap();
     let driver = Driver::start(home.path(), env);
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
-    s.wait_for("the app to load", Duration::from_secs(30), "return document.body.dataset.ready === 'true'");
+    s.wait_until_ready();
     let dark = s.script("return matchMedia('(prefers-color-scheme: dark)').matches");
     assert_eq!(dark, serde_json::json!(theme == "dark"), "the {theme} theme is in force");
     for (w, h) in [(720u32, 560u32), (1280, 900)] {

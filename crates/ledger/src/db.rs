@@ -207,16 +207,16 @@ impl Db {
                 Ok(())
             }
             Db::Postgres(pg) => {
-                let sql = sql.to_string();
                 let (writing, target) = pg.run(|s| Ok((s.in_transaction, s.target.clone())))?;
                 if writing {
-                    for row in pg.run(move |s| s.query(&sql, &args))? {
+                    for row in self.query(sql, args)? {
                         if !f(row)? {
                             break;
                         }
                     }
                     return Ok(());
                 }
+                let sql = sql.to_string();
                 let (chunks, arriving) = mpsc::sync_channel(2);
                 std::thread::Builder::new()
                     .name("paydesk-ledger-stream".into())
