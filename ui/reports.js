@@ -1,13 +1,13 @@
 // Daily takings for a period: a bar chart per currency (stacked by provider), where people
-// would rather look than read, and the full table (every status) beneath it.
+// would rather look than read, and the table beneath it: money taken (gross), refunded and
+// net per day, currency and provider, with a total row per currency (`report daily`'s numbers).
 import * as api from './api.js';
-import { el, groupThousands, minorToDecimal, money, statusLabel } from './format.js';
+import { el, groupThousands, minorToDecimal, money } from './format.js';
 import { formatDay, t } from './i18n.js';
 import { exponentOf } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
-const TAKEN = ['paid', 'partially_refunded', 'refunded', 'disputed', 'partially_paid'];
 const COLOURS = { pockyt: '#0969da', paykka: '#8250df', vexora: '#bf8700' };
 
 function svg(tag, attrs = {}, text = null) {
@@ -48,7 +48,7 @@ function chart(currency, days, rows) {
   const byDay = new Map(days.map((d) => [d, new Map()]));
   for (const r of rows) {
     const day = byDay.get(r.day);
-    day.set(r.provider, (day.get(r.provider) ?? 0n) + BigInt(r.amount_minor));
+    day.set(r.provider, (day.get(r.provider) ?? 0n) + BigInt(r.gross_minor));
   }
   const totals = days.map((d) => [...byDay.get(d).values()].reduce((a, b) => a + b, 0n));
   const max = totals.reduce((a, b) => (b > a ? b : a), 1n);
@@ -76,12 +76,14 @@ function chart(currency, days, rows) {
 async function show() {
   $('report-error').hidden = true;
   try {
-    const rows = await api.dailyReport(query());
-    $('report-rows').replaceChildren(...rows.map((r) => el('tr', {},
-      el('td', { dataset: { day: r.day } }, formatDay(r.day)), el('td', {}, r.currency), el('td', {}, r.provider),
-      el('td', {}, statusLabel(r.status)), el('td', { class: 'num' }, r.count),
-      el('td', { class: 'num' }, money(r.amount, r.currency)))));
-    const taken = rows.filter((r) => TAKEN.includes(r.status));
+    const all = await api.dailyReport(query());
+    const rows = all.filter((r) => r.day !== 'total');
+    const cell = (text) => el('td', { class: 'num' }, text);
+    $('report-rows').replaceChildren(...all.map((r) => el('tr', r.day === 'total' ? { class: 'total' } : {},
+      el('td', { dataset: { day: r.day } }, r.day === 'total' ? t('Total') : formatDay(r.day)), el('td', {}, r.currency),
+      el('td', {}, r.provider ?? ''), cell(r.count), cell(money(r.gross, r.currency)),
+      cell(money(r.refunded, r.currency)), cell(money(r.net, r.currency)))));
+    const taken = rows;
     const days = daysOf(query(), rows);
     const currencies = [...new Set(taken.map((r) => r.currency))].sort();
     $('report-charts').replaceChildren(...(currencies.length

@@ -37,13 +37,20 @@ export function currentQuery() {
   };
 }
 
-/** Totals of the whole filter, per currency, from the ledger (not the rows on screen). */
+/** Totals of the whole filter, per currency, from the ledger (not the rows on screen):
+ * outcomes by count ("7 paid · 2 declined"), then money taken per currency (gross; with
+ * refunds also refunded and net). A sale that took nothing adds nothing to gross. */
 function totalsLine(totals) {
   const count = totals.reduce((n, x) => n + x.count, 0);
-  const parts = totals.map((x) => x.refunded_minor > 0
+  if (!count) return t('{n} payments', { n: '0' });
+  const outcomes = new Map();
+  for (const x of totals) for (const [status, n] of Object.entries(x.outcomes ?? {})) outcomes.set(status, (outcomes.get(status) ?? 0) + n);
+  const words = [...outcomes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([status, n]) => `${n.toLocaleString()} ${statusLabel(status).toLowerCase()}`);
+  const parts = totals.filter((x) => x.taken_count > 0).map((x) => x.refunded_minor > 0
     ? t('{gross} gross · {refunded} refunded · {net} net', { gross: money(x.gross, x.currency), refunded: money(x.refunded, x.currency), net: money(x.net, x.currency) })
-    : money(x.gross, x.currency));
-  return (count === 1 ? t('1 payment') : t('{n} payments', { n: count.toLocaleString() })) + (parts.length ? ` · ${parts.join(' · ')}` : '');
+    : t('{gross} gross', { gross: money(x.gross, x.currency) }));
+  return [...words, ...parts].join(' · ');
 }
 
 let loadSeq = 0;

@@ -406,8 +406,8 @@ async fn tx_totals(core: Core<'_>, query: TxQuery) -> Result<Vec<Totals>, UiErro
 }
 
 #[tauri::command]
-async fn daily_report(core: Core<'_>, query: TxQuery) -> Result<Vec<DayRow>, UiError> {
-    Ok(off_thread(&core, move |c| c.daily_report(&query)).await?)
+async fn daily_report(core: Core<'_>, query: TxQuery, by_provider: Option<bool>) -> Result<Vec<DayRow>, UiError> {
+    Ok(off_thread(&core, move |c| c.daily_report(&query, by_provider.unwrap_or(false))).await?)
 }
 
 /// The hash chain's state, for Settings.

@@ -184,7 +184,7 @@ enum LedgerCommand {
 
 #[derive(Subcommand)]
 enum ReportCommand {
-    /// Daily totals by currency, provider and status.
+    /// Daily takings by currency: money taken (gross), refunded and net, with a total row.
     Daily {
         #[arg(long)]
         from: Option<String>,
@@ -194,6 +194,9 @@ enum ReportCommand {
         period: Option<String>,
         #[arg(long)]
         profile: Option<String>,
+        /// `provider`: one row per day, currency and provider.
+        #[arg(long, value_parser = ["provider"])]
+        by: Option<String>,
     },
 }
 
@@ -793,16 +796,22 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         }
         Command::Tx(cmd) => tx(cmd).await,
         Command::Ledger(cmd) => ledger(cmd, cli.json),
-        Command::Report(ReportCommand::Daily { from, to, period, profile }) => {
+        Command::Report(ReportCommand::Daily { from, to, period, profile, by }) => {
             let paydesk = open()?;
             let q = TxQuery { from, to, period, profile, ..TxQuery::default() };
-            let days = paydesk.daily_report(&q)?;
+            let days = paydesk.daily_report(&q, by.is_some())?;
             let text = days
                 .iter()
                 .map(|d| {
                     format!(
-                        "{}  {}  {:<8} {:<20} {:>5}  {}",
-                        d.day, d.currency, d.provider, d.status, d.count, d.amount
+                        "{:<10}  {}  {:<8} {:>5}  gross {}  refunded {}  net {}",
+                        d.day,
+                        d.currency,
+                        d.provider.as_deref().unwrap_or(""),
+                        d.count,
+                        d.gross,
+                        d.refunded,
+                        d.net
                     )
                 })
                 .collect::<Vec<_>>()
@@ -1292,8 +1301,12 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 .iter()
                 .map(|t| {
                     format!(
-                        "{}  {} payments ({} paid)  gross {}  refunded {}  net {}",
-                        t.currency, t.count, t.taken_count, t.gross, t.refunded, t.net
+                        "{}  {}  gross {}  refunded {}  net {}",
+                        t.currency,
+                        t.outcomes_in_words(),
+                        t.gross,
+                        t.refunded,
+                        t.net
                     )
                 })
                 .collect::<Vec<_>>()

@@ -132,7 +132,10 @@ pub struct TxPage {
 pub struct Totals {
     pub currency: String,
     pub count: i64,
+    /// How many took money (gross counts only those).
     pub taken_count: i64,
+    /// How many ended each way, by status: {"paid": 7, "failed": 2, "cancelled": 1}.
+    pub outcomes: std::collections::BTreeMap<String, i64>,
     pub gross: String,
     pub refunded: String,
     pub net: String,
@@ -141,16 +144,54 @@ pub struct Totals {
     pub net_minor: i64,
 }
 
-/// One day's takings in one currency, provider and status.
+/// One day's takings in one currency (and provider, when asked by provider), exactly and
+/// in minor units; `day` is `"total"` on each currency's total row.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DayRow {
     pub day: String,
     pub currency: String,
-    pub provider: String,
-    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Payments that took money.
     pub count: i64,
-    pub amount: String,
-    pub amount_minor: i64,
+    pub gross: String,
+    pub refunded: String,
+    pub net: String,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+impl DayRow {
+    fn new(day: String, currency: String, provider: Option<String>, count: i64, gross: i64, refunded: i64) -> Self {
+        DayRow {
+            gross: decimal(gross, &currency),
+            refunded: decimal(refunded, &currency),
+            net: decimal(gross - refunded, &currency),
+            day,
+            currency,
+            provider,
+            count,
+            gross_minor: gross,
+            refunded_minor: refunded,
+            net_minor: gross - refunded,
+        }
+    }
+}
+
+impl Totals {
+    /// The outcomes in words, most first: "7 paid · 2 declined · 1 cancelled".
+    pub fn outcomes_in_words(&self) -> String {
+        let mut by: Vec<(&String, &i64)> = self.outcomes.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        by.iter()
+            .map(|(status, n)| {
+                let label = paydesk_gateways::PaymentStatus::parse(status).map(|s| s.label()).unwrap_or(status.as_str());
+                format!("{n} {}", label.to_lowercase())
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
 }
 
 pub(crate) fn decimal(minor: i64, currency: &str) -> String {
@@ -181,6 +222,7 @@ impl Paydesk {
                 currency: t.currency,
                 count: t.count,
                 taken_count: t.taken_count,
+                outcomes: t.outcomes,
                 gross_minor: t.gross_minor,
                 refunded_minor: t.refunded_minor,
                 net_minor: t.net_minor,
@@ -188,23 +230,27 @@ impl Paydesk {
             .collect())
     }
 
-    /// Daily totals of a period, by the shop's local day.
-    pub fn daily_report(&self, q: &TxQuery) -> Result<Vec<DayRow>, AppError> {
+    /// Daily takings of a period, by the shop's local day and currency (and provider when
+    /// `by_provider`), then one total row per currency (`day: "total"`).
+    pub fn daily_report(&self, q: &TxQuery, by_provider: bool) -> Result<Vec<DayRow>, AppError> {
         let tz = shop_time_zone();
         let filter = q.to_filter(&tz)?;
-        let days = crate::blocking(|| self.ledger().daily(&filter, &tz))?;
-        Ok(days
+        let days = crate::blocking(|| self.ledger().daily(&filter, &tz, by_provider))?;
+        let mut totals: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+        let mut rows: Vec<DayRow> = days
             .into_iter()
-            .map(|d| DayRow {
-                amount: decimal(d.amount_minor, &d.currency),
-                day: d.day,
-                currency: d.currency,
-                provider: d.provider,
-                status: d.status,
-                count: d.count,
-                amount_minor: d.amount_minor,
+            .map(|d| {
+                let t = totals.entry(d.currency.clone()).or_default();
+                (t.0, t.1, t.2) = (t.0 + d.count, t.1 + d.gross_minor, t.2 + d.refunded_minor);
+                DayRow::new(d.day, d.currency, d.provider, d.count, d.gross_minor, d.refunded_minor)
             })
-            .collect())
+            .collect();
+        rows.extend(
+            totals
+                .into_iter()
+                .map(|(currency, (count, gross, refunded))| DayRow::new("total".into(), currency, None, count, gross, refunded)),
+        );
+        Ok(rows)
     }
 
     /// Up to `limit` payments of a filter, newest first (scripts and tests).

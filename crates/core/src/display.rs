@@ -78,7 +78,7 @@ fn phase_of(status: PaymentStatus) -> Phase {
     use PaymentStatus::*;
     match status {
         Created | Pending | Unknown | PartiallyPaid => Phase::Waiting,
-        Paid | Authorized | PartiallyRefunded | Refunded | Disputed => Phase::Paid,
+        Paid | Authorized | PartiallyCaptured | PartiallyRefunded | Refunded | Disputed => Phase::Paid,
         Failed => Phase::Declined,
         Expired | Cancelled => Phase::Expired,
     }

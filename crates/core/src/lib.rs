@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod ipn;
 pub mod listener;
 pub mod paths;
+mod movements;
 pub mod payments;
 pub mod print;
 pub mod profiles;

@@ -3,7 +3,7 @@
 
 use crate::profiles::{is_demo_name, DemoContext, Environment, Profile, ProfileInput};
 use crate::{qr, secrets, AppError};
-use paydesk_gateways::gateway::{CaptureOrder, Checkout, Exchange, PayMethod, Payer, PaymentRef, RefundOrder};
+use paydesk_gateways::gateway::{Checkout, Exchange, PayMethod, Payer, PaymentRef, RefundOrder};
 use paydesk_gateways::registry::{capabilities_of, AnyGateway, GatewaySetup};
 use paydesk_gateways::{
     links, text, ApiSecret, Currency, GatewayError, Money, PaymentReport, PaymentStatus, RefundStatus,
@@ -125,10 +125,16 @@ pub struct PaymentDetail {
     pub payment: PaymentView,
     pub events: Vec<EventRow>,
     pub refunds: Vec<paydesk_ledger::RefundRow>,
+    /// Captures and voids, each with its own reference and status.
+    pub movements: Vec<paydesk_ledger::MovementRow>,
     /// What has been refunded (confirmed), exactly ("4.00").
     pub refunded: String,
-    /// What can still be refunded, exactly ("9.00").
+    /// What can still be refunded, exactly ("9.00"): money taken less refunds (in flight too).
     pub refundable: String,
+    /// Money taken: what was captured or paid ("15.00"; the amount once paid in full).
+    pub captured: String,
+    /// What is still authorised and may be captured or voided ("10.00").
+    pub capturable: String,
     /// The actions the status allows: refresh, refund, cancel, retry.
     pub actions: Vec<&'static str>,
 }
@@ -151,10 +157,13 @@ impl From<PaymentRow> for PaymentView {
                 ("refundable", d(b.refundable)),
             ]))
         });
+        // What was taken when it is less than the amount: what arrived of a partial
+        // payment, what was captured of a partial (or finally partial) capture.
+        let taken = PaymentStatus::parse(&r.status).is_some_and(PaymentStatus::took_money);
         let paid_amount = r
             .paid_minor
             .zip(Currency::from_code(&r.currency).ok())
-            .filter(|_| r.status == PaymentStatus::PartiallyPaid.as_str())
+            .filter(|(minor, _)| taken && *minor < r.amount_minor)
             .map(|(minor, c)| Money::new(minor, c).to_decimal_string());
         PaymentView {
             paid_amount,
@@ -200,6 +209,21 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
         }
         _ => {}
     }
+    if let Some(b) = &report.balances {
+        let parts = [b.authorized, b.captured, b.capturable, b.voidable, b.refunded, b.refundable];
+        let impossible = parts.iter().any(|v| *v < 0)
+            || b.authorized > row.amount_minor
+            || b.captured > b.authorized
+            || b.capturable > b.authorized - b.captured
+            || b.refunded > b.captured
+            || b.refundable > b.captured - b.refunded;
+        if impossible {
+            return Some(format!(
+                "it reports impossible balances (authorised {}, captured {}, capturable {}, refunded {}, refundable {})",
+                b.authorized, b.captured, b.capturable, b.refunded, b.refundable
+            ));
+        }
+    }
     let ours = Currency::from_code(&row.currency).ok().map(|c| Money::new(row.amount_minor, c));
     if report.status == PaymentStatus::PartiallyPaid {
         // Part of the amount arrived: more than nothing, less than all, in its currency.
@@ -234,7 +258,7 @@ fn valid_provider_id(id: &str) -> bool {
 }
 
 /// At most 64 printable characters of something a provider sent, for a message.
-fn shown(s: &str) -> String {
+pub(crate) fn shown(s: &str) -> String {
     s.chars().filter(|c| !text::is_forbidden(*c)).take(64).collect()
 }
 
@@ -261,20 +285,11 @@ fn option<'a>(row: &'a PaymentRow, key: &str) -> Option<&'a serde_json::Value> {
     row.checkout_options.as_ref()?.get(key)
 }
 
-/// What a payment's refunds are measured against: what was captured, where the provider
-/// reports it (a partial capture), else the whole amount.
+/// What a payment's refunds are measured against: the money actually taken (what was
+/// captured of a partial capture, what arrived of a partial payment), else nothing.
 fn settled_minor(row: &PaymentRow) -> i64 {
-    row.balances.map(|b| b.captured).filter(|c| *c > 0).unwrap_or(row.amount_minor)
-}
-
-/// What can still be captured: the provider's figure where it gives one, else all of an
-/// authorised payment.
-fn capturable_minor(status: PaymentStatus, balances: Option<paydesk_gateways::Balances>, amount: i64) -> i64 {
-    match (status, balances) {
-        (PaymentStatus::Authorized | PaymentStatus::Paid, Some(b)) => b.capturable,
-        (PaymentStatus::Authorized, None) => amount,
-        _ => 0,
-    }
+    let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+    paydesk_ledger::captured_minor(status, row.amount_minor, row.paid_minor)
 }
 
 /// Where an exchange came from, for the events: the endpoint's last path segment
@@ -326,21 +341,58 @@ pub(crate) fn apply_report_in(
     if let Some(reason) = mismatch(row, report) {
         return Err(record_mismatch_in(ledger, row, report, source, &reason)?);
     }
+    let raw = shown(&report.raw_status);
+    let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
+    // A status we do not know is kept as the provider's word and never moves the payment.
+    if report.status == PaymentStatus::Unknown {
+        ledger.append_event(
+            Some(row.id),
+            "unknown_status",
+            &serde_json::json!({"source": source, "raw": raw, "says": format!("the provider says {raw}")}),
+        )?;
+        return Ok(Applied::Unchanged);
+    }
+    // Ids are adopted only from an answer that names our reference (checked above).
     if row.transaction_no.is_none() {
         ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
     }
-    let raw = shown(&report.raw_status);
-    let raw_status = Some(raw.as_str()).filter(|r| !r.is_empty());
-    let applied = ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status, source })?;
+    let (status, taken) = money_taken(row, report);
+    let current = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+    if let Some(taken) = taken.filter(|_| current.can_move_to(status)) {
+        if !ledger.record_paid(row.id, taken)? {
+            // Money taken never decreases: an older or smaller report is kept, not applied.
+            ledger.append_event(
+                Some(row.id),
+                "suspicious",
+                &serde_json::json!({"source": source, "reason": "it reports less money taken than the ledger holds; kept, not applied",
+                                    "reported_minor": taken, "held_minor": row.paid_minor}),
+            )?;
+        }
+    }
+    let applied = ledger.apply_status(row.id, &StatusChange { status, raw_status, source })?;
     if !matches!(applied, Applied::Refused { .. }) {
         if let Some(balances) = &report.balances {
             ledger.record_balances(row.id, balances)?;
         }
-        if let (Some(paid), PaymentStatus::PartiallyPaid) = (report.paid_amount, report.status) {
-            ledger.record_paid(row.id, paid.minor)?;
-        }
     }
     Ok(applied)
+}
+
+/// The status a report stands for in the one state machine, and the money it says was
+/// taken where less than the amount: what arrived of a partial payment, or what was
+/// captured where the balances show a partial capture (more may follow: partly captured;
+/// none may: paid, for what was captured).
+fn money_taken(row: &PaymentRow, report: &PaymentReport) -> (PaymentStatus, Option<i64>) {
+    if let (Some(paid), PaymentStatus::PartiallyPaid) = (report.paid_amount, report.status) {
+        return (PaymentStatus::PartiallyPaid, Some(paid.minor));
+    }
+    match (report.status, report.balances) {
+        (PaymentStatus::Authorized | PaymentStatus::Paid, Some(b)) if b.captured > 0 && b.captured < row.amount_minor => {
+            let status = if b.capturable > 0 { PaymentStatus::PartiallyCaptured } else { PaymentStatus::Paid };
+            (status, Some(b.captured))
+        }
+        (status, _) => (status, None),
+    }
 }
 
 /// `Paydesk::log_exchange` on a ledger already in hand (a batch).
@@ -363,7 +415,7 @@ pub(crate) fn log_exchange_in(ledger: &Ledger, id: Option<i64>, exchange: &Optio
 
 /// Refuses, before anything is recorded or sent, a flow the payment's provider does not
 /// offer (Vexora has no refund or cancel through its API).
-fn require_flow(provider: &str, flow: paydesk_gateways::gateway::Flow) -> Result<(), AppError> {
+pub(crate) fn require_flow(provider: &str, flow: paydesk_gateways::gateway::Flow) -> Result<(), AppError> {
     match capabilities_of(provider) {
         Some(c) if !c.supports(flow) => Err(AppError::NotAllowed {
             message: format!(
@@ -721,6 +773,26 @@ impl Paydesk {
         if let Some(reason) = mismatch(row, &report) {
             return Err(self.record_mismatch(row, &report, source, &reason)?);
         }
+        // A checkout answered with a failure ends the payment, with the provider's reason.
+        if matches!(report.status, PaymentStatus::Failed | PaymentStatus::Expired | PaymentStatus::Cancelled) {
+            let raw = shown(&report.raw_status);
+            crate::blocking(|| {
+                let ledger = self.ledger();
+                if valid_provider_id(&report.transaction_no) {
+                    ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
+                }
+                ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status: Some(&raw), source })
+            })?;
+            return Err(AppError::ProviderRejected {
+                message: format!(
+                    "{} did not take payment {} ({raw}); it is recorded as {}.",
+                    gateway.capabilities().label,
+                    row.reference,
+                    report.status.label().to_lowercase()
+                ),
+                code: raw,
+            });
+        }
         crate::blocking(|| {
             let ledger = self.ledger();
             let schemes = gateway.capabilities().wallet_link_schemes;
@@ -767,7 +839,7 @@ impl Paydesk {
 
     /// An answer about another payment (or with another amount) is kept as evidence and
     /// never applied; the error says so.
-    fn record_mismatch(
+    pub(crate) fn record_mismatch(
         &self,
         row: &PaymentRow,
         report: &PaymentReport,
@@ -826,7 +898,7 @@ impl Paydesk {
         self.send_create(&gateway, &profile, &row, &checkout).await.map_err(|e| e.with_reference(reference))
     }
 
-    fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
+    pub(crate) fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
         crate::blocking(|| {
             self.ledger().payment_by_reference(reference)?.ok_or_else(|| AppError::payment_not_found(reference))
         })
@@ -846,21 +918,19 @@ impl Paydesk {
             refunds.iter().filter(|r| r.status == RefundStatus::Succeeded.as_str()).map(|r| r.amount_minor).sum();
         let currency = Currency::from_code(&row.currency)?;
         let settled = settled_minor(&row);
-        let balances = row.balances;
+        let movements = ledger.movements(row.id)?;
+        let open_movement = movements.iter().any(|m| m.status().is_open());
         let payment: PaymentView = row.into();
-        let refundable_minor = if matches!(payment.status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded) {
-            settled - in_flight_or_done
-        } else {
-            0
-        };
+        let refundable_minor = if payment.status.is_refundable() { (settled - in_flight_or_done).max(0) } else { 0 };
+        let authorised = matches!(payment.status, PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured);
+        let capturable_minor = if authorised { payment.amount_minor - settled } else { 0 };
         let mut actions = vec!["refresh"];
         if refundable_minor > 0 {
             actions.push("refund");
         }
-        if capturable_minor(payment.status, balances, payment.amount_minor) > 0 {
+        // While a capture or void is unconfirmed, refreshing settles it; nothing else moves.
+        if capturable_minor > 0 && !open_movement {
             actions.push("capture");
-        }
-        if payment.status == PaymentStatus::Authorized && balances.is_none_or(|b| b.captured == 0) {
             actions.push("void");
         }
         if matches!(payment.status, PaymentStatus::Pending | PaymentStatus::Created | PaymentStatus::Unknown) {
@@ -888,8 +958,11 @@ impl Paydesk {
             payment,
             events,
             refunds,
+            movements,
             refunded: Money::new(refunded_minor, currency).to_decimal_string(),
             refundable: Money::new(refundable_minor, currency).to_decimal_string(),
+            captured: Money::new(if authorised || settled > 0 { settled } else { 0 }, currency).to_decimal_string(),
+            capturable: Money::new(capturable_minor, currency).to_decimal_string(),
             actions,
         })
     }
@@ -907,9 +980,10 @@ impl Paydesk {
                 ),
             });
         }
+        self.settle_movements_of(&row, false).await?;
         let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
             .iter()
-            .any(|r| r.status == RefundStatus::Created.as_str());
+            .any(|r| RefundStatus::parse(&r.status).is_some_and(RefundStatus::is_open));
         if unanswered {
             match self.settle_refund(&row).await {
                 Ok(()) | Err(AppError::ProviderUnreachable { .. }) => {}
@@ -930,6 +1004,31 @@ impl Paydesk {
         match outcome.result {
             Ok(report) => {
                 self.apply_report(row, &report, &source_of(&outcome.exchange, "query"))?;
+                Ok(true)
+            }
+            // Unknown by the number we kept: asked by our own reference, so a wrong number
+            // can never lock the payment out.
+            Err(e) if e.is_unknown_transaction() && row.transaction_no.is_some() => {
+                let by_reference = PaymentRef { reference: &row.reference, transaction_no: None };
+                let outcome = gateway.query(by_reference).await;
+                self.log_exchange(row.id, &outcome.exchange)?;
+                let report = match outcome.result {
+                    Ok(report) => report,
+                    Err(e) if e.is_unknown_transaction() => return Ok(false),
+                    Err(e) => return Err(e.into()),
+                };
+                let named = report.transaction_no.clone();
+                if report.reference != row.reference || !valid_provider_id(&named) {
+                    return Err(self.record_mismatch(row, &report, "query", "it does not name our reference")?);
+                }
+                let kept = row.transaction_no.clone().unwrap_or_default();
+                let row = crate::blocking(|| {
+                    let ledger = self.ledger();
+                    ledger.correct_transaction_no(row.id, &kept, &named)?;
+                    ledger.payment_by_id(row.id)
+                })?
+                .ok_or_else(|| AppError::payment_not_found(&row.reference))?;
+                self.apply_report(&row, &report, &source_of(&outcome.exchange, "query"))?;
                 Ok(true)
             }
             Err(e) if e.is_unknown_transaction() => Ok(false),
@@ -975,9 +1074,9 @@ impl Paydesk {
     pub async fn refund(&self, reference: &str, amount: Option<&str>) -> Result<RefundOutcome, AppError> {
         let row = self.payment_row(reference)?;
         let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
-        if !matches!(status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded) {
+        if !status.is_refundable() {
             return Err(AppError::NotAllowed {
-                message: format!("Payment {reference} is {}; only paid payments can be refunded.", row.status),
+                message: format!("Payment {reference} is {}; only money taken can be refunded.", row.status),
             });
         }
         require_flow(&row.provider, paydesk_gateways::gateway::Flow::Refund)?;
@@ -991,7 +1090,9 @@ impl Paydesk {
         let gateway = self.gateway_for(&profile)?;
         // A refund sent before without an answer is sent again as it was (same refund
         // reference), so it can never be paid out twice.
-        if let Some(unconfirmed) = refunds.iter().find(|r| r.status == RefundStatus::Created.as_str()) {
+        if let Some(unconfirmed) =
+            refunds.iter().find(|r| RefundStatus::parse(&r.status).is_some_and(RefundStatus::is_open))
+        {
             if requested.is_some_and(|m| m.minor != unconfirmed.amount_minor) {
                 return Err(AppError::NotAllowed {
                     message: format!(
@@ -1055,7 +1156,7 @@ impl Paydesk {
     ) -> Result<RefundOutcome, AppError> {
         let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
             .into_iter()
-            .find(|r| r.status == RefundStatus::Created.as_str())
+            .find(|r| RefundStatus::parse(&r.status).is_some_and(RefundStatus::is_open))
             .ok_or_else(|| AppError::NotAllowed {
                 message: format!("Payment {} has no unanswered refund", row.reference),
             })?;
@@ -1080,6 +1181,14 @@ impl Paydesk {
         crate::blocking(|| {
             let ledger = self.ledger();
             match confirmed {
+                Ok(done) if done.state == paydesk_gateways::RefundState::Pending => {
+                    // Accepted, not paid out: it stays counted against the remainder, and
+                    // refreshing the payment asks again.
+                    let id = Some(done.refund_transaction_no.as_str()).filter(|t| valid_provider_id(t));
+                    ledger.finish_refund(refund_row.id, RefundStatus::Pending, id)?;
+                    let refund = ledger.refund_by_reference(&refund_row.refund_reference)?.expect("refund exists");
+                    Ok(RefundOutcome { payment: ledger.payment_by_id(row.id)?.expect("payment exists").into(), refund })
+                }
                 Ok(done) => {
                     ledger.finish_refund(
                         refund_row.id,
@@ -1087,7 +1196,8 @@ impl Paydesk {
                         Some(done.refund_transaction_no.as_str()),
                     )?;
                     let refunded = ledger.refunded_minor(row.id)?;
-                    let status = if refunded >= settled_minor(row) {
+                    let fresh = ledger.payment_by_id(row.id)?.expect("payment exists");
+                    let status = if refunded >= settled_minor(&fresh) {
                         PaymentStatus::Refunded
                     } else {
                         PaymentStatus::PartiallyRefunded
@@ -1151,9 +1261,7 @@ impl Paydesk {
         };
         crate::blocking(|| {
             let ledger = self.ledger();
-            if row.transaction_no.is_none() && valid_provider_id(&done.transaction_no) {
-                ledger.record_provider_ids(row.id, &done.transaction_no, None)?;
-            }
+            // A cancel answer names no reference of ours: no id is adopted from it.
             let raw = shown(&done.raw_status);
             let applied = ledger.apply_status(
                 row.id,
@@ -1166,111 +1274,6 @@ impl Paydesk {
             }
             Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
         })
-    }
-
-    /// Captures `amount` (or all that can be captured) of an authorised payment; `last`
-    /// closes the authorisation. Never above what can be captured, checked before sending.
-    pub async fn capture(&self, reference: &str, amount: Option<&str>, last: bool) -> Result<PaymentView, AppError> {
-        let claimed = self.payment_row(reference)?;
-        self.claim(&claimed, "capture")?;
-        let done = self.capture_claimed(reference, amount, last).await;
-        self.release(&claimed);
-        done
-    }
-
-    /// Takes the payment for one capture or void at a time, whichever counter asks: the
-    /// checks that follow then read it as it is, not as another counter is changing it.
-    fn claim(&self, row: &PaymentRow, action: &str) -> Result<(), AppError> {
-        match crate::blocking(|| self.ledger().claim_action(row.id, action))? {
-            None => Ok(()),
-            Some(other) => Err(AppError::NotAllowed {
-                message: format!(
-                    "Payment {} is being {} right now (at this or another counter); try again in a moment.",
-                    row.reference,
-                    if other == "void" { "voided" } else { "captured" }
-                ),
-            }),
-        }
-    }
-
-    fn release(&self, row: &PaymentRow) {
-        if let Err(e) = crate::blocking(|| self.ledger().release_action(row.id)) {
-            // It lapses by itself (paydesk_ledger::CLAIM_LAPSES).
-            tracing::warn!(reference = %row.reference, "could not release the capture/void claim: {e}");
-        }
-    }
-
-    async fn capture_claimed(
-        &self,
-        reference: &str,
-        amount: Option<&str>,
-        last: bool,
-    ) -> Result<PaymentView, AppError> {
-        let row = self.payment_row(reference)?;
-        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
-        let capturable = capturable_minor(status, row.balances, row.amount_minor);
-        if capturable <= 0 {
-            return Err(AppError::NotAllowed {
-                message: format!("Payment {reference} is {}; nothing on it can be captured.", row.status),
-            });
-        }
-        let currency = Currency::from_code(&row.currency)?;
-        let money = match amount.map(str::trim).filter(|a| !a.is_empty()) {
-            Some(a) => Money::parse(a, currency)?,
-            None => Money::new(capturable, currency),
-        };
-        if money.minor > capturable {
-            return Err(AppError::invalid(
-                "amount",
-                format!(
-                    "amount: {money} is more than the {} that can still be captured on {reference}",
-                    Money::new(capturable, currency)
-                ),
-            ));
-        }
-        let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
-        let order = CaptureOrder { payment: payment_ref(&row), amount: money, last };
-        let outcome = gateway.capture(&order).await;
-        self.log_exchange(row.id, &outcome.exchange)?;
-        let report = outcome.result.map_err(|e| AppError::from(e).with_reference(reference))?;
-        self.apply_report(&row, &report, "capture")?;
-        self.payment(reference)
-    }
-
-    /// Releases an authorisation nothing was captured of.
-    pub async fn void(&self, reference: &str, reason: Option<&str>) -> Result<PaymentView, AppError> {
-        let claimed = self.payment_row(reference)?;
-        self.claim(&claimed, "void")?;
-        let done = self.void_claimed(reference, reason).await;
-        self.release(&claimed);
-        done
-    }
-
-    async fn void_claimed(&self, reference: &str, reason: Option<&str>) -> Result<PaymentView, AppError> {
-        let row = self.payment_row(reference)?;
-        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
-        if status != PaymentStatus::Authorized || row.balances.is_some_and(|b| b.captured > 0) {
-            return Err(AppError::NotAllowed {
-                message: format!(
-                    "Payment {reference} is {}; only an authorised payment nothing was captured of can be voided{}.",
-                    row.status,
-                    if status.is_paid() { " (refund it instead)" } else { "" }
-                ),
-            });
-        }
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("REQUESTED_BY_CUSTOMER");
-        if reason.len() > 64 || !reason.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
-            return Err(AppError::invalid(
-                "reason",
-                "reason: capital letters and '_' only, such as REQUESTED_BY_CUSTOMER or DUPLICATE",
-            ));
-        }
-        let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
-        let outcome = gateway.void(payment_ref(&row), reason).await;
-        self.log_exchange(row.id, &outcome.exchange)?;
-        let report = outcome.result.map_err(|e| AppError::from(e).with_reference(reference))?;
-        self.apply_report(&row, &report, "void")?;
-        self.payment(reference)
     }
 
     pub fn qr_png(&self, reference: &str, min_px: u32) -> Result<Vec<u8>, AppError> {

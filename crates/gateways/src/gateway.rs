@@ -323,10 +323,12 @@ pub struct RefundOrder<'a> {
     pub amount: Money,
 }
 
-/// A refund the provider confirmed, by its own number.
+/// A refund the provider accepted: by its own number (where it named one) and whether it
+/// says the money was paid out (only an explicit success is success).
 #[derive(Debug, Clone)]
 pub struct RefundAnswer {
     pub refund_transaction_no: String,
+    pub state: crate::RefundState,
 }
 
 /// A card kept on file for a shopper.
@@ -418,15 +420,21 @@ pub trait Gateway: Send + Sync {
         async move { Outcome::refused(caps.unsupported(Flow::Cancel)) }
     }
 
-    /// Captures authorised money; answers the payment as it now stands.
-    fn capture(&self, order: &CaptureOrder<'_>) -> impl Future<Output = Outcome<PaymentReport>> + Send {
+    /// Captures authorised money. Accepted: the payment as it now stands where the answer
+    /// says (None where it says nothing; the core then asks), never proof by itself.
+    fn capture(&self, order: &CaptureOrder<'_>) -> impl Future<Output = Outcome<Option<PaymentReport>>> + Send {
         let caps = self.capabilities();
         let _ = order;
         async move { Outcome::refused(caps.unsupported(Flow::Capture)) }
     }
 
-    /// Releases an authorisation nothing was captured of.
-    fn void(&self, payment: PaymentRef<'_>, reason: &str) -> impl Future<Output = Outcome<PaymentReport>> + Send {
+    /// Releases what is still authorised (all of it, or the rest after a partial capture).
+    /// Accepted: as `capture`.
+    fn void(
+        &self,
+        payment: PaymentRef<'_>,
+        reason: &str,
+    ) -> impl Future<Output = Outcome<Option<PaymentReport>>> + Send {
         let caps = self.capabilities();
         let _ = (payment, reason);
         async move { Outcome::refused(caps.unsupported(Flow::Void)) }

@@ -23,4 +23,4 @@ pub mod vexora;
 pub use error::{GatewayError, ValidationError};
 pub use money::{Currency, Money};
 pub use secret::ApiSecret;
-pub use status::{Balances, PaymentReport, PaymentStatus, RefundStatus};
+pub use status::{Balances, MovementKind, MovementStatus, PaymentReport, PaymentStatus, RefundState, RefundStatus};

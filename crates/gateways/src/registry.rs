@@ -168,11 +168,11 @@ impl AnyGateway {
         dispatch!(self, g => g.apple_pay_session(domain, display_name).await)
     }
 
-    pub async fn capture(&self, order: &crate::gateway::CaptureOrder<'_>) -> Outcome<PaymentReport> {
+    pub async fn capture(&self, order: &crate::gateway::CaptureOrder<'_>) -> Outcome<Option<PaymentReport>> {
         dispatch!(self, g => g.capture(order).await)
     }
 
-    pub async fn void(&self, payment: PaymentRef<'_>, reason: &str) -> Outcome<PaymentReport> {
+    pub async fn void(&self, payment: PaymentRef<'_>, reason: &str) -> Outcome<Option<PaymentReport>> {
         dispatch!(self, g => g.void(payment, reason).await)
     }
 

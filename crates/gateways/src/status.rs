@@ -11,6 +11,8 @@ pub enum PaymentStatus {
     /// The provider knows it; the customer has not paid yet.
     Pending,
     Authorized,
+    /// Part of what was authorised is captured; more may be captured, or the rest voided.
+    PartiallyCaptured,
     /// The customer paid less than asked (a bank transfer short of the amount): money
     /// arrived, but the sale is not paid.
     PartiallyPaid,
@@ -26,10 +28,11 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 12] = [
+    pub const ALL: [PaymentStatus; 13] = [
         Self::Created,
         Self::Pending,
         Self::Authorized,
+        Self::PartiallyCaptured,
         Self::PartiallyPaid,
         Self::Paid,
         Self::PartiallyRefunded,
@@ -46,6 +49,7 @@ impl PaymentStatus {
             Self::Created => "created",
             Self::Pending => "pending",
             Self::Authorized => "authorized",
+            Self::PartiallyCaptured => "partially_captured",
             Self::PartiallyPaid => "partially_paid",
             Self::Paid => "paid",
             Self::PartiallyRefunded => "partially_refunded",
@@ -65,6 +69,7 @@ impl PaymentStatus {
             Self::Created => "Created",
             Self::Pending => "Waiting",
             Self::Authorized => "Authorized",
+            Self::PartiallyCaptured => "Partly captured",
             Self::PartiallyPaid => "Partly paid",
             Self::Paid => "Paid",
             Self::PartiallyRefunded => "Partly refunded",
@@ -101,6 +106,22 @@ impl PaymentStatus {
         matches!(self, Self::Paid | Self::PartiallyRefunded | Self::Refunded | Self::Disputed)
     }
 
+    /// True when money was taken, in full or in part: what gross totals count (the amount
+    /// taken is the payment's `paid_minor` where it is less than the amount).
+    pub fn took_money(self) -> bool {
+        self.is_paid() || matches!(self, Self::PartiallyCaptured | Self::PartiallyPaid)
+    }
+
+    /// The statuses that took money, by name (for SQL and the windows).
+    pub fn taken_names() -> impl Iterator<Item = &'static str> {
+        Self::ALL.into_iter().filter(|s| s.took_money()).map(Self::as_str)
+    }
+
+    /// True when money taken may be refunded (captured or paid, not only authorised).
+    pub fn is_refundable(self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded | Self::PartiallyCaptured | Self::PartiallyPaid)
+    }
+
     /// The one state machine of every payment, whatever the provider: a payment only moves
     /// forward. Not yet paid may become anything later; paid may only become refunded (in
     /// part or whole) or disputed; failed, expired and cancelled are final. Staying put is
@@ -112,8 +133,16 @@ impl PaymentStatus {
         }
         match self {
             Created => true,
-            Pending | Unknown => next != Created,
-            Authorized => matches!(next, Paid | PartiallyRefunded | Refunded | Disputed | Cancelled | Expired),
+            // An unknown status is recorded, never applied (see `moves_payment`); a payment
+            // left unknown by an older Paydesk may still become anything known.
+            Pending => !matches!(next, Created | Unknown),
+            Unknown => next != Created,
+            Authorized => {
+                matches!(next, PartiallyCaptured | Paid | PartiallyRefunded | Refunded | Disputed | Cancelled | Expired)
+            }
+            // Captured money stays captured: more is captured (or the rest voided: paid),
+            // or what was captured is refunded.
+            PartiallyCaptured => matches!(next, Paid | PartiallyRefunded | Refunded | Disputed),
             // The rest may still arrive; what arrived never goes away.
             PartiallyPaid => next == Paid,
             Paid => matches!(next, PartiallyRefunded | Refunded | Disputed),
@@ -126,11 +155,13 @@ impl PaymentStatus {
     }
 }
 
-/// A refund's own life: recorded before it is sent, then succeeded or failed, for good.
+/// A refund's own life: recorded before it is sent (created: maybe sent, no answer yet),
+/// accepted by the provider but not finished (pending), then succeeded or failed, for good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
     Created,
+    Pending,
     Succeeded,
     Failed,
 }
@@ -139,17 +170,94 @@ impl RefundStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
+            Self::Pending => "pending",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::Succeeded, Self::Failed].into_iter().find(|st| st.as_str() == s)
+        [Self::Created, Self::Pending, Self::Succeeded, Self::Failed].into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Not yet ended: it counts against the refundable remainder and is settled later.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Created | Self::Pending)
     }
 
     pub fn can_move_to(self, next: Self) -> bool {
-        self == next || self == Self::Created
+        self == next || (self.is_open() && next != Self::Created)
+    }
+}
+
+/// What a provider confirmed of a refund it answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// Paid out: an explicit success with the provider's refund id.
+    Succeeded,
+    /// Accepted, not finished (PayKKa's PROCESSING, an unknown status or no refund id).
+    Pending,
+}
+
+/// A capture's or void's own life, like a refund's: recorded before it is sent (created),
+/// sent (the request may have left), then succeeded or failed for good; unknown when no
+/// answer came or the answer did not say (settled by asking the provider).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementStatus {
+    Created,
+    Sent,
+    Unknown,
+    Succeeded,
+    Failed,
+}
+
+impl MovementStatus {
+    pub const ALL: [MovementStatus; 5] = [Self::Created, Self::Sent, Self::Unknown, Self::Succeeded, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Sent => "sent",
+            Self::Unknown => "unknown",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Not ended: nothing else may move the payment's money until it is settled.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Created | Self::Sent | Self::Unknown)
+    }
+
+    /// Ended movements never change; an open one may be sent again (same reference) or end.
+    pub fn can_move_to(self, next: Self) -> bool {
+        self == next || (self.is_open() && next != Self::Created)
+    }
+}
+
+/// Money moved on an authorised payment: a capture or a void.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    Capture,
+    Void,
+}
+
+impl MovementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Capture => "capture",
+            Self::Void => "void",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Capture, Self::Void].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -221,9 +329,41 @@ mod tests {
     }
 
     #[test]
+    fn partly_captured_money_stays_captured() {
+        assert!(Authorized.can_move_to(PartiallyCaptured));
+        assert!(PartiallyCaptured.can_move_to(Paid), "the rest captured, or voided");
+        assert!(PartiallyCaptured.can_move_to(PartiallyRefunded));
+        for next in [Created, Pending, Unknown, Authorized, Failed, Expired, Cancelled, PartiallyPaid] {
+            assert!(!PartiallyCaptured.can_move_to(next), "partially captured -> {next:?}");
+        }
+        assert!(!Paid.can_move_to(PartiallyCaptured), "captured money never decreases");
+        assert!(PartiallyCaptured.took_money() && PartiallyPaid.took_money() && !Authorized.took_money());
+    }
+
+    #[test]
+    fn an_unknown_status_never_moves_a_pending_payment() {
+        assert!(!Pending.can_move_to(Unknown));
+        assert!(!Authorized.can_move_to(Unknown));
+    }
+
+    #[test]
+    fn movements_end_once() {
+        use MovementStatus as M;
+        assert!(M::Created.can_move_to(M::Sent));
+        assert!(M::Sent.can_move_to(M::Unknown));
+        assert!(M::Unknown.can_move_to(M::Sent), "sent again with its own reference");
+        assert!(M::Unknown.can_move_to(M::Succeeded));
+        for ended in [M::Succeeded, M::Failed] {
+            for next in M::ALL {
+                assert_eq!(ended.can_move_to(next), ended == next, "{ended:?} -> {next:?}");
+            }
+        }
+    }
+
+    #[test]
     fn unpaid_moves_forward_only() {
         for next in PaymentStatus::ALL {
-            assert_eq!(Pending.can_move_to(next), next != Created);
+            assert_eq!(Pending.can_move_to(next), !matches!(next, Created | Unknown));
             assert!(Created.can_move_to(next));
         }
         assert!(!Authorized.can_move_to(Pending));
@@ -241,6 +381,9 @@ mod tests {
         use RefundStatus as R;
         assert!(R::Created.can_move_to(R::Succeeded));
         assert!(R::Created.can_move_to(R::Failed));
+        assert!(R::Created.can_move_to(R::Pending));
+        assert!(R::Pending.can_move_to(R::Succeeded));
+        assert!(!R::Pending.can_move_to(R::Created));
         assert!(!R::Succeeded.can_move_to(R::Failed));
         assert!(!R::Failed.can_move_to(R::Succeeded));
         assert!(!R::Succeeded.can_move_to(R::Created));

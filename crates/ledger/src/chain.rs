@@ -28,9 +28,30 @@ const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_re
     'refund_transaction_no', {r}.refund_transaction_no)";
 const EVENT_STATE: &str =
     "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
+const MOVEMENT_STATE: &str = "json_object('payment_id', {r}.payment_id, 'kind', {r}.kind, 'reference', {r}.reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'is_final', {r}.is_final, 'captured_before', {r}.captured_before, 'status', {r}.status, \
+    'provider_id', {r}.provider_id)";
 
-pub(crate) const SUBJECTS: &[(&str, &str, &str)] =
-    &[("payments", "payment", PAYMENT_STATE), ("refunds", "refund", REFUND_STATE), ("events", "event", EVENT_STATE)];
+/// The sealed tables: table, subject kind, state template, and the schema version that
+/// made the table (its triggers are made with it; the first three came with the chain).
+pub(crate) const SUBJECTS: &[(&str, &str, &str, usize)] = &[
+    ("payments", "payment", PAYMENT_STATE, crate::migrations::CHAIN_MIGRATION),
+    ("refunds", "refund", REFUND_STATE, crate::migrations::CHAIN_MIGRATION),
+    ("events", "event", EVENT_STATE, crate::migrations::CHAIN_MIGRATION),
+    ("movements", "movement", MOVEMENT_STATE, crate::migrations::MOVEMENTS_MIGRATION),
+];
+
+/// The subjects whose triggers migration `version` makes: every sealed table that exists
+/// by then at the chain's own migration, afterwards the tables made in that migration.
+pub(crate) fn subjects_made_at(version: usize) -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, usize)> {
+    SUBJECTS.iter().filter(move |s| {
+        if version == crate::migrations::CHAIN_MIGRATION {
+            s.3 <= version
+        } else {
+            s.3 == version
+        }
+    })
+}
 
 pub(crate) fn state(template: &str, row: &str) -> String {
     template.replace("{r}", row)
@@ -88,14 +109,26 @@ pub(crate) fn migration_sql() -> String {
             hash    TEXT NOT NULL
         );\n",
     );
-    sql.push_str(&triggers_sql());
+    sql.push_str(&triggers_for(subjects_made_at(crate::migrations::CHAIN_MIGRATION)));
     sql
+}
+
+/// The triggers of the tables migration `version` makes (none for most).
+pub(crate) fn triggers_made_at(version: usize) -> String {
+    if version <= crate::migrations::CHAIN_MIGRATION {
+        return String::new();
+    }
+    triggers_for(subjects_made_at(version))
 }
 
 /// The triggers that seal every insert and every change of a sealed field.
 pub(crate) fn triggers_sql() -> String {
+    triggers_for(SUBJECTS.iter())
+}
+
+fn triggers_for<'a>(subjects: impl Iterator<Item = &'a (&'a str, &'a str, &'a str, usize)>) -> String {
     let mut sql = String::new();
-    for (table, kind, template) in SUBJECTS {
+    for (table, kind, template, _) in subjects {
         let new_state = state(template, "NEW");
         let old_state = state(template, "OLD");
         let subject = format!("'{kind}:' || NEW.id");
@@ -118,7 +151,7 @@ pub(crate) fn triggers_sql() -> String {
 /// Seals every row already there when the chain begins (a ledger from before it), in
 /// table and id order. Runs once, inside the migration that creates the chain.
 pub(crate) fn seal_existing(conn: &Connection) -> rusqlite::Result<()> {
-    for (table, kind, template) in SUBJECTS {
+    for (table, kind, template, _) in subjects_made_at(crate::migrations::CHAIN_MIGRATION) {
         let sql = format!(
             "INSERT INTO chain (seq, at, subject, state, prev, hash)
              SELECT s.seq, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), s.subject, s.state, s.prev,
@@ -211,7 +244,7 @@ impl Ledger {
             }
         }
         let entries = expected_seq - 1;
-        for (table, kind, template) in SUBJECTS {
+        for (table, kind, template, _) in SUBJECTS {
             let state_sql =
                 if self.db.is_postgres() { crate::postgres::state(template, "t") } else { state(template, "t") };
             let mut found = None;

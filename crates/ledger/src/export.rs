@@ -70,6 +70,8 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "amount_minor",
     "paid_amount",
     "paid_minor",
+    "taken",
+    "taken_minor",
     "refunded",
     "refunded_minor",
     "transaction_no",
@@ -128,6 +130,17 @@ struct Line {
 }
 
 impl Line {
+    /// Money taken: what was paid or captured (or arrived of a partial payment), 0 for a
+    /// sale that took nothing (declined, cancelled, only authorised).
+    fn taken_minor(&self) -> i64 {
+        let status = paydesk_gateways::PaymentStatus::parse(&self.status);
+        if status.is_some_and(|s| s.took_money()) {
+            self.paid_minor.unwrap_or(self.amount_minor)
+        } else {
+            0
+        }
+    }
+
     fn texts(&self, tz: &jiff::tz::TimeZone) -> Vec<String> {
         vec![
             self.reference.clone(),
@@ -144,6 +157,8 @@ impl Line {
             self.amount_minor.to_string(),
             self.paid_minor.map(|m| decimal(m, &self.currency)).unwrap_or_default(),
             self.paid_minor.map(|m| m.to_string()).unwrap_or_default(),
+            decimal(self.taken_minor(), &self.currency),
+            self.taken_minor().to_string(),
             decimal(self.refunded_minor, &self.currency),
             self.refunded_minor.to_string(),
             self.transaction_no.clone().unwrap_or_default(),
@@ -297,6 +312,8 @@ impl Ledger {
                         let written = match PAYMENT_COLUMNS[c] {
                             "amount" => sheet.write_number_with_format(row, col, number(line.amount_minor), money),
                             "amount_minor" => sheet.write_number(row, col, line.amount_minor as f64),
+                            "taken" => sheet.write_number_with_format(row, col, number(line.taken_minor()), money),
+                            "taken_minor" => sheet.write_number(row, col, line.taken_minor() as f64),
                             "refunded" => sheet.write_number_with_format(row, col, number(line.refunded_minor), money),
                             "refunded_minor" => sheet.write_number(row, col, line.refunded_minor as f64),
                             "paid_amount" if line.paid_minor.is_some() => {
@@ -432,6 +449,7 @@ impl Ledger {
                                 let value = match *c {
                                     "amount_minor" => serde_json::json!(line.amount_minor),
                                     "refunded_minor" => serde_json::json!(line.refunded_minor),
+                                    "taken_minor" => serde_json::json!(line.taken_minor()),
                                     "paid_minor" => serde_json::json!(line.paid_minor),
                                     _ if text.is_empty() => serde_json::Value::Null,
                                     _ => serde_json::Value::String(text.clone()),

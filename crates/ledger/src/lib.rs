@@ -6,11 +6,11 @@
 //! Secrets are never given to this crate.
 
 pub mod chain;
-mod claims;
 mod customers;
 mod db;
 pub mod export;
 mod migrations;
+mod movements;
 mod payments;
 pub mod postgres;
 mod profiles;
@@ -19,8 +19,8 @@ mod refunds;
 mod tls;
 mod tokens;
 
-pub use claims::CLAIM_LAPSES;
 pub use customers::CustomerRow;
+pub use movements::{captured_minor, MovementRow};
 pub use payments::{Applied, EventRow, NewPayment, PaymentRow, StatusChange};
 pub use profiles::ProfileRow;
 pub use query::{CurrencyTotals, Cursor, DayTotals, Page, PaymentFilter};

@@ -163,7 +163,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX payments_sums ON payments(currency, status, created_at, amount_minor, paid_minor);
     CREATE INDEX refunds_sums ON refunds(payment_id, status, amount_minor);
     "#,
-    // 15: one capture or void at a time per payment, whichever counter asks (see claims.rs)
+    // 15: one capture or void at a time per payment (claims; replaced by movements in 16)
     r#"
     CREATE TABLE action_claims (
         payment_id INTEGER PRIMARY KEY REFERENCES payments(id),
@@ -171,10 +171,34 @@ const MIGRATIONS: &[&str] = &[
         claimed_at TEXT NOT NULL
     );
     "#,
+    // 16: captures and voids are money movements with rows of their own, written before
+    //     they are sent (sealed by the chain; its triggers come with the table). Refunds
+    //     may now also be `pending` (accepted, not finished). `action_claims` is no longer
+    //     used: an unconfirmed movement holds the payment instead, and never lapses.
+    r#"
+    CREATE TABLE movements (
+        id           INTEGER PRIMARY KEY,
+        payment_id   INTEGER NOT NULL REFERENCES payments(id),
+        kind         TEXT NOT NULL CHECK (kind IN ('capture', 'void')),
+        reference    TEXT NOT NULL UNIQUE,
+        amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+        currency     TEXT NOT NULL,
+        is_final     INTEGER NOT NULL DEFAULT 0,
+        captured_before INTEGER NOT NULL DEFAULT 0,
+        status       TEXT NOT NULL,
+        provider_id  TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE INDEX movements_payment ON movements(payment_id, status);
+    CREATE INDEX movements_open ON movements(status);
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).
 pub(crate) const CHAIN_MIGRATION: usize = 13;
+/// The migration that made captures and voids rows of their own.
+pub(crate) const MOVEMENTS_MIGRATION: usize = 16;
 
 /// The version a fully migrated ledger has (on either engine).
 pub(crate) fn latest_version() -> i64 {
@@ -194,6 +218,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
             crate::chain::seal_existing(&tx)?;
         } else {
             tx.execute_batch(sql)?;
+            tx.execute_batch(&crate::chain::triggers_made_at(i + 1))?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }

@@ -226,10 +226,20 @@ impl Ledger {
         Ok(())
     }
 
-    /// What a partial payment brought in, as the provider reported it.
-    pub fn record_paid(&self, id: i64, paid_minor: i64) -> Result<()> {
-        self.write_one("UPDATE payments SET paid_minor = ?2 WHERE id = ?1", args![id, paid_minor])?;
-        Ok(())
+    /// What a partial payment brought in, as the provider reported it. Money taken never
+    /// decreases: a smaller (older) report changes nothing and says so (false).
+    pub fn record_paid(&self, id: i64, paid_minor: i64) -> Result<bool> {
+        // Without a figure, a payment that took money took all of it.
+        let taken: Vec<String> = PaymentStatus::taken_names().map(|s| format!("'{s}'")).collect();
+        let changed = self.write_one(
+            &format!(
+                "UPDATE payments SET paid_minor = ?2 WHERE id = ?1
+                 AND coalesce(paid_minor, CASE WHEN status IN ({}) THEN amount_minor ELSE 0 END) <= ?2",
+                taken.join(", ")
+            ),
+            args![id, paid_minor],
+        )?;
+        Ok(changed > 0)
     }
 
     pub fn record_session(&self, id: i64, session_id: &str) -> Result<()> {
@@ -245,6 +255,21 @@ impl Ledger {
             args![id, transaction_no, link, now()],
         )?;
         Ok(())
+    }
+
+    /// Replaces a transaction number the provider does not know by the one it names for
+    /// our own reference, keeping the evidence (a wrong id never locks a payment out).
+    pub fn correct_transaction_no(&self, id: i64, wrong: &str, right: &str) -> Result<()> {
+        let tx = self.write()?;
+        self.db.execute("UPDATE payments SET transaction_no = ?2, updated_at = ?3 WHERE id = ?1", args![id, right, now()])?;
+        insert_event(
+            self,
+            Some(id),
+            "suspicious",
+            &serde_json::json!({"reason": "the transaction number kept was unknown to the provider; it names another for our reference",
+                                "kept": wrong, "named": right}),
+        )?;
+        tx.commit()
     }
 
     /// Applies a status through the one state machine, in one write transaction: a change

@@ -8,8 +8,10 @@ use crate::payments::{payment_from_row, PaymentRow};
 use crate::{Ledger, Result};
 use serde::{Deserialize, Serialize};
 
-/// Statuses in which the money arrived (whatever happened to it later).
-pub const TAKEN_STATUSES: &[&str] = &["paid", "partially_refunded", "refunded", "disputed"];
+/// The SQL list of the statuses that took money (in full or in part).
+fn taken_list() -> String {
+    paydesk_gateways::PaymentStatus::taken_names().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",")
+}
 
 /// Which payments: every field narrows; None leaves it open.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,25 +68,34 @@ pub struct CurrencyTotals {
     pub currency: String,
     /// Payments in the filter, whatever their status.
     pub count: i64,
-    /// How many of them brought money in (paid, later refunded or disputed, or partly paid).
+    /// How many of them brought money in (paid, captured in part, later refunded or
+    /// disputed, or partly paid).
     pub taken_count: i64,
-    /// What arrived: paid amounts, and what partial payments brought.
+    /// How many ended each way, by status ("paid": 7, "failed": 2, ...).
+    pub outcomes: std::collections::BTreeMap<String, i64>,
+    /// Money taken: what was paid or captured, and what partial payments brought; never
+    /// the amount of a sale that took nothing.
     pub gross_minor: i64,
     /// Confirmed refunds of those payments.
     pub refunded_minor: i64,
     pub net_minor: i64,
 }
 
-/// One day's takings in one currency, provider and status.
+/// One day's takings in one currency (and provider, when asked by provider).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DayTotals {
     /// The shop's local date, `YYYY-MM-DD`.
     pub day: String,
     pub currency: String,
-    pub provider: String,
-    pub status: String,
+    /// None unless the report is by provider.
+    pub provider: Option<String>,
+    /// Payments that took money that day.
     pub count: i64,
-    pub amount_minor: i64,
+    /// Money taken (paid or captured, and what partial payments brought).
+    pub gross_minor: i64,
+    /// Confirmed refunds of that day's payments.
+    pub refunded_minor: i64,
+    pub net_minor: i64,
 }
 
 /// The WHERE clause (with its values) a filter stands for. `p` is the payments alias.
@@ -218,18 +229,17 @@ impl Ledger {
         // Grouped by currency and status in SQL (an index holds exactly those columns),
         // folded into totals here.
         let query = format!(
-            "SELECT p.currency, p.status, count(*), CAST(coalesce(sum(p.amount_minor), 0) AS BIGINT),
-                    CAST(coalesce(sum(p.paid_minor), 0) AS BIGINT)
+            "SELECT p.currency, p.status, count(*), CAST(coalesce(sum(coalesce(p.paid_minor, p.amount_minor)), 0) AS BIGINT)
              FROM payments p WHERE {sql} GROUP BY p.currency, p.status"
         );
-        let groups: Vec<(String, String, i64, i64, i64)> = self
+        let groups: Vec<(String, String, i64, i64)> = self
             .db
             .query(&query, values.clone())?
             .iter()
-            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .collect::<Result<_>>()?;
         let mut totals: Vec<CurrencyTotals> = Vec::new();
-        for (currency, status, count, amount, paid) in groups {
+        for (currency, status, count, taken) in groups {
             let t = match totals.iter_mut().find(|t| t.currency == currency) {
                 Some(t) => t,
                 None => {
@@ -237,6 +247,7 @@ impl Ledger {
                         currency: currency.clone(),
                         count: 0,
                         taken_count: 0,
+                        outcomes: Default::default(),
                         gross_minor: 0,
                         refunded_minor: 0,
                         net_minor: 0,
@@ -245,23 +256,21 @@ impl Ledger {
                 }
             };
             t.count += count;
-            if TAKEN_STATUSES.contains(&status.as_str()) {
+            *t.outcomes.entry(status.clone()).or_default() += count;
+            if paydesk_gateways::PaymentStatus::parse(&status).is_some_and(|s| s.took_money()) {
                 t.taken_count += count;
-                t.gross_minor += amount;
-            } else if status == "partially_paid" {
-                t.taken_count += count;
-                t.gross_minor += paid;
+                t.gross_minor += taken;
             }
         }
         totals.sort_by(|a, b| a.currency.cmp(&b.currency));
         // Refunds of the filter's payments, found from the payments' side (only those whose
         // status can carry a confirmed refund), each through the refunds' covering index.
-        let taken = TAKEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
         let query = format!(
             "SELECT p.currency, CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT)
              FROM payments p {join} refunds r ON r.payment_id = p.id AND r.status = 'succeeded'
              WHERE {sql} AND p.status IN ({taken}) GROUP BY p.currency",
-            join = self.db.ordered_join()
+            join = self.db.ordered_join(),
+            taken = taken_list(),
         );
         let refunded: Vec<(String, i64)> =
             self.db.query(&query, values)?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<_>>()?;
@@ -287,33 +296,40 @@ impl Ledger {
         self.db.for_each(&query, values, |row| Ok(f(payment_from_row(&row)?)))
     }
 
-    /// Daily totals over a filter (normally a date range), by the shop's local day,
-    /// currency, provider and status.
-    pub fn daily(&self, f: &PaymentFilter, tz: &jiff::tz::TimeZone) -> Result<Vec<DayTotals>> {
-        let mut by_key: std::collections::BTreeMap<(String, String, String, String), (i64, i64)> = Default::default();
+    /// Daily takings over a filter (normally a date range), by the shop's local day and
+    /// currency (and provider when `by_provider`): money taken, refunds of those payments
+    /// and net; payments that took nothing add nothing.
+    pub fn daily(&self, f: &PaymentFilter, tz: &jiff::tz::TimeZone, by_provider: bool) -> Result<Vec<DayTotals>> {
+        type Key = (String, String, Option<String>);
+        let mut by_key: std::collections::BTreeMap<Key, (i64, i64, i64)> = Default::default();
         let (sql, values) = where_clause(f, self.db.is_postgres());
         let query = format!(
-            "SELECT p.created_at, p.currency, p.provider, p.status,
-                    CASE WHEN p.status = 'partially_paid' THEN coalesce(p.paid_minor, 0) ELSE p.amount_minor END
-             FROM payments p WHERE {sql}"
+            "SELECT p.created_at, p.currency, p.provider, coalesce(p.paid_minor, p.amount_minor),
+                    (SELECT CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT) FROM refunds r
+                     WHERE r.payment_id = p.id AND r.status = 'succeeded')
+             FROM payments p WHERE {sql} AND p.status IN ({taken})",
+            taken = taken_list()
         );
         self.db.for_each(&query, values, |r| {
             let at: String = r.get(0)?;
             let day = local_time(&at, tz).chars().take(10).collect::<String>();
-            let e = by_key.entry((day, r.get(1)?, r.get(2)?, r.get(3)?)).or_default();
+            let provider = if by_provider { Some(r.get::<String>(2)?) } else { None };
+            let e = by_key.entry((day, r.get(1)?, provider)).or_default();
             e.0 += 1;
-            e.1 += r.get::<i64>(4)?;
+            e.1 += r.get::<i64>(3)?;
+            e.2 += r.get::<i64>(4)?;
             Ok(true)
         })?;
         Ok(by_key
             .into_iter()
-            .map(|((day, currency, provider, status), (count, amount_minor))| DayTotals {
+            .map(|((day, currency, provider), (count, gross_minor, refunded_minor))| DayTotals {
                 day,
                 currency,
                 provider,
-                status,
                 count,
-                amount_minor,
+                gross_minor,
+                refunded_minor,
+                net_minor: gross_minor - refunded_minor,
             })
             .collect())
     }

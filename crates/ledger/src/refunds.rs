@@ -1,7 +1,7 @@
 use crate::db::{args, Row};
 use crate::payments::insert_event;
 use crate::{now, Ledger, LedgerError, Result};
-use paydesk_gateways::RefundStatus;
+use paydesk_gateways::{PaymentStatus, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 /// One refund of a payment. `status`: created (sent or about to be), succeeded, failed.
@@ -19,7 +19,8 @@ pub struct RefundRow {
 }
 
 /// What refunds take from the refundable remainder: succeeded ones and those not yet
-/// confirmed (they may have been paid out). The same rule `insert_refund` enforces.
+/// ended (created or pending: they may have been paid out). The same rule `insert_refund`
+/// enforces.
 pub fn committed_minor(refunds: &[RefundRow]) -> i64 {
     refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum()
 }
@@ -43,8 +44,19 @@ impl Ledger {
     /// In-flight refunds count against the remainder, so two at once cannot overdraw.
     pub fn insert_refund(&self, payment_id: i64, refund_reference: &str, amount_minor: i64) -> Result<RefundRow> {
         let tx = self.write()?;
-        let r = self.db.query_one("SELECT amount_minor, currency FROM payments WHERE id = ?1", args![payment_id])?;
-        let (amount, currency): (i64, String) = (r.get(0)?, r.get(1)?);
+        let r = self.db.query_one(
+            "SELECT amount_minor, currency, status, paid_minor FROM payments WHERE id = ?1",
+            args![payment_id],
+        )?;
+        let (amount, currency, status, paid): (i64, String, String, Option<i64>) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        // Against money actually taken: what was captured or paid, never the amount asked.
+        let status = PaymentStatus::parse(&status).unwrap_or(PaymentStatus::Unknown);
+        let taken = if status.is_refundable() || status == PaymentStatus::Refunded {
+            crate::movements::captured_minor(status, amount, paid)
+        } else {
+            0
+        };
         let refunded: i64 = self
             .db
             .query_one(
@@ -52,10 +64,10 @@ impl Ledger {
                 args![payment_id],
             )?
             .get(0)?;
-        if amount_minor > amount - refunded {
+        if amount_minor > taken - refunded {
             return Err(LedgerError::Conflict(format!(
                 "refund of {amount_minor} exceeds the refundable remainder {} (minor units)",
-                amount - refunded
+                (taken - refunded).max(0)
             )));
         }
         let at = now();
@@ -121,10 +133,11 @@ impl Ledger {
         Ok(true)
     }
 
-    /// Refunds sent but never answered (left `created`), oldest first, for recovery.
+    /// Refunds not ended (sent but never answered, or accepted and not finished), oldest
+    /// first, for recovery.
     pub fn unanswered_refunds(&self) -> Result<Vec<RefundRow>> {
         self.db
-            .query("SELECT * FROM refunds WHERE status = 'created' ORDER BY id", vec![])?
+            .query("SELECT * FROM refunds WHERE status IN ('created', 'pending') ORDER BY id", vec![])?
             .iter()
             .map(from_row)
             .collect()
@@ -158,8 +171,8 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Ledger, LedgerError, NewPayment};
-    use paydesk_gateways::RefundStatus;
+    use crate::{Ledger, LedgerError, NewPayment, StatusChange};
+    use paydesk_gateways::{PaymentStatus, RefundStatus};
 
     #[test]
     fn refunds_never_exceed_the_remainder() {
@@ -178,6 +191,9 @@ mod tests {
                 checkout_options: None,
             })
             .unwrap();
+        assert!(ledger.insert_refund(p.id, "PD-R-R0", 1).is_err(), "nothing taken, nothing to refund");
+        let paid = StatusChange { status: PaymentStatus::Paid, raw_status: None, source: "t" };
+        ledger.apply_status(p.id, &paid).unwrap();
         let r1 = ledger.insert_refund(p.id, "PD-R-R1", 400).unwrap();
         match ledger.insert_refund(p.id, "PD-R-R1", 100) {
             Err(LedgerError::Conflict(m)) => assert!(m.contains("already in the ledger"), "{m}"),

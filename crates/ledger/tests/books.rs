@@ -124,8 +124,12 @@ fn local_days_are_cut_at_the_shops_midnight() {
     };
     assert_eq!(day("2026-11-01"), vec!["PD-LATE"]);
     assert_eq!(day("2026-11-02"), vec!["PD-EARLY"]);
-    let report = ledger.daily(&PaymentFilter::default(), &taipei).unwrap();
-    let days: Vec<(&str, i64)> = report.iter().map(|d| (d.day.as_str(), d.amount_minor)).collect();
+    for id in [late.id, early.id] {
+        let paid = StatusChange { status: PaymentStatus::Paid, raw_status: None, source: "test" };
+        ledger.apply_status(id, &paid).unwrap();
+    }
+    let report = ledger.daily(&PaymentFilter::default(), &taipei, false).unwrap();
+    let days: Vec<(&str, i64)> = report.iter().map(|d| (d.day.as_str(), d.gross_minor)).collect();
     assert_eq!(days, vec![("2026-11-01", 500), ("2026-11-02", 700)]);
 }
 

@@ -275,12 +275,17 @@ async fn void(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     };
     let Some(o) = find(&shared, &b) else { return fail(path, "206024", "order does not exist") };
     let done = shared.update_doc(ORDER, &o.trans_id, |o: &mut PaykkaOrder| {
-        if o.status != "AUTHORIZED" {
-            return Err("only an authorised, uncaptured order can be voided");
+        let voidable = o.balances["able_to_void_amount"].as_i64().unwrap_or(0);
+        if voidable <= 0 || !matches!(o.status.as_str(), "AUTHORIZED" | "SUCCESS") {
+            return Err("nothing on this order is authorised and uncaptured");
         }
-        o.status = "CANCELED".into();
-        o.balances = balances(o.amount, 0, 0, 0, 0, 0);
-        o.balances["voided_amount"] = json!(o.amount);
+        let captured = o.balances["captured_amount"].as_i64().unwrap_or(0);
+        let refunded = o.balances["refunded_amount"].as_i64().unwrap_or(0);
+        // Nothing captured: the order is cancelled; else the rest of the authorisation is
+        // released and the order stands at what was captured.
+        o.status = if captured == 0 { "CANCELED" } else { "SUCCESS" }.into();
+        o.balances = balances(o.amount, captured, 0, 0, refunded, captured - refunded);
+        o.balances["voided_amount"] = json!(voidable);
         Ok(o.clone())
     });
     match done {

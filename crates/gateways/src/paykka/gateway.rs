@@ -179,13 +179,11 @@ impl Gateway for PaykkaGateway {
                 reference: s.trans_id.clone(),
                 // The order exists once the shopper pays; until then the session stands for it.
                 transaction_no: String::new(),
-                amount: match s.amount {
-                    Some(a) => crate::Currency::from_code(&currency)
-                        .ok()
-                        .filter(|c| c.code() == currency)
-                        .map(|c| from_wire(a, c)),
-                    None => Some(amount),
-                },
+                // A session that names no amount is not a session for ours: the core
+                // refuses it as an answer about another payment.
+                amount: s.amount.and_then(|a| {
+                    crate::Currency::from_code(&currency).ok().filter(|c| c.code() == currency).map(|c| from_wire(a, c))
+                }),
                 currency,
                 raw_status: "PROCESSING".into(),
                 status: PaymentStatus::Pending,
@@ -215,13 +213,13 @@ impl Gateway for PaykkaGateway {
             "reason": "REQUESTED_BY_CUSTOMER",
         });
         let sent = order.refund_reference.to_string();
-        self.client.call::<RefundData>(REFUND_PATH, body).await.map(move |r| {
-            let protocol = |message: String| crate::GatewayError::Protocol { provider: "PayKKa", message };
-            if r.refund_order_id.trim().is_empty() {
-                return Err(protocol("the refund answer names no refund order; its outcome is unknown".into()));
-            }
+        self.client.call::<Option<RefundData>>(REFUND_PATH, body).await.map(move |r| {
+            let r = r.unwrap_or_default();
             if !r.refund_trans_id.is_empty() && r.refund_trans_id != sent {
-                return Err(protocol("the refund answer is about another refund".into()));
+                return Err(crate::GatewayError::Protocol {
+                    provider: "PayKKa",
+                    message: "the refund answer is about another refund".into(),
+                });
             }
             if r.status == "FAILURE" {
                 return Err(crate::GatewayError::Rejected {
@@ -231,11 +229,15 @@ impl Gateway for PaykkaGateway {
                     transient: false,
                 });
             }
-            Ok(RefundAnswer { refund_transaction_no: r.refund_order_id })
+            // Only SUCCESS with PayKKa's refund order is paid out; PROCESSING, a status we
+            // do not know or no refund order leaves it pending until asked again.
+            let done = r.status == "SUCCESS" && !r.refund_order_id.trim().is_empty();
+            let state = if done { crate::RefundState::Succeeded } else { crate::RefundState::Pending };
+            Ok(RefundAnswer { refund_transaction_no: r.refund_order_id, state })
         })
     }
 
-    async fn capture(&self, order: &CaptureOrder<'_>) -> Outcome<PaymentReport> {
+    async fn capture(&self, order: &CaptureOrder<'_>) -> Outcome<Option<PaymentReport>> {
         let Some(order_id) = order.payment.transaction_no else {
             return Outcome::refused(crate::GatewayError::Invalid(ValidationError::new(
                 "reference",
@@ -248,10 +250,11 @@ impl Gateway for PaykkaGateway {
             "currency": order.amount.currency.code(),
             "capture_final": order.last,
         });
-        self.client.call::<OrderData>(CAPTURE_PATH, body).await.map(|o| Ok(o.report()))
+        // Documented with no answer body: whatever order data comes is read, none is needed.
+        self.client.call::<Option<OrderData>>(CAPTURE_PATH, body).await.map(|o| Ok(o.map(|o| o.report())))
     }
 
-    async fn void(&self, payment: PaymentRef<'_>, reason: &str) -> Outcome<PaymentReport> {
+    async fn void(&self, payment: PaymentRef<'_>, reason: &str) -> Outcome<Option<PaymentReport>> {
         let Some(order_id) = payment.transaction_no else {
             return Outcome::refused(crate::GatewayError::Invalid(ValidationError::new(
                 "reference",
@@ -259,7 +262,7 @@ impl Gateway for PaykkaGateway {
             )));
         };
         let body = json!({"order_id": order_id, "reason": reason});
-        self.client.call::<OrderData>(VOID_PATH, body).await.map(|o| Ok(o.report()))
+        self.client.call::<Option<OrderData>>(VOID_PATH, body).await.map(|o| Ok(o.map(|o| o.report())))
     }
 
     async fn tokens(&self, shopper: &str) -> Outcome<Vec<CardToken>> {

@@ -166,7 +166,7 @@ impl OrderData {
 }
 
 /// `data` of a refund answer.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct RefundData {
     #[serde(default)]
     pub refund_trans_id: String,

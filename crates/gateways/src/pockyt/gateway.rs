@@ -213,8 +213,8 @@ impl Gateway for PockytGateway {
             ipn_url: None,
         };
         self.client.refund(&request).await.map(|done| {
-            done.confirm(&request)?;
-            Ok(RefundAnswer { refund_transaction_no: done.refund_transaction_no })
+            let state = done.confirm(&request)?;
+            Ok(RefundAnswer { refund_transaction_no: done.refund_transaction_no, state })
         })
     }
 

@@ -415,9 +415,9 @@ pub fn notification_report(fields: &BTreeMap<String, String>) -> PaymentReport {
 
 impl RefundResult {
     /// A refund counts as done only when the answer names the refund Pockyt made: its
-    /// transaction number, our refund reference and amount (where given), and a status
-    /// that is not a failure.
-    pub fn confirm(&self, sent: &RefundRequest) -> Result<(), GatewayError> {
+    /// transaction number, our refund reference and amount (where given), and the status
+    /// `success`; any other status that is not a failure leaves it pending.
+    pub fn confirm(&self, sent: &RefundRequest) -> Result<crate::RefundState, GatewayError> {
         let protocol = |message: String| GatewayError::Protocol { provider: "Pockyt", message };
         if self.refund_transaction_no.trim().is_empty() {
             return Err(protocol("the refund answer names no refundTransactionNo; its outcome is unknown".into()));
@@ -446,7 +446,7 @@ impl RefundResult {
                 transient: false,
             });
         }
-        Ok(())
+        Ok(if self.status == "success" { crate::RefundState::Succeeded } else { crate::RefundState::Pending })
     }
 }
 
@@ -563,7 +563,9 @@ mod tests {
             refund_amount: "4.00".into(),
             status: "success".into(),
         };
-        assert!(good.confirm(&sent).is_ok());
+        assert_eq!(good.confirm(&sent).unwrap(), crate::RefundState::Succeeded);
+        let unfinished = RefundResult { status: "dealing".into(), ..good.clone() };
+        assert_eq!(unfinished.confirm(&sent).unwrap(), crate::RefundState::Pending, "only success is success");
         let wrong_amount = RefundResult { refund_amount: "40.00".into(), ..good.clone() };
         assert!(wrong_amount.confirm(&sent).is_err());
         let wrong_ref = RefundResult { refund_reference: "PD-9-R1".into(), ..good };

@@ -123,8 +123,9 @@ impl CheckoutData {
             transaction_no: text(&self.plat_form_trade_no),
             amount: Some(sent),
             currency: sent.currency.code().to_string(),
+            // The order exists; a status we do not know leaves it waiting, a failure ends it.
             status: match PaymentStatus::from(VexoraStatus(&raw)) {
-                PaymentStatus::Unknown | PaymentStatus::Failed => PaymentStatus::Pending,
+                PaymentStatus::Unknown => PaymentStatus::Pending,
                 s => s,
             },
             raw_status: raw,
