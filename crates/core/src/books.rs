@@ -186,7 +186,8 @@ impl Totals {
         by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         by.iter()
             .map(|(status, n)| {
-                let label = paydesk_gateways::PaymentStatus::parse(status).map(|s| s.label()).unwrap_or(status.as_str());
+                let label =
+                    paydesk_gateways::PaymentStatus::parse(status).map(|s| s.label()).unwrap_or(status.as_str());
                 format!("{n} {}", label.to_lowercase())
             })
             .collect::<Vec<_>>()
@@ -245,11 +246,9 @@ impl Paydesk {
                 DayRow::new(d.day, d.currency, d.provider, d.count, d.gross_minor, d.refunded_minor)
             })
             .collect();
-        rows.extend(
-            totals
-                .into_iter()
-                .map(|(currency, (count, gross, refunded))| DayRow::new("total".into(), currency, None, count, gross, refunded)),
-        );
+        rows.extend(totals.into_iter().map(|(currency, (count, gross, refunded))| {
+            DayRow::new("total".into(), currency, None, count, gross, refunded)
+        }));
         Ok(rows)
     }
 

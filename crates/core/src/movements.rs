@@ -410,7 +410,11 @@ mod tests {
         assert_eq!(judge(&c, 2500, &report(PaymentStatus::Paid, 1200, 1300)), Judgement::Unclear);
         let mut no_balances = report(PaymentStatus::Paid, 0, 0);
         no_balances.balances = None;
-        assert_eq!(judge(&movement("capture", 500, 0), 2500, &no_balances), Judgement::Unclear, "no balances: no proof");
+        assert_eq!(
+            judge(&movement("capture", 500, 0), 2500, &no_balances),
+            Judgement::Unclear,
+            "no balances: no proof"
+        );
         let v = movement("void", 1000, 1500);
         assert!(matches!(judge(&v, 2500, &report(PaymentStatus::Paid, 1500, 0)), Judgement::Done { .. }));
         assert_eq!(judge(&v, 2500, &report(PaymentStatus::Paid, 1500, 1000)), Judgement::NeverArrived);

@@ -387,7 +387,9 @@ fn money_taken(row: &PaymentRow, report: &PaymentReport) -> (PaymentStatus, Opti
         return (PaymentStatus::PartiallyPaid, Some(paid.minor));
     }
     match (report.status, report.balances) {
-        (PaymentStatus::Authorized | PaymentStatus::Paid, Some(b)) if b.captured > 0 && b.captured < row.amount_minor => {
+        (PaymentStatus::Authorized | PaymentStatus::Paid, Some(b))
+            if b.captured > 0 && b.captured < row.amount_minor =>
+        {
             let status = if b.capturable > 0 { PaymentStatus::PartiallyCaptured } else { PaymentStatus::Paid };
             (status, Some(b.captured))
         }
@@ -875,6 +877,23 @@ impl Paydesk {
                 message: format!("Payment {reference} already reached the provider ({}).", row.status),
             });
         }
+        self.resend_checkout(row).await
+    }
+
+    /// Asks again for the link of a payment the provider has but the ledger never got the
+    /// link of (a crash between the provider's answer and the write): the same checkout,
+    /// same reference, which the provider answers with the same session or order.
+    pub(crate) async fn restore_link(&self, reference: &str) -> Result<PaymentView, AppError> {
+        let row = self.payment_row(reference)?;
+        if row.link.is_some() || row.status != PaymentStatus::Pending.as_str() {
+            return Ok(row.into());
+        }
+        self.resend_checkout(row).await
+    }
+
+    async fn resend_checkout(&self, row: PaymentRow) -> Result<PaymentView, AppError> {
+        let reference = row.reference.clone();
+        let reference = reference.as_str();
         let profile = self.profile(&row.profile)?;
         let method = Method::parse(Some(&row.method))?;
         let checkout = Checkout {
@@ -1049,7 +1068,9 @@ impl Paydesk {
         let view = self.payment(reference)?;
         // Only what the provider has acknowledged (a transaction number, or a hosted
         // session) can be asked about; the rest is for retry or recovery.
-        if view.status.is_final() || (view.transaction_no.is_none() && view.session_id.is_none()) {
+        // What reached the provider can be asked about (by its number, else by our
+        // reference); a payment still `created` is for retry or recovery.
+        if view.status.is_final() || view.status == PaymentStatus::Created {
             return Ok(view);
         }
         let due = self

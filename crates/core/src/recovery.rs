@@ -2,7 +2,9 @@
 //! `paydesk tx recover`. A payment still `created` is looked up first; only one the provider
 //! has never seen is sent again, with its own reference, so nothing is ever sold twice. A
 //! refund never confirmed is resent with its own refund reference, which the provider
-//! answers with the refund it made (or makes it now, once).
+//! answers with the refund it made (or makes it now, once). A capture or void never
+//! confirmed is settled by the provider's balances, and sent again only when they show it
+//! never arrived.
 
 use crate::{AppError, Paydesk};
 use paydesk_ledger::PaymentRow;
@@ -19,6 +21,10 @@ pub struct RecoverySummary {
     /// Refunds found unconfirmed.
     pub refunds_found: usize,
     pub refunds_settled: usize,
+    /// Captures and voids found unconfirmed.
+    pub movements_found: usize,
+    /// ... settled by the provider's balances (done, or sent again having never arrived).
+    pub movements_settled: usize,
     /// What could not be settled now (provider unreachable, refused, ...), to try again.
     pub left: Vec<RecoveryProblem>,
 }
@@ -33,8 +39,15 @@ pub struct RecoveryProblem {
 impl RecoverySummary {
     pub fn describe(&self) -> String {
         let mut text = format!(
-            "payments left unanswered: {} ({} settled by a query, {} sent again); refunds unconfirmed: {} ({} settled)",
-            self.payments_found, self.payments_settled, self.payments_resent, self.refunds_found, self.refunds_settled
+            "payments left unanswered: {} ({} settled by a query, {} sent again); refunds unconfirmed: {} ({} settled); \
+             captures and voids unconfirmed: {} ({} settled)",
+            self.payments_found,
+            self.payments_settled,
+            self.payments_resent,
+            self.refunds_found,
+            self.refunds_settled,
+            self.movements_found,
+            self.movements_settled
         );
         for p in &self.left {
             text.push_str(&format!("\nstill open: {} ({}): {}", p.reference, p.kind, p.message));
@@ -72,7 +85,24 @@ impl Paydesk {
                 Err(e) => summary.left.push(problem(&refund.refund_reference, e)),
             }
         }
-        if summary.payments_found + summary.refunds_found > 0 {
+        let movements = crate::blocking(|| self.ledger().open_movements())?;
+        for m in movements {
+            let Some(row) = crate::blocking(|| self.ledger().payment_by_id(m.payment_id))? else { continue };
+            if !mine(&row.profile) {
+                continue;
+            }
+            summary.movements_found += 1;
+            match self.settle_movements_of(&row, true).await {
+                Ok(Some(crate::movements::Judgement::Unclear)) => summary.left.push(RecoveryProblem {
+                    reference: m.reference.clone(),
+                    kind: "provider_protocol",
+                    message: format!("the provider's balances do not show whether {} {} happened", m.kind, m.reference),
+                }),
+                Ok(_) => summary.movements_settled += 1,
+                Err(e) => summary.left.push(problem(&m.reference, e)),
+            }
+        }
+        if summary.payments_found + summary.refunds_found + summary.movements_found > 0 {
             tracing::info!(?summary, "recovery");
         }
         Ok(summary)
@@ -80,6 +110,13 @@ impl Paydesk {
 
     async fn recover_payment(&self, row: &PaymentRow) -> Result<Recovered, AppError> {
         if self.query_provider(row).await.map_err(|e| e.with_reference(&row.reference))? {
+            // The provider has it, still unpaid, but its link was never recorded: asked for
+            // again (same reference, the same session), else cancelled where the provider
+            // can, else left pending, which the counter and bulk refresh keep asking about.
+            if let Err(e) = self.restore_link(&row.reference).await {
+                tracing::warn!(reference = %row.reference, "could not restore the payment's link: {e}");
+                let _ = self.cancel(&row.reference).await;
+            }
             return Ok(Recovered::Settled);
         }
         self.retry_payment(&row.reference).await?;

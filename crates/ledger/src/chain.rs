@@ -43,14 +43,18 @@ pub(crate) const SUBJECTS: &[(&str, &str, &str, usize)] = &[
 
 /// The subjects whose triggers migration `version` makes: every sealed table that exists
 /// by then at the chain's own migration, afterwards the tables made in that migration.
-pub(crate) fn subjects_made_at(version: usize) -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, usize)> {
-    SUBJECTS.iter().filter(move |s| {
-        if version == crate::migrations::CHAIN_MIGRATION {
-            s.3 <= version
-        } else {
-            s.3 == version
-        }
-    })
+pub(crate) fn subjects_made_at(
+    version: usize,
+) -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, usize)> {
+    SUBJECTS.iter().filter(
+        move |s| {
+            if version == crate::migrations::CHAIN_MIGRATION {
+                s.3 <= version
+            } else {
+                s.3 == version
+            }
+        },
+    )
 }
 
 pub(crate) fn state(template: &str, row: &str) -> String {

@@ -294,7 +294,10 @@ mod tests {
         assert_eq!((p.status.as_str(), p.paid_minor), ("partially_captured", Some(1500)));
         assert!(!ledger.finish_movement(c.id, MovementStatus::Failed, None, None).unwrap(), "ended stays ended");
         // More than what is left is refused in the write.
-        assert!(matches!(ledger.insert_movement(id, MovementKind::Capture, 1001, false), Err(LedgerError::Conflict(_))));
+        assert!(matches!(
+            ledger.insert_movement(id, MovementKind::Capture, 1001, false),
+            Err(LedgerError::Conflict(_))
+        ));
         let v = ledger.insert_movement(id, MovementKind::Void, 0, false).unwrap();
         assert_eq!((v.reference.as_str(), v.amount_minor), ("PD-M1-V1", 1000), "a void releases the rest");
         ledger.finish_movement(v.id, MovementStatus::Succeeded, None, None).unwrap();

@@ -261,7 +261,10 @@ impl Ledger {
     /// our own reference, keeping the evidence (a wrong id never locks a payment out).
     pub fn correct_transaction_no(&self, id: i64, wrong: &str, right: &str) -> Result<()> {
         let tx = self.write()?;
-        self.db.execute("UPDATE payments SET transaction_no = ?2, updated_at = ?3 WHERE id = ?1", args![id, right, now()])?;
+        self.db.execute(
+            "UPDATE payments SET transaction_no = ?2, updated_at = ?3 WHERE id = ?1",
+            args![id, right, now()],
+        )?;
         insert_event(
             self,
             Some(id),

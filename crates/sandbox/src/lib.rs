@@ -128,6 +128,11 @@ impl Sandbox {
         self.shared.find(transaction_no_or_reference)
     }
 
+    /// A PayKKa order as the emulated provider keeps it (its balances are what it took).
+    pub fn paykka_order(&self, trans_id: &str) -> Option<paykka::PaykkaOrder> {
+        paykka::order(&self.shared, trans_id)
+    }
+
     /// Spoils the answers of `endpoint` (`tran-query`, `secure-pay`, ... or `*`), for
     /// `times` requests or until cleared. Also `POST /sandbox/faults`.
     pub fn set_fault(&self, endpoint: &str, fault: Fault, times: Option<u32>) {

@@ -207,6 +207,10 @@ async fn session(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     )
 }
 
+pub(crate) fn order(shared: &Shared, trans_id: &str) -> Option<PaykkaOrder> {
+    shared.doc(ORDER, trans_id)
+}
+
 /// An order by trans_id, order_id or session_id.
 fn find(shared: &Shared, b: &Value) -> Option<PaykkaOrder> {
     let s = |k: &str| b[k].as_str().filter(|v| !v.is_empty()).map(String::from);

@@ -86,6 +86,30 @@ fn acknowledge(taken: bool) -> Acknowledgement {
     Acknowledgement { http_status, content_type: "application/json", body: body.into() }
 }
 
+/// What a refund answer proves: only SUCCESS with PayKKa's refund order is paid out;
+/// PROCESSING, a status we do not know, or no refund order leave it pending until asked
+/// again; FAILURE ends it; an answer about another refund is not ours.
+pub(crate) fn refund_answer(r: Option<RefundData>, sent: &str) -> Result<RefundAnswer, crate::GatewayError> {
+    let r = r.unwrap_or_default();
+    if !r.refund_trans_id.is_empty() && r.refund_trans_id != sent {
+        return Err(crate::GatewayError::Protocol {
+            provider: "PayKKa",
+            message: "the refund answer is about another refund".into(),
+        });
+    }
+    if r.status == "FAILURE" {
+        return Err(crate::GatewayError::Rejected {
+            provider: "PayKKa",
+            code: "FAILURE".into(),
+            message: "the refund failed".into(),
+            transient: false,
+        });
+    }
+    let done = r.status == "SUCCESS" && !r.refund_order_id.trim().is_empty();
+    let state = if done { crate::RefundState::Succeeded } else { crate::RefundState::Pending };
+    Ok(RefundAnswer { refund_transaction_no: r.refund_order_id, state })
+}
+
 /// How old (or how far ahead) a webhook's timestamp may be.
 pub const WEBHOOK_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 
@@ -213,28 +237,7 @@ impl Gateway for PaykkaGateway {
             "reason": "REQUESTED_BY_CUSTOMER",
         });
         let sent = order.refund_reference.to_string();
-        self.client.call::<Option<RefundData>>(REFUND_PATH, body).await.map(move |r| {
-            let r = r.unwrap_or_default();
-            if !r.refund_trans_id.is_empty() && r.refund_trans_id != sent {
-                return Err(crate::GatewayError::Protocol {
-                    provider: "PayKKa",
-                    message: "the refund answer is about another refund".into(),
-                });
-            }
-            if r.status == "FAILURE" {
-                return Err(crate::GatewayError::Rejected {
-                    provider: "PayKKa",
-                    code: "FAILURE".into(),
-                    message: "the refund failed".into(),
-                    transient: false,
-                });
-            }
-            // Only SUCCESS with PayKKa's refund order is paid out; PROCESSING, a status we
-            // do not know or no refund order leaves it pending until asked again.
-            let done = r.status == "SUCCESS" && !r.refund_order_id.trim().is_empty();
-            let state = if done { crate::RefundState::Succeeded } else { crate::RefundState::Pending };
-            Ok(RefundAnswer { refund_transaction_no: r.refund_order_id, state })
-        })
+        self.client.call::<Option<RefundData>>(REFUND_PATH, body).await.map(move |r| refund_answer(r, &sent))
     }
 
     async fn capture(&self, order: &CaptureOrder<'_>) -> Outcome<Option<PaymentReport>> {
@@ -324,5 +327,27 @@ impl Gateway for PaykkaGateway {
             return Err(refuse("nonce missing"));
         }
         Ok(VerifiedNotification { report: order.report(), fields, nonce, requery: true })
+    }
+}
+
+#[cfg(test)]
+mod refund_answer_tests {
+    use super::*;
+    use crate::RefundState;
+
+    fn data(id: &str, order: &str, status: &str) -> Option<RefundData> {
+        Some(RefundData { refund_trans_id: id.into(), refund_order_id: order.into(), status: status.into() })
+    }
+
+    #[test]
+    fn an_unfinished_refund_is_pending_never_succeeded() {
+        let state = |r| refund_answer(r, "PD-1-R1").map(|a| a.state);
+        assert_eq!(state(data("PD-1-R1", "RF1", "SUCCESS")).unwrap(), RefundState::Succeeded);
+        assert_eq!(state(data("PD-1-R1", "RF1", "PROCESSING")).unwrap(), RefundState::Pending);
+        assert_eq!(state(data("PD-1-R1", "RF1", "SOMETHING_NEW")).unwrap(), RefundState::Pending);
+        assert_eq!(state(data("PD-1-R1", "", "SUCCESS")).unwrap(), RefundState::Pending, "no refund order");
+        assert_eq!(state(None).unwrap(), RefundState::Pending, "accepted, no data");
+        assert!(state(data("PD-9-R1", "RF1", "SUCCESS")).is_err(), "another refund");
+        assert!(matches!(state(data("PD-1-R1", "RF1", "FAILURE")), Err(crate::GatewayError::Rejected { .. })));
     }
 }
