@@ -34,7 +34,7 @@ export function statusLabel(status) {
 }
 
 export const STATUS_LABELS = {
-  created: 'Created', pending: 'Waiting', authorized: 'Authorized', paid: 'Paid', partially_paid: 'Partly paid',
+  created: 'Created', pending: 'Waiting', authorized: 'Authorized', partially_captured: 'Partly captured', paid: 'Paid', partially_paid: 'Partly paid',
   partially_refunded: 'Partly refunded', refunded: 'Refunded', failed: 'Declined',
   expired: 'Expired', cancelled: 'Cancelled', disputed: 'Disputed', unknown: 'Unknown',
 };

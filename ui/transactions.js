@@ -176,12 +176,18 @@ async function showDetail(reference, keepInputs = false) {
     const { payment, events } = detail;
     const cur = payment.currency;
     const paidStates = ['paid', 'partially_refunded', 'refunded', 'disputed'];
-    $('detail-title').textContent = `${money(payment.amount, cur)} · ${statusLabel(payment.status)}`;
+    // Money taken, never the amount asked: a partial capture says what was captured of it.
+    const taken = payment.paid_amount
+      ? t('{paid} of {amount}', { paid: money(payment.paid_amount, cur), amount: money(payment.amount, cur) })
+      : money(payment.amount, cur);
+    $('detail-title').textContent = payment.status === 'partially_captured'
+      ? t('Partly captured {captured} of {amount}', { captured: money(detail.captured, cur), amount: money(payment.amount, cur) })
+      : `${money(payment.amount, cur)} · ${statusLabel(payment.status)}`;
     const fields = [
       ['Reference', payment.reference], ['Transaction no.', payment.transaction_no ?? '—'],
       ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ? t(payment.vendor_label) : '—'],
       ['Method', payment.method === 'qr' ? t('Counter QR') : t('Payment link')], ['Customer', payment.customer_no ?? '—'],
-      ['Paid', paidStates.includes(payment.status) ? money(payment.amount, cur) : payment.paid_amount ? t('{paid} of {amount}', { paid: money(payment.paid_amount, cur), amount: money(payment.amount, cur) }) : '—'],
+      ['Paid', paidStates.includes(payment.status) || payment.paid_amount ? taken : '—'],
       ...(payment.balances
         ? [['Authorised', money(payment.balances.authorized, cur)], ['Captured', money(payment.balances.captured, cur)],
           ['Capturable', money(payment.balances.capturable, cur)]]
@@ -259,7 +265,7 @@ function showActions(detail, keepInputs = false) {
   $('action-capture').hidden = !can('capture');
   $('capture-field').hidden = !can('capture');
   $('capture-final-field').hidden = !can('capture');
-  $('capture-amount').value = detail.payment.balances?.capturable ?? detail.payment.amount;
+  $('capture-amount').value = detail.capturable;
   $('capture-currency').textContent = detail.payment.currency;
   $('capture-final').checked = false;
   $('action-void').hidden = !can('void');
@@ -331,7 +337,7 @@ export function initTransactions() {
     const exp = exponentOf(p.currency);
     const parsed = parseAmount($('capture-amount').value, exp);
     if (parsed.error) { tell(`${t('Capture amount')}: ${parsed.error}`, 'error'); $('capture-amount').focus(); return; }
-    const left = parseAmount(p.balances?.capturable ?? p.amount, exp).minor ?? 0n;
+    const left = parseAmount(selectedDetail.capturable, exp).minor ?? 0n;
     if (parsed.minor > left) {
       tell(`${t('Capture amount')}: ${t('{amount} is more than the {left} that can still be captured.', { amount: money(minorToDecimal(parsed.minor, exp), p.currency), left: money(minorToDecimal(left, exp), p.currency) })}`, 'error');
       return;
@@ -343,7 +349,10 @@ export function initTransactions() {
   });
   $('action-void').addEventListener('click', () => {
     const p = selectedDetail.payment;
-    ask(t('Void {reference} ({amount})? The authorisation is released; nothing is charged.', { reference: p.reference, amount: money(p.amount, p.currency) }),
+    const rest = money(selectedDetail.capturable, p.currency);
+    ask(p.status === 'partially_captured'
+      ? t('Void the rest of {reference} ({amount})? What was captured stays; the rest is released.', { reference: p.reference, amount: rest })
+      : t('Void {reference} ({amount})? The authorisation is released; nothing is charged.', { reference: p.reference, amount: rest }),
       () => api.voidPayment(p.reference), (v) => t('Voided {reference} ({amount}).', { reference: v.reference, amount: money(v.amount, v.currency) }));
   });
   $('action-message-close').addEventListener('click', untell);

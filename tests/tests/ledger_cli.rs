@@ -155,17 +155,29 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
     assert_eq!(docs.len(), 7, "only the data on standard output");
     assert!(lines.stderr.contains("exported 7 payments"), "{}", lines.stderr);
 
-    // Daily report by the shop's days.
+    // Daily report by the shop's days: money taken, refunded and net per day and currency,
+    // exact decimals beside minor units, and a total row.
     let report = cli(home.path(), &["report", "daily", "--from", "2026-11-01", "--to", "2026-11-02"]).json();
-    let paid: Vec<(String, i64)> = report
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["status"] == "paid" || d["status"] == "partially_refunded")
-        .map(|d| (d["day"].as_str().unwrap().to_string(), d["amount_minor"].as_i64().unwrap()))
-        .collect();
-    let day_sum = |day: &str| paid.iter().filter(|(d, _)| d == day).map(|(_, a)| a).sum::<i64>();
-    assert_eq!((day_sum("2026-11-01"), day_sum("2026-11-02")), (3000, 9400), "{report}");
+    let rows = report.as_array().unwrap();
+    let day = |d: &str| rows.iter().find(|r| r["day"] == d).unwrap_or_else(|| panic!("{d}: {report}"));
+    assert_eq!(
+        (day("2026-11-01")["gross_minor"].as_i64(), day("2026-11-02")["gross_minor"].as_i64()),
+        (Some(3000), Some(9400))
+    );
+    let total = day("total");
+    assert_eq!(
+        (total["gross"].as_str(), total["refunded"].as_str(), total["net"].as_str()),
+        (Some("124.00"), Some("15.00"), Some("109.00")),
+        "{report}"
+    );
+    assert_eq!(total["net_minor"], 10900);
+    let by_provider =
+        cli(home.path(), &["report", "daily", "--from", "2026-11-01", "--to", "2026-11-02", "--by", "provider"]).json();
+    assert!(
+        by_provider.as_array().unwrap().iter().filter(|r| r["day"] != "total").all(|r| r["provider"].is_string()),
+        "{by_provider}"
+    );
+    assert_eq!(by_provider.as_array().unwrap().iter().find(|r| r["day"] == "total").unwrap()["gross_minor"], 12400);
 
     // The provider is down: the one waiting payment is counted unreachable, untouched.
     let name = paydesk_e2e::unique_name("tw-shop");

@@ -76,7 +76,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
         "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Paid')",
     );
     let totals = s.script("return document.getElementById('tx-totals').textContent");
-    assert_eq!(totals, "1 payment · 13.00 USD");
+    assert_eq!(totals, "1 paid · 13.00 USD gross", "outcomes by count, then money taken");
 
     // The accountant refunds part of it from the detail view, confirming the amount.
     s.click("#tx-rows tr td:nth-child(2)");
@@ -303,7 +303,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
     s.wait_for(
         "both payments still listed",
         Duration::from_secs(10),
-        "return document.getElementById('tx-totals').textContent === '3 payments · 18.00 USD gross · 4.00 USD refunded · 14.00 USD net'",
+        "const t = document.getElementById('tx-totals').textContent; return t.startsWith('1 paid · 1 partly refunded · 1 ') && t.endsWith(' · 18.00 USD gross · 4.00 USD refunded · 14.00 USD net')",
     );
 
     // The provider does not answer: the payment is kept, and Enter sends the same one again.
@@ -503,7 +503,8 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     );
     s.type_keys(ENTER);
 
-    // The accountant captures 15.00 of it as the last capture, then refunds 5.00.
+    // The accountant captures 15.00 of it (not the last capture): partly captured, with
+    // money taken 15.00; then voids the rest and refunds 5.00.
     s.click("#tab-transactions");
     s.wait_for(
         "the authorised row",
@@ -519,7 +520,6 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     assert_eq!(s.script("return document.getElementById('capture-amount').value"), "25.00");
     assert_eq!(s.script("return document.getElementById('action-void').hidden"), false, "void while authorised");
     s.fill("#capture-amount", "15.00");
-    s.click("#capture-final");
     s.click("#action-capture");
     let asked = s.wait_for(
         "the capture confirmation",
@@ -527,6 +527,35 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         "return !document.getElementById('confirm').hidden && document.getElementById('confirm-text').textContent",
     );
     assert!(asked.as_str().unwrap().contains("15.00 USD"), "{asked}");
+    s.click("#confirm-yes");
+    s.wait_for(
+        "the partly captured row",
+        Duration::from_secs(10),
+        "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('Partly captured')",
+    );
+    s.wait_for(
+        "the partly captured detail",
+        Duration::from_secs(10),
+        "return document.getElementById('detail-title').textContent === 'Partly captured 15.00 USD of 25.00 USD'",
+    );
+    assert_eq!(s.script("return document.getElementById('action-void').hidden"), false, "the rest can be voided");
+    assert_eq!(s.script("return document.getElementById('capture-amount').value"), "10.00", "the rest can be captured");
+    s.wait_for(
+        "money taken in the totals",
+        Duration::from_secs(10),
+        "return document.getElementById('tx-totals').textContent === '1 partly captured · 15.00 USD gross'",
+    );
+    std::fs::write(evidence.join("window-paykka-partly-captured.png"), s.screenshot_png()).unwrap();
+    s.click("#action-void");
+    let asked = s.wait_for(
+        "the void confirmation",
+        Duration::from_secs(5),
+        "return !document.getElementById('confirm').hidden && document.getElementById('confirm-text').textContent",
+    );
+    assert!(
+        asked.as_str().unwrap().starts_with("Void the rest of PD") && asked.as_str().unwrap().contains("10.00 USD"),
+        "{asked}"
+    );
     s.click("#confirm-yes");
     s.wait_for(
         "the captured (paid) row",
@@ -539,7 +568,7 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         "15.00",
         "refundable: what was captured"
     );
-    assert_eq!(s.script("return document.getElementById('action-capture').hidden"), true, "the last capture closed it");
+    assert_eq!(s.script("return document.getElementById('action-capture').hidden"), true, "the void closed it");
     s.fill("#refund-amount", "5.00");
     s.click("#action-refund");
     s.wait_for("the refund confirmation", Duration::from_secs(5), "return !document.getElementById('confirm').hidden");
@@ -695,7 +724,7 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
     s.wait_for(
         "today's totals",
         Duration::from_secs(10),
-        "return document.getElementById('tx-totals').textContent === '2 payments · 550.00 TWD'",
+        "return document.getElementById('tx-totals').textContent === '1 paid · 1 partly paid · 550.00 TWD gross'",
     );
     let yesterday = s.script("const d = new Date(Date.now() - 86400000); return d.toISOString().slice(0, 10)");
     s.click("#tx-period option[value=custom]");

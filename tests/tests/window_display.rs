@@ -215,7 +215,7 @@ fn a_sale_in_traditional_chinese() {
         Duration::from_secs(10),
         "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('已付款')",
     );
-    assert_eq!(s.script("return document.getElementById('tx-totals').textContent"), "1 筆付款 · 1,500.00 USD");
+    assert_eq!(s.script("return document.getElementById('tx-totals').textContent"), "1 已付款 · 總額 1,500.00 USD");
     s.click("#tab-settings");
     s.fill("#pf-name", "Store 3");
     s.click("#pf-save");
