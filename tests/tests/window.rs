@@ -303,7 +303,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
     s.wait_for(
         "both payments still listed",
         Duration::from_secs(10),
-        "const t = document.getElementById('tx-totals').textContent; return t.startsWith('1 paid · 1 partly refunded · 1 ') && t.endsWith(' · 18.00 USD gross · 4.00 USD refunded · 14.00 USD net')",
+        "return document.getElementById('tx-totals').textContent === '1 cancelled · 1 paid · 1 partly refunded · 18.00 USD gross · 4.00 USD refunded · 14.00 USD net'",
     );
 
     // The provider does not answer: the payment is kept, and Enter sends the same one again.

@@ -1307,6 +1307,113 @@ impl Paydesk {
 }
 
 #[cfg(test)]
+mod report_tests {
+    use super::*;
+    use paydesk_gateways::Balances;
+
+    fn ledger_with(dir: &tempfile::TempDir, status: PaymentStatus, amount_minor: i64) -> (Ledger, PaymentRow) {
+        let ledger = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
+        let row = ledger
+            .insert_payment(&NewPayment {
+                reference: "PD-T".into(),
+                profile: "shop".into(),
+                provider: "paykka".into(),
+                method: "link".into(),
+                vendor: None,
+                amount_minor,
+                currency: "TWD".into(),
+                customer_no: None,
+                checkout_options: None,
+            })
+            .unwrap();
+        ledger.apply_status(row.id, &StatusChange { status, raw_status: None, source: "t" }).unwrap();
+        let row = ledger.payment_by_id(row.id).unwrap().unwrap();
+        (ledger, row)
+    }
+
+    fn report(status: PaymentStatus, amount: Option<i64>) -> PaymentReport {
+        let twd = Currency::from_code("TWD").unwrap();
+        PaymentReport {
+            reference: "PD-T".into(),
+            transaction_no: "T1".into(),
+            amount: amount.map(|a| Money::new(a, twd)),
+            currency: "TWD".into(),
+            raw_status: "X".into(),
+            status,
+            balances: None,
+            paid_amount: None,
+        }
+    }
+
+    #[test]
+    fn a_partly_paid_amount_never_goes_backwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, row) = ledger_with(&dir, PaymentStatus::Pending, 50000);
+        let twd = Currency::from_code("TWD").unwrap();
+        let mut held = row;
+        for (paid, expected) in [(15000, 15000), (20000, 20000), (10000, 20000), (100, 20000)] {
+            let r = PaymentReport {
+                paid_amount: Some(Money::new(paid, twd)),
+                ..report(PaymentStatus::PartiallyPaid, None)
+            };
+            apply_report_in(&ledger, &held, &r, "ipn").unwrap();
+            held = ledger.payment_by_id(held.id).unwrap().unwrap();
+            assert_eq!(held.paid_minor, Some(expected), "after a report of {paid}");
+        }
+        let events = ledger.events(held.id).unwrap();
+        assert_eq!(events.iter().filter(|e| e.kind == "suspicious").count(), 2, "older reports kept as evidence");
+    }
+
+    #[test]
+    fn impossible_balances_and_a_session_without_amount_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_ledger, row) = ledger_with(&dir, PaymentStatus::Authorized, 2500);
+        let mut r = report(PaymentStatus::Paid, Some(2500));
+        let b = Balances { authorized: 2500, captured: -500, capturable: 0, voidable: 0, refunded: 0, refundable: 0 };
+        r.balances = Some(b);
+        assert!(mismatch(&row, &r).is_some_and(|m| m.contains("impossible balances")), "negative capture");
+        r.balances = Some(Balances { captured: 2500, refunded: 3000, ..b });
+        assert!(mismatch(&row, &r).is_some(), "refunded more than captured");
+        r.balances = Some(Balances { captured: 1000, capturable: 2000, ..b });
+        assert!(mismatch(&row, &r).is_some(), "capturable above what is left");
+        r.balances =
+            Some(Balances { captured: 1000, capturable: 1500, voidable: 1500, refunded: 0, refundable: 1000, ..b });
+        assert_eq!(mismatch(&row, &r), None);
+        // A session answer that names no amount is not about our payment.
+        assert!(mismatch(&row, &report(PaymentStatus::Pending, None)).is_some());
+    }
+
+    #[test]
+    fn an_unknown_status_never_moves_a_payment() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, row) = ledger_with(&dir, PaymentStatus::Pending, 1300);
+        let applied = apply_report_in(&ledger, &row, &report(PaymentStatus::Unknown, Some(1300)), "query").unwrap();
+        assert_eq!(applied, Applied::Unchanged);
+        assert_eq!(ledger.payment_by_id(row.id).unwrap().unwrap().status, "pending");
+        let events = ledger.events(row.id).unwrap();
+        assert_eq!(events.last().unwrap().detail["says"], "the provider says X");
+    }
+
+    #[test]
+    fn a_partial_capture_reported_by_balances_is_partly_captured_not_paid() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, row) = ledger_with(&dir, PaymentStatus::Authorized, 2500);
+        let mut r = report(PaymentStatus::Paid, Some(2500));
+        r.balances = Some(Balances {
+            authorized: 2500,
+            captured: 1500,
+            capturable: 1000,
+            voidable: 1000,
+            refunded: 0,
+            refundable: 1500,
+        });
+        apply_report_in(&ledger, &row, &r, "query").unwrap();
+        let now = ledger.payment_by_id(row.id).unwrap().unwrap();
+        assert_eq!((now.status.as_str(), now.paid_minor), ("partially_captured", Some(1500)));
+    }
+}
+
+#[cfg(test)]
 mod reference_tests {
     use super::*;
 

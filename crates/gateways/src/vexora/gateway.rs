@@ -142,15 +142,25 @@ impl Gateway for VexoraGateway {
         if received.len() != expected.len() || !constant_time_eq(received.as_bytes(), expected.as_bytes()) {
             return Err(refuse("signature does not verify"));
         }
+        // Fresh, and once: a replay of an old (or the same) signed notification never
+        // moves a payment. Without a time it is only a trigger: the payment is asked about.
+        let sent_ms = fields.get("timestamp").and_then(|t| t.trim().parse::<u64>().ok());
+        if sent_ms.is_some_and(|ms| super::client::now_ms().abs_diff(ms) > NOTIFICATION_TOLERANCE_MS) {
+            return Err(refuse("timestamp is stale"));
+        }
         let data = TradeData {
             trade_no: fields.get("tradeNo").cloned().unwrap_or_default().into(),
             plat_form_trade_no: fields.get("platFormTradeNo").cloned().unwrap_or_default().into(),
             status: fields.get("status").cloned().unwrap_or_default().into(),
             amount: fields.get("amount").cloned().unwrap_or_default().into(),
         };
-        Ok(VerifiedNotification { report: data.report(), fields: bounded, nonce: None, requery: false })
+        let nonce = Some(format!("sign:{received}"));
+        Ok(VerifiedNotification { report: data.report(), fields: bounded, nonce, requery: sent_ms.is_none() })
     }
 }
+
+/// How old (or how far ahead) a notification's `timestamp` may be, as PayKKa's webhooks.
+pub const NOTIFICATION_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -260,12 +270,18 @@ mod tests {
             ("status", "0001"),
             ("message", "partial"),
             ("successTime", "2026-11-22 10:00:00"),
-            ("timestamp", "1724142041682"),
             ("futureField", "added later"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([("timestamp".to_string(), super::super::client::now_ms().to_string())])
         .collect();
+        // An hour-old one, correctly signed, is refused: replays never move money.
+        let mut stale = fields.clone();
+        stale.insert("timestamp".into(), (super::super::client::now_ms() - 3_600_000).to_string());
+        let stale = signed(stale);
+        let refused = g.verify_notification(IncomingNotification { headers: &headers, body: &stale });
+        assert_eq!(refused.unwrap_err().reason, "timestamp is stale");
         let body = signed(fields.clone());
         let verified = g.verify_notification(IncomingNotification { headers: &headers, body: &body }).unwrap();
         assert_eq!(verified.report.status, crate::PaymentStatus::PartiallyPaid);
