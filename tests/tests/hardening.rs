@@ -9,8 +9,17 @@ use std::process::Stdio;
 use std::time::Duration;
 
 fn cli(home: &Path, args: &[&str]) -> Run {
+    cli_on(home, None, args)
+}
+
+/// `paydesk --json ARGS`, on the shared ledger at `ledger` when given (else the home's file).
+fn cli_on(home: &Path, ledger: Option<&str>, args: &[&str]) -> Run {
     let mut c = paydesk(home);
-    c.arg("--json").args(args);
+    c.env_remove("PAYDESK_LEDGER").arg("--json");
+    if let Some(url) = ledger {
+        c.args(["--ledger", url]);
+    }
+    c.args(args);
     run(c, None)
 }
 
@@ -284,8 +293,13 @@ fn paykka_side(home: &Path) -> std::collections::HashMap<String, (i64, i64, Stri
 /// A PayKKa demo sale the shopper authorised (manual capture), paid through a sandbox on
 /// the same state file.
 fn authorised_paykka_sale(home: &Path, amount: &str) -> String {
-    let sale = cli(
+    authorised_paykka_sale_on(home, None, amount)
+}
+
+fn authorised_paykka_sale_on(home: &Path, ledger: Option<&str>, amount: &str) -> String {
+    let sale = cli_on(
         home,
+        ledger,
         &["pay", "qr", "--profile", "demo-paykka", "--amount", amount, "--currency", "USD", "--capture", "manual"],
     );
     assert_eq!(sale.code, 0, "{}", sale.stderr);
@@ -304,7 +318,7 @@ fn authorised_paykka_sale(home: &Path, amount: &str) -> String {
         .unwrap();
     assert!(paid.status().is_success(), "settle: {}", paid.status());
     drop(sandbox);
-    let status = cli(home, &["tx", "status", &reference, "--profile", "demo-paykka"]);
+    let status = cli_on(home, ledger, &["tx", "status", &reference, "--profile", "demo-paykka"]);
     assert_eq!(status.json()["status"], "authorized", "{}", status.stdout);
     reference
 }
@@ -382,4 +396,46 @@ fn kill_9_during_captures_voids_and_refunds_takes_nothing_twice() {
         5000
     );
     assert!(provider[captured.as_str()].0 > 10, "captures went through under fire");
+}
+
+/// Two `paydesk` processes capture, then refund, one payment at the same moment: the
+/// limits hold in the ledger's write, on the SQLite file and on the shared PostgreSQL
+/// ledger alike, and the provider moves the money once.
+#[test]
+fn two_processes_race_captures_and_refunds_on_one_payment_on_both_engines() {
+    let shared = paydesk_e2e::fresh_shared_ledger("race");
+    for ledger in [None, Some(shared.as_str())] {
+        let home = tempfile::tempdir().unwrap();
+        let reference = authorised_paykka_sale_on(home.path(), ledger, "10.00");
+        let both = |args: &[&str]| -> Vec<Run> {
+            std::thread::scope(|s| {
+                let jobs: Vec<_> = (0..2).map(|_| s.spawn(|| cli_on(home.path(), ledger, args))).collect();
+                jobs.into_iter().map(|j| j.join().unwrap()).collect()
+            })
+        };
+        let captures = both(&["tx", "capture", &reference, "--amount", "6.00", "--profile", "demo-paykka"]);
+        let ok = captures.iter().filter(|r| r.code == 0).count();
+        assert_eq!(
+            ok,
+            1,
+            "{ledger:?}: one capture of 6.00 of 10.00 goes through: {:?}",
+            captures.iter().map(|r| &r.stdout).collect::<Vec<_>>()
+        );
+        let refused = captures.iter().find(|r| r.code != 0).unwrap().json();
+        assert!(matches!(refused["error"]["kind"].as_str(), Some("not_allowed" | "invalid_input")), "{refused}");
+        let refunds = both(&["tx", "refund", &reference, "--amount", "4.00", "--profile", "demo-paykka"]);
+        let provider = paykka_side(home.path());
+        let (captured, refunded, _) = &provider[reference.as_str()];
+        assert_eq!(*captured, 600, "{ledger:?}: captured once");
+        assert!(*refunded <= 600, "{ledger:?}: never refunded above what was captured");
+        let named: std::collections::BTreeSet<String> = refunds
+            .iter()
+            .filter(|r| r.code == 0)
+            .map(|r| r.json()["refund"]["refund_reference"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(named.len(), 1, "{ledger:?}: one refund of 4.00 fits in 6.00: {named:?}");
+        assert_eq!(*refunded, 400, "{ledger:?}: refunded once");
+        let shown = cli_on(home.path(), ledger, &["tx", "show", &reference, "--profile", "demo-paykka"]).json();
+        assert_eq!(shown["refundable"], "2.00", "{ledger:?}: {shown}");
+    }
 }
