@@ -158,6 +158,7 @@ fn vexora_notifications_are_verified_and_applied_once() {
         (r.status().as_u16(), r.text().unwrap())
     };
     let json = |fields: &BTreeMap<String, String>| serde_json::to_string(fields).unwrap();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis().to_string();
     let fields = |trade: &str, platform: &str, amount: &str, status: &str| {
         vec![
             ("platFormTradeNo", platform.to_string()),
@@ -166,7 +167,7 @@ fn vexora_notifications_are_verified_and_applied_once() {
             ("status", status.to_string()),
             ("message", "x".to_string()),
             ("successTime", "2026-11-22 10:00:00".to_string()),
-            ("timestamp", "1763805600000".to_string()),
+            ("timestamp", now_ms.clone()),
         ]
     };
     let sign = |f: &[(&str, String)]| signed(&f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(), APP_SECRET);

@@ -183,6 +183,10 @@ impl Paydesk {
         let report = &verified.report;
         if let Some(nonce) = &verified.nonce {
             if !crate::blocking(|| self.ledger().first_use_of_nonce(provider, nonce))? {
+                if verified.repeat_is_resend {
+                    // Taken already: acknowledged so the provider stops, applied never again.
+                    return Ok(IpnVerdict::Applied { changed: false });
+                }
                 return self.reject(provider, None, "replayed nonce", &verified.fields);
             }
         }

@@ -374,6 +374,10 @@ pub struct VerifiedNotification {
     pub fields: BTreeMap<String, String>,
     /// The sender's one-time value, where the scheme has one: a second use is a replay.
     pub nonce: Option<String>,
+    /// The one-time value is the notification itself (its signature): a second use is the
+    /// provider resending what it sent, acknowledged but never applied again, rather than a
+    /// replay to refuse.
+    pub repeat_is_resend: bool,
     /// Whether the payment is to be asked of the provider before its state changes (the
     /// notification being a trigger, not the evidence).
     pub requery: bool,

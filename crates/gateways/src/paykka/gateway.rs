@@ -326,7 +326,7 @@ impl Gateway for PaykkaGateway {
         if nonce.is_none() {
             return Err(refuse("nonce missing"));
         }
-        Ok(VerifiedNotification { report: order.report(), fields, nonce, requery: true })
+        Ok(VerifiedNotification { report: order.report(), fields, nonce, repeat_is_resend: false, requery: true })
     }
 }
 

@@ -232,6 +232,7 @@ impl Gateway for PockytGateway {
             report: notification_report(&fields),
             fields: kept_fields(&fields),
             nonce: None,
+            repeat_is_resend: false,
             requery: false,
         })
     }

@@ -155,7 +155,14 @@ impl Gateway for VexoraGateway {
             amount: fields.get("amount").cloned().unwrap_or_default().into(),
         };
         let nonce = Some(format!("sign:{received}"));
-        Ok(VerifiedNotification { report: data.report(), fields: bounded, nonce, requery: sent_ms.is_none() })
+        Ok(VerifiedNotification {
+            report: data.report(),
+            fields: bounded,
+            nonce,
+            // Vexora resends until it reads OK: the same signed body again is that.
+            repeat_is_resend: true,
+            requery: sent_ms.is_none(),
+        })
     }
 }
 
