@@ -199,16 +199,21 @@ fn base_of(link: &str) -> String {
     format!("http://{}", rest.split('/').next().unwrap())
 }
 
-/// Settles a demo payment through a sandbox on the same state file.
-fn settle_offline(home: &Path, reference: &str) {
+/// A sandbox process on the demo's own state file (the sale's process and its embedded
+/// sandbox are gone).
+fn sandbox_on_demo_state(home: &Path) -> paydesk_e2e::SandboxProcess {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let state = home.join("demo-sandbox.sqlite3");
-    let sandbox = paydesk_e2e::SandboxProcess::start_with(
+    paydesk_e2e::SandboxProcess::start_with(
         home,
         &format!("127.0.0.1:{port}"),
         &["--state-file", state.to_str().unwrap()],
-    );
-    sandbox.settle(reference, "pay");
+    )
+}
+
+/// Settles a demo payment through a sandbox on the same state file.
+fn settle_offline(home: &Path, reference: &str) {
+    sandbox_on_demo_state(home).settle(reference, "pay");
 }
 
 #[test]
@@ -308,13 +313,7 @@ fn authorised_paykka_sale_on(home: &Path, ledger: Option<&str>, amount: &str) ->
     );
     assert_eq!(sale.code, 0, "{}", sale.stderr);
     let reference = sale.json()["reference"].as_str().unwrap().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let state = home.join("demo-sandbox.sqlite3");
-    let sandbox = paydesk_e2e::SandboxProcess::start_with(
-        home,
-        &format!("127.0.0.1:{port}"),
-        &["--state-file", state.to_str().unwrap()],
-    );
+    let sandbox = sandbox_on_demo_state(home);
     let paid = reqwest::blocking::Client::new()
         .post(format!("{}/paykka/sandbox/settle/{reference}", sandbox.base_url))
         .json(&serde_json::json!({"outcome": "pay"}))

@@ -809,9 +809,9 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                         d.currency,
                         d.provider.as_deref().unwrap_or(""),
                         d.count,
-                        d.gross,
-                        d.refunded,
-                        d.net
+                        d.takings.gross,
+                        d.takings.refunded,
+                        d.takings.net
                     )
                 })
                 .collect::<Vec<_>>()
@@ -1304,9 +1304,9 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                         "{}  {}  gross {}  refunded {}  net {}",
                         t.currency,
                         t.outcomes_in_words(),
-                        t.gross,
-                        t.refunded,
-                        t.net
+                        t.takings.gross,
+                        t.takings.refunded,
+                        t.takings.net
                     )
                 })
                 .collect::<Vec<_>>()

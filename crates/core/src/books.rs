@@ -127,7 +127,32 @@ pub struct TxPage {
     pub next: Option<Cursor>,
 }
 
-/// A filter's totals in one currency, exactly ("120.00") and in minor units.
+/// Money taken, refunded and net in one currency, exactly ("120.00") and in minor units.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Takings {
+    pub gross: String,
+    pub refunded: String,
+    pub net: String,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+impl Takings {
+    fn new(gross_minor: i64, refunded_minor: i64, currency: &str) -> Self {
+        let net_minor = gross_minor - refunded_minor;
+        Takings {
+            gross: decimal(gross_minor, currency),
+            refunded: decimal(refunded_minor, currency),
+            net: decimal(net_minor, currency),
+            gross_minor,
+            refunded_minor,
+            net_minor,
+        }
+    }
+}
+
+/// A filter's totals in one currency.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Totals {
     pub currency: String,
@@ -136,16 +161,12 @@ pub struct Totals {
     pub taken_count: i64,
     /// How many ended each way, by status: {"paid": 7, "failed": 2, "cancelled": 1}.
     pub outcomes: std::collections::BTreeMap<String, i64>,
-    pub gross: String,
-    pub refunded: String,
-    pub net: String,
-    pub gross_minor: i64,
-    pub refunded_minor: i64,
-    pub net_minor: i64,
+    #[serde(flatten)]
+    pub takings: Takings,
 }
 
-/// One day's takings in one currency (and provider, when asked by provider), exactly and
-/// in minor units; `day` is `"total"` on each currency's total row.
+/// One day's takings in one currency (and provider, when asked by provider); `day` is
+/// `"total"` on each currency's total row.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DayRow {
     pub day: String,
@@ -154,28 +175,13 @@ pub struct DayRow {
     pub provider: Option<String>,
     /// Payments that took money.
     pub count: i64,
-    pub gross: String,
-    pub refunded: String,
-    pub net: String,
-    pub gross_minor: i64,
-    pub refunded_minor: i64,
-    pub net_minor: i64,
+    #[serde(flatten)]
+    pub takings: Takings,
 }
 
 impl DayRow {
     fn new(day: String, currency: String, provider: Option<String>, count: i64, gross: i64, refunded: i64) -> Self {
-        DayRow {
-            gross: decimal(gross, &currency),
-            refunded: decimal(refunded, &currency),
-            net: decimal(gross - refunded, &currency),
-            day,
-            currency,
-            provider,
-            count,
-            gross_minor: gross,
-            refunded_minor: refunded,
-            net_minor: gross - refunded,
-        }
+        DayRow { takings: Takings::new(gross, refunded, &currency), day, currency, provider, count }
     }
 }
 
@@ -217,16 +223,11 @@ impl Paydesk {
         Ok(totals
             .into_iter()
             .map(|t| Totals {
-                gross: decimal(t.gross_minor, &t.currency),
-                refunded: decimal(t.refunded_minor, &t.currency),
-                net: decimal(t.net_minor, &t.currency),
+                takings: Takings::new(t.gross_minor, t.refunded_minor, &t.currency),
                 currency: t.currency,
                 count: t.count,
                 taken_count: t.taken_count,
                 outcomes: t.outcomes,
-                gross_minor: t.gross_minor,
-                refunded_minor: t.refunded_minor,
-                net_minor: t.net_minor,
             })
             .collect())
     }

@@ -22,6 +22,7 @@ pub mod print;
 pub mod profiles;
 pub mod qr;
 pub mod recovery;
+mod refunds;
 pub mod secrets;
 pub mod settings;
 

@@ -148,19 +148,19 @@ async fn a_partly_captured_payment_is_not_booked_as_paid() {
     assert!(detail.actions.contains(&"void") && detail.actions.contains(&"capture"), "{:?}", detail.actions);
     let q = paydesk_core::books::TxQuery { text: Some(reference.clone()), ..Default::default() };
     let totals = paydesk.tx_totals(&q).unwrap();
-    assert_eq!(totals[0].gross, "15.00", "gross is money taken");
+    assert_eq!(totals[0].takings.gross, "15.00", "gross is money taken");
     // A refresh (the provider says SUCCESS with the balances) keeps it partly captured.
     assert_eq!(paydesk.refresh(&reference).await.unwrap().status.as_str(), "partially_captured");
     // The rest released: paid, for what was captured.
     let view = paydesk.void(&reference, None).await.unwrap();
     assert_eq!((view.status.as_str(), view.paid_amount.as_deref()), ("paid", Some("15.00")));
-    assert_eq!(paydesk.tx_totals(&q).unwrap()[0].gross, "15.00");
+    assert_eq!(paydesk.tx_totals(&q).unwrap()[0].takings.gross, "15.00");
     let (captured, _, status) = at_provider(&paydesk, &reference);
     assert_eq!((captured, status.as_str()), (1500, "SUCCESS"));
     // Daily report: money taken, refunds and net, and a total row.
     let days = paydesk.daily_report(&q, false).unwrap();
     let total = days.iter().find(|d| d.day == "total").unwrap();
-    assert_eq!((total.gross.as_str(), total.net.as_str(), total.count), ("15.00", "15.00", 1));
+    assert_eq!((total.takings.gross.as_str(), total.takings.net.as_str(), total.count), ("15.00", "15.00", 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
