@@ -340,6 +340,23 @@ mod tests {
     }
 
     #[test]
+    fn a_vexora_checkout_answered_00029_is_failed_not_pending() {
+        let twd = crate::Currency::from_code("TWD").unwrap();
+        let answer = |status: &str| CheckoutData {
+            trade_no: "PD1".into(),
+            plat_form_trade_no: "c167o1itir0fypid".into(),
+            status: status.into(),
+            payment_link: Some("https://pay.example/x".into()),
+            payment_url: None,
+        };
+        assert_eq!(answer("00029").report(Money::new(500, twd)).status, PaymentStatus::Failed);
+        assert_eq!(answer("0015").report(Money::new(500, twd)).status, PaymentStatus::Pending);
+        // A status nobody knows: the order exists and waits, its raw status kept.
+        let odd = answer("7777").report(Money::new(500, twd));
+        assert_eq!((odd.status, odd.raw_status.as_str()), (PaymentStatus::Pending, "7777"));
+    }
+
+    #[test]
     fn envelope_codes() {
         let taken: serde_json::Value = serde_json::json!({"code": "0000", "msg": "success", "data": {"tradeNo": "T1"}});
         assert!(parse_envelope::<serde_json::Value>(&taken).is_ok());
