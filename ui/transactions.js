@@ -207,6 +207,19 @@ async function showDetail(reference, keepInputs = false) {
 }
 
 /** One step of a payment's history in words. */
+const MOVEMENT_WORDS = {
+  capture: {
+    created: 'Capture {reference} recorded, about to be sent', sent: 'Capture {reference} sent',
+    unknown: 'Capture {reference} not confirmed; refresh to settle it', succeeded: 'Capture {reference} done',
+    failed: 'Capture {reference} did not happen',
+  },
+  void: {
+    created: 'Void {reference} recorded, about to be sent', sent: 'Void {reference} sent',
+    unknown: 'Void {reference} not confirmed; refresh to settle it', succeeded: 'Void {reference} done',
+    failed: 'Void {reference} did not happen',
+  },
+};
+
 function say(e, provider) {
   const d = e.detail ?? {};
   switch (e.kind) {
@@ -219,7 +232,13 @@ function say(e, provider) {
     case 'error': return t('Failed: {message}', { message: d.message ?? '' });
     case 'refund_created': return t('Refund recorded, about to be sent');
     case 'refund_finished': return t('Refund {status}', { status: d.status ? statusLabel(d.status) : t('finished') });
-    default: return e.kind.replaceAll('_', ' ');
+    case 'unknown_status': return t('The provider says {raw}; not applied', { raw: d.raw ?? '' });
+    default: {
+      // Captures and voids: recorded, sent, then settled by an explicit answer or a query.
+      const movement = /^(capture|void)_(created|sent|unknown|succeeded|failed)$/.exec(e.kind);
+      if (movement) return t(MOVEMENT_WORDS[movement[1]][movement[2]], { reference: d.reference ?? '' });
+      return e.kind.replaceAll('_', ' ');
+    }
   }
 }
 
