@@ -267,6 +267,86 @@ fn ledger_verify_backup_and_restore() {
     assert_eq!(cli(home.path(), &["ledger", "verify"]).code, 0, "nothing changed");
 }
 
+/// Restore never loses data: an empty file, a file that is not a Paydesk ledger, or a
+/// backup with fewer payments than the ledger now is refused (exit 1, nothing changed)
+/// unless --replace-newer; the ledger as it was is kept as a private, dated safety copy.
+#[test]
+fn restore_never_loses_data() {
+    let home = tempfile::tempdir().unwrap();
+    let ledger = shop(home.path());
+    let count = ledger.count_payments().unwrap();
+    let backup = home.path().join("backup.sqlite3");
+    assert_eq!(cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]).code, 0);
+
+    let empty = home.path().join("e.bak");
+    std::fs::write(&empty, b"").unwrap();
+    let refused = cli(home.path(), &["ledger", "restore", empty.to_str().unwrap()]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(refused.stderr.contains("is empty, not a Paydesk ledger"), "{}", refused.stderr);
+    let text = home.path().join("notes.txt");
+    std::fs::write(&text, b"not a database at all").unwrap();
+    let refused = cli(home.path(), &["ledger", "restore", text.to_str().unwrap()]);
+    assert!(refused.code == 1 && refused.stderr.contains("is not a Paydesk ledger"), "{}", refused.stderr);
+    let other = home.path().join("other.sqlite3");
+    rusqlite::Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x);").unwrap();
+    let refused = cli(home.path(), &["ledger", "restore", other.to_str().unwrap()]);
+    assert!(refused.code == 1 && refused.stderr.contains("is not a Paydesk ledger"), "{}", refused.stderr);
+    assert_eq!(ledger.count_payments().unwrap(), count, "nothing lost");
+
+    // A sale after the backup: the backup would lose it.
+    let mut newer = ledger.payment_by_reference("PD-TW-1").unwrap().unwrap();
+    newer.reference = "PD-TW-NEWER".into();
+    ledger
+        .insert_payment(&NewPayment {
+            reference: newer.reference.clone(),
+            profile: newer.profile,
+            provider: newer.provider,
+            method: newer.method,
+            vendor: newer.vendor,
+            amount_minor: 4200,
+            currency: newer.currency,
+            customer_no: None,
+            checkout_options: None,
+        })
+        .unwrap();
+    drop(ledger);
+    let refused = cli(home.path(), &["ledger", "restore", backup.to_str().unwrap()]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("1 would be lost"), "{}", refused.stderr);
+    assert!(Ledger::open_in(home.path()).unwrap().payment_by_reference("PD-TW-NEWER").unwrap().is_some());
+
+    let replaced = cli(home.path(), &["ledger", "restore", backup.to_str().unwrap(), "--replace-newer"]);
+    assert_eq!(replaced.code, 0, "{}", replaced.stderr);
+    let report = replaced.json();
+    assert_eq!((report["ok"].as_bool(), report["payments"].as_i64()), (Some(true), Some(count)), "{report}");
+    let safety = std::path::PathBuf::from(report["safety_copy"].as_str().unwrap());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&safety).unwrap().permissions().mode() & 0o777, 0o600);
+    let kept = Ledger::open(&safety).unwrap();
+    assert!(
+        kept.payment_by_reference("PD-TW-NEWER").unwrap().is_some(),
+        "the replaced sale is kept in the safety copy"
+    );
+    assert!(Ledger::open_in(home.path()).unwrap().payment_by_reference("PD-TW-NEWER").unwrap().is_none());
+}
+
+/// `ledger copy` never launders a tampered ledger: its source is verified first.
+#[test]
+fn ledger_copy_refuses_a_source_that_does_not_verify() {
+    let home = tempfile::tempdir().unwrap();
+    let path = shop(home.path()).path().unwrap().to_path_buf();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TRIGGER chain_payments_update; UPDATE payments SET amount_minor = 1 WHERE id = 1;")
+        .unwrap();
+    drop(conn);
+    let target = paydesk_e2e::fresh_shared_ledger("tampered");
+    let refused = cli(home.path(), &["ledger", "copy", "--to", &target]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(refused.stderr.contains("does not verify"), "{}", refused.stderr);
+    let server = Ledger::open_shared(&target).unwrap();
+    assert_eq!(server.count_payments().unwrap(), 0, "nothing was copied");
+}
+
 /// Moving up: `ledger copy --to URL` puts a shop's SQLite ledger into a PostgreSQL one (a
 /// real server: scripts/test runs a throwaway cluster), with the same totals, its own hash
 /// chain sealing every row, no secret; and a second run adds nothing twice.

@@ -167,8 +167,14 @@ enum LedgerCommand {
     Verify,
     /// A consistent copy of the ledger, safe while the app runs.
     Backup { file: PathBuf },
-    /// Puts a backup back after verifying it.
-    Restore { file: PathBuf },
+    /// Puts a backup back after verifying it. Refuses a file that is not a Paydesk ledger,
+    /// and one holding fewer payments than the ledger now unless --replace-newer; the
+    /// ledger as it was is kept beside it as a dated safety copy.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        replace_newer: bool,
+    },
     /// Copies this ledger into a shared PostgreSQL ledger (migrating it), then checks both
     /// sides hold the same rows and totals. Safe to run again; no secret travels. With
     /// `--from URL`, the other way: that shared ledger into a new SQLite file `--to FILE`.
@@ -1200,13 +1206,13 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
             let text = say("ledger copied to {file}", &[("file", &file.display())]);
             out(json!({"backup": file}), text)
         }
-        LedgerCommand::Restore { file } => {
-            let report = paydesk.restore_ledger(&file)?;
+        LedgerCommand::Restore { file, replace_newer } => {
+            let report = paydesk.restore_ledger(&file, replace_newer)?;
             out(
                 to_json(&report),
                 say(
                     "ledger restored from {file} and verified ({entries} entries)",
-                    &[("file", &file.display()), ("entries", &report.entries)],
+                    &[("file", &file.display()), ("entries", &report.chain.entries)],
                 ),
             )
         }

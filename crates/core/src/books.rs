@@ -303,6 +303,7 @@ impl Paydesk {
             ));
         }
         let reader = self.reader()?;
+        refuse_unverified(&reader, "this ledger")?;
         with_shared_ledger(url, move |client| reader.copy_to_postgres(client))
     }
 
@@ -319,6 +320,7 @@ impl Paydesk {
         if to.exists() {
             return Err(AppError::invalid("to", format!("to: {} already exists; name a new file", to.display())));
         }
+        refuse_unverified(&crate::blocking(|| paydesk_ledger::Ledger::open_shared(url))?, "the shared ledger")?;
         let mut target = paydesk_ledger::Ledger::open(to)?;
         let copied = with_shared_ledger(url, move |client| target.copy_from_postgres(client));
         if copied.is_err() {
@@ -335,10 +337,29 @@ impl Paydesk {
         crate::blocking(|| Ok(reader.backup_to(to)?))
     }
 
-    /// Puts a backup back after verifying it.
-    pub fn restore_ledger(&self, from: &std::path::Path) -> Result<ChainReport, AppError> {
-        crate::blocking(|| Ok(self.ledger().restore_from(from)?))
+    /// Puts a backup back after verifying it; never one that would lose payments unless
+    /// `replace_newer` (the ledger as it was is kept beside it either way).
+    pub fn restore_ledger(
+        &self,
+        from: &std::path::Path,
+        replace_newer: bool,
+    ) -> Result<paydesk_ledger::chain::RestoreReport, AppError> {
+        crate::blocking(|| Ok(self.ledger().restore_from(from, replace_newer)?))
     }
+}
+
+/// A copy never launders a ledger that fails its own check: its source is verified first.
+fn refuse_unverified(source: &paydesk_ledger::Ledger, what: &str) -> Result<(), AppError> {
+    let report = crate::blocking(|| source.verify())?;
+    if report.ok {
+        return Ok(());
+    }
+    Err(AppError::NotAllowed {
+        message: format!(
+            "{what} does not verify ({}); nothing was copied. Restore a good backup first.",
+            report.problem.unwrap_or_default()
+        ),
+    })
 }
 
 /// Runs a copy against the PostgreSQL ledger at `url`, on a thread of its own (its client

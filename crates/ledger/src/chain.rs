@@ -298,33 +298,93 @@ impl Ledger {
         Ok(())
     }
 
-    /// Puts a backup back, after checking it: a copy whose chain does not verify, or that
-    /// a newer Paydesk wrote, is refused and nothing changes.
-    pub fn restore_from(&mut self, path: &std::path::Path) -> Result<ChainReport> {
+    /// Puts a backup back, after checking it, and never loses data: a file that is not a
+    /// Paydesk ledger (empty, another database, no payments table), a copy whose chain does
+    /// not verify, or one a newer Paydesk wrote is refused; one holding fewer payments than
+    /// the ledger now is refused unless `replace_newer`. The ledger as it was is kept first as
+    /// a dated safety copy beside it (0600). Any check that fails afterwards is an error.
+    pub fn restore_from(&mut self, path: &std::path::Path, replace_newer: bool) -> Result<RestoreReport> {
+        let refuse = |why: String| crate::LedgerError::Conflict(format!("restore: {why}; nothing was restored"));
         self.sqlite("A restore")?;
-        if !path.is_file() {
-            return Err(crate::LedgerError::Conflict(format!("restore: {} is not a file", path.display())));
+        let meta = std::fs::metadata(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(refuse(format!("{} is not a file", path.display())));
         }
-        // Checked on a copy: opening runs migrations, which must not touch the backup itself.
-        let dir = std::env::temp_dir().join(format!("paydesk-restore-{}", std::process::id()));
-        crate::create_private_dir(&dir).map_err(|e| crate::LedgerError::Conflict(format!("restore: {e}")))?;
-        let copy = dir.join("check.sqlite3");
-        std::fs::copy(path, &copy).map_err(|e| crate::LedgerError::Conflict(format!("restore: {e}")))?;
-        let report = Ledger::open(&copy).and_then(|l| l.verify());
-        let _ = std::fs::remove_dir_all(&dir);
-        let report = report?;
+        if meta.len() == 0 {
+            return Err(refuse(format!("{} is empty, not a Paydesk ledger", path.display())));
+        }
+        // Checked on a copy in a private folder of an unpredictable name: opening runs
+        // migrations, which must not touch the backup itself.
+        let dir = tempfile::Builder::new()
+            .prefix("paydesk-restore-")
+            .tempdir()
+            .map_err(|e| refuse(format!("no private folder to check it in: {e}")))?;
+        let copy = dir.path().join("check.sqlite3");
+        std::fs::copy(path, &copy).map_err(|e| refuse(e.to_string()))?;
+        let backup_payments = {
+            let not_ours = || refuse(format!("{} is not a Paydesk ledger", path.display()));
+            let raw = rusqlite::Connection::open_with_flags(&copy, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|_| not_ours())?;
+            let version: i64 = raw.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
+            let payments: i64 =
+                raw.query_row("SELECT count(*) FROM payments", [], |r| r.get(0)).map_err(|_| not_ours())?;
+            if version < 1 {
+                return Err(not_ours());
+            }
+            payments
+        };
+        let report = Ledger::open(&copy).and_then(|l| l.verify())?;
         if !report.ok {
-            return Err(crate::LedgerError::Conflict(format!(
-                "restore: the backup does not verify ({}); nothing was restored",
-                report.problem.clone().unwrap_or_default()
+            return Err(refuse(format!("the backup does not verify ({})", report.problem.clone().unwrap_or_default())));
+        }
+        let now_payments = self.count_payments()?;
+        if backup_payments < now_payments && !replace_newer {
+            return Err(refuse(format!(
+                "the backup holds {backup_payments} payments, fewer than the {now_payments} in the ledger now \
+                 ({} would be lost); add --replace-newer to replace them anyway (a safety copy is kept)",
+                now_payments - backup_payments
             )));
         }
+        let live = self.path().expect("a file ledger").to_path_buf();
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let safety_copy = live.with_file_name(format!("{}.before-restore-{stamp}", crate::FILE_NAME));
+        self.backup_to(&safety_copy)?;
+        restrict(&safety_copy).map_err(|e| refuse(format!("the safety copy could not be made private: {e}")))?;
         let crate::db::Db::Sqlite(conn) = &mut self.db else { unreachable!("checked to be a file above") };
         conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
         crate::migrations::migrate(conn)?;
         conn.execute_batch(&triggers_sql())?;
-        self.verify()
+        let chain = self.verify()?;
+        if !chain.ok {
+            return Err(crate::LedgerError::Conflict(format!(
+                "restore: the restored ledger does not verify ({}); the ledger as it was is at {}",
+                chain.problem.unwrap_or_default(),
+                safety_copy.display()
+            )));
+        }
+        Ok(RestoreReport { chain, payments: backup_payments, safety_copy })
     }
+}
+
+/// What a restore did: the chain it verified, the payments it brought back, and where the
+/// ledger as it was before is kept.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RestoreReport {
+    #[serde(flatten)]
+    pub chain: ChainReport,
+    pub payments: i64,
+    pub safety_copy: std::path::PathBuf,
+}
+
+fn restrict(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Which sealed fields differ, as "amount_minor 1300 → 1".
