@@ -330,6 +330,41 @@ fn restore_never_loses_data() {
     assert!(Ledger::open_in(home.path()).unwrap().payment_by_reference("PD-TW-NEWER").unwrap().is_none());
 }
 
+/// Every file Paydesk writes for the accountant holds the shop's books or its payers'
+/// data: backups, exports (and their side files), receipts and QR files are 0600 under
+/// any umask.
+#[test]
+fn files_paydesk_writes_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    drop(shop(home.path()));
+    let out = home.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let backup = out.join("b.sqlite3");
+    assert_eq!(cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]).code, 0);
+    let csv = out.join("all.csv");
+    let exported = cli(home.path(), &["ledger", "export", "--format", "csv", "--refunds", "-o", csv.to_str().unwrap()]);
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    let xlsx = out.join("all.xlsx");
+    assert_eq!(cli(home.path(), &["ledger", "export", "--format", "xlsx", "-o", xlsx.to_str().unwrap()]).code, 0);
+    let receipt = out.join("receipt.html");
+    let printed =
+        cli(home.path(), &["tx", "receipt", "PD-TW-1", "--profile", "tw-shop", "-o", receipt.to_str().unwrap()]);
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    for file in [backup, csv, out.join("all.refunds.csv"), xlsx, receipt] {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    // A link planted where a file will be written is not followed.
+    let victim = home.path().join("victim.txt");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let planted = out.join("planted.csv");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let refused = cli(home.path(), &["ledger", "export", "--format", "csv", "-o", planted.to_str().unwrap()]);
+    assert_ne!(refused.code, 0);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+}
+
 /// `ledger copy` never launders a tampered ledger: its source is verified first.
 #[test]
 fn ledger_copy_refuses_a_source_that_does_not_verify() {

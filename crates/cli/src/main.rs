@@ -777,7 +777,9 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                     paydesk.qr_png(&view.reference, 480)?
                 };
                 // The payment exists whatever happens to the file: say so, with its reference.
-                if let Err(e) = std::fs::write(&path, bytes) {
+                let written = paydesk_ledger::create_private_file(&path)
+                    .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes));
+                if let Err(e) = written {
                     return Err(AppError::invalid(
                         "qr",
                         format!(
@@ -1292,9 +1294,11 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 if qr { paydesk.qr_print_html(&reference, paper)? } else { paydesk.receipt_html(&reference, paper)? };
             match output {
                 Some(path) => {
-                    std::fs::write(&path, &html).map_err(|e| {
-                        AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
-                    })?;
+                    paydesk_ledger::create_private_file(&path)
+                        .and_then(|mut f| std::io::Write::write_all(&mut f, html.as_bytes()))
+                        .map_err(|e| {
+                            AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
+                        })?;
                     let text = say("written to {file}", &[("file", &path.display())]);
                     out(json!({"reference": reference, "file": path}), text)
                 }

@@ -151,6 +151,9 @@ impl Paydesk {
         gateway: &AnyGateway,
         open: MovementRow,
     ) -> Result<PaymentView, AppError> {
+        if open.may_be_in_flight() {
+            return Err(in_flight(row, &open));
+        }
         if open.status() != MovementStatus::Created {
             match self.settle_movement(row, gateway, &open).await? {
                 Judgement::Done { .. } => return self.payment(&row.reference),
@@ -297,6 +300,9 @@ impl Paydesk {
         resend: bool,
     ) -> Result<Option<Judgement>, AppError> {
         let Some(open) = self.open_movement(row)? else { return Ok(None) };
+        if open.may_be_in_flight() {
+            return Err(in_flight(row, &open));
+        }
         let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
         if open.status() == MovementStatus::Created {
             // Recorded, never sent (a crash in between): the provider cannot have it.
@@ -346,6 +352,18 @@ fn still_unknown(row: &PaymentRow, m: &MovementRow) -> AppError {
     }
 }
 
+/// The refusal while another window, process or counter is sending one right now.
+fn in_flight(row: &PaymentRow, m: &MovementRow) -> AppError {
+    AppError::NotAllowed {
+        message: format!(
+            "Payment {} is being {} right now (at this or another counter, {}); try again in a moment.",
+            row.reference,
+            done_word(m.kind()),
+            m.reference
+        ),
+    }
+}
+
 /// The refusal of another capture or void while one is open.
 fn unconfirmed(row: &PaymentRow, open: &MovementRow, currency: Currency) -> AppError {
     AppError::NotAllowed {
@@ -376,6 +394,7 @@ mod tests {
             captured_before,
             status: "unknown".into(),
             provider_id: None,
+            sent_by: None,
             created_at: String::new(),
             updated_at: String::new(),
         }

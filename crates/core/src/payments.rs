@@ -999,7 +999,11 @@ impl Paydesk {
                 ),
             });
         }
-        self.settle_movements_of(&row, false).await?;
+        match self.settle_movements_of(&row, false).await {
+            // Being sent right now elsewhere: its sender books it.
+            Ok(_) | Err(AppError::NotAllowed { .. }) => {}
+            Err(e) => return Err(e),
+        }
         let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
             .iter()
             .any(|r| RefundStatus::parse(&r.status).is_some_and(RefundStatus::is_open));

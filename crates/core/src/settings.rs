@@ -221,7 +221,9 @@ impl LocalSettings {
         };
         std::fs::create_dir_all(home).map_err(fail)?;
         let tmp = home.join("settings.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).expect("settings serialize")).map_err(fail)?;
+        let mut file = paydesk_ledger::create_private_file(&tmp).map_err(fail)?;
+        std::io::Write::write_all(&mut file, &serde_json::to_vec_pretty(self).expect("settings serialize"))
+            .map_err(fail)?;
         std::fs::rename(&tmp, Self::file(home)).map_err(fail)
     }
 }

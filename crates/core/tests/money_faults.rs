@@ -220,3 +220,24 @@ async fn recovery_settles_unconfirmed_captures_by_the_providers_balances() {
     }
     assert_eq!(paydesk.recover(None).await.unwrap().movements_found, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_another_process_is_still_sending_is_never_judged_or_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    let reference = authorised(&paydesk, "10.00").await;
+    // Another window of this (live) process recorded and sent it; no answer yet.
+    let ledger = paydesk_ledger::Ledger::open_at(&paydesk.ledger_location()).unwrap();
+    let id = ledger.payment_by_reference(&reference).unwrap().unwrap().id;
+    let m = ledger.insert_movement(id, paydesk_gateways::MovementKind::Capture, 400, false).unwrap();
+    ledger.finish_movement(m.id, paydesk_gateways::MovementStatus::Sent, None, None).unwrap();
+    // The provider has not captured yet: judging now would send it a second time.
+    let busy = paydesk.capture(&reference, Some("4.00"), false).await.unwrap_err();
+    assert!(matches!(&busy, AppError::NotAllowed { message } if message.contains("right now")), "{busy:?}");
+    assert_eq!(paydesk.refresh(&reference).await.unwrap().status.as_str(), "authorized", "a refresh leaves it be");
+    assert_eq!(at_provider(&paydesk, &reference).0, 0, "nothing sent");
+    // Its sender gave up waiting (unknown): now the provider's balances settle it.
+    ledger.finish_movement(m.id, paydesk_gateways::MovementStatus::Unknown, None, None).unwrap();
+    assert_eq!(paydesk.capture(&reference, Some("4.00"), false).await.unwrap().status.as_str(), "partially_captured");
+    assert_eq!(at_provider(&paydesk, &reference).0, 400, "sent once, after it was known not to have arrived");
+}

@@ -294,7 +294,10 @@ impl Ledger {
 
     /// A consistent copy of the ledger while it is in use (SQLite's online backup).
     pub fn backup_to(&self, path: &std::path::Path) -> Result<()> {
-        self.sqlite("A backup")?.backup(rusqlite::MAIN_DB, path, None)?;
+        let conn = self.sqlite("A backup")?;
+        // Made private (0600) before SQLite writes into it; it keeps that mode.
+        crate::create_private_file(path).map_err(|e| crate::LedgerError::Conflict(format!("backup: {e}")))?;
+        conn.backup(rusqlite::MAIN_DB, path, None)?;
         Ok(())
     }
 
@@ -349,7 +352,6 @@ impl Ledger {
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
         let safety_copy = live.with_file_name(format!("{}.before-restore-{stamp}", crate::FILE_NAME));
         self.backup_to(&safety_copy)?;
-        restrict(&safety_copy).map_err(|e| refuse(format!("the safety copy could not be made private: {e}")))?;
         let crate::db::Db::Sqlite(conn) = &mut self.db else { unreachable!("checked to be a file above") };
         conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
         crate::migrations::migrate(conn)?;
@@ -374,17 +376,6 @@ pub struct RestoreReport {
     pub chain: ChainReport,
     pub payments: i64,
     pub safety_copy: std::path::PathBuf,
-}
-
-fn restrict(path: &std::path::Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
 }
 
 /// Which sealed fields differ, as "amount_minor 1300 → 1".

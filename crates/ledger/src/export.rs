@@ -365,6 +365,8 @@ impl Ledger {
                 }
                 summary.refunds = extra_refunds.len() as u64;
                 summary.events = extra_events.len() as u64;
+                // Saved over a private file made first: it keeps its mode (0600).
+                crate::create_private_file(&path).map_err(io)?;
                 book.save(&path).map_err(io)?;
                 partial.0.clear();
                 summary.files.push(path);
@@ -372,7 +374,7 @@ impl Ledger {
             (format, target) => {
                 let (mut main, mut partial, path): (Box<dyn Write + '_>, Partial, Option<PathBuf>) = match target {
                     ExportTarget::File(path) => {
-                        let file = std::fs::File::create(&path).map_err(io)?;
+                        let file = crate::create_private_file(&path).map_err(io)?;
                         (
                             Box::new(std::io::BufWriter::with_capacity(1 << 16, file)),
                             Partial(vec![path.clone()]),
@@ -390,7 +392,7 @@ impl Ledger {
                     };
                     let file = sibling(p, what);
                     partial.0.push(file.clone());
-                    Ok(Some(csv::Writer::from_path(&file).map_err(io)?))
+                    Ok(Some(csv::Writer::from_writer(crate::create_private_file(&file).map_err(io)?)))
                 };
                 let csv_mode = format == ExportFormat::Csv;
                 let mut refunds_csv =

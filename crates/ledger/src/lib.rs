@@ -325,6 +325,41 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// Creates (or empties) a file readable and writable by its owner only (0600), never
+/// following a symbolic link at `path`: backups, exports, settings and whatever else
+/// Paydesk writes hold the shop's books or its payers' data.
+pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600).custom_flags(libc_o_nofollow());
+        let file = options.open(path)?;
+        // An existing file keeps its mode when opened: made private here.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
+/// O_NOFOLLOW, without a libc dependency (Linux and the BSDs/macOS values).
+#[cfg(unix)]
+fn libc_o_nofollow() -> i32 {
+    if cfg!(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd"
+    )) {
+        0x0100
+    } else {
+        0o400000
+    }
+}
+
 /// Creates the file if missing, and makes it readable and writable by its owner only.
 fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]

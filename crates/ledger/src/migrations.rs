@@ -187,6 +187,7 @@ const MIGRATIONS: &[&str] = &[
         captured_before INTEGER NOT NULL DEFAULT 0,
         status       TEXT NOT NULL,
         provider_id  TEXT,
+        sent_by      TEXT,
         created_at   TEXT NOT NULL,
         updated_at   TEXT NOT NULL
     );

@@ -28,11 +28,47 @@ pub struct MovementRow {
     /// created, sent, unknown, succeeded, failed.
     pub status: String,
     pub provider_id: Option<String>,
+    /// The process that recorded or sent it (`BOOT-ID:PID`), while it may be in flight.
+    pub sent_by: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
 
+/// How long a request another machine sent may still be under way (the HTTP client gives
+/// up after 20 s): only after it may an unconfirmed capture or void be judged by the
+/// provider's balances, or it could be sent again while the first is still arriving.
+pub const IN_FLIGHT_LEASE: std::time::Duration = std::time::Duration::from_secs(45);
+
+/// This process, as `BOOT-ID:PID` (the boot id tells this machine and boot apart).
+pub fn this_process() -> String {
+    format!("{}:{}", boot_id(), std::process::id())
+}
+
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
 impl MovementRow {
+    /// Whether its request may still be under way: recorded or sent by a process that is
+    /// still running on this machine, or by another machine within the lease. An unknown
+    /// one (its sender gave up waiting) is never in flight.
+    pub fn may_be_in_flight(&self) -> bool {
+        if !matches!(self.status(), MovementStatus::Created | MovementStatus::Sent) {
+            return false;
+        }
+        let ours = boot_id();
+        match self.sent_by.as_deref().and_then(|s| s.split_once(':')) {
+            Some((boot, pid)) if !ours.is_empty() && boot == ours => {
+                std::path::Path::new(&format!("/proc/{pid}")).exists()
+            }
+            _ => self
+                .updated_at
+                .parse::<jiff::Timestamp>()
+                .map(|t| jiff::Timestamp::now().duration_since(t).as_secs() < IN_FLIGHT_LEASE.as_secs() as i64)
+                .unwrap_or(true),
+        }
+    }
+
     pub fn status(&self) -> MovementStatus {
         MovementStatus::parse(&self.status).unwrap_or(MovementStatus::Unknown)
     }
@@ -54,6 +90,7 @@ fn from_row(r: &Row) -> Result<MovementRow> {
         captured_before: r.get("captured_before")?,
         status: r.get("status")?,
         provider_id: r.get("provider_id")?,
+        sent_by: r.get("sent_by")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
     })
@@ -130,9 +167,9 @@ impl Ledger {
         let id: i64 = self
             .db
             .query_one(
-                "INSERT INTO movements (payment_id, kind, reference, amount_minor, currency, is_final, captured_before, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'created', ?8, ?8) RETURNING id",
-                args![payment_id, kind.as_str(), &movement_reference, amount_minor, &currency, is_final as i64, captured_before, at],
+                "INSERT INTO movements (payment_id, kind, reference, amount_minor, currency, is_final, captured_before, status, sent_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'created', ?8, ?9, ?9) RETURNING id",
+                args![payment_id, kind.as_str(), &movement_reference, amount_minor, &currency, is_final as i64, captured_before, this_process(), at],
             )?
             .get(0)?;
         insert_event(
@@ -175,9 +212,11 @@ impl Ledger {
             tx.commit()?;
             return Ok(false);
         }
+        // Sent: this process holds it while its request is under way.
+        let sender = (status == MovementStatus::Sent).then(this_process);
         self.db.execute(
-            "UPDATE movements SET status = ?2, provider_id = COALESCE(?3, provider_id), updated_at = ?4 WHERE id = ?1",
-            args![id, status.as_str(), provider_id, now()],
+            "UPDATE movements SET status = ?2, provider_id = COALESCE(?3, provider_id), sent_by = ?5, updated_at = ?4 WHERE id = ?1",
+            args![id, status.as_str(), provider_id, now(), sender],
         )?;
         insert_event(
             self,

@@ -182,6 +182,7 @@ const MIGRATIONS: &[&str] = &[
         captured_before BIGINT NOT NULL DEFAULT 0,
         status       TEXT NOT NULL,
         provider_id  TEXT,
+        sent_by      TEXT,
         created_at   TEXT NOT NULL,
         updated_at   TEXT NOT NULL
     );
