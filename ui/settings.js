@@ -62,11 +62,16 @@ function fill(p) {
 }
 
 async function load() {
+  // Marked while the list is being read again: a row shown meanwhile is about to be
+  // replaced (with any confirmation open in it).
+  $('profile-list').dataset.loading = 'true';
   try {
     const profiles = await api.listProfiles();
     $('profile-list').replaceChildren(...profiles.map(row));
   } catch (err) {
     message(api.describeError(err), false);
+  } finally {
+    delete $('profile-list').dataset.loading;
   }
 }
 
@@ -247,6 +252,7 @@ async function initDisplay() {
     }
   });
   try { show(await api.displaySettings()); } catch { /* the form starts empty */ }
+  $('display-form').dataset.ready = 'true';
 }
 
 /** Shared ledger: which ledger this counter uses from its next start. */

@@ -283,7 +283,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
     s.wait_for(
         "the profile list",
         Duration::from_secs(10),
-        "return document.querySelector('li[data-profile=\"Store 2\"] .danger')",
+        "return !document.getElementById('profile-list').dataset.loading && document.querySelector('li[data-profile=\"Store 2\"] .danger')",
     );
     s.click("li[data-profile=\"Store 2\"] .danger");
     // Asked first, in the row.

@@ -116,6 +116,11 @@ fn customer_display_follows_the_counter_and_turns_paid_by_push() {
         Duration::from_secs(10),
         "return !document.getElementById('view-settings').hidden",
     );
+    s.wait_for(
+        "the display settings read",
+        Duration::from_secs(10),
+        "return document.getElementById('display-form').dataset.ready === 'true'",
+    );
     assert_eq!(s.script("return document.getElementById('lan-on').checked"), false);
     let settings: Value = serde_json::from_slice(&std::fs::read(home.path().join("settings.json")).unwrap_or_default())
         .unwrap_or(Value::Null);
