@@ -69,7 +69,7 @@ impl Paydesk {
             }
             return self.finish_open(&row, &gateway, open).await;
         }
-        let status = status_of(&row);
+        let status = row.payment_status();
         let left = row.amount_minor - captured_minor(status, row.amount_minor, row.paid_minor);
         if !matches!(status, PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured) || left <= 0 {
             return Err(AppError::NotAllowed {
@@ -108,7 +108,7 @@ impl Paydesk {
             }
             return self.finish_open(&row, &gateway, open).await;
         }
-        let status = status_of(&row);
+        let status = row.payment_status();
         if !matches!(status, PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured) {
             return Err(AppError::NotAllowed {
                 message: format!(
@@ -210,7 +210,14 @@ impl Paydesk {
                 }
             },
         };
-        self.conclude(row, &m, &report, "accepted")
+        match judge(&m, row.amount_minor, &report) {
+            // Accepted, yet nothing moved: not proof either way.
+            Judgement::NeverArrived => {
+                self.mark(&m, MovementStatus::Unknown, None)?;
+                Err(still_unknown(row, &m))
+            }
+            judgement => self.conclude(row, &m, &report, judgement),
+        }
     }
 
     /// Asks the provider about an open movement's payment and books what its balances
@@ -226,54 +233,39 @@ impl Paydesk {
         let report = self.ask_about(&row, gateway).await?;
         let judgement = judge(m, row.amount_minor, &report);
         if judgement == Judgement::NeverArrived {
+            // Left to the caller: failed, or sent again with its own reference.
             self.apply_report(&row, &report, "query")?;
             return Ok(judgement);
         }
-        self.conclude(&row, m, &report, "query").map(|_| judgement)
+        self.conclude(&row, m, &report, judgement).map(|_| judgement)
     }
 
-    /// Applies the provider's account of the payment and ends the movement by it.
+    /// Ends the movement by what the provider's account of the payment proved: done (booked,
+    /// and the account applied) or unclear (left unknown, kept as evidence).
     fn conclude(
         &self,
         row: &PaymentRow,
         m: &MovementRow,
         report: &PaymentReport,
-        how: &str,
+        judgement: Judgement,
     ) -> Result<PaymentView, AppError> {
-        let judgement = judge(m, row.amount_minor, report);
-        match judgement {
-            Judgement::Done { captured_total } => {
-                crate::blocking(|| {
-                    self.ledger().finish_movement(m.id, MovementStatus::Succeeded, None, captured_total)
-                })?;
-                self.apply_report(row, report, &m.kind)?;
-                self.payment(&row.reference)
-            }
-            Judgement::NeverArrived if how == "accepted" => {
-                // Accepted, yet nothing moved: not proof either way.
-                self.mark(m, MovementStatus::Unknown, None)?;
-                Err(still_unknown(row, m))
-            }
-            Judgement::NeverArrived => {
-                self.mark(m, MovementStatus::Failed, None)?;
-                self.apply_report(row, report, "query")?;
-                self.payment(&row.reference)
-            }
-            Judgement::Unclear => {
-                self.mark(m, MovementStatus::Unknown, None)?;
-                crate::blocking(|| {
-                    self.ledger().append_event(
-                        Some(row.id),
-                        "suspicious",
-                        &serde_json::json!({
-                            "reason": format!("the provider's balances do not show whether {} {} happened", m.kind, m.reference),
-                            "balances": report.balances, "raw_status": shown(&report.raw_status),
-                        }),
-                    )
-                })?;
-                Err(still_unknown(row, m))
-            }
+        if let Judgement::Done { captured_total } = judgement {
+            crate::blocking(|| self.ledger().finish_movement(m.id, MovementStatus::Succeeded, None, captured_total))?;
+            self.apply_report(row, report, &m.kind)?;
+            return self.payment(&row.reference);
         }
+        self.mark(m, MovementStatus::Unknown, None)?;
+        crate::blocking(|| {
+            self.ledger().append_event(
+                Some(row.id),
+                "suspicious",
+                &serde_json::json!({
+                    "reason": format!("the provider's balances do not show whether {} {} happened", m.kind, m.reference),
+                    "balances": report.balances, "raw_status": shown(&report.raw_status),
+                }),
+            )
+        })?;
+        Err(still_unknown(row, m))
     }
 
     /// The payment as the provider tells it, checked against the ledger.
@@ -327,10 +319,6 @@ impl Paydesk {
         }
         Ok(Some(judgement))
     }
-}
-
-fn status_of(row: &PaymentRow) -> PaymentStatus {
-    PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown)
 }
 
 fn done_word(kind: MovementKind) -> &'static str {

@@ -159,7 +159,7 @@ impl From<PaymentRow> for PaymentView {
         });
         // What was taken when it is less than the amount: what arrived of a partial
         // payment, what was captured of a partial (or finally partial) capture.
-        let taken = PaymentStatus::parse(&r.status).is_some_and(PaymentStatus::took_money);
+        let taken = r.payment_status().took_money();
         let paid_amount = r
             .paid_minor
             .zip(Currency::from_code(&r.currency).ok())
@@ -171,7 +171,7 @@ impl From<PaymentRow> for PaymentView {
                 .vendor
                 .as_deref()
                 .map(|v| capabilities_of(&r.provider).and_then(|c| c.wallet_label(v)).unwrap_or("Wallet").to_string()),
-            status: PaymentStatus::parse(&r.status).unwrap_or(PaymentStatus::Unknown),
+            status: r.payment_status(),
             reference: r.reference,
             transaction_no: r.transaction_no,
             profile: r.profile,
@@ -288,7 +288,7 @@ fn option<'a>(row: &'a PaymentRow, key: &str) -> Option<&'a serde_json::Value> {
 /// What a payment's refunds are measured against: the money actually taken (what was
 /// captured of a partial capture, what arrived of a partial payment), else nothing.
 pub(crate) fn settled_minor(row: &PaymentRow) -> i64 {
-    let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+    let status = row.payment_status();
     paydesk_ledger::captured_minor(status, row.amount_minor, row.paid_minor)
 }
 
@@ -357,7 +357,7 @@ pub(crate) fn apply_report_in(
         ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
     }
     let (status, taken) = money_taken(row, report);
-    let current = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+    let current = row.payment_status();
     if let Some(taken) = taken.filter(|_| current.can_move_to(status)) {
         if !ledger.record_paid(row.id, taken)? {
             // Money taken never decreases: an older or smaller report is kept, not applied.
@@ -1091,7 +1091,7 @@ impl Paydesk {
     /// as closed cancels it in the ledger.
     pub async fn cancel(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
-        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+        let status = row.payment_status();
         if !matches!(status, PaymentStatus::Pending | PaymentStatus::Created | PaymentStatus::Unknown) {
             return Err(AppError::NotAllowed {
                 message: format!(

@@ -23,7 +23,7 @@ impl Paydesk {
     /// ledger knows. The refund is recorded before it is sent; a retry reuses its reference.
     pub async fn refund(&self, reference: &str, amount: Option<&str>) -> Result<RefundOutcome, AppError> {
         let row = self.payment_row(reference)?;
-        let status = PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unknown);
+        let status = row.payment_status();
         if !status.is_refundable() {
             return Err(AppError::NotAllowed {
                 message: format!("Payment {reference} is {}; only money taken can be refunded.", row.status),

@@ -59,6 +59,13 @@ pub struct EventRow {
     pub detail: Value,
 }
 
+impl PaymentRow {
+    /// The status in the one state machine (a name this build does not know reads unknown).
+    pub fn payment_status(&self) -> PaymentStatus {
+        PaymentStatus::parse(&self.status).unwrap_or(PaymentStatus::Unknown)
+    }
+}
+
 /// A status the provider reported (or an action confirmed), and what reported it
 /// ("tran-query", "ipn", "refund", ...).
 #[derive(Debug, Clone)]
