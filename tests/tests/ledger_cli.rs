@@ -264,7 +264,54 @@ fn ledger_verify_backup_and_restore() {
     let refused = cli(home.path(), &["ledger", "restore", tampered.to_str().unwrap()]);
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("does not verify"), "{}", refused.stderr);
-    assert_eq!(cli(home.path(), &["ledger", "verify"]).code, 0, "nothing changed");
+    let ok = cli(home.path(), &["ledger", "verify"]);
+    assert_eq!(ok.code, 0, "nothing changed");
+
+    // The head printed is kept elsewhere: later, verify says the ledger still holds it.
+    let head = ok.json()["head"].as_str().unwrap().to_string();
+    assert!(ok.stdout.contains(&head) || ok.json()["head"] == head.as_str());
+    let held = cli(home.path(), &["ledger", "verify", "--head", &head]);
+    assert_eq!(held.code, 0, "{}", held.stdout);
+    assert_eq!(
+        (held.json()["kept_head"].as_str(), held.json()["extends_kept_head"].as_bool()),
+        (Some(head.as_str()), Some(true))
+    );
+    let text = run(
+        {
+            let mut c = paydesk(home.path());
+            c.args(["ledger", "verify", "--head", &head]);
+            c
+        },
+        None,
+    );
+    assert!(text.stdout.contains("it still holds the kept head"), "{}", text.stdout);
+    let lost = cli(home.path(), &["ledger", "verify", "--head", &"0".repeat(64)]);
+    assert_eq!(lost.code, 1, "a head the ledger no longer holds: {}", lost.stdout);
+    assert_eq!(lost.json()["extends_kept_head"], false);
+    assert!(lost.json()["problem"].as_str().unwrap().contains("cut off or rewritten"));
+    let typo = cli(home.path(), &["ledger", "verify", "--head", "abc"]);
+    assert_eq!(typo.json()["error"]["field"], "head", "{}", typo.stdout);
+}
+
+/// A restore never replaces the books while another process has them open (a sale it
+/// recorded meanwhile would be lost): it is refused, naming the process, until it ends.
+#[test]
+fn restore_waits_for_nobody_else_to_hold_the_ledger() {
+    let home = tempfile::tempdir().unwrap();
+    drop(shop(home.path()));
+    let backup = home.path().join("backup.sqlite3");
+    assert_eq!(cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]).code, 0);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &["--bind", &format!("127.0.0.1:{port}")]);
+    let refused = cli(home.path(), &["ledger", "restore", backup.to_str().unwrap()]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(refused.stderr.contains("the ledger is open in pid"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("paydesk"), "names the process: {}", refused.stderr);
+    assert!(refused.stderr.contains("nothing was restored"), "{}", refused.stderr);
+    drop(listener);
+    let restored = cli(home.path(), &["ledger", "restore", backup.to_str().unwrap()]);
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    assert_eq!(restored.json()["ok"], true);
 }
 
 /// Restore never loses data: an empty file, a file that is not a Paydesk ledger, or a

@@ -163,8 +163,14 @@ enum LedgerCommand {
         #[arg(long)]
         bom: bool,
     },
-    /// Checks the hash chain against every row; exits 1 naming the first bad one.
-    Verify,
+    /// Checks the hash chain against every row, all in one snapshot; exits 1 naming the
+    /// first bad one. Prints the head to keep; with --head, also checks the ledger still
+    /// runs through a head kept earlier (nothing cut off and rebuilt).
+    Verify {
+        /// A head printed by an earlier verify
+        #[arg(long)]
+        head: Option<String>,
+    },
     /// A consistent copy of the ledger, safe while the app runs.
     Backup { file: PathBuf },
     /// Puts a backup back after verifying it. Refuses a file that is not a Paydesk ledger,
@@ -1170,9 +1176,16 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
             );
             Ok(Output { json: to_json(&summary), text, data_on_stdout: to_stdout, code: 0 })
         }
-        LedgerCommand::Verify => {
-            let report = paydesk.verify_ledger()?;
+        LedgerCommand::Verify { head } => {
+            let report = match &head {
+                None => paydesk.verify_ledger()?,
+                Some(kept) => paydesk.verify_ledger_against(kept)?,
+            };
             let text = match &report.problem {
+                None if report.extends_kept_head == Some(true) => say(
+                    "ledger verified: {entries} entries, head {head}; it still holds the kept head",
+                    &[("entries", &report.entries), ("head", &report.head)],
+                ),
                 None => say(
                     "ledger verified: {entries} entries, head {head}",
                     &[("entries", &report.entries), ("head", &report.head)],

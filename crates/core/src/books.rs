@@ -291,6 +291,17 @@ impl Paydesk {
         crate::blocking(|| Ok(reader.verify()?))
     }
 
+    /// `verify_ledger`, and whether the chain still runs through `kept_head`.
+    pub fn verify_ledger_against(&self, kept_head: &str) -> Result<ChainReport, AppError> {
+        let head = kept_head.trim();
+        if head.len() != 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::invalid("head", "head: the 64 hexadecimal characters verify printed".to_string()));
+        }
+        let reader = self.reader()?;
+        let head = head.to_string();
+        crate::blocking(move || Ok(reader.verify_against(&head)?))
+    }
+
     /// A consistent copy of the ledger, taken while it is in use.
     /// Copies this ledger (payments, refunds, events, customers, cards, profiles; never a
     /// secret) into the PostgreSQL ledger at `url`, migrating it first, then checks that

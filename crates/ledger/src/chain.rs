@@ -125,9 +125,15 @@ pub(crate) fn triggers_made_at(version: usize) -> String {
     triggers_for(subjects_made_at(version))
 }
 
-/// The triggers that seal every insert and every change of a sealed field.
+/// The triggers that seal every insert and every change of a sealed field, and the events'
+/// append-only guards: put back at every open if something dropped them.
 pub(crate) fn triggers_sql() -> String {
-    triggers_for(SUBJECTS.iter())
+    let mut sql = triggers_for(SUBJECTS.iter());
+    sql.push_str(
+        "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+         CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n",
+    );
+    sql
 }
 
 fn triggers_for<'a>(subjects: impl Iterator<Item = &'a (&'a str, &'a str, &'a str, usize)>) -> String {
@@ -188,17 +194,55 @@ pub struct ChainReport {
     pub problem: Option<String>,
     /// The chain entry (seq) or table row (`payment:12`) at fault.
     pub at: Option<String>,
+    /// The head kept from an earlier verify, when one was given (`--head`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_head: Option<String>,
+    /// Whether the chain still runs through the kept head (nothing cut off or rewritten).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extends_kept_head: Option<bool>,
 }
 
 impl Ledger {
-    /// Walks the chain and compares every sealed row with the file as it is.
+    /// Walks the chain and compares every sealed row with the ledger as it is, all read in
+    /// one snapshot: what others write meanwhile is neither seen half nor taken for tampering.
     pub fn verify(&self) -> Result<ChainReport> {
+        self.db.read_snapshot(|| self.verify_in_snapshot())
+    }
+
+    /// `verify`, and whether the chain still runs through `kept_head` (a head printed by an
+    /// earlier verify and kept elsewhere): a ledger cut back to an earlier state and rebuilt
+    /// verifies against itself, but no longer holds the kept head.
+    pub fn verify_against(&self, kept_head: &str) -> Result<ChainReport> {
+        let kept_head = kept_head.trim().to_ascii_lowercase();
+        self.db.read_snapshot(|| {
+            let mut report = self.verify_in_snapshot()?;
+            let found = self
+                .db
+                .query_opt("SELECT seq FROM chain WHERE hash = ?1", crate::db::args![kept_head.as_str()])?
+                .map(|r| r.get::<i64>("seq"))
+                .transpose()?;
+            report.extends_kept_head = Some(found.is_some());
+            if found.is_none() && report.ok {
+                report.ok = false;
+                report.problem = Some(format!(
+                    "the ledger no longer holds the kept head {kept_head}: entries after it were cut off or rewritten"
+                ));
+                report.at = Some("head".into());
+            }
+            report.kept_head = Some(kept_head.clone());
+            Ok(report)
+        })
+    }
+
+    fn verify_in_snapshot(&self) -> Result<ChainReport> {
         let bad = |entries: i64, head: &str, at: String, problem: String| ChainReport {
             ok: false,
             entries,
             head: head.to_string(),
             problem: Some(problem),
             at: Some(at),
+            kept_head: None,
+            extends_kept_head: None,
         };
         let mut latest: std::collections::HashMap<String, String> = Default::default();
         let mut prev = String::new();
@@ -289,7 +333,15 @@ impl Ledger {
                 ));
             }
         }
-        Ok(ChainReport { ok: true, entries, head: prev, problem: None, at: None })
+        Ok(ChainReport {
+            ok: true,
+            entries,
+            head: prev,
+            problem: None,
+            at: None,
+            kept_head: None,
+            extends_kept_head: None,
+        })
     }
 
     /// A consistent copy of the ledger while it is in use (SQLite's online backup).
@@ -303,7 +355,8 @@ impl Ledger {
 
     /// Puts a backup back, after checking it, and never loses data: a file that is not a
     /// Paydesk ledger (empty, another database, no payments table), a copy whose chain does
-    /// not verify, or one a newer Paydesk wrote is refused; one holding fewer payments than
+    /// not verify, or one a newer Paydesk wrote is refused, and so is any restore while
+    /// another process has the ledger open (it is named); one holding fewer payments than
     /// the ledger now is refused unless `replace_newer`. The ledger as it was is kept first as
     /// a dated safety copy beside it (0600). Any check that fails afterwards is an error.
     pub fn restore_from(&mut self, path: &std::path::Path, replace_newer: bool) -> Result<RestoreReport> {
@@ -340,6 +393,9 @@ impl Ledger {
         if !report.ok {
             return Err(refuse(format!("the backup does not verify ({})", report.problem.clone().unwrap_or_default())));
         }
+        // Nobody else may have the books open while they are replaced: a sale recorded by a
+        // running counter in between would be lost.
+        let _alone = crate::holders::alone(self.path().expect("a file ledger")).map_err(|e| refuse(e.to_string()))?;
         let now_payments = self.count_payments()?;
         if backup_payments < now_payments && !replace_newer {
             return Err(refuse(format!(

@@ -207,7 +207,8 @@ impl Db {
                 Ok(())
             }
             Db::Postgres(pg) => {
-                let (writing, target) = pg.run(|s| Ok((s.in_transaction, s.target.clone())))?;
+                let (writing, target, snapshot) =
+                    pg.run(|s| Ok((s.in_transaction, s.target.clone(), s.snapshot.clone())))?;
                 if writing {
                     for row in self.query(sql, args)? {
                         if !f(row)? {
@@ -220,7 +221,7 @@ impl Db {
                 let (chunks, arriving) = mpsc::sync_channel(2);
                 std::thread::Builder::new()
                     .name("paydesk-ledger-stream".into())
-                    .spawn(move || stream_rows(&target, &sql, &args, &chunks))
+                    .spawn(move || stream_rows(&target, snapshot.as_deref(), &sql, &args, &chunks))
                     .map_err(|e| LedgerError::Database(format!("cannot read the shared ledger: {e}")))?;
                 // Stopping early drops `arriving`: the stream ends at its next chunk.
                 for chunk in arriving {
@@ -231,6 +232,55 @@ impl Db {
                     }
                 }
                 Ok(())
+            }
+        }
+    }
+
+    /// Runs `read` on one snapshot of the ledger: every query inside sees the ledger as it
+    /// was at the first, whatever others write meanwhile (SQLite: one read transaction;
+    /// PostgreSQL: REPEATABLE READ, its snapshot shared with the streaming connections).
+    pub(crate) fn read_snapshot<R>(&self, read: impl FnOnce() -> Result<R>) -> Result<R> {
+        match self {
+            Db::Sqlite(c) => {
+                if !c.is_autocommit() {
+                    // Already inside a transaction: that one is the snapshot.
+                    return read();
+                }
+                c.execute_batch("BEGIN DEFERRED")?;
+                let result = read();
+                let _ = c.execute_batch("COMMIT");
+                result
+            }
+            Db::Postgres(pg) => {
+                if pg.run(|s| Ok(s.in_transaction))? {
+                    return read();
+                }
+                pg.run(|s| {
+                    s.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                    let id = s.query("SELECT pg_export_snapshot() AS id", &[]).and_then(|rows| {
+                        rows.first()
+                            .map(|r| r.get::<String>("id"))
+                            .transpose()?
+                            .ok_or_else(|| LedgerError::Database("the shared ledger gave no snapshot".into()))
+                    });
+                    match id {
+                        Ok(id) => {
+                            s.snapshot = Some(id);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            let _ = s.batch("ROLLBACK");
+                            Err(e)
+                        }
+                    }
+                })?;
+                let result = read();
+                pg.run(|s| {
+                    s.snapshot = None;
+                    let _ = s.batch("COMMIT");
+                    Ok(())
+                })?;
+                result
             }
         }
     }
@@ -282,11 +332,32 @@ impl Db {
 
 /// Rows of PostgreSQL's query in chunks of `STREAM_CHUNK`, a portal inside a read
 /// transaction of its own connection, until the reader stops taking them.
-fn stream_rows(target: &crate::postgres::Target, sql: &str, args: &[Value], out: &mpsc::SyncSender<Result<Vec<Row>>>) {
+/// Inside `snapshot` when one is given (see `read_snapshot`).
+fn stream_rows(
+    target: &crate::postgres::Target,
+    snapshot: Option<&str>,
+    sql: &str,
+    args: &[Value],
+    out: &mpsc::SyncSender<Result<Vec<Row>>>,
+) {
     const STREAM_CHUNK: i32 = 512;
     let run = || -> Result<()> {
         let mut client = target.connect()?;
-        let mut tx = client.transaction().map_err(|e| target.error(e))?;
+        let mut tx = match snapshot {
+            None => client.transaction().map_err(|e| target.error(e))?,
+            Some(id) => {
+                let mut tx = client
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .map_err(|e| target.error(e))?;
+                // The id is the server's own (hex and dashes), never the user's.
+                tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'", id.replace('\'', "")))
+                    .map_err(|e| target.error(e))?;
+                tx
+            }
+        };
         let statement = tx.prepare(&dollar_placeholders(sql)).map_err(|e| target.error(e))?;
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(|a| a as _).collect();
         let portal = tx.bind(&statement, &params).map_err(|e| target.error(e))?;
@@ -388,7 +459,13 @@ impl Pg {
         std::thread::Builder::new()
             .name("paydesk-ledger-pg".into())
             .spawn(move || {
-                let mut session = PgSession { target, client: None, statements: HashMap::new(), in_transaction: false };
+                let mut session = PgSession {
+                    target,
+                    client: None,
+                    statements: HashMap::new(),
+                    in_transaction: false,
+                    snapshot: None,
+                };
                 for job in inbox {
                     job(&mut session);
                 }
@@ -419,6 +496,8 @@ pub(crate) struct PgSession {
     client: Option<postgres::Client>,
     statements: HashMap<String, postgres::Statement>,
     in_transaction: bool,
+    /// The exported snapshot of an open `read_snapshot`, shared with streaming readers.
+    snapshot: Option<String>,
 }
 
 impl PgSession {

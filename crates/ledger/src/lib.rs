@@ -9,6 +9,7 @@ pub mod chain;
 mod customers;
 mod db;
 pub mod export;
+mod holders;
 mod migrations;
 mod movements;
 mod payments;
@@ -74,6 +75,8 @@ pub struct Ledger {
     depth: Cell<u32>,
     /// Told the id of every payment whose status changed (the app pushes it to its windows).
     on_status_change: Option<Box<dyn Fn(i64) + Send>>,
+    /// This process's share in a ledger file (a restore waits for every other to go).
+    _hold: Option<holders::Hold>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -167,6 +170,7 @@ impl Ledger {
         // The ledger is the shop's books: its owner's only (0600). SQLite gives its -wal and
         // -shm files the main file's mode, so setting it before the first open covers them.
         restrict_to_owner(path).map_err(|source| LedgerError::Folder { path: path.into(), source })?;
+        let hold = holders::hold(path)?;
         let mut conn = Connection::open(path)?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.busy_handler(Some(wait_for_the_other_writer))?;
@@ -179,7 +183,9 @@ impl Ledger {
         conn.execute_batch(&chain::triggers_sql())?;
         // Keeps the planner's statistics fresh enough to use the indexes (bounded work).
         conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")?;
-        Ok(Self::on(Db::Sqlite(conn), Location::File(path.into())))
+        let mut ledger = Self::on(Db::Sqlite(conn), Location::File(path.into()));
+        ledger._hold = Some(hold);
+        Ok(ledger)
     }
 
     /// Opens the shared PostgreSQL ledger at `url`, bringing its schema up to date (one
@@ -203,7 +209,7 @@ impl Ledger {
     }
 
     fn on(db: Db, location: Location) -> Self {
-        Self { db, location, depth: Cell::new(0), on_status_change: None }
+        Self { db, location, depth: Cell::new(0), on_status_change: None, _hold: None }
     }
 
     pub fn location(&self) -> &Location {
@@ -337,6 +343,23 @@ pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
         options.mode(0o600).custom_flags(libc_o_nofollow());
         let file = options.open(path)?;
         // An existing file keeps its mode when opened: made private here.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
+/// Opens (creating if needed, never emptying) a private file (0600) without following a
+/// symbolic link: side files kept across runs, such as a ledger's lock file.
+pub fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600).custom_flags(libc_o_nofollow());
+        let file = options.open(path)?;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         Ok(file)
     }

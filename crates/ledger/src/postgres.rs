@@ -248,31 +248,57 @@ fn chain_sql() -> String {
 
 /// The chain's trigger for each sealed table migration `version` makes.
 fn chain_triggers(version: usize) -> String {
-    let mut sql = String::new();
-    for (table, kind, template, _) in chain::subjects_made_at(version) {
-        let state = |row: &str| state(template, row);
-        sql.push_str(&format!(
-            r#"
-            CREATE FUNCTION chain_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'DELETE' THEN
-                    PERFORM paydesk_chain_append('{kind}:' || OLD.id, 'deleted');
-                    RETURN OLD;
-                END IF;
-                IF TG_OP = 'UPDATE' AND {old} IS NOT DISTINCT FROM {new} THEN
-                    RETURN NEW;
-                END IF;
-                PERFORM paydesk_chain_append('{kind}:' || NEW.id, {new});
+    chain::subjects_made_at(version).map(|(table, kind, template, _)| chain_trigger(table, kind, template)).collect()
+}
+
+/// One sealed table's chain trigger (its function is replaced if it is there).
+fn chain_trigger(table: &str, kind: &str, template: &str) -> String {
+    let state = |row: &str| state(template, row);
+    format!(
+        r#"
+        CREATE OR REPLACE FUNCTION chain_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                PERFORM paydesk_chain_append('{kind}:' || OLD.id, 'deleted');
+                RETURN OLD;
+            END IF;
+            IF TG_OP = 'UPDATE' AND {old} IS NOT DISTINCT FROM {new} THEN
                 RETURN NEW;
-            END $$;
-            CREATE TRIGGER chain_{table} AFTER INSERT OR UPDATE OR DELETE ON {table}
-                FOR EACH ROW EXECUTE FUNCTION chain_{table}();
-            "#,
-            old = state("OLD"),
-            new = state("NEW"),
-        ));
+            END IF;
+            PERFORM paydesk_chain_append('{kind}:' || NEW.id, {new});
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER chain_{table} AFTER INSERT OR UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION chain_{table}();
+        "#,
+        old = state("OLD"),
+        new = state("NEW"),
+    )
+}
+
+/// The triggers that guard the books, put back at every start when something dropped
+/// them: each sealed table's chain trigger and the events' append-only guards.
+fn guards_put_back(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+    let present = |tx: &mut postgres::Transaction<'_>, name: &str, table: &str| -> Result<bool, postgres::Error> {
+        Ok(tx
+            .query_opt("SELECT 1 FROM pg_trigger WHERE tgname = $1 AND tgrelid = $2::text::regclass", &[&name, &table])?
+            .is_some())
+    };
+    for (table, kind, template, _) in chain::SUBJECTS {
+        if !present(tx, &format!("chain_{table}"), table)? {
+            tx.batch_execute(&chain_trigger(table, kind, template))?;
+        }
     }
-    sql
+    for (name, on) in [("events_no_update", "UPDATE"), ("events_no_delete", "DELETE")] {
+        if !present(tx, name, "events")? {
+            tx.batch_execute(&format!(
+                "CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN RAISE EXCEPTION 'events are append-only'; END $$;
+                 CREATE TRIGGER {name} BEFORE {on} ON events FOR EACH ROW EXECUTE FUNCTION events_append_only();"
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// A sealed row's state as PostgreSQL builds it (for its triggers and `verify`).
@@ -320,6 +346,7 @@ pub(crate) fn prepare(client: &mut postgres::Client) -> Result<i64, MigrateError
             ))?;
         }
     }
+    guards_put_back(&mut tx)?;
     tx.commit()?;
     Ok(found)
 }

@@ -283,3 +283,120 @@ fn the_chain_finds_what_was_changed_behind_the_apps_back() {
     let r = verify_after("DELETE FROM refunds WHERE refund_reference = 'RF-8';");
     assert!(r.problem.as_deref().unwrap().contains("deleted"), "{r:?}");
 }
+
+/// Four sellers write while the accountant verifies: every verify reads one snapshot and
+/// never cries tamper that did not happen.
+#[test]
+fn verify_while_four_sellers_write_never_cries_tamper() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = filled(&dir);
+    let path = ledger.path().unwrap().to_path_buf();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sellers: Vec<_> = (0..4)
+        .map(|seller| {
+            let (path, stop, written) = (path.clone(), stop.clone(), written.clone());
+            std::thread::spawn(move || {
+                let ledger = Ledger::open(&path).unwrap();
+                let mut sold = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let p = ledger.insert_payment(&payment(&format!("PD-{seller}-{sold}"), 1300, "USD")).unwrap();
+                    ledger
+                        .apply_status(
+                            p.id,
+                            &StatusChange { status: PaymentStatus::Paid, raw_status: None, source: "test" },
+                        )
+                        .unwrap();
+                    ledger.append_event(Some(p.id), "note", &serde_json::json!({"sold": sold})).unwrap();
+                    sold += 1;
+                    written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                sold
+            })
+        })
+        .collect();
+    while written.load(std::sync::atomic::Ordering::Relaxed) < 4 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut entries = Vec::new();
+    for _ in 0..50 {
+        let report = ledger.verify().unwrap();
+        assert!(report.ok, "a false alarm while others write: {report:?}");
+        entries.push(report.entries);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sold: i32 = sellers.into_iter().map(|s| s.join().unwrap()).sum();
+    assert!(entries.first() < entries.last(), "the sellers wrote while it verified: {entries:?}");
+    assert!(sold > 0);
+    assert!(ledger.verify().unwrap().ok);
+}
+
+/// A head kept from an earlier verify proves later that nothing was cut off: a ledger cut
+/// back and rebuilt verifies against itself but no longer holds the kept head.
+#[test]
+fn a_kept_head_finds_a_ledger_cut_back_and_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open_in(dir.path()).unwrap();
+    for i in 0..5 {
+        ledger.insert_payment(&payment(&format!("PD-{i}"), 100, "USD")).unwrap();
+    }
+    let early = ledger.verify().unwrap();
+    for i in 5..10 {
+        ledger.insert_payment(&payment(&format!("PD-{i}"), 100, "USD")).unwrap();
+    }
+    let kept = ledger.verify().unwrap();
+    let report = ledger.verify_against(&kept.head).unwrap();
+    assert!(report.ok && report.extends_kept_head == Some(true), "{report:?}");
+    let report = ledger.verify_against(&early.head.to_uppercase()).unwrap();
+    assert!(report.ok && report.extends_kept_head == Some(true), "an earlier head is still held: {report:?}");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["kept_head"], early.head.as_str());
+    assert_eq!(json["extends_kept_head"], true);
+    assert!(serde_json::to_value(ledger.verify().unwrap()).unwrap().get("kept_head").is_none());
+    let path = ledger.path().unwrap().to_path_buf();
+    drop(ledger);
+
+    // Cut back to the early head with another tool, then one sale written again.
+    set(
+        &path,
+        &format!(
+            "PRAGMA foreign_keys = OFF; DROP TRIGGER chain_payments_delete; DROP TRIGGER chain_events_delete; \
+             DROP TRIGGER events_no_delete; DELETE FROM events WHERE payment_id > 5; DELETE FROM payments WHERE id > 5; \
+             DELETE FROM chain WHERE seq > {};",
+            early.entries
+        ),
+    );
+    let ledger = Ledger::open(&path).unwrap();
+    ledger.insert_payment(&payment("PD-NEW", 100, "USD")).unwrap();
+    assert!(ledger.verify().unwrap().ok, "the cut ledger is consistent in itself");
+    let report = ledger.verify_against(&kept.head).unwrap();
+    assert!(!report.ok, "{report:?}");
+    assert_eq!(report.extends_kept_head, Some(false));
+    assert!(report.problem.as_deref().unwrap().contains("cut off or rewritten"), "{report:?}");
+}
+
+/// Guards dropped behind the app's back (the chain's triggers, the events' append-only
+/// rule) are put back the next time the ledger opens.
+#[test]
+fn dropped_guards_are_put_back_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = filled(&dir);
+    let path = ledger.path().unwrap().to_path_buf();
+    drop(ledger);
+    set(&path, "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; DROP TRIGGER chain_payments_update;");
+    drop(Ledger::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    paydesk_ledger::chain::register(&conn).unwrap();
+    let err = conn.execute_batch("DELETE FROM events WHERE id = 1").unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = conn.execute_batch("UPDATE events SET kind = 'x' WHERE id = 1").unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let triggers: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'chain_payments_update'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 1);
+}

@@ -170,3 +170,105 @@ fn the_shared_ledger_streams_long_answers_and_exports_them_whole() {
     assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 1301, "{summary:?}");
     assert!(ledger.verify().unwrap().ok);
 }
+
+/// Four counters sell on the shared ledger while the accountant verifies 50 times: one
+/// REPEATABLE READ snapshot (shared with the streaming reads) never cries tamper.
+#[test]
+fn verify_while_four_counters_sell_never_cries_tamper() {
+    use paydesk_gateways::PaymentStatus;
+    use paydesk_ledger::{Ledger, NewPayment, StatusChange};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let url = fresh_database();
+    let ledger = Ledger::open_shared(&url).unwrap();
+    let sale = |reference: String| NewPayment {
+        reference,
+        profile: "counter".into(),
+        provider: "pockyt".into(),
+        method: "qr".into(),
+        vendor: Some("alipay".into()),
+        amount_minor: 1300,
+        currency: "USD".into(),
+        customer_no: None,
+        checkout_options: None,
+    };
+    // More than one streamed chunk, so each verify takes a while.
+    ledger
+        .batch(|l| {
+            for i in 0..700 {
+                l.insert_payment(&sale(format!("PD-F-{i}")))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let written = std::sync::Arc::new(AtomicUsize::new(0));
+    let counters: Vec<_> = (0..4)
+        .map(|counter| {
+            let (url, stop, written) = (url.clone(), stop.clone(), written.clone());
+            std::thread::spawn(move || {
+                let ledger = Ledger::open_shared(&url).unwrap();
+                let mut sold = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let p = ledger
+                        .insert_payment(&NewPayment {
+                            reference: format!("PD-{counter}-{sold}"),
+                            profile: "counter".into(),
+                            provider: "pockyt".into(),
+                            method: "qr".into(),
+                            vendor: None,
+                            amount_minor: 1300,
+                            currency: "USD".into(),
+                            customer_no: None,
+                            checkout_options: None,
+                        })
+                        .unwrap();
+                    ledger
+                        .apply_status(
+                            p.id,
+                            &StatusChange { status: PaymentStatus::Paid, raw_status: None, source: "test" },
+                        )
+                        .unwrap();
+                    sold += 1;
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+                sold
+            })
+        })
+        .collect();
+    while written.load(Ordering::Relaxed) < 4 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut entries = Vec::new();
+    for _ in 0..50 {
+        let report = ledger.verify().unwrap();
+        assert!(report.ok, "a false alarm while others write: {report:?}");
+        entries.push(report.entries);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let sold: i32 = counters.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(entries.first() < entries.last(), "the counters wrote while it verified: {entries:?}");
+    assert!(sold > 0);
+    let report = ledger.verify().unwrap();
+    assert!(report.ok, "{report:?}");
+    assert!(ledger.verify_against(&report.head).unwrap().extends_kept_head == Some(true));
+}
+
+/// Guards dropped behind the app's back are put back when a counter next opens the ledger.
+#[test]
+fn dropped_guards_are_put_back_at_open() {
+    let url = fresh_database();
+    drop(paydesk_ledger::Ledger::open_shared(&url).unwrap());
+    let mut client = Client::connect(&url, NoTls).unwrap();
+    let id = insert_payment(&mut client, "PD-G");
+    client
+        .execute("INSERT INTO events (payment_id, at, kind, detail) VALUES ($1, 'now', 'note', '{}')", &[&id])
+        .unwrap();
+    client.batch_execute("DROP TRIGGER events_no_delete ON events; DROP TRIGGER chain_payments ON payments;").unwrap();
+    drop(paydesk_ledger::Ledger::open_shared(&url).unwrap());
+    let err = client.batch_execute("DELETE FROM events").unwrap_err();
+    assert!(format!("{err:?}").contains("append-only"), "{err:?}");
+    let before: i64 = client.query_one("SELECT count(*) FROM chain", &[]).unwrap().get(0);
+    client.execute("UPDATE payments SET amount_minor = 1 WHERE id = $1", &[&id]).unwrap();
+    let after: i64 = client.query_one("SELECT count(*) FROM chain", &[]).unwrap().get(0);
+    assert_eq!(after, before + 1, "the chain's trigger seals again");
+}
