@@ -217,7 +217,23 @@ fn vexora_notifications_are_verified_and_applied_once() {
     let status = cli(home.path(), &["tx", "status", &second_ref]).json();
     assert_eq!(status["status"], "partially_paid", "{status}");
     assert_eq!(status["paid_amount"], "150.00", "{status}");
-
     drop(listener);
+
+    // No signature is kept: not the requests' the app signed, not the notifications'.
+    // (From an MD5 sign and its fields, guesses of the secret could be tested offline.)
+    let export = home.path().join("books.jsonl");
+    let done =
+        cli(home.path(), &["ledger", "export", "--format", "jsonl", "--events", "--output", export.to_str().unwrap()]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let csv = std::fs::read_to_string(&export).unwrap();
+    assert!(csv.contains("(removed)"), "the events say a signature was removed");
+    let ledger_bytes = std::fs::read(home.path().join("ledger.sqlite3")).unwrap();
+    let wal = std::fs::read(home.path().join("ledger.sqlite3-wal")).unwrap_or_default();
+    for sign in [&valid["sign"], &sign(&fields(&second_ref, &second_no, "150", "0001"))["sign"]] {
+        assert!(!csv.contains(sign.as_str()), "a notification's signature in the export");
+        let found = |bytes: &[u8]| bytes.windows(sign.len()).any(|w| w == sign.as_bytes());
+        assert!(!found(&ledger_bytes) && !found(&wal), "a notification's signature in the ledger file");
+    }
+    assert!(!csv.contains(APP_SECRET));
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }

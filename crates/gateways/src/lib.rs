@@ -15,6 +15,7 @@ pub mod money;
 pub mod paykka;
 pub mod pockyt;
 pub mod registry;
+pub mod scrub;
 pub mod secret;
 pub mod status;
 pub mod text;

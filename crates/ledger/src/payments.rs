@@ -124,8 +124,9 @@ pub(crate) fn payment_from_row(r: &Row) -> Result<PaymentRow> {
 pub const EVENT_DETAIL_MAX: usize = 8 * 1024;
 
 /// `detail` as stored: whole when small, else a bounded excerpt that says it was cut.
+/// Never a signature: they are removed first (see `paydesk_gateways::scrub`).
 pub fn bounded_detail(detail: &Value) -> String {
-    let text = detail.to_string();
+    let text = paydesk_gateways::scrub::without_signatures(detail).to_string();
     if text.len() <= EVENT_DETAIL_MAX {
         return text;
     }

@@ -154,7 +154,8 @@ impl Gateway for VexoraGateway {
             status: fields.get("status").cloned().unwrap_or_default().into(),
             amount: fields.get("amount").cloned().unwrap_or_default().into(),
         };
-        let nonce = Some(format!("sign:{received}"));
+        // Remembered by a hash keyed with the secret: the stored nonce is no test of guesses.
+        let nonce = Some(format!("sign-hash:{}", keyed_hash(self.client.secret(), &received)));
         Ok(VerifiedNotification {
             report: data.report(),
             fields: bounded,
@@ -310,4 +311,15 @@ mod tests {
         let refused = g.verify_notification(IncomingNotification { headers: &headers, body: b"tradeNo=PD1" });
         assert_eq!(refused.unwrap_err().reason, "malformed body");
     }
+}
+
+/// A signature as the replay memory keeps it: SHA-256 over the secret and the signature, so
+/// the stored value neither reveals the signature nor lets anyone test a guessed secret.
+fn keyed_hash(secret: &crate::secret::ApiSecret, signature: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(secret.expose().as_bytes());
+    h.update([0u8]);
+    h.update(signature.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
