@@ -8,6 +8,8 @@ import { setProfile, state } from './state.js';
 const $ = (id) => document.getElementById(id);
 let refreshProfiles;
 let editing = null;
+/** The edited profile's private-network allowance (set with the CLI), kept as it was. */
+let editingPrivateNetwork = false;
 
 const ENV_URLS = { sandbox: 'sandbox', production: 'production' };
 // The form's input for each field the core names in its problems.
@@ -26,6 +28,7 @@ function message(text, ok = true) {
 
 function clearForm() {
   editing = null;
+  editingPrivateNetwork = false;
   for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-token', 'pf-key']) $(id).value = '';
   $('pf-name').disabled = false;
   $('pf-provider').value = 'pockyt';
@@ -39,6 +42,7 @@ function clearForm() {
 
 function fill(p) {
   editing = p.name;
+  editingPrivateNetwork = Boolean(p.private_network);
   $('pf-name').value = p.name;
   $('pf-name').disabled = true;
   $('pf-environment').value = p.environment === 'production' || p.environment === 'sandbox' ? p.environment : 'custom';
@@ -146,6 +150,9 @@ async function save(e) {
     ipn_url: $('pf-ipn-url').value.trim() || null,
     callback_url: $('pf-callback-url').value.trim() || null,
     ipn_listen: $('pf-ipn-listen').value.trim() || null,
+    // Editing a listed profile replaces it; a new name never silently replaces another.
+    replace: editing != null,
+    private_network: editing != null && editingPrivateNetwork,
   };
   // Pockyt's API token, or PayKKa's private key: either way only into the OS keyring.
   const token = $('pf-provider').value === 'paykka' ? $('pf-key').value : $('pf-token').value;

@@ -599,3 +599,94 @@ fn human_messages_in_the_chosen_language() {
     assert!(lines[0].contains("帳本中沒有付款 PD-NOPE"), "{}", r.stderr);
     assert!(lines[1].contains("No payment with reference PD-NOPE"), "{}", r.stderr);
 }
+
+/// A profile is never silently replaced, and a home without its secret cannot send its
+/// sales elsewhere; names and URLs follow one rule (no hidden addresses, no credentials,
+/// no invisible characters); every change is in the ledger's sealed history.
+#[test]
+fn profiles_cannot_be_hijacked_or_hidden() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let name = unique_name("guarded");
+    add_profile(home.path(), &name, &sandbox.base_url);
+    let add = |extra: &[&str], base: &str| {
+        let mut c = paydesk(home.path());
+        c.args([
+            "--json",
+            "profile",
+            "add",
+            &name,
+            "--base-url",
+            base,
+            "--merchant-no",
+            "200043",
+            "--store-no",
+            "300014",
+        ])
+        .args(["--ipn-url", &format!("{}/sandbox/ipn-sink", sandbox.base_url)])
+        .args(["--callback-url", &format!("{}/return", sandbox.base_url)])
+        .args(extra);
+        run(c, None)
+    };
+    // The same name again: refused unless --replace.
+    let again = add(&[], &sandbox.base_url);
+    assert_ne!(again.code, 0, "{}", again.stdout);
+    assert_eq!(again.json()["error"]["field"], "name", "{}", again.stdout);
+    assert!(again.stdout.contains("--replace"), "{}", again.stdout);
+    // Redirected to another server without the secret here: refused, nothing changed.
+    let elsewhere = "http://127.0.0.2:9";
+    let hijack = add(&["--replace"], elsewhere);
+    assert_ne!(hijack.code, 0);
+    assert_eq!(hijack.json()["error"]["kind"], "secret_missing", "{}", hijack.stdout);
+    let shown = cli(home.path(), &["profile", "show", &name]).json();
+    assert_eq!(shown["base_url"], sandbox.base_url.as_str(), "unchanged: {shown}");
+    // With the secret on this computer, the owner may.
+    set_secret(home.path(), &name, DEMO_TOKEN);
+    let moved = add(&["--replace"], elsewhere);
+    assert_eq!(moved.code, 0, "{}", moved.stderr);
+    let ledger = Ledger::open_in(home.path()).unwrap();
+    let history = ledger.events_without_payment(20).unwrap();
+    let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.iter().filter(|k| **k == "profile_saved").count() >= 2, "{kinds:?}");
+    assert!(history.iter().any(|e| e.detail["changed"] == serde_json::json!(["base_url"])), "{history:?}");
+    assert!(ledger.verify().unwrap().ok);
+    drop(ledger);
+
+    // One rule for names and addresses.
+    for bad_name in [".", "..", "a b", "shop\u{2028}x", "shop\u{200b}", "\u{feff}shop", "a/b"] {
+        let mut c = paydesk(home.path());
+        c.args([
+            "--json",
+            "profile",
+            "add",
+            bad_name,
+            "--base-url",
+            "sandbox",
+            "--merchant-no",
+            "1",
+            "--store-no",
+            "2",
+        ])
+        .args(["--ipn-url", "https://shop.example/ipn", "--callback-url", "https://shop.example/done"]);
+        let r = run(c, None);
+        assert_eq!(r.json()["error"]["problems"][0]["field"], "name", "{bad_name:?}: {}", r.stdout);
+    }
+    let other = unique_name("addr");
+    let try_add = |base: &str, ipn: &str, extra: &[&str]| {
+        let mut c = paydesk(home.path());
+        c.args(["--json", "profile", "add", &other, "--base-url", base, "--merchant-no", "1", "--store-no", "2"])
+            .args(["--ipn-url", ipn, "--callback-url", "https://shop.example/done"])
+            .args(extra);
+        run(c, None)
+    };
+    let r = try_add("http://[::ffff:169.254.169.254]/", "https://shop.example/ipn", &[]);
+    assert!(r.stdout.contains("base_url"), "{}", r.stdout);
+    let r = try_add("https://mapi.yuansfer.com", "https://user:pw@shop.example/ipn", &[]);
+    assert!(r.stdout.contains("user name or password"), "{}", r.stdout);
+    let r = try_add("http://192.168.1.20:8787", "http://192.168.1.20:8788/ipn", &[]);
+    assert!(r.stdout.contains("private network"), "{}", r.stdout);
+    let r = try_add("http://192.168.1.20:8787", "http://192.168.1.20:8788/ipn", &["--private-network"]);
+    assert_eq!(r.code, 0, "allowed when asked: {}", r.stdout);
+    assert_eq!(r.json()["private_network"], true);
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}

@@ -287,6 +287,14 @@ enum ProfileCommand {
         /// Run the IPN listener for this profile on ADDR:PORT (`paydesk ipn listen`, the app).
         #[arg(long)]
         ipn_listen: Option<String>,
+        /// Allow addresses on the shop's private network (10/8, 172.16/12, 192.168/16, fc00::/7)
+        /// for the base URL, notification and return URLs and the provider's links.
+        #[arg(long)]
+        private_network: bool,
+        /// Replace the profile of this name (refused otherwise; changing where its sales go
+        /// needs the profile's secret on this computer).
+        #[arg(long)]
+        replace: bool,
     },
     List,
     Show {
@@ -989,6 +997,8 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             ipn_url,
             callback_url,
             ipn_listen,
+            private_network,
+            replace,
         } => {
             let platform_public_key = match platform_public_key {
                 Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
@@ -1017,6 +1027,8 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 ipn_url,
                 callback_url,
                 ipn_listen,
+                private_network,
+                replace,
                 settings,
             })?;
             let text = say(

@@ -10,7 +10,7 @@ pub use paydesk_gateways::demo::DemoSetup;
 
 /// Switches demo mode on. Needs a tokio runtime (for the listener).
 pub async fn enable(paydesk: &Arc<Paydesk>, setup: DemoSetup) -> Result<&DemoContext, AppError> {
-    paydesk_gateways::links::check_base_url("PAYDESK_DEMO_SANDBOX_URL", &setup.sandbox_url)?;
+    paydesk_gateways::links::check_base_url("PAYDESK_DEMO_SANDBOX_URL", &setup.sandbox_url, true)?;
     let ipn = match setup.ipn_bind {
         Some(bind) => Some(crate::ipn::serve(paydesk.clone(), bind).await?),
         None => None,

@@ -612,10 +612,67 @@ impl Paydesk {
         Ok(all)
     }
 
+    /// Saves a profile. An existing name is replaced only when asked (`replace`); where it
+    /// would send sales elsewhere (another provider, base URL or merchant ids), only a
+    /// counter holding the profile's secret may (one without it can only read, so a home
+    /// without the secret cannot redirect another counter's sales). Every change is an
+    /// event in the ledger's sealed history.
     pub fn save_profile(&self, input: ProfileInput) -> Result<Profile, AppError> {
+        let replace = input.replace;
         let row: ProfileRow = input.validate()?;
-        self.ledger().save_profile(&row)?;
-        Ok(row.into())
+        crate::blocking(|| {
+            let before = self.ledger().profile(&row.name)?;
+            if let Some(before) = &before {
+                if !replace {
+                    return Err(AppError::invalid(
+                        "name",
+                        format!(
+                            "name: a profile named '{}' exists; add --replace (or edit it in Settings) to change it",
+                            row.name
+                        ),
+                    ));
+                }
+                let redirects = before.provider != row.provider
+                    || before.base_url != row.base_url
+                    || before.private_network != row.private_network
+                    || before.settings != row.settings;
+                if redirects && secrets::load_token(&row.name).is_err() {
+                    return Err(AppError::SecretMissing {
+                        profile: row.name.clone(),
+                        message: format!(
+                            "This counter has no secret for profile '{}', so it cannot change where its sales go                              (provider, base URL, merchant settings). Change it from a counter that has the secret,                              or save the secret here first.",
+                            row.name
+                        ),
+                    });
+                }
+            }
+            let changed: Vec<&str> = match &before {
+                None => vec!["created"],
+                Some(b) => [
+                    ("provider", b.provider != row.provider),
+                    ("base_url", b.base_url != row.base_url),
+                    ("settings", b.settings != row.settings),
+                    ("ipn_url", b.ipn_url != row.ipn_url),
+                    ("callback_url", b.callback_url != row.callback_url),
+                    ("ipn_listen", b.ipn_listen != row.ipn_listen),
+                    ("private_network", b.private_network != row.private_network),
+                ]
+                .into_iter()
+                .filter_map(|(f, c)| c.then_some(f))
+                .collect(),
+            };
+            let ledger = self.ledger();
+            ledger.batch(|l| {
+                l.save_profile(&row)?;
+                l.append_event(
+                    None,
+                    "profile_saved",
+                    &serde_json::json!({"profile": row.name, "changed": changed, "provider": row.provider,
+                                        "base_url": row.base_url, "by": paydesk_ledger::this_process()}),
+                )
+            })?;
+            Ok(row.into())
+        })
     }
 
     /// Checks the profile's URL and secret with a harmless query: the provider answering
@@ -640,7 +697,20 @@ impl Paydesk {
     }
 
     pub fn remove_profile(&self, name: &str) -> Result<bool, AppError> {
-        Ok(self.ledger().remove_profile(name)?)
+        crate::blocking(|| {
+            let ledger = self.ledger();
+            Ok(ledger.batch(|l| {
+                let removed = l.remove_profile(name)?;
+                if removed {
+                    l.append_event(
+                        None,
+                        "profile_removed",
+                        &serde_json::json!({"profile": name, "by": paydesk_ledger::this_process()}),
+                    )?;
+                }
+                Ok(removed)
+            })?)
+        })
     }
 
     pub(crate) fn token_for(&self, profile: &Profile) -> Result<ApiSecret, AppError> {
@@ -798,7 +868,7 @@ impl Paydesk {
         crate::blocking(|| {
             let ledger = self.ledger();
             let schemes = gateway.capabilities().wallet_link_schemes;
-            if let Err(bad) = links::check_payment_link(&link, &profile.base_url, schemes) {
+            if let Err(bad) = links::check_payment_link(&link, &profile.base_url, schemes, profile.private_network) {
                 // Keep the provider's id (so a cancel or a retry finds it), never the link.
                 ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
                 ledger.append_event(

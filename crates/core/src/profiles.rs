@@ -63,6 +63,8 @@ impl DemoContext {
             base_url: format!("{root}{}", m.path),
             settings: m.settings.clone(),
             ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
+            // The demo's sandbox may be on the shop's network (paying from a phone).
+            private_network: true,
         }
     }
 }
@@ -110,6 +112,9 @@ pub struct Profile {
     pub callback_url: Option<String>,
     /// Where this profile wants the local IPN listener (None: off).
     pub ipn_listen: Option<String>,
+    /// Its provider, links and notification URLs may be on the shop's private network.
+    #[serde(default)]
+    pub private_network: bool,
 }
 
 impl From<ProfileRow> for Profile {
@@ -123,6 +128,7 @@ impl From<ProfileRow> for Profile {
             ipn_url: r.ipn_url,
             callback_url: r.callback_url,
             ipn_listen: r.ipn_listen,
+            private_network: r.private_network,
         }
     }
 }
@@ -156,6 +162,13 @@ pub struct ProfileInput {
     /// ADDR:PORT to run the local IPN listener on for this profile; None leaves it off.
     #[serde(default)]
     pub ipn_listen: Option<String>,
+    /// Allows addresses on the shop's private network (RFC 1918, unique local) for the
+    /// base URL, the notification and return URLs and the provider's links.
+    #[serde(default)]
+    pub private_network: bool,
+    /// Replaces a profile of the same name (without it, an existing name is refused).
+    #[serde(default)]
+    pub replace: bool,
     /// The provider's own settings; empty or null values count as not given.
     #[serde(flatten)]
     pub settings: BTreeMap<String, serde_json::Value>,
@@ -167,9 +180,10 @@ impl ProfileInput {
     pub fn validate(self) -> Result<ProfileRow, AppError> {
         let name = self.name.trim().to_string();
         let mut problems = Vec::new();
-        if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_. ".contains(c))
-        {
-            problems.push(AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"));
+        if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+            // The name is a keyring key and part of a notification path: nothing that
+            // could be read as a path (`.`, `..`), a separator or an invisible character.
+            problems.push(AppError::invalid("name", "name: 1 to 40 letters, digits, '-' or '_'"));
         } else if is_demo_name(&name) {
             problems.push(AppError::invalid(
                 "name",
@@ -189,7 +203,7 @@ impl ProfileInput {
             "sandbox" => (Environment::Sandbox, caps.sandbox_url.to_string()),
             "production" => (Environment::Production, caps.production_url.to_string()),
             url => {
-                if let Err(e) = paydesk_gateways::links::check_base_url("base_url", url) {
+                if let Err(e) = paydesk_gateways::links::check_base_url("base_url", url, self.private_network) {
                     problems.push(e.into());
                 }
                 let url = url.trim_end_matches('/').to_string();
@@ -228,9 +242,13 @@ impl ProfileInput {
                     format!("{field}: is required ({what}), or the counter cannot sell"),
                 )),
                 Some(v) => {
-                    let checked = paydesk_gateways::links::check_http_url(field, v).and_then(|_| {
-                        paydesk_gateways::text::check_line(field, v, paydesk_gateways::links::MAX_LINK_LEN)
-                    });
+                    let checked = paydesk_gateways::links::check_http_url(field, v)
+                        .and_then(|_| {
+                            paydesk_gateways::text::check_line(field, v, paydesk_gateways::links::MAX_LINK_LEN)
+                        })
+                        .and_then(|_| {
+                            paydesk_gateways::links::check_callback_url(field, v, &base_url, self.private_network)
+                        });
                     if let Err(e) = checked {
                         problems.push(e.into());
                     }
@@ -258,6 +276,7 @@ impl ProfileInput {
             settings,
             ipn_url: self.ipn_url,
             callback_url: self.callback_url,
+            private_network: self.private_network,
         })
     }
 }

@@ -147,6 +147,8 @@ async fn bad_inputs_are_refused_before_the_network_and_leave_nothing() {
         ipn_url: None,
         callback_url: None,
         ipn_listen: None,
+        private_network: false,
+        replace: true,
     };
     for bad in ["https://user:secret@mapi.yuansfer.com", "http://169.254.169.254", "javascript:alert(1)"] {
         match paydesk.save_profile(profile(bad)) {
@@ -387,6 +389,8 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
         ipn_url: Some("https://shop.example/ipn/pockyt".into()),
         callback_url: Some("https://shop.example/done".into()),
         ipn_listen: listen,
+        private_network: false,
+        replace: false,
     };
     // A profile that could not sell (no notification or return URL) is not saved.
     let mut unusable = input("unusable", None);

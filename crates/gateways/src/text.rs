@@ -9,9 +9,16 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 /// Characters refused in any single-line field: C0/C1 controls (ANSI escapes, NUL,
-/// newlines) and direction controls.
+/// newlines), direction controls, and the invisible or separating ones that make two
+/// texts look alike or break a line where none shows (U+2028/2029, zero-width, BOM,
+/// soft hyphen, word joiner).
 pub fn is_forbidden(c: char) -> bool {
-    c.is_control() || is_bidi_control(c)
+    c.is_control() || is_bidi_control(c) || is_invisible(c)
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2028}' | '\u{2029}'
+        | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// Checks one line of text: at most `max_chars` characters and nothing [`is_forbidden`].

@@ -132,8 +132,8 @@ proptest! {
 
     #[test]
     fn links_and_text_checks_never_panic(link in ".{0,300}", base in ".{0,40}") {
-        let _ = links::check_payment_link(&link, &base, &["weixin"]);
-        let _ = links::check_base_url("base_url", &base);
+        let _ = links::check_payment_link(&link, &base, &["weixin"], false);
+        let _ = links::check_base_url("base_url", &base, false);
         let _ = text::check_line("field", &link, 64);
         let escaped = text::escape_for_terminal(&link);
         let raw_escape = escaped.contains(char::from(0x1b));
@@ -142,7 +142,7 @@ proptest! {
 
     #[test]
     fn only_https_wallet_or_same_origin_links_pass(link in "[a-z]{1,10}:[ -~]{0,60}") {
-        if links::check_payment_link(&link, "http://127.0.0.1:8787", &["weixin"]).is_ok() {
+        if links::check_payment_link(&link, "http://127.0.0.1:8787", &["weixin"], false).is_ok() {
             let scheme = link.split(':').next().unwrap();
             prop_assert!(matches!(scheme, "https" | "weixin" | "http"), "{}", link);
             if scheme == "http" {

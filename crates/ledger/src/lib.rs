@@ -21,7 +21,7 @@ mod tls;
 mod tokens;
 
 pub use customers::CustomerRow;
-pub use movements::{captured_minor, MovementRow};
+pub use movements::{captured_minor, this_process, MovementRow};
 pub use payments::{Applied, EventRow, NewPayment, PaymentRow, StatusChange};
 pub use profiles::ProfileRow;
 pub use query::{CurrencyTotals, Cursor, DayTotals, Page, PaymentFilter};

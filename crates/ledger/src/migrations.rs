@@ -194,6 +194,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX movements_payment ON movements(payment_id, status);
     CREATE INDEX movements_open ON movements(status);
     "#,
+    // 17: a profile may be allowed the shop's private network (addresses in 10/8, …)
+    r#"
+    ALTER TABLE profiles ADD COLUMN private_network INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).

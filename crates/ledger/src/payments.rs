@@ -349,11 +349,24 @@ impl Ledger {
     }
 
     pub fn events(&self, payment_id: i64) -> Result<Vec<EventRow>> {
+        self.event_rows(
+            "SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id = ?1 ORDER BY id",
+            args![payment_id],
+        )
+    }
+
+    /// The ledger's own history (profiles saved or removed, refused notifications without a
+    /// payment), newest first.
+    pub fn events_without_payment(&self, limit: i64) -> Result<Vec<EventRow>> {
+        self.event_rows(
+            "SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id IS NULL ORDER BY id DESC LIMIT ?1",
+            args![limit],
+        )
+    }
+
+    fn event_rows(&self, sql: &str, values: Vec<crate::db::Value>) -> Result<Vec<EventRow>> {
         self.db
-            .query(
-                "SELECT id, payment_id, at, kind, detail FROM events WHERE payment_id = ?1 ORDER BY id",
-                args![payment_id],
-            )?
+            .query(sql, values)?
             .iter()
             .map(|r| {
                 let detail: String = r.get(4)?;

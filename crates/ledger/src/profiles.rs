@@ -17,6 +17,9 @@ pub struct ProfileRow {
     /// ADDR:PORT for the local IPN listener; None leaves it off for this profile.
     #[serde(default)]
     pub ipn_listen: Option<String>,
+    /// Its provider, links and notification URLs may be on the shop's private network.
+    #[serde(default)]
+    pub private_network: bool,
 }
 
 fn from_row(r: &Row) -> Result<ProfileRow> {
@@ -32,6 +35,7 @@ fn from_row(r: &Row) -> Result<ProfileRow> {
         ipn_url: r.get("ipn_url")?,
         callback_url: r.get("callback_url")?,
         ipn_listen: r.get("ipn_listen")?,
+        private_network: r.get::<i64>("private_network")? != 0,
     })
 }
 
@@ -39,12 +43,12 @@ impl Ledger {
     pub fn save_profile(&self, p: &ProfileRow) -> Result<()> {
         let at = now();
         self.write_one(
-            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, settings, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, settings, private_network, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11, ?11)
              ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, environment=excluded.environment,
                base_url=excluded.base_url, merchant_no=excluded.merchant_no, store_no=excluded.store_no,
                ipn_url=excluded.ipn_url, callback_url=excluded.callback_url, ipn_listen=excluded.ipn_listen,
-               settings=excluded.settings, updated_at=excluded.updated_at",
+               settings=excluded.settings, private_network=excluded.private_network, updated_at=excluded.updated_at",
             args![
                 &p.name,
                 &p.provider,
@@ -57,7 +61,8 @@ impl Ledger {
                 &p.callback_url,
                 &p.ipn_listen,
                 serde_json::to_string(&p.settings).expect("string map"),
-                at
+                at,
+                i64::from(p.private_network)
             ],
         )?;
         Ok(())
