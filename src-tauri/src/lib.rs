@@ -777,6 +777,7 @@ pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Payde
 
 /// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
 pub fn run() {
+    paydesk_core::raise_open_files_limit();
     let home = paydesk_core::paths::home();
     paydesk_core::i18n::set_current(paydesk_core::i18n::Locale::chosen(&home));
     let core = match paydesk_core::settings::ledger_location(&home).and_then(|at| Paydesk::open_at(&home, &at)) {

@@ -222,7 +222,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
     );
     assert_eq!(shown, true, "PayKKa's fields (merchant id, app id, platform key, private key) replace Pockyt's");
     s.click("#pf-provider option[value=pockyt]");
-    s.fill("#pf-name", "Store 2");
+    s.fill("#pf-name", "Store-2");
     s.click("#pf-environment option[value=custom]");
     s.fill("#pf-base-url", &sandbox_base);
     s.fill("#pf-merchant-no", "200043");
@@ -238,28 +238,28 @@ fn counter_sale_turns_paid_in_the_real_window() {
     );
     assert!(saved.as_str().unwrap().contains("token saved in the OS keyring"), "{saved}");
     s.wait_for(
-        "Store 2 listed with its token saved",
+        "Store-2 listed with its token saved",
         Duration::from_secs(10),
-        "const li = document.querySelector('li[data-profile=\"Store 2\"]'); return li && li.innerText.includes('token saved')",
+        "const li = document.querySelector('li[data-profile=\"Store-2\"]'); return li && li.innerText.includes('token saved')",
     );
     let leaked = s.script(&format!(
         "return document.body.innerText.includes('{token}') || [...document.querySelectorAll('input')].some(i => i.value.includes('{token}'))"
     ));
     assert_eq!(leaked, false, "the token is never shown once saved");
-    s.click("li[data-profile=\"Store 2\"] .actions button:nth-child(2)");
+    s.click("li[data-profile=\"Store-2\"] .actions button:nth-child(2)");
     let tested = s.wait_for(
         "the connection test",
         Duration::from_secs(10),
-        "const m = document.querySelector('li[data-profile=\"Store 2\"] .row-message'); const t = m && m.textContent; return t && t.startsWith('Connected') && t",
+        "const m = document.querySelector('li[data-profile=\"Store-2\"] .row-message'); const t = m && m.textContent; return t && t.startsWith('Connected') && t",
     );
     assert!(tested.as_str().unwrap().contains("signature accepted"), "the result beside the profile tested: {tested}");
-    s.click("li[data-profile=\"Store 2\"] .actions button:nth-child(1)");
-    assert_eq!(s.script("return document.getElementById('profile-switch').value"), "Store 2");
+    s.click("li[data-profile=\"Store-2\"] .actions button:nth-child(1)");
+    assert_eq!(s.script("return document.getElementById('profile-switch').value"), "Store-2");
     assert_eq!(s.script("return document.getElementById('mode-badge').textContent"), "CUSTOM");
     s.wait_for(
-        "Store 2 marked in use",
+        "Store-2 marked in use",
         Duration::from_secs(5),
-        "const li = document.querySelector('li[data-profile=\"Store 2\"]'); return li && li.dataset.inUse === 'true'",
+        "const li = document.querySelector('li[data-profile=\"Store-2\"]'); return li && li.dataset.inUse === 'true'",
     );
     let strip = s.script("return document.getElementById('mode-strip').textContent");
     assert!(strip.as_str().unwrap().starts_with("Custom address"), "an honest label: {strip}");
@@ -269,31 +269,31 @@ fn counter_sale_turns_paid_in_the_real_window() {
     s.type_keys("5");
     s.type_keys(ENTER);
     s.wait_for(
-        "the Store 2 QR",
+        "the Store-2 QR",
         Duration::from_secs(15),
         "return !document.getElementById('sale').hidden && document.getElementById('qr-img').naturalWidth",
     );
     let link2 = s.script("return document.getElementById('sale').dataset.link");
     let resp = http.post(link2.as_str().unwrap().replace("/cashier/", "/sandbox/settle/")).send().unwrap();
     assert!(resp.status().is_success());
-    s.wait_for("PAID for Store 2", Duration::from_secs(15), "return document.getElementById('outcome-title').textContent === 'PAID' && !document.getElementById('outcome').hidden");
+    s.wait_for("PAID for Store-2", Duration::from_secs(15), "return document.getElementById('outcome-title').textContent === 'PAID' && !document.getElementById('outcome').hidden");
     s.type_keys(ESCAPE);
 
     s.click("#tab-settings");
     s.wait_for(
         "the profile list",
         Duration::from_secs(10),
-        "return !document.getElementById('profile-list').dataset.loading && document.querySelector('li[data-profile=\"Store 2\"] .danger')",
+        "return !document.getElementById('profile-list').dataset.loading && document.querySelector('li[data-profile=\"Store-2\"] .danger')",
     );
-    s.click("li[data-profile=\"Store 2\"] .danger");
+    s.click("li[data-profile=\"Store-2\"] .danger");
     // Asked first, in the row.
     let asked = s.wait_for(
         "the delete confirmation",
         Duration::from_secs(5),
-        "const t = document.querySelector('li[data-profile=\"Store 2\"] .confirm-text'); return t && t.textContent",
+        "const t = document.querySelector('li[data-profile=\"Store-2\"] .confirm-text'); return t && t.textContent",
     );
     assert!(asked.as_str().unwrap().contains("payments stay in the ledger"), "{asked}");
-    s.click("li[data-profile=\"Store 2\"] .confirm-yes");
+    s.click("li[data-profile=\"Store-2\"] .confirm-yes");
     s.wait_for(
         "the deletion",
         Duration::from_secs(10),
@@ -430,7 +430,7 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     let platform_key = http.get(format!("{paykka_base}/sandbox/platform-public-key")).send().unwrap().text().unwrap();
 
     s.click("#pf-provider option[value=paykka]");
-    s.fill("#pf-name", "Shop K");
+    s.fill("#pf-name", "Shop-K");
     s.click("#pf-environment option[value=custom]");
     s.fill("#pf-base-url", &paykka_base);
     s.fill("#pf-merchant-id", "18356675194960");
@@ -452,19 +452,19 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         Duration::from_secs(15),
         "const m = document.getElementById('profile-message'); return m.textContent.length > 0 && !m.textContent.startsWith('Testing') && m.textContent",
     );
-    assert!(saved.as_str().unwrap().starts_with("Saved Shop K"), "{saved}");
+    assert!(saved.as_str().unwrap().starts_with("Saved Shop-K"), "{saved}");
     let key_line = MERCHANT_PRIVATE.lines().nth(1).unwrap();
     let leaked = s.script(&format!(
         "return document.body.innerText.includes('{key_line}') || [...document.querySelectorAll('input, textarea')].some(i => i.value.includes('{key_line}'))"
     ));
     assert_eq!(leaked, false, "the private key is never shown once saved");
     s.wait_for(
-        "Shop K listed with its key saved",
+        "Shop-K listed with its key saved",
         Duration::from_secs(10),
-        "const li = document.querySelector('li[data-profile=\"Shop K\"]'); return li && li.innerText.includes('key saved')",
+        "const li = document.querySelector('li[data-profile=\"Shop-K\"]'); return li && li.innerText.includes('key saved')",
     );
-    s.click("li[data-profile=\"Shop K\"] .actions button:nth-child(1)");
-    assert_eq!(s.script("return document.getElementById('profile-switch').value"), "Shop K");
+    s.click("li[data-profile=\"Shop-K\"] .actions button:nth-child(1)");
+    assert_eq!(s.script("return document.getElementById('profile-switch').value"), "Shop-K");
 
     // The counter offers what PayKKa does: no wallet to choose (its page offers them),
     // authorise-only, and a card saved for a shopper.

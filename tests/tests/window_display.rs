@@ -238,7 +238,7 @@ fn a_sale_in_traditional_chinese() {
     );
     assert_eq!(s.script("return document.getElementById('tx-totals').textContent"), "1 已付款 · 總額 1,500.00 USD");
     s.click("#tab-settings");
-    s.fill("#pf-name", "Store 3");
+    s.fill("#pf-name", "Store-3");
     s.click("#pf-save");
     let problems = s.wait_for(
         "every problem at once",

@@ -641,6 +641,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
+    paydesk_core::raise_open_files_limit();
     let cli = Cli::parse();
     let json_mode = cli.json;
     let _ = LEDGER.set(cli.ledger.clone().filter(|l| !l.trim().is_empty()));

@@ -325,7 +325,7 @@ pub async fn serve_lan(display: Arc<CustomerDisplay>, bind: SocketAddr) -> Resul
         problems: Vec::new(),
     })?;
     let addr = listener.local_addr().map_err(|e| AppError::Internal { message: e.to_string() })?;
-    Ok(crate::listener::Server::spawn(listener, addr, app))
+    Ok(crate::listener::Server::spawn(listener, addr, app, paydesk_doors::Limits::DISPLAY))
 }
 
 #[cfg(test)]

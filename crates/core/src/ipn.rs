@@ -34,7 +34,7 @@ pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListene
         .layer(DefaultBodyLimit::max(MAX_NOTIFICATION_BYTES))
         .with_state(paydesk);
     tracing::info!(%addr, "notification listener ready");
-    Ok(IpnListener::spawn(listener, addr, app))
+    Ok(IpnListener::spawn(listener, addr, app, paydesk_doors::Limits::NOTIFICATIONS))
 }
 
 async fn notify_profile(
@@ -236,6 +236,9 @@ impl Paydesk {
         reason: &str,
         fields: &BTreeMap<String, String>,
     ) -> Result<IpnVerdict, AppError> {
+        // Counted under names of our own: the provider only if it is one we speak (the path
+        // a stranger posts to is never a key), the reason's kind from our own words.
+        let provider = registry::capabilities_of(provider).map(|c| c.provider).unwrap_or("unknown");
         crate::blocking(|| {
             let ledger = self.ledger();
             let kind = reason.split(':').next().unwrap_or(reason);

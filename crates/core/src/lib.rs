@@ -27,6 +27,8 @@ pub mod secrets;
 pub mod settings;
 
 pub use error::AppError;
+/// Called first thing by the app and the CLI: servers never starve the process of descriptors.
+pub use paydesk_doors::raise_open_files_limit;
 
 pub mod providers;
 pub use paydesk_gateways::gateway::customers::{CustomerFields, CustomerKey};

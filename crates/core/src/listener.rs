@@ -14,16 +14,17 @@ pub struct Server {
 pub type IpnListener = Server;
 
 impl Server {
-    /// Serves `app` on `listener` until the returned handle is dropped.
-    pub(crate) fn spawn(listener: tokio::net::TcpListener, addr: SocketAddr, app: axum::Router) -> Self {
+    /// Serves `app` on `listener`, within `limits`, until the returned handle is dropped.
+    pub(crate) fn spawn(
+        listener: tokio::net::TcpListener,
+        addr: SocketAddr,
+        app: axum::Router,
+        limits: paydesk_doors::Limits,
+    ) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        tokio::spawn(paydesk_doors::serve(listener, app, limits, async {
+            let _ = rx.await;
+        }));
         Server { addr, _shutdown: tx }
     }
 

@@ -89,13 +89,9 @@ impl Sandbox {
         let shared = Arc::new(Shared::new(config, base_url.clone())?);
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        tokio::spawn(paydesk_doors::serve(listener, app, paydesk_doors::Limits::SANDBOX, async {
+            let _ = rx.await;
+        }));
         tracing::info!(%addr, "sandbox listening");
         Ok(Sandbox { addr, base_url, shared, _shutdown: tx })
     }
