@@ -181,6 +181,7 @@ async fn serve_connection(
 /// Lifts the soft limit of open descriptors to the hard one (commonly 1,024 → 524,288), so
 /// WebKit, SQLite and the providers' connections never starve because a server is busy.
 /// Returns the limit now in force.
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
 pub fn raise_open_files_limit() -> Option<u64> {
     #[cfg(unix)]
     unsafe {
