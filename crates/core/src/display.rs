@@ -48,12 +48,22 @@ pub struct DisplayState {
     pub reference: Option<String>,
     /// The language's formatting tag, for the page's `lang`.
     pub lang: String,
+    /// What the LAN page says instead of showing the QR, when the link's page is not the
+    /// customer's alone (an emulator's cashier page has the merchant's Decline button).
+    #[serde(skip)]
+    pub lan_note: Option<String>,
 }
 
 impl DisplayState {
-    /// The same state without what the LAN page must not show (the reference).
+    /// The same state without what the LAN page must not show: the reference, and the QR
+    /// where its page lets whoever opens it act on the sale.
     pub fn for_lan(&self) -> Self {
-        Self { reference: None, ..self.clone() }
+        match &self.lan_note {
+            Some(note) if self.qr.is_some() => {
+                Self { reference: None, qr: None, note: note.clone(), lan_note: None, ..self.clone() }
+            }
+            _ => Self { reference: None, lan_note: None, ..self.clone() },
+        }
     }
 }
 
@@ -239,7 +249,16 @@ impl CustomerDisplay {
             }
             _ => None,
         };
-        Ok(self.set(state_for(locale, &self.shop(), Some(&payment), qr)))
+        let mut state = state_for(locale, &self.shop(), Some(&payment), qr);
+        // A provider's own pages (its sandbox or production) are the customer's to pay or
+        // leave; the demo's and a custom emulator's cashier pages also decline.
+        let providers_own = crate::blocking(|| core.profile(&payment.profile))
+            .map(|p| matches!(p.environment, crate::Environment::Sandbox | crate::Environment::Production))
+            .unwrap_or(false);
+        if !providers_own {
+            state.lan_note = Some(i18n::tr(locale, "Scan the QR on the counter's screen"));
+        }
+        Ok(self.set(state))
     }
 
     /// A payment changed in the ledger: if it is the sale on display, the display follows
@@ -249,7 +268,8 @@ impl CustomerDisplay {
         if current.reference.as_deref() != Some(payment.reference.as_str()) {
             return None;
         }
-        let next = state_for(i18n::current(), &current.shop, Some(payment), current.qr.clone());
+        let mut next = state_for(i18n::current(), &current.shop, Some(payment), current.qr.clone());
+        next.lan_note = current.lan_note.clone();
         if next.phase == current.phase {
             return None;
         }
@@ -331,6 +351,24 @@ pub async fn serve_lan(display: Arc<CustomerDisplay>, bind: SocketAddr) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lan_page_never_carries_a_link_that_acts_on_the_sale() {
+        let waiting = DisplayState {
+            phase: Phase::Waiting,
+            qr: Some("data:image/png;base64,AAAA".into()),
+            reference: Some("PD-1".into()),
+            note: "Scan with Alipay".into(),
+            ..Default::default()
+        };
+        let own = waiting.for_lan();
+        assert_eq!((own.qr.as_deref(), own.reference.as_deref()), (Some("data:image/png;base64,AAAA"), None));
+        let emulated = DisplayState { lan_note: Some("Scan the QR on the counter's screen".into()), ..waiting };
+        let lan = emulated.for_lan();
+        assert_eq!((lan.qr, lan.reference), (None, None));
+        assert_eq!(lan.note, "Scan the QR on the counter's screen");
+        assert!(!serde_json::to_string(&emulated).unwrap().contains("lan_note"), "never sent to a window either");
+    }
 
     #[test]
     fn groups_amounts() {
