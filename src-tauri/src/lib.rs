@@ -282,6 +282,8 @@ async fn delete_profile(core: Core<'_>, name: String) -> Result<bool, UiError> {
     let for_name = name.clone();
     let removed = off_thread(&core, move |c| c.remove_profile(&for_name)).await?;
     let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name)).await;
+    // Its notification listener, if it had one, closes now.
+    paydesk_core::ipn::start_for_profiles(core.inner()).await?;
     Ok(removed)
 }
 

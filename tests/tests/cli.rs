@@ -690,3 +690,36 @@ fn profiles_cannot_be_hijacked_or_hidden() {
     assert_eq!(r.json()["private_network"], true);
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
+
+/// A production profile is checked before it is saved: https notification and return
+/// URLs, and its secret saved in the same step.
+#[test]
+fn a_production_profile_is_never_saved_careless() {
+    let home = tempfile::tempdir().unwrap();
+    let name = unique_name("live");
+    let add = |ipn: &str, secret: Option<&str>| {
+        let mut c = paydesk(home.path());
+        c.args(["--json", "profile", "add", &name, "--base-url", "production", "--merchant-no", "200043"]).args([
+            "--store-no",
+            "300014",
+            "--ipn-url",
+            ipn,
+            "--callback-url",
+            "https://shop.example/done",
+        ]);
+        if secret.is_some() {
+            c.arg("--secret-stdin");
+        }
+        run(c, secret)
+    };
+    let plain = add("http://shop.example/ipn", Some("tok\n"));
+    assert!(plain.stdout.contains("must be https for a production profile"), "{}", plain.stdout);
+    let no_secret = add("https://shop.example/ipn", None);
+    assert_eq!(no_secret.json()["error"]["kind"], "secret_missing", "{}", no_secret.stdout);
+    assert_ne!(cli(home.path(), &["profile", "show", &name]).code, 0, "nothing saved");
+    let saved = add("https://shop.example/ipn", Some(&format!("{DEMO_TOKEN}\n")));
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    assert_eq!(saved.json()["environment"], "production");
+    assert_eq!(cli(home.path(), &["profile", "show", &name]).json()["token"], "saved");
+    let _ = cli(home.path(), &["secret", "delete", &name]);
+}

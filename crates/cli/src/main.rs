@@ -295,6 +295,10 @@ enum ProfileCommand {
         /// needs the profile's secret on this computer).
         #[arg(long)]
         replace: bool,
+        /// Read the profile's secret (API token, app secret or private key) from standard
+        /// input and save it in the OS keyring in the same step (production profiles need it).
+        #[arg(long)]
+        secret_stdin: bool,
     },
     List,
     Show {
@@ -697,6 +701,15 @@ fn say(english: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
     i18n::tr_with(i18n::current(), english, &values)
 }
 
+/// A secret typed or piped on standard input (`secret set`, `profile add --secret-stdin`).
+fn read_secret_from_stdin() -> Result<ApiSecret, AppError> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
+    Ok(ApiSecret::new(input))
+}
+
 fn out(json: Value, text: impl Into<String>) -> Result<Output, AppError> {
     Ok(Output { json, text: text.into(), data_on_stdout: false, code: 0 })
 }
@@ -1000,6 +1013,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             ipn_listen,
             private_network,
             replace,
+            secret_stdin,
         } => {
             let platform_public_key = match platform_public_key {
                 Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
@@ -1021,7 +1035,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))
             .collect();
-            let p = paydesk.save_profile(ProfileInput {
+            let input = ProfileInput {
                 name,
                 provider,
                 base_url,
@@ -1031,7 +1045,17 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 private_network,
                 replace,
                 settings,
-            })?;
+            };
+            if secret_stdin {
+                // Checked first, so a bad form never leaves a stray keyring entry.
+                let profile: paydesk_core::Profile = input.clone().validate()?.into();
+                let secret = read_secret_from_stdin()?;
+                secrets::save_secret(&profile, &secret)?;
+            }
+            let p = paydesk.save_profile(input)?;
+            for warning in &p.warnings {
+                eprintln!("paydesk: warning: {warning}");
+            }
             let text = say(
                 "saved profile {profile} ({provider}, {url})",
                 &[("profile", &p.name), ("provider", &p.provider), ("url", &p.base_url)],
@@ -1101,11 +1125,7 @@ async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
                 },
                 other => other,
             })?;
-            let mut input = String::new();
-            std::io::stdin()
-                .read_to_string(&mut input)
-                .map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
-            secrets::save_secret(&found, &ApiSecret::new(input))?;
+            secrets::save_secret(&found, &read_secret_from_stdin()?)?;
             let text = say("secret for {profile} saved in the OS keyring", &[("profile", &profile)]);
             out(json!({"profile": profile, "token": "saved"}), text)
         }

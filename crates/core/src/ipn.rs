@@ -104,10 +104,13 @@ async fn receive(
 }
 
 /// Starts the listener for every profile that asks for one (`ipn_listen`) and is not
-/// running yet. Returns the addresses now listening for profiles.
+/// running yet, and stops those no profile asks for any more (a field cleared, a profile
+/// removed). Returns the addresses now listening for profiles.
 pub async fn start_for_profiles(paydesk: &Arc<Paydesk>) -> Result<Vec<SocketAddr>, AppError> {
     let wanted: Vec<String> =
         crate::blocking(|| paydesk.ledger().profiles())?.into_iter().filter_map(|p| p.ipn_listen).collect();
+    // A listener no profile asks for any more closes at once (its address stops answering).
+    paydesk.listeners.lock().unwrap().retain(|addr, _| wanted.contains(addr));
     let mut failures = Vec::new();
     for addr in wanted {
         if paydesk.listeners.lock().unwrap().contains_key(&addr) {

@@ -622,6 +622,17 @@ impl Paydesk {
         let row: ProfileRow = input.validate()?;
         crate::blocking(|| {
             let before = self.ledger().profile(&row.name)?;
+            // A production profile sells for real: its secret is here (or saved in the same
+            // step, which the app and `profile add --secret-stdin` do first).
+            if row.environment == crate::Environment::Production.as_str() && secrets::load_token(&row.name).is_err() {
+                return Err(AppError::SecretMissing {
+                    profile: row.name.clone(),
+                    message: format!(
+                        "Profile '{}' is a production profile: save its secret in the same step (Settings, or                          `paydesk profile add … --secret-stdin`), so it is never saved unable to sell.",
+                        row.name
+                    ),
+                });
+            }
             if let Some(before) = &before {
                 if !replace {
                     return Err(AppError::invalid(
@@ -671,7 +682,16 @@ impl Paydesk {
                                         "base_url": row.base_url, "by": paydesk_ledger::this_process()}),
                 )
             })?;
-            Ok(row.into())
+            let mut saved: Profile = row.into();
+            if let Some(addr) = saved.ipn_listen.as_deref().and_then(|a| a.parse::<std::net::SocketAddr>().ok()) {
+                if addr.ip().is_unspecified() {
+                    saved.warnings.push(format!(
+                        "The notification listener for '{}' listens on every network interface ({addr}): anyone who                          can reach this computer can post to it. Notifications are verified, but bind it to the one                          address your tunnel or router forwards to if you can.",
+                        saved.name
+                    ));
+                }
+            }
+            Ok(saved)
         })
     }
 

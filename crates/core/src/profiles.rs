@@ -65,6 +65,7 @@ impl DemoContext {
             ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
             // The demo's sandbox may be on the shop's network (paying from a phone).
             private_network: true,
+            warnings: Vec::new(),
         }
     }
 }
@@ -115,6 +116,9 @@ pub struct Profile {
     /// Its provider, links and notification URLs may be on the shop's private network.
     #[serde(default)]
     pub private_network: bool,
+    /// What saving it found worth a second look (a listener on every interface).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl From<ProfileRow> for Profile {
@@ -129,6 +133,7 @@ impl From<ProfileRow> for Profile {
             callback_url: r.callback_url,
             ipn_listen: r.ipn_listen,
             private_network: r.private_network,
+            warnings: Vec::new(),
         }
     }
 }
@@ -248,6 +253,18 @@ impl ProfileInput {
                         })
                         .and_then(|_| {
                             paydesk_gateways::links::check_callback_url(field, v, &base_url, self.private_network)
+                        })
+                        .and_then(|_| {
+                            // Real money: the provider posts payment results there and the
+                            // customer returns through it, never in the clear.
+                            if environment == Environment::Production && !v.starts_with("https://") {
+                                Err(paydesk_gateways::ValidationError::new(
+                                    field,
+                                    "must be https for a production profile",
+                                ))
+                            } else {
+                                Ok(())
+                            }
                         });
                     if let Err(e) = checked {
                         problems.push(e.into());

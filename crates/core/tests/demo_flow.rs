@@ -431,6 +431,19 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
         paydesk.save_profile(input("bad", Some("localhost".into()))),
         Err(AppError::InvalidInput { field, .. }) if field == "ipn_listen"
     ));
+    // On every interface: saved, with a warning to read.
+    let wide = paydesk.save_profile(input("wide", Some("0.0.0.0:0".into()))).unwrap();
+    assert!(wide.warnings[0].contains("every network interface"), "{:?}", wide.warnings);
+    assert!(paydesk.remove_profile("wide").unwrap());
+
+    // The listener closes the moment no profile asks for it.
+    assert!(paydesk.remove_profile("shop").unwrap());
+    assert!(paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap().is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(),
+        "the listener of a removed profile still answers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
