@@ -202,9 +202,13 @@ async function showChain() {
       ? t("Verified: {n} sealed changes, nothing edited behind the app's back.", { n: r.entries })
       : t('Does NOT verify: {problem}', { problem: r.problem });
     p.dataset.ok = String(r.ok);
+    // Kept somewhere else, it later proves nothing was cut off and rebuilt.
+    $('chain-head').textContent = r.head ?? '';
+    $('chain-head-line').hidden = !r.ok || !r.head;
   } catch (err) {
     p.textContent = api.describeError(err);
     p.dataset.ok = 'false';
+    $('chain-head-line').hidden = true;
   }
 }
 

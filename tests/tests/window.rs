@@ -215,6 +215,12 @@ fn counter_sale_turns_paid_in_the_real_window() {
     // with one click, used for a sale, then deleted without touching its history.
     let token = "5cbfb079f15b150122261c8537086d77a";
     let sandbox_base = link.as_str().unwrap().split("/cashier/").next().unwrap().to_string();
+    // Settings shows the chain's head, to keep elsewhere (`ledger verify --head` checks it later).
+    s.wait_for(
+        "the head to keep",
+        Duration::from_secs(10),
+        "return /^[0-9a-f]{64}$/.test(document.getElementById('chain-head').textContent) && !document.getElementById('chain-head-line').hidden",
+    );
     // Each provider asks for its own settings and secret.
     s.click("#pf-provider option[value=paykka]");
     let shown = s.script(

@@ -20,41 +20,117 @@ pub(crate) const HASH_FUNCTION: &str = "paydesk_chain_hash";
 
 /// What each subject's state holds, as SQL builds it (the same text for the trigger and
 /// for `verify`, so they compare exactly). `{r}` is NEW, OLD or a table alias.
-const PAYMENT_STATE: &str = "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
-    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, 'transaction_no', {r}.transaction_no, \
-    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, 'created_at', {r}.created_at)";
+const PAYMENT_STATE: &str =
+    "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
+    'method', {r}.method, 'vendor', {r}.vendor, 'amount_minor', {r}.amount_minor, 'currency', {r}.currency, \
+    'status', {r}.status, 'raw_status', {r}.raw_status, 'transaction_no', {r}.transaction_no, 'link', {r}.link, \
+    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, 'checkout_options', {r}.checkout_options, \
+    'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
 const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
     'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
-    'refund_transaction_no', {r}.refund_transaction_no)";
+    'refund_transaction_no', {r}.refund_transaction_no, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
 const EVENT_STATE: &str =
     "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
 const MOVEMENT_STATE: &str = "json_object('payment_id', {r}.payment_id, 'kind', {r}.kind, 'reference', {r}.reference, \
     'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'is_final', {r}.is_final, 'captured_before', {r}.captured_before, 'status', {r}.status, \
-    'provider_id', {r}.provider_id)";
+    'provider_id', {r}.provider_id, 'sent_by', {r}.sent_by, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+/// Where a profile sends its sales and how: changed only by the profile's owner.
+const PROFILE_STATE: &str = "json_object('name', {r}.name, 'provider', {r}.provider, 'environment', {r}.environment, \
+    'base_url', {r}.base_url, 'merchant_no', {r}.merchant_no, 'store_no', {r}.store_no, 'settings', {r}.settings, \
+    'ipn_url', {r}.ipn_url, 'callback_url', {r}.callback_url, 'ipn_listen', {r}.ipn_listen, \
+    'private_network', {r}.private_network, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
 
-/// The sealed tables: table, subject kind, state template, and the schema version that
-/// made the table (its triggers are made with it; the first three came with the chain).
-pub(crate) const SUBJECTS: &[(&str, &str, &str, usize)] = &[
-    ("payments", "payment", PAYMENT_STATE, crate::migrations::CHAIN_MIGRATION),
-    ("refunds", "refund", REFUND_STATE, crate::migrations::CHAIN_MIGRATION),
-    ("events", "event", EVENT_STATE, crate::migrations::CHAIN_MIGRATION),
-    ("movements", "movement", MOVEMENT_STATE, crate::migrations::MOVEMENTS_MIGRATION),
+/// The states as sealed before migration 18 sealed more of each row (method, vendor, link,
+/// raw status and times): a row still as it was sealed then is sealed again in full.
+pub(crate) const SEALED_BEFORE_18: &[(&str, &str, &str)] = &[
+    (
+        "payments",
+        "payment",
+        "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, 'transaction_no', {r}.transaction_no, \
+    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, 'created_at', {r}.created_at)",
+    ),
+    (
+        "refunds",
+        "refund",
+        "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
+    'refund_transaction_no', {r}.refund_transaction_no)",
+    ),
+    (
+        "movements",
+        "movement",
+        "json_object('payment_id', {r}.payment_id, 'kind', {r}.kind, 'reference', {r}.reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'is_final', {r}.is_final, 'captured_before', {r}.captured_before, 'status', {r}.status, \
+    'provider_id', {r}.provider_id)",
+    ),
+];
+
+/// A sealed table: its subject kind, the key naming a row (`{r}` as for states), its
+/// state, and the schema version that began sealing it (its triggers are made then).
+pub(crate) struct Subject {
+    pub table: &'static str,
+    pub kind: &'static str,
+    pub key: &'static str,
+    pub template: &'static str,
+    pub since: usize,
+}
+
+impl Subject {
+    /// The SQL of the subject's name for row `r`: `'payment:' || r.id`.
+    pub(crate) fn subject_sql(&self, r: &str) -> String {
+        format!("'{}:' || {}", self.kind, state(self.key, r))
+    }
+}
+
+pub(crate) const SUBJECTS: &[Subject] = &[
+    Subject {
+        table: "payments",
+        kind: "payment",
+        key: "{r}.id",
+        template: PAYMENT_STATE,
+        since: crate::migrations::CHAIN_MIGRATION,
+    },
+    Subject {
+        table: "refunds",
+        kind: "refund",
+        key: "{r}.id",
+        template: REFUND_STATE,
+        since: crate::migrations::CHAIN_MIGRATION,
+    },
+    Subject {
+        table: "events",
+        kind: "event",
+        key: "{r}.id",
+        template: EVENT_STATE,
+        since: crate::migrations::CHAIN_MIGRATION,
+    },
+    Subject {
+        table: "movements",
+        kind: "movement",
+        key: "{r}.id",
+        template: MOVEMENT_STATE,
+        since: crate::migrations::MOVEMENTS_MIGRATION,
+    },
+    Subject {
+        table: "profiles",
+        kind: "profile",
+        key: "{r}.name",
+        template: PROFILE_STATE,
+        since: crate::migrations::RESEAL_MIGRATION,
+    },
 ];
 
 /// The subjects whose triggers migration `version` makes: every sealed table that exists
 /// by then at the chain's own migration, afterwards the tables made in that migration.
-pub(crate) fn subjects_made_at(
-    version: usize,
-) -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, usize)> {
-    SUBJECTS.iter().filter(
-        move |s| {
-            if version == crate::migrations::CHAIN_MIGRATION {
-                s.3 <= version
-            } else {
-                s.3 == version
-            }
-        },
-    )
+pub(crate) fn subjects_made_at(version: usize) -> impl Iterator<Item = &'static Subject> {
+    SUBJECTS.iter().filter(move |s| {
+        if version == crate::migrations::CHAIN_MIGRATION {
+            s.since <= version
+        } else {
+            s.since == version
+        }
+    })
 }
 
 pub(crate) fn state(template: &str, row: &str) -> String {
@@ -136,23 +212,23 @@ pub(crate) fn triggers_sql() -> String {
     sql
 }
 
-fn triggers_for<'a>(subjects: impl Iterator<Item = &'a (&'a str, &'a str, &'a str, usize)>) -> String {
+fn triggers_for<'a>(subjects: impl Iterator<Item = &'a Subject>) -> String {
     let mut sql = String::new();
-    for (table, kind, template, _) in subjects {
-        let new_state = state(template, "NEW");
-        let old_state = state(template, "OLD");
-        let subject = format!("'{kind}:' || NEW.id");
+    for subject in subjects {
+        let table = subject.table;
+        let new_state = state(subject.template, "NEW");
+        let old_state = state(subject.template, "OLD");
         sql.push_str(&format!(
             "CREATE TRIGGER IF NOT EXISTS chain_{table}_insert AFTER INSERT ON {table} BEGIN {}; END;\n",
-            append_sql(&subject, &new_state)
+            append_sql(&subject.subject_sql("NEW"), &new_state)
         ));
         sql.push_str(&format!(
             "CREATE TRIGGER IF NOT EXISTS chain_{table}_update AFTER UPDATE ON {table} WHEN {old_state} IS NOT {new_state} BEGIN {}; END;\n",
-            append_sql(&subject, &new_state)
+            append_sql(&subject.subject_sql("NEW"), &new_state)
         ));
         sql.push_str(&format!(
             "CREATE TRIGGER IF NOT EXISTS chain_{table}_delete AFTER DELETE ON {table} BEGIN {}; END;\n",
-            append_sql(&format!("'{kind}:' || OLD.id"), "'deleted'")
+            append_sql(&subject.subject_sql("OLD"), "'deleted'")
         ));
     }
     sql
@@ -161,26 +237,65 @@ fn triggers_for<'a>(subjects: impl Iterator<Item = &'a (&'a str, &'a str, &'a st
 /// Seals every row already there when the chain begins (a ledger from before it), in
 /// table and id order. Runs once, inside the migration that creates the chain.
 pub(crate) fn seal_existing(conn: &Connection) -> rusqlite::Result<()> {
-    for (table, kind, template, _) in subjects_made_at(crate::migrations::CHAIN_MIGRATION) {
-        let sql = format!(
-            "INSERT INTO chain (seq, at, subject, state, prev, hash)
-             SELECT s.seq, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), s.subject, s.state, s.prev,
-                    {HASH_FUNCTION}(s.prev, s.seq, s.subject, s.state)
-             FROM (SELECT coalesce((SELECT max(seq) FROM chain), 0) + 1 AS seq,
-                          coalesce((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), '') AS prev,
-                          '{kind}:' || t.id AS subject, {} AS state FROM {table} t WHERE t.id = ?1) s",
-            state(template, "t")
-        );
-        let ids: Vec<i64> = conn
-            .prepare(&format!("SELECT id FROM {table} ORDER BY id"))?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut insert = conn.prepare(&sql)?;
-        for id in ids {
-            insert.execute([id])?;
-        }
+    for subject in subjects_made_at(crate::migrations::CHAIN_MIGRATION) {
+        seal_rows(conn, subject, None)?;
     }
     Ok(())
+}
+
+/// Appends an entry for every row of `subject`'s table, in key order; with `only_if_sealed_as`,
+/// only for rows whose last entry is still that state (re-sealing rows in more detail: a
+/// row changed behind the app's back keeps its old entry, and `verify` still names it).
+pub(crate) fn seal_rows(conn: &Connection, subject: &Subject, only_if_sealed_as: Option<&str>) -> rusqlite::Result<()> {
+    let table = subject.table;
+    let condition = match only_if_sealed_as {
+        None => String::new(),
+        Some(old) => format!(
+            "AND (SELECT c.state FROM chain c WHERE c.subject = {name} ORDER BY c.seq DESC LIMIT 1) = {old} \
+             AND {old} IS NOT {new}",
+            name = subject.subject_sql("t"),
+            old = state(old, "t"),
+            new = state(subject.template, "t"),
+        ),
+    };
+    let sql = format!(
+        "INSERT INTO chain (seq, at, subject, state, prev, hash)
+         SELECT s.seq, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), s.subject, s.state, s.prev,
+                {HASH_FUNCTION}(s.prev, s.seq, s.subject, s.state)
+         FROM (SELECT coalesce((SELECT max(seq) FROM chain), 0) + 1 AS seq,
+                      coalesce((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), '') AS prev,
+                      {} AS subject, {} AS state FROM {table} t WHERE t.rowid = ?1 {condition}) s",
+        subject.subject_sql("t"),
+        state(subject.template, "t")
+    );
+    let rows: Vec<i64> = conn
+        .prepare(&format!("SELECT t.rowid FROM {table} t ORDER BY {}", state(subject.key, "t")))?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut insert = conn.prepare(&sql)?;
+    for row in rows {
+        insert.execute([row])?;
+    }
+    Ok(())
+}
+
+/// Migration 18: the triggers of the tables sealed in more detail are made again, their
+/// rows sealed again in full where they are still as sealed before, and profiles sealed.
+pub(crate) fn reseal(conn: &Connection) -> rusqlite::Result<()> {
+    // Found by subject while re-sealing; not needed afterwards.
+    conn.execute_batch("CREATE INDEX reseal_chain_subject ON chain(subject, seq)")?;
+    for (table, _, old) in SEALED_BEFORE_18 {
+        for what in ["insert", "update", "delete"] {
+            conn.execute_batch(&format!("DROP TRIGGER IF EXISTS chain_{table}_{what}"))?;
+        }
+        let subject = SUBJECTS.iter().find(|s| s.table == *table).expect("a sealed table");
+        seal_rows(conn, subject, Some(old))?;
+    }
+    for subject in SUBJECTS.iter().filter(|s| s.since == crate::migrations::RESEAL_MIGRATION) {
+        seal_rows(conn, subject, None)?;
+    }
+    conn.execute_batch("DROP INDEX reseal_chain_subject")?;
+    conn.execute_batch(&triggers_sql())
 }
 
 /// What `verify` found.
@@ -292,25 +407,34 @@ impl Ledger {
             }
         }
         let entries = expected_seq - 1;
-        for (table, kind, template, _) in SUBJECTS {
-            let state_sql =
-                if self.db.is_postgres() { crate::postgres::state(template, "t") } else { state(template, "t") };
+        for subject in SUBJECTS {
+            let (table, kind) = (subject.table, subject.kind);
+            let state_sql = if self.db.is_postgres() {
+                crate::postgres::state(subject.template, "t")
+            } else {
+                state(subject.template, "t")
+            };
             let mut found = None;
-            self.db.for_each(&format!("SELECT t.id, {state_sql} FROM {table} t ORDER BY t.id"), vec![], |r| {
-                let (id, now): (i64, String) = (r.get(0)?, r.get(1)?);
-                let subject = format!("{kind}:{id}");
-                found = match latest.remove(&subject) {
+            let sql = format!(
+                "SELECT {} AS subject, {state_sql} FROM {table} t ORDER BY {}",
+                subject.subject_sql("t"),
+                state(subject.key, "t")
+            );
+            self.db.for_each(&sql, vec![], |r| {
+                let (name, now): (String, String) = (r.get(0)?, r.get(1)?);
+                let row = name.split_once(':').map(|(_, k)| k.to_string()).unwrap_or_default();
+                found = match latest.remove(&name) {
                     None => Some(bad(
                         entries,
                         &prev,
-                        subject.clone(),
-                        format!("{kind} row {id} is not in the chain: it was added behind the app's back"),
+                        name.clone(),
+                        format!("{kind} row {row} is not in the chain: it was added behind the app's back"),
                     )),
                     Some(sealed) if sealed != now => Some(bad(
                         entries,
                         &prev,
-                        subject.clone(),
-                        format!("{kind} row {id} was changed behind the app's back: {}", difference(&sealed, &now)),
+                        name.clone(),
+                        format!("{kind} row {row} was changed behind the app's back: {}", difference(&sealed, &now)),
                     )),
                     Some(_) => None,
                 };

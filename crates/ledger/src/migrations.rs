@@ -198,12 +198,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE profiles ADD COLUMN private_network INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 18: the chain seals more of each row (method, vendor, link, raw status, times) and
+    //     the profiles; its SQL is made by `chain::reseal`
+    "-- reseal",
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).
 pub(crate) const CHAIN_MIGRATION: usize = 13;
 /// The migration that made captures and voids rows of their own.
 pub(crate) const MOVEMENTS_MIGRATION: usize = 16;
+/// The migration that sealed more of each row, and the profiles.
+pub(crate) const RESEAL_MIGRATION: usize = 18;
 
 /// The version a fully migrated ledger has (on either engine).
 pub(crate) fn latest_version() -> i64 {
@@ -221,6 +226,8 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         if i + 1 == CHAIN_MIGRATION {
             tx.execute_batch(&crate::chain::migration_sql())?;
             crate::chain::seal_existing(&tx)?;
+        } else if i + 1 == RESEAL_MIGRATION {
+            crate::chain::reseal(&tx)?;
         } else {
             tx.execute_batch(sql)?;
             tx.execute_batch(&crate::chain::triggers_made_at(i + 1))?;

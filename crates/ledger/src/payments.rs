@@ -308,9 +308,12 @@ impl Ledger {
         }
         let at = now();
         let changed = current != next || (change.raw_status.is_some() && old_raw.as_deref() != change.raw_status);
+        // `updated_at` moves only with a change (it is sealed: a refresh that finds nothing
+        // new leaves no entry in the chain).
         self.db.execute(
-            "UPDATE payments SET status = ?2, raw_status = COALESCE(?3, raw_status), updated_at = ?4, checked_at = ?4 WHERE id = ?1",
-            args![id, next.as_str(), change.raw_status, at],
+            "UPDATE payments SET status = ?2, raw_status = COALESCE(?3, raw_status), checked_at = ?4,
+                 updated_at = CASE WHEN ?5 = 1 THEN ?4 ELSE updated_at END WHERE id = ?1",
+            args![id, next.as_str(), change.raw_status, at, i64::from(changed)],
         )?;
         if changed {
             insert_event(

@@ -193,6 +193,8 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE profiles ADD COLUMN private_network BIGINT NOT NULL DEFAULT 0;
     "#,
+    // 18: the chain seals more of each row, and the profiles (`reseal_sql`)
+    "-- reseal",
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).
@@ -252,32 +254,76 @@ fn chain_sql() -> String {
 
 /// The chain's trigger for each sealed table migration `version` makes.
 fn chain_triggers(version: usize) -> String {
-    chain::subjects_made_at(version).map(|(table, kind, template, _)| chain_trigger(table, kind, template)).collect()
+    chain::subjects_made_at(version).map(chain_trigger).collect()
 }
 
-/// One sealed table's chain trigger (its function is replaced if it is there).
-fn chain_trigger(table: &str, kind: &str, template: &str) -> String {
-    let state = |row: &str| state(template, row);
+/// One sealed table's chain trigger (its function and trigger replaced if there).
+fn chain_trigger(subject: &chain::Subject) -> String {
+    let state = |row: &str| state(subject.template, row);
+    let table = subject.table;
     format!(
         r#"
         CREATE OR REPLACE FUNCTION chain_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'DELETE' THEN
-                PERFORM paydesk_chain_append('{kind}:' || OLD.id, 'deleted');
+                PERFORM paydesk_chain_append({old_name}, 'deleted');
                 RETURN OLD;
             END IF;
             IF TG_OP = 'UPDATE' AND {old} IS NOT DISTINCT FROM {new} THEN
                 RETURN NEW;
             END IF;
-            PERFORM paydesk_chain_append('{kind}:' || NEW.id, {new});
+            PERFORM paydesk_chain_append({new_name}, {new});
             RETURN NEW;
         END $$;
+        DROP TRIGGER IF EXISTS chain_{table} ON {table};
         CREATE TRIGGER chain_{table} AFTER INSERT OR UPDATE OR DELETE ON {table}
             FOR EACH ROW EXECUTE FUNCTION chain_{table}();
         "#,
         old = state("OLD"),
         new = state("NEW"),
+        old_name = subject.subject_sql("OLD"),
+        new_name = subject.subject_sql("NEW"),
     )
+}
+
+/// Migration 18 (see `chain::reseal`): the triggers made again with the fuller states, rows
+/// still as sealed before sealed again in full, profiles sealed.
+fn reseal_sql() -> String {
+    let mut sql = String::from("CREATE INDEX reseal_chain_subject ON chain(subject, seq);\n");
+    let reseal = |subject: &chain::Subject, old: Option<&str>| {
+        let name = subject.subject_sql("t");
+        let new = state(subject.template, "t");
+        let condition = match old {
+            None => String::new(),
+            Some(old) => {
+                let old = state(old, "t");
+                format!(
+                    "WHERE (SELECT c.state FROM chain c WHERE c.subject = {name} ORDER BY c.seq DESC LIMIT 1) = {old} \
+                     AND {old} IS DISTINCT FROM {new}"
+                )
+            }
+        };
+        format!(
+            "DO $$ DECLARE r RECORD; BEGIN
+               FOR r IN SELECT {name} AS subject, {new} AS state FROM {table} t {condition} ORDER BY {key} LOOP
+                 PERFORM paydesk_chain_append(r.subject, r.state);
+               END LOOP;
+             END $$;\n",
+            table = subject.table,
+            key = chain::state(subject.key, "t"),
+        )
+    };
+    for (table, _, old) in chain::SEALED_BEFORE_18 {
+        let subject = chain::SUBJECTS.iter().find(|s| s.table == *table).expect("a sealed table");
+        sql.push_str(&chain_trigger(subject));
+        sql.push_str(&reseal(subject, Some(old)));
+    }
+    for subject in chain::subjects_made_at(crate::migrations::RESEAL_MIGRATION) {
+        sql.push_str(&chain_trigger(subject));
+        sql.push_str(&reseal(subject, None));
+    }
+    sql.push_str("DROP INDEX reseal_chain_subject;\n");
+    sql
 }
 
 /// The triggers that guard the books, put back at every start when something dropped
@@ -288,9 +334,9 @@ fn guards_put_back(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::E
             .query_opt("SELECT 1 FROM pg_trigger WHERE tgname = $1 AND tgrelid = $2::text::regclass", &[&name, &table])?
             .is_some())
     };
-    for (table, kind, template, _) in chain::SUBJECTS {
-        if !present(tx, &format!("chain_{table}"), table)? {
-            tx.batch_execute(&chain_trigger(table, kind, template))?;
+    for subject in chain::SUBJECTS {
+        if !present(tx, &format!("chain_{}", subject.table), subject.table)? {
+            tx.batch_execute(&chain_trigger(subject))?;
         }
     }
     for (name, on) in [("events_no_update", "UPDATE"), ("events_no_delete", "DELETE")] {
@@ -376,6 +422,8 @@ pub fn migrate(client: &mut postgres::Client) -> Result<i64, MigrateError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         if i + 1 == CHAIN_MIGRATION {
             tx.batch_execute(&chain_sql())?;
+        } else if i + 1 == crate::migrations::RESEAL_MIGRATION {
+            tx.batch_execute(&reseal_sql())?;
         } else {
             tx.batch_execute(sql)?;
             if i + 1 > CHAIN_MIGRATION {

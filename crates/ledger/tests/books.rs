@@ -400,3 +400,99 @@ fn dropped_guards_are_put_back_at_open() {
         .unwrap();
     assert_eq!(triggers, 1);
 }
+
+/// A ledger sealed before schema 18 (fewer fields per payment, no profiles) is sealed again
+/// in full when it opens: it verifies, method, link and times are sealed from then on, and
+/// a row changed behind the app's back before the upgrade is still named.
+#[test]
+fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
+    let build = |tamper: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = filled(&dir);
+        ledger
+            .save_profile(&paydesk_ledger::ProfileRow {
+                name: "shop".into(),
+                provider: "pockyt".into(),
+                environment: "sandbox".into(),
+                base_url: "https://mapi.yuansferdev.com".into(),
+                settings: Default::default(),
+                ipn_url: None,
+                callback_url: None,
+                ipn_listen: None,
+                private_network: false,
+            })
+            .unwrap();
+        let path = ledger.path().unwrap().to_path_buf();
+        drop(ledger);
+        // Back to how schema 17 sealed: each payment's last entry in the old, shorter state,
+        // profiles not in the chain.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        paydesk_ledger::chain::register(&conn).unwrap();
+        let old = "json_object('reference', t.reference, 'profile', t.profile, 'provider', t.provider, \
+            'amount_minor', t.amount_minor, 'currency', t.currency, 'status', t.status, 'transaction_no', t.transaction_no, \
+            'paid_minor', t.paid_minor, 'customer_no', t.customer_no, 'created_at', t.created_at)";
+        conn.execute_batch(&format!(
+            "DROP TRIGGER chain_payments_update; DROP TRIGGER chain_profiles_insert; DROP TRIGGER chain_profiles_update;
+             DELETE FROM chain WHERE subject LIKE 'profile:%';
+             UPDATE chain SET state = (SELECT {old} FROM payments t WHERE 'payment:' || t.id = chain.subject)
+               WHERE subject LIKE 'payment:%' AND state <> 'deleted';
+             PRAGMA user_version = 17;"
+        ))
+        .unwrap();
+        // Re-hash the chain as schema 17 would have written it.
+        let rows: Vec<(i64, String, String)> = conn
+            .prepare("SELECT seq, subject, state FROM chain ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let (mut prev, mut seq) = (String::new(), 0);
+        conn.execute_batch("DELETE FROM chain").unwrap();
+        for (_, subject, state) in rows {
+            seq += 1;
+            let hash = paydesk_ledger::chain::entry_hash(&prev, seq, &subject, &state);
+            conn.execute(
+                "INSERT INTO chain (seq, at, subject, state, prev, hash) VALUES (?1, 'then', ?2, ?3, ?4, ?5)",
+                rusqlite::params![seq, subject, state, prev, hash],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        if tamper {
+            conn.execute_batch("UPDATE payments SET amount_minor = 1 WHERE id = 5").unwrap();
+        }
+        drop(conn);
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(ledger.schema_version().unwrap(), 18);
+        (dir, ledger)
+    };
+    let (_dir, ledger) = build(false);
+    let report = ledger.verify().unwrap();
+    assert!(report.ok, "{report:?}");
+    let path = ledger.path().unwrap().to_path_buf();
+    drop(ledger);
+    // From now on the method, the link and the profile are sealed too.
+    for (sql, at) in [
+        ("DROP TRIGGER chain_payments_update; UPDATE payments SET method = 'link' WHERE id = 3;", "payment:3"),
+        (
+            "DROP TRIGGER chain_payments_update; UPDATE payments SET link = 'https://evil.example/' WHERE id = 4;",
+            "payment:4",
+        ),
+        (
+            "DROP TRIGGER chain_profiles_update; UPDATE profiles SET base_url = 'http://attacker.example';",
+            "profile:shop",
+        ),
+    ] {
+        let copy = path.with_file_name(format!("copy-{}.sqlite3", at.replace(':', "-")));
+        std::fs::copy(&path, &copy).unwrap();
+        set(&copy, sql);
+        let report = Ledger::open(&copy).unwrap().verify().unwrap();
+        assert!(!report.ok, "{sql}: {report:?}");
+        assert_eq!(report.at.as_deref(), Some(at), "{report:?}");
+    }
+    let (_dir, tampered) = build(true);
+    let report = tampered.verify().unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.at.as_deref(), Some("payment:5"), "a change from before the upgrade is still named: {report:?}");
+}
