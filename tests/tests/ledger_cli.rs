@@ -182,8 +182,8 @@ fn the_accountants_cli_filters_totals_exports_and_reports() {
     // The provider is down: the one waiting payment is counted unreachable, untouched.
     let name = paydesk_e2e::unique_name("tw-shop");
     let conn = rusqlite::Connection::open(home.path().join("ledger.sqlite3")).unwrap();
-    conn.execute("UPDATE profiles SET name = ?1 WHERE name = 'tw-shop'", [&name]).unwrap();
     paydesk_ledger::chain::register(&conn).unwrap();
+    conn.execute("UPDATE profiles SET name = ?1 WHERE name = 'tw-shop'", [&name]).unwrap();
     conn.execute("UPDATE payments SET profile = ?1", [&name]).unwrap();
     drop(conn);
     let mut c = paydesk(home.path());
@@ -399,7 +399,19 @@ fn files_paydesk_writes_are_private() {
     let printed =
         cli(home.path(), &["tx", "receipt", "PD-TW-1", "--profile", "tw-shop", "-o", receipt.to_str().unwrap()]);
     assert_eq!(printed.code, 0, "{}", printed.stderr);
-    for file in [backup, csv, out.join("all.refunds.csv"), xlsx, receipt] {
+    // A demo sale: the demo sandbox's state (its payers) is private too, and so is the lock file.
+    let demo = cli(home.path(), &["pay", "qr", "--amount", "1.00", "--currency", "USD", "--vendor", "alipay"]);
+    assert_eq!(demo.code, 0, "{}", demo.stderr);
+    for file in [
+        backup,
+        csv,
+        out.join("all.refunds.csv"),
+        xlsx,
+        receipt,
+        home.path().join("demo-sandbox.sqlite3"),
+        home.path().join("ledger.sqlite3.lock"),
+        home.path().join("ledger.sqlite3"),
+    ] {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
     // A link planted where a file will be written is not followed.
@@ -467,8 +479,9 @@ fn ledger_copy_into_postgres_is_checked_and_safe_to_repeat() {
     assert!(!settings.to_lowercase().contains("token") && !settings.to_lowercase().contains("secret"), "{settings}");
     // The shared ledger's chain sealed every copied row, and links up.
     let entries = count(&mut shared, "SELECT count(*) FROM chain");
-    let copied: i64 = ["payments", "refunds", "events"].iter().map(|t| report["rows"][t].as_i64().unwrap()).sum();
-    assert_eq!(entries, copied, "one entry per copied payment, refund and event");
+    let copied: i64 =
+        ["profiles", "payments", "refunds", "events"].iter().map(|t| report["rows"][t].as_i64().unwrap()).sum();
+    assert_eq!(entries, copied, "one entry per copied profile, payment, refund and event");
     let rows = shared.query("SELECT seq, subject, state, prev, hash FROM chain ORDER BY seq", &[]).unwrap();
     let mut prev = String::new();
     for r in &rows {

@@ -91,7 +91,15 @@ struct LegacyState {
 impl Store {
     fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Self> {
         let conn = match path {
-            Some(p) => rusqlite::Connection::open(p)?,
+            Some(p) => {
+                make_private(p).map_err(|e| {
+                    rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                        Some(format!("{}: {e}", p.display())),
+                    )
+                })?;
+                rusqlite::Connection::open(p)?
+            }
             None => rusqlite::Connection::open_in_memory()?,
         };
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -358,4 +366,21 @@ impl Shared {
         tx.commit().ok()?;
         Some(r)
     }
+}
+
+/// The demo's payers and payments are its owner's only (0600; SQLite gives its -wal and
+/// -shm files the same mode). Made before the first open; never a descriptor opened and
+/// closed on a file in use (that would drop SQLite's locks on it).
+fn make_private(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !path.exists() {
+            std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        }
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
