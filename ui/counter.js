@@ -201,8 +201,8 @@ async function create() {
       ...saleOptions(),
     });
     await showSale(result);
-    // A returning payer is one keypress: the fields stay, and the number recalls them.
-    rememberPayer(payerOf());
+    // The payer is kept in the ledger (by the core, with the sale); the screen forgets them.
+    clearPayer();
     // The shopper and their card belong to this sale; how the shop captures stays.
     $('shopper-reference').value = '';
     $('save-card').checked = false;
@@ -222,27 +222,52 @@ const PAYER_INPUTS = {
   mobile: 'payer-mobile', first_name: 'payer-first-name', last_name: 'payer-last-name', email: 'payer-email',
   ip_address: 'payer-ip', bank_number: 'payer-bank-number', postcode: 'payer-postcode', address: 'payer-address',
 };
-const PAYERS_KEY = 'paydesk.payers';
+/** Where an older counter kept payers (in the web view); moved into the ledger once. */
+const OLD_PAYERS_KEY = 'paydesk.payers';
 
-/** Payers seen at this counter, by mobile: a returning payer is filled in from the number. */
-function knownPayers() {
-  try { return JSON.parse(localStorage.getItem(PAYERS_KEY) ?? '{}') ?? {}; } catch { return {}; }
+async function moveOldPayers() {
+  let old = null;
+  try { old = localStorage.getItem(OLD_PAYERS_KEY); } catch { return; }
+  if (!old) return;
+  try {
+    const payers = Object.values(JSON.parse(old) ?? {}).map(({ at, ...payer }) => payer);
+    await api.importPayers(payers);
+  } catch { /* unreadable: dropped, never kept in the web view */ }
+  try { localStorage.removeItem(OLD_PAYERS_KEY); } catch { /* storage off */ }
 }
 
-function rememberPayer(payer) {
-  if (!payer?.mobile) return;
-  const all = knownPayers();
-  all[payer.mobile] = { ...payer, at: Date.now() };
-  // The most recent 200 payers are plenty for a counter.
-  const kept = Object.entries(all).sort((a, b) => b[1].at - a[1].at).slice(0, 200);
-  try { localStorage.setItem(PAYERS_KEY, JSON.stringify(Object.fromEntries(kept))); } catch { /* storage off */ }
-  fillKnownPayers();
+/** A returning payer: the ledger keeps them by mobile number; the exact number recalls them. */
+let recalling = 0;
+async function recallPayer() {
+  const mobile = $('payer-mobile').value.trim();
+  const asked = ++recalling;
+  $('payer-said').textContent = '';
+  if (mobile.length < 8) return;
+  try {
+    const known = await api.recallPayer(mobile);
+    if (known && asked === recalling && $('payer-mobile').value.trim() === mobile) {
+      showPayer({ ...known, channel: $('payer-channel').value });
+      $('payer-said').textContent = t('Filled in from the last sale to this number.');
+    }
+  } catch { /* typed by hand, then */ }
 }
 
-function fillKnownPayers() {
-  const entries = Object.values(knownPayers()).sort((a, b) => b.at - a.at);
-  $('payer-known').replaceChildren(...entries.map((p) => el('option', { value: p.mobile }, `${p.first_name ?? ''} ${p.last_name ?? ''}`.trim())));
-  return entries;
+/** After each sale the payer's details leave the screen (the next customer sees none). */
+function clearPayer() {
+  for (const id of Object.values(PAYER_INPUTS)) $(id).value = '';
+  $('payer-said').textContent = '';
+}
+
+async function forgetPayer() {
+  const mobile = $('payer-mobile').value.trim();
+  if (!mobile) return;
+  try {
+    const forgotten = await api.forgetPayer(mobile);
+    clearPayer();
+    $('payer-said').textContent = forgotten ? t('Forgotten: this number is no longer kept.') : t('Nothing was kept for this number.');
+  } catch (err) {
+    $('payer-said').textContent = api.describeError(err);
+  }
 }
 
 function showPayer(payer) {
@@ -464,9 +489,6 @@ function fitToProfile() {
     const keep = $('payer-channel').value;
     $('payer-channel').replaceChildren(...channels.map((c) => new Option(t(c.label), c.code)));
     $('payer-channel').value = channels.some((c) => c.code === keep) ? keep : channels[0].code;
-    // The last payer is ready for the next sale.
-    const [last] = fillKnownPayers();
-    if (last && !$('payer-mobile').value) showPayer(last);
     fitPayerChannel();
   }
   const methods = provider()?.methods ?? ['qr'];
@@ -482,10 +504,9 @@ export function initCounter() {
   renderAmount();
   document.addEventListener('paydesk:profile', fitToProfile);
   $('payer-channel').addEventListener('change', fitPayerChannel);
-  $('payer-mobile').addEventListener('input', () => {
-    const known = knownPayers()[$('payer-mobile').value.trim()];
-    if (known) showPayer({ ...known, channel: $('payer-channel').value });
-  });
+  $('payer-mobile').addEventListener('input', recallPayer);
+  $('payer-forget').addEventListener('click', forgetPayer);
+  moveOldPayers();
   // Saving a card needs to know whose it is.
   $('save-card').addEventListener('change', () => { if ($('save-card').checked && !$('shopper-reference').value.trim()) $('shopper-reference').focus(); });
 

@@ -287,6 +287,24 @@ async fn delete_profile(core: Core<'_>, name: String) -> Result<bool, UiError> {
     Ok(removed)
 }
 
+/// The payer kept under exactly this mobile number (the counter fills the rest in).
+#[tauri::command(async)]
+async fn recall_payer(core: Core<'_>, mobile: String) -> Result<Option<paydesk_core::Payer>, UiError> {
+    Ok(off_thread(&core, move |c| c.recall_payer(&mobile)).await?)
+}
+
+/// Erases the payer kept under this mobile number.
+#[tauri::command(async)]
+async fn forget_payer(core: Core<'_>, mobile: String) -> Result<bool, UiError> {
+    Ok(off_thread(&core, move |c| c.forget_payer(&mobile)).await?)
+}
+
+/// Moves payers an older counter kept in the web view into the ledger (once).
+#[tauri::command(async)]
+async fn import_payers(core: Core<'_>, payers: Vec<paydesk_core::Payer>) -> Result<usize, UiError> {
+    Ok(off_thread(&core, move |c| c.import_payers(payers)).await?)
+}
+
 #[tauri::command]
 async fn delete_token(name: String) -> Result<bool, UiError> {
     Ok(tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name))
@@ -688,6 +706,9 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             save_profile,
             delete_profile,
             delete_token,
+            recall_payer,
+            forget_payer,
+            import_payers,
             test_connection,
             list_tokens,
             saved_tokens,

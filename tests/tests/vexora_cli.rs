@@ -119,6 +119,33 @@ fn vexora_links_by_channel_partial_and_full_payments_and_refusals() {
     let declined_ref = declined["reference"].as_str().unwrap().to_string();
     settle(&base, &declined_ref, "decline");
     assert_eq!(cli(home.path(), &["tx", "status", &declined_ref]).json()["status"], "failed");
+
+    // The payer is kept in the ledger for next time (by mobile), and erased on request.
+    let payers = |home: &Path| -> Vec<String> {
+        let conn = rusqlite::Connection::open(home.join("ledger.sqlite3")).unwrap();
+        let mut stmt = conn.prepare("SELECT mobile || ' ' || data FROM payers").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    let kept = payers(home.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].starts_with("0912345678 ") && kept[0].contains("Mei"), "{kept:?}");
+    let forgotten = cli(home.path(), &["customer", "forget", "--mobile", "0912345678"]).json();
+    assert_eq!(forgotten, serde_json::json!({"mobile": "0912345678", "forgotten": true}));
+    assert!(payers(home.path()).is_empty());
+    assert_eq!(cli(home.path(), &["customer", "forget", "--mobile", "0912345678"]).json()["forgotten"], false);
+    // Kept at most payer_days after their last sale: 0 days, and the next sale clears the rest.
+    let conn = rusqlite::Connection::open(home.path().join("ledger.sqlite3")).unwrap();
+    conn.execute(
+        "INSERT INTO payers (mobile, data, last_used_at) VALUES ('0900000000', '{}', '2026-01-01T00:00:00Z')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    std::fs::write(home.path().join("settings.json"), r#"{"payer_days": 30}"#).unwrap();
+    assert_eq!(sell(home.path(), &name, "130", &bank, "203.0.113.10").code, 0);
+    let kept = payers(home.path());
+    assert_eq!(kept.len(), 1, "the old payer went, the new one stays: {kept:?}");
+    assert!(kept[0].starts_with("0912345678 "));
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
 

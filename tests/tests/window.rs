@@ -645,8 +645,30 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
     s.wait_until_ready();
 
+    // A payer an older counter kept in the web view moves into the ledger once, and leaves it.
+    s.script(
+        "localStorage.setItem('paydesk.payers', JSON.stringify({'0987654321': {mobile: '0987654321', first_name: 'Old', last_name: 'Friend', at: 1}})); location.reload(); return true",
+    );
+    s.wait_until_ready();
+    s.wait_for(
+        "the old payers moved",
+        Duration::from_secs(10),
+        "return localStorage.getItem('paydesk.payers') === null",
+    );
     s.click("#profile-switch option[value=demo-vexora]");
     s.wait_for("the payer fields", Duration::from_secs(5), "return !document.getElementById('payer').hidden");
+    s.fill("#payer-mobile", "0987654321");
+    s.wait_for(
+        "the moved payer recalled by number",
+        Duration::from_secs(5),
+        "return document.getElementById('payer-first-name').value === 'Old'",
+    );
+    s.click("#payer-forget");
+    s.wait_for(
+        "the payer forgotten",
+        Duration::from_secs(5),
+        "return document.getElementById('payer-said').textContent.startsWith('Forgotten') && document.getElementById('payer-mobile').value === ''",
+    );
     assert_eq!(s.script("return document.getElementById('currency').value"), "TWD");
     assert_eq!(s.script("return document.getElementById('vendor-field').hidden"), true);
     s.click("#payer-channel option[value=STORE]");
@@ -701,9 +723,22 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
     );
     s.type_keys(ENTER);
 
-    // The same payer again: only the amount and Enter.
+    // The next customer sees nobody's details; the same payer again is their number away.
     s.wait_for("a fresh counter", Duration::from_secs(5), "return !document.getElementById('entry').hidden");
-    assert_eq!(s.script("return document.getElementById('payer-mobile').value"), "0912345678");
+    assert_eq!(s.script("return document.getElementById('payer-mobile').value"), "");
+    assert_eq!(s.script("return document.getElementById('payer-first-name').value"), "");
+    assert_eq!(
+        s.script("return localStorage.getItem('paydesk.payers')"),
+        serde_json::Value::Null,
+        "nothing in the web view"
+    );
+    s.fill("#payer-mobile", "0912345678");
+    s.wait_for(
+        "the payer recalled by number",
+        Duration::from_secs(5),
+        "return document.getElementById('payer-first-name').value === 'Mei' && document.getElementById('payer-address').value === '1 Zhongshan Rd, Taipei'",
+    );
+    s.click("#amount-display");
     s.type_keys("500");
     s.type_keys(ENTER);
     s.wait_for("the second QR", Duration::from_secs(15), "return !document.getElementById('sale').hidden");

@@ -520,6 +520,11 @@ enum CustomerCommand {
         #[arg(long)]
         search: Option<String>,
     },
+    /// Erases a payer the counter kept for next time (by their mobile number).
+    Forget {
+        #[arg(long)]
+        mobile: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1494,6 +1499,15 @@ async fn customer(cmd: CustomerCommand) -> Result<Output, AppError> {
             let list = paydesk.customers(profile.as_deref(), search.as_deref())?;
             let text = list.iter().map(customer_text).collect::<Vec<_>>().join("\n");
             out(to_json(&list), text)
+        }
+        CustomerCommand::Forget { mobile } => {
+            let forgotten = paydesk.forget_payer(&mobile)?;
+            let text = if forgotten {
+                say("payer {mobile} forgotten", &[("mobile", &mobile)])
+            } else {
+                say("nothing was kept for {mobile}", &[("mobile", &mobile)])
+            };
+            out(json!({"mobile": mobile, "forgotten": forgotten}), text)
         }
     }
 }

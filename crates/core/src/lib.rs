@@ -17,6 +17,7 @@ pub mod ipn;
 pub mod listener;
 pub(crate) mod movements;
 pub mod paths;
+pub mod payers;
 pub mod payments;
 pub mod print;
 pub mod profiles;

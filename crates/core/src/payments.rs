@@ -841,6 +841,12 @@ impl Paydesk {
             checkout_options: checkout_options(&checkout),
         };
         let row = crate::blocking(|| record_new_payment(&self.ledger(), &mut new, new_reference))?;
+        if let Some(payer) = &checkout.payer {
+            // Recalled by their number next time; a failure here never stops the sale.
+            if let Err(e) = self.remember_payer(payer) {
+                tracing::warn!(error = %e, "the payer could not be kept for next time");
+            }
+        }
         let checkout = Checkout { reference: row.reference.clone(), ..checkout };
         // From here on the payment exists: whatever fails, the caller learns its reference.
         self.send_create(&gateway, &profile, &row, &checkout).await.map_err(|e| e.with_reference(&row.reference))

@@ -19,7 +19,13 @@ pub struct LocalSettings {
     /// The shared ledger this counter uses (`postgres://user@host:port/db`, no password:
     /// that stays in the OS keyring); none = the ledger file in the home folder.
     pub shared_ledger: Option<String>,
+    /// How many days a payer is kept after their last sale (none: `PAYER_DAYS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_days: Option<u32>,
 }
+
+/// How long a payer is kept after their last sale, unless Settings say otherwise.
+pub const PAYER_DAYS: u32 = 90;
 
 /// The keyring entry holding the shared ledger's password (never in a file).
 const LEDGER_SECRET: &str = "(shared ledger)";

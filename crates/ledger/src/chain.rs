@@ -24,8 +24,10 @@ const PAYMENT_STATE: &str =
     "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
     'method', {r}.method, 'vendor', {r}.vendor, 'amount_minor', {r}.amount_minor, 'currency', {r}.currency, \
     'status', {r}.status, 'raw_status', {r}.raw_status, 'transaction_no', {r}.transaction_no, 'link', {r}.link, \
-    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, 'checkout_options', {r}.checkout_options, \
+    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, \
     'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+// (Not the checkout options: they may name the payer, whose data can be erased on request;
+// a copy in the chain never could be.)
 const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
     'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
     'refund_transaction_no', {r}.refund_transaction_no, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";

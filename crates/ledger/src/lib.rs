@@ -12,6 +12,7 @@ pub mod export;
 mod holders;
 mod migrations;
 mod movements;
+mod payers;
 mod payments;
 pub mod postgres;
 mod profiles;

@@ -201,6 +201,16 @@ const MIGRATIONS: &[&str] = &[
     // 18: the chain seals more of each row (method, vendor, link, raw status, times) and
     //     the profiles; its SQL is made by `chain::reseal`
     "-- reseal",
+    // 19: payers recalled by mobile number at the counter (no longer in the web view),
+    //     kept for a limited time and erased on request
+    r#"
+    CREATE TABLE payers (
+        mobile       TEXT PRIMARY KEY,
+        data         TEXT NOT NULL,
+        last_used_at TEXT NOT NULL
+    );
+    CREATE INDEX payers_last_used ON payers(last_used_at);
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).

@@ -195,6 +195,15 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 18: the chain seals more of each row, and the profiles (`reseal_sql`)
     "-- reseal",
+    // 19: payers recalled by mobile number (see SQLite's 19)
+    r#"
+    CREATE TABLE payers (
+        mobile       TEXT PRIMARY KEY,
+        data         TEXT NOT NULL,
+        last_used_at TEXT NOT NULL
+    );
+    CREATE INDEX payers_last_used ON payers(last_used_at);
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).
@@ -463,6 +472,7 @@ const COPIED: &[(&str, &str)] = &[
     ("events", "id"),
     ("customers", "profile, customer_no"),
     ("tokens", "profile, token"),
+    ("payers", "mobile"),
     ("rejected_notifications", "provider, reason"),
     ("notification_nonces", "provider, nonce"),
 ];

@@ -436,6 +436,7 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
              DELETE FROM chain WHERE subject LIKE 'profile:%';
              UPDATE chain SET state = (SELECT {old} FROM payments t WHERE 'payment:' || t.id = chain.subject)
                WHERE subject LIKE 'payment:%' AND state <> 'deleted';
+             DROP TABLE payers;
              PRAGMA user_version = 17;"
         ))
         .unwrap();
@@ -464,7 +465,7 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
         }
         drop(conn);
         let ledger = Ledger::open(&path).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 18);
+        assert!(ledger.schema_version().unwrap() >= 18);
         (dir, ledger)
     };
     let (_dir, ledger) = build(false);
