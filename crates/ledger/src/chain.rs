@@ -42,6 +42,11 @@ const PROFILE_STATE: &str = "json_object('name', {r}.name, 'provider', {r}.provi
     'ipn_url', {r}.ipn_url, 'callback_url', {r}.callback_url, 'ipn_listen', {r}.ipn_listen, \
     'private_network', {r}.private_network, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
 
+/// Who a customer is at the provider and when that changed; not their contact details,
+/// which can be erased on request (a copy in the chain never could).
+const CUSTOMER_STATE: &str = "json_object('profile', {r}.profile, 'customer_no', {r}.customer_no, \
+    'customer_code', {r}.customer_code, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+
 /// The states as sealed before migration 18 sealed more of each row (method, vendor, link,
 /// raw status and times): a row still as it was sealed then is sealed again in full.
 pub(crate) const SEALED_BEFORE_18: &[(&str, &str, &str)] = &[
@@ -119,6 +124,13 @@ pub(crate) const SUBJECTS: &[Subject] = &[
         kind: "profile",
         key: "{r}.name",
         template: PROFILE_STATE,
+        since: crate::migrations::RESEAL_MIGRATION,
+    },
+    Subject {
+        table: "customers",
+        kind: "customer",
+        key: "{r}.profile || '/' || {r}.customer_no",
+        template: CUSTOMER_STATE,
         since: crate::migrations::RESEAL_MIGRATION,
     },
 ];

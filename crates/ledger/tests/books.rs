@@ -471,6 +471,8 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
     let (_dir, ledger) = build(false);
     let report = ledger.verify().unwrap();
     assert!(report.ok, "{report:?}");
+    ledger.save_customer("shop", "C1", &serde_json::json!({"customerCode": "K1", "email": "a@example.com"})).unwrap();
+    assert!(ledger.verify().unwrap().ok);
     let path = ledger.path().unwrap().to_path_buf();
     drop(ledger);
     // From now on the method, the link and the profile are sealed too.
@@ -484,8 +486,9 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
             "DROP TRIGGER chain_profiles_update; UPDATE profiles SET base_url = 'http://attacker.example';",
             "profile:shop",
         ),
+        ("DROP TRIGGER chain_customers_update; UPDATE customers SET customer_code = 'K2';", "customer:shop/C1"),
     ] {
-        let copy = path.with_file_name(format!("copy-{}.sqlite3", at.replace(':', "-")));
+        let copy = path.with_file_name(format!("copy-{}.sqlite3", at.replace([':', '/'], "-")));
         std::fs::copy(&path, &copy).unwrap();
         set(&copy, sql);
         let report = Ledger::open(&copy).unwrap().verify().unwrap();
