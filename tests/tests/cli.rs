@@ -651,6 +651,11 @@ fn profiles_cannot_be_hijacked_or_hidden() {
     assert!(history.iter().any(|e| e.detail["changed"] == serde_json::json!(["base_url"])), "{history:?}");
     assert!(ledger.verify().unwrap().ok);
     drop(ledger);
+    let history = cli(home.path(), &["profile", "history", &name]).json();
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 2, "created, then moved: {history:?}");
+    assert_eq!(history[0]["detail"]["changed"], serde_json::json!(["base_url"]), "newest first");
+    assert_eq!(history[1]["detail"]["changed"], serde_json::json!(["created"]));
 
     // One rule for names and addresses.
     for bad_name in [".", "..", "a b", "shop\u{2028}x", "shop\u{200b}", "\u{feff}shop", "a/b"] {

@@ -308,6 +308,12 @@ enum ProfileCommand {
     Remove {
         name: String,
     },
+    /// Every change of profiles (or of one), newest first: what changed, when, by which process.
+    History {
+        name: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// Checks the URL, merchant and token with a harmless query.
     Test {
         name: String,
@@ -1075,6 +1081,26 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 .collect::<Vec<_>>()
                 .join("\n");
             out(to_json(&list), text)
+        }
+        ProfileCommand::History { name, limit } => {
+            let changes = paydesk.profile_history(name.as_deref(), limit)?;
+            let text = changes
+                .iter()
+                .map(|e| {
+                    let changed = e.detail["changed"]
+                        .as_array()
+                        .map(|c| c.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "));
+                    format!(
+                        "{}\t{}\t{}\t{}",
+                        e.at,
+                        e.kind,
+                        e.detail["profile"].as_str().unwrap_or(""),
+                        changed.unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&changes), text)
         }
         ProfileCommand::Show { name } => {
             let p = paydesk.profile(&name)?;

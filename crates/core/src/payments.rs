@@ -716,6 +716,20 @@ impl Paydesk {
         }
     }
 
+    /// Profiles saved and removed (of `name`, or all), newest first, from the sealed history.
+    pub fn profile_history(&self, name: Option<&str>, limit: i64) -> Result<Vec<paydesk_ledger::EventRow>, AppError> {
+        let limit = limit.clamp(1, 1000);
+        crate::blocking(|| {
+            // Read a generous window, then keep the named profile's (a handful of changes a year).
+            let events = self.ledger().profile_events(if name.is_some() { 1000 } else { limit })?;
+            Ok(events
+                .into_iter()
+                .filter(|e| name.is_none_or(|n| e.detail["profile"] == n))
+                .take(limit as usize)
+                .collect())
+        })
+    }
+
     pub fn remove_profile(&self, name: &str) -> Result<bool, AppError> {
         crate::blocking(|| {
             let ledger = self.ledger();

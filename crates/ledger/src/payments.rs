@@ -367,6 +367,15 @@ impl Ledger {
         )
     }
 
+    /// Profiles saved and removed, newest first.
+    pub fn profile_events(&self, limit: i64) -> Result<Vec<EventRow>> {
+        self.event_rows(
+            "SELECT id, payment_id, at, kind, detail FROM events
+             WHERE payment_id IS NULL AND kind IN ('profile_saved', 'profile_removed') ORDER BY id DESC LIMIT ?1",
+            args![limit],
+        )
+    }
+
     fn event_rows(&self, sql: &str, values: Vec<crate::db::Value>) -> Result<Vec<EventRow>> {
         self.db
             .query(sql, values)?
