@@ -336,31 +336,23 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// following a symbolic link at `path`: backups, exports, settings and whatever else
 /// Paydesk writes hold the shop's books or its payers' data.
 pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    open_private(path, std::fs::OpenOptions::new().write(true).create(true).truncate(true))
+}
+
+/// Opens (creating if needed, never emptying) a private file (0600) without following a
+/// symbolic link: side files kept across runs, such as a ledger's lock file.
+pub fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    open_private(path, std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false))
+}
+
+/// Opens with `options`, made 0600 and never through a symbolic link.
+fn open_private(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         options.mode(0o600).custom_flags(libc_o_nofollow());
         let file = options.open(path)?;
         // An existing file keeps its mode when opened: made private here.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(file)
-    }
-    #[cfg(not(unix))]
-    options.open(path)
-}
-
-/// Opens (creating if needed, never emptying) a private file (0600) without following a
-/// symbolic link: side files kept across runs, such as a ledger's lock file.
-pub fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600).custom_flags(libc_o_nofollow());
-        let file = options.open(path)?;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         Ok(file)
     }
