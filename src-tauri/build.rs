@@ -22,6 +22,7 @@ fn main() {
         "save_profile",
         "delete_profile",
         "delete_token",
+        "profile_history",
         "recall_payer",
         "forget_payer",
         "import_payers",

@@ -77,6 +77,42 @@ async function load() {
   } finally {
     delete $('profile-list').dataset.loading;
   }
+  await loadHistory();
+}
+
+/** One change of a profile in words: when, what, where. */
+function historyLine(e) {
+  const changed = (e.detail.changed ?? []).join(', ');
+  const what = e.kind === 'profile_removed'
+    ? t('{profile} removed', { profile: e.detail.profile })
+    : changed ? t('{profile} saved ({changed})', { profile: e.detail.profile, changed }) : t('{profile} saved', { profile: e.detail.profile });
+  return el('li', { dataset: { kind: e.kind, profile: e.detail.profile ?? '', here: String(e.here) } },
+    el('time', { datetime: e.at }, e.at.replace('T', ' ').slice(0, 19)), ' ', what, ' · ',
+    el('span', { class: 'muted' }, e.here ? t('this counter') : t('another counter')));
+}
+
+async function loadHistory() {
+  try {
+    $('profile-history-list').replaceChildren(...(await api.profileHistory(20)).map(historyLine));
+  } catch { /* the list stays as it was */ }
+}
+
+/** A profile saved or removed at another counter of the shared ledger: every list anew,
+ *  and the cashier told in the header (their own changes are not news). */
+async function profilesChanged() {
+  await refreshProfiles().catch(() => {});
+  if (!$('view-settings').hidden) await load();
+  let newest;
+  try { [newest] = await api.profileHistory(1); } catch { return; }
+  if (!newest || newest.here) return;
+  const notice = $('profiles-notice');
+  notice.textContent = newest.kind === 'profile_removed'
+    ? t('Profile {profile} was removed at another counter.', { profile: newest.detail.profile })
+    : t('Profile {profile} was changed at another counter.', { profile: newest.detail.profile });
+  notice.dataset.profile = newest.detail.profile;
+  notice.hidden = false;
+  clearTimeout(profilesChanged.timer);
+  profilesChanged.timer = setTimeout(() => { notice.hidden = true; }, 30000);
 }
 
 function row(p) {
@@ -319,5 +355,6 @@ export function initSettings(deps) {
   $('profile-form').addEventListener('submit', save);
   $('pf-clear').addEventListener('click', clearForm);
   document.addEventListener('paydesk:view', (e) => { if (e.detail === 'settings') { load(); showChain(); } });
+  api.onEvent('profiles-changed', profilesChanged).catch(() => {});
   clearForm();
 }

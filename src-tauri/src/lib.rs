@@ -287,6 +287,24 @@ async fn delete_profile(core: Core<'_>, name: String) -> Result<bool, UiError> {
     Ok(removed)
 }
 
+/// Every profile saved or removed (here or, on a shared ledger, at another counter), newest
+/// first, from the sealed events.
+#[tauri::command(async)]
+async fn profile_history(core: Core<'_>, limit: Option<i64>) -> Result<Vec<serde_json::Value>, UiError> {
+    let events = off_thread(&core, move |c| c.profile_history(None, limit.unwrap_or(20))).await?;
+    let here = paydesk_ledger::this_process();
+    // `here`: made by this very app (so the window can say "another counter" otherwise).
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let mine = e.detail["by"] == here.as_str();
+            let mut doc = serde_json::to_value(e).unwrap_or_default();
+            doc["here"] = mine.into();
+            doc
+        })
+        .collect())
+}
+
 /// The payer kept under exactly this mobile number (the counter fills the rest in).
 #[tauri::command(async)]
 async fn recall_payer(core: Core<'_>, mobile: String) -> Result<Option<paydesk_core::Payer>, UiError> {
@@ -706,6 +724,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             save_profile,
             delete_profile,
             delete_token,
+            profile_history,
             recall_payer,
             forget_payer,
             import_payers,
@@ -782,6 +801,14 @@ pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Payde
                 // The shared ledger's server came back: anything may have changed meanwhile.
                 Ok(0) => {
                     let _ = app.emit("ledger-changed", ());
+                }
+                // A profile saved or removed on another counter of the shared ledger: the
+                // windows list it anew, and this counter's listeners follow the profiles.
+                Ok(paydesk_core::PROFILES_CHANGED) => {
+                    if let Err(e) = paydesk_core::ipn::start_for_profiles(&core).await {
+                        eprintln!("paydesk: notification listeners after a profile change: {e}");
+                    }
+                    let _ = app.emit("profiles-changed", ());
                 }
                 Ok(id) => {
                     let core = core.clone();

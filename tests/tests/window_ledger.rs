@@ -87,6 +87,72 @@ fn a_sale_at_another_counter_reaches_the_accountants_window_pushed() {
     s.end();
 }
 
+/// A profile saved at another counter of the shared ledger is pushed to this window: the
+/// header's switcher lists it, the cashier is told in the header, and Settings' history says
+/// it was made at another counter. Removed there, it leaves the switcher here too.
+#[test]
+fn a_profile_changed_at_another_counter_is_pushed_and_shown() {
+    let ledger = paydesk_e2e::fresh_shared_ledger("window_profiles");
+    let (here, there) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let driver = Driver::start(here.path(), &[("PAYDESK_LEDGER", ledger.as_str())]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_until_ready();
+
+    let other_counter = |args: &[&str]| {
+        let mut cmd = paydesk_e2e::paydesk(there.path());
+        cmd.env("PAYDESK_LEDGER", &ledger).args(args);
+        let done = paydesk_e2e::run(cmd, None);
+        assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    };
+    other_counter(&[
+        "profile",
+        "add",
+        "Shop-East",
+        "--base-url",
+        "sandbox",
+        "--merchant-no",
+        "200043",
+        "--store-no",
+        "300014",
+        "--ipn-url",
+        "https://shop.example/ipn",
+        "--callback-url",
+        "https://shop.example/done",
+    ]);
+    let saved_at = std::time::Instant::now();
+    s.wait_for(
+        "the other counter's profile in the switcher",
+        Duration::from_secs(10),
+        "return [...document.querySelectorAll('#profile-switch option')].some(o => o.value === 'Shop-East')",
+    );
+    eprintln!("another counter's profile in this window {} ms after it was saved", saved_at.elapsed().as_millis());
+    s.wait_for(
+        "the cashier told",
+        Duration::from_secs(10),
+        "const n = document.getElementById('profiles-notice'); return !n.hidden && n.dataset.profile === 'Shop-East'",
+    );
+    s.click("#tab-settings");
+    s.wait_for(
+        "the history naming another counter",
+        Duration::from_secs(10),
+        "const li = document.querySelector('#profile-history-list li'); \
+         return li && li.dataset.profile === 'Shop-East' && li.dataset.here === 'false' && li.dataset.kind === 'profile_saved'",
+    );
+
+    other_counter(&["profile", "remove", "Shop-East"]);
+    s.wait_for(
+        "the removed profile gone from the switcher",
+        Duration::from_secs(10),
+        "return ![...document.querySelectorAll('#profile-switch option')].some(o => o.value === 'Shop-East')",
+    );
+    s.wait_for(
+        "the removal in the history",
+        Duration::from_secs(10),
+        "const li = document.querySelector('#profile-history-list li'); return li && li.dataset.kind === 'profile_removed'",
+    );
+    s.end();
+}
+
 /// What Settings → Shared ledger answered, once it has.
 fn ledger_message(s: &Session, what: &str) -> String {
     s.wait_for(

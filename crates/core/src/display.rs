@@ -282,6 +282,8 @@ impl CustomerDisplay {
         let mut changes = core.status_changes();
         loop {
             match changes.recv().await {
+                // 0 and below are not payments (the server came back, profiles changed).
+                Ok(id) if id <= 0 => continue,
                 Ok(id) => {
                     let found = core.payment_by_id(id);
                     if let Ok(Some(view)) = found {

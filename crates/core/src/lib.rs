@@ -34,6 +34,9 @@ pub use paydesk_doors::raise_open_files_limit;
 pub mod providers;
 pub use paydesk_gateways::gateway::customers::{CustomerFields, CustomerKey};
 pub use paydesk_gateways::gateway::Payer;
+/// Sent on `Paydesk::status_changes` when a profile was saved or removed (on a shared
+/// ledger: by any counter).
+pub const PROFILES_CHANGED: i64 = paydesk_ledger::postgres::PROFILES_CHANGED;
 pub use payments::{CreatePayment, Method, Paydesk, PaymentDetail, PaymentView, RefundOutcome};
 pub use profiles::{is_demo_name, Environment, Profile, ProfileInput, DEMO_PROFILE};
 

@@ -543,7 +543,9 @@ impl Paydesk {
     }
 
     /// Payments whose status changes from now on (their ids), pushed as they change: from
-    /// a verified notification, a query, a refund or capture, a bulk refresh.
+    /// a verified notification, a query, a refund or capture, a bulk refresh. On a shared
+    /// ledger also another counter's writes, `PROFILES_CHANGED` when a profile was saved or
+    /// removed anywhere, and 0 when the server came back (anything may have changed).
     pub fn status_changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
         self.changes.subscribe()
     }
@@ -686,7 +688,9 @@ impl Paydesk {
             if let Some(addr) = saved.ipn_listen.as_deref().and_then(|a| a.parse::<std::net::SocketAddr>().ok()) {
                 if addr.ip().is_unspecified() {
                     saved.warnings.push(format!(
-                        "The notification listener for '{}' listens on every network interface ({addr}): anyone who                          can reach this computer can post to it. Notifications are verified, but bind it to the one                          address your tunnel or router forwards to if you can.",
+                        "The notification listener for '{}' listens on every network interface ({addr}): anyone who \
+                         can reach this computer can post to it. Notifications are verified, but bind it to the one \
+                         address your tunnel or router forwards to if you can.",
                         saved.name
                     ));
                 }

@@ -386,6 +386,19 @@ const NOTIFY_FUNCTION_SQL: &str = r#"
 /// The tables whose writes tell the other counters of a payment.
 const NOTIFYING_TABLES: &[&str] = &["payments", "refunds", "movements"];
 
+/// What the channel carries when a profile was saved or removed (on any counter): not a
+/// payment id, so followers tell the two apart.
+pub const PROFILES_CHANGED: i64 = -1;
+
+/// Tells the other counters that the profiles changed, once per statement.
+const NOTIFY_PROFILES_SQL: &str = r#"
+    CREATE FUNCTION paydesk_notify_profiles() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('paydesk_payments', '-1');
+        RETURN NULL;
+    END $$;
+"#;
+
 /// Makes a shared ledger ready for a counter: migrated, and telling others of changes.
 pub(crate) fn prepare(client: &mut postgres::Client) -> Result<i64, MigrateError> {
     let found = migrate(client)?;
@@ -404,6 +417,15 @@ pub(crate) fn prepare(client: &mut postgres::Client) -> Result<i64, MigrateError
                 "CREATE TRIGGER paydesk_notify AFTER INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION paydesk_notify();"
             ))?;
         }
+    }
+    if tx.query_opt("SELECT 1 FROM pg_proc WHERE proname = 'paydesk_notify_profiles'", &[])?.is_none() {
+        tx.batch_execute(NOTIFY_PROFILES_SQL)?;
+    }
+    if tx.query_opt("SELECT 1 FROM pg_trigger WHERE tgname = 'paydesk_notify_profiles'", &[])?.is_none() {
+        tx.batch_execute(
+            "CREATE TRIGGER paydesk_notify_profiles AFTER INSERT OR UPDATE OR DELETE ON profiles \
+             FOR EACH STATEMENT EXECUTE FUNCTION paydesk_notify_profiles();",
+        )?;
     }
     guards_put_back(&mut tx)?;
     tx.commit()?;
@@ -768,8 +790,9 @@ pub fn create_database(server_url: &str, name: &str) -> Result<String, crate::Le
 }
 
 /// Follows the other counters' writes: calls `changed(payment id)` for each payment written
-/// anywhere (pushed by the server, not polled), and `changed(0)` after the connection came
-/// back (anything may have changed meanwhile). Stops when the returned guard is dropped.
+/// anywhere (pushed by the server, not polled), `changed(PROFILES_CHANGED)` when a profile
+/// was saved or removed, and `changed(0)` after the connection came back (anything may have
+/// changed meanwhile). Stops when the returned guard is dropped.
 pub fn follow_changes(url: &str, changed: impl Fn(i64) + Send + 'static) -> Result<Follower, crate::LedgerError> {
     let target = Target::parse(url)?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
