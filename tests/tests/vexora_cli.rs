@@ -132,7 +132,13 @@ fn vexora_links_by_channel_partial_and_full_payments_and_refusals() {
     let forgotten = cli(home.path(), &["customer", "forget", "--mobile", "0912345678"]).json();
     assert_eq!(forgotten, serde_json::json!({"mobile": "0912345678", "forgotten": true}));
     assert!(payers(home.path()).is_empty());
-    assert_eq!(cli(home.path(), &["customer", "forget", "--mobile", "0912345678"]).json()["forgotten"], false);
+    let again = cli(home.path(), &["customer", "forget", "--mobile", "0912345678", "--profile", &name]).json();
+    assert_eq!(again, serde_json::json!({"mobile": "0912345678", "forgotten": false, "profile": name}));
+    let mut unknown = paydesk(home.path());
+    unknown.args(["--json", "customer", "forget", "--mobile", "0912345678", "--profile", "no-such-shop"]);
+    let unknown = run(unknown, None);
+    assert_ne!(unknown.code, 0, "an unknown profile is named: {}", unknown.stdout);
+    assert!(unknown.stdout.contains("no-such-shop"), "{}", unknown.stdout);
     // Kept at most payer_days after their last sale: 0 days, and the next sale clears the rest.
     let conn = rusqlite::Connection::open(home.path().join("ledger.sqlite3")).unwrap();
     conn.execute(

@@ -526,10 +526,14 @@ enum CustomerCommand {
         #[arg(long)]
         search: Option<String>,
     },
-    /// Erases a payer the counter kept for next time (by their mobile number).
+    /// Erases a payer the counter kept for next time (by their mobile number). Payers are
+    /// kept once per ledger, for every profile: the payer is erased for all of them.
     Forget {
         #[arg(long)]
         mobile: String,
+        /// The profile the cashier sells with (checked; says where the request came from).
+        #[arg(long)]
+        profile: Option<String>,
     },
 }
 
@@ -1526,14 +1530,21 @@ async fn customer(cmd: CustomerCommand) -> Result<Output, AppError> {
             let text = list.iter().map(customer_text).collect::<Vec<_>>().join("\n");
             out(to_json(&list), text)
         }
-        CustomerCommand::Forget { mobile } => {
+        CustomerCommand::Forget { mobile, profile } => {
+            if let Some(name) = &profile {
+                paydesk.profile(name)?;
+            }
             let forgotten = paydesk.forget_payer(&mobile)?;
             let text = if forgotten {
                 say("payer {mobile} forgotten", &[("mobile", &mobile)])
             } else {
                 say("nothing was kept for {mobile}", &[("mobile", &mobile)])
             };
-            out(json!({"mobile": mobile, "forgotten": forgotten}), text)
+            let mut doc = json!({"mobile": mobile, "forgotten": forgotten});
+            if let Some(name) = profile {
+                doc["profile"] = json!(name);
+            }
+            out(doc, text)
         }
     }
 }
