@@ -377,6 +377,76 @@ fn restore_never_loses_data() {
     assert!(Ledger::open_in(home.path()).unwrap().payment_by_reference("PD-TW-NEWER").unwrap().is_none());
 }
 
+/// Restore while four sellers sell, even with --replace-newer: each attempt either waits for
+/// nobody (taken between two sellers' commands, the replaced books kept as a safety copy) or
+/// is refused naming who holds the ledger; every seller's command succeeds, and every sale
+/// that answered is still in the ledger or in a safety copy. Nothing is lost either way.
+#[test]
+fn restore_while_four_sellers_sell_loses_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    drop(shop(home.path()));
+    let backup = home.path().join("backup.sqlite3");
+    assert_eq!(cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]).code, 0);
+    let selling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sellers: Vec<_> = (0..4)
+        .map(|seller| {
+            let home = home.path().to_path_buf();
+            std::thread::spawn(move || {
+                (0..8)
+                    .map(|n| {
+                        let amount = format!("{}.{:02}", seller + 1, n);
+                        let sale = cli(&home, &["pay", "qr", "--amount", &amount, "--currency", "USD", "--vendor", "alipay"]);
+                        assert_eq!(sale.code, 0, "seller {seller}: {}\n{}", sale.stdout, sale.stderr);
+                        sale.json()["reference"].as_str().unwrap().to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let (mut refused, mut safety_copies) = (0, Vec::new());
+    let restorer = {
+        let selling = selling.clone();
+        let home = home.path().to_path_buf();
+        std::thread::spawn(move || {
+            while selling.load(std::sync::atomic::Ordering::Relaxed) {
+                let attempt = cli(&home, &["ledger", "restore", backup.to_str().unwrap(), "--replace-newer"]);
+                if attempt.code == 0 {
+                    let report = attempt.json();
+                    assert_eq!(report["ok"], true, "{report}");
+                    safety_copies.push(std::path::PathBuf::from(report["safety_copy"].as_str().unwrap()));
+                } else {
+                    assert_eq!(attempt.code, 1, "{}", attempt.stderr);
+                    assert!(
+                        // Named ("open in pid N (paydesk)") unless the holder ended meanwhile.
+                        attempt.stderr.contains("the ledger is open in")
+                            && attempt.stderr.contains("nothing was restored"),
+                        "refused only because the ledger is held: {}",
+                        attempt.stderr
+                    );
+                    refused += 1;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            (refused, safety_copies)
+        })
+    };
+    let sold: Vec<String> = sellers.into_iter().flat_map(|s| s.join().unwrap()).collect();
+    selling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (refused, safety_copies) = restorer.join().unwrap();
+    eprintln!("{} sales; restores refused while held: {refused}, taken between commands: {}", sold.len(), safety_copies.len());
+    assert_eq!(sold.len(), 32);
+    assert!(refused > 0, "some restore met a seller at work");
+
+    let mut books = vec![Ledger::open_in(home.path()).unwrap()];
+    books.extend(safety_copies.iter().map(|p| Ledger::open(p).unwrap()));
+    for reference in &sold {
+        let kept = books.iter().filter(|l| l.payment_by_reference(reference).unwrap().is_some()).count();
+        assert!(kept > 0, "sale {reference} answered OK and was lost");
+    }
+    let verified = cli(home.path(), &["ledger", "verify"]);
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+}
+
 /// Every file Paydesk writes for the accountant holds the shop's books or its payers'
 /// data: backups, exports (and their side files), receipts and QR files are 0600 under
 /// any umask.
