@@ -42,7 +42,7 @@ fn summary(p: &SandboxPayment) -> String {
         r#"<p class="muted">Merchant {m} · {vendor}</p><div class="amount" id="amount">{amount} {currency}</div>
 <p class="muted">Reference {reference}<br>{description}</p>"#,
         m = escape(&p.merchant_no),
-        vendor = escape(paydesk_gateways::pockyt::rules::vendor_label(&p.vendor)),
+        vendor = escape(crate::spec::pockyt::wallet_name(&p.vendor)),
         amount = escape(&p.amount),
         currency = escape(&p.currency),
         reference = escape(&p.reference),
@@ -67,7 +67,7 @@ pub async fn page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
             r#"<h1>Pay with {vendor}</h1>{summary}
 <form method="post" action="/cashier/{no}/pay" style="display:inline"><button class="pay" id="pay">Pay</button></form>
 <form method="post" action="/cashier/{no}/decline" style="display:inline"><button class="decline" id="decline">Decline</button></form>"#,
-            vendor = escape(paydesk_gateways::pockyt::rules::vendor_label(&p.vendor)),
+            vendor = escape(crate::spec::pockyt::wallet_name(&p.vendor)),
             summary = summary(&p),
             no = escape(&p.transaction_no)
         )

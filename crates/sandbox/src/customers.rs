@@ -107,7 +107,7 @@ pub async fn retrieve(State(shared): State<Arc<Shared>>, Json(body): Json<Map<St
     });
     match found {
         Some(c) => {
-            Json(json!({"ret_code": paydesk_gateways::pockyt::RET_SUCCESS, "ret_msg": "success", "customer": c}))
+            Json(json!({"ret_code": crate::spec::pockyt::SUCCESS, "ret_msg": "success", "customer": c}))
         }
         None => fail("000021", "customer has no related information"),
     }

@@ -2,7 +2,7 @@
 //! the receiver answers the plain body `success`.
 
 use crate::state::{SandboxPayment, Shared};
-use paydesk_gateways::pockyt::signing;
+use crate::spec::pockyt as spec;
 use paydesk_gateways::ApiSecret;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,8 +30,8 @@ pub fn notification(p: &SandboxPayment, token: &ApiSecret) -> BTreeMap<String, S
     .filter(|(_, v)| !v.is_empty())
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let sign = signing::sign(&params, token);
-    params.insert(signing::SIGN_FIELD.into(), sign);
+    let sign = spec::sign(&params, token.expose());
+    params.insert(spec::SIGN_FIELD.into(), sign);
     params
 }
 

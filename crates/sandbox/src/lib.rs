@@ -13,6 +13,7 @@ pub mod faults;
 mod ipn;
 pub mod paykka;
 mod pockyt;
+pub mod spec;
 mod state;
 pub mod vexora;
 
@@ -30,9 +31,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// The documented Pockyt example merchant: public test values, not a secret.
-pub const DEMO_MERCHANT_NO: &str = paydesk_gateways::pockyt::test_merchant::MERCHANT_NO;
-pub const DEMO_STORE_NO: &str = paydesk_gateways::pockyt::test_merchant::STORE_NO;
-pub const DEMO_TOKEN: &str = paydesk_gateways::pockyt::test_merchant::TOKEN;
+pub const DEMO_MERCHANT_NO: &str = spec::pockyt::EXAMPLE_MERCHANT_NO;
+pub const DEMO_STORE_NO: &str = spec::pockyt::EXAMPLE_STORE_NO;
+pub const DEMO_TOKEN: &str = spec::pockyt::EXAMPLE_TOKEN;
 
 pub mod demo;
 
@@ -144,14 +145,14 @@ fn router(shared: Arc<Shared>) -> Router {
     let faults = axum::middleware::from_fn_with_state(shared.faults.clone(), faults::inject);
     Router::new()
         .route("/", get(cashier::index))
-        .route(paydesk_gateways::pockyt::SECURE_PAY_PATH, post(pockyt::secure_pay))
-        .route(paydesk_gateways::pockyt::TRAN_QUERY_PATH, post(pockyt::tran_query))
-        .route(paydesk_gateways::pockyt::COUNTER_QR_PATH, post(pockyt::counter_qr))
-        .route(paydesk_gateways::pockyt::REFUND_PATH, post(pockyt::refund))
-        .route(paydesk_gateways::pockyt::CANCEL_PATH, post(pockyt::cancel))
-        .route(paydesk_gateways::pockyt::CUSTOMER_CREATE_PATH, post(customers::create))
-        .route(paydesk_gateways::pockyt::CUSTOMER_RETRIEVE_PATH, post(customers::retrieve))
-        .route(paydesk_gateways::pockyt::CUSTOMER_UPDATE_PATH, post(customers::update))
+        .route(spec::pockyt::SECURE_PAY_PATH, post(pockyt::secure_pay))
+        .route(spec::pockyt::TRAN_QUERY_PATH, post(pockyt::tran_query))
+        .route(spec::pockyt::COUNTER_QR_PATH, post(pockyt::counter_qr))
+        .route(spec::pockyt::REFUND_PATH, post(pockyt::refund))
+        .route(spec::pockyt::CANCEL_PATH, post(pockyt::cancel))
+        .route(spec::pockyt::CUSTOMER_CREATE_PATH, post(customers::create))
+        .route(spec::pockyt::CUSTOMER_RETRIEVE_PATH, post(customers::retrieve))
+        .route(spec::pockyt::CUSTOMER_UPDATE_PATH, post(customers::update))
         .route("/cashier/{id}", get(cashier::page))
         .route("/cashier/{id}/pay", post(cashier::pay))
         .route("/cashier/{id}/decline", post(cashier::decline))

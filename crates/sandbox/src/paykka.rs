@@ -11,8 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use paydesk_gateways::paykka::gateway as api;
-use paydesk_gateways::paykka::signing::{self, MerchantKey};
+use crate::spec::paykka::{self as api, Signer256};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -73,9 +72,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// The platform key, parsed once (parsing an RSA key costs more than signing with it).
-fn platform_key() -> &'static MerchantKey {
-    static KEY: std::sync::OnceLock<MerchantKey> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| MerchantKey::from_pem(PLATFORM_PRIVATE_KEY).expect("the sandbox platform key"))
+fn platform_key() -> &'static Signer256 {
+    static KEY: std::sync::OnceLock<Signer256> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| Signer256::from_pem(PLATFORM_PRIVATE_KEY).expect("the sandbox platform key"))
 }
 
 fn now_ms() -> u64 {
@@ -91,14 +90,14 @@ fn signed(path: &str, status: StatusCode, body: Value) -> Response {
     let text = body.to_string();
     let (ts, n) = (now_ms().to_string(), nonce());
     let key = platform_key();
-    let sign = key.sign_header(&signing::string_to_sign("POST", path, &ts, &n, &text));
+    let sign = key.header(&api::string_to_sign("POST", path, &ts, &n, &text));
     (
         status,
         [
             (header::CONTENT_TYPE.as_str(), "application/json".to_string()),
             ("x-paykka-timestamp", ts),
             ("x-paykka-nonce", n),
-            ("x-paykka-sign-alg", signing::SIGN_ALG.to_string()),
+            ("x-paykka-sign-alg", api::SIGN_ALG.to_string()),
             ("x-paykka-sign", sign),
         ],
         text,
@@ -111,11 +110,11 @@ fn signed(path: &str, status: StatusCode, body: Value) -> Response {
 pub fn platform_headers(path: &str, body: &str, timestamp_ms: u64, nonce: &str) -> Vec<(&'static str, String)> {
     let ts = timestamp_ms.to_string();
     let key = platform_key();
-    let sign = key.sign_header(&signing::string_to_sign("POST", path, &ts, nonce, body));
+    let sign = key.header(&api::string_to_sign("POST", path, &ts, nonce, body));
     vec![
         ("x-paykka-timestamp", ts),
         ("x-paykka-nonce", nonce.to_string()),
-        ("x-paykka-sign-alg", signing::SIGN_ALG.to_string()),
+        ("x-paykka-sign-alg", api::SIGN_ALG.to_string()),
         ("x-paykka-sign", sign),
     ]
 }
@@ -137,8 +136,8 @@ fn authenticate(path: &str, headers: &HeaderMap, body: &Bytes) -> Result<Value, 
         return Err(fail(path, "206002", "signature missing"));
     }
     let Ok(text) = std::str::from_utf8(body) else { return Err(fail(path, "010000", "invalid request")) };
-    let message = signing::string_to_sign("POST", path, ts, n, text);
-    if !signing::verify_header(DEMO_MERCHANT_PUBLIC_KEY, &message, sign).unwrap_or(false) {
+    let message = api::string_to_sign("POST", path, ts, n, text);
+    if !api::verify(DEMO_MERCHANT_PUBLIC_KEY, &message, sign) {
         return Err(fail(path, "206003", "signature error"));
     }
     let sent: u64 = ts.parse().unwrap_or(0);
@@ -449,14 +448,14 @@ fn send_webhook(shared: Arc<Shared>, order: PaykkaOrder) {
         loop {
             let (ts, n) = (now_ms().to_string(), nonce());
             let key = platform_key();
-            let sign = key.sign_header(&signing::string_to_sign("POST", &path, &ts, &n, &text));
+            let sign = key.header(&api::string_to_sign("POST", &path, &ts, &n, &text));
             let answer = shared
                 .http
                 .post(&order.notify_url)
                 .header("content-type", "application/json")
                 .header("x-paykka-timestamp", ts)
                 .header("x-paykka-nonce", n)
-                .header("x-paykka-sign-alg", signing::SIGN_ALG)
+                .header("x-paykka-sign-alg", api::SIGN_ALG)
                 .header("x-paykka-sign", sign)
                 .body(text.clone())
                 .send()
@@ -514,9 +513,7 @@ async fn hosted_page(State(shared): State<Arc<Shared>>, Path(session): Path<Stri
 
 fn hosted_body(session: &str, o: &PaykkaOrder, problem: Option<&str>) -> Html<String> {
     use crate::cashier::escape;
-    let amount = paydesk_gateways::Currency::from_code(&o.currency)
-        .map(|c| paydesk_gateways::Money::new(o.amount, c).to_string())
-        .unwrap_or_default();
+    let amount = format!("{} {}", crate::spec::money::format(o.amount, &o.currency), o.currency);
     let summary = format!(
         r#"<p class="muted">PayKKa merchant {m}</p><div class="amount" id="amount">{amount}</div><p class="muted">Order {id}</p>"#,
         m = escape(&o.merchant_id),

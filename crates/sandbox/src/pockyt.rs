@@ -3,8 +3,7 @@
 use crate::state::{now_ms, SandboxPayment, SandboxRefund, Shared};
 use axum::extract::State;
 use axum::Json;
-use paydesk_gateways::pockyt::{rules, signing};
-use paydesk_gateways::{Currency, Money};
+use crate::spec::{money, pockyt as spec};
 use rand::Rng;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -17,7 +16,7 @@ pub(crate) fn fail(code: &str, msg: impl Into<String>) -> Reply {
 }
 
 pub(crate) fn ok(result: Value, msg: &str) -> Reply {
-    Json(json!({"ret_code": paydesk_gateways::pockyt::RET_SUCCESS, "ret_msg": msg, "result": result}))
+    Json(json!({"ret_code": spec::SUCCESS, "ret_msg": msg, "result": result}))
 }
 
 /// Checks the body is all strings, the merchant is known and `verifySign` holds.
@@ -32,7 +31,7 @@ pub(crate) fn authenticate(shared: &Shared, body: Map<String, Value>) -> Result<
             other => return Err(fail("000023", format!("{k} must be a string, got {other}"))),
         }
     }
-    for field in ["merchantNo", "storeNo", signing::SIGN_FIELD] {
+    for field in ["merchantNo", "storeNo", spec::SIGN_FIELD] {
         if params.get(field).is_none_or(|v| v.is_empty()) {
             return Err(fail("000020", format!("{field} is null")));
         }
@@ -40,7 +39,7 @@ pub(crate) fn authenticate(shared: &Shared, body: Map<String, Value>) -> Result<
     let merchant = shared
         .merchant(&params["merchantNo"], &params["storeNo"])
         .ok_or_else(|| fail("000021", "merchantNo/storeNo has no related information"))?;
-    if !signing::verify(&params, &merchant.token) {
+    if !spec::verify(&params, merchant.token.expose()) {
         return Err(fail("000022", "verifySign does not match"));
     }
     Ok(params)
@@ -106,19 +105,33 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Res
         if !matches!(fields["needQrcode"], "true" | "false") {
             return Err(fail("000023", "needQrcode must be true or false"));
         }
-        if !rules::COUNTER_QR_VENDORS.contains(&fields["vendor"]) {
+        if !spec::COUNTER_QR_WALLETS.contains(&fields["vendor"]) {
             return Err(fail("000023", format!("vendor {} does not support the counter QR", fields["vendor"])));
         }
     }
-    let currency = Currency::from_code(fields["currency"]).map_err(|e| fail("000023", e.to_string()))?;
-    rules::check_currency(currency).map_err(|e| fail("000023", e.to_string()))?;
-    let amount = Money::parse(fields["amount"], currency).map_err(|e| fail("000023", e.to_string()))?;
-    rules::check_vendor(fields["vendor"], amount).map_err(|e| fail("000023", e.to_string()))?;
-    if kind == Kind::Link {
-        rules::check_terminal(fields["terminal"]).map_err(|e| fail("000023", e.to_string()))?;
+    let currency = fields["currency"];
+    if !spec::CURRENCIES.contains(&currency) {
+        return Err(fail("000023", format!("currency {currency} is not supported")));
     }
-    if fields["settleCurrency"] != rules::settle_currency(currency) {
-        return Err(fail("000023", format!("settleCurrency must be {}", rules::settle_currency(currency))));
+    let amount_minor = money::parse(fields["amount"], currency).map_err(|e| fail("000023", e))?;
+    if amount_minor <= 0 {
+        return Err(fail("000023", "amount must be more than 0"));
+    }
+    let amount = money::format(amount_minor, currency);
+    spec::check_wallet(fields["vendor"], currency, amount_minor).map_err(|e| fail("000023", e))?;
+    if kind == Kind::Link {
+        if !spec::TERMINALS.contains(&fields["terminal"]) {
+            return Err(fail("000023", format!("terminal must be one of {}", spec::TERMINALS.join(", "))));
+        }
+        // "When terminal is WAP or APP, the possible values are IOS and ANDROID."
+        if matches!(fields["terminal"], "WAP" | "APP")
+            && !params.get("osType").is_some_and(|os| spec::OS_TYPES.contains(&os.as_str()))
+        {
+            return Err(fail("000020", "osType is null: IOS or ANDROID when terminal is WAP or APP"));
+        }
+    }
+    if fields["settleCurrency"] != spec::settle_currency(currency) {
+        return Err(fail("000023", format!("settleCurrency must be {}", spec::settle_currency(currency))));
     }
     let timeout_minutes = match params.get("timeout") {
         Some(t) => t
@@ -131,8 +144,8 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Res
     let merchant_no = &params["merchantNo"];
     // A retry with the same reference gets the same transaction; a different sale may not reuse it.
     let same_sale = |existing: SandboxPayment| {
-        if existing.amount == amount.to_decimal_string()
-            && existing.currency == currency.code()
+        if existing.amount == amount
+            && existing.currency == currency
             && existing.vendor == fields["vendor"]
         {
             Ok(existing)
@@ -148,8 +161,8 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Res
         reference: fields["reference"].into(),
         merchant_no: merchant_no.clone(),
         store_no: params["storeNo"].clone(),
-        amount: amount.to_decimal_string(),
-        currency: currency.code().into(),
+        amount: amount.clone(),
+        currency: currency.into(),
         settle_currency: fields["settleCurrency"].into(),
         vendor: fields["vendor"].into(),
         ipn_url: fields["ipnUrl"].into(),
@@ -247,31 +260,32 @@ pub async fn refund(State(shared): State<Arc<Shared>>, Json(body): Json<Map<Stri
                 if params["currency"] != p.currency {
                     return Err(fail("000022", format!("currency must be {}", p.currency)));
                 }
-                let currency = Currency::from_code(&p.currency).map_err(|e| fail("000023", e.to_string()))?;
-                let amount =
-                    Money::parse(&params["refundAmount"], currency).map_err(|e| fail("000023", e.to_string()))?;
-                let paid = Money::parse(&p.amount, currency).map(|m| m.minor).unwrap_or(0);
+                let amount = money::parse(&params["refundAmount"], &p.currency).map_err(|e| fail("000023", e))?;
+                if amount <= 0 {
+                    return Err(fail("000023", "refundAmount must be more than 0"));
+                }
+                let paid = money::parse(&p.amount, &p.currency).unwrap_or(0);
                 if let Some(existing) = p.refunds.iter().find(|r| r.refund_reference == refund_reference) {
                     // The same refund sent again answers the same; another one may not reuse it.
-                    if existing.amount_minor == amount.minor {
+                    if existing.amount_minor == amount {
                         return Ok(refund_result(p, existing));
                     }
                     return Err(fail("000023", "refundReference has already been used"));
                 }
                 let refunded: i64 = p.refunds.iter().map(|r| r.amount_minor).sum();
-                if amount.minor > paid - refunded {
+                if amount > paid - refunded {
                     return Err(fail(
                         "000023",
                         format!(
                             "refundAmount exceeds the refundable amount {}",
-                            Money::new(paid - refunded, currency).to_decimal_string()
+                            money::format(paid - refunded, &p.currency)
                         ),
                     ));
                 }
                 let r = SandboxRefund {
                     refund_reference: refund_reference.clone(),
                     refund_transaction_no: new_transaction_no(),
-                    amount_minor: amount.minor,
+                    amount_minor: amount,
                 };
                 p.refunds.push(r.clone());
                 Ok(refund_result(p, &r))
@@ -285,13 +299,12 @@ pub async fn refund(State(shared): State<Arc<Shared>>, Json(body): Json<Map<Stri
 }
 
 fn refund_result(p: &SandboxPayment, r: &SandboxRefund) -> Value {
-    let currency = Currency::from_code(&p.currency).expect("stored currencies are valid");
     json!({
         "transactionNo": p.transaction_no,
         "reference": p.reference,
         "refundTransactionNo": r.refund_transaction_no,
         "refundReference": r.refund_reference,
-        "refundAmount": Money::new(r.amount_minor, currency).to_decimal_string(),
+        "refundAmount": money::format(r.amount_minor, &p.currency),
         "currency": p.currency,
         "settleCurrency": p.settle_currency,
         "status": "success",

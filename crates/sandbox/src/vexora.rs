@@ -12,8 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use paydesk_gateways::vexora::{signing, CHECKOUT_PATH, QUERY_PATH};
-use paydesk_gateways::ApiSecret;
+use crate::spec::vexora::{self as spec, CHECKOUT_PATH, QUERY_PATH};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -24,6 +23,10 @@ use std::time::Duration;
 /// The demo merchant of the Vexora sandbox and its app secret (a public test value).
 pub const DEMO_MERCHANT_NO: &str = "VX0001";
 pub const DEMO_APP_SECRET: &str = "vx_test_secret_7f3a";
+
+/// What the emulator answers for a trade it does not know: Vexora documents no code for
+/// it, so this one is the emulator's own (the client must not depend on it).
+const UNKNOWN_TRADE: &str = "4004";
 
 const TRADE: &str = "vexora-trade";
 const BY_PLATFORM_NO: &str = "vexora-platform-no";
@@ -77,7 +80,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn envelope(code: &str, msg: &str, data: Value) -> Response {
-    let body = json!({"msg": msg, "code": code, "timestamp": now_ms(), "success": code == "0000", "data": data});
+    let body = json!({"msg": msg, "code": code, "timestamp": now_ms(), "success": code == spec::TAKEN, "data": data});
     Json(body).into_response()
 }
 
@@ -94,21 +97,16 @@ fn today() -> String {
     format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-fn secret() -> ApiSecret {
-    ApiSecret::new(DEMO_APP_SECRET)
-}
-
 /// Checks the header and the sign as Vexora does; returns the fields as strings.
 fn authenticate(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
     let merchant = headers.get("merchantNo").and_then(|v| v.to_str().ok()).unwrap_or("");
     if merchant != DEMO_MERCHANT_NO {
         return Err(refuse("1002", "merchant not found"));
     }
-    let Some(fields) = paydesk_gateways::vexora::gateway::notification_fields(body) else {
+    let Some(fields) = spec::fields_of(body) else {
         return Err(refuse("1001", "body must be a JSON object of strings"));
     };
-    let sent = fields.get(signing::SIGN_FIELD).cloned().unwrap_or_default();
-    if sent.is_empty() || sent != signing::sign(&fields, &secret()) {
+    if !spec::verify(&fields, DEMO_APP_SECRET) {
         return Err(refuse("1003", "sign error"));
     }
     Ok(fields)
@@ -173,10 +171,10 @@ fn trade_data(shared: &Shared, t: &VexoraTrade) -> Value {
 
 fn describe(status: &str) -> &'static str {
     match status {
-        "0000" => "Success",
-        "0001" => "Partial payment",
-        "0015" => "Paying",
-        "00029" => "Failed",
+        spec::PAID => "Success",
+        spec::PARTLY_PAID => "Partial payment",
+        spec::PAYING => "Paying",
+        spec::FAILED => "Failed",
         _ => "System error",
     }
 }
@@ -212,7 +210,7 @@ async fn checkout(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: a
         plat_form_trade_no: platform_no(),
         amount,
         paid: 0,
-        status: "0015".into(),
+        status: spec::PAYING.into(),
         channel: get("channelCode"),
         way_code: get("wayCode"),
         ip_address: ip,
@@ -226,7 +224,7 @@ async fn checkout(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: a
         return refuse("1006", "tradeNo already used for another amount");
     }
     shared.insert_doc(BY_PLATFORM_NO, &trade.plat_form_trade_no, json!(trade.trade_no));
-    envelope("0000", "success", trade_data(&shared, &trade))
+    envelope(spec::TAKEN, "success", trade_data(&shared, &trade))
 }
 
 async fn query(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -235,11 +233,11 @@ async fn query(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum
         Err(r) => return r,
     };
     let Some(t) = fields.get("tradeNo").and_then(|n| shared.doc::<VexoraTrade>(TRADE, n)) else {
-        return refuse(paydesk_gateways::vexora::transformers::CODE_UNKNOWN_TRADE, "trade not found");
+        return refuse(UNKNOWN_TRADE, "trade not found");
     };
     let amount = if t.paid > 0 { t.paid } else { t.amount };
     envelope(
-        "0000",
+        spec::TAKEN,
         "success",
         json!({"tradeNo": t.trade_no, "platFormTradeNo": t.plat_form_trade_no, "status": t.status,
                "amount": amount.to_string(), "message": describe(&t.status), "successTime": t.success_time,
@@ -258,19 +256,19 @@ fn find(shared: &Shared, id: &str) -> Option<VexoraTrade> {
 pub(crate) fn settle(shared: &Arc<Shared>, id: &str, outcome: &str) -> Option<VexoraTrade> {
     let trade_no = find(shared, id)?.trade_no;
     let (trade, changed) = shared.update_doc(TRADE, &trade_no, |t: &mut VexoraTrade| {
-        if t.status != "0015" {
+        if t.status != spec::PAYING {
             return (t.clone(), false);
         }
         match outcome {
             "pay" => {
-                t.status = "0000".into();
+                t.status = spec::PAID.into();
                 t.paid = t.amount;
             }
             "partial" => {
-                t.status = "0001".into();
+                t.status = spec::PARTLY_PAID.into();
                 t.paid = (t.amount / 2).max(1);
             }
-            _ => t.status = "00029".into(),
+            _ => t.status = spec::FAILED.into(),
         }
         let now = time::OffsetDateTime::now_utc();
         t.success_time = format!(
@@ -284,7 +282,7 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &str, outcome: &str) -> Option<Ve
         );
         (t.clone(), true)
     })?;
-    if changed && trade.status == "0000" {
+    if changed && trade.status == spec::PAID {
         let day_key = format!("{}|{}", today(), trade.ip_address);
         shared.insert_doc(PER_IP, &day_key, IpDay::default());
         shared.update_doc(PER_IP, &day_key, |d: &mut IpDay| d.successes += 1);
@@ -309,11 +307,11 @@ pub fn notification(trade: &VexoraTrade) -> BTreeMap<String, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    if trade.status == "00029" {
+    if trade.status == spec::FAILED {
         fields.insert("amount".into(), "0".into());
     }
-    let sign = signing::sign(&fields, &secret());
-    fields.insert(signing::SIGN_FIELD.into(), sign);
+    let sign = spec::sign(&fields, DEMO_APP_SECRET);
+    fields.insert(spec::SIGN_FIELD.into(), sign);
     fields
 }
 
@@ -386,7 +384,7 @@ fn payer_body(t: &VexoraTrade) -> axum::response::Html<String> {
         amount = t.amount,
         no = escape(&t.trade_no)
     );
-    let body = if t.status == "0015" {
+    let body = if t.status == spec::PAYING {
         let button = |outcome: &str, class: &str, label: &str| {
             format!(
                 r#"<form method="post" action="/vexora/pay/{id}/{outcome}" style="display:inline"><button class="{class}" id="{outcome}">{label}</button></form>"#,
@@ -402,8 +400,8 @@ fn payer_body(t: &VexoraTrade) -> axum::response::Html<String> {
         )
     } else {
         let headline = match t.status.as_str() {
-            "0000" => "Paid".to_string(),
-            "0001" => format!("Partly paid: NT${} of NT${}", t.paid, t.amount),
+            spec::PAID => "Paid".to_string(),
+            spec::PARTLY_PAID => format!("Partly paid: NT${} of NT${}", t.paid, t.amount),
             _ => "Declined".to_string(),
         };
         format!(r#"<h1 id="result">{}</h1>{summary}"#, escape(&headline))
