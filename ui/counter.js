@@ -220,7 +220,7 @@ async function create() {
 // The payer, where the provider must know who pays (Vexora): the fields, by id.
 const PAYER_INPUTS = {
   mobile: 'payer-mobile', first_name: 'payer-first-name', last_name: 'payer-last-name', email: 'payer-email',
-  ip_address: 'payer-ip', bank_number: 'payer-bank-number', postcode: 'payer-postcode', address: 'payer-address',
+  ip_address: 'payer-ip', bank_number: 'payer-bank-number', way_code: 'payer-way-code', postcode: 'payer-postcode', address: 'payer-address',
 };
 /** Where an older counter kept payers (in the web view); moved into the ledger once. */
 const OLD_PAYERS_KEY = 'paydesk.payers';

@@ -30,6 +30,7 @@ function clearForm() {
   editing = null;
   editingPrivateNetwork = false;
   for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-token', 'pf-key']) $(id).value = '';
+  $('pf-require-signed').checked = false;
   $('pf-name').disabled = false;
   $('pf-provider').value = 'pockyt';
   showProviderFields();
@@ -54,6 +55,7 @@ function fill(p) {
   $('pf-merchant-id').value = p.merchant_id ?? '';
   $('pf-app-id').value = p.app_id ?? '';
   $('pf-platform-key').value = p.platform_public_key ?? '';
+  $('pf-require-signed').checked = p.require_signed_answers === 'true';
   $('pf-key').value = '';
   $('pf-ipn-url').value = p.ipn_url ?? '';
   $('pf-callback-url').value = p.callback_url ?? '';
@@ -222,6 +224,7 @@ function providerSettings(provider) {
       merchant_id: $('pf-merchant-id').value.trim(),
       app_id: $('pf-app-id').value.trim(),
       platform_public_key: $('pf-platform-key').value.trim() || null,
+      require_signed_answers: $('pf-require-signed').checked ? 'true' : null,
     };
   }
   if (provider === 'vexora') return { merchant_no: $('pf-merchant-no').value.trim() };

@@ -280,6 +280,10 @@ enum ProfileCommand {
         /// PayKKa's platform public key (a PEM file), to verify its answers and webhooks.
         #[arg(long)]
         platform_public_key: Option<PathBuf>,
+        /// PayKKa: refuse answers that are not signed with the platform key (the documents
+        /// do not say answers are signed; by default a signature is checked when present).
+        #[arg(long)]
+        require_signed_answers: bool,
         #[arg(long)]
         ipn_url: Option<String>,
         #[arg(long)]
@@ -416,9 +420,14 @@ enum PayCommand {
     Link {
         #[command(flatten)]
         sale: SaleArgs,
+        /// ONLINE (default), WAP or APP (a phone's browser or app: give --os-type), YIP, MWEB.
         #[arg(long)]
         terminal: Option<String>,
-        /// Attach a registered customer.
+        /// IOS or ANDROID, for a WAP or APP terminal.
+        #[arg(long)]
+        os_type: Option<String>,
+        /// Attach a registered customer (with --vendor creditcard: Pockyt's hosted card
+        /// checkout for that customer).
         #[arg(long)]
         customer_no: Option<String>,
     },
@@ -774,9 +783,11 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Profile(cmd) => profile(cmd).await,
         Command::Secret(cmd) => secret(cmd).await,
         Command::Pay(cmd) => {
-            let (sale, method, terminal, customer_no) = match cmd {
-                PayCommand::Link { sale, terminal, customer_no } => (sale, "link", terminal, customer_no),
-                PayCommand::Qr { sale } => (sale, "qr", None, None),
+            let (sale, method, terminal, os_type, customer_no) = match cmd {
+                PayCommand::Link { sale, terminal, os_type, customer_no } => {
+                    (sale, "link", terminal, os_type, customer_no)
+                }
+                PayCommand::Qr { sale } => (sale, "qr", None, None, None),
             };
             let SaleArgs {
                 profile,
@@ -801,6 +812,7 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 currency,
                 vendor,
                 terminal,
+                os_type,
                 description,
                 method: Some(method.into()),
                 customer_no,
@@ -1023,6 +1035,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             merchant_id,
             app_id,
             platform_public_key,
+            require_signed_answers,
             ipn_url,
             callback_url,
             ipn_listen,
@@ -1046,6 +1059,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 ("merchant_id", merchant_id),
                 ("app_id", app_id),
                 ("platform_public_key", platform_public_key),
+                ("require_signed_answers", require_signed_answers.then(|| "true".to_string())),
             ]
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))

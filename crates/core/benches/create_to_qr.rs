@@ -39,6 +39,7 @@ fn request() -> CreatePayment {
         currency: "USD".into(),
         vendor: "alipay".into(),
         terminal: None,
+        os_type: None,
         description: None,
         method: Some("qr".into()),
         customer_no: None,

@@ -186,7 +186,7 @@ const FIELD_LABELS: &[(&str, &str)] = &[
     ("first_name", "First name"),
     ("last_name", "Last name"),
     ("bank_number", "Bank account(s)"),
-    ("way_code", "Store chain"),
+    ("way_code", "Store chain or e-wallet"),
     ("agreement_id", "Agreement id"),
     ("min_amount", "Minimum amount"),
     ("max_amount", "Maximum amount"),

@@ -28,6 +28,9 @@ pub struct CreatePayment {
     pub vendor: String,
     #[serde(default)]
     pub terminal: Option<String>,
+    /// IOS or ANDROID: Pockyt asks it of a WAP or APP terminal.
+    #[serde(default)]
+    pub os_type: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
     /// "qr" (counter QR, the customer scans it) or "link" (hosted page). Default: qr.
@@ -709,6 +712,11 @@ impl Paydesk {
         match gateway.query(probe).await.result {
             Ok(_) => Ok(connected),
             Err(e) if e.is_unknown_transaction() => Ok(format!("{connected}: signature accepted")),
+            // Vexora names no "no such trade" code: any refusal that is not about who asked
+            // means it read our signed query and looked for the reference.
+            Err(e @ GatewayError::Rejected { provider: "Vexora", transient: false, .. }) if !e.refuses_the_caller() => {
+                Ok(format!("{connected}: signature accepted (asked for a reference that cannot exist: {e})"))
+            }
             Err(GatewayError::Rejected { code, message, .. }) => Err(AppError::ProviderRejected {
                 message: format!(
                     "{} refused profile '{name}' ({code}: {message}). Check the merchant settings and the API secret.",
@@ -786,6 +794,7 @@ impl Paydesk {
         Ok(AnyGateway::new(GatewaySetup {
             provider: &profile.provider,
             profile: &profile.name,
+            notify_url: profile.ipn_url.as_deref(),
             base_url: &profile.base_url,
             settings: &profile.settings,
             secret,
@@ -837,6 +846,7 @@ impl Paydesk {
             method: method.pay_method(),
             wallet: Some(vendor.clone()).filter(|v| !v.is_empty()),
             terminal: req.terminal.clone(),
+            os_type: req.os_type.as_deref().map(|o| o.trim().to_ascii_uppercase()).filter(|o| !o.is_empty()),
             description: req.description.clone(),
             customer_no: customer_no.clone(),
             notify_url: profile.ipn_url.clone().unwrap_or_default(),
@@ -1016,6 +1026,7 @@ impl Paydesk {
             method: method.pay_method(),
             wallet: row.vendor.clone(),
             terminal: None,
+            os_type: None,
             description: None,
             customer_no: row.customer_no.clone(),
             notify_url: profile.ipn_url.clone().unwrap_or_default(),

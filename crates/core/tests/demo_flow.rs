@@ -41,6 +41,7 @@ fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
         currency: currency.into(),
         vendor: vendor.into(),
         terminal: None,
+        os_type: None,
         description: None,
         method: Some("link".into()),
         customer_no: None,

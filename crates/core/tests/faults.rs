@@ -15,6 +15,7 @@ fn counter(amount: &str) -> CreatePayment {
         currency: "USD".into(),
         vendor: "alipay".into(),
         terminal: None,
+        os_type: None,
         description: None,
         method: None,
         customer_no: None,

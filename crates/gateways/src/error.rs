@@ -53,4 +53,15 @@ impl GatewayError {
                     || (*provider, code.as_str()) == ("Vexora", crate::vexora::transformers::CODE_UNKNOWN_TRADE)
         )
     }
+
+    /// A refusal of who asked (signature, merchant, key, secret, IP) rather than of what
+    /// was asked. Vexora documents no error codes: its answer to a query of a reference that
+    /// cannot exist says whether it accepted our signature only by what its message is about.
+    pub fn refuses_the_caller(&self) -> bool {
+        let GatewayError::Rejected { message, .. } = self else { return false };
+        let message = message.to_lowercase();
+        ["sign", "merchant", "secret", "key", "auth", "permission", "forbidden", "denied", "whitelist", "ip "]
+            .iter()
+            .any(|word| message.contains(word))
+    }
 }

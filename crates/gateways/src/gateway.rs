@@ -227,6 +227,8 @@ pub struct Checkout {
     /// The wallet chosen at the counter, where the provider asks for one.
     pub wallet: Option<String>,
     pub terminal: Option<String>,
+    /// The payer's phone system (IOS, ANDROID), which a WAP or APP terminal must name.
+    pub os_type: Option<String>,
     pub description: Option<String>,
     /// A registered customer (or shopper) of the provider's.
     pub customer_no: Option<String>,

@@ -22,6 +22,9 @@ pub struct GatewaySetup<'a> {
     pub provider: &'a str,
     /// The profile's name (PayKKa signs webhooks over the path that names it).
     pub profile: &'a str,
+    /// Where the provider posts notifications (its public URL, maybe behind a tunnel or
+    /// proxy): PayKKa signs webhooks over this URL's path, not the local listener's.
+    pub notify_url: Option<&'a str>,
     pub base_url: &'a str,
     pub settings: &'a BTreeMap<String, String>,
     pub secret: ApiSecret,
@@ -111,8 +114,14 @@ impl AnyGateway {
                     setting(setup.settings, "app_id")?,
                     key,
                     setup.settings.get("platform_public_key").cloned().filter(|k| !k.is_empty()),
-                );
-                let notify_path = format!("/notify/paykka/{}", setup.profile);
+                )
+                .requiring_signed_answers(setup.settings.get("require_signed_answers").is_some_and(|v| v == "true"));
+                let notify_path = setup
+                    .notify_url
+                    .and_then(|u| url::Url::parse(u).ok())
+                    .map(|u| u.path().to_string())
+                    .filter(|p| p.starts_with('/') && p.len() > 1)
+                    .unwrap_or_else(|| format!("/notify/paykka/{}", setup.profile));
                 Ok(AnyGateway::Paykka(paykka::gateway::PaykkaGateway::new(client, notify_path)))
             }
             "vexora" => {

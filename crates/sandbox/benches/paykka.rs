@@ -53,6 +53,7 @@ fn main() {
             method: PayMethod::CounterQr,
             wallet: None,
             terminal: None,
+            os_type: None,
             description: None,
             customer_no: None,
             notify_url: "https://shop.example/notify/paykka/bench".into(),

@@ -55,6 +55,7 @@ fn main() {
             method: PayMethod::CounterQr,
             wallet: None,
             terminal: None,
+            os_type: None,
             description: None,
             customer_no: None,
             notify_url: "https://shop.example/notify/vexora/bench".into(),

@@ -130,6 +130,22 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Res
             return Err(fail("000020", "osType is null: IOS or ANDROID when terminal is WAP or APP"));
         }
     }
+    // pockyt-hosted-checkout.txt: a registered customer's card checkout is secure-pay with
+    // `creditType: hosted` and the customer's `customerNo` (from /v1/customers/create).
+    if let Some(credit_type) = params.get("creditType").filter(|v| !v.is_empty()) {
+        if fields["vendor"] != "creditcard" {
+            return Err(fail("000023", "creditType is for vendor creditcard only"));
+        }
+        if credit_type == "hosted" {
+            let customer = params.get("customerNo").filter(|v| !v.is_empty()).ok_or_else(|| {
+                fail("000020", "customerNo is null: the hosted checkout is for a registered customer")
+            })?;
+            let merchant_no = &params["merchantNo"];
+            if !shared.customers(|c| c.get(customer).is_some_and(|(m, _)| m == merchant_no)) {
+                return Err(fail("000021", "customerNo has no related information"));
+            }
+        }
+    }
     if fields["settleCurrency"] != spec::settle_currency(currency) {
         return Err(fail("000023", format!("settleCurrency must be {}", spec::settle_currency(currency))));
     }

@@ -42,6 +42,7 @@ fn checkout(reference: &str, notify_url: &str) -> Checkout {
         method: PayMethod::CounterQr,
         wallet: None,
         terminal: None,
+        os_type: None,
         description: None,
         customer_no: None,
         notify_url: notify_url.into(),

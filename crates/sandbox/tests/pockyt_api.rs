@@ -29,6 +29,7 @@ fn request(reference: &str, ipn_url: &str) -> SecurePayRequest {
         timeout_minutes: Some(120),
         customer_no: None,
         os_type: None,
+        credit_type: None,
     }
 }
 

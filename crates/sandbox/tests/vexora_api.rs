@@ -36,6 +36,8 @@ fn payer(channel: &str, ip: &str) -> Payer {
         postcode: Some("100".into()),
         address: Some("1 Zhongshan Rd".into()),
         bank_number: Some("808-0368988888888".into()),
+        // The contract's e-wallet (the document lists none); other channels have their own.
+        way_code: (channel == "EWALLET").then(|| "JKOPAY".into()),
         ..Payer::default()
     }
 }
@@ -47,6 +49,7 @@ fn checkout(reference: &str, amount: &str, payer: Payer, notify_url: &str) -> Ch
         method: PayMethod::CounterQr,
         wallet: None,
         terminal: None,
+        os_type: None,
         description: None,
         customer_no: None,
         notify_url: notify_url.into(),

@@ -1,5 +1,7 @@
 //! HTTP client for PayKKa: JSON bodies signed in `x-paykka-*` headers with the merchant's RSA
-//! key; answers verified with PayKKa's platform key when the profile has one.
+//! key. The documents never say that answers are signed: an answer that carries a signature
+//! must verify with PayKKa's platform key, an unsigned one is accepted unless the profile
+//! requires signed answers (`--require-signed-answers`).
 
 use super::signing::{self, MerchantKey};
 use super::transformers::parse_envelope;
@@ -16,6 +18,7 @@ pub struct PaykkaClient {
     app_id: String,
     key: Arc<MerchantKey>,
     platform_public_key: Option<String>,
+    require_signed_answers: bool,
 }
 
 impl std::fmt::Debug for PaykkaClient {
@@ -56,7 +59,14 @@ impl PaykkaClient {
             app_id: app_id.into(),
             key: Arc::new(key),
             platform_public_key,
+            require_signed_answers: false,
         }
+    }
+
+    /// Refuses every answer that does not carry a signature verifying with the platform key.
+    pub fn requiring_signed_answers(mut self, required: bool) -> Self {
+        self.require_signed_answers = required;
+        self
     }
 
     pub fn platform_public_key(&self) -> Option<&str> {
@@ -99,20 +109,40 @@ impl PaykkaClient {
             Ok(answer) => (answer.headers, answer.body),
             Err(e) => return Outcome { exchange: Some(exchange), result: Err(e) },
         };
-        if let Some(platform) = &self.platform_public_key {
-            if !answer_verifies(platform, path, &answer_headers, &bytes) {
-                exchange.response = Some(crate::http::excerpt_of(&bytes));
-                return Outcome {
-                    exchange: Some(exchange),
-                    result: Err(GatewayError::Protocol {
-                        provider: "PayKKa",
-                        message: "the answer's signature does not verify with PayKKa's platform key".into(),
-                    }),
-                };
-            }
+        if let Some(problem) = self.answer_signature_problem(path, &answer_headers, &bytes) {
+            exchange.response = Some(crate::http::excerpt_of(&bytes));
+            return Outcome {
+                exchange: Some(exchange),
+                result: Err(GatewayError::Protocol { provider: "PayKKa", message: problem.into() }),
+            };
         }
         let result = crate::http::json_answer(&bytes, "PayKKa", &mut exchange).and_then(|v| parse_envelope(&v));
         Outcome { exchange: Some(exchange), result }
+    }
+}
+
+impl PaykkaClient {
+    /// Why an answer's signature cannot be trusted, if it cannot: one that is present must
+    /// verify; one that is absent is a problem only where the profile requires it.
+    fn answer_signature_problem(
+        &self,
+        path: &str,
+        headers: &std::collections::BTreeMap<String, String>,
+        body: &[u8],
+    ) -> Option<&'static str> {
+        let signed = headers.get("x-paykka-sign").is_some_and(|s| !s.is_empty());
+        match (&self.platform_public_key, signed) {
+            (Some(platform), true) if !answer_verifies(platform, path, headers, body) => {
+                Some("the answer's signature does not verify with PayKKa's platform key")
+            }
+            (None, _) if self.require_signed_answers => {
+                Some("this profile requires signed answers but has no PayKKa platform key to check them")
+            }
+            (_, false) if self.require_signed_answers => {
+                Some("the answer is not signed, and this profile requires signed answers")
+            }
+            _ => None,
+        }
     }
 }
 

@@ -81,7 +81,10 @@ impl From<PaykkaStatus<'_>> for crate::PaymentStatus {
             "REFUNDED" => Refunded,
             "PARTIALLY_REFUNDED" => PartiallyRefunded,
             "CANCELED" => Cancelled,
-            // PARTIALLY_REVERSED and anything new: kept raw, never guessed.
+            // Documented: part of the authorisation was reversed (released) and the rest
+            // taken. `OrderData::report` reads the balances for what was taken.
+            "PARTIALLY_REVERSED" => PartiallyCaptured,
+            // Anything new: kept raw, never guessed.
             _ => Unknown,
         }
     }
@@ -151,7 +154,13 @@ impl OrderData {
             amount,
             currency: self.currency.clone(),
             raw_status: self.status.clone(),
-            status: crate::PaymentStatus::from(PaykkaStatus(&self.status)),
+            status: match (self.status.as_str(), &self.balances) {
+                // Partly reversed with nothing captured yet: still an authorisation.
+                ("PARTIALLY_REVERSED", Some(b)) if b.captured_amount == 0 && b.able_to_capture_amount > 0 => {
+                    crate::PaymentStatus::Authorized
+                }
+                (status, _) => crate::PaymentStatus::from(PaykkaStatus(status)),
+            },
             balances: self.balances.as_ref().map(|b| crate::Balances {
                 authorized: b.authed_amount,
                 captured: b.captured_amount,
@@ -195,6 +204,7 @@ mod envelope_tests {
         );
         let odd = serde_json::json!({"ret_code": 0});
         assert!(matches!(parse_envelope::<OrderData>(&odd), Err(GatewayError::Protocol { .. })));
-        assert_eq!(PaymentStatus::from(PaykkaStatus("PARTIALLY_REVERSED")), PaymentStatus::Unknown);
+        assert_eq!(PaymentStatus::from(PaykkaStatus("PARTIALLY_REVERSED")), PaymentStatus::PartiallyCaptured);
+        assert_eq!(PaymentStatus::from(PaykkaStatus("SOMETHING_NEW")), PaymentStatus::Unknown);
     }
 }

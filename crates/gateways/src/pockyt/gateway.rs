@@ -125,7 +125,11 @@ impl PockytGateway {
                 note: None,
                 timeout_minutes: Some(120),
                 customer_no: checkout.customer_no.clone(),
-                os_type: None,
+                os_type: checkout.os_type.clone(),
+                // A registered customer paying by card: Pockyt's hosted card checkout
+                // (pockyt-hosted-checkout.txt: register, then secure-pay with creditType hosted).
+                credit_type: (checkout.wallet.as_deref() == Some("creditcard") && checkout.customer_no.is_some())
+                    .then(|| "hosted".to_string()),
             }),
             PayMethod::CounterQr => Request::CounterQr(CounterQrRequest {
                 amount: checkout.amount,

@@ -40,7 +40,7 @@ const VENDOR_RULES: &[(&str, &[(&str, i64)])] = &[
     ("easypaisa", &[("PKR", 1)]),
 ];
 
-pub const TERMINALS: &[&str] = &["ONLINE", "WAP", "YIP", "MWEB"];
+pub const TERMINALS: &[&str] = &["ONLINE", "WAP", "APP", "YIP", "MWEB"];
 
 /// Wallets that take a merchant-presented counter QR (create-trans-qrcode).
 pub const COUNTER_QR_VENDORS: &[&str] = &["alipay", "wechatpay", "cashapppay"];

@@ -20,6 +20,8 @@ pub struct SecurePayRequest {
     pub timeout_minutes: Option<u32>,
     pub customer_no: Option<String>,
     pub os_type: Option<String>,
+    /// `hosted`: the hosted card checkout of a registered customer (creditcard only).
+    pub credit_type: Option<String>,
 }
 
 /// The amount in Pockyt's wire form, with its currency and settlement currency. `amount_key`
@@ -52,8 +54,17 @@ impl SecurePayRequest {
         check_reference(&self.reference)?;
         check_url("ipn_url", &self.ipn_url)?;
         check_url("callback_url", &self.callback_url)?;
-        if matches!(self.terminal.as_str(), "WAP") && self.os_type.is_none() {
-            return Err(ValidationError::new("os_type", "is required when terminal is WAP (IOS or ANDROID)"));
+        // "When terminal is WAP or APP, the possible values are IOS and ANDROID."
+        if matches!(self.terminal.as_str(), "WAP" | "APP")
+            && !self.os_type.as_deref().is_some_and(|os| matches!(os, "IOS" | "ANDROID"))
+        {
+            return Err(ValidationError::new(
+                "os_type",
+                format!("is required when terminal is {}: IOS or ANDROID (--os-type)", self.terminal),
+            ));
+        }
+        if self.credit_type.is_some() && self.vendor != "creditcard" {
+            return Err(ValidationError::new("vendor", "the hosted card checkout is for creditcard only"));
         }
         if let Some(t) = self.timeout_minutes {
             if t == 0 || t > 10_080 {
@@ -78,6 +89,7 @@ impl SecurePayRequest {
             ("timeout", self.timeout_minutes.map(|t| t.to_string())),
             ("customerNo", self.customer_no.clone()),
             ("osType", self.os_type.clone()),
+            ("creditType", self.credit_type.clone()),
         ];
         for (k, v) in optional {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
@@ -487,6 +499,7 @@ mod tests {
             timeout_minutes: Some(120),
             customer_no: None,
             os_type: None,
+            credit_type: None,
         }
     }
 

@@ -63,7 +63,8 @@ impl VexoraClient {
             http_status: None,
             response: None,
         };
-        let mut request = self.http.post(format!("{}{}", self.base_url, path)).json(&body);
+        // The body as text and the headers once each: `.json()` would add a second Content-Type.
+        let mut request = self.http.post(format!("{}{}", self.base_url, path)).body(body.to_string());
         for (k, v) in &headers {
             request = request.header(k, v);
         }

@@ -36,7 +36,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     payer_channels: &[
         PayerChannel { code: "STORE", label: "Convenience store", needs: &["postcode", "address"] },
         PayerChannel { code: "NET_BANKING", label: "Bank transfer", needs: &["bank_number"] },
-        PayerChannel { code: "EWALLET", label: "E-wallet", needs: &[] },
+        PayerChannel { code: "EWALLET", label: "E-wallet", needs: &["way_code"] },
     ],
     acknowledge,
 };
@@ -196,6 +196,7 @@ mod tests {
             method: PayMethod::Link,
             wallet: None,
             terminal: None,
+            os_type: None,
             description: None,
             customer_no: None,
             notify_url: "https://shop.example/notify/vexora/tw".into(),

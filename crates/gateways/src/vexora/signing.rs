@@ -1,5 +1,6 @@
-//! Vexora `sign`: every non-empty field except `sign`, sorted by key, `k=v` joined with
-//! no separator, the app secret appended, MD5, lowercase hex.
+//! Vexora `sign`: "sorting all fields except sign in alphabetical order and concatenating
+//! them as key1=value1key2=value2", the app secret appended, MD5, lowercase hex. All
+//! fields: an empty one received is signed too (requests simply send none).
 
 use crate::ApiSecret;
 use md5::{Digest, Md5};
@@ -10,7 +11,7 @@ pub const SIGN_FIELD: &str = "sign";
 pub fn string_to_hash(fields: &BTreeMap<String, String>, secret: &ApiSecret) -> String {
     let mut s: String = fields
         .iter()
-        .filter(|(k, v)| k.as_str() != SIGN_FIELD && !v.is_empty())
+        .filter(|(k, _)| k.as_str() != SIGN_FIELD)
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     s.push_str(secret.expose());
@@ -42,7 +43,6 @@ mod tests {
             ("timestamp", "1724142041682"),
             ("tradeNo", "00000007"),
             ("wayCode", "BANK_TRANSFER"),
-            ("postcode", ""),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -53,5 +53,10 @@ mod tests {
             "amount=300bankNumber=808-0368988888888channelCode=NET_BANKINGemail=123@gmail.comfirstname=abcipAddress=192.168.0.1lastname=efgmobile=0912345678notifyUrl=https://google.comremark=000000returnUrl=http://abc.com/callback_pagetimestamp=1724142041682tradeNo=00000007wayCode=BANK_TRANSFERvx_test_secret_7f3a"
         );
         assert_eq!(sign(&fields, &secret), "7dfab14e67cebd5786e82196e23fd0f6");
+        // An empty field received is a field: it is part of what was signed.
+        let mut with_empty = fields.clone();
+        with_empty.insert("postcode".into(), String::new());
+        assert!(string_to_hash(&with_empty, &secret).contains("postcode=remark"));
+        assert_ne!(sign(&with_empty, &secret), "7dfab14e67cebd5786e82196e23fd0f6");
     }
 }

@@ -173,12 +173,14 @@ impl TradeData {
 /// The channels and what each requires.
 pub const CHANNELS: &[&str] = &["NET_BANKING", "STORE", "EWALLET"];
 
-/// The wayCode each channel takes when the payer gives none.
-pub fn default_way_code(channel: &str) -> &'static str {
+/// The wayCode a channel takes when the counter names none: only the document's own
+/// examples (BANK_TRANSFER for NET_BANKING, 711 for STORE). The document lists no e-wallet
+/// wayCode, so EWALLET has none: the counter must name the one the contract gives.
+pub fn default_way_code(channel: &str) -> Option<&'static str> {
     match channel {
-        "NET_BANKING" => "BANK_TRANSFER",
-        "STORE" => "711",
-        _ => "EWALLET",
+        "NET_BANKING" => Some("BANK_TRANSFER"),
+        "STORE" => Some("711"),
+        _ => None,
     }
 }
 
@@ -260,7 +262,12 @@ pub fn checkout_fields(c: &Checkout, merchant_no: &str) -> Result<BTreeMap<Strin
     put("returnUrl", &c.return_url);
     let way = match &p.way_code {
         Some(w) if !w.trim().is_empty() => checked("way_code", w, 32)?,
-        _ => default_way_code(&channel),
+        _ => default_way_code(&channel).ok_or_else(|| {
+            ValidationError::new(
+                "way_code",
+                "is required for EWALLET: the e-wallet's wayCode as your Vexora contract names it (--way-code)",
+            )
+        })?,
     };
     if !way.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(ValidationError::new("way_code", "letters, digits and '_' only (e.g. 711)"));
