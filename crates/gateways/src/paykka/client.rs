@@ -75,7 +75,43 @@ impl PaykkaClient {
 
     /// Posts `body` (with merchant_id and timestamp added) to `path`, signed. `path` is the
     /// API path (`/v3/payment/acq/query`); a base URL's own path prefix is not signed.
-    pub async fn call<T: for<'de> serde::Deserialize<'de>>(&self, path: &str, mut body: Value) -> Outcome<T> {
+    pub async fn call<T: for<'de> serde::Deserialize<'de>>(&self, path: &str, body: Value) -> Outcome<T> {
+        self.send_signed(path, body, |bytes, exchange| {
+            crate::http::json_answer(bytes, "PayKKa", exchange).and_then(|v| parse_envelope(&v))
+        })
+        .await
+    }
+
+    /// For the calls the document answers with "No content" (capture, void, token removal,
+    /// recurring cancellation): an empty answer, or one without `ret_code`, is accepted with
+    /// whatever order data it carries (`None` when it carries none) for the caller to
+    /// confirm; a `ret_code` is read as usual. An answer that cannot be read is accepted
+    /// too, as nothing: the money may have moved, and only a query can say.
+    pub async fn call_no_content<T: for<'de> serde::Deserialize<'de>>(&self, path: &str, body: Value) -> Outcome<Option<T>> {
+        self.send_signed(path, body, |bytes, exchange| {
+            let accepted = exchange.http_status.is_some_and(|s| (200..300).contains(&s));
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                if accepted {
+                    exchange.response = Some(Value::Null);
+                    return Ok(None);
+                }
+                return Err(GatewayError::Protocol { provider: "PayKKa", message: "an empty answer, not 2xx".into() });
+            }
+            let v = crate::http::json_answer(bytes, "PayKKa", exchange)?;
+            if v.get("ret_code").is_some() || !accepted {
+                return parse_envelope::<Option<T>>(&v);
+            }
+            Ok(serde_json::from_value::<T>(v).ok())
+        })
+        .await
+    }
+
+    async fn send_signed<T>(
+        &self,
+        path: &str,
+        mut body: Value,
+        read: impl FnOnce(&[u8], &mut Exchange) -> Result<T, GatewayError>,
+    ) -> Outcome<T> {
         body["merchant_id"] = Value::String(self.merchant_id.clone());
         body["timestamp"] = Value::from(now_ms());
         let text = body.to_string();
@@ -116,7 +152,7 @@ impl PaykkaClient {
                 result: Err(GatewayError::Protocol { provider: "PayKKa", message: problem.into() }),
             };
         }
-        let result = crate::http::json_answer(&bytes, "PayKKa", &mut exchange).and_then(|v| parse_envelope(&v));
+        let result = read(&bytes, &mut exchange);
         Outcome { exchange: Some(exchange), result }
     }
 }

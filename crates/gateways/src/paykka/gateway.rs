@@ -262,7 +262,7 @@ impl Gateway for PaykkaGateway {
             "capture_final": order.last,
         });
         // Documented with no answer body: whatever order data comes is read, none is needed.
-        self.client.call::<Option<OrderData>>(CAPTURE_PATH, body).await.map(|o| Ok(o.map(|o| o.report())))
+        self.client.call_no_content::<OrderData>(CAPTURE_PATH, body).await.map(|o| Ok(o.map(|o| o.report())))
     }
 
     async fn void(&self, payment: PaymentRef<'_>, reason: &str) -> Outcome<Option<PaymentReport>> {
@@ -273,7 +273,7 @@ impl Gateway for PaykkaGateway {
             )));
         };
         let body = json!({"order_id": order_id, "reason": reason});
-        self.client.call::<Option<OrderData>>(VOID_PATH, body).await.map(|o| Ok(o.map(|o| o.report())))
+        self.client.call_no_content::<OrderData>(VOID_PATH, body).await.map(|o| Ok(o.map(|o| o.report())))
     }
 
     async fn tokens(&self, shopper: &str) -> Outcome<Vec<CardToken>> {
@@ -282,12 +282,12 @@ impl Gateway for PaykkaGateway {
 
     async fn remove_token(&self, shopper: &str, token: &str) -> Outcome<()> {
         let body = json!({"shopper_reference": shopper, "token": token});
-        self.client.call::<serde_json::Value>(TOKEN_REMOVE_PATH, body).await.map(|_| Ok(()))
+        self.client.call_no_content::<serde_json::Value>(TOKEN_REMOVE_PATH, body).await.map(|_| Ok(()))
     }
 
     async fn cancel_recurring(&self, shopper: &str, agreement: &str) -> Outcome<()> {
         let body = json!({"shopper_reference": shopper, "recurring_agreement_id": agreement});
-        self.client.call::<serde_json::Value>(RECURRING_CANCEL_PATH, body).await.map(|_| Ok(()))
+        self.client.call_no_content::<serde_json::Value>(RECURRING_CANCEL_PATH, body).await.map(|_| Ok(()))
     }
 
     async fn apple_pay_session(&self, domain: &str, display_name: Option<&str>) -> Outcome<serde_json::Value> {
