@@ -23,6 +23,7 @@ fn main() {
         "delete_profile",
         "delete_token",
         "profile_history",
+        "diagnose_connection",
         "recall_payer",
         "forget_payer",
         "import_payers",

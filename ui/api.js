@@ -39,6 +39,7 @@ export const txTotals = (query) => invoke('tx_totals', { query });
 export const dailyReport = (query) => invoke('daily_report', { query, byProvider: true });
 export const ledgerStatus = () => invoke('ledger_status');
 export const profileHistory = (limit) => invoke('profile_history', { limit });
+export const diagnoseConnection = (name) => invoke('diagnose_connection', { name });
 export const recallPayer = (mobile) => invoke('recall_payer', { mobile });
 export const forgetPayer = (mobile) => invoke('forget_payer', { mobile });
 export const importPayers = (payers) => invoke('import_payers', { payers });

@@ -121,6 +121,7 @@ function row(p) {
   const buttons = [];
   const inUse = p.name === state.profile?.name;
   const note = el('p', { class: 'row-message small', role: 'status', hidden: '' });
+  const details = el('details', { class: 'connection-details small', hidden: '' });
   const say = (text, ok = true) => {
     note.textContent = text;
     note.dataset.kind = ok ? 'ok' : 'error';
@@ -145,7 +146,12 @@ function row(p) {
   button(t('Use'), () => { const full = state.info.profiles.find((x) => x.name === p.name); if (full) setProfile(full); load(); });
   button(t('Test connection'), async () => {
     say(t('Testing {profile}…', { profile: p.name }));
-    try { say(await api.testConnection(p.name)); } catch (err) { say(api.describeError(err), false); }
+    details.hidden = true;
+    try {
+      const report = await api.diagnoseConnection(p.name);
+      say(report.message, report.ok);
+      showDetails(details, report);
+    } catch (err) { say(api.describeError(err), false); }
   });
   if (p.environment !== 'demo') {
     button(t('Edit'), () => fill(p));
@@ -174,7 +180,18 @@ function row(p) {
         ? t('Vexora · merchant {merchant} · app secret {secret}', { merchant: p.merchant_no, secret: t(p.token) })
         : t('Pockyt · merchant {merchant} · store {store} · token {secret}', { merchant: p.merchant_no, store: p.store_no, secret: t(p.token) }))
       + (p.ipn_listen ? ` · ${t('notifications on {address}', { address: p.ipn_listen })}` : '')),
-    actions, note);
+    actions, note, details);
+}
+
+/** Test connection's details, for the provider's support: signatures already removed. */
+function showDetails(details, report) {
+  const skew = report.clock_skew_ms == null ? t('unknown') : `${(report.clock_skew_ms / 1000).toFixed(1)} s`;
+  details.replaceChildren(
+    el('summary', {}, t('Details')),
+    el('p', {}, t('Diagnosis: {diagnosis}', { diagnosis: report.diagnosis }), ' · ', t('Clock skew to the provider: {skew}', { skew })),
+    el('pre', { class: 'exchanges' }, JSON.stringify(report.exchanges, null, 2)));
+  details.dataset.diagnosis = report.diagnosis;
+  details.hidden = false;
 }
 
 async function save(e) {

@@ -335,6 +335,12 @@ async fn test_connection(core: Core<'_>, name: String) -> Result<String, UiError
     Ok(core.test_connection(&name).await?)
 }
 
+/// Test connection with its details: the diagnosis, the clock skew, the scrubbed exchanges.
+#[tauri::command]
+async fn diagnose_connection(core: Core<'_>, name: String) -> Result<paydesk_core::diagnostics::ConnectionTest, UiError> {
+    Ok(core.diagnose_connection(&name).await?)
+}
+
 #[tauri::command]
 async fn list_tokens(core: Core<'_>, profile: String, shopper_reference: String) -> Result<Vec<TokenRow>, UiError> {
     Ok(core.tokens(&profile, &shopper_reference).await?)
@@ -729,6 +735,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             forget_payer,
             import_payers,
             test_connection,
+            diagnose_connection,
             list_tokens,
             saved_tokens,
             remove_token,

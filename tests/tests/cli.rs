@@ -728,3 +728,53 @@ fn a_production_profile_is_never_saved_careless() {
     assert_eq!(cli(home.path(), &["profile", "show", &name]).json()["token"], "saved");
     let _ = cli(home.path(), &["secret", "delete", &name]);
 }
+
+/// `profile test NAME --verbose` says in plain words what is wrong (signature refused,
+/// wrong merchant, unreachable) with each exchange scrubbed and the clock skew, exits 1
+/// when the profile cannot sell; `profile transcript NAME -o FILE` writes the last
+/// exchanges for support, 0600, with no signature and no secret in them.
+#[test]
+fn a_profile_that_does_not_connect_is_diagnosed_and_its_transcript_written() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let name = unique_name("diag");
+    add_profile(home.path(), &name, &sandbox.base_url);
+
+    set_secret(home.path(), &name, "0000000000000000000000000000000wrong");
+    let wrong = cli(home.path(), &["profile", "test", &name, "--verbose"]);
+    assert_eq!(wrong.code, 1, "{}", wrong.stdout);
+    let report = wrong.json();
+    assert_eq!(report["diagnosis"], "signature_refused", "{report}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["exchanges"][0]["body"]["verifySign"], "(removed)", "{report}");
+    assert!(report["clock_skew_ms"].as_i64().unwrap().abs() < 5_000, "{report}");
+
+    set_secret(home.path(), &name, DEMO_TOKEN);
+    let good = cli(home.path(), &["profile", "test", &name, "--verbose"]).json();
+    assert_eq!((good["ok"].as_bool(), good["diagnosis"].as_str()), (Some(true), Some("connected")), "{good}");
+    let sale = cli(home.path(), &["pay", "qr", "--profile", &name, "--amount", "3.00", "--currency", "USD", "--vendor", "alipay"]);
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+
+    let file = home.path().join("for-support.json");
+    let written = cli(home.path(), &["profile", "transcript", &name, "--last", "3", "-o", file.to_str().unwrap()]).json();
+    assert_eq!(written["exchanges"], 3, "{written}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let paths: Vec<&str> = doc["exchanges"].as_array().unwrap().iter().map(|x| x["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["/app-data-search/v3/tran-query", "/app-data-search/v3/tran-query", "/app-instore/v3/create-trans-qrcode"]);
+    assert!(!text.contains(DEMO_TOKEN) && !text.contains("wrong\""), "no secret");
+    let signature_values = text.matches("\"verifySign\": \"").count();
+    assert_eq!(signature_values, text.matches("\"verifySign\": \"(removed)\"").count(), "no signature: {text}");
+
+    // Nothing listens: said so, not guessed.
+    let dead = unique_name("dead");
+    add_profile(home.path(), &dead, "http://127.0.0.1:9");
+    set_secret(home.path(), &dead, DEMO_TOKEN);
+    let unreachable = cli(home.path(), &["profile", "test", &dead, "--verbose"]);
+    assert_eq!((unreachable.code, unreachable.json()["diagnosis"].as_str()), (1, Some("unreachable")));
+    for n in [&name, &dead] {
+        let _ = cli(home.path(), &["secret", "delete", n]);
+    }
+}

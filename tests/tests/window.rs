@@ -802,3 +802,39 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
     s.end();
     drop(driver);
 }
+
+/// Settings → Test connection → Details: the plain diagnosis, the clock skew to the
+/// provider, and the exchange itself with its signature removed — what a shop sends its
+/// provider's support.
+#[test]
+fn test_connection_shows_its_details_for_support() {
+    let home = tempfile::tempdir().unwrap();
+    let driver = Driver::start(home.path(), &[]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_until_ready();
+    s.click("#tab-settings");
+    s.wait_for(
+        "the demo profile's row",
+        Duration::from_secs(10),
+        "return !!document.querySelector('#profile-list li[data-profile=\"demo-paykka\"]')",
+    );
+    s.script(
+        "[...document.querySelectorAll('#profile-list li[data-profile=\"demo-paykka\"] button')] \
+         .find(b => b.textContent === 'Test connection').click()",
+    );
+    let diagnosis = s.wait_for(
+        "the details",
+        Duration::from_secs(15),
+        "const d = document.querySelector('#profile-list li[data-profile=\"demo-paykka\"] .connection-details'); \
+         return d && !d.hidden && d.dataset.diagnosis",
+    );
+    assert_eq!(diagnosis, "connected");
+    let shown = s.script(
+        "return document.querySelector('#profile-list li[data-profile=\"demo-paykka\"] .connection-details pre').textContent",
+    );
+    let shown = shown.as_str().unwrap();
+    assert!(shown.contains("/v3/payment/acq/query"), "{shown}");
+    assert!(shown.contains("\"x-paykka-sign\": \"(removed)\""), "the signature is removed: {shown}");
+    assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+    s.end();
+}

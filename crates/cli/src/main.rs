@@ -321,6 +321,20 @@ enum ProfileCommand {
     /// Checks the URL, merchant and token with a harmless query.
     Test {
         name: String,
+        /// Also each request and answer (signatures removed), the clock skew to the
+        /// provider, and a plain diagnosis: what to send the provider's support.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Writes the last exchanges of this profile with its provider (payments' requests and
+    /// answers, connection tests), signatures removed, for the provider's support.
+    Transcript {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+        /// A file to write (0600) instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -1142,10 +1156,44 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             ));
             out(doc, text)
         }
-        ProfileCommand::Test { name } => {
+        ProfileCommand::Test { name, verbose: false } => {
             ensure_demo(&paydesk, &name).await?;
             let message = paydesk.test_connection(&name).await?;
             out(json!({"profile": name, "ok": true, "message": message}), message)
+        }
+        ProfileCommand::Test { name, verbose: true } => {
+            ensure_demo(&paydesk, &name).await?;
+            let report = paydesk.diagnose_connection(&name).await?;
+            let mut text = format!("{}: {}\n{}", report.diagnosis, report.profile, report.message);
+            if let Some(skew) = report.clock_skew_ms {
+                text.push_str(&format!("\nclock skew to the provider: {:+.1} s", skew as f64 / 1000.0));
+            }
+            for x in &report.exchanges {
+                text.push_str(&format!("\n{}", serde_json::to_string_pretty(x).unwrap_or_default()));
+            }
+            let code = if report.ok { 0 } else { 1 };
+            Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
+        }
+        ProfileCommand::Transcript { name, last, output } => {
+            ensure_demo(&paydesk, &name).await?;
+            let exchanges = paydesk.transcript(&name, last)?;
+            let doc = json!({"profile": name, "exchanges": exchanges});
+            match output {
+                Some(path) => {
+                    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                    paydesk_ledger::create_private_file(&path)
+                        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+                        .map_err(|e| {
+                            AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
+                        })?;
+                    let said = say("written to {file}", &[("file", &path.display())]);
+                    out(json!({"profile": name, "exchanges": exchanges.len(), "file": path}), said)
+                }
+                None => {
+                    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                    out(doc, text)
+                }
+            }
         }
         ProfileCommand::Remove { name } => {
             let removed = paydesk.remove_profile(&name)?;

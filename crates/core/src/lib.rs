@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod cards;
 pub mod customers;
 pub mod demo;
+pub mod diagnostics;
 pub mod display;
 pub mod error;
 pub mod i18n;

@@ -702,32 +702,6 @@ impl Paydesk {
         })
     }
 
-    /// Checks the profile's URL and secret with a harmless query: the provider answering
-    /// "no such payment" means it accepted our signature.
-    pub async fn test_connection(&self, name: &str) -> Result<String, AppError> {
-        let profile = self.profile(name)?;
-        let gateway = self.gateway_for(&profile)?;
-        let probe = PaymentRef { reference: "PAYDESK-CONNECTION-TEST", transaction_no: None };
-        let connected = format!("Connected to {} as {}", profile.base_url, profile.account_label());
-        match gateway.query(probe).await.result {
-            Ok(_) => Ok(connected),
-            Err(e) if e.is_unknown_transaction() => Ok(format!("{connected}: signature accepted")),
-            // Vexora names no "no such trade" code: any refusal that is not about who asked
-            // means it read our signed query and looked for the reference.
-            Err(e @ GatewayError::Rejected { provider: "Vexora", transient: false, .. }) if !e.refuses_the_caller() => {
-                Ok(format!("{connected}: signature accepted (asked for a reference that cannot exist: {e})"))
-            }
-            Err(GatewayError::Rejected { code, message, .. }) => Err(AppError::ProviderRejected {
-                message: format!(
-                    "{} refused profile '{name}' ({code}: {message}). Check the merchant settings and the API secret.",
-                    profile.base_url
-                ),
-                code,
-            }),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Profiles saved and removed (of `name`, or all), newest first, from the sealed history.
     pub fn profile_history(&self, name: Option<&str>, limit: i64) -> Result<Vec<paydesk_ledger::EventRow>, AppError> {
         let limit = limit.clamp(1, 1000);

@@ -198,6 +198,8 @@ pub struct Exchange {
     pub body: Value,
     pub http_status: Option<u16>,
     pub response: Option<Value>,
+    /// The answer's `Date` header: the provider's clock, for telling a shop its clock is off.
+    pub server_date: Option<String>,
 }
 
 /// What a call produced: always the exchange (for the ledger), and the typed result.

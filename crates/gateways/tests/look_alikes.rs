@@ -17,7 +17,6 @@ struct Seen {
     path: String,
     /// Every header line as sent (a name may come twice).
     headers: Vec<(String, String)>,
-    body: String,
 }
 
 /// What the look-alike answers: status, extra headers, body.
@@ -59,7 +58,7 @@ async fn look_alike(
                         headers.iter().find(|(k, _)| k == "content-length").map(|(_, v)| v.parse().unwrap()).unwrap_or(0);
                     let mut body = vec![0; length];
                     reader.read_exact(&mut body).await.unwrap();
-                    let request = Seen { path, headers, body: String::from_utf8_lossy(&body).into_owned() };
+                    let request = Seen { path, headers };
                     let (status, extra, text) = answer(&request);
                     kept.lock().unwrap().push(request);
                     let mut out = format!(

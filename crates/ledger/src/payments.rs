@@ -367,6 +367,19 @@ impl Ledger {
         )
     }
 
+    /// A profile's requests and answers (of its payments) and its connection tests
+    /// (`probe`, no payment), newest first.
+    pub fn provider_exchanges(&self, profile: &str, limit: i64) -> Result<Vec<EventRow>> {
+        self.event_rows(
+            "SELECT e.id, e.payment_id, e.at, e.kind, e.detail FROM events e
+             LEFT JOIN payments p ON p.id = e.payment_id
+             WHERE (e.kind IN ('request', 'response') AND p.profile = ?1)
+                OR (e.kind = 'probe' AND e.payment_id IS NULL AND e.detail LIKE ?2)
+             ORDER BY e.id DESC LIMIT ?3",
+            args![profile, format!("%\"profile\":\"{profile}\"%"), limit],
+        )
+    }
+
     /// Profiles saved and removed, newest first.
     pub fn profile_events(&self, limit: i64) -> Result<Vec<EventRow>> {
         self.event_rows(

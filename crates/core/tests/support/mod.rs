@@ -52,6 +52,7 @@ async fn demo_paydesk_with(dir: &tempfile::TempDir, listener: bool) -> Arc<Payde
 }
 
 /// The embedded sandbox demo mode sells against.
+#[allow(dead_code)]
 pub fn sandbox(paydesk: &Paydesk) -> &Sandbox {
     paydesk.demo().unwrap().kept::<Sandbox>().unwrap()
 }

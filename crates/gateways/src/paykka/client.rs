@@ -136,6 +136,7 @@ impl PaykkaClient {
             body,
             http_status: None,
             response: None,
+            server_date: None,
         };
         let mut request = self.http.post(format!("{}{}", self.base_url, path)).body(text);
         for (k, v) in &headers {

@@ -88,6 +88,7 @@ impl PockytClient {
             body,
             http_status: None,
             response: None,
+            server_date: None,
         };
         let url = format!("{}{}", self.base_url, path);
         let bytes = match crate::http::send(self.http.post(&url).json(&request), "Pockyt", &mut exchange).await {

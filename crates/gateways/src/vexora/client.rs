@@ -62,6 +62,7 @@ impl VexoraClient {
             body: body.clone(),
             http_status: None,
             response: None,
+            server_date: None,
         };
         // The body as text and the headers once each: `.json()` would add a second Content-Type.
         let mut request = self.http.post(format!("{}{}", self.base_url, path)).body(body.to_string());
