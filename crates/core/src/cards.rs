@@ -2,6 +2,7 @@
 //! offer them. Cards seen are kept in the ledger, so the list reads offline and a removal
 //! is an event.
 
+use paydesk_gateways::GatewayError;
 use crate::{AppError, Paydesk};
 use paydesk_gateways::text;
 use paydesk_ledger::TokenRow;
@@ -50,7 +51,27 @@ impl Paydesk {
         let gateway = self.gateway_for(&profile)?;
         let outcome = gateway.remove_token(shopper, token).await;
         self.log_exchange(None, &outcome.exchange)?;
-        outcome.result?;
+        // Accepted (perhaps with "No content"), or unanswered: the provider's own list says
+        // whether the card is gone. A refusal is a refusal.
+        let unanswered = match outcome.result {
+            Ok(()) => None,
+            Err(e @ (GatewayError::Rejected { .. } | GatewayError::Invalid(_) | GatewayError::Unsupported { .. })) => {
+                return Err(e.into())
+            }
+            Err(e) => Some(e),
+        };
+        let listed = gateway.tokens(shopper).await;
+        self.log_exchange(None, &listed.exchange)?;
+        match (listed.result, unanswered) {
+            (Ok(tokens), _) if tokens.iter().any(|t| t.token == token) => {
+                return Err(AppError::ProviderRejected {
+                    code: "still_listed".into(),
+                    message: format!("{} still lists this card after the removal; nothing was changed here. Try again.", profile.provider),
+                })
+            }
+            (Ok(_), _) | (Err(_), None) => {}
+            (Err(_), Some(e)) => return Err(e.into()),
+        }
         crate::blocking(|| self.ledger().remove_token(&profile.name, shopper, token))?;
         Ok(())
     }

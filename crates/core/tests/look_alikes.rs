@@ -1,8 +1,9 @@
 //! The core against minimal look-alike providers written in this test from the documents
 //! (not the sandbox), answering the ways the documents allow and the emulator does not: a
 //! PayKKa capture answered with "No content" and no signature is confirmed by a query and
-//! booked exactly once; Vexora's Test connection is judged by whether it accepted the
-//! signature, whatever code it gives for a trade it does not know.
+//! booked exactly once; a PayKKa webhook that reaches the listener through a path-rewriting
+//! proxy is verified over the public path PayKKa signed; Vexora's Test connection is judged
+//! by whether it accepted the signature, whatever code it gives for a trade it does not know.
 
 mod support;
 
@@ -113,6 +114,103 @@ async fn a_paykka_capture_answered_with_no_content_is_confirmed_by_query_and_boo
     // Asked again, nothing is sent twice: the capture is done.
     assert!(paydesk.capture(&sale.reference, Some("13.00"), true).await.is_err());
     assert_eq!(order.lock().unwrap().captures_received, 1, "captured once");
+    let _ = secrets::delete_token(&name);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// PayKKa posts to the shop's public URL (`--ipn-url …/hooks/paykka`); a proxy forwards it
+/// to the listener's own route (`/notify/paykka/NAME`). The webhook is signed over the public
+/// path, and verified over it: applied (after the query confirms), never refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paykka_webhook_through_a_path_rewriting_proxy_is_verified_over_the_public_path() {
+    let order = Arc::new(Mutex::new(Order::default()));
+    let base = serve(
+        Router::new()
+            .route("/v3/payment/acq/session", post(paykka_session))
+            .route("/v3/payment/acq/query", post(paykka_query))
+            .with_state(order.clone()),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = Arc::new(support::open_paydesk(&dir));
+    let name = format!("proxied-paykka-{}", std::process::id());
+    let (listen, proxy_port) = (format!("127.0.0.1:{}", free_port()), free_port());
+    let public = format!("http://127.0.0.1:{proxy_port}/hooks/paykka");
+    let input: ProfileInput = serde_json::from_value(json!({
+        "name": name, "provider": "paykka", "base_url": base, "ipn_url": public, "ipn_listen": listen,
+        "callback_url": "https://shop.example/done", "merchant_id": "18356675194960", "app_id": "978594372956732",
+        "platform_public_key": vector("paykka-test-merchant-public.pem"),
+    }))
+    .unwrap();
+    let saved = paydesk.save_profile(input).unwrap();
+    secrets::save_secret(&saved, &ApiSecret::new(vector("paykka-test-merchant-private.pem"))).unwrap();
+    paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap();
+
+    // The proxy: /hooks/paykka → the listener's route, headers and body as they came.
+    let target = format!("http://{listen}/notify/paykka/{name}");
+    let proxy = Router::new().route(
+        "/hooks/paykka",
+        post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let target = target.clone();
+            async move {
+                let mut forward = reqwest::Client::new().post(&target).body(body);
+                for (k, v) in headers.iter().filter(|(k, _)| k.as_str().starts_with("x-paykka") || *k == "content-type") {
+                    forward = forward.header(k.as_str(), v.to_str().unwrap());
+                }
+                let answer = forward.send().await.unwrap();
+                (axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap(), answer.text().await.unwrap())
+            }
+        }),
+    );
+    let proxy_listener = tokio::net::TcpListener::bind(("127.0.0.1", proxy_port)).await.unwrap();
+    tokio::spawn(async move { axum::serve(proxy_listener, proxy).await });
+
+    let sale = CreatePayment {
+        profile: name.clone(),
+        amount: "13.00".into(),
+        currency: "USD".into(),
+        method: Some("link".into()),
+        ..CreatePayment::default()
+    };
+    let sale = paydesk.create_payment(&sale).await.unwrap();
+    order.lock().unwrap().captured = 1300;
+    let body = json!({"merchant_id": "18356675194960", "trans_id": sale.reference, "order_id": "GW20620000006999",
+                      "status": "SUCCESS", "amount": 1300, "currency": "USD"})
+    .to_string();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis().to_string();
+    // PayKKa's platform signs what it sent to: the public path (the vector's key plays it).
+    let platform = paydesk_gateways::paykka::signing::MerchantKey::from_pem(&vector("paykka-test-merchant-private.pem")).unwrap();
+    let signed = |path: &str| {
+        platform.sign_header(&paydesk_gateways::paykka::signing::string_to_sign("POST", path, &now, "nonce-proxied-1", &body))
+    };
+    let post_webhook = |sign: String, nonce: &'static str| {
+        reqwest::Client::new()
+            .post(&public)
+            .header("content-type", "application/json")
+            .header("x-paykka-timestamp", &now)
+            .header("x-paykka-nonce", nonce)
+            .header("x-paykka-sign-alg", "SHA256_WITH_RSA")
+            .header("x-paykka-sign", sign)
+            .body(body.clone())
+            .send()
+    };
+    // Signed over the local route instead: not what PayKKa signs, refused.
+    let local = post_webhook(signed(&format!("/notify/paykka/{name}")), "nonce-proxied-0").await.unwrap();
+    assert!(!local.status().is_success(), "{}", local.status());
+    let answer = post_webhook(signed("/hooks/paykka"), "nonce-proxied-1").await.unwrap();
+    assert!(answer.status().is_success(), "{}: {}", answer.status(), answer.text().await.unwrap());
+    let mut status = paydesk.payment(&sale.reference).unwrap().status;
+    for _ in 0..100 {
+        if status == PaymentStatus::Paid {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        status = paydesk.payment(&sale.reference).unwrap().status;
+    }
+    assert_eq!(status, PaymentStatus::Paid, "applied through the proxy");
     let _ = secrets::delete_token(&name);
 }
 
