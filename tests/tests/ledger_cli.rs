@@ -604,3 +604,55 @@ fn ledger_copy_into_postgres_is_checked_and_safe_to_repeat() {
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("cannot be reached"), "{}", refused.stderr);
 }
+
+/// A counter that sold alone joins the shop's shared ledger with its history: its 5 sales are
+/// merged beside 40 other counters' (matched by reference, new ids there), the check compares
+/// its own rows only, a second copy adds nothing, and a reference already there with other
+/// content is reported (exit 1) and never overwritten.
+#[test]
+fn a_counters_history_joins_a_shared_ledger_that_holds_other_counters_sales() {
+    let url = paydesk_e2e::fresh_shared_ledger("join_history");
+    let (others, counter) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sell = |home: &Path, ledger: Option<&str>, amount: &str| -> String {
+        let mut c = paydesk(home);
+        if let Some(url) = ledger {
+            c.env("PAYDESK_LEDGER", url);
+        }
+        c.args(["--json", "pay", "qr", "--amount", amount, "--currency", "USD", "--vendor", "alipay"]);
+        let sale = run(c, None);
+        assert_eq!(sale.code, 0, "{}", sale.stderr);
+        sale.json()["reference"].as_str().unwrap().to_string()
+    };
+    for n in 0..40 {
+        sell(others.path(), Some(&url), &format!("1.{n:02}"));
+    }
+    let ours: Vec<String> = (0..5).map(|n| sell(counter.path(), None, &format!("2.{n:02}"))).collect();
+    let mut shared = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let count = |c: &mut postgres::Client, sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
+
+    let joined = cli(counter.path(), &["ledger", "copy", "--to", &url]);
+    assert_eq!(joined.code, 0, "{}\n{}", joined.stdout, joined.stderr);
+    let report = joined.json();
+    assert_eq!((report["inserted"].as_i64(), report["already_there"].as_i64()), (Some(5), Some(0)), "{report}");
+    assert_eq!(count(&mut shared, "SELECT count(*) FROM payments"), 45);
+    let chain = count(&mut shared, "SELECT count(*) FROM chain");
+
+    let again = cli(counter.path(), &["ledger", "copy", "--to", &url]).json();
+    assert_eq!((again["inserted"].as_i64(), again["already_there"].as_i64()), (Some(0), Some(5)), "{again}");
+    assert_eq!(count(&mut shared, "SELECT count(*) FROM payments"), 45, "none doubled");
+    assert_eq!(count(&mut shared, "SELECT count(*) FROM chain"), chain, "nothing written twice");
+
+    // The shared ledger moved one of ours on meanwhile: reported, not overwritten.
+    shared.execute("UPDATE payments SET status = 'failed' WHERE reference = $1", &[&ours[0]]).unwrap();
+    let differs = cli(counter.path(), &["ledger", "copy", "--to", &url]);
+    assert_eq!(differs.code, 1, "{}", differs.stdout);
+    assert_eq!(differs.json()["conflicts"], serde_json::json!([ours[0]]));
+    let kept: String = shared.query_one("SELECT status FROM payments WHERE reference = $1", &[&ours[0]]).unwrap().get(0);
+    assert_eq!(kept, "failed", "never overwritten");
+    assert_eq!(count(&mut shared, "SELECT count(*) FROM payments"), 45);
+
+    let mut verify = paydesk(others.path());
+    verify.env("PAYDESK_LEDGER", &url).args(["--json", "ledger", "verify"]);
+    let verified = run(verify, None);
+    assert_eq!(verified.code, 0, "the shared chain verifies: {}", verified.stdout);
+}

@@ -1340,11 +1340,20 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
         LedgerCommand::Copy { to, from: None } => {
             let report = paydesk.copy_ledger_to(&to)?;
             let payments = report.rows.get("payments").copied().unwrap_or(0);
-            let text = say(
-                "ledger copied to the shared ledger: {payments} payments, totals checked on both sides",
-                &[("payments", &payments)],
+            let mut text = say(
+                "ledger copied to the shared ledger: {payments} payments ({inserted} added, {there} already there), totals checked on both sides",
+                &[("payments", &payments), ("inserted", &report.inserted), ("there", &report.already_there)],
             );
-            out(to_json(&report), text)
+            // A reference there with other content is never overwritten: said, and exit 1.
+            let code = if report.conflicts.is_empty() { 0 } else { 1 };
+            if code == 1 {
+                text.push('\n');
+                text.push_str(&say(
+                    "not copied, already in the shared ledger with other content: {references}",
+                    &[("references", &report.conflicts.join(", "))],
+                ));
+            }
+            Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
         }
         LedgerCommand::Backup { file } => {
             paydesk.backup_ledger(&file)?;
