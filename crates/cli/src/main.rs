@@ -143,6 +143,9 @@ impl From<FilterArgs> for TxQuery {
 
 #[derive(Subcommand)]
 enum LedgerCommand {
+    /// Replays the sales this counter journaled while the shared ledger was away, now
+    /// (every command also does it by itself once the server is back). Exit 1 while some wait.
+    Sync,
     /// Writes the filtered payments (and on request their refunds and events) to a file.
     Export {
         /// csv, xlsx or jsonl.
@@ -1353,6 +1356,22 @@ fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
                     &[("references", &report.conflicts.join(", "))],
                 ));
             }
+            Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
+        }
+        LedgerCommand::Sync => {
+            let report = paydesk.sync_ledger()?;
+            let text = if report.waiting > 0 {
+                say(
+                    "the shared ledger is still away: {waiting} sales wait in this counter's journal",
+                    &[("waiting", &report.waiting)],
+                )
+            } else {
+                say(
+                    "in the shared ledger: {replayed} journaled sales replayed, {there} already there",
+                    &[("replayed", &report.replayed), ("there", &report.already_there)],
+                )
+            };
+            let code = if report.waiting > 0 { 1 } else { 0 };
             Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
         }
         LedgerCommand::Backup { file } => {

@@ -360,7 +360,7 @@ impl Paydesk {
 }
 
 /// A copy never launders a ledger that fails its own check: its source is verified first.
-fn refuse_unverified(source: &paydesk_ledger::Ledger, what: &str) -> Result<(), AppError> {
+pub(crate) fn refuse_unverified(source: &paydesk_ledger::Ledger, what: &str) -> Result<(), AppError> {
     let report = crate::blocking(|| source.verify())?;
     if report.ok {
         return Ok(());
@@ -375,7 +375,7 @@ fn refuse_unverified(source: &paydesk_ledger::Ledger, what: &str) -> Result<(), 
 
 /// Runs a copy against the PostgreSQL ledger at `url`, on a thread of its own (its client
 /// runs its own runtime, which may not start inside the app's).
-fn with_shared_ledger<T: Send + 'static>(
+pub(crate) fn with_shared_ledger<T: Send + 'static>(
     url: &str,
     copy: impl FnOnce(&mut paydesk_ledger::postgres::Client) -> Result<T, paydesk_ledger::postgres::CopyError>
         + Send

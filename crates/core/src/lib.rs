@@ -16,6 +16,7 @@ pub mod error;
 pub mod i18n;
 pub mod ipn;
 pub mod listener;
+pub mod offline;
 pub(crate) mod movements;
 pub mod paths;
 pub mod payers;

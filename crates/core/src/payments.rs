@@ -462,8 +462,10 @@ pub struct Paydesk {
     /// On a shared ledger also every payment another counter wrote (0: reload everything,
     /// the server was away).
     changes: tokio::sync::broadcast::Sender<i64>,
-    /// Hears the other counters' writes (shared ledger only).
-    _follower: Option<paydesk_ledger::postgres::Follower>,
+    /// The shared ledger this counter belongs to (its URL), reachable or not.
+    shared: Option<String>,
+    /// Hears the other counters' writes (shared ledger only, while it is reachable).
+    follower: Mutex<Option<paydesk_ledger::postgres::Follower>>,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -502,6 +504,30 @@ pub fn new_reference() -> String {
     format!("PD{stamp}-{suffix}")
 }
 
+type Changes = tokio::sync::broadcast::Sender<i64>;
+
+/// Tells the windows of every status this ledger changes.
+fn hook_status_changes(changes: &Changes, ledger: &mut Ledger) {
+    let sender = changes.clone();
+    ledger.on_status_change(move |id| {
+        // Nobody listening (the CLI) is fine.
+        let _ = sender.send(id);
+    });
+}
+
+/// Hooks the shared `ledger` and follows the other counters' writes on it.
+fn follow_shared(
+    changes: &Changes,
+    ledger: &mut Ledger,
+    url: &str,
+) -> Result<paydesk_ledger::postgres::Follower, AppError> {
+    hook_status_changes(changes, ledger);
+    let sender = changes.clone();
+    Ok(paydesk_ledger::postgres::follow_changes(url, move |id| {
+        let _ = sender.send(id);
+    })?)
+}
+
 impl Paydesk {
     /// Opens the core on the ledger this machine is set to use: `PAYDESK_LEDGER`, else the
     /// shared ledger chosen in Settings, else the SQLite file in `home`.
@@ -510,30 +536,41 @@ impl Paydesk {
     }
 
     /// Opens the core on the ledger at `location` (`--ledger`). A shared ledger that cannot
-    /// be reached is an error here: a counter never sells into a ledger the others cannot see.
+    /// be reached: a counter that has worked on it keeps selling into its offline journal
+    /// (replayed when the server is back); one that never has cannot sell (an error here).
     pub fn open_at(home: &Path, location: &paydesk_ledger::Location) -> Result<Self, AppError> {
+        let shared = match location {
+            paydesk_ledger::Location::Shared(url) => Some(url.clone()),
+            paydesk_ledger::Location::File(_) => None,
+        };
         let mut ledger = match location {
             paydesk_ledger::Location::File(path) if *path == home.join(paydesk_ledger::FILE_NAME) => {
                 Ledger::open_in(home)?
             }
+            paydesk_ledger::Location::Shared(url) => match Ledger::open_at(location) {
+                Ok(ledger) => {
+                    if let Err(e) = crate::offline::remember_profiles(home, url, &ledger) {
+                        tracing::warn!("{e}");
+                    }
+                    ledger
+                }
+                Err(paydesk_ledger::LedgerError::Unreachable(why)) => match crate::offline::open_journal(home, url)? {
+                    Some(journal) => journal,
+                    None => return Err(paydesk_ledger::LedgerError::Unreachable(why).into()),
+                },
+                Err(e) => return Err(e.into()),
+            },
             other => Ledger::open_at(other)?,
         };
         let (changes, _) = tokio::sync::broadcast::channel(1024);
-        let sender = changes.clone();
-        ledger.on_status_change(move |id| {
-            // Nobody listening (the CLI) is fine.
-            let _ = sender.send(id);
-        });
-        let follower = match location {
-            paydesk_ledger::Location::Shared(url) => {
-                let sender = changes.clone();
-                Some(paydesk_ledger::postgres::follow_changes(url, move |id| {
-                    let _ = sender.send(id);
-                })?)
+        let follower = match &shared {
+            Some(url) if ledger.is_shared() => Some(follow_shared(&changes, &mut ledger, url)?),
+            _ => {
+                hook_status_changes(&changes, &mut ledger);
+                None
             }
-            paydesk_ledger::Location::File(_) => None,
         };
-        Ok(Self {
+        let paydesk = Self {
             home: home.into(),
             ledger: Mutex::new(ledger),
             demo: OnceLock::new(),
@@ -541,8 +578,33 @@ impl Paydesk {
             http_clients: Mutex::new(HashMap::new()),
             listeners: Mutex::new(HashMap::new()),
             changes,
-            _follower: follower,
-        })
+            shared,
+            follower: Mutex::new(follower),
+        };
+        // Back on the shared ledger with sales journaled meanwhile: replayed now.
+        if paydesk.ledger_is_shared() && crate::offline::journal_exists(home) {
+            if let Err(e) = paydesk.sync_ledger() {
+                tracing::warn!("the offline journal was not replayed: {e}");
+            }
+        }
+        Ok(paydesk)
+    }
+
+    /// The shared ledger this counter belongs to, reachable or not.
+    pub fn shared_url(&self) -> Option<&str> {
+        self.shared.as_deref()
+    }
+
+    /// Uses `ledger` (the shared one) with its push of other counters' writes.
+    pub(crate) fn follow_shared(&self, ledger: &mut Ledger, url: &str) -> Result<(), AppError> {
+        let follower = follow_shared(&self.changes, ledger, url)?;
+        *self.follower.lock().unwrap_or_else(|p| p.into_inner()) = Some(follower);
+        Ok(())
+    }
+
+    /// Every window reads everything again (the ledger in use changed).
+    pub(crate) fn announce_all_changed(&self) {
+        let _ = self.changes.send(0);
     }
 
     /// Payments whose status changes from now on (their ids), pushed as they change: from
@@ -687,6 +749,7 @@ impl Paydesk {
                                         "base_url": row.base_url, "by": paydesk_ledger::this_process()}),
                 )
             })?;
+            self.remember_shared_profiles(&ledger);
             let mut saved: Profile = row.into();
             if let Some(addr) = saved.ipn_listen.as_deref().and_then(|a| a.parse::<std::net::SocketAddr>().ok()) {
                 if addr.ip().is_unspecified() {
@@ -729,8 +792,18 @@ impl Paydesk {
                     )?;
                 }
                 Ok(removed)
-            })?)
+            })
+            .inspect(|_| self.remember_shared_profiles(&ledger))?)
         })
+    }
+
+    /// Keeps the shared ledger's profiles on this computer (for selling through an outage).
+    fn remember_shared_profiles(&self, ledger: &Ledger) {
+        if let (Some(url), true) = (self.shared_url(), ledger.is_shared()) {
+            if let Err(e) = crate::offline::remember_profiles(&self.home, url, ledger) {
+                tracing::warn!("{e}");
+            }
+        }
     }
 
     pub(crate) fn token_for(&self, profile: &Profile) -> Result<ApiSecret, AppError> {
@@ -1018,7 +1091,9 @@ impl Paydesk {
 
     pub(crate) fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
         crate::blocking(|| {
-            self.ledger().payment_by_reference(reference)?.ok_or_else(|| AppError::payment_not_found(reference))
+            self.ledger()
+                .payment_by_reference(reference)?
+                .ok_or_else(|| self.not_here_offline(reference).unwrap_or_else(|| AppError::payment_not_found(reference)))
         })
     }
 

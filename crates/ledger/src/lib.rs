@@ -217,6 +217,30 @@ impl Ledger {
         &self.location
     }
 
+    /// Moves this ledger file aside to `to` once its rows live elsewhere (a counter's offline
+    /// journal, replayed into the shared ledger), alone: refused while another process has it
+    /// open (a sale recorded there meanwhile would be lost). Written through first, then closed.
+    pub fn retire_to(self, to: &Path) -> Result<()> {
+        let path = self
+            .path()
+            .ok_or_else(|| LedgerError::NotHere("only a ledger file can be moved aside".into()))?
+            .to_path_buf();
+        let alone = holders::alone(&path)?;
+        if let Db::Sqlite(conn) = &self.db {
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        }
+        let Ledger { db, .. } = self;
+        drop(db);
+        std::fs::rename(&path, to).map_err(|e| LedgerError::Database(format!("cannot move {} aside: {e}", path.display())))?;
+        for side in ["-wal", "-shm"] {
+            let mut leftover = path.clone().into_os_string();
+            leftover.push(side);
+            let _ = std::fs::remove_file(leftover);
+        }
+        drop(alone);
+        Ok(())
+    }
+
     /// The SQLite file, for a file ledger.
     pub fn path(&self) -> Option<&Path> {
         match &self.location {
