@@ -49,6 +49,16 @@ export async function refreshProfiles() {
   setProfile(chosen);
 }
 
+/** The header's word while the shared ledger is away: sales keep being made, and wait. */
+function showOffline(waiting) {
+  const note = $('ledger-offline');
+  note.hidden = waiting == null;
+  if (waiting != null) {
+    note.textContent = t('Shared ledger offline — {n} sales waiting', { n: waiting });
+    note.dataset.waiting = String(waiting);
+  }
+}
+
 async function start() {
   await loadLanguage();
   translatePage();
@@ -67,6 +77,8 @@ async function start() {
   });
   try {
     state.info = await api.appInfo();
+    showOffline(state.info.offline_waiting);
+    api.onEvent('ledger-offline', showOffline).catch(() => {});
     $('about-version').textContent = state.info.version;
     $('about-ledger').textContent = state.info.ledger_path;
     initCounter();

@@ -65,6 +65,8 @@ pub struct AppInfo {
     /// the profile in use.
     pub providers: Vec<ProviderInfo>,
     pub ledger_path: String,
+    /// Sales journaled on this computer while the shared ledger is away (None: not away).
+    pub offline_waiting: Option<i64>,
     /// This build's version, for About.
     pub version: &'static str,
 }
@@ -97,6 +99,7 @@ async fn app_info(core: Core<'_>) -> Result<AppInfo, UiError> {
         profiles,
         providers: provider_infos(),
         ledger_path: off_thread(&core, |c| Ok(c.ledger_location().shown())).await?,
+        offline_waiting: off_thread(&core, |c| Ok(c.offline_waiting())).await?,
         version: env!("CARGO_PKG_VERSION"),
     })
 }
@@ -832,6 +835,36 @@ pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Payde
     });
 }
 
+/// While the shared ledger is away, tries every few seconds to replay this counter's journal
+/// into it; each try tells the windows (`ledger-offline`: sales waiting, or null once back).
+pub fn replay_when_back<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Paydesk>) {
+    use tauri::Emitter;
+    if core.shared_url().is_none() {
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        let mut was_offline = false;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            let waiting = {
+                let core = core.clone();
+                tauri::async_runtime::spawn_blocking(move || {
+                    if core.offline_waiting().is_some() {
+                        let _ = core.sync_ledger();
+                    }
+                    core.offline_waiting()
+                })
+                .await
+                .unwrap_or(None)
+            };
+            if waiting.is_some() || was_offline {
+                let _ = app.emit("ledger-offline", waiting);
+            }
+            was_offline = waiting.is_some();
+        }
+    });
+}
+
 /// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
 pub fn run() {
     paydesk_core::raise_open_files_limit();
@@ -887,6 +920,7 @@ pub fn run() {
                     Err(e) => eprintln!("paydesk: customer display page unavailable: {e}"),
                 }
             });
+            replay_when_back(app.handle().clone(), pushing.clone());
             push_status_changes(app.handle().clone(), pushing);
             #[cfg(target_os = "linux")]
             if let Some(window) = tauri::Manager::get_webview_window(app, "main") {

@@ -190,3 +190,48 @@ pub fn settle(link: &str, outcome: &str) {
         reqwest::blocking::Client::new().post(&settle).json(&serde_json::json!({"outcome": outcome})).send().unwrap();
     assert!(resp.status().is_success(), "settle: {}", resp.status());
 }
+
+/// A throwaway cluster of this test's own (scripts/lib/postgres.sh), so stopping it
+/// disturbs no other test.
+pub struct OwnServer {
+    dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl OwnServer {
+    fn script(call: &str, dir: &Path) -> String {
+        let lib = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/lib/postgres.sh");
+        let out = std::process::Command::new("bash")
+            .args(["-c", &format!(". '{lib}' && {call} \"$1\" && echo \"${{PAYDESK_TEST_POSTGRES:-}}\""), "_"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{call}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    pub fn start() -> Self {
+        Self::start_with("start_test_postgres")
+    }
+
+    pub fn start_with(how: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = Self::script(how, &dir.path().join("pg"));
+        Self { dir, url }
+    }
+
+    pub fn stop(&self) {
+        Self::script("stop_test_postgres", &self.dir.path().join("pg"));
+    }
+
+    pub fn resume(&self) {
+        Self::script("resume_test_postgres", &self.dir.path().join("pg"));
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+

@@ -4,7 +4,7 @@
 //! parallel, refunds racing for one remainder, one notification posted to both counters'
 //! listeners; and a server stopped mid-run.
 
-use paydesk_e2e::{fresh_shared_ledger, paydesk, run, unique_name, IpnListenerProcess, Run, SandboxProcess};
+use paydesk_e2e::{fresh_shared_ledger, paydesk, run, unique_name, IpnListenerProcess, OwnServer, Run, SandboxProcess};
 use paydesk_gateways::ApiSecret;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -190,50 +190,6 @@ fn two_counters_and_the_accountant_share_one_ledger() {
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(message.contains("can see the profile's sales") && message.contains("cannot act"), "{message}");
     assert_eq!(ok(cli(b.path(), &ledger, &["tx", "list", "--limit", "100"])).as_array().unwrap().len(), 12);
-}
-
-/// A throwaway cluster of this test's own (scripts/lib/postgres.sh), so stopping it
-/// disturbs no other test.
-struct OwnServer {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-impl OwnServer {
-    fn script(call: &str, dir: &Path) -> String {
-        let lib = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/lib/postgres.sh");
-        let out = std::process::Command::new("bash")
-            .args(["-c", &format!(". '{lib}' && {call} \"$1\" && echo \"${{PAYDESK_TEST_POSTGRES:-}}\""), "_"])
-            .arg(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{call}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    fn start() -> Self {
-        Self::start_with("start_test_postgres")
-    }
-
-    fn start_with(how: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = Self::script(how, &dir.path().join("pg"));
-        Self { dir, url }
-    }
-
-    fn stop(&self) {
-        Self::script("stop_test_postgres", &self.dir.path().join("pg"));
-    }
-
-    fn resume(&self) {
-        Self::script("resume_test_postgres", &self.dir.path().join("pg"));
-    }
-}
-
-impl Drop for OwnServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 #[test]

@@ -238,3 +238,51 @@ fn a_shared_ledger_chosen_in_settings_is_checked_saved_and_used_from_the_next_st
     assert!(serde_json::from_str::<serde_json::Value>(&settings_file()).unwrap()["shared_ledger"].is_null());
     s.end();
 }
+
+/// The counter's window while the shared ledger is down: it still opens and sells (into
+/// its journal), the header says "Shared ledger offline — N sales waiting"; when the server is
+/// back the window replays by itself, the banner goes, and the sale is on the server.
+#[test]
+fn a_counter_window_sells_through_an_outage_and_replays_when_the_server_returns() {
+    let server = paydesk_e2e::OwnServer::start();
+    let home = tempfile::tempdir().unwrap();
+    // This counter has worked on the shared ledger before (it knows its profiles).
+    let mut first = paydesk_e2e::paydesk(home.path());
+    first.env("PAYDESK_LEDGER", &server.url).args(["--json", "tx", "list"]);
+    assert_eq!(paydesk_e2e::run(first, None).code, 0);
+    server.stop();
+
+    let driver = Driver::start(home.path(), &[("PAYDESK_LEDGER", server.url.as_str())]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_until_ready();
+    s.wait_for(
+        "the header saying the ledger is away",
+        Duration::from_secs(10),
+        "const n = document.getElementById('ledger-offline'); return !n.hidden && n.dataset.waiting === '0'",
+    );
+    s.sell_at_counter("6.40");
+    let reference = s.script("return document.getElementById('qr-img').dataset.reference").as_str().unwrap().to_string();
+    s.wait_for(
+        "one sale waiting",
+        Duration::from_secs(15),
+        "return document.getElementById('ledger-offline').dataset.waiting === '1'",
+    );
+
+    server.resume();
+    s.wait_for(
+        "the banner gone once replayed",
+        Duration::from_secs(30),
+        "return document.getElementById('ledger-offline').hidden",
+    );
+    let mut listed = paydesk_e2e::paydesk(tempfile::tempdir().unwrap().path());
+    listed.env("PAYDESK_LEDGER", &server.url).args(["--json", "tx", "list"]);
+    let listed = paydesk_e2e::run(listed, None);
+    assert!(listed.stdout.contains(&reference), "the sale is on the server: {}", listed.stdout);
+    s.click("#tab-transactions");
+    s.wait_for(
+        "the sale in the window's list",
+        Duration::from_secs(10),
+        &format!("return [...document.querySelectorAll('#tx-rows tr')].some(r => r.dataset.reference === '{reference}')"),
+    );
+    s.end();
+}
