@@ -315,7 +315,13 @@ fn two_counters_sell_through_an_outage_and_every_sale_reaches_the_server_once() 
             })
         })
         .collect();
-    let sold: Vec<String> = sellers.into_iter().flat_map(|s| s.join().unwrap()).collect();
+    let by_counter: Vec<Vec<String>> = sellers.into_iter().map(|s| s.join().unwrap()).collect();
+    // Each counter marks its references (PD<time>-<counter mark><random>).
+    for refs in &by_counter {
+        let marks: std::collections::BTreeSet<&str> = refs.iter().map(|r| &r[17..20]).collect();
+        assert_eq!(marks.len(), 1, "one mark per counter: {marks:?}");
+    }
+    let sold: Vec<String> = by_counter.concat();
     assert_eq!(sold.len(), 100);
     let waiting = cli(a.path(), &ledger, &["ledger", "sync"]);
     assert_eq!(waiting.json()["waiting"], 50, "{}", waiting.stdout);

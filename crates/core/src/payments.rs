@@ -498,10 +498,25 @@ pub fn new_reference() -> String {
     let now = time::OffsetDateTime::now_utc();
     let stamp =
         now.format(time::macros::format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default();
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    let suffix: String = (0..6).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
-    format!("PD{stamp}-{suffix}")
+    let suffix: String = (0..6).map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char).collect();
+    let counter = COUNTER_MARK.get().map(String::as_str).unwrap_or("");
+    format!("PD{stamp}-{counter}{suffix}")
+}
+
+const REFERENCE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// This counter's mark in every reference it draws (3 characters from this machine and
+/// Paydesk home): counters selling apart (an outage) never draw the same reference, and a
+/// reference says where it was made.
+static COUNTER_MARK: OnceLock<String> = OnceLock::new();
+
+/// The mark of the counter at `home` on this machine.
+pub fn counter_mark(home: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let machine = std::fs::read_to_string("/etc/machine-id").unwrap_or_default();
+    let digest = Sha256::digest(format!("{}\n{}", machine.trim(), home.display()).as_bytes());
+    digest.iter().take(3).map(|b| REFERENCE_ALPHABET[*b as usize % REFERENCE_ALPHABET.len()] as char).collect()
 }
 
 type Changes = tokio::sync::broadcast::Sender<i64>;
@@ -539,6 +554,7 @@ impl Paydesk {
     /// be reached: a counter that has worked on it keeps selling into its offline journal
     /// (replayed when the server is back); one that never has cannot sell (an error here).
     pub fn open_at(home: &Path, location: &paydesk_ledger::Location) -> Result<Self, AppError> {
+        COUNTER_MARK.get_or_init(|| counter_mark(home));
         let shared = match location {
             paydesk_ledger::Location::Shared(url) => Some(url.clone()),
             paydesk_ledger::Location::File(_) => None,
