@@ -778,3 +778,74 @@ fn a_profile_that_does_not_connect_is_diagnosed_and_its_transcript_written() {
         let _ = cli(home.path(), &["secret", "delete", n]);
     }
 }
+
+/// Several shops, one ledger: each profile belongs to a shop (`--shop`; "main" by default,
+/// kept when the profile is replaced without naming one); lists, totals and exports filter
+/// by shop, and `tx totals --by shop` gives each shop's totals, which add up to the whole
+/// (the demo's sales count in the main shop).
+#[test]
+fn two_shops_in_one_ledger_with_totals_that_add_up() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let (north, south) = (unique_name("north"), unique_name("south"));
+    for (name, shop) in [(&north, "Taipei-101"), (&south, "Tainan")] {
+        let added = cli(
+            home.path(),
+            &[
+                "profile", "add", name, "--base-url", &sandbox.base_url, "--merchant-no", "200043", "--store-no",
+                "300014", "--ipn-url", &format!("{}/sandbox/ipn-sink", sandbox.base_url), "--callback-url",
+                "https://shop.example/done", "--shop", shop,
+            ],
+        );
+        assert_eq!(added.code, 0, "{}", added.stdout);
+        assert_eq!(added.json()["shop"], shop);
+        set_secret(home.path(), name, DEMO_TOKEN);
+    }
+    let bad = cli(home.path(), &["profile", "add", "x1", "--base-url", "sandbox", "--shop", "../etc"]);
+    assert!(bad.stdout.contains("shop"), "{}", bad.stdout);
+    let sell = |profile: &str, amount: &str| {
+        let sale = cli(home.path(), &["pay", "qr", "--profile", profile, "--amount", amount, "--currency", "USD", "--vendor", "alipay"]);
+        assert_eq!(sale.code, 0, "{}", sale.stderr);
+        sale.json()["reference"].as_str().unwrap().to_string()
+    };
+    let north_sales = [sell(&north, "10.00"), sell(&north, "2.50")];
+    sell(&south, "7.00");
+    sell("demo", "1.25");
+
+    let listed = cli(home.path(), &["tx", "list", "--shop", "Taipei-101"]).json();
+    let refs: Vec<&str> = listed.as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
+    assert_eq!(refs.len(), 2, "{listed}");
+    assert!(north_sales.iter().all(|r| refs.contains(&r.as_str())));
+
+    let by_shop = cli(home.path(), &["tx", "totals", "--by", "shop"]).json();
+    let shops: Vec<&str> = by_shop.as_array().unwrap().iter().map(|s| s["shop"].as_str().unwrap()).collect();
+    assert_eq!(shops, ["Tainan", "Taipei-101", "main"], "{by_shop}");
+    let count_of = |totals: &serde_json::Value| -> i64 {
+        totals.as_array().unwrap().iter().map(|t| t["count"].as_i64().unwrap()).sum()
+    };
+    let counts: Vec<i64> = by_shop.as_array().unwrap().iter().map(|s| count_of(&s["totals"])).collect();
+    assert_eq!(counts, [1, 2, 1]);
+    let whole = cli(home.path(), &["tx", "totals"]).json();
+    assert_eq!(counts.iter().sum::<i64>(), count_of(&whole), "the shops add up to the whole");
+
+    let csv = home.path().join("taipei.csv");
+    let exported = cli(home.path(), &["ledger", "export", "--format", "csv", "--shop", "Taipei-101", "-o", csv.to_str().unwrap()]);
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(north_sales.iter().all(|r| text.contains(r.as_str())), "{text}");
+    assert_eq!(text.lines().filter(|l| l.contains("PD")).count(), 2, "{text}");
+
+    // Replaced without naming a shop, the profile stays in its shop.
+    let replaced = cli(
+        home.path(),
+        &[
+            "profile", "add", &north, "--replace", "--base-url", &sandbox.base_url, "--merchant-no", "200043",
+            "--store-no", "300014", "--ipn-url", &format!("{}/sandbox/ipn-sink", sandbox.base_url),
+            "--callback-url", "https://shop.example/done/again",
+        ],
+    );
+    assert_eq!(replaced.json()["shop"], "Taipei-101", "{}", replaced.stdout);
+    for n in [&north, &south] {
+        let _ = cli(home.path(), &["secret", "delete", n]);
+    }
+}

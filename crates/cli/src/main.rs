@@ -107,6 +107,9 @@ struct FilterArgs {
     provider: Option<String>,
     #[arg(long)]
     profile: Option<String>,
+    /// Only this shop's payments (its profiles').
+    #[arg(long)]
+    shop: Option<String>,
     /// qr, link, or a wallet (alipay).
     #[arg(long)]
     method: Option<String>,
@@ -130,6 +133,7 @@ impl From<FilterArgs> for TxQuery {
             status: a.status,
             provider: a.provider,
             profile: a.profile,
+            shop: a.shop,
             method: a.method,
             currency: a.currency,
             min_amount: a.min_amount,
@@ -291,6 +295,10 @@ enum ProfileCommand {
         ipn_url: Option<String>,
         #[arg(long)]
         callback_url: Option<String>,
+        /// The shop it sells for (several shops may share one ledger); default "main", and
+        /// the same shop when replacing.
+        #[arg(long)]
+        shop: Option<String>,
         /// Run the IPN listener for this profile on ADDR:PORT (`paydesk ipn listen`, the app).
         #[arg(long)]
         ipn_listen: Option<String>,
@@ -607,6 +615,9 @@ enum TxCommand {
     Totals {
         #[command(flatten)]
         filter: FilterArgs,
+        /// `shop`: each shop's totals (they add up to the whole).
+        #[arg(long)]
+        by: Option<String>,
     },
     /// Asks the providers about every unsettled payment of the filter.
     Refresh {
@@ -1059,6 +1070,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             private_network,
             replace,
             secret_stdin,
+            shop,
         } => {
             let platform_public_key = match platform_public_key {
                 Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
@@ -1090,6 +1102,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 ipn_listen,
                 private_network,
                 replace,
+                shop,
                 settings,
             };
             if secret_stdin {
@@ -1476,7 +1489,23 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 None => out(json!({"reference": reference, "html": &html}), html),
             }
         }
-        TxCommand::Totals { filter } => {
+        TxCommand::Totals { filter, by: Some(by) } => {
+            if by != "shop" {
+                return Err(AppError::invalid("by", format!("by: shop is the one grouping of totals (got '{by}')")));
+            }
+            let shops = paydesk.tx_totals_by_shop(&TxQuery::from(filter))?;
+            let text = shops
+                .iter()
+                .flat_map(|s| {
+                    s.totals.iter().map(move |t| {
+                        format!("{}  {}  gross {}  refunded {}  net {}", s.shop, t.currency, t.takings.gross, t.takings.refunded, t.takings.net)
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&shops), text)
+        }
+        TxCommand::Totals { filter, by: None } => {
             let totals = paydesk.tx_totals(&TxQuery::from(filter))?;
             let text = totals
                 .iter()

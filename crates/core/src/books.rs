@@ -30,6 +30,9 @@ pub struct TxQuery {
     pub provider: Option<String>,
     #[serde(default)]
     pub profile: Option<String>,
+    /// Only the payments of this shop's profiles.
+    #[serde(default)]
+    pub shop: Option<String>,
     /// qr, link, or a wallet.
     #[serde(default)]
     pub method: Option<String>,
@@ -109,6 +112,7 @@ impl TxQuery {
             status: nonempty(&self.status),
             provider: nonempty(&self.provider),
             profile: nonempty(&self.profile),
+            shop: nonempty(&self.shop),
             method: nonempty(&self.method),
             currency: currency.map(|c| c.code().to_string()),
             min_minor: minor("min_amount", &self.min_amount)?,
@@ -118,6 +122,13 @@ impl TxQuery {
             after: self.after.clone(),
         })
     }
+}
+
+/// One shop's totals, per currency.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShopTotals {
+    pub shop: String,
+    pub totals: Vec<Totals>,
 }
 
 /// A page of transactions as the screens show them.
@@ -217,6 +228,25 @@ impl Paydesk {
     }
 
     /// Totals per currency over the whole filter.
+    /// The totals of each shop (of `q.shop` alone when it names one); every payment counts
+    /// in exactly one shop, so the shops' totals add up to the whole.
+    pub fn tx_totals_by_shop(&self, q: &TxQuery) -> Result<Vec<ShopTotals>, AppError> {
+        let mut shops: Vec<String> = crate::blocking(|| self.ledger().profiles())?.into_iter().map(|p| p.shop).collect();
+        shops.push(paydesk_ledger::MAIN_SHOP.into());
+        shops.sort();
+        shops.dedup();
+        if let Some(only) = nonempty(&q.shop) {
+            shops.retain(|s| *s == only);
+        }
+        shops
+            .into_iter()
+            .map(|shop| {
+                let q = TxQuery { shop: Some(shop.clone()), ..q.clone() };
+                Ok(ShopTotals { totals: self.tx_totals(&q)?, shop })
+            })
+            .collect()
+    }
+
     pub fn tx_totals(&self, q: &TxQuery) -> Result<Vec<Totals>, AppError> {
         let filter = q.to_filter(&shop_time_zone())?;
         let totals = crate::blocking(|| self.ledger().totals(&filter))?;

@@ -701,17 +701,22 @@ impl Paydesk {
     /// without the secret cannot redirect another counter's sales). Every change is an
     /// event in the ledger's sealed history.
     pub fn save_profile(&self, input: ProfileInput) -> Result<Profile, AppError> {
-        let replace = input.replace;
-        let row: ProfileRow = input.validate()?;
+        let (replace, shop_given) = (input.replace, input.shop.is_some());
+        let mut row: ProfileRow = input.validate()?;
         crate::blocking(|| {
             let before = self.ledger().profile(&row.name)?;
+            // Edited without naming a shop (the window's form): it stays where it was.
+            if let (Some(before), false) = (&before, shop_given) {
+                row.shop = before.shop.clone();
+            }
             // A production profile sells for real: its secret is here (or saved in the same
             // step, which the app and `profile add --secret-stdin` do first).
             if row.environment == crate::Environment::Production.as_str() && secrets::load_token(&row.name).is_err() {
                 return Err(AppError::SecretMissing {
                     profile: row.name.clone(),
                     message: format!(
-                        "Profile '{}' is a production profile: save its secret in the same step (Settings, or                          `paydesk profile add … --secret-stdin`), so it is never saved unable to sell.",
+                        "Profile '{}' is a production profile: save its secret in the same step (Settings, or \
+                         `paydesk profile add … --secret-stdin`), so it is never saved unable to sell.",
                         row.name
                     ),
                 });
@@ -734,7 +739,9 @@ impl Paydesk {
                     return Err(AppError::SecretMissing {
                         profile: row.name.clone(),
                         message: format!(
-                            "This counter has no secret for profile '{}', so it cannot change where its sales go                              (provider, base URL, merchant settings). Change it from a counter that has the secret,                              or save the secret here first.",
+                            "This counter has no secret for profile '{}', so it cannot change where its sales go \
+                             (provider, base URL, merchant settings). Change it from a counter that has the secret, \
+                             or save the secret here first.",
                             row.name
                         ),
                     });

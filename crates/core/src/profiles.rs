@@ -65,6 +65,7 @@ impl DemoContext {
             ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
             // The demo's sandbox may be on the shop's network (paying from a phone).
             private_network: true,
+            shop: paydesk_ledger::MAIN_SHOP.into(),
             warnings: Vec::new(),
         }
     }
@@ -116,6 +117,8 @@ pub struct Profile {
     /// Its provider, links and notification URLs may be on the shop's private network.
     #[serde(default)]
     pub private_network: bool,
+    /// The shop it sells for ("main" where there is one).
+    pub shop: String,
     /// What saving it found worth a second look (a listener on every interface).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -133,6 +136,7 @@ impl From<ProfileRow> for Profile {
             callback_url: r.callback_url,
             ipn_listen: r.ipn_listen,
             private_network: r.private_network,
+            shop: r.shop,
             warnings: Vec::new(),
         }
     }
@@ -174,6 +178,9 @@ pub struct ProfileInput {
     /// Replaces a profile of the same name (without it, an existing name is refused).
     #[serde(default)]
     pub replace: bool,
+    /// The shop it sells for; None: "main" for a new profile, the same shop when replacing.
+    #[serde(default)]
+    pub shop: Option<String>,
     /// The provider's own settings; empty or null values count as not given.
     #[serde(flatten)]
     pub settings: BTreeMap<String, serde_json::Value>,
@@ -281,10 +288,18 @@ impl ProfileInput {
                 ));
             }
         }
+        let shop = self.shop.as_deref().map(str::trim).unwrap_or(paydesk_ledger::MAIN_SHOP).to_string();
+        if shop.is_empty() || shop.chars().count() > 40 || !shop.chars().all(|c| c.is_alphanumeric() || " -_".contains(c)) {
+            problems.push(AppError::invalid(
+                "shop",
+                "shop: 1 to 40 letters, digits, spaces, '-' or '_' (e.g. Taipei-101)".to_string(),
+            ));
+        }
         if let Some(all) = AppError::invalid_all(problems) {
             return Err(all);
         }
         Ok(ProfileRow {
+            shop,
             ipn_listen,
             name,
             provider: self.provider,

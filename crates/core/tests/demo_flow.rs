@@ -149,6 +149,7 @@ async fn bad_inputs_are_refused_before_the_network_and_leave_nothing() {
         callback_url: None,
         ipn_listen: None,
         private_network: false,
+        shop: None,
         replace: true,
     };
     for bad in ["https://user:secret@mapi.yuansfer.com", "http://169.254.169.254", "javascript:alert(1)"] {
@@ -391,6 +392,7 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
         callback_url: Some("https://shop.example/done".into()),
         ipn_listen: listen,
         private_network: false,
+        shop: None,
         replace: false,
     };
     // A profile that could not sell (no notification or return URL) is not saved.

@@ -24,7 +24,7 @@ mod tokens;
 pub use customers::CustomerRow;
 pub use movements::{captured_minor, this_process, MovementRow};
 pub use payments::{Applied, EventRow, NewPayment, PaymentRow, StatusChange};
-pub use profiles::ProfileRow;
+pub use profiles::{ProfileRow, MAIN_SHOP};
 pub use query::{CurrencyTotals, Cursor, DayTotals, Page, PaymentFilter};
 pub use refunds::{committed_minor, RefundRow};
 pub use tokens::TokenRow;

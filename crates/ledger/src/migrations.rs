@@ -211,6 +211,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX payers_last_used ON payers(last_used_at);
     "#,
+    // 20: an owner with several shops keeps them apart in one ledger: each profile belongs
+    //     to a shop ('main' for the single shop of old)
+    r#"
+    ALTER TABLE profiles ADD COLUMN shop TEXT NOT NULL DEFAULT 'main';
+    CREATE INDEX profiles_shop ON profiles(shop, name);
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).

@@ -204,6 +204,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX payers_last_used ON payers(last_used_at);
     "#,
+    // 20: each profile belongs to a shop (see SQLite's 20)
+    r#"
+    ALTER TABLE profiles ADD COLUMN shop TEXT NOT NULL DEFAULT 'main';
+    CREATE INDEX profiles_shop ON profiles(shop, name);
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).

@@ -20,6 +20,16 @@ pub struct ProfileRow {
     /// Its provider, links and notification URLs may be on the shop's private network.
     #[serde(default)]
     pub private_network: bool,
+    /// The shop it sells for (several shops may share one ledger).
+    #[serde(default = "main_shop")]
+    pub shop: String,
+}
+
+/// The shop of a ledger that has only one.
+pub const MAIN_SHOP: &str = "main";
+
+fn main_shop() -> String {
+    MAIN_SHOP.into()
 }
 
 fn from_row(r: &Row) -> Result<ProfileRow> {
@@ -36,6 +46,7 @@ fn from_row(r: &Row) -> Result<ProfileRow> {
         callback_url: r.get("callback_url")?,
         ipn_listen: r.get("ipn_listen")?,
         private_network: r.get::<i64>("private_network")? != 0,
+        shop: r.get("shop")?,
     })
 }
 
@@ -43,12 +54,13 @@ impl Ledger {
     pub fn save_profile(&self, p: &ProfileRow) -> Result<()> {
         let at = now();
         self.write_one(
-            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, settings, private_network, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11, ?11)
+            "INSERT INTO profiles (name, provider, environment, base_url, merchant_no, store_no, ipn_url, callback_url, ipn_listen, settings, private_network, shop, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?11, ?11)
              ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, environment=excluded.environment,
                base_url=excluded.base_url, merchant_no=excluded.merchant_no, store_no=excluded.store_no,
                ipn_url=excluded.ipn_url, callback_url=excluded.callback_url, ipn_listen=excluded.ipn_listen,
-               settings=excluded.settings, private_network=excluded.private_network, updated_at=excluded.updated_at",
+               settings=excluded.settings, private_network=excluded.private_network, shop=excluded.shop,
+               updated_at=excluded.updated_at",
             args![
                 &p.name,
                 &p.provider,
@@ -62,7 +74,8 @@ impl Ledger {
                 &p.ipn_listen,
                 serde_json::to_string(&p.settings).expect("string map"),
                 at,
-                i64::from(p.private_network)
+                i64::from(p.private_network),
+                &p.shop
             ],
         )?;
         Ok(())

@@ -27,6 +27,9 @@ pub struct PaymentFilter {
     pub provider: Option<String>,
     #[serde(default)]
     pub profile: Option<String>,
+    /// The shop whose profiles' payments these are.
+    #[serde(default)]
+    pub shop: Option<String>,
     /// "qr", "link", or a wallet ("alipay").
     #[serde(default)]
     pub method: Option<String>,
@@ -112,6 +115,14 @@ pub(crate) fn where_clause(f: &PaymentFilter, postgres: bool) -> (String, Vec<Sq
     eq("provider", &f.provider, &mut parts);
     eq("profile", &f.profile, &mut parts);
     eq("currency", &f.currency.as_ref().map(|c| c.to_ascii_uppercase()), &mut parts);
+    if let Some(shop) = f.shop.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        // Every payment is in exactly one shop: its profile's, or the main shop where its
+        // profile is built in (demo) or was removed.
+        values.push(SqlValue::Text(shop.to_string()));
+        let n = values.len();
+        let orphans = if shop == crate::MAIN_SHOP { " OR p.profile NOT IN (SELECT name FROM profiles)" } else { "" };
+        parts.push(format!("(p.profile IN (SELECT name FROM profiles WHERE shop = ?{n}){orphans})"));
+    }
     let mut push = |sql: String, v: SqlValue, parts: &mut Vec<String>| {
         values.push(v);
         parts.push(sql.replace('#', &format!("?{}", values.len())));

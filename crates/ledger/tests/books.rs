@@ -420,6 +420,7 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
                 callback_url: None,
                 ipn_listen: None,
                 private_network: false,
+                shop: paydesk_ledger::MAIN_SHOP.into(),
             })
             .unwrap();
         let path = ledger.path().unwrap().to_path_buf();
@@ -437,6 +438,8 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
              UPDATE chain SET state = (SELECT {old} FROM payments t WHERE 'payment:' || t.id = chain.subject)
                WHERE subject LIKE 'payment:%' AND state <> 'deleted';
              DROP TABLE payers;
+             DROP INDEX profiles_shop;
+             ALTER TABLE profiles DROP COLUMN shop;
              PRAGMA user_version = 17;"
         ))
         .unwrap();
