@@ -23,6 +23,7 @@ fn main() {
         "delete_profile",
         "delete_token",
         "profile_history",
+        "tx_totals_by_shop",
         "diagnose_connection",
         "recall_payer",
         "forget_payer",

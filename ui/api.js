@@ -36,6 +36,7 @@ export const removeToken = (profile, shopperReference, token) => invoke('remove_
 export const cancelRecurring = (profile, shopperReference, agreementId) => invoke('cancel_recurring', { profile, shopperReference, agreementId });
 export const txPage = (query) => invoke('tx_page', { query });
 export const txTotals = (query) => invoke('tx_totals', { query });
+export const txTotalsByShop = (query) => invoke('tx_totals_by_shop', { query });
 export const dailyReport = (query) => invoke('daily_report', { query, byProvider: true });
 export const ledgerStatus = () => invoke('ledger_status');
 export const profileHistory = (limit) => invoke('profile_history', { limit });

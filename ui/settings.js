@@ -16,7 +16,7 @@ const ENV_URLS = { sandbox: 'sandbox', production: 'production' };
 const PROFILE_INPUTS = {
   name: 'pf-name', base_url: 'pf-base-url', merchant_no: 'pf-merchant-no', store_no: 'pf-store-no',
   merchant_id: 'pf-merchant-id', app_id: 'pf-app-id', platform_public_key: 'pf-platform-key',
-  ipn_url: 'pf-ipn-url', callback_url: 'pf-callback-url', ipn_listen: 'pf-ipn-listen',
+  ipn_url: 'pf-ipn-url', callback_url: 'pf-callback-url', ipn_listen: 'pf-ipn-listen', shop: 'pf-shop',
 };
 
 function message(text, ok = true) {
@@ -29,7 +29,7 @@ function message(text, ok = true) {
 function clearForm() {
   editing = null;
   editingPrivateNetwork = false;
-  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-token', 'pf-key']) $(id).value = '';
+  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-shop', 'pf-token', 'pf-key']) $(id).value = '';
   $('pf-require-signed').checked = false;
   $('pf-name').disabled = false;
   $('pf-provider').value = 'pockyt';
@@ -58,6 +58,7 @@ function fill(p) {
   $('pf-require-signed').checked = p.require_signed_answers === 'true';
   $('pf-key').value = '';
   $('pf-ipn-url').value = p.ipn_url ?? '';
+  $('pf-shop').value = p.shop ?? '';
   $('pf-callback-url').value = p.callback_url ?? '';
   $('pf-ipn-listen').value = p.ipn_listen ?? '';
   $('pf-token').value = '';
@@ -205,6 +206,8 @@ async function save(e) {
     ipn_url: $('pf-ipn-url').value.trim() || null,
     callback_url: $('pf-callback-url').value.trim() || null,
     ipn_listen: $('pf-ipn-listen').value.trim() || null,
+    // Empty: "main" for a new profile, its own shop when editing.
+    shop: $('pf-shop').value.trim() || null,
     // Editing a listed profile replaces it; a new name never silently replaces another.
     replace: editing != null,
     private_network: editing != null && editingPrivateNetwork,

@@ -32,7 +32,7 @@ export function currentQuery() {
     period,
     from: period === 'custom' ? v('tx-from') : null,
     to: period === 'custom' ? v('tx-to') : null,
-    status: v('tx-status'), provider: v('tx-provider'), profile: v('tx-profile'), method: v('tx-method'),
+    status: v('tx-status'), provider: v('tx-provider'), profile: v('tx-profile'), shop: v('tx-shop'), method: v('tx-method'),
     min_amount: v('tx-min'), max_amount: v('tx-max'), text: v('tx-search'),
   };
 }
@@ -62,6 +62,7 @@ async function load(append = false) {
   try {
     const query = { ...currentQuery(), limit: 50, after: append ? nextCursor : null };
     const [page, totals] = await Promise.all([api.txPage(query), append ? null : api.txTotals(currentQuery())]);
+    if (!append) showShopTotals();
     if (seq !== loadSeq) return;
     if (totals) {
       $('tx-totals').textContent = totalsLine(totals);
@@ -82,9 +83,28 @@ function fillFilterChoices() {
   const keepProvider = $('tx-provider').value;
   $('tx-provider').replaceChildren(new Option(t('All providers'), ''), ...(state.info?.providers ?? []).map((p) => new Option(p.label, p.provider)));
   $('tx-provider').value = keepProvider;
+  // Several shops: the list starts at this counter's shop; "All shops" on request, with
+  // each shop's totals beside the whole.
+  const shops = [...new Set((state.info?.profiles ?? []).map((p) => p.shop ?? 'main'))].sort();
+  const shopSelect = $('tx-shop');
+  shopSelect.hidden = shops.length < 2;
+  const keepShop = shopSelect.dataset.chosen ? shopSelect.value : (state.profile?.shop ?? '');
+  shopSelect.replaceChildren(new Option(t('All shops'), ''), ...shops.map((s) => new Option(s, s)));
+  shopSelect.value = shops.length < 2 ? '' : keepShop;
   const keepProfile = $('tx-profile').value;
   $('tx-profile').replaceChildren(new Option(t('All profiles'), ''), ...(state.info?.profiles ?? []).map((p) => new Option(p.name, p.name)));
   $('tx-profile').value = keepProfile;
+}
+
+/** All shops of several: each one's totals, which add up to the line above. */
+async function showShopTotals() {
+  const line = $('tx-shop-totals');
+  if ($('tx-shop').hidden || $('tx-shop').value) { line.hidden = true; return; }
+  try {
+    const shops = await api.txTotalsByShop(currentQuery());
+    line.replaceChildren(...shops.map((s) => el('span', { class: 'shop-total', dataset: { shop: s.shop } }, `${s.shop}: ${totalsLine(s.totals)}`)));
+    line.hidden = false;
+  } catch { line.hidden = true; }
 }
 
 /** A long job's progress bar, read every 200 ms until it ends. */
@@ -388,6 +408,7 @@ export function initTransactions() {
   const reload = () => load();
   $('tx-search').addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(reload, 150); });
   for (const id of ['tx-status', 'tx-provider', 'tx-profile', 'tx-from', 'tx-to']) $(id).addEventListener('change', reload);
+  $('tx-shop').addEventListener('change', () => { $('tx-shop').dataset.chosen = 'true'; reload(); });
   $('tx-period').addEventListener('change', () => {
     for (const l of document.querySelectorAll('.custom-dates')) l.hidden = $('tx-period').value !== 'custom';
     reload();

@@ -452,6 +452,12 @@ async fn tx_totals(core: Core<'_>, query: TxQuery) -> Result<Vec<Totals>, UiErro
     Ok(off_thread(&core, move |c| c.tx_totals(&query)).await?)
 }
 
+/// Each shop's totals of the filter (they add up to the whole).
+#[tauri::command(async)]
+async fn tx_totals_by_shop(core: Core<'_>, query: TxQuery) -> Result<Vec<paydesk_core::books::ShopTotals>, UiError> {
+    Ok(off_thread(&core, move |c| c.tx_totals_by_shop(&query)).await?)
+}
+
 #[tauri::command]
 async fn daily_report(core: Core<'_>, query: TxQuery, by_provider: Option<bool>) -> Result<Vec<DayRow>, UiError> {
     Ok(off_thread(&core, move |c| c.daily_report(&query, by_provider.unwrap_or(false))).await?)
@@ -734,6 +740,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             delete_profile,
             delete_token,
             profile_history,
+            tx_totals_by_shop,
             recall_payer,
             forget_payer,
             import_payers,

@@ -838,3 +838,61 @@ fn test_connection_shows_its_details_for_support() {
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
     s.end();
 }
+
+/// Two shops in one ledger, in the accountant's window: the list starts at this counter's
+/// shop (the demo's, "main"), "All shops" shows every sale and each shop's totals beside the
+/// whole.
+#[test]
+fn transactions_start_at_this_counters_shop_and_show_each_shops_totals() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = paydesk_e2e::SandboxProcess::start(home.path(), "127.0.0.1:0");
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut c = paydesk_e2e::paydesk(home.path());
+        c.arg("--json").args(args);
+        let r = paydesk_e2e::run(c, stdin);
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        r.json()
+    };
+    let name = paydesk_e2e::unique_name("north");
+    cli(
+        &[
+            "profile", "add", &name, "--base-url", &sandbox.base_url, "--merchant-no", "200043", "--store-no", "300014",
+            "--ipn-url", &format!("{}/sandbox/ipn-sink", sandbox.base_url), "--callback-url", "https://shop.example/done",
+            "--shop", "Taipei-101",
+        ],
+        None,
+    );
+    cli(&["secret", "set", &name], Some("5cbfb079f15b150122261c8537086d77a\n"));
+    let north = cli(&["pay", "qr", "--profile", &name, "--amount", "8.00", "--currency", "USD", "--vendor", "alipay"], None);
+    let north = north["reference"].as_str().unwrap().to_string();
+
+    let driver = Driver::start(home.path(), &[]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_until_ready();
+    let here = s.sell_at_counter("3.00");
+    assert!(!here.is_empty());
+    s.click("#tab-transactions");
+    s.wait_for(
+        "the shop filter at this counter's shop",
+        Duration::from_secs(10),
+        "const f = document.getElementById('tx-shop'); return !f.hidden && f.value === 'main'",
+    );
+    s.wait_for(
+        "only this shop's sale",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#tx-rows tr[data-reference]').length === 1",
+    );
+    let listed = s.script("return [...document.querySelectorAll('#tx-rows tr')].map(r => r.dataset.reference).join(' ')");
+    assert!(!listed.as_str().unwrap().contains(&north), "{listed}");
+    s.script("const f = document.getElementById('tx-shop'); f.value = ''; f.dispatchEvent(new Event('change'))");
+    s.wait_for(
+        "every shop's sale and each shop's totals",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#tx-rows tr[data-reference]').length === 2 \
+         && document.querySelectorAll('#tx-shop-totals .shop-total').length === 2",
+    );
+    let shops = s.script("return [...document.querySelectorAll('#tx-shop-totals .shop-total')].map(e => e.dataset.shop).join(',')");
+    assert_eq!(shops, "Taipei-101,main");
+    s.end();
+    let _ = cli(&["secret", "delete", &name], None);
+}
