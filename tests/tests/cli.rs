@@ -809,8 +809,16 @@ fn two_shops_in_one_ledger_with_totals_that_add_up() {
         sale.json()["reference"].as_str().unwrap().to_string()
     };
     let north_sales = [sell(&north, "10.00"), sell(&north, "2.50")];
-    sell(&south, "7.00");
+    let south_sale = sell(&south, "7.00");
     sell("demo", "1.25");
+    // The southern shop's customer pays: money taken, in its report.
+    let settled = reqwest::blocking::Client::new()
+        .post(format!("{}/sandbox/settle/{south_sale}", sandbox.base_url))
+        .json(&serde_json::json!({"outcome": "pay"}))
+        .send()
+        .unwrap();
+    assert!(settled.status().is_success(), "{}", settled.status());
+    assert_eq!(cli(home.path(), &["tx", "status", &south_sale]).json()["status"], "paid");
 
     let listed = cli(home.path(), &["tx", "list", "--shop", "Taipei-101"]).json();
     let refs: Vec<&str> = listed.as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
@@ -827,6 +835,10 @@ fn two_shops_in_one_ledger_with_totals_that_add_up() {
     assert_eq!(counts, [1, 2, 1]);
     let whole = cli(home.path(), &["tx", "totals"]).json();
     assert_eq!(counts.iter().sum::<i64>(), count_of(&whole), "the shops add up to the whole");
+
+    let report = cli(home.path(), &["report", "daily", "--shop", "Tainan"]).json();
+    let total = report.as_array().unwrap().iter().find(|d| d["day"] == "total").unwrap().clone();
+    assert_eq!((total["count"].as_i64(), total["gross"].as_str()), (Some(1), Some("7.00")), "{report}");
 
     let csv = home.path().join("taipei.csv");
     let exported = cli(home.path(), &["ledger", "export", "--format", "csv", "--shop", "Taipei-101", "-o", csv.to_str().unwrap()]);

@@ -213,6 +213,9 @@ enum ReportCommand {
         period: Option<String>,
         #[arg(long)]
         profile: Option<String>,
+        /// Only this shop's payments.
+        #[arg(long)]
+        shop: Option<String>,
         /// `provider`: one row per day, currency and provider.
         #[arg(long, value_parser = ["provider"])]
         by: Option<String>,
@@ -887,9 +890,9 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         }
         Command::Tx(cmd) => tx(cmd).await,
         Command::Ledger(cmd) => ledger(cmd, cli.json),
-        Command::Report(ReportCommand::Daily { from, to, period, profile, by }) => {
+        Command::Report(ReportCommand::Daily { from, to, period, profile, shop, by }) => {
             let paydesk = open()?;
-            let q = TxQuery { from, to, period, profile, ..TxQuery::default() };
+            let q = TxQuery { from, to, period, profile, shop, ..TxQuery::default() };
             let days = paydesk.daily_report(&q, by.is_some())?;
             let text = days
                 .iter()
