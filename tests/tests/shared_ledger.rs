@@ -230,6 +230,12 @@ fn a_server_stopped_mid_run_gives_clear_errors_writes_nothing_half_and_is_back_w
     }
     // This counter keeps selling: into its offline journal, replayed when the server is back.
     let journaled = sell(home.path(), &ledger, &profile, "3.00");
+    // A sale made before the outage needs every counter's view: refused, with the reason.
+    let reference = sale["reference"].as_str().unwrap();
+    let refund = cli(home.path(), &ledger, &["tx", "refund", reference, "--amount", "1.00"]);
+    assert_ne!(refund.code, 0);
+    let said = refund.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(said.contains("offline") && said.contains(reference), "{said}");
     let waiting = cli(home.path(), &ledger, &["ledger", "sync"]);
     assert_eq!((waiting.code, waiting.json()["waiting"].as_i64()), (1, Some(1)), "{}", waiting.stdout);
     // The running listener keeps running: the provider is told to try again later.

@@ -1114,9 +1114,9 @@ impl Paydesk {
 
     pub(crate) fn payment_row(&self, reference: &str) -> Result<PaymentRow, AppError> {
         crate::blocking(|| {
-            self.ledger()
-                .payment_by_reference(reference)?
-                .ok_or_else(|| self.not_here_offline(reference).unwrap_or_else(|| AppError::payment_not_found(reference)))
+            // The ledger is let go before asking whether it is the journal.
+            let found = self.ledger().payment_by_reference(reference)?;
+            found.ok_or_else(|| self.not_here_offline(reference).unwrap_or_else(|| AppError::payment_not_found(reference)))
         })
     }
 
