@@ -15,6 +15,10 @@ let sale = null;      // { payment, startedAt }
 let pollTimer = null;
 let clockTimer = null;
 let busy = false;
+// Each Enter's sale, numbered; Esc while it is being made cancels that one: its answer, when
+// it comes, never shows a QR (the sale is cancelled at the provider, or watched).
+let createSeq = 0;
+let cancelledSeq = 0;
 // A payment recorded (and maybe at the provider) whose create got no usable answer: Enter
 // and "Try again" resend exactly it, never a new one.
 let kept = null;
@@ -168,6 +172,16 @@ function lateAlert(p) {
   $('late-alerts').append(box);
 }
 
+/** Esc while the provider is being asked: that sale is cancelled, and said so. */
+function cancelCreate() {
+  cancelledSeq = createSeq;
+  const said = $('sale-cancelled');
+  said.textContent = t('Sale cancelled');
+  said.hidden = false;
+  clearTimeout(cancelCreate.timer);
+  cancelCreate.timer = setTimeout(() => { said.hidden = true; }, 4000);
+}
+
 function setScreen(name) {
   $('entry').hidden = name !== 'entry';
   $('sale').hidden = name !== 'sale';
@@ -190,6 +204,10 @@ async function create() {
   tickWorking();
   working.hidden = false;
   const workingTimer = setInterval(tickWorking, 100);
+  const seq = ++createSeq;
+  const asked = typed;
+  // Cancelled with Esc, or the amount typed again since Enter: this answer is not shown.
+  const stale = () => cancelledSeq === seq || typed !== asked;
   try {
     const result = await api.createPayment({
       profile: state.profile.name,
@@ -200,6 +218,10 @@ async function create() {
       customer_no: method === 'link' && !$('customer-field').hidden ? ($('customer').value || null) : null,
       ...saleOptions(),
     });
+    if (stale()) {
+      abandon(result.payment);
+      return;
+    }
     await showSale(result);
     // The payer is kept in the ledger (by the core, with the sale); the screen forgets them.
     clearPayer();
@@ -207,6 +229,12 @@ async function create() {
     $('shopper-reference').value = '';
     $('save-card').checked = false;
   } catch (err) {
+    if (stale()) {
+      // Nothing to resend for a sale the cashier cancelled: left like an abandoned one.
+      const reference = keptReference(err);
+      if (reference) abandon({ reference, amount: null, currency: null });
+      return;
+    }
     showError(api.describeError(err), keptReference(err));
   } finally {
     clearInterval(workingTimer);
@@ -552,7 +580,14 @@ export function initCounter() {
       if (e.key === 'F2') { e.preventDefault(); setMethod(method === 'qr' ? 'link' : 'qr'); return; }
       // Enter always makes the QR here, wherever focus was left (a tab, a keypad key).
       if (e.key === 'Enter') { e.preventDefault(); create(); return; }
-      if (e.key === 'Escape') { if (kept) letGoOfKept(); typed = ''; renderAmount(); hideError(); return; }
+      if (e.key === 'Escape') {
+        if (busy) cancelCreate();
+        if (kept) letGoOfKept();
+        typed = '';
+        renderAmount();
+        hideError();
+        return;
+      }
       if (!inField && (/^[0-9.]$/.test(e.key) || e.key === 'Backspace')) { e.preventDefault(); press(e.key); }
       return;
     }

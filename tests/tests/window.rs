@@ -896,3 +896,52 @@ fn transactions_start_at_this_counters_shop_and_show_each_shops_totals() {
     s.end();
     let _ = cli(&["secret", "delete", &name], None);
 }
+
+/// Esc while the provider is slow: typed 3, Enter, Esc, 7 — the counter says "Sale
+/// cancelled", never shows a QR for the 3.00 when its answer comes late, shows 7, and the
+/// 3.00 sale is cancelled at the provider (nobody can pay it).
+#[test]
+fn esc_during_a_slow_create_never_shows_the_older_amounts_qr() {
+    let home = tempfile::tempdir().unwrap();
+    let driver = Driver::start(home.path(), &[]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_until_ready();
+    // The sandbox's address, from a first sale's link.
+    let link = s.sell_at_counter("1.00");
+    s.type_keys(ESCAPE);
+    let sandbox_base = link.split("/cashier/").next().unwrap().to_string();
+    let http = reqwest::blocking::Client::new();
+    let slow = http
+        .post(format!("{sandbox_base}/sandbox/faults"))
+        .json(&serde_json::json!({"endpoint": "create-trans-qrcode", "fault": "delay", "ms": 2000, "times": 1}))
+        .send()
+        .unwrap();
+    assert!(slow.status().is_success(), "{}", slow.status());
+
+    s.wait_for("a fresh counter", Duration::from_secs(5), "return !document.getElementById('entry').hidden");
+    s.type_keys("3");
+    s.type_keys(ENTER);
+    s.wait_for("the provider being asked", Duration::from_secs(5), "return !document.getElementById('working').hidden");
+    s.type_keys(ESCAPE);
+    assert_eq!(s.script("return document.getElementById('sale-cancelled').hidden"), false, "said at once");
+    s.type_keys("7");
+    s.wait_for("the late answer", Duration::from_secs(15), "return document.getElementById('working').hidden");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.script("return document.getElementById('sale').hidden"), true, "no QR for the older amount");
+    assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "7");
+
+    // The 3.00 sale: recorded, then cancelled at the provider.
+    let mut cancelled = String::new();
+    for _ in 0..50 {
+        let mut c = paydesk_e2e::paydesk(home.path());
+        c.args(["--json", "tx", "list", "--min-amount", "3.00", "--max-amount", "3.00"]);
+        let listed = paydesk_e2e::run(c, None).json();
+        cancelled = listed[0]["status"].as_str().unwrap_or_default().to_string();
+        if cancelled == "cancelled" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(cancelled, "cancelled", "the cancelled sale cannot be paid");
+    s.end();
+}
