@@ -114,7 +114,8 @@ pub struct CounterPayment {
 
 async fn with_qr(core: &Arc<Paydesk>, payment: PaymentView) -> Result<CounterPayment, AppError> {
     let reference = payment.reference.clone();
-    let png = off_thread(core, move |c| c.qr_png(&reference, 480)).await?;
+    // One pixel per module: the page scales it crisply (image-rendering: pixelated).
+    let png = off_thread(core, move |c| c.qr_png(&reference, 0)).await?;
     let qr_png = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
     Ok(CounterPayment { payment, qr_png })
 }

@@ -69,7 +69,8 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, sandbox_url: Option<String>, i
             let t0 = Instant::now();
             let payment = rt.block_on(paydesk.create_payment(&req)).unwrap();
             let t1 = Instant::now();
-            let png = qr::png(payment.link.as_deref().unwrap(), 480).unwrap();
+            // As the window draws it: one pixel per module, scaled by the page.
+            let png = qr::png(payment.link.as_deref().unwrap(), 0).unwrap();
             let t2 = Instant::now();
             assert!(png.len() > 100);
             end_to_end.push(t2 - t0);

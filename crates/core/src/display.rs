@@ -244,7 +244,8 @@ impl CustomerDisplay {
         let payment = crate::blocking(|| core.payment(reference))?;
         let qr = match (&payment.link, phase_of(payment.status)) {
             (Some(_), Phase::Waiting) => {
-                let png = crate::blocking(|| core.qr_png(reference, 480))?;
+                // One pixel per module: the display scales it crisply.
+                let png = crate::blocking(|| core.qr_png(reference, 0))?;
                 Some(format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)))
             }
             _ => None,

@@ -12,8 +12,18 @@ fn code(link: &str) -> Result<QrCode, AppError> {
 }
 
 /// A PNG at least `min_px` wide, black on white, with the standard 4-module quiet zone.
+/// `min_px` 0: one pixel per module, for a screen that scales it crisply
+/// (`image-rendering: pixelated`) — a fraction of the pixels to draw and encode.
 pub fn png(link: &str, min_px: u32) -> Result<Vec<u8>, AppError> {
-    let img = code(link)?.render::<Luma<u8>>().quiet_zone(true).min_dimensions(min_px, min_px).build();
+    let code = code(link)?;
+    let mut renderer = code.render::<Luma<u8>>();
+    renderer.quiet_zone(true);
+    if min_px == 0 {
+        renderer.module_dimensions(1, 1);
+    } else {
+        renderer.min_dimensions(min_px, min_px);
+    }
+    let img = renderer.build();
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::Png)
         .map_err(|e| AppError::Internal { message: format!("PNG encoding failed: {e}") })?;
@@ -33,5 +43,7 @@ mod tests {
         let img = image::load_from_memory(&png).unwrap();
         assert!(img.width() >= 320);
         assert!(super::svg("http://x/").unwrap().contains("<svg"));
+        let screen = image::load_from_memory(&super::png("http://127.0.0.1:1/cashier/312345678901234567", 0).unwrap()).unwrap();
+        assert!(screen.width() < 60, "one pixel per module: {}", screen.width());
     }
 }
