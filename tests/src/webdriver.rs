@@ -188,6 +188,21 @@ impl Session {
         panic!("click {css}: {last}");
     }
 
+    /// Ticks a checkbox by clicking it, as a person would, and makes sure it took: a line
+    /// shown above it a moment before (a check finishing) can move it under the pointer.
+    pub fn tick(&self, css: &str) {
+        let checked = format!("return document.querySelector({css:?}).checked");
+        for _ in 0..5 {
+            self.script(&format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return true"));
+            self.click(css);
+            if self.script(&checked) == json!(true) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("could not tick {css}");
+    }
+
     /// Clicks a field, clears it and types into it (through the Actions API).
     pub fn fill(&self, css: &str, text: &str) {
         let id = self.find(css).unwrap_or_else(|| panic!("no element {css}"));

@@ -39,7 +39,11 @@ fn counter_sale_turns_paid_in_the_real_window() {
         Duration::from_secs(15),
         "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
     );
-    assert!(width.as_u64().unwrap() >= 300, "QR rendered large: {width}");
+    // One pixel per module in the file; the page scales it up crisply.
+    assert!(width.as_u64().unwrap() < 100, "QR drawn at one pixel per module: {width}");
+    let shown = s.script("return document.getElementById('qr-img').getBoundingClientRect().width");
+    assert!(shown.as_f64().unwrap() >= 300.0, "QR shown large: {shown}");
+    assert_eq!(s.script("return getComputedStyle(document.getElementById('qr-img')).imageRendering"), "pixelated");
     assert_eq!(s.script("return document.getElementById('sale-amount').textContent"), "13.00 USD");
     assert_eq!(s.script("return document.getElementById('sale').dataset.method"), "qr", "counter QR is the default");
     assert_eq!(s.script("return document.getElementById('sale-wallet').textContent"), "Scan with Alipay");
@@ -479,8 +483,8 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     assert_eq!(s.script("return document.getElementById('sale-options').hidden"), false);
     s.type_keys("25.00");
     s.fill("#shopper-reference", "alice-w");
-    s.click("#manual-capture");
-    s.click("#save-card");
+    s.tick("#manual-capture");
+    s.tick("#save-card");
     assert_eq!(s.script("return document.getElementById('amount-display').textContent"), "25.00");
     s.type_keys(ENTER);
     s.wait_for(

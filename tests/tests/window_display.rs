@@ -144,7 +144,7 @@ fn customer_display_follows_the_counter_and_turns_paid_by_push() {
 
     // Switched on, at the address given.
     let port = free_port();
-    s.click("#lan-on");
+    s.tick("#lan-on");
     s.fill("#lan-bind", &format!("127.0.0.1:{port}"));
     s.fill("#shop-name", "Corner Shop");
     s.click("#display-save");
