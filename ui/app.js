@@ -89,6 +89,8 @@ async function start() {
     initSettings({ refreshProfiles });
     await refreshProfiles();
     document.body.dataset.ready = 'true';
+    // When the counter could first sell (epoch ms): the window benchmark reads it.
+    document.body.dataset.readyAt = String(Date.now());
     api.uiReady().catch(() => {});
   } catch (err) {
     $('counter-error').hidden = false;

@@ -7,6 +7,11 @@ PAYDESK_BUILD_PACKAGES=(build-essential pkg-config curl file libwebkit2gtk-4.1-d
 # postgresql: the shared ledger's engine, run as a throwaway cluster by the tests.
 PAYDESK_TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus dbus-x11 postgresql)
 
+# The debug build the tests run (paydesk, paydesk-app with tauri's mock runtime for
+# src-tauri/tests/commands.rs). scripts/demo builds exactly this too, so a demo after the
+# tests starts at once instead of compiling tauri again with other features.
+PAYDESK_TEST_BUILD=(--workspace --exclude paydesk-empty-app --bins --features paydesk-app/mock-runtime)
+
 missing_packages() {
   local missing=()
   for p in "$@"; do

@@ -1,5 +1,7 @@
 //! Create → QR PNG against the loopback sandbox: what the shop owner waits for after Enter,
-//! and whether it stays the same as history grows. Prints figures; asserts nothing.
+//! and whether it stays the same as history grows, beside its anchor in the same run: the
+//! client's bare signed create call to the same sandbox (no ledger, no QR). Prints figures
+//! and ratios; asserts nothing.
 //!
 //! `cargo bench -p paydesk-core --bench create_to_qr` measures, each on a fresh home:
 //! - the demo sandbox (embedded, its state in SQLite beside the ledger), after 200 and
@@ -12,6 +14,8 @@
 
 use paydesk_core::demo;
 use paydesk_core::{qr, CreatePayment, Paydesk};
+use paydesk_gateways::pockyt::{test_merchant, CounterQrRequest, PockytClient};
+use paydesk_gateways::{ApiSecret, Currency, Money};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -53,6 +57,9 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, sandbox_url: Option<String>, i
     let paydesk = Arc::new(Paydesk::open(home.path()).unwrap());
     let options = paydesk_sandbox::demo::DemoSandboxOptions { external_url: sandbox_url, ..Default::default() };
     let setup = rt.block_on(paydesk_sandbox::demo::start(home.path(), &options)).unwrap();
+    // The anchor: the client's own signed create call and the parse of its answer, to the
+    // same sandbox, with no ledger and no QR.
+    let bare = PockytClient::new(&setup.sandbox_url, test_merchant::MERCHANT_NO, test_merchant::STORE_NO, ApiSecret::new(test_merchant::TOKEN));
     let setup = setup.with_listener("127.0.0.1:0".parse().unwrap());
     rt.block_on(demo::enable(&paydesk, setup)).unwrap();
     let req = request();
@@ -65,7 +72,23 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, sandbox_url: Option<String>, i
         }
         let mut end_to_end = Vec::with_capacity(iterations);
         let mut qr_only = Vec::with_capacity(iterations);
-        for _ in 0..iterations {
+        let mut bare_calls = Vec::with_capacity(iterations);
+        for i in 0..iterations {
+            // Alternating with the full path, so both see the same machine and sandbox.
+            let call = CounterQrRequest {
+                amount: Money::new(1300, Currency::from_code("USD").unwrap()),
+                vendor: "alipay".into(),
+                reference: format!("bare-{label_tag}-{target}-{i}", label_tag = label.len()),
+                ipn_url: "http://127.0.0.1:9/ipn".into(),
+                need_qrcode: false,
+                timeout_minutes: None,
+                description: None,
+            };
+            let t = Instant::now();
+            let answer = rt.block_on(bare.counter_qr(&call));
+            bare_calls.push(t.elapsed());
+            assert!(answer.result.is_ok(), "the bare create call was answered: {:?}", answer.result.err());
+
             let t0 = Instant::now();
             let payment = rt.block_on(paydesk.create_payment(&req)).unwrap();
             let t1 = Instant::now();
@@ -77,8 +100,14 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, sandbox_url: Option<String>, i
             qr_only.push(t2 - t1);
         }
         sold += iterations;
-        medians.push(summary(&format!("{label}, after {target} sales: create + QR"), end_to_end));
+        let full = summary(&format!("{label}, after {target} sales: create + QR"), end_to_end);
+        medians.push(full);
         summary(&format!("{label}, after {target} sales: QR PNG only"), qr_only);
+        let anchor = summary(&format!("{label}, anchor: bare signed create call"), bare_calls);
+        println!(
+            "{label}, after {target} sales: create + QR = {:.2}x the bare signed create call (goal <= 1.5)",
+            full.as_secs_f64() / anchor.as_secs_f64()
+        );
     }
     let ratio = medians[1].as_secs_f64() / medians[0].as_secs_f64();
     println!("{label}: median after {history} / after 200 = {ratio:.2} (goal: within 1.10)\n");

@@ -401,7 +401,11 @@ fn money_taken(row: &PaymentRow, report: &PaymentReport) -> (PaymentStatus, Opti
 }
 
 /// `Paydesk::log_exchange` on a ledger already in hand (a batch).
-pub(crate) fn log_exchange_in(ledger: &Ledger, id: Option<i64>, exchange: &Option<Exchange>) -> Result<(), AppError> {
+pub(crate) fn log_exchange_in(
+    ledger: &Ledger,
+    id: Option<i64>,
+    exchange: &Option<Exchange>,
+) -> Result<(), paydesk_ledger::LedgerError> {
     let Some(exchange) = exchange else { return Ok(()) };
     let mut events = vec![(
         id,
@@ -415,7 +419,7 @@ pub(crate) fn log_exchange_in(ledger: &Ledger, id: Option<i64>, exchange: &Optio
             serde_json::json!({"path": exchange.path, "http_status": exchange.http_status, "body": exchange.response}),
         ));
     }
-    Ok(ledger.append_events(&events)?)
+    ledger.append_events(&events)
 }
 
 /// Refuses, before anything is recorded or sent, a flow the payment's provider does not
@@ -960,24 +964,30 @@ impl Paydesk {
         let outcome = gateway.checkout(checkout).await;
         let source = source_of(&outcome.exchange, "checkout");
         let source = source.as_str();
-        self.log_exchange(row.id, &outcome.exchange)?;
+        let exchange = &outcome.exchange;
         let answer = match outcome.result {
             Ok(answer) => answer,
-            Err(e) => return Err(self.record_failure(row.id, source, e)?),
+            Err(e) => {
+                self.log_exchange(row.id, exchange)?;
+                return Err(self.record_failure(row.id, source, e)?);
+            }
         };
         let (report, link, session_id) = (answer.report, answer.link, answer.session_id);
         if let Some(reason) = mismatch(row, &report) {
+            self.log_exchange(row.id, exchange)?;
             return Err(self.record_mismatch(row, &report, source, &reason)?);
         }
         // A checkout answered with a failure ends the payment, with the provider's reason.
         if matches!(report.status, PaymentStatus::Failed | PaymentStatus::Expired | PaymentStatus::Cancelled) {
             let raw = shown(&report.raw_status);
             crate::blocking(|| {
-                let ledger = self.ledger();
-                if valid_provider_id(&report.transaction_no) {
-                    ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
-                }
-                ledger.apply_status(row.id, &StatusChange { status: report.status, raw_status: Some(&raw), source })
+                self.ledger().batch(|l| {
+                    log_exchange_in(l, Some(row.id), exchange)?;
+                    if valid_provider_id(&report.transaction_no) {
+                        l.record_provider_ids(row.id, &report.transaction_no, None)?;
+                    }
+                    l.apply_status(row.id, &StatusChange { status: report.status, raw_status: Some(&raw), source })
+                })
             })?;
             return Err(AppError::ProviderRejected {
                 message: format!(
@@ -989,31 +999,41 @@ impl Paydesk {
                 code: raw,
             });
         }
+        // The exchange and what it settled, in one transaction: one write to disk between
+        // the answer and the QR (the row itself was written before sending).
         crate::blocking(|| {
             let ledger = self.ledger();
             let schemes = gateway.capabilities().wallet_link_schemes;
-            if let Err(bad) = links::check_payment_link(&link, &profile.base_url, schemes, profile.private_network) {
-                // Keep the provider's id (so a cancel or a retry finds it), never the link.
-                ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
-                ledger.append_event(
-                    Some(row.id),
-                    "suspicious",
-                    &serde_json::json!({"source": source, "reason": bad.to_string()}),
-                )?;
-                return Err(AppError::ProviderProtocol {
+            let checked = links::check_payment_link(&link, &profile.base_url, schemes, profile.private_network);
+            let after = ledger.batch(|l| {
+                log_exchange_in(l, Some(row.id), exchange)?;
+                if let Err(bad) = &checked {
+                    // Keep the provider's id (so a cancel or a retry finds it), never the link.
+                    l.record_provider_ids(row.id, &report.transaction_no, None)?;
+                    l.append_event(
+                        Some(row.id),
+                        "suspicious",
+                        &serde_json::json!({"source": source, "reason": bad.to_string()}),
+                    )?;
+                    return Ok(None);
+                }
+                l.record_provider_ids(row.id, &report.transaction_no, Some(&link))?;
+                if let Some(session) = session_id.as_deref().filter(|s| valid_provider_id(s)) {
+                    l.record_session(row.id, session)?;
+                }
+                l.apply_status(row.id, &StatusChange { status: PaymentStatus::Pending, raw_status: None, source })?;
+                l.payment_by_id(row.id)
+            })?;
+            match (checked, after) {
+                (Err(bad), _) => Err(AppError::ProviderProtocol {
                     message: format!(
                         "{} returned a payment link Paydesk will not show: {bad}. The payment is kept; cancel it or try again.",
                         gateway.capabilities().label
                     ),
                     reference: None,
-                });
+                }),
+                (Ok(()), after) => Ok(after.expect("payment exists").into()),
             }
-            ledger.record_provider_ids(row.id, &report.transaction_no, Some(&link))?;
-            if let Some(session) = session_id.as_deref().filter(|s| valid_provider_id(s)) {
-                ledger.record_session(row.id, session)?;
-            }
-            ledger.apply_status(row.id, &StatusChange { status: PaymentStatus::Pending, raw_status: None, source })?;
-            Ok(ledger.payment_by_id(row.id)?.expect("payment exists").into())
         })
     }
 
@@ -1060,7 +1080,7 @@ impl Paydesk {
     /// customer calls), in one shape for every provider. Bodies hold signatures, never secrets.
     pub(crate) fn log_exchange(&self, id: impl Into<Option<i64>>, exchange: &Option<Exchange>) -> Result<(), AppError> {
         let id = id.into();
-        crate::blocking(|| log_exchange_in(&self.ledger(), id, exchange))
+        crate::blocking(|| Ok(log_exchange_in(&self.ledger(), id, exchange)?))
     }
 
     /// Sends a payment that never got an answer again, with the same reference.

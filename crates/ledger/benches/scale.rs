@@ -226,6 +226,43 @@ fn main() {
             ours.as_secs_f64()
         ),
     }
+
+    // The floor: sqlite3 writing the raw payments table as CSV (every column, no
+    // computing), beside our CSV and JSON lines of the same rows.
+    let raw_out = home.join("sqlite3-raw.csv");
+    let (raw_status, floor) = time(|| {
+        std::process::Command::new("sqlite3")
+            .args(["-csv", "-header", ledger.path().unwrap().to_str().unwrap(), "SELECT * FROM payments"])
+            .stdout(std::fs::File::create(&raw_out).unwrap())
+            .status()
+    });
+    let jsonl_out = home.join("all.jsonl");
+    let _ = std::fs::remove_file(&jsonl_out);
+    let (_, jsonl) = time(|| {
+        ledger
+            .export(
+                &PaymentFilter::default(),
+                ExportFormat::Jsonl,
+                &ExportOptions::default(),
+                ExportTarget::File(jsonl_out.clone()),
+                &utc,
+                &mut |_, _| true,
+            )
+            .unwrap()
+    });
+    if matches!(raw_status, Ok(s) if s.success()) {
+        let floor_s = floor.as_secs_f64();
+        println!(
+            "anchor: sqlite3 -csv of the raw payments table (SELECT * FROM payments, {} rows): {:.2} s\n\
+             CSV export {:.2} s = {:.2}x the anchor (goal <= 1.3); JSON lines {:.2} s = {:.2}x (goal <= 2)",
+            summary.payments,
+            floor_s,
+            ours.as_secs_f64(),
+            ours.as_secs_f64() / floor_s,
+            jsonl.as_secs_f64(),
+            jsonl.as_secs_f64() / floor_s
+        );
+    }
     drop(ledger);
     let child = std::process::Command::new(&args[0]).arg("--xlsx-child").output().unwrap();
     print!("{}", String::from_utf8_lossy(&child.stdout));
