@@ -82,6 +82,41 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (r, t.elapsed())
 }
 
+/// Every row exported to `home/file` (written afresh), timed.
+fn export_all(
+    ledger: &Ledger,
+    home: &Path,
+    format: ExportFormat,
+    file: &str,
+) -> (paydesk_ledger::export::ExportSummary, Duration) {
+    let out = home.join(file);
+    let _ = std::fs::remove_file(&out);
+    time(|| {
+        ledger
+            .export(
+                &PaymentFilter::default(),
+                format,
+                &ExportOptions::default(),
+                ExportTarget::File(out),
+                &jiff::tz::TimeZone::UTC,
+                &mut |_, _| true,
+            )
+            .unwrap()
+    })
+}
+
+/// `sqlite3 -csv -header` of `sql` on the ledger into `home/file`, timed; false when sqlite3
+/// is missing or failed.
+fn sqlite3_csv(ledger: &Ledger, home: &Path, sql: &str, file: &str) -> (bool, Duration) {
+    let (status, took) = time(|| {
+        std::process::Command::new("sqlite3")
+            .args(["-csv", "-header", ledger.path().unwrap().to_str().unwrap(), sql])
+            .stdout(std::fs::File::create(home.join(file)).unwrap())
+            .status()
+    });
+    (matches!(status, Ok(s) if s.success()), took)
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -99,20 +134,8 @@ fn main() {
     // The XLSX runs in a child process of its own, so its peak memory is its own.
     if args.iter().any(|a| a == "--xlsx-child") {
         let ledger = Ledger::open_in(&home).unwrap();
+        let (summary, took) = export_all(&ledger, &home, ExportFormat::Xlsx, "all.xlsx");
         let out = home.join("all.xlsx");
-        let _ = std::fs::remove_file(&out);
-        let (summary, took) = time(|| {
-            ledger
-                .export(
-                    &PaymentFilter::default(),
-                    ExportFormat::Xlsx,
-                    &ExportOptions::default(),
-                    ExportTarget::File(out.clone()),
-                    &jiff::tz::TimeZone::UTC,
-                    &mut |_, _| true,
-                )
-                .unwrap()
-        });
         println!(
             "XLSX export of {} rows: {:.1} s, peak memory (VmHWM) {:.0} MB, file {:.0} MB",
             summary.payments,
@@ -186,41 +209,22 @@ fn main() {
     println!("totals for one month: median {:.1} ms (goal <= 100 ms)", percentile(samples, 0.5));
 
     // CSV of every row, beside sqlite3 dumping the same columns.
-    let csv_out = home.join("all.csv");
-    let _ = std::fs::remove_file(&csv_out);
-    let (summary, ours) = time(|| {
-        ledger
-            .export(
-                &PaymentFilter::default(),
-                ExportFormat::Csv,
-                &ExportOptions::default(),
-                ExportTarget::File(csv_out.clone()),
-                &utc,
-                &mut |_, _| true,
-            )
-            .unwrap()
-    });
+    let (summary, ours) = export_all(&ledger, &home, ExportFormat::Csv, "all.csv");
     let sql = "SELECT p.reference, p.created_at, p.created_at, p.profile, p.provider, p.method, p.vendor, p.status, p.raw_status, \
                p.currency, printf('%.2f', p.amount_minor / 100.0), p.amount_minor, p.paid_minor, p.paid_minor, \
                (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), \
                (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), \
                p.transaction_no, p.customer_no FROM payments p ORDER BY p.created_at, p.id";
-    let sqlite_out = home.join("sqlite3.csv");
-    let (status, theirs) = time(|| {
-        std::process::Command::new("sqlite3")
-            .args(["-csv", "-header", ledger.path().unwrap().to_str().unwrap(), sql])
-            .stdout(std::fs::File::create(&sqlite_out).unwrap())
-            .status()
-    });
-    match status {
-        Ok(s) if s.success() => println!(
+    let (compared, theirs) = sqlite3_csv(&ledger, &home, sql, "sqlite3.csv");
+    match compared {
+        true => println!(
             "CSV export of {} rows: {:.2} s; sqlite3 -csv of the same columns: {:.2} s; ratio {:.2} (goal <= 1.5)",
             summary.payments,
             ours.as_secs_f64(),
             theirs.as_secs_f64(),
             ours.as_secs_f64() / theirs.as_secs_f64()
         ),
-        _ => println!(
+        false => println!(
             "CSV export of {} rows: {:.2} s; sqlite3 not available to compare",
             summary.payments,
             ours.as_secs_f64()
@@ -229,28 +233,9 @@ fn main() {
 
     // The floor: sqlite3 writing the raw payments table as CSV (every column, no
     // computing), beside our CSV and JSON lines of the same rows.
-    let raw_out = home.join("sqlite3-raw.csv");
-    let (raw_status, floor) = time(|| {
-        std::process::Command::new("sqlite3")
-            .args(["-csv", "-header", ledger.path().unwrap().to_str().unwrap(), "SELECT * FROM payments"])
-            .stdout(std::fs::File::create(&raw_out).unwrap())
-            .status()
-    });
-    let jsonl_out = home.join("all.jsonl");
-    let _ = std::fs::remove_file(&jsonl_out);
-    let (_, jsonl) = time(|| {
-        ledger
-            .export(
-                &PaymentFilter::default(),
-                ExportFormat::Jsonl,
-                &ExportOptions::default(),
-                ExportTarget::File(jsonl_out.clone()),
-                &utc,
-                &mut |_, _| true,
-            )
-            .unwrap()
-    });
-    if matches!(raw_status, Ok(s) if s.success()) {
+    let (raw_ok, floor) = sqlite3_csv(&ledger, &home, "SELECT * FROM payments", "sqlite3-raw.csv");
+    let (_, jsonl) = export_all(&ledger, &home, ExportFormat::Jsonl, "all.jsonl");
+    if raw_ok {
         let floor_s = floor.as_secs_f64();
         println!(
             "anchor: sqlite3 -csv of the raw payments table (SELECT * FROM payments, {} rows): {:.2} s\n\
