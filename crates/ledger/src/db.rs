@@ -121,6 +121,50 @@ impl Row {
     }
 }
 
+/// A row's cells borrowed where they lie: what a streaming export reads without copying
+/// each value (SQLite hands out its own buffers; PostgreSQL's rows are already owned).
+pub(crate) trait Cells {
+    fn text(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, str>>>;
+    fn int(&self, i: usize) -> Result<Option<i64>>;
+}
+
+impl Cells for Row {
+    fn text(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, str>>> {
+        match self.values.get(i) {
+            Some(Value::Text(s)) => Ok(Some(s.as_str().into())),
+            Some(Value::Null) => Ok(None),
+            other => Err(LedgerError::Database(format!("column {i} holds {other:?}, not text"))),
+        }
+    }
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        match self.values.get(i) {
+            Some(Value::Int(v)) => Ok(Some(*v)),
+            Some(Value::Null) => Ok(None),
+            other => Err(LedgerError::Database(format!("column {i} holds {other:?}, not a number"))),
+        }
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, str>>> {
+        use rusqlite::types::ValueRef;
+        Ok(match self.get_ref(i)? {
+            ValueRef::Null => None,
+            ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t)),
+            ValueRef::Integer(v) => Some(v.to_string().into()),
+            ValueRef::Real(v) => Some(v.to_string().into()),
+        })
+    }
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        use rusqlite::types::ValueRef;
+        match self.get_ref(i)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(v) => Ok(Some(v)),
+            other => Err(LedgerError::Database(format!("column {i} holds {other:?}, not a number"))),
+        }
+    }
+}
+
 /// Which engine, and how it is spoken to.
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
@@ -193,6 +237,28 @@ impl Db {
     /// are: SQLite steps through them; PostgreSQL sends them in chunks over a connection of
     /// the stream's own (so `f` may use the ledger meanwhile), except inside a write, whose
     /// own rows only its connection sees.
+    /// Like [`Db::for_each`], with each row's cells borrowed: on SQLite nothing is copied.
+    pub(crate) fn for_each_cells(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        mut f: impl FnMut(&dyn Cells) -> Result<bool>,
+    ) -> Result<()> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+                while let Some(r) = rows.next()? {
+                    if !f(r)? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Db::Postgres(_) => self.for_each(sql, args, |row| f(&row)),
+        }
+    }
+
     pub(crate) fn for_each(&self, sql: &str, args: Vec<Value>, mut f: impl FnMut(Row) -> Result<bool>) -> Result<()> {
         match self {
             Db::Sqlite(c) => {

@@ -7,6 +7,7 @@ use crate::query::{local_time, where_clause, PaymentFilter};
 use crate::{Ledger, LedgerError, Result};
 use paydesk_gateways::{Currency, Money};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -106,30 +107,44 @@ fn decimal(minor: i64, currency: &str) -> String {
     }
 }
 
-fn exponent(currency: &str) -> u8 {
-    Currency::from_code(currency).map(|c| c.exponent()).unwrap_or(2)
+/// One cell of a payment's line, before it is written in a format.
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    /// Text as stored ("" and NULL are both an empty cell).
+    Text(&'a str),
+    Empty,
+    /// An amount in minor units, written as an exact decimal in the line's currency.
+    Amount(i64),
+    /// An amount in minor units, written as an integer.
+    Minor(i64),
+    /// A stored UTC time, written in the chosen time zone.
+    LocalTime(&'a str),
 }
 
-/// One payment as exported.
-struct Line {
+/// One payment as exported, its text borrowed from the row being read.
+struct Line<'a> {
     id: i64,
-    reference: String,
-    created_utc: String,
-    profile: String,
-    provider: String,
-    method: String,
-    vendor: Option<String>,
-    status: String,
-    raw_status: Option<String>,
-    currency: String,
+    reference: Cow<'a, str>,
+    created_utc: Cow<'a, str>,
+    profile: Cow<'a, str>,
+    provider: Cow<'a, str>,
+    method: Cow<'a, str>,
+    vendor: Option<Cow<'a, str>>,
+    status: Cow<'a, str>,
+    raw_status: Option<Cow<'a, str>>,
+    currency: Cow<'a, str>,
     amount_minor: i64,
     paid_minor: Option<i64>,
     refunded_minor: i64,
-    transaction_no: Option<String>,
-    customer_no: Option<String>,
+    transaction_no: Option<Cow<'a, str>>,
+    customer_no: Option<Cow<'a, str>>,
 }
 
-impl Line {
+fn text<'a>(value: &'a Option<Cow<'a, str>>) -> Cell<'a> {
+    value.as_deref().map_or(Cell::Empty, Cell::Text)
+}
+
+impl Line<'_> {
     /// Money taken: what was paid or captured (or arrived of a partial payment), 0 for a
     /// sale that took nothing (declined, cancelled, only authorised).
     fn taken_minor(&self) -> i64 {
@@ -141,30 +156,106 @@ impl Line {
         }
     }
 
-    fn texts(&self, tz: &jiff::tz::TimeZone) -> Vec<String> {
-        vec![
-            self.reference.clone(),
-            local_time(&self.created_utc, tz),
-            self.created_utc.clone(),
-            self.profile.clone(),
-            self.provider.clone(),
-            self.method.clone(),
-            self.vendor.clone().unwrap_or_default(),
-            self.status.clone(),
-            self.raw_status.clone().unwrap_or_default(),
-            self.currency.clone(),
-            decimal(self.amount_minor, &self.currency),
-            self.amount_minor.to_string(),
-            self.paid_minor.map(|m| decimal(m, &self.currency)).unwrap_or_default(),
-            self.paid_minor.map(|m| m.to_string()).unwrap_or_default(),
-            decimal(self.taken_minor(), &self.currency),
-            self.taken_minor().to_string(),
-            decimal(self.refunded_minor, &self.currency),
-            self.refunded_minor.to_string(),
-            self.transaction_no.clone().unwrap_or_default(),
-            self.customer_no.clone().unwrap_or_default(),
+    /// The cells in [`PAYMENT_COLUMNS`] order.
+    fn cells(&self) -> [Cell<'_>; 20] {
+        let taken = self.taken_minor();
+        let paid = |cell: fn(i64) -> Cell<'static>| self.paid_minor.map_or(Cell::Empty, cell);
+        [
+            Cell::Text(&self.reference),
+            Cell::LocalTime(&self.created_utc),
+            Cell::Text(&self.created_utc),
+            Cell::Text(&self.profile),
+            Cell::Text(&self.provider),
+            Cell::Text(&self.method),
+            text(&self.vendor),
+            Cell::Text(&self.status),
+            text(&self.raw_status),
+            Cell::Text(&self.currency),
+            Cell::Amount(self.amount_minor),
+            Cell::Minor(self.amount_minor),
+            paid(Cell::Amount),
+            paid(Cell::Minor),
+            Cell::Amount(taken),
+            Cell::Minor(taken),
+            Cell::Amount(self.refunded_minor),
+            Cell::Minor(self.refunded_minor),
+            text(&self.transaction_no),
+            text(&self.customer_no),
         ]
     }
+}
+
+/// Writes cells as text into a reused buffer: amounts in the line's currency, times in the
+/// chosen zone. Nothing is allocated per row.
+struct Renderer<'t> {
+    tz: &'t jiff::tz::TimeZone,
+    scratch: String,
+    numbers: itoa::Buffer,
+}
+
+impl<'t> Renderer<'t> {
+    fn new(tz: &'t jiff::tz::TimeZone) -> Self {
+        Self { tz, scratch: String::with_capacity(64), numbers: itoa::Buffer::new() }
+    }
+
+    /// The cell's text; `exponent` is the currency's (None: unknown, written in minor units).
+    fn render<'s>(&'s mut self, cell: Cell<'s>, exponent: Option<u8>) -> &'s str {
+        match cell {
+            Cell::Text(t) => t,
+            Cell::Empty => "",
+            Cell::Minor(m) => self.numbers.format(m),
+            Cell::Amount(m) => match exponent {
+                None | Some(0) => self.numbers.format(m),
+                Some(e) => {
+                    let scale = 10u64.pow(e as u32);
+                    let abs = m.unsigned_abs();
+                    self.scratch.clear();
+                    if m < 0 {
+                        self.scratch.push('-');
+                    }
+                    self.scratch.push_str(self.numbers.format(abs / scale));
+                    self.scratch.push('.');
+                    let fraction = self.numbers.format(abs % scale);
+                    for _ in fraction.len()..e as usize {
+                        self.scratch.push('0');
+                    }
+                    self.scratch.push_str(fraction);
+                    &self.scratch
+                }
+            },
+            Cell::LocalTime(utc) => {
+                let Ok(t) = utc.parse::<jiff::Timestamp>() else { return utc };
+                let d = self.tz.to_offset(t).to_datetime(t);
+                self.scratch.clear();
+                let two = |s: &mut String, n: i8| {
+                    s.push((b'0' + (n as u8) / 10) as char);
+                    s.push((b'0' + (n as u8) % 10) as char);
+                };
+                let year = d.year();
+                if (0..=9999).contains(&year) {
+                    two(&mut self.scratch, (year / 100) as i8);
+                    two(&mut self.scratch, (year % 100) as i8);
+                } else {
+                    self.scratch.push_str(self.numbers.format(year));
+                }
+                self.scratch.push('-');
+                two(&mut self.scratch, d.month());
+                self.scratch.push('-');
+                two(&mut self.scratch, d.day());
+                self.scratch.push(' ');
+                two(&mut self.scratch, d.hour());
+                self.scratch.push(':');
+                two(&mut self.scratch, d.minute());
+                self.scratch.push(':');
+                two(&mut self.scratch, d.second());
+                &self.scratch
+            }
+        }
+    }
+}
+
+fn known_exponent(currency: &str) -> Option<u8> {
+    Currency::from_code(currency).ok().map(|c| c.exponent())
 }
 
 /// Removes what an export had written when it stops part way.
@@ -190,7 +281,7 @@ fn io(e: impl std::fmt::Display) -> LedgerError {
 
 impl Ledger {
     /// Streams the filter's payments, oldest first, with their refunded sums.
-    fn each_line(&self, filter: &PaymentFilter, mut f: impl FnMut(Line) -> Result<bool>) -> Result<()> {
+    fn each_line(&self, filter: &PaymentFilter, mut f: impl FnMut(&Line<'_>) -> Result<bool>) -> Result<()> {
         let (sql, values) = where_clause(filter, self.db.is_postgres());
         let query = format!(
             "SELECT p.id, p.reference, p.created_at, p.profile, p.provider, p.method, p.vendor, p.status, p.raw_status,
@@ -199,25 +290,28 @@ impl Ledger {
                     p.transaction_no, p.customer_no
              FROM payments p WHERE {sql} ORDER BY p.created_at, p.id"
         );
-        self.db.for_each(&query, values, |r| {
+        let missing = |i: usize| LedgerError::Database(format!("export: column {i} is empty"));
+        self.db.for_each_cells(&query, values, |r| {
+            let text = |i: usize| r.text(i)?.ok_or_else(|| missing(i));
+            let int = |i: usize| r.int(i)?.ok_or_else(|| missing(i));
             let line = Line {
-                id: r.get(0)?,
-                reference: r.get(1)?,
-                created_utc: r.get(2)?,
-                profile: r.get(3)?,
-                provider: r.get(4)?,
-                method: r.get(5)?,
-                vendor: r.get(6)?,
-                status: r.get(7)?,
-                raw_status: r.get(8)?,
-                currency: r.get(9)?,
-                amount_minor: r.get(10)?,
-                paid_minor: r.get(11)?,
-                refunded_minor: r.get(12)?,
-                transaction_no: r.get(13)?,
-                customer_no: r.get(14)?,
+                id: int(0)?,
+                reference: text(1)?,
+                created_utc: text(2)?,
+                profile: text(3)?,
+                provider: text(4)?,
+                method: text(5)?,
+                vendor: r.text(6)?,
+                status: text(7)?,
+                raw_status: r.text(8)?,
+                currency: text(9)?,
+                amount_minor: int(10)?,
+                paid_minor: r.int(11)?,
+                refunded_minor: int(12)?,
+                transaction_no: r.text(13)?,
+                customer_no: r.text(14)?,
             };
-            f(line)
+            f(&line)
         })
     }
 
@@ -272,7 +366,10 @@ impl Ledger {
                         line: &Line,
                         done: u64,
                         cancelled: &mut bool| {
-            let e = sums.entry(line.currency.clone()).or_default();
+            let e = match sums.get_mut(&*line.currency) {
+                Some(e) => e,
+                None => sums.entry(line.currency.to_string()).or_default(),
+            };
             e.0 += 1;
             e.1 += line.amount_minor;
             if (done % 2000 == 0 || done == total) && !progress(done, total) {
@@ -301,29 +398,20 @@ impl Ledger {
                 let mut row = 0u32;
                 let mut extra_refunds: Vec<Vec<String>> = Vec::new();
                 let mut extra_events: Vec<Vec<String>> = Vec::new();
+                let mut renderer = Renderer::new(tz);
                 self.each_line(filter, |line| {
                     row += 1;
-                    let texts = line.texts(tz);
-                    let money = &money_formats[exponent(&line.currency).min(3) as usize];
-                    for (c, text) in texts.iter().enumerate() {
+                    let exp = known_exponent(&line.currency);
+                    let money = &money_formats[exp.unwrap_or(2).min(3) as usize];
+                    let number = |minor: i64| minor as f64 / 10f64.powi(exp.unwrap_or(2) as i32);
+                    for (c, cell) in line.cells().into_iter().enumerate() {
                         let col = c as u16;
-                        let number = |minor: i64| minor as f64 / 10f64.powi(exponent(&line.currency) as i32);
                         // Amounts are numbers a spreadsheet can add up; minor units exactly.
-                        let written = match PAYMENT_COLUMNS[c] {
-                            "amount" => sheet.write_number_with_format(row, col, number(line.amount_minor), money),
-                            "amount_minor" => sheet.write_number(row, col, line.amount_minor as f64),
-                            "taken" => sheet.write_number_with_format(row, col, number(line.taken_minor()), money),
-                            "taken_minor" => sheet.write_number(row, col, line.taken_minor() as f64),
-                            "refunded" => sheet.write_number_with_format(row, col, number(line.refunded_minor), money),
-                            "refunded_minor" => sheet.write_number(row, col, line.refunded_minor as f64),
-                            "paid_amount" if line.paid_minor.is_some() => {
-                                sheet.write_number_with_format(row, col, number(line.paid_minor.unwrap_or(0)), money)
-                            }
-                            "paid_minor" if line.paid_minor.is_some() => {
-                                sheet.write_number(row, col, line.paid_minor.unwrap_or(0) as f64)
-                            }
-                            _ if text.is_empty() => continue,
-                            _ => sheet.write_string(row, col, neutralise(text)),
+                        let written = match cell {
+                            Cell::Empty | Cell::Text("") => continue,
+                            Cell::Amount(m) => sheet.write_number_with_format(row, col, number(m), money),
+                            Cell::Minor(m) => sheet.write_number(row, col, m as f64),
+                            other => sheet.write_string(row, col, neutralise(renderer.render(other, exp))),
                         };
                         written.map_err(io)?;
                     }
@@ -334,7 +422,7 @@ impl Ledger {
                         extra_events.extend(self.event_texts(line.id, &line.reference, tz)?);
                     }
                     summary.payments += 1;
-                    tick(&mut sums, &line, summary.payments, &mut cancelled);
+                    tick(&mut sums, line, summary.payments, &mut cancelled);
                     Ok(!cancelled)
                 })?;
                 if cancelled {
@@ -420,8 +508,10 @@ impl Ledger {
                     Sink::Lines(main)
                 };
                 let mut buffer = Vec::<u8>::new();
+                let mut renderer = Renderer::new(tz);
+                let mut numbers = itoa::Buffer::new();
                 self.each_line(filter, |line| {
-                    let texts = line.texts(tz);
+                    let exp = known_exponent(&line.currency);
                     let refunds = if options.with_refunds {
                         self.refund_texts(line.id, &line.reference, tz)?
                     } else {
@@ -433,7 +523,10 @@ impl Ledger {
                     summary.events += events.len() as u64;
                     match &mut sink {
                         Sink::Csv(w) => {
-                            w.write_record(texts.iter().map(|t| neutralise(t).into_owned())).map_err(io)?;
+                            for cell in line.cells() {
+                                w.write_field(neutralise(renderer.render(cell, exp)).as_bytes()).map_err(io)?;
+                            }
+                            w.write_record(None::<&[u8]>).map_err(io)?;
                             if let Some(rw) = refunds_csv.as_mut() {
                                 for r in &refunds {
                                     rw.write_record(r.iter().map(|t| neutralise(t).into_owned())).map_err(io)?;
@@ -446,17 +539,21 @@ impl Ledger {
                             }
                         }
                         Sink::Lines(out) => {
-                            let mut doc = serde_json::Map::new();
-                            for (c, text) in PAYMENT_COLUMNS.iter().zip(&texts) {
-                                let value = match *c {
-                                    "amount_minor" => serde_json::json!(line.amount_minor),
-                                    "refunded_minor" => serde_json::json!(line.refunded_minor),
-                                    "taken_minor" => serde_json::json!(line.taken_minor()),
-                                    "paid_minor" => serde_json::json!(line.paid_minor),
-                                    _ if text.is_empty() => serde_json::Value::Null,
-                                    _ => serde_json::Value::String(text.clone()),
-                                };
-                                doc.insert((*c).to_string(), value);
+                            // Written by hand, in column order: one line costs no allocation.
+                            buffer.clear();
+                            buffer.push(b'{');
+                            for (c, (name, cell)) in PAYMENT_COLUMNS.iter().zip(line.cells()).enumerate() {
+                                if c > 0 {
+                                    buffer.push(b',');
+                                }
+                                buffer.push(b'"');
+                                buffer.extend_from_slice(name.as_bytes());
+                                buffer.extend_from_slice(b"\":");
+                                match cell {
+                                    Cell::Minor(m) => buffer.extend_from_slice(numbers.format(m).as_bytes()),
+                                    Cell::Empty | Cell::Text("") => buffer.extend_from_slice(b"null"),
+                                    other => serde_json::to_writer(&mut buffer, renderer.render(other, exp)).map_err(io)?,
+                                }
                             }
                             let as_objects = |columns: &[&str], rows: &[Vec<String>]| {
                                 rows.iter()
@@ -469,20 +566,21 @@ impl Ledger {
                                     })
                                     .collect::<Vec<_>>()
                             };
-                            if options.with_refunds {
-                                doc.insert("refunds".into(), serde_json::json!(as_objects(REFUND_COLUMNS, &refunds)));
+                            for (name, columns, rows, wanted) in [
+                                ("refunds", REFUND_COLUMNS, &refunds, options.with_refunds),
+                                ("events", EVENT_COLUMNS, &events, options.with_events),
+                            ] {
+                                if wanted {
+                                    buffer.extend_from_slice(format!(",\"{name}\":").as_bytes());
+                                    serde_json::to_writer(&mut buffer, &as_objects(columns, rows)).map_err(io)?;
+                                }
                             }
-                            if options.with_events {
-                                doc.insert("events".into(), serde_json::json!(as_objects(EVENT_COLUMNS, &events)));
-                            }
-                            buffer.clear();
-                            serde_json::to_writer(&mut buffer, &doc).map_err(io)?;
-                            buffer.push(b'\n');
+                            buffer.extend_from_slice(b"}\n");
                             out.write_all(&buffer).map_err(io)?;
                         }
                     }
                     summary.payments += 1;
-                    tick(&mut sums, &line, summary.payments, &mut cancelled);
+                    tick(&mut sums, line, summary.payments, &mut cancelled);
                     Ok(!cancelled)
                 })?;
                 match sink {
@@ -504,5 +602,35 @@ impl Ledger {
         }
         summary.sums = sums.into_iter().map(|(c, (n, m))| (c, n, m)).collect();
         Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written renderer writes what the general formatters write: times in zones
+    /// with summer time and odd offsets, amounts of every exponent and sign.
+    #[test]
+    fn the_renderer_agrees_with_the_general_formatters() {
+        for zone in ["UTC", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Taipei", "America/St_Johns"] {
+            let tz = jiff::tz::TimeZone::get(zone).unwrap();
+            let mut r = Renderer::new(&tz);
+            let mut t: jiff::Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+            while t < "2027-01-01T00:00:00Z".parse().unwrap() {
+                let utc = t.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string();
+                assert_eq!(r.render(Cell::LocalTime(&utc), None), crate::query::local_time(&utc, &tz), "{zone} {utc}");
+                t = t.checked_add(jiff::SignedDuration::from_secs(7 * 3600 + 13 * 60 + 7)).unwrap();
+            }
+            assert_eq!(r.render(Cell::LocalTime("not a time"), None), "not a time");
+        }
+        let tz = jiff::tz::TimeZone::UTC;
+        let mut r = Renderer::new(&tz);
+        for code in ["JPY", "TWD", "USD", "KWD", "XXX"] {
+            for minor in [0, 1, 9, 10, 99, 100, 101, 1234567, -1, -250, i64::MAX, i64::MIN + 1] {
+                assert_eq!(r.render(Cell::Amount(minor), known_exponent(code)), decimal(minor, code), "{code} {minor}");
+                assert_eq!(r.render(Cell::Minor(minor), known_exponent(code)), minor.to_string());
+            }
+        }
     }
 }
