@@ -172,6 +172,7 @@ impl Session {
             }) else {
                 panic!("no element {css}")
             };
+            self.wait_until_still(css);
             last = self.post(&format!("/element/{id}/click"), json!({}));
             match last.get("error").and_then(Value::as_str) {
                 None => return,
@@ -186,6 +187,24 @@ impl Session {
             }
         }
         panic!("click {css}: {last}");
+    }
+
+    /// Waits (up to a second) until `css` stays where it is for 50 ms: a check finishing
+    /// above it (the ledger's integrity, a message) moves it, and WebDriver clicks the point
+    /// where it was a moment before.
+    fn wait_until_still(&self, css: &str) {
+        let place = format!(
+            "const e = document.querySelector({css:?}); if (!e) return null; const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]"
+        );
+        let mut before = self.script(&place);
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = self.script(&place);
+            if now == before {
+                return;
+            }
+            before = now;
+        }
     }
 
     /// Ticks a checkbox by clicking it, as a person would, and makes sure it took: a line

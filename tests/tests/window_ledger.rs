@@ -232,7 +232,13 @@ fn a_shared_ledger_chosen_in_settings_is_checked_saved_and_used_from_the_next_st
         "Saved in the keyring",
         "its password is in the keyring"
     );
-    // And back to this computer's file (the password leaves the keyring).
+    // And back to this computer's file (the password leaves the keyring). The ledger's
+    // check above finishing first: its lines move the button.
+    s.wait_for(
+        "the ledger checked",
+        Duration::from_secs(20),
+        "return document.getElementById('chain-state').dataset.ok",
+    );
     s.click("#ledger-local");
     ledger_message(&s, "the file chosen again");
     assert!(serde_json::from_str::<serde_json::Value>(&settings_file()).unwrap()["shared_ledger"].is_null());
