@@ -999,13 +999,14 @@ impl Paydesk {
                 code: raw,
             });
         }
-        // The exchange and what it settled, in one transaction: one write to disk between
-        // the answer and the QR (the row itself was written before sending).
+        // The exchange and what it settled, in one transaction that does not wait for the
+        // disk: the row was flushed before sending, so a power cut losing this leaves it
+        // unanswered and recovery asks the provider by reference (nothing lost or doubled).
         crate::blocking(|| {
             let ledger = self.ledger();
             let schemes = gateway.capabilities().wallet_link_schemes;
             let checked = links::check_payment_link(&link, &profile.base_url, schemes, profile.private_network);
-            let after = ledger.batch(|l| {
+            let after = ledger.batch_flushed_later(|l| {
                 log_exchange_in(l, Some(row.id), exchange)?;
                 if let Err(bad) = &checked {
                     // Keep the provider's id (so a cancel or a retry finds it), never the link.

@@ -298,6 +298,29 @@ impl Ledger {
         Ok(r)
     }
 
+    /// [`Ledger::batch`] whose commit does not wait for the disk (SQLite's
+    /// `synchronous = NORMAL` in WAL, PostgreSQL's `synchronous_commit = off`): a power cut
+    /// may lose it, never corrupt it, and the next ordinary commit takes it to disk. Only
+    /// for what a query can learn again: a provider's answer to a request whose row was
+    /// flushed before it was sent (lost, the row stays unanswered and recovery asks).
+    pub fn batch_flushed_later<R>(&self, f: impl FnOnce(&Ledger) -> Result<R>) -> Result<R> {
+        if self.depth.get() > 0 {
+            return self.batch(f);
+        }
+        match self.db.sqlite() {
+            Some(c) => {
+                c.pragma_update(None, "synchronous", "NORMAL")?;
+                let r = self.batch(f);
+                c.pragma_update(None, "synchronous", "FULL")?;
+                r
+            }
+            None => self.batch(|l| {
+                l.db.batch("SET LOCAL synchronous_commit = off")?;
+                f(l)
+            }),
+        }
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         match self.db.sqlite() {
             Some(c) => Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?),
