@@ -63,7 +63,12 @@ async function start() {
   await loadLanguage();
   translatePage();
   // Another language chosen (here or in the customer display's host): every string anew.
-  api.onEvent('language-changed', () => location.reload()).catch(() => {});
+  // The screen in use is kept across the reload: only the words change.
+  api.onEvent('language-changed', () => {
+    const current = document.querySelector('.tab.active')?.dataset.view;
+    if (current) sessionStorage.setItem('paydesk.view', current);
+    location.reload();
+  }).catch(() => {});
   // The screen facing the customer: the header button, or F9 from anywhere.
   $('open-display').addEventListener('click', () => api.openCustomerDisplay().catch(() => {}));
   document.addEventListener('keydown', (e) => {
@@ -88,6 +93,9 @@ async function start() {
     initReports();
     initSettings({ refreshProfiles });
     await refreshProfiles();
+    const kept = sessionStorage.getItem('paydesk.view');
+    sessionStorage.removeItem('paydesk.view');
+    if (VIEWS.includes(kept) && !$(`tab-${kept}`).hidden) showView(kept);
     document.body.dataset.ready = 'true';
     // When the counter could first sell (epoch ms): the window benchmark reads it.
     document.body.dataset.readyAt = String(Date.now());

@@ -209,7 +209,7 @@ async function showDetail(reference, keepInputs = false) {
       ['Method', payment.method === 'qr' ? t('Counter QR') : t('Payment link')], ['Customer', payment.customer_no ?? '—'],
       ['Paid', paidStates.includes(payment.status) || payment.paid_amount ? taken : '—'],
       ...(payment.balances
-        ? [['Authorised', money(payment.balances.authorized, cur)], ['Captured', money(payment.balances.captured, cur)],
+        ? [['Authorized', money(payment.balances.authorized, cur)], ['Captured', money(payment.balances.captured, cur)],
           ['Capturable', money(payment.balances.capturable, cur)]]
         : []),
       ['Refunded', money(detail.refunded, cur)], ['Remaining', money(detail.refundable, cur)],
@@ -243,6 +243,7 @@ const MOVEMENT_WORDS = {
 function say(e, provider) {
   const d = e.detail ?? {};
   switch (e.kind) {
+    case 'created': return t('Recorded before sending');
     case 'request': return t('Asked {provider} ({what})', { provider, what: String(d.path ?? '').split('/').pop() });
     case 'response': return t('{provider} answered', { provider }) + (d.http_status ? ` (HTTP ${d.http_status})` : '');
     case 'status_changed': return t('Status: {from} → {to}', { from: statusLabel(d.from), to: statusLabel(d.to) }) + (d.raw ? ` (${provider}: ${d.raw})` : '');

@@ -5,7 +5,8 @@
 PAYDESK_BUILD_PACKAGES=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
   libjavascriptcoregtk-4.1-dev librsvg2-dev libxdo-dev libssl-dev libdbus-1-dev)
 # postgresql: the shared ledger's engine, run as a throwaway cluster by the tests.
-PAYDESK_TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus dbus-x11 postgresql)
+# fonts-noto-cjk: without a CJK font every Traditional Chinese glyph is an empty box.
+PAYDESK_TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus dbus-x11 postgresql fonts-noto-cjk)
 
 # The debug build the tests run (paydesk, paydesk-app with tauri's mock runtime for
 # src-tauri/tests/commands.rs). scripts/demo builds exactly this too, so a demo after the
@@ -45,6 +46,15 @@ ensure_rust() {
   if ! command -v cargo >/dev/null; then
     echo "paydesk: cargo is missing; install Rust from https://rustup.rs and try again." >&2
     return 1
+  fi
+}
+
+# Tauri's bundler for scripts/package, pinned: the same version makes the same packages.
+PAYDESK_TAURI_CLI_VERSION=2.12.4
+ensure_tauri_cli() {
+  if [ "$(cargo tauri --version 2>/dev/null)" != "tauri-cli $PAYDESK_TAURI_CLI_VERSION" ]; then
+    echo "paydesk: installing tauri-cli $PAYDESK_TAURI_CLI_VERSION (cargo install, several minutes once)" >&2
+    cargo install tauri-cli --version "=$PAYDESK_TAURI_CLI_VERSION" --locked >&2
   fi
 }
 

@@ -217,6 +217,10 @@ fn a_sale_in_traditional_chinese() {
         "return document.body.dataset.ready === 'true' && document.getElementById('tab-counter').textContent === '櫃檯'",
     );
     assert_eq!(s.script("return document.documentElement.lang"), "zh-TW");
+    // Switching language keeps the screen in use: only the words change.
+    assert_eq!(s.script("return document.getElementById('view-settings').hidden"), false, "still in Settings");
+    glyphs_are_drawn(&s);
+    s.click("#tab-counter");
     assert_eq!(s.script("return document.getElementById('create-label').textContent"), "建立 QR 碼");
     assert_eq!(s.script("return document.getElementById('mode-badge').textContent"), "示範");
 
@@ -240,6 +244,26 @@ fn a_sale_in_traditional_chinese() {
         "const r = document.querySelectorAll('#tx-rows tr'); return r.length === 1 && r[0].innerText.includes('已付款')",
     );
     assert_eq!(s.script("return document.getElementById('tx-totals').textContent"), "1 已付款 · 總額 1,500.00 USD");
+    // The row's detail: every label and every step of its history in the language.
+    s.click("#tx-rows tr td:nth-child(2)");
+    let labels = s.wait_for(
+        "the detail",
+        Duration::from_secs(10),
+        "const d = document.getElementById('tx-detail'); return !d.hidden && [...document.querySelectorAll('#detail-fields dt')].map(e => e.textContent)",
+    );
+    let labels: Vec<&str> = labels.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(labels.len() >= 10, "{labels:?}");
+    for label in &labels {
+        assert!(!label.chars().any(|c| c.is_ascii_alphabetic()), "an English label left: {label} in {labels:?}");
+    }
+    let history = s.script("return [...document.querySelectorAll('#detail-events li')].map(e => [...e.childNodes].filter(n => n.nodeType === 3 || n.localName === 'span').map(n => n.textContent).join('').trim())");
+    let history: Vec<&str> = history.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(!history.is_empty());
+    for step in &history {
+        // Provider names, HTTP codes and the provider's raw words stay as they are.
+        let words = step.split(['(', '（']).next().unwrap().replace("Pockyt", "").replace("HTTP", "");
+        assert!(!words.chars().any(|c| c.is_ascii_alphabetic()), "an English step left: {step} in {history:?}");
+    }
     s.click("#tab-settings");
     s.fill("#pf-name", "Store-3");
     s.click("#pf-save");
@@ -259,4 +283,38 @@ fn a_sale_in_traditional_chinese() {
     let settings: Value = serde_json::from_slice(&std::fs::read(home.path().join("settings.json")).unwrap()).unwrap();
     assert_eq!(settings["language"], "zh-Hant");
     s.end();
+}
+
+/// Chinese is drawn, not shown as empty boxes: each header word's glyphs, drawn with the
+/// header's own font on a canvas, differ from one another and from the box a character no
+/// font has gets (what every glyph looks like without a CJK font). The screenshot is kept.
+fn glyphs_are_drawn(s: &Session) {
+    let evidence = binary("paydesk-app").parent().unwrap().parent().unwrap().join("e2e");
+    std::fs::create_dir_all(&evidence).unwrap();
+    let shot = s.screenshot_png();
+    assert!(shot.len() > 1000, "a screenshot was taken");
+    std::fs::write(evidence.join("window-zh-Hant-settings.png"), shot).unwrap();
+    let verdict = s.script(
+        r#"const tab = document.getElementById('tab-counter');
+        const style = getComputedStyle(tab);
+        const draw = (ch) => {
+          const c = document.createElement('canvas'); c.width = 64; c.height = 64;
+          const g = c.getContext('2d'); g.font = `48px ${style.fontFamily}`; g.textBaseline = 'top';
+          g.fillText(ch, 4, 4);
+          const d = g.getImageData(0, 0, 64, 64).data; let inked = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
+          return { inked, sig: c.toDataURL() };
+        };
+        const chars = [...new Set([...(tab.textContent + document.getElementById('tab-settings').textContent)])].filter(ch => ch > '\u2e80');
+        const none = draw('\u{10FFFD}');
+        const seen = chars.map(draw);
+        return { chars: chars.join(''), font: style.fontFamily, inked: seen.map(g => g.inked),
+                 boxes: seen.filter(g => g.sig === none.sig).length,
+                 distinct: new Set(seen.map(g => g.sig)).size };"#,
+    );
+    let chars = verdict["chars"].as_str().unwrap().chars().count();
+    assert!(chars >= 4, "header words in Chinese: {verdict}");
+    assert_eq!(verdict["boxes"], 0, "Chinese drawn as empty boxes (no CJK font?): {verdict}");
+    assert_eq!(verdict["distinct"].as_u64().unwrap() as usize, chars, "each character its own glyph: {verdict}");
+    assert!(verdict["inked"].as_array().unwrap().iter().all(|n| n.as_u64().unwrap() > 20), "{verdict}");
 }
