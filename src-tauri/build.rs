@@ -12,6 +12,7 @@ fn main() {
         "payment_detail",
         "refund_payment",
         "cancel_payment",
+        "settle_demo_sale",
         "capture_payment",
         "void_payment",
         "list_customers",

@@ -19,6 +19,8 @@ export function describeError(err) {
 }
 export const refundPayment = (reference, amount) => invoke('refund_payment', { reference, amount });
 export const cancelPayment = (reference) => invoke('cancel_payment', { reference });
+/** Demo mode: the sandbox pays ('pay') or declines ('decline') the waiting sale. */
+export const settleDemoSale = (reference, outcome) => invoke('settle_demo_sale', { reference, outcome });
 export const capturePayment = (reference, amount, last) => invoke('capture_payment', { reference, amount, last });
 export const voidPayment = (reference) => invoke('void_payment', { reference });
 export const listCustomers = (profile, text) => invoke('list_customers', { profile, text });

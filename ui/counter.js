@@ -351,6 +351,10 @@ async function showSale({ payment, qr_png }) {
   $('copy-link').textContent = t('Copy link');
   $('sale').dataset.link = payment.link ?? '';
   $('sale').dataset.transactionNo = payment.transaction_no ?? '';
+  // A demo sale's QR points at the sandbox on this computer, which a phone cannot reach:
+  // the cashier can play the customer from here.
+  $('demo-pay').hidden = state.profile?.environment !== 'demo';
+  for (const b of $('demo-pay').querySelectorAll('button')) b.disabled = false;
   setStatus(payment);
   setScreen('sale');
   // The customer display shows the same sale (and follows it by itself from now on).
@@ -541,6 +545,20 @@ export function initCounter() {
   for (const b of document.querySelectorAll('#keypad button')) b.addEventListener('click', () => press(b.dataset.key));
   $('entry').addEventListener('submit', (e) => { e.preventDefault(); create(); });
   $('new-sale').addEventListener('click', newSale);
+  const demoSettle = (outcome) => async () => {
+    if (!sale) return;
+    for (const b of $('demo-pay').querySelectorAll('button')) b.disabled = true;
+    try {
+      // The outcome arrives as with a real customer: by notification, else the next poll.
+      await api.settleDemoSale(sale.payment.reference, outcome);
+      schedulePoll(POLL_FIRST_MS);
+    } catch (err) {
+      for (const b of $('demo-pay').querySelectorAll('button')) b.disabled = false;
+      showError(api.describeError(err));
+    }
+  };
+  $('demo-pay-ok').addEventListener('click', demoSettle('pay'));
+  $('demo-pay-decline').addEventListener('click', demoSettle('decline'));
   $('retry').addEventListener('click', retry);
   $('next-sale').addEventListener('click', newSale);
   // Another currency keeps what was typed, cut to the decimals that currency has.

@@ -178,6 +178,12 @@ async fn cancel_payment(core: Core<'_>, reference: String) -> Result<PaymentView
     Ok(core.cancel(&reference).await?)
 }
 
+/// Demo mode: the sandbox pays or declines the waiting sale, as its customer page would.
+#[tauri::command]
+async fn settle_demo_sale(core: Core<'_>, reference: String, outcome: demo::DemoOutcome) -> Result<(), UiError> {
+    Ok(core.settle_demo_sale(&reference, outcome).await?)
+}
+
 #[tauri::command]
 async fn capture_payment(
     core: Core<'_>,
@@ -730,6 +736,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             payment_detail,
             refund_payment,
             cancel_payment,
+            settle_demo_sale,
             capture_payment,
             void_payment,
             list_customers,

@@ -949,3 +949,45 @@ fn esc_during_a_slow_create_never_shows_the_older_amounts_qr() {
     assert_eq!(cancelled, "cancelled", "the cancelled sale cannot be paid");
     s.end();
 }
+
+/// A first demo sale finishes at the counter alone: the QR points at the sandbox on this
+/// computer, which no phone reaches, so the waiting screen (marked DEMO) lets the cashier
+/// be the customer: pay, or decline; the outcome arrives as a real one would. A PayKKa
+/// demo sale (its hosted page) is paid the same way.
+#[test]
+fn a_demo_sale_is_paid_or_declined_from_the_counter() {
+    let home = tempfile::tempdir().unwrap();
+    let driver = Driver::start(home.path(), &[]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_until_ready();
+    let outcome = |title: &str| {
+        s.wait_for(
+            title,
+            Duration::from_secs(15),
+            &format!(
+                "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === {title:?}"
+            ),
+        );
+    };
+
+    s.sell_at_counter("4.00");
+    assert_eq!(s.script("return document.getElementById('demo-pay').hidden"), false, "offered in demo mode");
+    assert_eq!(s.script("return document.querySelector('#demo-pay .badge').textContent"), "DEMO");
+    s.click("#demo-pay-ok");
+    outcome("PAID");
+    s.type_keys(ENTER);
+
+    s.sell_at_counter("5.00");
+    s.click("#demo-pay-decline");
+    outcome("DECLINED");
+    assert_eq!(s.script("return document.getElementById('outcome').dataset.status"), "failed");
+    s.type_keys(ENTER);
+
+    s.click("#profile-switch option[value=demo-paykka]");
+    s.wait_for("the PayKKa demo", Duration::from_secs(5), "return document.getElementById('profile-switch').value === 'demo-paykka'");
+    s.sell_at_counter("6.00");
+    s.click("#demo-pay-ok");
+    outcome("PAID");
+    s.end();
+    drop(driver);
+}
