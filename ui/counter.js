@@ -175,8 +175,13 @@ function lateAlert(p) {
 /** Esc while the provider is being asked: that sale is cancelled, and said so. */
 function cancelCreate() {
   cancelledSeq = createSeq;
+  sayCancelled(t('Sale cancelled'));
+}
+
+/** Said on the empty counter for a few seconds: the sale left is not waiting any more. */
+function sayCancelled(text) {
   const said = $('sale-cancelled');
-  said.textContent = t('Sale cancelled');
+  said.textContent = text;
   said.hidden = false;
   clearTimeout(cancelCreate.timer);
   cancelCreate.timer = setTimeout(() => { said.hidden = true; }, 4000);
@@ -362,7 +367,7 @@ async function showSale({ payment, qr_png }) {
   clearTimeout(pollTimer);
   clearInterval(clockTimer);
   schedulePoll(POLL_FIRST_MS);
-  clockTimer = setInterval(tick, 1000);
+  clockTimer = setInterval(tick, 5000);
   tick();
 }
 
@@ -387,11 +392,13 @@ function pushed(payment) {
   }
 }
 
+// How long the customer has had the QR, in whole minutes: the screen changes once a
+// minute, not every second, so a sale waiting costs no more than an idle page.
 function tick() {
   if (!sale) return;
-  const s = Math.floor((Date.now() - sale.startedAt) / 1000);
-  $('elapsed').textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-  $('status').classList.toggle('beat', s % 2 === 1);
+  const minutes = Math.floor((Date.now() - sale.startedAt) / 60000);
+  const text = minutes < 1 ? t('under a minute') : t('{n} min', { n: minutes });
+  if ($('elapsed').textContent !== text) $('elapsed').textContent = text;
 }
 
 function setStatus(payment) {
@@ -434,7 +441,8 @@ function finish(payment, via = 'poll') {
       ? t('{reference} · the money is held: capture it in Transactions', { reference: payment.reference })
       : payment.status === 'partially_paid'
         ? t('Only {paid} of {amount} arrived · {reference}', { paid: money(payment.paid_amount ?? '?', payment.currency), amount: money(payment.amount, payment.currency), reference: payment.reference })
-        : `${OUTCOME_WORDS[payment.status]?.() ?? t('The payment did not go through.')} ${payment.reference}` + (payment.raw_status ? ` (${t('provider: {status}', { status: payment.raw_status })})` : '');
+        // The provider's own word is in the row's detail, not on the counter.
+        : `${OUTCOME_WORDS[payment.status]?.() ?? t('The payment did not go through.')} ${payment.reference}`;
   $('print-receipt').hidden = !paid;
   setScreen('outcome');
   // When PAID reached the screen, for the push→paint benchmark.
@@ -453,12 +461,15 @@ function newSale() {
   clearTimeout(pollTimer);
   clearInterval(clockTimer);
   // Leaving a sale nobody has paid: cancel it, or keep an eye on it.
-  if (sale && OPEN.includes(sale.payment.status) && $('outcome').hidden) abandon(sale.payment);
+  const left = sale && OPEN.includes(sale.payment.status) && $('outcome').hidden ? sale.payment : null;
+  if (left) abandon(left);
   sale = null;
   typed = '';
   renderAmount();
   hideError();
   setScreen('entry');
+  // A paid-late sale is still caught (and alerted) by the watch on it.
+  if (left) sayCancelled(t('Sale cancelled: {amount} · {reference}', { amount: money(left.amount, left.currency), reference: left.reference }));
   api.showOnDisplay(null).catch(() => {});
 }
 

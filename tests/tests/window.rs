@@ -981,7 +981,19 @@ fn a_demo_sale_is_paid_or_declined_from_the_counter() {
     s.click("#demo-pay-decline");
     outcome("DECLINED");
     assert_eq!(s.script("return document.getElementById('outcome').dataset.status"), "failed");
+    let said = s.script("return document.getElementById('outcome-detail').textContent");
+    assert!(!said.as_str().unwrap().contains("provider:"), "in words, without the provider's code: {said}");
     s.type_keys(ENTER);
+
+    // Esc mid-sale: the counter says the sale was cancelled, with its amount.
+    s.sell_at_counter("7.00");
+    s.type_keys(ESCAPE);
+    let said = s.wait_for(
+        "the sale said cancelled",
+        Duration::from_secs(5),
+        "const p = document.getElementById('sale-cancelled'); return !p.hidden && !document.getElementById('entry').hidden && p.textContent",
+    );
+    assert!(said.as_str().unwrap().starts_with("Sale cancelled: 7.00 USD"), "{said}");
 
     s.click("#profile-switch option[value=demo-paykka]");
     s.wait_for("the PayKKa demo", Duration::from_secs(5), "return document.getElementById('profile-switch').value === 'demo-paykka'");

@@ -29,7 +29,8 @@ fn check(theme: &str, env: &[(&str, &str)]) {
     s.wait_until_ready();
     let dark = s.script("return matchMedia('(prefers-color-scheme: dark)').matches");
     assert_eq!(dark, serde_json::json!(theme == "dark"), "the {theme} theme is in force");
-    for (w, h) in [(720u32, 560u32), (1280, 900)] {
+    // The smallest the window allows, its default size, and a larger screen.
+    for (w, h) in [(720u32, 560u32), (1100, 760), (1280, 900)] {
         s.post("/window/rect", serde_json::json!({"width": w, "height": h}));
         s.wait_for("the new size", Duration::from_secs(5), &format!("return Math.abs(window.outerWidth - {w}) < 40"));
         std::thread::sleep(Duration::from_millis(300));
@@ -46,6 +47,13 @@ fn check(theme: &str, env: &[(&str, &str)]) {
             s.script(script)
         };
         assert_eq!(settled(sideways), true, "{size}: the counter scrolls sideways");
+        if w >= 1100 {
+            // From the default size up, the tabs are one row (no second line of tabs).
+            let rows = s.script(
+                "return new Set([...document.querySelectorAll('.tab')].filter(t => !t.hidden).map(t => Math.round(t.getBoundingClientRect().top))).size",
+            );
+            assert_eq!(rows, 1, "{size}: the tabs wrap to {rows} rows");
+        }
         let visible = |css: &str| {
             settled(&format!(
                 "const r = document.querySelector({css:?}).getBoundingClientRect(); return r.bottom <= window.innerHeight + 1 && r.height > 0"
