@@ -433,7 +433,7 @@ function finish(payment, via = 'poll') {
   const paid = payment.status === 'paid';
   const authorized = payment.status === 'authorized';
   $('outcome-icon').dataset.icon = paid || authorized ? 'check' : payment.status === 'failed' ? 'cross' : 'dash';
-  $('outcome-title').textContent = paid ? t('PAID') : authorized ? t('AUTHORISED') : statusLabel(payment.status).toUpperCase();
+  $('outcome-title').textContent = paid ? t('PAID') : authorized ? t('AUTHORIZED') : statusLabel(payment.status).toUpperCase();
   $('outcome-amount').textContent = money(payment.amount, payment.currency);
   $('outcome-detail').textContent = paid
     ? [payment.vendor_label && t(payment.vendor_label), payment.reference].filter(Boolean).join(' · ')

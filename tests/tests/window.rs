@@ -507,9 +507,9 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         .unwrap();
     assert!(page.contains("Authorised"), "{page}");
     s.wait_for(
-        "the AUTHORISED screen",
+        "the AUTHORIZED screen (not in PAID's green)",
         Duration::from_secs(15),
-        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'AUTHORISED'",
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'AUTHORIZED' && getComputedStyle(document.getElementById('outcome')).backgroundColor === 'rgb(5, 80, 174)'",
     );
     s.type_keys(ENTER);
 
