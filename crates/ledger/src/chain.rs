@@ -544,7 +544,15 @@ impl Ledger {
         }
         let live = self.path().expect("a file ledger").to_path_buf();
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
-        let safety_copy = live.with_file_name(format!("{}.before-restore-{stamp}", crate::FILE_NAME));
+        // Never over an earlier safety copy: two restores in one second would otherwise keep
+        // only the second, and the sales before the first would be in neither.
+        let mut safety_copy = live.with_file_name(format!("{}.before-restore-{stamp}", crate::FILE_NAME));
+        for n in 2.. {
+            if !safety_copy.exists() {
+                break;
+            }
+            safety_copy = live.with_file_name(format!("{}.before-restore-{stamp}-{n}", crate::FILE_NAME));
+        }
         self.backup_to(&safety_copy)?;
         let crate::db::Db::Sqlite(conn) = &mut self.db else { unreachable!("checked to be a file above") };
         conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
