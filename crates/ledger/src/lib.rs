@@ -182,8 +182,11 @@ impl Ledger {
         migrations::migrate(&mut conn)?;
         // Triggers dropped behind the app's back are put back before anything is written.
         conn.execute_batch(&chain::triggers_sql())?;
-        // Keeps the planner's statistics fresh enough to use the indexes (bounded work).
-        conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")?;
+        // Keeps the planner's statistics fresh enough to use the indexes (bounded work). It
+        // reads, then writes the statistics: with another counter committing in between,
+        // SQLite answers BUSY at once (no waiting), so a busy moment skips it until the
+        // next open rather than failing the sale.
+        let _ = conn.execute_batch("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;");
         let mut ledger = Self::on(Db::Sqlite(conn), Location::File(path.into()));
         ledger._hold = Some(hold);
         Ok(ledger)
