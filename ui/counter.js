@@ -183,8 +183,13 @@ function sayCancelled(text) {
   const said = $('sale-cancelled');
   said.textContent = text;
   said.hidden = false;
-  clearTimeout(cancelCreate.timer);
-  cancelCreate.timer = setTimeout(() => { said.hidden = true; }, 4000);
+  clearTimeout(sayCancelled.timer);
+  sayCancelled.timer = setTimeout(() => { said.hidden = true; }, 4000);
+}
+
+/** Demo mode's Pay / Decline: pressed once per sale, offered again if it failed. */
+function demoButtonsEnabled(enabled) {
+  for (const b of $('demo-pay').querySelectorAll('button')) b.disabled = !enabled;
 }
 
 function setScreen(name) {
@@ -359,7 +364,7 @@ async function showSale({ payment, qr_png }) {
   // A demo sale's QR points at the sandbox on this computer, which a phone cannot reach:
   // the cashier can play the customer from here.
   $('demo-pay').hidden = state.profile?.environment !== 'demo';
-  for (const b of $('demo-pay').querySelectorAll('button')) b.disabled = false;
+  demoButtonsEnabled(true);
   setStatus(payment);
   setScreen('sale');
   // The customer display shows the same sale (and follows it by itself from now on).
@@ -558,13 +563,13 @@ export function initCounter() {
   $('new-sale').addEventListener('click', newSale);
   const demoSettle = (outcome) => async () => {
     if (!sale) return;
-    for (const b of $('demo-pay').querySelectorAll('button')) b.disabled = true;
+    demoButtonsEnabled(false);
     try {
       // The outcome arrives as with a real customer: by notification, else the next poll.
       await api.settleDemoSale(sale.payment.reference, outcome);
       schedulePoll(POLL_FIRST_MS);
     } catch (err) {
-      for (const b of $('demo-pay').querySelectorAll('button')) b.disabled = false;
+      demoButtonsEnabled(true);
       showError(api.describeError(err));
     }
   };
