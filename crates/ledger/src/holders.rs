@@ -97,49 +97,46 @@ pub(crate) fn alone(ledger: &Path) -> Result<Alone> {
         let held = HELD.lock().unwrap_or_else(|e| e.into_inner());
         held.as_ref().and_then(|m| m.get(&hold.lock)).map(|(f, _)| f.clone()).expect("held above")
     };
-    match file.try_lock() {
-        Ok(()) => Ok(Alone { file, _hold: hold }),
-        Err(e) => {
-            // A refused conversion has let the shared lock go: take it back.
-            let _ = file.lock_shared();
-            match e {
-                std::fs::TryLockError::WouldBlock => {
-                    let who = who_else(&file).unwrap_or_else(|| "another process".into());
-                    Err(LedgerError::Conflict(format!(
-                        "the ledger is open in {who}; close it (the app, a listener or another command) first"
-                    )))
+    // A holder nobody can name has just let go: it is asked again a few times.
+    for attempt in 0.. {
+        match file.try_lock() {
+            Ok(()) => return Ok(Alone { file, _hold: hold }),
+            Err(e) => {
+                // A refused conversion has let the shared lock go: take it back.
+                let _ = file.lock_shared();
+                match e {
+                    std::fs::TryLockError::WouldBlock => match who_else(&file) {
+                        None if attempt < 5 => std::thread::sleep(Duration::from_millis(50)),
+                        who => {
+                            let who = who.unwrap_or_else(|| "another process".into());
+                            return Err(LedgerError::Conflict(format!(
+                                "the ledger is open in {who}; close it (the app, a listener or another command) first"
+                            )));
+                        }
+                    },
+                    std::fs::TryLockError::Error(e) => return Err(lock_error(&hold.lock, e)),
                 }
-                std::fs::TryLockError::Error(e) => Err(lock_error(&hold.lock, e)),
             }
         }
     }
+    unreachable!("the loop returns")
 }
 
 fn lock_error(lock: &Path, e: std::io::Error) -> LedgerError {
     LedgerError::Database(format!("cannot hold the ledger's lock file {}: {e}", lock.display()))
 }
 
-/// The other processes holding the side file, as "pid 4242 (paydesk-app)", from
-/// /proc/locks (Linux); None where that cannot be read.
+/// The other processes holding the side file, as "pid 4242 (paydesk-app)": those /proc/locks
+/// names (Linux), else those that have it open (where /proc/locks is empty or its inode numbers
+/// are not stat's, as under some container runtimes); None where neither can be read.
 fn who_else(file: &File) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    let inode = file.metadata().ok()?.ino();
+    let meta = file.metadata().ok()?;
     let me = std::process::id();
-    let locks = std::fs::read_to_string("/proc/locks").ok()?;
-    let mut pids: Vec<u32> = locks
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            // "1: FLOCK  ADVISORY  READ  4242 08:01:123456 0 EOF" (a "->" marks a waiter).
-            let fields: Vec<&str> = fields.into_iter().filter(|f| *f != "->").collect();
-            if fields.get(1) != Some(&"FLOCK") {
-                return None;
-            }
-            let pid: u32 = fields.get(4)?.parse().ok()?;
-            let ino: u64 = fields.get(5)?.rsplit(':').next()?.parse().ok()?;
-            (ino == inode && pid != me).then_some(pid)
-        })
-        .collect();
+    let mut pids = locking_pids(meta.ino(), me);
+    if pids.is_empty() {
+        pids = pids_with_open(meta.dev(), meta.ino(), me);
+    }
     pids.sort_unstable();
     pids.dedup();
     if pids.is_empty() {
@@ -153,4 +150,59 @@ fn who_else(file: &File) -> Option<String> {
         })
         .collect();
     Some(named.join(", "))
+}
+
+/// Processes other than `me` with a flock on inode `ino`, from /proc/locks.
+fn locking_pids(ino: u64, me: u32) -> Vec<u32> {
+    let Ok(locks) = std::fs::read_to_string("/proc/locks") else { return Vec::new() };
+    locks
+        .lines()
+        .filter_map(|line| {
+            // "1: FLOCK  ADVISORY  READ  4242 08:01:123456 0 EOF" (a "->" marks a waiter).
+            let fields: Vec<&str> = line.split_whitespace().filter(|f| *f != "->").collect();
+            if fields.get(1) != Some(&"FLOCK") {
+                return None;
+            }
+            let pid: u32 = fields.get(4)?.parse().ok()?;
+            let locked: u64 = fields.get(5)?.rsplit(':').next()?.parse().ok()?;
+            (locked == ino && pid != me).then_some(pid)
+        })
+        .collect()
+}
+
+/// Processes other than `me` (of this user: others' fds cannot be read) with the file of
+/// `dev`/`ino` open, from /proc/PID/fd.
+fn pids_with_open(dev: u64, ino: u64, me: u32) -> Vec<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(procs) = std::fs::read_dir("/proc") else { return Vec::new() };
+    procs
+        .flatten()
+        .filter_map(|p| p.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+            fds.flatten().any(|fd| std::fs::metadata(fd.path()).is_ok_and(|m| m.dev() == dev && m.ino() == ino))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    /// The fallback names a process that merely has the file open (here as its stdin).
+    #[test]
+    fn a_process_with_the_file_open_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite3.lock");
+        std::fs::write(&path, b"").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let mut child =
+            std::process::Command::new("sleep").arg("30").stdin(File::open(&path).unwrap()).spawn().unwrap();
+        let found = pids_with_open(meta.dev(), meta.ino(), std::process::id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(found, vec![child.id()]);
+    }
 }
