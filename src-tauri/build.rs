@@ -40,6 +40,7 @@ fn main() {
         "ledger_status",
         "choose_export_file",
         "export_ledger",
+        "show_exported_file",
         "refresh_unsettled",
         "job_progress",
         "cancel_job",

@@ -48,6 +48,7 @@ export const forgetPayer = (mobile) => invoke('forget_payer', { mobile });
 export const importPayers = (payers) => invoke('import_payers', { payers });
 export const chooseExportFile = (format) => invoke('choose_export_file', { format });
 export const exportLedger = (query, format, path, refunds, events) => invoke('export_ledger', { query, format, path, refunds, events });
+export const showExportedFile = (path) => invoke('show_exported_file', { path });
 export const refreshUnsettled = (query) => invoke('refresh_unsettled', { query });
 export const jobProgress = (job) => invoke('job_progress', { job });
 export const cancelJob = (job) => invoke('cancel_job', { job });

@@ -21,6 +21,18 @@ function untell() {
   $('action-message').hidden = true;
 }
 
+// What a toolbar job (Refresh unsettled, Export) ended with: above the list, where it was
+// asked, until dismissed or the next job.
+function banner(text, kind, exported = null) {
+  const box = $('tx-banner');
+  box.dataset.kind = kind;
+  $('tx-banner-text').textContent = text;
+  $('tx-banner-open').hidden = !exported;
+  $('tx-banner-open').dataset.path = exported ?? '';
+  box.hidden = false;
+  placeDetail();
+}
+
 let nextCursor = null;
 let jobTimer = null;
 
@@ -73,6 +85,7 @@ async function load(append = false) {
     nextCursor = page.next;
     $('tx-more').hidden = !nextCursor;
     $('tx-empty').hidden = $('tx-rows').children.length > 0;
+    placeDetail();
   } catch (err) {
     $('tx-error').hidden = false;
     $('tx-error').textContent = api.describeError(err);
@@ -131,13 +144,27 @@ function endJob() {
   $('job').hidden = true;
 }
 
+/** "12 unsettled payments asked: 3 now paid · 1 now declined · 8 unchanged". */
+function refreshWords(s) {
+  const parts = Object.entries(s.outcomes ?? {}).map(([status, n]) => t('{n} now {status}', { n, status: statusLabel(status).toLowerCase() }));
+  parts.push(t('{n} unchanged', { n: s.unchanged }));
+  if (s.unreachable) parts.push(t('{n} unreachable (left as they were)', { n: s.unreachable }));
+  if (s.failed) parts.push(t('{n} failed (see their history)', { n: s.failed }));
+  const head = s.total
+    ? t('{total} unsettled payments asked', { total: s.total })
+    : t('No unsettled payments in this filter');
+  return `${s.cancelled ? t('Stopped: ') : ''}${head}${s.total ? `: ${parts.join(' · ')}` : ''}.`;
+}
+
 async function refreshAll() {
+  $('tx-banner').hidden = true;
   watchJob('refresh', t('Refreshing unsettled payments…'));
   try {
     const s = await api.refreshUnsettled(currentQuery());
-    tell(`${s.cancelled ? t('Stopped: ') : ''}${t('{total} unsettled payments asked: {changed} changed, {unchanged} unchanged, {unreachable} unreachable', s)}${s.failed ? t(', {n} failed', { n: s.failed }) : ''}.`, s.unreachable || s.failed ? 'error' : 'ok');
+    banner(refreshWords(s), s.unreachable || s.failed ? 'error' : 'ok');
+    $('tx-banner').dataset.outcomes = JSON.stringify({ ...(s.outcomes ?? {}), unchanged: s.unchanged, unreachable: s.unreachable, failed: s.failed });
   } catch (err) {
-    tell(api.describeError(err), 'error');
+    banner(api.describeError(err), 'error');
   } finally {
     endJob();
     load();
@@ -159,12 +186,16 @@ async function exportFiltered() {
 
 /** Writes the current filter to `path`; the Save dialog chose it (tests call it directly). */
 export async function exportTo(path, format) {
+  $('tx-banner').hidden = true;
   watchJob('export', t('Exporting…'));
   try {
     const s = await api.exportLedger(currentQuery(), format, path, $('tx-export-refunds').checked, $('tx-export-events').checked);
-    tell(t('Exported {n} payments to {path}.', { n: s.payments, path }), 'ok');
+    const name = path.split(/[\\/]/).pop();
+    banner(t('Exported {n} payments to {file}.', { n: s.payments.toLocaleString(), file: name }), 'ok', path);
+    $('tx-banner-text').title = path;
+    $('tx-banner').dataset.rows = String(s.payments);
   } catch (err) {
-    tell(api.describeError(err), 'error');
+    banner(api.describeError(err), 'error');
   } finally {
     endJob();
   }
@@ -181,15 +212,49 @@ function row(p) {
     el('td', { class: 'num' }, money(p.amount, p.currency)),
     el('td', {}, el('span', { class: `pill status-${p.status}`, title: p.raw_status ?? '' }, statusLabel(p.status))),
   );
+  if (p.reference === selected) tr.setAttribute('aria-selected', 'true');
   tr.addEventListener('click', () => showDetail(p.reference));
-  tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') showDetail(p.reference); });
+  tr.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') showDetail(p.reference);
+    if (e.key === 'Escape' && !$('tx-detail').hidden) closeDetail();
+    // Up and down walk the list, the detail following.
+    const next = e.key === 'ArrowDown' ? tr.nextElementSibling : e.key === 'ArrowUp' ? tr.previousElementSibling : null;
+    if (next) {
+      e.preventDefault();
+      next.focus();
+      showDetail(next.dataset.reference);
+    }
+  });
   return tr;
+}
+
+/** The chosen row stands out, and stays in view beside the panel. */
+function markSelected() {
+  for (const tr of $('tx-rows').querySelectorAll('tr[aria-selected]')) tr.removeAttribute('aria-selected');
+  const tr = selected && [...$('tx-rows').children].find((r) => r.dataset.reference === selected);
+  if (tr) tr.setAttribute('aria-selected', 'true');
+}
+
+/** The panel starts level with the list and stays in the window as it scrolls: the filters,
+ * the toolbar and its banners above it are never covered. */
+function placeDetail() {
+  const panel = $('tx-detail');
+  if (panel.hidden) return;
+  panel.style.top = `${Math.max(0, Math.round($('tx-table').getBoundingClientRect().top))}px`;
+}
+
+function closeDetail() {
+  $('tx-detail').hidden = true;
+  selected = null;
+  markSelected();
+  untell();
 }
 
 /** `keepInputs`: a pushed update, which must not overwrite amounts being typed. */
 async function showDetail(reference, keepInputs = false) {
   if (selected !== reference) untell();
   selected = reference;
+  markSelected();
   try {
     const detail = await api.paymentDetail(reference);
     selectedDetail = detail;
@@ -221,6 +286,7 @@ async function showDetail(reference, keepInputs = false) {
     $('detail-events').replaceChildren(...history(events, payment));
     $('detail-print').hidden = !paidStates.includes(payment.status);
     $('tx-detail').hidden = false;
+    placeDetail();
   } catch (err) {
     tell(api.describeError(err), 'error');
   }
@@ -419,7 +485,18 @@ export function initTransactions() {
   $('tx-refresh-all').addEventListener('click', refreshAll);
   $('tx-export').addEventListener('click', exportFiltered);
   $('job-cancel').addEventListener('click', () => api.cancelJob($('job').dataset.job).catch(() => {}));
-  $('detail-close').addEventListener('click', () => { $('tx-detail').hidden = true; selected = null; untell(); });
+  $('detail-close').addEventListener('click', closeDetail);
+  $('tx-detail').addEventListener('keydown', (e) => { if (e.key === 'Escape' && $('confirm').hidden) closeDetail(); });
+  $('tx-banner-close').addEventListener('click', () => { $('tx-banner').hidden = true; placeDetail(); });
+  window.addEventListener('scroll', placeDetail, { passive: true });
+  window.addEventListener('resize', placeDetail);
+  $('tx-banner-open').addEventListener('click', async () => {
+    try {
+      await api.showExportedFile($('tx-banner-open').dataset.path);
+    } catch (err) {
+      banner(api.describeError(err), 'error');
+    }
+  });
   $('detail-refresh').addEventListener('click', async () => {
     if (!selected) return;
     const b = $('detail-refresh');

@@ -532,6 +532,17 @@ async fn export_ledger(
     Ok(result?)
 }
 
+/// Shows a file this session exported in the desktop's file manager ("Open folder").
+#[tauri::command]
+async fn show_exported_file(core: Core<'_>, path: String) -> Result<(), UiError> {
+    let file = core.exported_file(&path)?;
+    tauri::async_runtime::spawn_blocking(move || tauri_plugin_opener::reveal_item_in_dir(file))
+        .await
+        .map_err(|e| AppError::Internal { message: e.to_string() })?
+        .map_err(|e| AppError::Internal { message: format!("the folder could not be opened: {e}") })?;
+    Ok(())
+}
+
 /// Asks the providers about every unsettled payment of the filter; progress through
 /// `job_progress`, stopped with `cancel_job`.
 #[tauri::command]
@@ -764,6 +775,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             ledger_status,
             choose_export_file,
             export_ledger,
+            show_exported_file,
             refresh_unsettled,
             job_progress,
             cancel_job,

@@ -312,7 +312,22 @@ impl Paydesk {
         let tz = shop_time_zone();
         let filter = q.to_filter(&tz)?;
         let reader = self.reader()?;
-        crate::blocking(|| Ok(reader.export(&filter, format, options, target, &tz, progress)?))
+        let summary = crate::blocking(|| reader.export(&filter, format, options, target, &tz, progress))?;
+        self.exported.lock().unwrap_or_else(|e| e.into_inner()).extend(summary.files.iter().cloned());
+        Ok(summary)
+    }
+
+    /// A file this process exported, for "Open folder"; any other path is refused (a window
+    /// never names what the desktop opens).
+    pub fn exported_file(&self, path: &str) -> Result<std::path::PathBuf, AppError> {
+        let wanted = std::path::Path::new(path.trim());
+        self.exported
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|f| f.as_path() == wanted)
+            .cloned()
+            .ok_or_else(|| AppError::invalid("path", "path: only a file exported in this session can be shown"))
     }
 
     /// Checks the ledger's hash chain against every row.

@@ -25,7 +25,8 @@ struct Answer {
 }
 
 enum Verdict {
-    Changed,
+    /// Moved to this status.
+    Changed(String),
     Unchanged,
     Unreachable,
     Failed,
@@ -55,7 +56,7 @@ impl Answer {
                     return Verdict::Failed;
                 }
                 match ledger.payment_by_id(row.id) {
-                    Ok(Some(after)) if after.status != row.status => Verdict::Changed,
+                    Ok(Some(after)) if after.status != row.status => Verdict::Changed(after.status),
                     Ok(Some(_)) => Verdict::Unchanged,
                     _ => Verdict::Failed,
                 }
@@ -94,6 +95,8 @@ pub struct BulkProgress {
 pub struct BulkSummary {
     pub total: u64,
     pub changed: u64,
+    /// The changed ones by the status they moved to ("paid": 3, "failed": 1).
+    pub outcomes: std::collections::BTreeMap<String, u64>,
     pub unchanged: u64,
     /// The provider could not be reached: those payments were not touched.
     pub unreachable: u64,
@@ -165,6 +168,7 @@ impl Paydesk {
         // Progress counts answers as they come; they are written at the end of each chunk.
         let (asked, failing) = (AtomicU64::new(0), AtomicU64::new(0));
         let (mut changed, mut unchanged, mut unreachable, mut failed) = (0u64, 0u64, 0u64, 0u64);
+        let mut outcomes = std::collections::BTreeMap::new();
         progress(BulkProgress { done: 0, total, failures: 0 });
         // Asked concurrently a chunk at a time; each chunk's answers are written in one
         // transaction (one write to disk), each answer still all-or-nothing on its own.
@@ -203,7 +207,10 @@ impl Paydesk {
             })?;
             for (answer, verdict) in answers.iter().zip(verdicts) {
                 match verdict {
-                    Verdict::Changed => changed += 1,
+                    Verdict::Changed(status) => {
+                        changed += 1;
+                        *outcomes.entry(status).or_insert(0) += 1;
+                    }
                     Verdict::Unchanged => unchanged += 1,
                     Verdict::Unreachable => unreachable += 1,
                     Verdict::Failed => failed += 1,
@@ -221,6 +228,7 @@ impl Paydesk {
         Ok(BulkSummary {
             total,
             changed,
+            outcomes,
             unchanged,
             unreachable,
             failed,

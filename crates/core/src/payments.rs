@@ -470,6 +470,8 @@ pub struct Paydesk {
     shared: Option<String>,
     /// Hears the other counters' writes (shared ledger only, while it is reachable).
     follower: Mutex<Option<paydesk_ledger::postgres::Follower>>,
+    /// Files this process exported: the only ones a window may ask to show in their folder.
+    pub(crate) exported: Mutex<Vec<PathBuf>>,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -600,6 +602,7 @@ impl Paydesk {
             changes,
             shared,
             follower: Mutex::new(follower),
+            exported: Mutex::new(Vec::new()),
         };
         // Back on the shared ledger with sales journaled meanwhile: replayed now.
         if paydesk.ledger_is_shared() && crate::offline::journal_exists(home) {

@@ -45,6 +45,7 @@ async fn bulk_refresh_reports_progress_stops_and_counts_outages() {
     let options = BulkOptions { concurrency: 4, per_provider_rate: 1000 };
     let summary = paydesk.refresh_all(&TxQuery::default(), options, &record, &AtomicBool::new(false)).await.unwrap();
     assert_eq!((summary.total, summary.changed, summary.unchanged, summary.unreachable), (12, 5, 7, 0), "{summary:?}");
+    assert_eq!(summary.outcomes, [("paid".to_string(), 5)].into(), "the changed ones by where they went");
     let seen = seen.into_inner().unwrap();
     assert_eq!(seen.first().map(|p| (p.done, p.total)), Some((0, 12)));
     assert_eq!(seen.last().map(|p| (p.done, p.total)), Some((12, 12)));
