@@ -37,6 +37,7 @@ fn main() {
         "tx_page",
         "tx_totals",
         "daily_report",
+        "export_daily_report",
         "ledger_status",
         "choose_export_file",
         "export_ledger",

@@ -16,15 +16,32 @@ function notice(text, kind = 'ok') {
   m.hidden = !text;
 }
 
+// The provider's codes in words; a code not listed here is shown as it came, marked unknown.
+const METHOD_WORDS = () => ({ BANKCARD: tr('Card'), APPLEPAY: tr('Apple Pay'), GOOGLEPAY: tr('Google Pay') });
+const USAGE_WORDS = () => ({ CARD_ON_FILE: tr('Saved for later purchases'), SUBSCRIPTION: tr('Recurring charges') });
+const STATUS_WORDS = () => ({ ACTIVATE: tr('Active'), ACTIVE: tr('Active'), INACTIVATE: tr('Inactive'), INACTIVE: tr('Inactive'), EXPIRED: tr('Expired') });
+
+const inWords = (words, code) => words()[code] ?? tr('Unknown ({raw})', { raw: code || '—' });
+
+/** "VISA •••• 4242" where the provider names the card, else its method ("Card"). */
+function cardName(t) {
+  return t.card_brand && t.last4 ? `${t.card_brand} •••• ${t.last4}` : t.last4 ? `•••• ${t.last4}` : inWords(METHOD_WORDS, t.payment_method);
+}
+
 function render(tokens) {
   $('cards-rows').replaceChildren(...tokens.map((t) => {
+    const name = cardName(t);
     const remove = el('button', { type: 'button', class: 'secondary', dataset: { token: t.token } }, tr('Remove…'));
     remove.addEventListener('click', () => ask(
-      tr('Remove card {token} ({method}) of shopper {shopper}? The shopper will have to enter it again.', { token: t.token, method: t.payment_method, shopper }),
-      () => removeCard(t.token)));
+      tr('Remove {card} of shopper {shopper}? The shopper will have to enter it again.', { card: name, shopper }),
+      () => removeCard(t.token, name)));
+    // The token and the raw codes are for support, behind "details".
+    const details = el('details', {}, el('summary', {}, tr('details')),
+      el('span', { class: 'mono small selectable' }, t.token), ' ',
+      el('span', { class: 'muted small' }, [t.payment_method, t.token_usage, t.status].filter(Boolean).join(' · ')));
     return el('tr', { dataset: { token: t.token } },
-      el('td', { class: 'mono' }, t.token), el('td', {}, t.payment_method), el('td', {}, t.token_usage),
-      el('td', {}, t.status), el('td', {}, remove));
+      el('td', { class: 'card-name' }, name), el('td', {}, t.expiry ?? '—'), el('td', {}, inWords(USAGE_WORDS, t.token_usage)),
+      el('td', {}, inWords(STATUS_WORDS, t.status)), el('td', {}, details), el('td', {}, remove));
   }));
   $('cards-empty').hidden = tokens.length > 0;
 }
@@ -65,10 +82,10 @@ async function runPending() {
   if (action) await action();
 }
 
-async function removeCard(token) {
+async function removeCard(token, name) {
   try {
     await api.removeToken(state.profile.name, shopper, token);
-    notice(tr('Card {token} removed.', { token }));
+    notice(tr('{card} removed.', { card: name }));
     render(await api.savedTokens(state.profile.name, shopper));
   } catch (err) {
     notice(api.describeError(err), 'error');

@@ -1,6 +1,6 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
-import { el, groupThousands, money, statusLabel } from './format.js';
+import { el, groupThousands, minorToDecimal, money, parseAmount, statusLabel } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, offers, provider, state } from './state.js';
 
@@ -198,8 +198,9 @@ function setScreen(name) {
   $('outcome').hidden = name !== 'outcome';
 }
 
-async function create() {
-  if (kept) return retry();
+/** `rest`: the partly paid sale whose rest this sale collects (its amount already typed). */
+async function create(rest = null) {
+  if (kept && !rest) return retry();
   if (busy) return;
   busy = true;
   const button = $('create');
@@ -227,6 +228,8 @@ async function create() {
       method,
       customer_no: method === 'link' && !$('customer-field').hidden ? ($('customer').value || null) : null,
       ...saleOptions(),
+      // The rest of a partly paid sale: linked to it, its payer reused by the core.
+      ...(rest ? { currency: rest.currency, vendor: rest.vendor ?? '', payer: null, rest_of: rest.reference } : {}),
     });
     if (stale()) {
       abandon(result.payment);
@@ -439,13 +442,15 @@ function finish(payment, via = 'poll') {
   const authorized = payment.status === 'authorized';
   $('outcome-icon').dataset.icon = paid || authorized ? 'check' : payment.status === 'failed' ? 'cross' : 'dash';
   $('outcome-title').textContent = paid ? t('PAID') : authorized ? t('AUTHORIZED') : statusLabel(payment.status).toUpperCase();
-  $('outcome-amount').textContent = money(payment.amount, payment.currency);
+  // What arrived, large, for a partial payment; what was asked otherwise.
+  $('outcome-amount').textContent = money(payment.status === 'partially_paid' ? (payment.paid_amount ?? '0') : payment.amount, payment.currency);
+  showPartialActions(payment);
   $('outcome-detail').textContent = paid
     ? [payment.vendor_label && t(payment.vendor_label), payment.reference].filter(Boolean).join(' · ')
     : authorized
       ? t('{reference} · the money is held: capture it in Transactions', { reference: payment.reference })
       : payment.status === 'partially_paid'
-        ? t('Only {paid} of {amount} arrived · {reference}', { paid: money(payment.paid_amount ?? '?', payment.currency), amount: money(payment.amount, payment.currency), reference: payment.reference })
+        ? t('{paid} of {amount} received — {due} still due · {reference}', { paid: money(payment.paid_amount ?? '0', payment.currency), amount: money(payment.amount, payment.currency), due: money(dueOf(payment), payment.currency), reference: payment.reference })
         // The provider's own word is in the row's detail, not on the counter.
         : `${OUTCOME_WORDS[payment.status]?.() ?? t('The payment did not go through.')} ${payment.reference}`;
   $('print-receipt').hidden = !paid;
@@ -462,6 +467,64 @@ function finish(payment, via = 'poll') {
   }, 30);
 }
 
+/** What is still due on a partly paid sale, as a decimal. */
+function dueOf(payment) {
+  const exp = exponentOf(payment.currency);
+  const asked = parseAmount(payment.amount, exp).minor ?? 0n;
+  const arrived = parseAmount(payment.paid_amount ?? '0', exp).minor ?? 0n;
+  return minorToDecimal(asked > arrived ? asked - arrived : 0n, exp);
+}
+
+let partial = null; // the partly paid sale on the outcome screen
+
+/** A partly paid sale: "Collect the rest" (a new sale for what is due, linked to it) and,
+ * where the provider refunds, "Refund what arrived". */
+async function showPartialActions(payment) {
+  partial = payment.status === 'partially_paid' ? payment : null;
+  $('partial-actions').hidden = !partial;
+  $('partial-confirm').hidden = true;
+  $('refund-arrived').hidden = true;
+  if (!partial) return;
+  $('collect-rest').textContent = t('Collect the rest ({due})', { due: money(dueOf(payment), payment.currency) });
+  try {
+    const detail = await api.paymentDetail(payment.reference);
+    if (partial?.reference === payment.reference) $('refund-arrived').hidden = !detail.actions.includes('refund');
+  } catch { /* without the detail, no refund offered here; Transactions has it */ }
+}
+
+async function collectRest() {
+  const first = partial;
+  if (!first) return;
+  typed = dueOf(first);
+  renderAmount();
+  if ($('currency').value !== first.currency) $('currency').value = first.currency;
+  setMethod(first.method === 'link' ? 'link' : 'qr');
+  if (first.vendor) $('vendor').value = first.vendor;
+  setScreen('entry');
+  await create(first);
+}
+
+async function refundArrived() {
+  const first = partial;
+  if (!first) return;
+  const arrived = money(first.paid_amount ?? '0', first.currency);
+  const box = $('partial-confirm');
+  $('partial-confirm-text').textContent = t('Refund the {amount} that arrived to the customer?', { amount: arrived });
+  box.hidden = false;
+  $('partial-confirm-yes').onclick = async () => {
+    box.hidden = true;
+    try {
+      await api.refundPayment(first.reference, first.paid_amount);
+      $('outcome-detail').textContent = t('Refunded {amount} of {reference}. Nothing is due any more.', { amount: arrived, reference: first.reference });
+      $('partial-actions').hidden = true;
+      partial = null;
+    } catch (err) {
+      $('outcome-detail').textContent = api.describeError(err);
+    }
+  };
+  $('partial-confirm-yes').focus();
+}
+
 function newSale() {
   clearTimeout(pollTimer);
   clearInterval(clockTimer);
@@ -469,12 +532,20 @@ function newSale() {
   const left = sale && OPEN.includes(sale.payment.status) && $('outcome').hidden ? sale.payment : null;
   if (left) abandon(left);
   sale = null;
+  partial = null;
   typed = '';
   renderAmount();
   hideError();
   setScreen('entry');
   // A paid-late sale is still caught (and alerted) by the watch on it.
-  if (left) sayCancelled(t('Sale cancelled: {amount} · {reference}', { amount: money(left.amount, left.currency), reference: left.reference }));
+  if (left) {
+    sayCancelled(t('Sale cancelled: {amount} · {reference}', { amount: money(left.amount, left.currency), reference: left.reference }));
+    // The customer reads it too, for a moment, then Welcome (unless a new sale is on it).
+    api.showOnDisplay(left.reference, true).catch(() => {});
+    clearTimeout(newSale.welcome);
+    newSale.welcome = setTimeout(() => { if (!sale) api.showOnDisplay(null).catch(() => {}); }, 4000);
+    return;
+  }
   api.showOnDisplay(null).catch(() => {});
 }
 
@@ -577,6 +648,9 @@ export function initCounter() {
   $('demo-pay-decline').addEventListener('click', demoSettle('decline'));
   $('retry').addEventListener('click', retry);
   $('next-sale').addEventListener('click', newSale);
+  $('collect-rest').addEventListener('click', collectRest);
+  $('refund-arrived').addEventListener('click', refundArrived);
+  $('partial-confirm-no').addEventListener('click', () => { $('partial-confirm').hidden = true; });
   // Another currency keeps what was typed, cut to the decimals that currency has.
   cur.addEventListener('change', () => { if (kept) letGoOfKept(); fitAmountToCurrency(); renderAmount(); cur.blur(); });
   // After any choice, the keys go back to the amount.

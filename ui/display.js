@@ -21,6 +21,8 @@ async function paint(state) {
   $('title').textContent = state.title ?? '';
   $('amount').textContent = state.amount ?? '';
   $('note').textContent = state.note ?? '';
+  $('badge').textContent = state.badge ?? '';
+  $('badge').hidden = !state.badge;
   document.body.dataset.phase = state.phase;
   document.body.dataset.reference = state.reference ?? '';
   document.body.dataset.seq = String(state.seq);

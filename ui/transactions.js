@@ -320,6 +320,8 @@ function say(e, provider) {
     case 'refund_created': return t('Refund recorded, about to be sent');
     case 'refund_finished': return t('Refund {status}', { status: d.status ? statusLabel(d.status) : t('finished') });
     case 'unknown_status': return t('The provider says {raw}; not applied', { raw: d.raw ?? '' });
+    case 'rest_requested': return t('The rest ({amount}) asked in {reference}', { amount: d.amount ?? '', reference: d.reference ?? '' });
+    case 'rest_of': return t('Collects the rest of {reference}', { reference: d.reference ?? '' });
     default: {
       // Captures and voids: recorded, sent, then settled by an explicit answer or a query.
       const movement = /^(capture|void)_(created|sent|unknown|succeeded|failed)$/.exec(e.kind);

@@ -470,6 +470,16 @@ async fn daily_report(core: Core<'_>, query: TxQuery, by_provider: Option<bool>)
     Ok(off_thread(&core, move |c| c.daily_report(&query, by_provider.unwrap_or(false))).await?)
 }
 
+/// The daily report (as `daily_report` returns it) written as CSV to `path`; its rows.
+#[tauri::command]
+async fn export_daily_report(core: Core<'_>, query: TxQuery, by_provider: bool, path: String) -> Result<u64, UiError> {
+    let path = std::path::PathBuf::from(path.trim());
+    if path.as_os_str().is_empty() || path.is_dir() {
+        return Err(AppError::invalid("path", "path: choose a file to write").into());
+    }
+    Ok(off_thread(&core, move |c| c.export_daily_report(&query, by_provider, &path)).await?)
+}
+
 /// The hash chain's state, for Settings.
 #[tauri::command]
 async fn ledger_status(core: Core<'_>) -> Result<ChainReport, UiError> {
@@ -478,7 +488,11 @@ async fn ledger_status(core: Core<'_>) -> Result<ChainReport, UiError> {
 
 /// Asks where to save an export (the system's Save dialog); None when dismissed.
 #[tauri::command]
-async fn choose_export_file<R: Runtime>(app: tauri::AppHandle<R>, format: String) -> Result<Option<String>, UiError> {
+async fn choose_export_file<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    format: String,
+    name: Option<String>,
+) -> Result<Option<String>, UiError> {
     use tauri_plugin_dialog::DialogExt;
     let format = ExportFormat::parse(&format)
         .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
@@ -487,11 +501,15 @@ async fn choose_export_file<R: Runtime>(app: tauri::AppHandle<R>, format: String
         ExportFormat::Xlsx => "xlsx",
         ExportFormat::Jsonl => "jsonl",
     };
+    // The name offered (a plain file name, never a path): "paydesk-report", else the ledger's.
+    let stem = name
+        .filter(|n| !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or_else(|| "paydesk-ledger".into());
     let chosen = tauri::async_runtime::spawn_blocking(move || {
         app.dialog()
             .file()
             .add_filter(ext.to_uppercase(), &[ext])
-            .set_file_name(format!("paydesk-ledger.{ext}"))
+            .set_file_name(format!("{stem}.{ext}"))
             .blocking_save_file()
     })
     .await
@@ -672,9 +690,14 @@ async fn show_on_display(
     core: Core<'_>,
     screen: Screen<'_>,
     reference: Option<String>,
+    cancelled: Option<bool>,
 ) -> Result<DisplayState, UiError> {
     let screen = screen.inner().clone();
-    Ok(off_thread(&core, move |c| screen.show(c, reference.as_deref())).await?)
+    Ok(off_thread(&core, move |c| match (reference.as_deref(), cancelled.unwrap_or(false)) {
+        (Some(reference), true) => screen.show_cancelled(c, reference),
+        (reference, _) => screen.show(c, reference),
+    })
+    .await?)
 }
 
 /// Opens the customer display window (or brings it forward). Its monitor and size are
@@ -772,6 +795,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             tx_page,
             tx_totals,
             daily_report,
+            export_daily_report,
             ledger_status,
             choose_export_file,
             export_ledger,

@@ -604,6 +604,11 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         Duration::from_secs(10),
         "const r = document.querySelectorAll('#cards-rows tr'); return r.length === 1 && r[0].dataset.token",
     );
+    // In words: brand, last four, expiry, use and status; the token only behind "details".
+    let words = s.script("return [...document.querySelectorAll('#cards-rows tr td')].slice(0, 4).map(c => c.textContent)");
+    assert_eq!(words, serde_json::json!(["VISA •••• 4242", "03/30", "Saved for later purchases", "Active"]));
+    let shown = s.script("return document.querySelector('#cards-rows tr').innerText");
+    assert!(!shown.as_str().unwrap().contains(token.as_str().unwrap()), "the token is folded away: {shown}");
     std::fs::write(evidence.join("window-paykka-cards.png"), s.screenshot_png()).unwrap();
     s.click("#cards-rows tr button");
     let asked = s.wait_for(
@@ -611,7 +616,7 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         Duration::from_secs(5),
         "return !document.getElementById('cards-confirm').hidden && document.getElementById('cards-confirm-text').textContent",
     );
-    assert!(asked.as_str().unwrap().contains(token.as_str().unwrap()), "{asked}");
+    assert!(asked.as_str().unwrap().starts_with("Remove VISA •••• 4242 of shopper alice-w?"), "{asked}");
     s.click("#cards-confirm-yes");
     let said = s.wait_for(
         "the card removed",
@@ -753,23 +758,55 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
         Duration::from_secs(15),
         "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PARTLY PAID' && document.getElementById('outcome-detail').textContent",
     );
-    assert!(detail.as_str().unwrap().contains("Only 250.00 TWD of 500.00 TWD"), "{detail}");
+    assert!(detail.as_str().unwrap().starts_with("250.00 TWD of 500.00 TWD received — 250.00 TWD still due · PD"), "{detail}");
+    assert_eq!(s.script("return document.getElementById('outcome-amount').textContent"), "250.00 TWD", "what arrived, large");
+    assert_eq!(s.script("return document.getElementById('collect-rest').textContent"), "Collect the rest (250.00 TWD)");
+    // The customer display says the same, without a QR.
+    let shown = s.script("return window.__TAURI_INTERNALS__.invoke('display_state')");
+    assert_eq!((&shown["phase"], &shown["title"], &shown["amount"]), (&serde_json::json!("partly_paid"), &serde_json::json!("PARTLY PAID"), &serde_json::json!("250.00 TWD")), "{shown}");
+    assert_eq!(shown["note"], "250.00 TWD of 500.00 TWD received — 250.00 TWD still due");
+    assert!(shown.get("qr").is_none(), "no QR left to scan: {shown}");
+    assert_eq!(shown["badge"], "DEMO", "a demo sale says so to the customer too");
+    s.wait_for("the refund offer settled", Duration::from_secs(5), "return document.getElementById('refund-arrived').hidden");
     std::fs::write(evidence.join("window-vexora-partly-paid.png"), s.screenshot_png()).unwrap();
+    let first = s.script("return document.getElementById('sale-reference').textContent");
+
+    // Collect the rest: a new sale for what is due, linked to the first, the payer reused.
+    s.click("#collect-rest");
+    s.wait_for(
+        "the rest's QR",
+        Duration::from_secs(15),
+        "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
+    );
+    assert_eq!(s.script("return document.getElementById('sale-amount').textContent"), "250.00 TWD");
+    let rest_ref = s.script("return document.getElementById('sale-reference').textContent");
+    assert_ne!(rest_ref, first, "a sale of its own");
+    let link = s.script("return document.getElementById('sale').dataset.link");
+    settle(link.as_str().unwrap(), "pay");
+    s.wait_for(
+        "the rest PAID",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PAID'",
+    );
+    let history = s.script(&format!(
+        "return window.__TAURI_INTERNALS__.invoke('payment_detail', {{ reference: {first} }}).then(d => d.events.filter(e => e.kind === 'rest_requested').map(e => e.detail.reference))"
+    ));
+    assert_eq!(history, serde_json::json!([rest_ref]), "the first sale names the one that collected its rest");
     s.type_keys(ENTER);
 
     s.click("#tab-transactions");
     s.wait_for(
         "both sales listed",
         Duration::from_secs(10),
-        "const r = [...document.querySelectorAll('#tx-rows tr')].map(r => r.innerText); return r.length === 2 && r.some(t => t.includes('Partly paid')) && r.some(t => t.includes('Paid'))",
+        "const r = [...document.querySelectorAll('#tx-rows tr')].map(r => r.innerText); return r.length === 3 && r.some(t => t.includes('Partly paid')) && r.some(t => t.includes('Paid'))",
     );
 
-    // The accountant: today's takings (what arrived: 300 + 250 of 500), yesterday's none.
+    // The accountant: today's takings (what arrived: 300 + 250 of 500 + the rest 250), yesterday's none.
     s.click("#tx-period option[value=today]");
     s.wait_for(
         "today's totals",
         Duration::from_secs(10),
-        "return document.getElementById('tx-totals').textContent === '1 paid · 1 partly paid · 550.00 TWD gross'",
+        "return document.getElementById('tx-totals').textContent === '2 paid · 1 partly paid · 800.00 TWD gross'",
     );
     let yesterday = s.script("const d = new Date(Date.now() - 86400000); return d.toISOString().slice(0, 10)");
     s.click("#tx-period option[value=custom]");
@@ -782,16 +819,16 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
         "return document.getElementById('tx-totals').textContent === '0 payments' && !document.getElementById('tx-empty').hidden",
     );
     s.click("#tx-period option[value=today]");
-    s.wait_for("today again", Duration::from_secs(10), "return document.querySelectorAll('#tx-rows tr').length === 2");
+    s.wait_for("today again", Duration::from_secs(10), "return document.querySelectorAll('#tx-rows tr').length === 3");
     // The export the Save dialog starts, given the file it would have chosen.
     let file = home.path().join("today.csv");
     s.script(&format!(
         "window.__TAURI_INTERNALS__.invoke('export_ledger', {{ query: {{ period: 'today' }}, format: 'csv', path: {:?}, refunds: false, events: false }}).then(r => document.body.dataset.exported = r.payments); return true",
         file.display().to_string()
     ));
-    s.wait_for("the export", Duration::from_secs(10), "return document.body.dataset.exported === '2'");
+    s.wait_for("the export", Duration::from_secs(10), "return document.body.dataset.exported === '3'");
     let csv = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(csv.lines().count(), 3, "a header and two payments: {csv}");
+    assert_eq!(csv.lines().count(), 4, "a header and three payments: {csv}");
     assert!(csv.contains("300.00") && csv.contains("250.00"), "{csv}");
 
     // The report: a chart of the days' takings.

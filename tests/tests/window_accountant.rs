@@ -4,7 +4,7 @@
 
 use paydesk_e2e::webdriver::{Driver, Session, ESCAPE};
 use paydesk_e2e::{bin_dir, binary};
-use paydesk_gateways::PaymentStatus;
+use paydesk_gateways::{PaymentStatus, RefundStatus};
 use paydesk_ledger::{Ledger, NewPayment, StatusChange};
 use std::time::Duration;
 
@@ -33,6 +33,10 @@ fn books_with_sales(home: &std::path::Path, n: usize) {
             .unwrap();
         ledger.record_provider_ids(p.id, &format!("TXBOOK{i}"), None).unwrap();
         ledger.apply_status(p.id, &StatusChange { status: PaymentStatus::Paid, raw_status: None, source: "test" }).unwrap();
+        if i % 10 == 0 {
+            let r = ledger.insert_refund(p.id, &format!("RF-BOOK-{i}"), 50).unwrap();
+            ledger.finish_refund(r.id, RefundStatus::Succeeded, Some(&format!("RTXBOOK{i}"))).unwrap();
+        }
     }
 }
 
@@ -133,6 +137,73 @@ fn the_detail_stays_beside_the_list_and_the_toolbar_says_what_its_jobs_did() {
     std::fs::write(evidence.join("window-export-banner.png"), s.screenshot_png()).unwrap();
     s.click("#tx-banner-close");
     assert_eq!(s.script("return document.getElementById('tx-banner').hidden"), true);
+
+    // Reports: a chart with axes at the width it is shown, gross / refunded / net a day with
+    // a total row, by provider on request, exported with `report daily`'s numbers.
+    let cli = paydesk_e2e::run(
+        {
+            let mut c = paydesk_e2e::paydesk(home.path());
+            c.args(["--json", "report", "daily", "--period", "this_month", "--by", "provider"]);
+            c
+        },
+        None,
+    );
+    assert_eq!(cli.code, 0, "{}", cli.stderr);
+    let report: Vec<serde_json::Value> = serde_json::from_str(&cli.stdout).unwrap();
+    let total = report.iter().find(|r| r["day"] == "total").unwrap();
+    assert_eq!((&total["gross"], &total["refunded"]), (&serde_json::json!("1540.00"), &serde_json::json!("3.00")), "{total}");
+    s.click("#tab-reports");
+    s.wait_for("the report", Duration::from_secs(10), "return document.getElementById('report-charts').dataset.ready === 'true' && document.querySelector('#report-charts svg')");
+    let chart = s.script(
+        "const c = document.querySelector('#report-charts svg[data-currency=USD]'); \
+         return { axes: c.querySelectorAll('.chart-axis').length, ticks: [...c.querySelectorAll('text.chart-label[text-anchor=end]')].map(t => t.textContent), \
+           title: c.querySelector('.chart-title').textContent, width: c.getBoundingClientRect().width, shown: document.getElementById('report-charts').clientWidth, \
+           refunded: c.querySelectorAll('rect.refunded').length }",
+    );
+    assert_eq!(chart["axes"], 2, "{chart}");
+    assert_eq!(chart["ticks"], serde_json::json!(["0", "1,000", "2,000"]), "0, half and a round top: {chart}");
+    assert_eq!(chart["title"], "USD: 1,540.00 USD taken · 3.00 USD refunded · 1,537.00 USD net", "{chart}");
+    assert!(chart["refunded"].as_u64().unwrap() >= 1, "refunds shown on the bars: {chart}");
+    assert!((chart["width"].as_f64().unwrap() - chart["shown"].as_f64().unwrap()).abs() < 2.0, "drawn at its width: {chart}");
+    let totals = s.script("return [...document.querySelectorAll('#report-rows tr.total td')].map(td => td.textContent)");
+    assert_eq!(totals, serde_json::json!(["Total", "USD", "", "55", "1,540.00 USD", "3.00 USD", "1,537.00 USD"]));
+    s.tick("#report-by-provider");
+    s.wait_for(
+        "rows by provider",
+        Duration::from_secs(10),
+        "return document.getElementById('report-table').classList.contains('by-provider') && [...document.querySelectorAll('#report-rows tr:not(.total) td:nth-child(3)')].every(td => td.textContent === 'pockyt')",
+    );
+    let file = home.path().join("report.csv");
+    s.script(&format!("import('./reports.js').then(m => m.exportReportTo({:?})); return true", file.to_str().unwrap()));
+    let said = s.wait_for(
+        "the report exported",
+        Duration::from_secs(10),
+        "const m = document.getElementById('report-message'); return !m.hidden && m.textContent",
+    );
+    assert_eq!(said, format!("Exported {} rows to report.csv.", report.len()));
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("day,currency,provider,payments,gross,refunded,net"));
+    for (line, row) in lines.zip(&report) {
+        let want = format!(
+            "{},{},{},{},{},{},{}",
+            row["day"].as_str().unwrap(),
+            row["currency"].as_str().unwrap(),
+            row["provider"].as_str().unwrap_or(""),
+            row["count"],
+            row["gross"].as_str().unwrap(),
+            row["refunded"].as_str().unwrap(),
+            row["net"].as_str().unwrap()
+        );
+        assert_eq!(line, want, "the same numbers as report daily");
+    }
+    s.post("/window/rect", serde_json::json!({"width": 720, "height": 560}));
+    s.wait_for(
+        "the chart redrawn for the narrow window",
+        Duration::from_secs(5),
+        "const c = document.querySelector('#report-charts svg'); return c && c.getBoundingClientRect().right <= innerWidth && Number(document.getElementById('report-charts').dataset.width) < 720",
+    );
+    std::fs::write(evidence.join("window-report-720.png"), s.screenshot_png()).unwrap();
     s.end();
     drop(driver);
 }

@@ -383,6 +383,10 @@ struct SaleArgs {
     /// Keep the card for the shopper's next payment (PayKKa; needs --shopper-reference).
     #[arg(long)]
     save_card: bool,
+    /// Collect what is still due on this partly paid payment (its reference); the two are
+    /// linked in their histories, and its payer is reused.
+    #[arg(long)]
+    rest_of: Option<String>,
     /// Write the payment's QR code to this file: SVG if it ends in .svg, else PNG.
     #[arg(long)]
     qr: Option<PathBuf>,
@@ -830,6 +834,7 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 capture,
                 shopper_reference,
                 save_card,
+                rest_of,
                 payer,
             } = sale;
             if let Some(path) = &qr {
@@ -851,6 +856,7 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
                 shopper_reference,
                 save_card,
                 payer: Payer::from(payer).tidied(),
+                rest_of,
             };
             let view = paydesk.create_payment(&request).await?;
             let mut doc = to_json(&view);
@@ -918,7 +924,17 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
             let tokens = paydesk.tokens(&profile, &shopper_reference).await?;
             let text = tokens
                 .iter()
-                .map(|t| format!("{}  {}  {}  {}", t.token, t.payment_method, t.token_usage, t.status))
+                .map(|t| {
+                    // The card in words first where the provider names it; the token stays, a
+                    // removal needs it.
+                    let card = match (&t.card_brand, &t.last4) {
+                        (Some(brand), Some(last4)) => format!("{brand} **** {last4}"),
+                        (None, Some(last4)) => format!("**** {last4}"),
+                        _ => t.payment_method.clone(),
+                    };
+                    let expiry = t.expiry.as_deref().unwrap_or("-");
+                    format!("{card}  {expiry}  {}  {}  {}", t.token_usage, t.status, t.token)
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             out(to_json(&tokens), text)

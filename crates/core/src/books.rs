@@ -283,6 +283,34 @@ impl Paydesk {
         Ok(rows)
     }
 
+    /// `daily_report` written as CSV to `path` (0600; the rows `report daily` prints, with the
+    /// amounts as decimals): the file the Reports screen exports. The rows written.
+    pub fn export_daily_report(&self, q: &TxQuery, by_provider: bool, path: &std::path::Path) -> Result<u64, AppError> {
+        let rows = self.daily_report(q, by_provider)?;
+        let fail = |e: &dyn std::fmt::Display| AppError::invalid("path", format!("path: {} could not be written: {e}", path.display()));
+        crate::blocking(|| {
+            let file = paydesk_ledger::create_private_file(path).map_err(|e| fail(&e))?;
+            let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
+            let mut head = vec!["day", "currency"];
+            if by_provider {
+                head.push("provider");
+            }
+            head.extend(["payments", "gross", "refunded", "net"]);
+            out.write_record(&head).map_err(|e| fail(&e))?;
+            for r in &rows {
+                let count = r.count.to_string();
+                let mut record = vec![r.day.as_str(), r.currency.as_str()];
+                if by_provider {
+                    record.push(r.provider.as_deref().unwrap_or(""));
+                }
+                record.extend([count.as_str(), &r.takings.gross, &r.takings.refunded, &r.takings.net]);
+                out.write_record(&record).map_err(|e| fail(&e))?;
+            }
+            out.flush().map_err(|e| fail(&e))?;
+            Ok(rows.len() as u64)
+        })
+    }
+
     /// Up to `limit` payments of a filter, newest first (scripts and tests).
     pub fn payments(&self, filter: &PaymentFilter) -> Result<Vec<PaymentView>, AppError> {
         let page = crate::blocking(|| self.ledger().page(filter))?;

@@ -32,6 +32,9 @@ impl Paydesk {
                 payment_method: t.payment_method.chars().take(64).collect(),
                 token_usage: t.token_usage.chars().take(64).collect(),
                 status: t.status.chars().take(64).collect(),
+                card_brand: t.card_info.as_ref().and_then(|c| c.brand()),
+                last4: t.card_info.as_ref().and_then(|c| c.last_four()),
+                expiry: t.card_info.as_ref().and_then(|c| c.expiry()),
             })
             .collect();
         crate::blocking(|| self.ledger().record_tokens(&profile.name, shopper, &listed))?;

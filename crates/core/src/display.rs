@@ -23,8 +23,12 @@ pub enum Phase {
     Idle,
     Waiting,
     Paid,
+    /// Part of the amount arrived: what arrived and what is still due.
+    PartlyPaid,
     Declined,
     Expired,
+    /// The cashier cancelled the sale (shown for a moment, then Welcome).
+    Cancelled,
 }
 
 /// Everything a display paints, in the language in use; nothing else of the ledger.
@@ -48,6 +52,9 @@ pub struct DisplayState {
     pub reference: Option<String>,
     /// The language's formatting tag, for the page's `lang`.
     pub lang: String,
+    /// "DEMO" while the sale is a demo one: the customer sees no real money moves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub badge: Option<String>,
     /// What the LAN page says instead of showing the QR, when the link's page is not the
     /// customer's alone (an emulator's cashier page has the merchant's Decline button).
     #[serde(skip)]
@@ -87,10 +94,31 @@ pub fn grouped_amount(amount: &str, currency: &str) -> String {
 fn phase_of(status: PaymentStatus) -> Phase {
     use PaymentStatus::*;
     match status {
-        Created | Pending | Unknown | PartiallyPaid => Phase::Waiting,
+        Created | Pending | Unknown => Phase::Waiting,
+        PartiallyPaid => Phase::PartlyPaid,
         Paid | Authorized | PartiallyCaptured | PartiallyRefunded | Refunded | Disputed => Phase::Paid,
         Failed => Phase::Declined,
         Expired | Cancelled => Phase::Expired,
+    }
+}
+
+/// `amount` less `paid`, both decimals of one currency ("500.00" − "250.00" = "250.00").
+fn due_amount(amount: &str, paid: &str) -> String {
+    let minor = |s: &str| -> Option<(i128, usize)> {
+        let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+        Some((format!("{whole}{frac}").parse().ok()?, frac.len()))
+    };
+    match (minor(amount), minor(paid)) {
+        (Some((a, digits)), Some((p, same))) if digits == same => {
+            let due = (a - p).max(0);
+            if digits == 0 {
+                due.to_string()
+            } else {
+                let scale = 10i128.pow(digits as u32);
+                format!("{}.{:0digits$}", due / scale, due % scale)
+            }
+        }
+        _ => amount.to_string(),
     }
 }
 
@@ -113,11 +141,34 @@ fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Opti
             (tr("Scan to pay"), i18n::tr_with(locale, "Scan with {wallet}", &[("wallet", &wallet)]))
         }
         Phase::Paid => (tr("PAID"), tr("Thank you!")),
+        Phase::PartlyPaid => {
+            // What arrived, large; what was asked and what is still due beneath it.
+            let paid = p.paid_amount.clone().unwrap_or_else(|| "0".into());
+            let due = due_amount(&p.amount, &paid);
+            state.amount = grouped_amount(&paid, &p.currency);
+            let note = i18n::tr_with(
+                locale,
+                "{paid} of {amount} received — {due} still due",
+                &[
+                    ("paid", &grouped_amount(&paid, &p.currency)),
+                    ("amount", &grouped_amount(&p.amount, &p.currency)),
+                    ("due", &grouped_amount(&due, &p.currency)),
+                ],
+            );
+            (tr("PARTLY PAID"), note)
+        }
+        Phase::Cancelled => (tr("Sale cancelled"), tr("No money moved.")),
         Phase::Declined => (tr("Declined"), tr("No money moved. Please try another way to pay.")),
         Phase::Expired => (tr("Expired"), tr("No money moved.")),
         Phase::Idle => unreachable!("a payment is never idle"),
     };
     state
+}
+
+/// "DEMO" for a demo profile's sale.
+fn demo_badge(core: &Paydesk, profile: &str) -> Option<String> {
+    let demo = crate::blocking(|| core.profile(profile)).map(|p| p.environment == crate::Environment::Demo).unwrap_or(false);
+    demo.then(|| i18n::tr(i18n::current(), "DEMO"))
 }
 
 /// The one customer display of this app: its state, shared by the window and the LAN page.
@@ -259,6 +310,19 @@ impl CustomerDisplay {
         if !providers_own {
             state.lan_note = Some(i18n::tr(locale, "Scan the QR on the counter's screen"));
         }
+        state.badge = demo_badge(core, &payment.profile);
+        Ok(self.set(state))
+    }
+
+    /// The sale the cashier just cancelled, for a moment: "Sale cancelled", its amount,
+    /// no QR. The counter shows Welcome again a few seconds later.
+    pub fn show_cancelled(&self, core: &Paydesk, reference: &str) -> Result<DisplayState, AppError> {
+        let payment = crate::blocking(|| core.payment(reference))?;
+        let mut state = state_for(i18n::current(), &self.shop(), Some(&payment), None);
+        state.phase = Phase::Cancelled;
+        (state.title, state.note) = (i18n::tr(i18n::current(), "Sale cancelled"), i18n::tr(i18n::current(), "No money moved."));
+        state.amount = grouped_amount(&payment.amount, &payment.currency);
+        state.badge = demo_badge(core, &payment.profile);
         Ok(self.set(state))
     }
 
@@ -269,8 +333,13 @@ impl CustomerDisplay {
         if current.reference.as_deref() != Some(payment.reference.as_str()) {
             return None;
         }
+        if current.phase == Phase::Cancelled {
+            // Cancelled at the counter: a late word from the provider waits for the counter.
+            return None;
+        }
         let mut next = state_for(i18n::current(), &current.shop, Some(payment), current.qr.clone());
         next.lan_note = current.lan_note.clone();
+        next.badge = current.badge.clone();
         if next.phase == current.phase {
             return None;
         }

@@ -51,6 +51,11 @@ pub struct CreatePayment {
     /// The payer and channel, where the provider asks (Vexora).
     #[serde(default)]
     pub payer: Option<Payer>,
+    /// Collects what is still due on this partly paid sale (its reference): same profile and
+    /// currency, at most what is due, its payer when none is given; both are linked in
+    /// their histories.
+    #[serde(default)]
+    pub rest_of: Option<String>,
 }
 
 /// How the customer reaches the payment.
@@ -278,9 +283,13 @@ fn evidence(report: &PaymentReport) -> serde_json::Value {
 }
 
 /// The checkout's provider options worth keeping for a retry (None when all are defaults).
-fn checkout_options(c: &Checkout) -> Option<serde_json::Value> {
-    (c.manual_capture || c.save_card || c.shopper_reference.is_some() || c.payer.is_some()).then(|| {
-        serde_json::json!({"manual_capture": c.manual_capture, "shopper_reference": c.shopper_reference, "save_card": c.save_card, "payer": c.payer})
+fn checkout_options(c: &Checkout, rest_of: Option<&str>) -> Option<serde_json::Value> {
+    (c.manual_capture || c.save_card || c.shopper_reference.is_some() || c.payer.is_some() || rest_of.is_some()).then(|| {
+        let mut options = serde_json::json!({"manual_capture": c.manual_capture, "shopper_reference": c.shopper_reference, "save_card": c.save_card, "payer": c.payer});
+        if let Some(first) = rest_of {
+            options["rest_of"] = first.into();
+        }
+        options
     })
 }
 
@@ -882,6 +891,38 @@ impl Paydesk {
     // ----- payments -----
 
     /// Validates everything, records the payment, then asks the provider for a QR or link.
+    /// The partly paid sale `reference` whose rest a new sale of `amount` collects, or why
+    /// it cannot (naming the field).
+    fn rest_due(&self, reference: &str, profile: &str, currency: Currency, amount: Money) -> Result<PaymentRow, AppError> {
+        let first = crate::blocking(|| Ok::<_, AppError>(self.ledger().payment_by_reference(reference)?))?
+            .ok_or_else(|| AppError::invalid("rest_of", format!("rest_of: no payment {} in the ledger", shown(reference))))?;
+        if first.payment_status() != PaymentStatus::PartiallyPaid {
+            return Err(AppError::invalid(
+                "rest_of",
+                format!("rest_of: {} is not partly paid, nothing is due on it", first.reference),
+            ));
+        }
+        if first.profile != profile || first.currency != currency.code() {
+            return Err(AppError::invalid(
+                "rest_of",
+                format!("rest_of: the rest of {} is collected in its own profile and currency ({}, {})", first.reference, first.profile, first.currency),
+            ));
+        }
+        let due = first.amount_minor - first.paid_minor.unwrap_or(0);
+        if amount.minor > due {
+            return Err(AppError::invalid(
+                "amount",
+                format!(
+                    "amount: at most the {} {} still due on {}",
+                    Money { minor: due, currency }.to_decimal_string(),
+                    currency.code(),
+                    first.reference
+                ),
+            ));
+        }
+        Ok(first)
+    }
+
     pub async fn create_payment(&self, req: &CreatePayment) -> Result<PaymentView, AppError> {
         let profile = self.profile(&req.profile)?;
         let method = Method::parse(req.method.as_deref())?;
@@ -916,6 +957,15 @@ impl Paydesk {
         };
         let shopper_reference =
             req.shopper_reference.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        // The rest of a partly paid sale: checked before anything is recorded or sent.
+        let first = match req.rest_of.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            Some(reference) => Some(self.rest_due(reference, &profile.name, currency, amount)?),
+            None => None,
+        };
+        let payer = req.payer.clone().or_else(|| {
+            let first = first.as_ref()?;
+            serde_json::from_value(option(first, "payer")?.clone()).ok()
+        });
         let gateway = self.gateway_for(&profile)?;
         let checkout = Checkout {
             reference: new_reference(),
@@ -931,7 +981,7 @@ impl Paydesk {
             manual_capture,
             shopper_reference,
             save_card: req.save_card,
-            payer: req.payer.clone().and_then(Payer::tidied),
+            payer: payer.and_then(Payer::tidied),
         };
         gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
         let mut new = NewPayment {
@@ -943,9 +993,21 @@ impl Paydesk {
             amount_minor: amount.minor,
             currency: currency.code().into(),
             customer_no,
-            checkout_options: checkout_options(&checkout),
+            checkout_options: checkout_options(&checkout, first.as_ref().map(|f| f.reference.as_str())),
         };
-        let row = crate::blocking(|| record_new_payment(&self.ledger(), &mut new, new_reference))?;
+        let row = crate::blocking(|| {
+            let ledger = self.ledger();
+            let row = record_new_payment(&ledger, &mut new, new_reference)?;
+            if let Some(first) = &first {
+                // Each history names the other.
+                let amount = amount.to_decimal_string();
+                ledger.append_events(&[
+                    (Some(first.id), "rest_requested", serde_json::json!({"reference": row.reference, "amount": amount})),
+                    (Some(row.id), "rest_of", serde_json::json!({"reference": first.reference})),
+                ])?;
+            }
+            Ok::<_, AppError>(row)
+        })?;
         if let Some(payer) = &checkout.payer {
             // Recalled by their number next time; a failure here never stops the sale.
             if let Err(e) = self.remember_payer(payer) {

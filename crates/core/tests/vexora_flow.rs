@@ -72,6 +72,35 @@ async fn vexora_sales_through_the_core() {
     assert_eq!(view.paid_amount.as_deref(), Some("250.00"));
     assert_eq!(view.amount, "500.00", "the sale's amount stays what was asked");
 
+    // The rest: at most what is due, in the same currency, linked both ways, the payer reused.
+    let rest = |amount: &str| CreatePayment {
+        profile: "demo-vexora".into(),
+        amount: amount.into(),
+        currency: "TWD".into(),
+        method: Some("qr".into()),
+        rest_of: Some(part.reference.clone()),
+        ..CreatePayment::default()
+    };
+    let too_much = paydesk.create_payment(&rest("251")).await.unwrap_err();
+    assert!(matches!(&too_much, AppError::InvalidInput { field, .. } if field == "amount"), "{too_much:?}");
+    assert!(too_much.to_string().contains("at most the 250.00 TWD still due"), "{too_much}");
+    let not_partial = paydesk
+        .create_payment(&CreatePayment { rest_of: Some(sale.reference.clone()), ..rest("10") })
+        .await
+        .unwrap_err();
+    assert!(matches!(&not_partial, AppError::InvalidInput { field, .. } if field == "rest_of"), "{not_partial:?}");
+    let second = paydesk.create_payment(&rest("250")).await.unwrap();
+    assert_eq!((second.amount.as_str(), second.status), ("250.00", PaymentStatus::Pending));
+    let first_history = paydesk.payment_detail(&part.reference).unwrap().events;
+    assert!(
+        first_history.iter().any(|e| e.kind == "rest_requested" && e.detail["reference"] == second.reference.as_str()),
+        "the first names the sale collecting its rest"
+    );
+    let second_history = paydesk.payment_detail(&second.reference).unwrap().events;
+    assert!(second_history.iter().any(|e| e.kind == "rest_of" && e.detail["reference"] == part.reference.as_str()));
+    sandbox.settle_vexora(&second.reference, "pay").unwrap();
+    assert_eq!(status_of(&paydesk, &second.reference, PaymentStatus::Paid).await.status, PaymentStatus::Paid);
+
     let declined = paydesk.create_payment(&store_sale("120", "203.0.113.32")).await.unwrap();
     sandbox.settle_vexora(&declined.reference, "decline").unwrap();
     assert_eq!(status_of(&paydesk, &declined.reference, PaymentStatus::Failed).await.status, PaymentStatus::Failed);

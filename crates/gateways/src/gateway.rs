@@ -345,6 +345,65 @@ pub struct CardToken {
     pub token_usage: String,
     #[serde(default)]
     pub status: String,
+    /// The card itself, where the provider describes it (its payment answers do, as
+    /// `card_info`; its token list may).
+    #[serde(default)]
+    pub card_info: Option<CardInfo>,
+}
+
+/// A card as a person names it. Kept only when well formed: a brand of letters, four
+/// digits, a real month; anything else is left out rather than shown wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CardInfo {
+    #[serde(default)]
+    pub card_brand: Option<String>,
+    #[serde(default)]
+    pub last4: Option<String>,
+    #[serde(default, alias = "exp_month")]
+    pub expiry_month: Option<String>,
+    #[serde(default, alias = "exp_year")]
+    pub expiry_year: Option<String>,
+}
+
+impl CardInfo {
+    /// "VISA", uppercase letters, digits, spaces and dashes, at most 24.
+    pub fn brand(&self) -> Option<String> {
+        let b = self.card_brand.as_deref()?.trim();
+        let ok = !b.is_empty()
+            && b.chars().count() <= 24
+            && b.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-' || c == '_');
+        ok.then(|| b.to_ascii_uppercase().replace('_', " "))
+    }
+
+    pub fn last_four(&self) -> Option<String> {
+        let l = self.last4.as_deref()?.trim();
+        (l.len() == 4 && l.bytes().all(|b| b.is_ascii_digit())).then(|| l.to_string())
+    }
+
+    /// "03/27".
+    pub fn expiry(&self) -> Option<String> {
+        let month: u8 = self.expiry_month.as_deref()?.trim().parse().ok()?;
+        let year = self.expiry_year.as_deref()?.trim();
+        if !(1..=12).contains(&month) || !(year.len() == 2 || year.len() == 4) || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(format!("{month:02}/{}", &year[year.len() - 2..]))
+    }
+}
+
+#[cfg(test)]
+mod card_info_tests {
+    use super::CardInfo;
+
+    #[test]
+    fn a_card_in_words_only_when_well_formed() {
+        let card: CardInfo =
+            serde_json::from_str(r#"{"card_brand":"visa","last4":"4242","exp_month":"3","exp_year":"2027"}"#).unwrap();
+        assert_eq!((card.brand(), card.last_four(), card.expiry()), (Some("VISA".into()), Some("4242".into()), Some("03/27".into())));
+        let odd: CardInfo =
+            serde_json::from_str(r#"{"card_brand":"<b>x</b>","last4":"42a2","expiry_month":"13","expiry_year":"27"}"#).unwrap();
+        assert_eq!((odd.brand(), odd.last_four(), odd.expiry()), (None, None, None));
+    }
 }
 
 /// Capturing (part of) what was authorised; `last` closes the authorisation.

@@ -217,6 +217,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE profiles ADD COLUMN shop TEXT NOT NULL DEFAULT 'main';
     CREATE INDEX profiles_shop ON profiles(shop, name);
     "#,
+    // 21: a card on file in words where the provider gives them: brand, last four, expiry
+    r#"
+    ALTER TABLE tokens ADD COLUMN card_brand TEXT;
+    ALTER TABLE tokens ADD COLUMN last4 TEXT;
+    ALTER TABLE tokens ADD COLUMN expiry TEXT;
+    "#,
 ];
 
 /// The migration whose SQL is the hash chain's (its number, counting from 1).

@@ -10,6 +10,13 @@ pub struct TokenRow {
     pub payment_method: String,
     pub token_usage: String,
     pub status: String,
+    /// The card in words, where the provider gives them ("VISA", "4242", "03/27").
+    #[serde(default)]
+    pub card_brand: Option<String>,
+    #[serde(default)]
+    pub last4: Option<String>,
+    #[serde(default)]
+    pub expiry: Option<String>,
 }
 
 impl Ledger {
@@ -20,12 +27,26 @@ impl Ledger {
         let at = now();
         for t in tokens {
             self.db.execute(
-                "INSERT INTO tokens (profile, shopper_reference, token, payment_method, token_usage, status, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO tokens (profile, shopper_reference, token, payment_method, token_usage, status, seen_at,
+                   card_brand, last4, expiry)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (profile, token) DO UPDATE SET shopper_reference = excluded.shopper_reference,
                    payment_method = excluded.payment_method, token_usage = excluded.token_usage,
-                   status = excluded.status, seen_at = excluded.seen_at, removed_at = NULL",
-                args![profile, shopper, &t.token, &t.payment_method, &t.token_usage, &t.status, &at],
+                   status = excluded.status, seen_at = excluded.seen_at, removed_at = NULL,
+                   card_brand = COALESCE(excluded.card_brand, tokens.card_brand),
+                   last4 = COALESCE(excluded.last4, tokens.last4), expiry = COALESCE(excluded.expiry, tokens.expiry)",
+                args![
+                    profile,
+                    shopper,
+                    &t.token,
+                    &t.payment_method,
+                    &t.token_usage,
+                    &t.status,
+                    &at,
+                    &t.card_brand,
+                    &t.last4,
+                    &t.expiry
+                ],
             )?;
         }
         let listed: Vec<&str> = tokens.iter().map(|t| t.token.as_str()).collect();
@@ -69,13 +90,21 @@ impl Ledger {
     pub fn tokens(&self, profile: &str, shopper: &str) -> Result<Vec<TokenRow>> {
         self.db
             .query(
-                "SELECT token, payment_method, token_usage, status FROM tokens
+                "SELECT token, payment_method, token_usage, status, card_brand, last4, expiry FROM tokens
                  WHERE profile = ?1 AND shopper_reference = ?2 AND removed_at IS NULL ORDER BY seen_at, token",
                 args![profile, shopper],
             )?
             .iter()
             .map(|r| {
-                Ok(TokenRow { token: r.get(0)?, payment_method: r.get(1)?, token_usage: r.get(2)?, status: r.get(3)? })
+                Ok(TokenRow {
+                    token: r.get(0)?,
+                    payment_method: r.get(1)?,
+                    token_usage: r.get(2)?,
+                    status: r.get(3)?,
+                    card_brand: r.get(4)?,
+                    last4: r.get(5)?,
+                    expiry: r.get(6)?,
+                })
             })
             .collect()
     }

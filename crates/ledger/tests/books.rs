@@ -440,6 +440,9 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
              DROP TABLE payers;
              DROP INDEX profiles_shop;
              ALTER TABLE profiles DROP COLUMN shop;
+             ALTER TABLE tokens DROP COLUMN card_brand;
+             ALTER TABLE tokens DROP COLUMN last4;
+             ALTER TABLE tokens DROP COLUMN expiry;
              PRAGMA user_version = 17;"
         ))
         .unwrap();

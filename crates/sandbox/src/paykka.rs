@@ -416,8 +416,12 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &str, pay: bool, save_card: bool)
         (o.clone(), true)
     })?;
     if changed && pay && (save_card || order.store_payment_method) && !order.shopper_reference.is_empty() {
+        // The documents' token list names no card; their payment answers carry `card_info`
+        // (bin, last4, card_brand). Assumed here: a list may carry it too, with the expiry.
         let token = json!({"token": format!("TK{}", &nonce()[..16]), "token_usage": "CARD_ON_FILE",
-                           "payment_method": "BANKCARD", "status": "ACTIVATE"});
+                           "payment_method": "BANKCARD", "status": "ACTIVATE",
+                           "card_info": {"bin": "424242", "last4": "4242", "card_brand": "VISA",
+                                         "expiry_month": "03", "expiry_year": "2030"}});
         shared.insert_doc(TOKENS, &order.shopper_reference, Tokens::default());
         shared.update_doc(TOKENS, &order.shopper_reference, |t: &mut Tokens| t.tokens.push(token));
     }
