@@ -1,6 +1,6 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
-import { el, groupThousands, minorToDecimal, money, parseAmount, statusLabel } from './format.js';
+import { clearFieldErrors, el, groupThousands, minorToDecimal, money, parseAmount, problemsOf, showFieldErrors, statusLabel } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, offers, provider, state } from './state.js';
 
@@ -41,6 +41,8 @@ function renderAmount() {
   $('amount-display').textContent = typed === '' ? '0' : groupThousands(typed);
   $('amount-display').dataset.amount = typed;
   $('amount-display').classList.toggle('placeholder', typed === '');
+  // A currency without decimals (TWD, JPY) has no point to press.
+  document.querySelector('.keypad [data-key="."]')?.classList.toggle('unused', exponentOf($('currency').value) === 0);
 }
 
 /** Keeps the typed amount when the currency changes, cut to the digits it allows. */
@@ -82,6 +84,7 @@ function showError(message, retryReference = null) {
 function hideError() {
   $('counter-error').hidden = true;
   $('retry').hidden = true;
+  clearFieldErrors($('payer'));
 }
 
 function letGoOfKept() {
@@ -219,6 +222,7 @@ async function create(rest = null) {
   const asked = typed;
   // Cancelled with Esc, or the amount typed again since Enter: this answer is not shown.
   const stale = () => cancelledSeq === seq || typed !== asked;
+  const options = saleOptions();
   try {
     const result = await api.createPayment({
       profile: state.profile.name,
@@ -227,7 +231,7 @@ async function create(rest = null) {
       vendor: $('vendor').value,
       method,
       customer_no: method === 'link' && !$('customer-field').hidden ? ($('customer').value || null) : null,
-      ...saleOptions(),
+      ...options,
       // The rest of a partly paid sale: linked to it, its payer reused by the core.
       ...(rest ? { currency: rest.currency, vendor: rest.vendor ?? '', payer: null, rest_of: rest.reference } : {}),
     });
@@ -236,6 +240,14 @@ async function create(rest = null) {
       return;
     }
     await showSale(result);
+    // What this sale does beyond taking money, in words, on the QR screen.
+    const terms = [
+      options.capture === 'manual' ? t('Authorize only: the money is held until you capture it in Transactions.') : null,
+      options.save_card ? t('The card will be kept for shopper {shopper}.', { shopper: options.shopper_reference ?? '' }) : null,
+      rest ? t('Collects the rest of {reference}.', { reference: rest.reference }) : null,
+    ].filter(Boolean);
+    $('sale-terms').textContent = terms.join(' ');
+    $('sale-terms').hidden = !terms.length;
     // The payer is kept in the ledger (by the core, with the sale); the screen forgets them.
     clearPayer();
     // The shopper and their card belong to this sale; how the shop captures stays.
@@ -248,7 +260,7 @@ async function create(rest = null) {
       if (reference) abandon({ reference, amount: null, currency: null });
       return;
     }
-    showError(api.describeError(err), keptReference(err));
+    if (!showPayerProblems(err)) showError(api.describeError(err), keptReference(err));
   } finally {
     clearInterval(workingTimer);
     working.hidden = true;
@@ -261,8 +273,23 @@ async function create(rest = null) {
 // The payer, where the provider must know who pays (Vexora): the fields, by id.
 const PAYER_INPUTS = {
   mobile: 'payer-mobile', first_name: 'payer-first-name', last_name: 'payer-last-name', email: 'payer-email',
-  ip_address: 'payer-ip', bank_number: 'payer-bank-number', way_code: 'payer-way-code', postcode: 'payer-postcode', address: 'payer-address',
+  bank_number: 'payer-bank-number', way_code: 'payer-way-code', postcode: 'payer-postcode', address: 'payer-address',
 };
+
+/** The payer's problems, each under its field; true when every one found its field. */
+function showPayerProblems(err) {
+  const problems = problemsOf(err);
+  if ($('payer').hidden || !problems.length) return false;
+  const inputOf = (field) => (field === 'channel' ? $('payer-channel') : PAYER_INPUTS[field] ? $(PAYER_INPUTS[field]) : null);
+  const unplaced = showFieldErrors($('payer'), problems, inputOf);
+  if (unplaced.length === problems.length) return false;
+  showError(unplaced.length
+    ? unplaced.map((p) => p.message).join(' ')
+    : problems.length > 1
+      ? t('{n} payer details need fixing; each is marked under its field.', { n: problems.length })
+      : t('The payer detail marked below needs fixing.'));
+  return true;
+}
 /** Where an older counter kept payers (in the web view); moved into the ledger once. */
 const OLD_PAYERS_KEY = 'paydesk.payers';
 
@@ -296,6 +323,7 @@ async function recallPayer() {
 /** After each sale the payer's details leave the screen (the next customer sees none). */
 function clearPayer() {
   for (const id of Object.values(PAYER_INPUTS)) $(id).value = '';
+  clearFieldErrors($('payer'));
   $('payer-said').textContent = '';
 }
 
@@ -348,6 +376,7 @@ function saleOptions() {
 
 async function showSale({ payment, qr_png }) {
   sale = { payment, startedAt: Date.now() };
+  $('sale-terms').hidden = true;
   $('sale-amount').textContent = money(payment.amount, payment.currency);
   const img = $('qr-img');
   img.src = qr_png;
@@ -613,6 +642,8 @@ function fitToProfile() {
   const methods = provider()?.methods ?? ['qr'];
   for (const b of document.querySelectorAll('.method')) b.hidden = !methods.includes(b.dataset.method);
   setMethod(methods.includes(method) ? method : methods[0]);
+  fitAmountToCurrency();
+  renderAmount();
 }
 
 export function initCounter() {

@@ -16,7 +16,7 @@ const ENV_URLS = { sandbox: 'sandbox', production: 'production' };
 const PROFILE_INPUTS = {
   name: 'pf-name', base_url: 'pf-base-url', merchant_no: 'pf-merchant-no', store_no: 'pf-store-no',
   merchant_id: 'pf-merchant-id', app_id: 'pf-app-id', platform_public_key: 'pf-platform-key',
-  ipn_url: 'pf-ipn-url', callback_url: 'pf-callback-url', ipn_listen: 'pf-ipn-listen', shop: 'pf-shop',
+  ipn_url: 'pf-ipn-url', callback_url: 'pf-callback-url', ipn_listen: 'pf-ipn-listen', shop: 'pf-shop', public_ip: 'pf-public-ip',
 };
 
 function message(text, ok = true) {
@@ -29,12 +29,13 @@ function message(text, ok = true) {
 function clearForm() {
   editing = null;
   editingPrivateNetwork = false;
-  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-shop', 'pf-token', 'pf-key']) $(id).value = '';
+  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-shop', 'pf-public-ip', 'pf-token', 'pf-key']) $(id).value = '';
   $('pf-require-signed').checked = false;
   $('pf-name').disabled = false;
   $('pf-provider').value = 'pockyt';
   showProviderFields();
   $('pf-environment').value = 'sandbox';
+  showBaseUrl();
   $('pf-token').placeholder = t('Paste the API token');
   $('profile-form-title').textContent = t('Add a profile');
   $('profile-message').hidden = true;
@@ -48,10 +49,12 @@ function fill(p) {
   $('pf-name').disabled = true;
   $('pf-environment').value = p.environment === 'production' || p.environment === 'sandbox' ? p.environment : 'custom';
   $('pf-base-url').value = p.environment === 'custom' ? p.base_url : '';
+  showBaseUrl();
   $('pf-provider').value = p.provider;
   showProviderFields();
   $('pf-merchant-no').value = p.merchant_no ?? '';
   $('pf-store-no').value = p.store_no ?? '';
+  $('pf-public-ip').value = p.public_ip ?? '';
   $('pf-merchant-id').value = p.merchant_id ?? '';
   $('pf-app-id').value = p.app_id ?? '';
   $('pf-platform-key').value = p.platform_public_key ?? '';
@@ -231,6 +234,11 @@ async function save(e) {
   }
 }
 
+/** The base URL is asked only for a custom environment (Sandbox and Production know theirs). */
+function showBaseUrl() {
+  $('pf-base-url-field').hidden = $('pf-environment').value !== 'custom';
+}
+
 /** The provider's own fields: each provider asks for its own settings and secret. */
 function showProviderFields() {
   const provider = $('pf-provider').value;
@@ -247,7 +255,7 @@ function providerSettings(provider) {
       require_signed_answers: $('pf-require-signed').checked ? 'true' : null,
     };
   }
-  if (provider === 'vexora') return { merchant_no: $('pf-merchant-no').value.trim() };
+  if (provider === 'vexora') return { merchant_no: $('pf-merchant-no').value.trim(), public_ip: $('pf-public-ip').value.trim() || null };
   return { merchant_no: $('pf-merchant-no').value.trim(), store_no: $('pf-store-no').value.trim() };
 }
 
@@ -375,6 +383,7 @@ export function initSettings(deps) {
   $('chain-check').addEventListener('click', showChain);
   refreshProfiles = deps.refreshProfiles;
   $('pf-provider').addEventListener('change', showProviderFields);
+  $('pf-environment').addEventListener('change', showBaseUrl);
   $('profile-form').addEventListener('submit', save);
   $('pf-clear').addEventListener('click', clearForm);
   document.addEventListener('paydesk:view', (e) => { if (e.detail === 'settings') { load(); showChain(); } });

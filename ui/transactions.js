@@ -460,7 +460,7 @@ export function initTransactions() {
     const rest = money(selectedDetail.capturable, p.currency);
     ask(p.status === 'partially_captured'
       ? t('Void the rest of {reference} ({amount})? What was captured stays; the rest is released.', { reference: p.reference, amount: rest })
-      : t('Void {reference} ({amount})? The authorisation is released; nothing is charged.', { reference: p.reference, amount: rest }),
+      : t('Void {reference} ({amount})? The authorization is released; nothing is charged.', { reference: p.reference, amount: rest }),
       () => api.voidPayment(p.reference), (v) => t('Voided {reference} ({amount}).', { reference: v.reference, amount: money(v.amount, v.currency) }));
   });
   $('action-message-close').addEventListener('click', untell);

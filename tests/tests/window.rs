@@ -685,8 +685,8 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
         "return [...document.querySelectorAll('.payer-field')].filter(l => !l.hidden).map(l => l.dataset.field).join(',')",
     );
     assert_eq!(
-        shown, "channel,mobile,first_name,last_name,email,ip_address,postcode,address",
-        "STORE asks postcode and address"
+        shown, "channel,mobile,first_name,last_name,email,postcode,address",
+        "STORE asks postcode and address; never the payer's IP address (the profile's public one goes)"
     );
     s.click("#payer-channel option[value=NET_BANKING]");
     assert_eq!(
@@ -695,11 +695,31 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
         "a bank transfer asks for the payer's account"
     );
     s.click("#payer-channel option[value=STORE]");
+    // Every problem at once, each under its field, before anything is sent.
+    s.fill("#payer-mobile", "12345");
+    s.fill("#payer-postcode", "10a");
+    s.click("#amount-display");
+    s.type_keys("300");
+    s.type_keys(ENTER);
+    let marked = s.wait_for(
+        "the payer's problems under their fields",
+        Duration::from_secs(10),
+        "const m = [...document.querySelectorAll('#payer .field-error')].map(e => e.dataset.field); return m.length > 1 && m",
+    );
+    assert_eq!(
+        marked,
+        serde_json::json!(["mobile", "first_name", "last_name", "email", "postcode", "address"]),
+        "all at once"
+    );
+    assert_eq!(
+        s.script("return document.getElementById('counter-error').textContent"),
+        "6 payer details need fixing; each is marked under its field."
+    );
+    s.type_keys(ESCAPE);
     s.fill("#payer-mobile", "0912345678");
     s.fill("#payer-first-name", "Mei");
     s.fill("#payer-last-name", "Lin");
     s.fill("#payer-email", "mei@example.com");
-    s.fill("#payer-ip", "203.0.113.7");
     s.fill("#payer-postcode", "100");
     s.fill("#payer-address", "1 Zhongshan Rd, Taipei");
     s.click("#amount-display");

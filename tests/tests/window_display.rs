@@ -5,7 +5,7 @@
 //! whole sale runs in Traditional Chinese.
 
 use paydesk_e2e::binary;
-use paydesk_e2e::webdriver::{free_port, Driver, Session, ENTER, F9};
+use paydesk_e2e::webdriver::{free_port, Driver, Session, ENTER, ESCAPE, F9};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -87,6 +87,20 @@ fn customer_display_follows_the_counter_and_turns_paid_by_push() {
     s.type_keys(ENTER);
     s.switch_to(&display);
     s.wait_for("the idle display", Duration::from_secs(10), "return document.body.dataset.phase === 'idle'");
+
+    // A sale the cashier cancels with Esc: the customer reads "Sale cancelled", then Welcome.
+    s.switch_to(&counter);
+    s.sell_at_counter("5.00");
+    s.type_keys(ESCAPE);
+    s.switch_to(&display);
+    s.wait_for(
+        "Sale cancelled on the display",
+        Duration::from_secs(10),
+        "return document.body.dataset.phase === 'cancelled' && document.getElementById('title').textContent === 'Sale cancelled' && document.getElementById('amount').textContent === '5.00 USD'",
+    );
+    assert_eq!(s.script("return document.getElementById('qr').hidden"), true);
+    assert_eq!(s.script("return document.getElementById('badge').textContent"), "DEMO", "a demo sale says so");
+    s.wait_for("Welcome again", Duration::from_secs(10), "return document.body.dataset.phase === 'idle'");
 
     // Its size (and monitor) are kept: closed and opened again, it comes back as it was.
     s.post("/window/rect", json!({"width": 640, "height": 480}));

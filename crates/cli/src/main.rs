@@ -294,6 +294,10 @@ enum ProfileCommand {
         /// do not say answers are signed; by default a signature is checked when present).
         #[arg(long)]
         require_signed_answers: bool,
+        /// Vexora: the counter's public IP address, sent as the payer's (a cashier cannot
+        /// know the customer's; `pay --payer-ip` still gives one).
+        #[arg(long)]
+        public_ip: Option<String>,
         #[arg(long)]
         ipn_url: Option<String>,
         #[arg(long)]
@@ -1083,6 +1087,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             app_id,
             platform_public_key,
             require_signed_answers,
+            public_ip,
             ipn_url,
             callback_url,
             ipn_listen,
@@ -1108,6 +1113,7 @@ async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                 ("app_id", app_id),
                 ("platform_public_key", platform_public_key),
                 ("require_signed_answers", require_signed_answers.then(|| "true".to_string())),
+                ("public_ip", public_ip),
             ]
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))

@@ -983,7 +983,12 @@ impl Paydesk {
             save_card: req.save_card,
             payer: payer.and_then(Payer::tidied),
         };
-        gateway.validate_checkout(&checkout).map_err(|e| name_profile_field(&profile, e))?;
+        // Every problem at once (the payer's fields each under its own).
+        let problems: Vec<AppError> =
+            gateway.checkout_problems(&checkout).into_iter().map(|e| name_profile_field(&profile, e)).collect();
+        if let Some(all) = AppError::invalid_all(problems) {
+            return Err(all);
+        }
         let mut new = NewPayment {
             reference: checkout.reference.clone(),
             profile: profile.name.clone(),

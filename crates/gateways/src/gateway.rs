@@ -81,6 +81,8 @@ pub struct Setting {
     pub max_chars: usize,
     /// An RSA public key in PEM (several lines), checked by parsing it.
     pub public_key_pem: bool,
+    /// An IPv4 or IPv6 address.
+    pub ip_address: bool,
 }
 
 /// A way to pay that a provider offers the payer, and the payer fields it adds.
@@ -164,6 +166,8 @@ impl Capabilities {
             }
             if let Err(e) = crate::text::check_line(spec.key, value, spec.max_chars) {
                 problems.push(e);
+            } else if spec.ip_address && value.parse::<std::net::IpAddr>().is_err() {
+                problems.push(ValidationError::new(spec.key, "must be an IP address such as 203.0.113.7"));
             } else if spec.digits_only && !value.chars().all(|c| c.is_ascii_digit()) {
                 problems.push(ValidationError::new(spec.key, format!("digits only, as {} assigned it", self.label)));
             } else {
@@ -470,6 +474,12 @@ pub trait Gateway: Send + Sync {
 
     /// Every rule the provider has for a new payment, before anything is recorded or sent.
     fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError>;
+
+    /// Every problem of a new payment at once, for a form that marks each under its field
+    /// (a provider that stops at the first one gives that one).
+    fn checkout_problems(&self, checkout: &Checkout) -> Vec<ValidationError> {
+        self.validate_checkout(checkout).err().into_iter().collect()
+    }
 
     fn checkout(&self, checkout: &Checkout) -> impl Future<Output = Outcome<CheckoutAnswer>> + Send;
 

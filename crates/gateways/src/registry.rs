@@ -131,7 +131,9 @@ impl AnyGateway {
                     setting(setup.settings, "merchant_no")?,
                     setup.secret,
                 );
-                Ok(AnyGateway::Vexora(vexora::gateway::VexoraGateway::new(client)))
+                Ok(AnyGateway::Vexora(
+                    vexora::gateway::VexoraGateway::new(client).with_public_ip(setup.settings.get("public_ip").cloned()),
+                ))
             }
             other => Err(ValidationError::new("provider", format!("'{other}' is not a provider Paydesk knows"))),
         }
@@ -143,6 +145,10 @@ impl AnyGateway {
 
     pub fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
         dispatch!(self, g => g.validate_checkout(checkout))
+    }
+
+    pub fn checkout_problems(&self, checkout: &Checkout) -> Vec<ValidationError> {
+        dispatch!(self, g => g.checkout_problems(checkout))
     }
 
     pub async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {

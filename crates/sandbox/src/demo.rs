@@ -72,7 +72,8 @@ fn demo_merchants() -> Vec<DemoMerchant> {
             provider: "vexora".into(),
             path: "/vexora".into(),
             notify_sink: "/vexora/sandbox/ipn-sink".into(),
-            settings: settings(&[("merchant_no", crate::vexora::DEMO_MERCHANT_NO)]),
+            // The demo counter's public address (a documentation one): Vexora asks for the payer's.
+            settings: settings(&[("merchant_no", crate::vexora::DEMO_MERCHANT_NO), ("public_ip", "203.0.113.10")]),
             secret: ApiSecret::new(crate::vexora::DEMO_APP_SECRET),
         },
     ]

@@ -53,6 +53,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: true,
             max_chars: 32,
             public_key_pem: false,
+            ip_address: false,
         },
         Setting {
             key: "app_id",
@@ -61,6 +62,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 64,
             public_key_pem: false,
+            ip_address: false,
         },
         Setting {
             key: "platform_public_key",
@@ -69,6 +71,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 4096,
             public_key_pem: true,
+            ip_address: false,
         },
         Setting {
             key: "require_signed_answers",
@@ -77,6 +80,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 5,
             public_key_pem: false,
+            ip_address: false,
         },
     ],
     payer_fields: &[],

@@ -56,6 +56,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: true,
             max_chars: 32,
             public_key_pem: false,
+            ip_address: false,
         },
         Setting {
             key: "store_no",
@@ -64,6 +65,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: true,
             max_chars: 32,
             public_key_pem: false,
+            ip_address: false,
         },
     ],
     payer_fields: &[],

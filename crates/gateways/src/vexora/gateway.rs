@@ -24,15 +24,29 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     wallet_link_schemes: &[],
     sandbox_url: super::SANDBOX_URL,
     production_url: super::PRODUCTION_URL,
-    settings: &[Setting {
-        key: "merchant_no",
-        label: "merchant number",
-        required: true,
-        digits_only: false,
-        max_chars: 32,
-        public_key_pem: false,
-    }],
-    payer_fields: &["mobile", "first_name", "last_name", "email", "ip_address"],
+    settings: &[
+        Setting {
+            key: "merchant_no",
+            label: "merchant number",
+            required: true,
+            digits_only: false,
+            max_chars: 32,
+            public_key_pem: false,
+            ip_address: false,
+        },
+        // Vexora asks for the payer's IP address; at a counter that is the shop's own.
+        Setting {
+            key: "public_ip",
+            label: "counter's public IP address",
+            required: false,
+            digits_only: false,
+            max_chars: 45,
+            public_key_pem: false,
+            ip_address: true,
+        },
+    ],
+    // No IP address here: the profile's public one is sent (the CLI may give the payer's).
+    payer_fields: &["mobile", "first_name", "last_name", "email"],
     payer_channels: &[
         PayerChannel { code: "STORE", label: "Convenience store", needs: &["postcode", "address"] },
         PayerChannel { code: "NET_BANKING", label: "Bank transfer", needs: &["bank_number"] },
@@ -54,11 +68,18 @@ const MAX_NOTIFY_FIELD_CHARS: usize = 512;
 #[derive(Debug, Clone)]
 pub struct VexoraGateway {
     client: VexoraClient,
+    /// The counter's public IP address, sent as the payer's when none is given (a cashier
+    /// cannot know the customer's).
+    public_ip: Option<String>,
 }
 
 impl VexoraGateway {
     pub fn new(client: VexoraClient) -> Self {
-        Self { client }
+        Self { client, public_ip: None }
+    }
+
+    pub fn with_public_ip(self, public_ip: Option<String>) -> Self {
+        Self { public_ip: public_ip.filter(|ip| !ip.trim().is_empty()), ..self }
     }
 
     pub fn client(&self) -> &VexoraClient {
@@ -97,11 +118,15 @@ impl Gateway for VexoraGateway {
     }
 
     fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
-        checkout_fields(checkout, &self.client.merchant_no).map(|_| ())
+        checkout_fields(checkout, &self.client.merchant_no, self.public_ip.as_deref()).map(|_| ())
+    }
+
+    fn checkout_problems(&self, checkout: &Checkout) -> Vec<ValidationError> {
+        super::transformers::checkout_problems(checkout, &self.client.merchant_no, self.public_ip.as_deref())
     }
 
     async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {
-        let fields = match checkout_fields(checkout, &self.client.merchant_no) {
+        let fields = match checkout_fields(checkout, &self.client.merchant_no, self.public_ip.as_deref()) {
             Ok(f) => f,
             Err(e) => return Outcome::refused(e.into()),
         };
@@ -256,7 +281,7 @@ mod tests {
             bank_number: Some("808-0358988888888,013-0458988888888888".into()),
             ..store_payer()
         };
-        let fields = checkout_fields(&checkout("300", banks), "VX0001").unwrap();
+        let fields = checkout_fields(&checkout("300", banks), "VX0001", None).unwrap();
         assert_eq!(fields["bankNumber"], "808-0358988888888,013-0458988888888888");
         assert_eq!(fields["amount"], "300", "whole dollars on the wire");
         assert_eq!(fields["wayCode"], "BANK_TRANSFER");

@@ -197,126 +197,210 @@ fn checked<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a st
 }
 
 /// Every rule of Vexora's checkout, before anything leaves: whole TWD, the payer's mobile,
-/// names, email and IP address, and what the channel requires.
-pub fn checkout_fields(c: &Checkout, merchant_no: &str) -> Result<BTreeMap<String, String>, ValidationError> {
+/// names, email and IP address (the payer's, else the counter's public one from the
+/// profile), and what the channel requires. The first problem; [`checkout_problems`] has all.
+pub fn checkout_fields(
+    c: &Checkout,
+    merchant_no: &str,
+    public_ip: Option<&str>,
+) -> Result<BTreeMap<String, String>, ValidationError> {
+    checkout_fields_all(c, merchant_no, public_ip).map_err(|mut all| all.remove(0))
+}
+
+/// Every problem of a checkout at once: the sale's first one, else each of the payer's
+/// fields checked on its own (a form shows them all under their fields).
+pub fn checkout_problems(c: &Checkout, merchant_no: &str, public_ip: Option<&str>) -> Vec<ValidationError> {
+    checkout_fields_all(c, merchant_no, public_ip).err().unwrap_or_default()
+}
+
+/// A check's value, or its problem kept with the others.
+fn keep<T>(problems: &mut Vec<ValidationError>, checked: Result<T, ValidationError>) -> Option<T> {
+    checked.map_err(|e| problems.push(e)).ok()
+}
+
+fn checkout_fields_all(
+    c: &Checkout,
+    merchant_no: &str,
+    public_ip: Option<&str>,
+) -> Result<BTreeMap<String, String>, Vec<ValidationError>> {
     let _ = merchant_no;
+    // The sale itself: its first problem ends the check.
     if c.amount.currency.code() != CURRENCY {
-        return Err(ValidationError::new("currency", format!("Vexora takes TWD only (got {})", c.amount.currency)));
+        return Err(vec![ValidationError::new("currency", format!("Vexora takes TWD only (got {})", c.amount.currency))]);
     }
-    let amount = wire_amount(c.amount)?;
+    let amount = wire_amount(c.amount).map_err(|e| vec![e])?;
     if c.reference.is_empty() || c.reference.len() > 64 {
-        return Err(ValidationError::new("reference", "must be 1 to 64 characters"));
+        return Err(vec![ValidationError::new("reference", "must be 1 to 64 characters")]);
     }
-    crate::links::check_required_url("ipn_url", &c.notify_url, "Vexora")?;
-    crate::links::check_required_url("callback_url", &c.return_url, "Vexora")?;
-    let empty = Payer::default();
-    let p = c.payer.as_ref().unwrap_or(&empty);
-    let channel = required("channel", &p.channel, "by Vexora: NET_BANKING, STORE or EWALLET (--channel)")?;
-    let channel = channel.trim().to_ascii_uppercase();
-    if !CHANNELS.contains(&channel.as_str()) {
-        return Err(ValidationError::new(
-            "channel",
-            format!("must be NET_BANKING, STORE or EWALLET (got '{}')", channel.chars().take(32).collect::<String>()),
-        ));
-    }
-    let mobile = required("mobile", &p.mobile, "by Vexora: the payer's mobile, 09 and 8 digits (--mobile)")?;
-    if !(mobile.len() == 10 && mobile.starts_with("09") && mobile.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(ValidationError::new(
-            "mobile",
-            format!(
-                "must be 09 followed by 8 digits, e.g. 0912345678 (got '{}')",
-                mobile.chars().take(20).collect::<String>()
-            ),
-        ));
-    }
-    let first = checked("first_name", required("first_name", &p.first_name, "by Vexora: the payer's first name")?, 50)?;
-    let last = checked("last_name", required("last_name", &p.last_name, "by Vexora: the payer's last name")?, 50)?;
-    let email = checked("email", required("email", &p.email, "by Vexora: the payer's email")?, 100)?;
-    let at = email.find('@');
-    if !matches!(at, Some(i) if i > 0 && email[i + 1..].contains('.') && !email.contains(char::is_whitespace)) {
-        return Err(ValidationError::new(
-            "email",
-            format!("is not an email address (got '{}')", email.chars().take(60).collect::<String>()),
-        ));
-    }
-    let ip = required("payer_ip", &p.ip_address, "by Vexora: the payer's own IP address (--payer-ip)")?;
-    if ip.trim().parse::<std::net::IpAddr>().is_err() {
-        return Err(ValidationError::new(
-            "payer_ip",
-            format!("must be an IP address such as 203.0.113.7 (got '{}')", ip.chars().take(45).collect::<String>()),
-        ));
-    }
+    crate::links::check_required_url("ipn_url", &c.notify_url, "Vexora").map_err(|e| vec![e])?;
+    crate::links::check_required_url("callback_url", &c.return_url, "Vexora").map_err(|e| vec![e])?;
     let mut fields = BTreeMap::new();
     let mut put = |k: &str, v: &str| {
         fields.insert(k.to_string(), v.trim().to_string());
     };
     put("tradeNo", &c.reference);
     put("amount", &amount);
-    put("mobile", mobile);
-    put("firstname", first);
-    put("lastname", last);
-    put("email", email);
-    put("channelCode", &channel);
-    put("ipAddress", ip);
     put("notifyUrl", &c.notify_url);
     put("returnUrl", &c.return_url);
-    let way = match &p.way_code {
-        Some(w) if !w.trim().is_empty() => checked("way_code", w, 32)?,
-        _ => default_way_code(&channel).ok_or_else(|| {
-            ValidationError::new(
-                "way_code",
-                "is required for EWALLET: the e-wallet's wayCode as your Vexora contract names it (--way-code)",
-            )
-        })?,
-    };
-    if !way.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(ValidationError::new("way_code", "letters, digits and '_' only (e.g. 711)"));
+    // The payer: every field on its own.
+    let mut problems = Vec::new();
+    let empty = Payer::default();
+    let p = c.payer.as_ref().unwrap_or(&empty);
+    let channel = keep(
+        &mut problems,
+        required("channel", &p.channel, "by Vexora: NET_BANKING, STORE or EWALLET (--channel)").and_then(|channel| {
+            let channel = channel.trim().to_ascii_uppercase();
+            if CHANNELS.contains(&channel.as_str()) {
+                Ok(channel)
+            } else {
+                Err(ValidationError::new(
+                    "channel",
+                    format!("must be NET_BANKING, STORE or EWALLET (got '{}')", channel.chars().take(32).collect::<String>()),
+                ))
+            }
+        }),
+    );
+    let mobile = required("mobile", &p.mobile, "by Vexora: the payer's mobile, 09 and 8 digits (--mobile)").and_then(|m| {
+        if m.len() == 10 && m.starts_with("09") && m.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(m)
+        } else {
+            Err(ValidationError::new(
+                "mobile",
+                format!("must be 09 followed by 8 digits, e.g. 0912345678 (got '{}')", m.chars().take(20).collect::<String>()),
+            ))
+        }
+    });
+    if let Some(m) = keep(&mut problems, mobile) {
+        put("mobile", m);
     }
-    put("wayCode", way);
-    match channel.as_str() {
-        "NET_BANKING" => {
-            let banks = required(
-                "bank_number",
-                &p.bank_number,
-                "for NET_BANKING: the payer's account, e.g. 808-0368988888888 (--bank-number)",
-            )?;
-            let banks = checked("bank_number", banks, 200)?;
-            for one in banks.split(',') {
-                let ok = one.trim().split_once('-').is_some_and(|(bank, account)| {
-                    bank.len() == 3
-                        && bank.bytes().all(|b| b.is_ascii_digit())
-                        && (6..=20).contains(&account.len())
-                        && account.bytes().all(|b| b.is_ascii_digit())
+    let first = required("first_name", &p.first_name, "by Vexora: the payer's first name").and_then(|v| checked("first_name", v, 50));
+    if let Some(v) = keep(&mut problems, first) {
+        put("firstname", v);
+    }
+    let last = required("last_name", &p.last_name, "by Vexora: the payer's last name").and_then(|v| checked("last_name", v, 50));
+    if let Some(v) = keep(&mut problems, last) {
+        put("lastname", v);
+    }
+    let email = required("email", &p.email, "by Vexora: the payer's email").and_then(|v| checked("email", v, 100)).and_then(|email| {
+        let at = email.find('@');
+        if matches!(at, Some(i) if i > 0 && email[i + 1..].contains('.') && !email.contains(char::is_whitespace)) {
+            Ok(email)
+        } else {
+            Err(ValidationError::new(
+                "email",
+                format!("is not an email address (got '{}')", email.chars().take(60).collect::<String>()),
+            ))
+        }
+    });
+    if let Some(v) = keep(&mut problems, email) {
+        put("email", v);
+    }
+    // The payer's own address where it was given, else the counter's public one: a cashier
+    // cannot know the customer's.
+    let ip = p
+        .ip_address
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .or(public_ip.map(str::trim).filter(|v| !v.is_empty()))
+        .ok_or_else(|| {
+            ValidationError::new(
+                "payer_ip",
+                "is required by Vexora: set the counter's public IP address on the profile (--public-ip), or give the payer's (--payer-ip)",
+            )
+        })
+        .and_then(|ip| match ip.parse::<std::net::IpAddr>() {
+            Ok(_) => Ok(ip),
+            Err(_) => Err(ValidationError::new(
+                "payer_ip",
+                format!("must be an IP address such as 203.0.113.7 (got '{}')", ip.chars().take(45).collect::<String>()),
+            )),
+        });
+    if let Some(v) = keep(&mut problems, ip) {
+        put("ipAddress", v);
+    }
+    if let Some(channel) = &channel {
+        put("channelCode", channel);
+        let way = match &p.way_code {
+            Some(w) if !w.trim().is_empty() => checked("way_code", w, 32),
+            _ => default_way_code(channel).ok_or_else(|| {
+                ValidationError::new(
+                    "way_code",
+                    "is required for EWALLET: the e-wallet's wayCode as your Vexora contract names it (--way-code)",
+                )
+            }),
+        }
+        .and_then(|way| {
+            if way.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                Ok(way)
+            } else {
+                Err(ValidationError::new("way_code", "letters, digits and '_' only (e.g. 711)"))
+            }
+        });
+        if let Some(v) = keep(&mut problems, way) {
+            put("wayCode", v);
+        }
+        match channel.as_str() {
+            "NET_BANKING" => {
+                let banks = required(
+                    "bank_number",
+                    &p.bank_number,
+                    "for NET_BANKING: the payer's account, e.g. 808-0368988888888 (--bank-number)",
+                )
+                .and_then(|b| checked("bank_number", b, 200))
+                .and_then(|banks| {
+                    for one in banks.split(',') {
+                        let ok = one.trim().split_once('-').is_some_and(|(bank, account)| {
+                            bank.len() == 3
+                                && bank.bytes().all(|b| b.is_ascii_digit())
+                                && (6..=20).contains(&account.len())
+                                && account.bytes().all(|b| b.is_ascii_digit())
+                        });
+                        if !ok {
+                            return Err(ValidationError::new(
+                                "bank_number",
+                                format!("each account is bank code-account number, e.g. 808-0368988888888; several separated by ',' (got '{}')", one.trim().chars().take(40).collect::<String>()),
+                            ));
+                        }
+                    }
+                    Ok(banks)
                 });
-                if !ok {
-                    return Err(ValidationError::new(
-                        "bank_number",
-                        format!("each account is bank code-account number, e.g. 808-0368988888888; several separated by ',' (got '{}')", one.trim().chars().take(40).collect::<String>()),
-                    ));
+                if let Some(v) = keep(&mut problems, banks) {
+                    put("bankNumber", v);
                 }
             }
-            put("bankNumber", banks);
-        }
-        "STORE" => {
-            let postcode = required("postcode", &p.postcode, "for STORE: the payer's postcode (--postcode)")?;
-            let postcode = checked("postcode", postcode, 10)?;
-            if !postcode.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ValidationError::new("postcode", "digits only"));
+            "STORE" => {
+                let postcode = required("postcode", &p.postcode, "for STORE: the payer's postcode (--postcode)")
+                    .and_then(|v| checked("postcode", v, 10))
+                    .and_then(|v| {
+                        if v.bytes().all(|b| b.is_ascii_digit()) {
+                            Ok(v)
+                        } else {
+                            Err(ValidationError::new("postcode", "digits only"))
+                        }
+                    });
+                if let Some(v) = keep(&mut problems, postcode) {
+                    put("postcode", v);
+                }
+                let address = required("address", &p.address, "for STORE: the payer's address (--address)")
+                    .and_then(|v| checked("address", v, 200));
+                if let Some(v) = keep(&mut problems, address) {
+                    put("address", v);
+                }
             }
-            let address = checked(
-                "address",
-                required("address", &p.address, "for STORE: the payer's address (--address)")?,
-                200,
-            )?;
-            put("postcode", postcode);
-            put("address", address);
+            _ => {}
         }
-        _ => {}
     }
     if let Some(r) = &p.remark {
-        put("remark", checked("remark", r, 100)?);
+        if let Some(v) = keep(&mut problems, checked("remark", r, 100)) {
+            put("remark", v);
+        }
     }
-    Ok(fields)
+    if problems.is_empty() {
+        Ok(fields)
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
