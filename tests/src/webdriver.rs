@@ -150,6 +150,11 @@ impl Session {
     pub fn sell_at_counter(&self, amount: &str) -> String {
         self.type_keys(amount);
         self.type_keys(ENTER);
+        self.wait_for_qr()
+    }
+
+    /// Waits until the sale's QR is drawn; the sale's link.
+    pub fn wait_for_qr(&self) -> String {
         self.wait_for(
             "the QR code",
             Duration::from_secs(15),

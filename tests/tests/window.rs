@@ -793,16 +793,11 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
 
     // Collect the rest: a new sale for what is due, linked to the first, the payer reused.
     s.click("#collect-rest");
-    s.wait_for(
-        "the rest's QR",
-        Duration::from_secs(15),
-        "const i = document.getElementById('qr-img'); return !document.getElementById('sale').hidden && i.complete && i.naturalWidth",
-    );
+    let link = s.wait_for_qr();
     assert_eq!(s.script("return document.getElementById('sale-amount').textContent"), "250.00 TWD");
     let rest_ref = s.script("return document.getElementById('sale-reference').textContent");
     assert_ne!(rest_ref, first, "a sale of its own");
-    let link = s.script("return document.getElementById('sale').dataset.link");
-    settle(link.as_str().unwrap(), "pay");
+    settle(&link, "pay");
     s.wait_for(
         "the rest PAID",
         Duration::from_secs(15),
