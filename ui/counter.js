@@ -1,6 +1,6 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
-import { clearFieldErrors, el, groupThousands, minorToDecimal, money, parseAmount, problemsOf, showFieldErrors, statusLabel } from './format.js';
+import { clearFieldErrors, el, groupThousands, money, problemsOf, showFieldErrors, statusLabel } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, offers, provider, state } from './state.js';
 
@@ -479,7 +479,7 @@ function finish(payment, via = 'poll') {
     : authorized
       ? t('{reference} · the money is held: capture it in Transactions', { reference: payment.reference })
       : payment.status === 'partially_paid'
-        ? t('{paid} of {amount} received — {due} still due · {reference}', { paid: money(payment.paid_amount ?? '0', payment.currency), amount: money(payment.amount, payment.currency), due: money(dueOf(payment), payment.currency), reference: payment.reference })
+        ? t('{paid} of {amount} received — {due} still due · {reference}', { paid: money(payment.paid_amount ?? '0', payment.currency), amount: money(payment.amount, payment.currency), due: money(payment.due_amount ?? payment.amount, payment.currency), reference: payment.reference })
         // The provider's own word is in the row's detail, not on the counter.
         : `${OUTCOME_WORDS[payment.status]?.() ?? t('The payment did not go through.')} ${payment.reference}`;
   $('print-receipt').hidden = !paid;
@@ -496,14 +496,6 @@ function finish(payment, via = 'poll') {
   }, 30);
 }
 
-/** What is still due on a partly paid sale, as a decimal. */
-function dueOf(payment) {
-  const exp = exponentOf(payment.currency);
-  const asked = parseAmount(payment.amount, exp).minor ?? 0n;
-  const arrived = parseAmount(payment.paid_amount ?? '0', exp).minor ?? 0n;
-  return minorToDecimal(asked > arrived ? asked - arrived : 0n, exp);
-}
-
 let partial = null; // the partly paid sale on the outcome screen
 
 /** A partly paid sale: "Collect the rest" (a new sale for what is due, linked to it) and,
@@ -514,7 +506,7 @@ async function showPartialActions(payment) {
   $('partial-confirm').hidden = true;
   $('refund-arrived').hidden = true;
   if (!partial) return;
-  $('collect-rest').textContent = t('Collect the rest ({due})', { due: money(dueOf(payment), payment.currency) });
+  $('collect-rest').textContent = t('Collect the rest ({due})', { due: money(payment.due_amount ?? payment.amount, payment.currency) });
   try {
     const detail = await api.paymentDetail(payment.reference);
     if (partial?.reference === payment.reference) $('refund-arrived').hidden = !detail.actions.includes('refund');
@@ -524,7 +516,7 @@ async function showPartialActions(payment) {
 async function collectRest() {
   const first = partial;
   if (!first) return;
-  typed = dueOf(first);
+  typed = first.due_amount ?? first.amount;
   renderAmount();
   if ($('currency').value !== first.currency) $('currency').value = first.currency;
   setMethod(first.method === 'link' ? 'link' : 'qr');

@@ -100,3 +100,6 @@ export function problemsOf(err) {
   if (err?.kind === 'invalid_input' && err.field) return [{ field: err.field, message: err.message }];
   return [];
 }
+
+/** The file's name of a path, as a person recognises it ("books.csv"). */
+export const fileName = (path) => path.split(/[\\/]/).pop();

@@ -3,7 +3,7 @@
 // and net per day and currency (and provider on request), with a total row per currency:
 // `report daily`'s numbers, printed and exported as they are.
 import * as api from './api.js';
-import { el, groupThousands, minorToDecimal, money } from './format.js';
+import { el, fileName, groupThousands, minorToDecimal, money } from './format.js';
 import { formatDay, t } from './i18n.js';
 import { exponentOf } from './state.js';
 
@@ -199,7 +199,7 @@ async function exportReport() {
 export async function exportReportTo(path) {
   try {
     const n = await api.exportDailyReport(query(), $('report-by-provider').checked, path);
-    say(t('Exported {n} rows to {file}.', { n, file: path.split(/[\\/]/).pop() }), 'ok');
+    say(t('Exported {n} rows to {file}.', { n, file: fileName(path) }), 'ok');
   } catch (err) {
     say(api.describeError(err), 'error');
   }

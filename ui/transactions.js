@@ -1,6 +1,6 @@
 // The accountant's ledger: filter, totals, row detail with the full history.
 import * as api from './api.js';
-import { el, localDate, minorToDecimal, money, parseAmount, statusLabel } from './format.js';
+import { el, fileName, localDate, minorToDecimal, money, parseAmount, statusLabel } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, state } from './state.js';
 
@@ -190,7 +190,7 @@ export async function exportTo(path, format) {
   watchJob('export', t('Exporting…'));
   try {
     const s = await api.exportLedger(currentQuery(), format, path, $('tx-export-refunds').checked, $('tx-export-events').checked);
-    const name = path.split(/[\\/]/).pop();
+    const name = fileName(path);
     banner(t('Exported {n} payments to {file}.', { n: s.payments.toLocaleString(), file: name }), 'ok', path);
     $('tx-banner-text').title = path;
     $('tx-banner').dataset.rows = String(s.payments);

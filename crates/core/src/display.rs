@@ -102,28 +102,13 @@ fn phase_of(status: PaymentStatus) -> Phase {
     }
 }
 
-/// `amount` less `paid`, both decimals of one currency ("500.00" − "250.00" = "250.00").
-fn due_amount(amount: &str, paid: &str) -> String {
-    let minor = |s: &str| -> Option<(i128, usize)> {
-        let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-        Some((format!("{whole}{frac}").parse().ok()?, frac.len()))
-    };
-    match (minor(amount), minor(paid)) {
-        (Some((a, digits)), Some((p, same))) if digits == same => {
-            let due = (a - p).max(0);
-            if digits == 0 {
-                due.to_string()
-            } else {
-                let scale = 10i128.pow(digits as u32);
-                format!("{}.{:0digits$}", due / scale, due % scale)
-            }
-        }
-        _ => amount.to_string(),
-    }
-}
-
 /// The display's state for a payment (or idle), in `locale`.
 fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Option<String>) -> DisplayState {
+    state_in(locale, shop, payment, qr, payment.map(|p| phase_of(p.status)).unwrap_or_default())
+}
+
+/// The display's state for a payment in `phase` (its status's, or Cancelled at the counter).
+fn state_in(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Option<String>, phase: Phase) -> DisplayState {
     let tr = |s: &str| i18n::tr(locale, s);
     let mut state = DisplayState { shop: shop.to_string(), lang: locale.format_tag().into(), ..Default::default() };
     let Some(p) = payment else {
@@ -131,7 +116,7 @@ fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Opti
         state.note = tr("Your total appears here");
         return state;
     };
-    state.phase = phase_of(p.status);
+    state.phase = phase;
     state.amount = grouped_amount(&p.amount, &p.currency);
     state.reference = Some(p.reference.clone());
     let wallet = p.vendor_label.as_deref().map(tr).unwrap_or_else(|| tr("your phone's camera"));
@@ -144,7 +129,7 @@ fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Opti
         Phase::PartlyPaid => {
             // What arrived, large; what was asked and what is still due beneath it.
             let paid = p.paid_amount.clone().unwrap_or_else(|| "0".into());
-            let due = due_amount(&p.amount, &paid);
+            let due = p.due_amount.clone().unwrap_or_else(|| p.amount.clone());
             state.amount = grouped_amount(&paid, &p.currency);
             let note = i18n::tr_with(
                 locale,
@@ -165,10 +150,14 @@ fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Opti
     state
 }
 
+/// The environment of a sale's profile (None when the profile is gone).
+fn environment_of(core: &Paydesk, profile: &str) -> Option<crate::Environment> {
+    crate::blocking(|| core.profile(profile)).ok().map(|p| p.environment)
+}
+
 /// "DEMO" for a demo profile's sale.
-fn demo_badge(core: &Paydesk, profile: &str) -> Option<String> {
-    let demo = crate::blocking(|| core.profile(profile)).map(|p| p.environment == crate::Environment::Demo).unwrap_or(false);
-    demo.then(|| i18n::tr(i18n::current(), "DEMO"))
+fn demo_badge(locale: Locale, environment: Option<crate::Environment>) -> Option<String> {
+    (environment == Some(crate::Environment::Demo)).then(|| i18n::tr(locale, "DEMO"))
 }
 
 /// The one customer display of this app: its state, shared by the window and the LAN page.
@@ -302,27 +291,23 @@ impl CustomerDisplay {
             _ => None,
         };
         let mut state = state_for(locale, &self.shop(), Some(&payment), qr);
+        let environment = environment_of(core, &payment.profile);
         // A provider's own pages (its sandbox or production) are the customer's to pay or
         // leave; the demo's and a custom emulator's cashier pages also decline.
-        let providers_own = crate::blocking(|| core.profile(&payment.profile))
-            .map(|p| matches!(p.environment, crate::Environment::Sandbox | crate::Environment::Production))
-            .unwrap_or(false);
-        if !providers_own {
+        if !matches!(environment, Some(crate::Environment::Sandbox | crate::Environment::Production)) {
             state.lan_note = Some(i18n::tr(locale, "Scan the QR on the counter's screen"));
         }
-        state.badge = demo_badge(core, &payment.profile);
+        state.badge = demo_badge(locale, environment);
         Ok(self.set(state))
     }
 
     /// The sale the cashier just cancelled, for a moment: "Sale cancelled", its amount,
     /// no QR. The counter shows Welcome again a few seconds later.
     pub fn show_cancelled(&self, core: &Paydesk, reference: &str) -> Result<DisplayState, AppError> {
+        let locale = i18n::current();
         let payment = crate::blocking(|| core.payment(reference))?;
-        let mut state = state_for(i18n::current(), &self.shop(), Some(&payment), None);
-        state.phase = Phase::Cancelled;
-        (state.title, state.note) = (i18n::tr(i18n::current(), "Sale cancelled"), i18n::tr(i18n::current(), "No money moved."));
-        state.amount = grouped_amount(&payment.amount, &payment.currency);
-        state.badge = demo_badge(core, &payment.profile);
+        let mut state = state_in(locale, &self.shop(), Some(&payment), None, Phase::Cancelled);
+        state.badge = demo_badge(locale, environment_of(core, &payment.profile));
         Ok(self.set(state))
     }
 

@@ -124,6 +124,9 @@ pub struct PaymentView {
     /// What actually arrived of a partly paid payment, exactly ("120.00").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<String>,
+    /// What is still due on a partly paid payment, exactly ("380.00").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_amount: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -173,8 +176,12 @@ impl From<PaymentRow> for PaymentView {
             .zip(Currency::from_code(&r.currency).ok())
             .filter(|(minor, _)| taken && *minor < r.amount_minor)
             .map(|(minor, c)| Money::new(minor, c).to_decimal_string());
+        let due_amount = due_minor(&r)
+            .zip(Currency::from_code(&r.currency).ok())
+            .map(|(minor, c)| Money::new(minor, c).to_decimal_string());
         PaymentView {
             paid_amount,
+            due_amount,
             vendor_label: r
                 .vendor
                 .as_deref()
@@ -295,6 +302,12 @@ fn checkout_options(c: &Checkout, rest_of: Option<&str>) -> Option<serde_json::V
 
 fn option<'a>(row: &'a PaymentRow, key: &str) -> Option<&'a serde_json::Value> {
     row.checkout_options.as_ref()?.get(key)
+}
+
+/// What is still due on a partly paid payment (the amount less what arrived); None for any
+/// other status.
+pub(crate) fn due_minor(row: &PaymentRow) -> Option<i64> {
+    (row.payment_status() == PaymentStatus::PartiallyPaid).then(|| (row.amount_minor - row.paid_minor.unwrap_or(0)).max(0))
 }
 
 /// What a payment's refunds are measured against: the money actually taken (what was
@@ -890,25 +903,23 @@ impl Paydesk {
 
     // ----- payments -----
 
-    /// Validates everything, records the payment, then asks the provider for a QR or link.
     /// The partly paid sale `reference` whose rest a new sale of `amount` collects, or why
     /// it cannot (naming the field).
     fn rest_due(&self, reference: &str, profile: &str, currency: Currency, amount: Money) -> Result<PaymentRow, AppError> {
         let first = crate::blocking(|| Ok::<_, AppError>(self.ledger().payment_by_reference(reference)?))?
             .ok_or_else(|| AppError::invalid("rest_of", format!("rest_of: no payment {} in the ledger", shown(reference))))?;
-        if first.payment_status() != PaymentStatus::PartiallyPaid {
+        let Some(due) = due_minor(&first) else {
             return Err(AppError::invalid(
                 "rest_of",
                 format!("rest_of: {} is not partly paid, nothing is due on it", first.reference),
             ));
-        }
+        };
         if first.profile != profile || first.currency != currency.code() {
             return Err(AppError::invalid(
                 "rest_of",
                 format!("rest_of: the rest of {} is collected in its own profile and currency ({}, {})", first.reference, first.profile, first.currency),
             ));
         }
-        let due = first.amount_minor - first.paid_minor.unwrap_or(0);
         if amount.minor > due {
             return Err(AppError::invalid(
                 "amount",
@@ -923,6 +934,7 @@ impl Paydesk {
         Ok(first)
     }
 
+    /// Validates everything, records the payment, then asks the provider for a QR or link.
     pub async fn create_payment(&self, req: &CreatePayment) -> Result<PaymentView, AppError> {
         let profile = self.profile(&req.profile)?;
         let method = Method::parse(req.method.as_deref())?;
