@@ -51,6 +51,8 @@ fn main() {
         "set_language",
         "display_settings",
         "save_display_settings",
+        "demo_phones",
+        "set_demo_phones",
         "ledger_settings",
         "save_shared_ledger",
         "display_state",

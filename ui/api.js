@@ -78,6 +78,8 @@ export async function printHtml(html) {
 }
 export const notifyPaid = (title, body) => invoke('notify_paid', { title, body });
 export const setLanguage = (language) => invoke('set_language', { language });
+export const demoPhones = () => invoke('demo_phones');
+export const setDemoPhones = (on) => invoke('set_demo_phones', { on });
 export const displaySettings = () => invoke('display_settings');
 export const saveDisplaySettings = (settings) => invoke('save_display_settings', { settings });
 export const ledgerSettings = () => invoke('ledger_settings');

@@ -298,6 +298,32 @@ const sayIn = (id) => (text, ok = true) => {
   m.hidden = !text;
 };
 
+/** Demo mode: whether phones on this network reach the demo sandbox to pay. */
+async function initDemo() {
+  const say = sayIn('demo-message');
+  const show = (p) => {
+    $('demo-settings').hidden = !p.available;
+    $('demo-phones').checked = Boolean(p.url);
+    $('demo-settings').dataset.url = p.url ?? '';
+    if (p.url) say(t('Phones on the same network scan the QR and pay at {url}. Sales made from now on carry this address.', { url: p.url }));
+    else if (p.on) say(t('Phones cannot reach this computer now: it is on no local network.'), false);
+    else say('');
+  };
+  $('demo-phones').addEventListener('change', async () => {
+    const box = $('demo-phones');
+    box.disabled = true;
+    try {
+      show(await api.setDemoPhones(box.checked));
+    } catch (err) {
+      box.checked = false;
+      say(api.describeError(err), false);
+    } finally {
+      box.disabled = false;
+    }
+  });
+  try { show(await api.demoPhones()); } catch { /* not in demo mode */ }
+}
+
 /** The customer display: shop name and the optional page on the local network. */
 async function initDisplay() {
   const say = sayIn('display-message');
@@ -372,6 +398,7 @@ async function initLedger() {
 
 export function initSettings(deps) {
   initLanguage();
+  initDemo();
   initDisplay();
   initLedger();
   try {

@@ -347,7 +347,10 @@ async fn test_connection(core: Core<'_>, name: String) -> Result<String, UiError
 
 /// Test connection with its details: the diagnosis, the clock skew, the scrubbed exchanges.
 #[tauri::command]
-async fn diagnose_connection(core: Core<'_>, name: String) -> Result<paydesk_core::diagnostics::ConnectionTest, UiError> {
+async fn diagnose_connection(
+    core: Core<'_>,
+    name: String,
+) -> Result<paydesk_core::diagnostics::ConnectionTest, UiError> {
     Ok(core.diagnose_connection(&name).await?)
 }
 
@@ -503,7 +506,9 @@ async fn choose_export_file<R: Runtime>(
     };
     // The name offered (a plain file name, never a path): "paydesk-report", else the ledger's.
     let stem = name
-        .filter(|n| !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|n| {
+            !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .unwrap_or_else(|| "paydesk-ledger".into());
     let chosen = tauri::async_runtime::spawn_blocking(move || {
         app.dialog()
@@ -660,6 +665,18 @@ async fn save_display_settings(
     Ok(screen.save_settings(core.home(), settings).await?)
 }
 
+/// Settings → Demo: whether phones on this network may pay demo sales.
+#[tauri::command(async)]
+fn demo_phones(core: Core<'_>) -> demo::DemoPhones {
+    core.demo_phones()
+}
+
+/// Lets phones on this network pay demo sales, or keeps the demo on this computer.
+#[tauri::command]
+async fn set_demo_phones(core: Core<'_>, on: bool) -> Result<demo::DemoPhones, UiError> {
+    Ok(core.set_demo_phones(on).await?)
+}
+
 /// The ledger in use and the shared ledger chosen in Settings.
 #[tauri::command(async)]
 fn ledger_settings(core: Core<'_>) -> paydesk_core::settings::LedgerSettings {
@@ -809,6 +826,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             set_language,
             display_settings,
             save_display_settings,
+            demo_phones,
+            set_demo_phones,
             ledger_settings,
             save_shared_ledger,
             display_state,

@@ -234,4 +234,3 @@ impl Drop for OwnServer {
         self.stop();
     }
 }
-

@@ -752,18 +752,25 @@ fn a_profile_that_does_not_connect_is_diagnosed_and_its_transcript_written() {
     set_secret(home.path(), &name, DEMO_TOKEN);
     let good = cli(home.path(), &["profile", "test", &name, "--verbose"]).json();
     assert_eq!((good["ok"].as_bool(), good["diagnosis"].as_str()), (Some(true), Some("connected")), "{good}");
-    let sale = cli(home.path(), &["pay", "qr", "--profile", &name, "--amount", "3.00", "--currency", "USD", "--vendor", "alipay"]);
+    let sale = cli(
+        home.path(),
+        &["pay", "qr", "--profile", &name, "--amount", "3.00", "--currency", "USD", "--vendor", "alipay"],
+    );
     assert_eq!(sale.code, 0, "{}", sale.stderr);
 
     let file = home.path().join("for-support.json");
-    let written = cli(home.path(), &["profile", "transcript", &name, "--last", "3", "-o", file.to_str().unwrap()]).json();
+    let written =
+        cli(home.path(), &["profile", "transcript", &name, "--last", "3", "-o", file.to_str().unwrap()]).json();
     assert_eq!(written["exchanges"], 3, "{written}");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     let text = std::fs::read_to_string(&file).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let paths: Vec<&str> = doc["exchanges"].as_array().unwrap().iter().map(|x| x["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, ["/app-data-search/v3/tran-query", "/app-data-search/v3/tran-query", "/app-instore/v3/create-trans-qrcode"]);
+    assert_eq!(
+        paths,
+        ["/app-data-search/v3/tran-query", "/app-data-search/v3/tran-query", "/app-instore/v3/create-trans-qrcode"]
+    );
     assert!(!text.contains(DEMO_TOKEN) && !text.contains("wrong\""), "no secret");
     let signature_values = text.matches("\"verifySign\": \"").count();
     assert_eq!(signature_values, text.matches("\"verifySign\": \"(removed)\"").count(), "no signature: {text}");
@@ -792,9 +799,21 @@ fn two_shops_in_one_ledger_with_totals_that_add_up() {
         let added = cli(
             home.path(),
             &[
-                "profile", "add", name, "--base-url", &sandbox.base_url, "--merchant-no", "200043", "--store-no",
-                "300014", "--ipn-url", &format!("{}/sandbox/ipn-sink", sandbox.base_url), "--callback-url",
-                "https://shop.example/done", "--shop", shop,
+                "profile",
+                "add",
+                name,
+                "--base-url",
+                &sandbox.base_url,
+                "--merchant-no",
+                "200043",
+                "--store-no",
+                "300014",
+                "--ipn-url",
+                &format!("{}/sandbox/ipn-sink", sandbox.base_url),
+                "--callback-url",
+                "https://shop.example/done",
+                "--shop",
+                shop,
             ],
         );
         assert_eq!(added.code, 0, "{}", added.stdout);
@@ -804,7 +823,10 @@ fn two_shops_in_one_ledger_with_totals_that_add_up() {
     let bad = cli(home.path(), &["profile", "add", "x1", "--base-url", "sandbox", "--shop", "../etc"]);
     assert!(bad.stdout.contains("shop"), "{}", bad.stdout);
     let sell = |profile: &str, amount: &str| {
-        let sale = cli(home.path(), &["pay", "qr", "--profile", profile, "--amount", amount, "--currency", "USD", "--vendor", "alipay"]);
+        let sale = cli(
+            home.path(),
+            &["pay", "qr", "--profile", profile, "--amount", amount, "--currency", "USD", "--vendor", "alipay"],
+        );
         assert_eq!(sale.code, 0, "{}", sale.stderr);
         sale.json()["reference"].as_str().unwrap().to_string()
     };
@@ -841,7 +863,8 @@ fn two_shops_in_one_ledger_with_totals_that_add_up() {
     assert_eq!((total["count"].as_i64(), total["gross"].as_str()), (Some(1), Some("7.00")), "{report}");
 
     let csv = home.path().join("taipei.csv");
-    let exported = cli(home.path(), &["ledger", "export", "--format", "csv", "--shop", "Taipei-101", "-o", csv.to_str().unwrap()]);
+    let exported =
+        cli(home.path(), &["ledger", "export", "--format", "csv", "--shop", "Taipei-101", "-o", csv.to_str().unwrap()]);
     assert_eq!(exported.code, 0, "{}", exported.stderr);
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(north_sales.iter().all(|r| text.contains(r.as_str())), "{text}");
@@ -851,9 +874,20 @@ fn two_shops_in_one_ledger_with_totals_that_add_up() {
     let replaced = cli(
         home.path(),
         &[
-            "profile", "add", &north, "--replace", "--base-url", &sandbox.base_url, "--merchant-no", "200043",
-            "--store-no", "300014", "--ipn-url", &format!("{}/sandbox/ipn-sink", sandbox.base_url),
-            "--callback-url", "https://shop.example/done/again",
+            "profile",
+            "add",
+            &north,
+            "--replace",
+            "--base-url",
+            &sandbox.base_url,
+            "--merchant-no",
+            "200043",
+            "--store-no",
+            "300014",
+            "--ipn-url",
+            &format!("{}/sandbox/ipn-sink", sandbox.base_url),
+            "--callback-url",
+            "https://shop.example/done/again",
         ],
     );
     assert_eq!(replaced.json()["shop"], "Taipei-101", "{}", replaced.stdout);

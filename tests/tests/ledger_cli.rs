@@ -395,7 +395,8 @@ fn restore_while_four_sellers_sell_loses_nothing() {
                 (0..8)
                     .map(|n| {
                         let amount = format!("{}.{:02}", seller + 1, n);
-                        let sale = cli(&home, &["pay", "qr", "--amount", &amount, "--currency", "USD", "--vendor", "alipay"]);
+                        let sale =
+                            cli(&home, &["pay", "qr", "--amount", &amount, "--currency", "USD", "--vendor", "alipay"]);
                         assert_eq!(sale.code, 0, "seller {seller}: {}\n{}", sale.stdout, sale.stderr);
                         sale.json()["reference"].as_str().unwrap().to_string()
                     })
@@ -433,7 +434,11 @@ fn restore_while_four_sellers_sell_loses_nothing() {
     let sold: Vec<String> = sellers.into_iter().flat_map(|s| s.join().unwrap()).collect();
     selling.store(false, std::sync::atomic::Ordering::Relaxed);
     let (refused, safety_copies) = restorer.join().unwrap();
-    eprintln!("{} sales; restores refused while held: {refused}, taken between commands: {}", sold.len(), safety_copies.len());
+    eprintln!(
+        "{} sales; restores refused while held: {refused}, taken between commands: {}",
+        sold.len(),
+        safety_copies.len()
+    );
     assert_eq!(sold.len(), 32);
     assert!(refused > 0, "some restore met a seller at work");
 
@@ -647,7 +652,8 @@ fn a_counters_history_joins_a_shared_ledger_that_holds_other_counters_sales() {
     let differs = cli(counter.path(), &["ledger", "copy", "--to", &url]);
     assert_eq!(differs.code, 1, "{}", differs.stdout);
     assert_eq!(differs.json()["conflicts"], serde_json::json!([ours[0]]));
-    let kept: String = shared.query_one("SELECT status FROM payments WHERE reference = $1", &[&ours[0]]).unwrap().get(0);
+    let kept: String =
+        shared.query_one("SELECT status FROM payments WHERE reference = $1", &[&ours[0]]).unwrap().get(0);
     assert_eq!(kept, "failed", "never overwritten");
     assert_eq!(count(&mut shared, "SELECT count(*) FROM payments"), 45);
 

@@ -156,7 +156,10 @@ fn a_paykka_sale_goes_through_the_same_core() {
         assert!(card[key].is_string(), "{key} in {card}");
     }
     // The card in words, as the provider named it.
-    assert_eq!((&card["card_brand"], &card["last4"], &card["expiry"]), (&serde_json::json!("VISA"), &serde_json::json!("4242"), &serde_json::json!("03/30")));
+    assert_eq!(
+        (&card["card_brand"], &card["last4"], &card["expiry"]),
+        (&serde_json::json!("VISA"), &serde_json::json!("4242"), &serde_json::json!("03/30"))
+    );
     let token = card["token"].as_str().unwrap().to_string();
     let removed =
         cli(home.path(), &["token", "remove", "--profile", &name, "--shopper-reference", "shopper-7", &token]);

@@ -316,7 +316,9 @@ fn two_counters_sell_through_an_outage_and_every_sale_reaches_the_server_once() 
             let (ledger, profile) = (ledger.clone(), profile.clone());
             std::thread::spawn(move || {
                 (0..50)
-                    .map(|n| sell(&home, &ledger, &profile, &format!("1.{n:02}"))["reference"].as_str().unwrap().to_string())
+                    .map(|n| {
+                        sell(&home, &ledger, &profile, &format!("1.{n:02}"))["reference"].as_str().unwrap().to_string()
+                    })
                     .collect::<Vec<_>>()
             })
         })

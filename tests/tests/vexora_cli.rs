@@ -115,7 +115,8 @@ fn vexora_links_by_channel_partial_and_full_payments_and_refusals() {
     assert_eq!(status["paid_amount"], "250.00", "{status}");
 
     // An e-wallet payer declines.
-    let declined = sell(home.path(), &name, "120", &["--channel", "EWALLET", "--way-code", "JKOPAY"], "203.0.113.9").json();
+    let declined =
+        sell(home.path(), &name, "120", &["--channel", "EWALLET", "--way-code", "JKOPAY"], "203.0.113.9").json();
     let declined_ref = declined["reference"].as_str().unwrap().to_string();
     settle(&base, &declined_ref, "decline");
     assert_eq!(cli(home.path(), &["tx", "status", &declined_ref]).json()["status"], "failed");

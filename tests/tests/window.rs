@@ -605,7 +605,8 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
         "const r = document.querySelectorAll('#cards-rows tr'); return r.length === 1 && r[0].dataset.token",
     );
     // In words: brand, last four, expiry, use and status; the token only behind "details".
-    let words = s.script("return [...document.querySelectorAll('#cards-rows tr td')].slice(0, 4).map(c => c.textContent)");
+    let words =
+        s.script("return [...document.querySelectorAll('#cards-rows tr td')].slice(0, 4).map(c => c.textContent)");
     assert_eq!(words, serde_json::json!(["VISA •••• 4242", "03/30", "Saved for later purchases", "Active"]));
     let shown = s.script("return document.querySelector('#cards-rows tr').innerText");
     assert!(!shown.as_str().unwrap().contains(token.as_str().unwrap()), "the token is folded away: {shown}");
@@ -778,16 +779,31 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
         Duration::from_secs(15),
         "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PARTLY PAID' && document.getElementById('outcome-detail').textContent",
     );
-    assert!(detail.as_str().unwrap().starts_with("250.00 TWD of 500.00 TWD received — 250.00 TWD still due · PD"), "{detail}");
-    assert_eq!(s.script("return document.getElementById('outcome-amount').textContent"), "250.00 TWD", "what arrived, large");
+    assert!(
+        detail.as_str().unwrap().starts_with("250.00 TWD of 500.00 TWD received — 250.00 TWD still due · PD"),
+        "{detail}"
+    );
+    assert_eq!(
+        s.script("return document.getElementById('outcome-amount').textContent"),
+        "250.00 TWD",
+        "what arrived, large"
+    );
     assert_eq!(s.script("return document.getElementById('collect-rest').textContent"), "Collect the rest (250.00 TWD)");
     // The customer display says the same, without a QR.
     let shown = s.script("return window.__TAURI_INTERNALS__.invoke('display_state')");
-    assert_eq!((&shown["phase"], &shown["title"], &shown["amount"]), (&serde_json::json!("partly_paid"), &serde_json::json!("PARTLY PAID"), &serde_json::json!("250.00 TWD")), "{shown}");
+    assert_eq!(
+        (&shown["phase"], &shown["title"], &shown["amount"]),
+        (&serde_json::json!("partly_paid"), &serde_json::json!("PARTLY PAID"), &serde_json::json!("250.00 TWD")),
+        "{shown}"
+    );
     assert_eq!(shown["note"], "250.00 TWD of 500.00 TWD received — 250.00 TWD still due");
     assert!(shown.get("qr").is_none(), "no QR left to scan: {shown}");
     assert_eq!(shown["badge"], "DEMO", "a demo sale says so to the customer too");
-    s.wait_for("the refund offer settled", Duration::from_secs(5), "return document.getElementById('refund-arrived').hidden");
+    s.wait_for(
+        "the refund offer settled",
+        Duration::from_secs(5),
+        "return document.getElementById('refund-arrived').hidden",
+    );
     std::fs::write(evidence.join("window-vexora-partly-paid.png"), s.screenshot_png()).unwrap();
     let first = s.script("return document.getElementById('sale-reference').textContent");
 
@@ -912,14 +928,27 @@ fn transactions_start_at_this_counters_shop_and_show_each_shops_totals() {
     let name = paydesk_e2e::unique_name("north");
     cli(
         &[
-            "profile", "add", &name, "--base-url", &sandbox.base_url, "--merchant-no", "200043", "--store-no", "300014",
-            "--ipn-url", &format!("{}/sandbox/ipn-sink", sandbox.base_url), "--callback-url", "https://shop.example/done",
-            "--shop", "Taipei-101",
+            "profile",
+            "add",
+            &name,
+            "--base-url",
+            &sandbox.base_url,
+            "--merchant-no",
+            "200043",
+            "--store-no",
+            "300014",
+            "--ipn-url",
+            &format!("{}/sandbox/ipn-sink", sandbox.base_url),
+            "--callback-url",
+            "https://shop.example/done",
+            "--shop",
+            "Taipei-101",
         ],
         None,
     );
     cli(&["secret", "set", &name], Some("5cbfb079f15b150122261c8537086d77a\n"));
-    let north = cli(&["pay", "qr", "--profile", &name, "--amount", "8.00", "--currency", "USD", "--vendor", "alipay"], None);
+    let north =
+        cli(&["pay", "qr", "--profile", &name, "--amount", "8.00", "--currency", "USD", "--vendor", "alipay"], None);
     let north = north["reference"].as_str().unwrap().to_string();
 
     let driver = Driver::start(home.path(), &[]);
@@ -938,7 +967,8 @@ fn transactions_start_at_this_counters_shop_and_show_each_shops_totals() {
         Duration::from_secs(10),
         "return document.querySelectorAll('#tx-rows tr[data-reference]').length === 1",
     );
-    let listed = s.script("return [...document.querySelectorAll('#tx-rows tr')].map(r => r.dataset.reference).join(' ')");
+    let listed =
+        s.script("return [...document.querySelectorAll('#tx-rows tr')].map(r => r.dataset.reference).join(' ')");
     assert!(!listed.as_str().unwrap().contains(&north), "{listed}");
     s.script("const f = document.getElementById('tx-shop'); f.value = ''; f.dispatchEvent(new Event('change'))");
     s.wait_for(
@@ -947,7 +977,9 @@ fn transactions_start_at_this_counters_shop_and_show_each_shops_totals() {
         "return document.querySelectorAll('#tx-rows tr[data-reference]').length === 2 \
          && document.querySelectorAll('#tx-shop-totals .shop-total').length === 2",
     );
-    let shops = s.script("return [...document.querySelectorAll('#tx-shop-totals .shop-total')].map(e => e.dataset.shop).join(',')");
+    let shops = s.script(
+        "return [...document.querySelectorAll('#tx-shop-totals .shop-total')].map(e => e.dataset.shop).join(',')",
+    );
     assert_eq!(shops, "Taipei-101,main");
     s.end();
     let _ = cli(&["secret", "delete", &name], None);
@@ -1048,10 +1080,77 @@ fn a_demo_sale_is_paid_or_declined_from_the_counter() {
     assert!(said.as_str().unwrap().starts_with("Sale cancelled: 7.00 USD"), "{said}");
 
     s.click("#profile-switch option[value=demo-paykka]");
-    s.wait_for("the PayKKa demo", Duration::from_secs(5), "return document.getElementById('profile-switch').value === 'demo-paykka'");
+    s.wait_for(
+        "the PayKKa demo",
+        Duration::from_secs(5),
+        "return document.getElementById('profile-switch').value === 'demo-paykka'",
+    );
     s.sell_at_counter("6.00");
     s.click("#demo-pay-ok");
     outcome("PAID");
+    s.end();
+    drop(driver);
+}
+
+#[test]
+fn phones_on_this_network_pay_a_demo_sale() {
+    // 127.0.0.2 stands for the shop's network address: tests send nothing off loopback, and
+    // a sandbox only on 127.0.0.1 does not answer there.
+    let home = tempfile::tempdir().unwrap();
+    let driver = Driver::start(home.path(), &[("PAYDESK_LAN_ADDRESS", "127.0.0.2")]);
+    let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
+    s.wait_until_ready();
+    let http = reqwest::blocking::Client::builder().no_proxy().build().unwrap();
+
+    let link = s.sell_at_counter("3.00");
+    assert!(link.starts_with("http://127.0.0.1:"), "loopback until phones are let in: {link}");
+    let phone_side = link.replacen("127.0.0.1", "127.0.0.2", 1);
+    assert!(http.get(&phone_side).send().is_err(), "a phone cannot reach a loopback sandbox");
+    s.type_keys(ESCAPE);
+
+    s.click("#tab-settings");
+    s.wait_for("the demo section", Duration::from_secs(5), "return !document.getElementById('demo-settings').hidden");
+    assert_eq!(s.script("return document.getElementById('demo-phones').checked"), false, "off by default");
+    s.click("#demo-phones");
+    let url = s.wait_for(
+        "the sandbox open to the network",
+        Duration::from_secs(5),
+        "return document.getElementById('demo-settings').dataset.url",
+    );
+    let url = url.as_str().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.2:"), "{url}");
+    let said = s.script("return document.getElementById('demo-message').textContent");
+    assert!(said.as_str().unwrap().contains(&url), "Settings says where phones pay: {said}");
+
+    // A new sale's QR now opens a page the phone reaches; paying there turns the counter PAID.
+    s.click("#tab-counter");
+    let link = s.sell_at_counter("4.00");
+    assert!(link.starts_with(&format!("{url}/cashier/")), "{link}");
+    let page = http.get(&link).send().unwrap();
+    assert!(page.status().is_success(), "{}", page.status());
+    assert!(page.text().unwrap().contains("id=\"pay\""), "the customer page with its Pay button");
+    let paid = http.post(format!("{link}/pay")).send().unwrap();
+    assert!(paid.status().is_success() || paid.status().is_redirection(), "{}", paid.status());
+    s.wait_for(
+        "PAID from the phone",
+        Duration::from_secs(15),
+        "return !document.getElementById('outcome').hidden && document.getElementById('outcome-title').textContent === 'PAID'",
+    );
+    s.type_keys(ENTER);
+
+    // Off again: the door closes and sales are back on this computer only.
+    s.click("#tab-settings");
+    s.click("#demo-phones");
+    s.wait_for(
+        "the door closed",
+        Duration::from_secs(5),
+        "return document.getElementById('demo-settings').dataset.url === ''",
+    );
+    let closed = http.get(&link).send();
+    assert!(closed.as_ref().map_or(true, |r| r.status() == 503), "closed to the network: {closed:?}");
+    s.click("#tab-counter");
+    let link = s.sell_at_counter("5.00");
+    assert!(link.starts_with("http://127.0.0.1:"), "{link}");
     s.end();
     drop(driver);
 }

@@ -32,7 +32,9 @@ fn books_with_sales(home: &std::path::Path, n: usize) {
             })
             .unwrap();
         ledger.record_provider_ids(p.id, &format!("TXBOOK{i}"), None).unwrap();
-        ledger.apply_status(p.id, &StatusChange { status: PaymentStatus::Paid, raw_status: None, source: "test" }).unwrap();
+        ledger
+            .apply_status(p.id, &StatusChange { status: PaymentStatus::Paid, raw_status: None, source: "test" })
+            .unwrap();
         if i % 10 == 0 {
             let r = ledger.insert_refund(p.id, &format!("RF-BOOK-{i}"), 50).unwrap();
             ledger.finish_refund(r.id, RefundStatus::Succeeded, Some(&format!("RTXBOOK{i}"))).unwrap();
@@ -64,18 +66,30 @@ fn the_detail_stays_beside_the_list_and_the_toolbar_says_what_its_jobs_did() {
 
     s.post("/window/rect", serde_json::json!({"width": 720, "height": 560}));
     s.click("#tab-transactions");
-    s.wait_for("a page of 50 rows", Duration::from_secs(10), "return document.querySelectorAll('#tx-rows tr').length === 50");
+    s.wait_for(
+        "a page of 50 rows",
+        Duration::from_secs(10),
+        "return document.querySelectorAll('#tx-rows tr').length === 50",
+    );
 
     // A row far down the list: its detail is in the window, beside it, and it is marked.
     s.click("#tx-rows tr:nth-child(45) td:nth-child(2)");
     let chosen = s.script("return document.querySelector('#tx-rows tr:nth-child(45)').dataset.reference");
-    let seen = s.wait_for("the detail of row 45", Duration::from_secs(10), &format!("const v = (() => {{ {PANEL_IN_VIEW} }})(); return v && v.reference === {chosen} && v"));
+    let seen = s.wait_for(
+        "the detail of row 45",
+        Duration::from_secs(10),
+        &format!("const v = (() => {{ {PANEL_IN_VIEW} }})(); return v && v.reference === {chosen} && v"),
+    );
     let number = |k: &str| seen[k].as_f64().unwrap();
-    assert!(number("top") >= 0.0 && number("bottom") <= number("height") + 0.5, "the panel is inside the window: {seen}");
+    assert!(
+        number("top") >= 0.0 && number("bottom") <= number("height") + 0.5,
+        "the panel is inside the window: {seen}"
+    );
     assert!(number("left") > 150.0 && number("width") >= 280.0, "beside the list, wide enough to read: {seen}");
     assert_eq!(seen["selected"], serde_json::json!([chosen]), "the chosen row alone is marked");
     assert_eq!(seen["row_visible"], true, "and still in view: {seen}");
-    let marked = s.script("return getComputedStyle(document.querySelector('#tx-rows tr[aria-selected=true]')).boxShadow");
+    let marked =
+        s.script("return getComputedStyle(document.querySelector('#tx-rows tr[aria-selected=true]')).boxShadow");
     assert!(marked.as_str().unwrap().contains("inset"), "marked by a bar at its edge: {marked}");
     std::fs::write(evidence.join("window-detail-720.png"), s.screenshot_png()).unwrap();
 
@@ -86,7 +100,11 @@ fn the_detail_stays_beside_the_list_and_the_toolbar_says_what_its_jobs_did() {
     s.type_keys(ARROW_UP);
     s.type_keys(ARROW_UP);
     let above = s.script("return document.querySelector('#tx-rows tr:nth-child(44)').dataset.reference");
-    s.wait_for("two rows up", Duration::from_secs(10), &format!("const v = (() => {{ {PANEL_IN_VIEW} }})(); return v && v.reference === {above} && v.row_visible"));
+    s.wait_for(
+        "two rows up",
+        Duration::from_secs(10),
+        &format!("const v = (() => {{ {PANEL_IN_VIEW} }})(); return v && v.reference === {above} && v.row_visible"),
+    );
     s.type_keys(ESCAPE);
     s.wait_for(
         "the panel closed by Esc",
@@ -151,7 +169,11 @@ fn the_detail_stays_beside_the_list_and_the_toolbar_says_what_its_jobs_did() {
     assert_eq!(cli.code, 0, "{}", cli.stderr);
     let report: Vec<serde_json::Value> = serde_json::from_str(&cli.stdout).unwrap();
     let total = report.iter().find(|r| r["day"] == "total").unwrap();
-    assert_eq!((&total["gross"], &total["refunded"]), (&serde_json::json!("1540.00"), &serde_json::json!("3.00")), "{total}");
+    assert_eq!(
+        (&total["gross"], &total["refunded"]),
+        (&serde_json::json!("1540.00"), &serde_json::json!("3.00")),
+        "{total}"
+    );
     s.click("#tab-reports");
     s.wait_for("the report", Duration::from_secs(10), "return document.getElementById('report-charts').dataset.ready === 'true' && document.querySelector('#report-charts svg')");
     let chart = s.script(
@@ -164,8 +186,12 @@ fn the_detail_stays_beside_the_list_and_the_toolbar_says_what_its_jobs_did() {
     assert_eq!(chart["ticks"], serde_json::json!(["0", "1,000", "2,000"]), "0, half and a round top: {chart}");
     assert_eq!(chart["title"], "USD: 1,540.00 USD taken · 3.00 USD refunded · 1,537.00 USD net", "{chart}");
     assert!(chart["refunded"].as_u64().unwrap() >= 1, "refunds shown on the bars: {chart}");
-    assert!((chart["width"].as_f64().unwrap() - chart["shown"].as_f64().unwrap()).abs() < 2.0, "drawn at its width: {chart}");
-    let totals = s.script("return [...document.querySelectorAll('#report-rows tr.total td')].map(td => td.textContent)");
+    assert!(
+        (chart["width"].as_f64().unwrap() - chart["shown"].as_f64().unwrap()).abs() < 2.0,
+        "drawn at its width: {chart}"
+    );
+    let totals =
+        s.script("return [...document.querySelectorAll('#report-rows tr.total td')].map(td => td.textContent)");
     assert_eq!(totals, serde_json::json!(["Total", "USD", "", "55", "1,540.00 USD", "3.00 USD", "1,537.00 USD"]));
     s.tick("#report-by-provider");
     s.wait_for(

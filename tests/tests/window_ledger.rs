@@ -267,7 +267,8 @@ fn a_counter_window_sells_through_an_outage_and_replays_when_the_server_returns(
         "const n = document.getElementById('ledger-offline'); return !n.hidden && n.dataset.waiting === '0'",
     );
     s.sell_at_counter("6.40");
-    let reference = s.script("return document.getElementById('qr-img').dataset.reference").as_str().unwrap().to_string();
+    let reference =
+        s.script("return document.getElementById('qr-img').dataset.reference").as_str().unwrap().to_string();
     s.wait_for(
         "one sale waiting",
         Duration::from_secs(15),
@@ -288,7 +289,9 @@ fn a_counter_window_sells_through_an_outage_and_replays_when_the_server_returns(
     s.wait_for(
         "the sale in the window's list",
         Duration::from_secs(10),
-        &format!("return [...document.querySelectorAll('#tx-rows tr')].some(r => r.dataset.reference === '{reference}')"),
+        &format!(
+            "return [...document.querySelectorAll('#tx-rows tr')].some(r => r.dataset.reference === '{reference}')"
+        ),
     );
     s.end();
 }

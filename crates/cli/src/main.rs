@@ -1523,7 +1523,10 @@ async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 .iter()
                 .flat_map(|s| {
                     s.totals.iter().map(move |t| {
-                        format!("{}  {}  gross {}  refunded {}  net {}", s.shop, t.currency, t.takings.gross, t.takings.refunded, t.takings.net)
+                        format!(
+                            "{}  {}  gross {}  refunded {}  net {}",
+                            s.shop, t.currency, t.takings.gross, t.takings.refunded, t.takings.net
+                        )
                     })
                 })
                 .collect::<Vec<_>>()

@@ -59,7 +59,12 @@ fn run(rt: &tokio::runtime::Runtime, label: &str, sandbox_url: Option<String>, i
     let setup = rt.block_on(paydesk_sandbox::demo::start(home.path(), &options)).unwrap();
     // The anchor: the client's own signed create call and the parse of its answer, to the
     // same sandbox, with no ledger and no QR.
-    let bare = PockytClient::new(&setup.sandbox_url, test_merchant::MERCHANT_NO, test_merchant::STORE_NO, ApiSecret::new(test_merchant::TOKEN));
+    let bare = PockytClient::new(
+        &setup.sandbox_url,
+        test_merchant::MERCHANT_NO,
+        test_merchant::STORE_NO,
+        ApiSecret::new(test_merchant::TOKEN),
+    );
     let setup = setup.with_listener("127.0.0.1:0".parse().unwrap());
     rt.block_on(demo::enable(&paydesk, setup)).unwrap();
     let req = request();

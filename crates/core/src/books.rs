@@ -231,7 +231,8 @@ impl Paydesk {
     /// The totals of each shop (of `q.shop` alone when it names one); every payment counts
     /// in exactly one shop, so the shops' totals add up to the whole.
     pub fn tx_totals_by_shop(&self, q: &TxQuery) -> Result<Vec<ShopTotals>, AppError> {
-        let mut shops: Vec<String> = crate::blocking(|| self.ledger().profiles())?.into_iter().map(|p| p.shop).collect();
+        let mut shops: Vec<String> =
+            crate::blocking(|| self.ledger().profiles())?.into_iter().map(|p| p.shop).collect();
         shops.push(paydesk_ledger::MAIN_SHOP.into());
         shops.sort();
         shops.dedup();
@@ -287,7 +288,9 @@ impl Paydesk {
     /// amounts as decimals): the file the Reports screen exports. The rows written.
     pub fn export_daily_report(&self, q: &TxQuery, by_provider: bool, path: &std::path::Path) -> Result<u64, AppError> {
         let rows = self.daily_report(q, by_provider)?;
-        let fail = |e: &dyn std::fmt::Display| AppError::invalid("path", format!("path: {} could not be written: {e}", path.display()));
+        let fail = |e: &dyn std::fmt::Display| {
+            AppError::invalid("path", format!("path: {} could not be written: {e}", path.display()))
+        };
         crate::blocking(|| {
             let file = paydesk_ledger::create_private_file(path).map_err(|e| fail(&e))?;
             let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));

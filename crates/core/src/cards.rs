@@ -2,9 +2,9 @@
 //! offer them. Cards seen are kept in the ledger, so the list reads offline and a removal
 //! is an event.
 
-use paydesk_gateways::GatewayError;
 use crate::{AppError, Paydesk};
 use paydesk_gateways::text;
+use paydesk_gateways::GatewayError;
 use paydesk_ledger::TokenRow;
 
 fn check_shopper(shopper: &str) -> Result<&str, AppError> {
@@ -69,7 +69,10 @@ impl Paydesk {
             (Ok(tokens), _) if tokens.iter().any(|t| t.token == token) => {
                 return Err(AppError::ProviderRejected {
                     code: "still_listed".into(),
-                    message: format!("{} still lists this card after the removal; nothing was changed here. Try again.", profile.provider),
+                    message: format!(
+                        "{} still lists this card after the removal; nothing was changed here. Try again.",
+                        profile.provider
+                    ),
                 })
             }
             (Ok(_), _) | (Err(_), None) => {}

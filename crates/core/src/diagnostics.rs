@@ -64,7 +64,11 @@ fn clock_skew_ms(server_date: Option<&str>) -> Option<i64> {
 }
 
 /// What the answer to the probe says, in words a shop owner can act on.
-fn judge(provider: &str, result: &Result<paydesk_gateways::PaymentReport, GatewayError>, skew: Option<i64>) -> (&'static str, String) {
+fn judge(
+    provider: &str,
+    result: &Result<paydesk_gateways::PaymentReport, GatewayError>,
+    skew: Option<i64>,
+) -> (&'static str, String) {
     let off = skew.filter(|s| s.abs() > CLOCK_TOLERANCE_MS);
     let clock = |why: &str| {
         let by = off.map(|s| format!(" by {} s", s.abs() / 1000)).unwrap_or_default();
@@ -81,7 +85,10 @@ fn judge(provider: &str, result: &Result<paydesk_gateways::PaymentReport, Gatewa
             } else if e.is_unknown_transaction() || (provider == "vexora" && !e.refuses_the_caller()) {
                 ("connected", format!("signature accepted (asked for a reference that cannot exist: {code} {message})"))
             } else if e.refuses_the_caller() || matches!(code.as_str(), "000022" | "206002" | "206003") {
-                ("signature_refused", format!("refused ({code}: {message}): the saved secret does not match this merchant"))
+                (
+                    "signature_refused",
+                    format!("refused ({code}: {message}): the saved secret does not match this merchant"),
+                )
             } else {
                 ("refused", format!("refused ({code}: {message})"))
             }
@@ -94,7 +101,9 @@ fn judge(provider: &str, result: &Result<paydesk_gateways::PaymentReport, Gatewa
                 ("unreachable", format!("no answer ({message}): check the base URL, the network and any firewall"))
             }
         }
-        Err(GatewayError::Protocol { message, .. }) => ("unexpected_answer", format!("an answer Paydesk cannot read: {message}")),
+        Err(GatewayError::Protocol { message, .. }) => {
+            ("unexpected_answer", format!("an answer Paydesk cannot read: {message}"))
+        }
         Err(e) => ("invalid_settings", e.to_string()),
     }
 }
@@ -200,7 +209,12 @@ mod tests {
     #[test]
     fn each_answer_is_named_in_plain_words() {
         let refused = |code: &str, message: &str| {
-            Err(GatewayError::Rejected { provider: "PayKKa", code: code.into(), message: message.into(), transient: false })
+            Err(GatewayError::Rejected {
+                provider: "PayKKa",
+                code: code.into(),
+                message: message.into(),
+                transient: false,
+            })
         };
         assert_eq!(judge("paykka", &refused("206024", "order does not exist"), None).0, "connected");
         assert_eq!(judge("paykka", &refused("206003", "signature error"), None).0, "signature_refused");
@@ -212,7 +226,11 @@ mod tests {
             message: "merchantNo/storeNo has no related information".into(),
             transient: false,
         });
-        assert_eq!(judge("pockyt", &pockyt_merchant, None).0, "wrong_merchant", "000021 about the merchant, not the sale");
+        assert_eq!(
+            judge("pockyt", &pockyt_merchant, None).0,
+            "wrong_merchant",
+            "000021 about the merchant, not the sale"
+        );
         let far = Some(20 * 60 * 1000);
         assert_eq!(judge("paykka", &refused("206003", "signature error"), far).0, "clock_off");
         let unreachable = Err(GatewayError::Unreachable { provider: "PayKKa", message: "Connection refused".into() });

@@ -108,7 +108,13 @@ fn state_for(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Opti
 }
 
 /// The display's state for a payment in `phase` (its status's, or Cancelled at the counter).
-fn state_in(locale: Locale, shop: &str, payment: Option<&PaymentView>, qr: Option<String>, phase: Phase) -> DisplayState {
+fn state_in(
+    locale: Locale,
+    shop: &str,
+    payment: Option<&PaymentView>,
+    qr: Option<String>,
+    phase: Phase,
+) -> DisplayState {
     let tr = |s: &str| i18n::tr(locale, s);
     let mut state = DisplayState { shop: shop.to_string(), lang: locale.format_tag().into(), ..Default::default() };
     let Some(p) = payment else {

@@ -37,10 +37,12 @@ pub fn journal_path(home: &Path) -> PathBuf {
 pub(crate) fn remember_profiles(home: &Path, url: &str, shared: &Ledger) -> Result<(), AppError> {
     let known = KnownProfiles { ledger: ledger_key(url), profiles: shared.profiles()? };
     let file = home.join(PROFILES_FILE);
-    if std::fs::read(&file).ok().and_then(|b| serde_json::from_slice::<KnownProfiles>(&b).ok()).as_ref() == Some(&known) {
+    if std::fs::read(&file).ok().and_then(|b| serde_json::from_slice::<KnownProfiles>(&b).ok()).as_ref() == Some(&known)
+    {
         return Ok(());
     }
-    let fail = |e: std::io::Error| AppError::Storage { message: format!("cannot keep the profiles ({e})"), reference: None };
+    let fail =
+        |e: std::io::Error| AppError::Storage { message: format!("cannot keep the profiles ({e})"), reference: None };
     let tmp = home.join(format!("{PROFILES_FILE}.tmp"));
     let mut out = paydesk_ledger::create_private_file(&tmp).map_err(fail)?;
     std::io::Write::write_all(&mut out, &serde_json::to_vec(&known).expect("profiles serialize")).map_err(fail)?;

@@ -307,7 +307,8 @@ fn option<'a>(row: &'a PaymentRow, key: &str) -> Option<&'a serde_json::Value> {
 /// What is still due on a partly paid payment (the amount less what arrived); None for any
 /// other status.
 pub(crate) fn due_minor(row: &PaymentRow) -> Option<i64> {
-    (row.payment_status() == PaymentStatus::PartiallyPaid).then(|| (row.amount_minor - row.paid_minor.unwrap_or(0)).max(0))
+    (row.payment_status() == PaymentStatus::PartiallyPaid)
+        .then(|| (row.amount_minor - row.paid_minor.unwrap_or(0)).max(0))
 }
 
 /// What a payment's refunds are measured against: the money actually taken (what was
@@ -527,7 +528,8 @@ pub fn new_reference() -> String {
     let stamp =
         now.format(time::macros::format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default();
     let mut rng = rand::thread_rng();
-    let suffix: String = (0..6).map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char).collect();
+    let suffix: String =
+        (0..6).map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char).collect();
     let counter = COUNTER_MARK.get().map(String::as_str).unwrap_or("");
     format!("PD{stamp}-{counter}{suffix}")
 }
@@ -834,18 +836,19 @@ impl Paydesk {
     pub fn remove_profile(&self, name: &str) -> Result<bool, AppError> {
         crate::blocking(|| {
             let ledger = self.ledger();
-            Ok(ledger.batch(|l| {
-                let removed = l.remove_profile(name)?;
-                if removed {
-                    l.append_event(
-                        None,
-                        "profile_removed",
-                        &serde_json::json!({"profile": name, "by": paydesk_ledger::this_process()}),
-                    )?;
-                }
-                Ok(removed)
-            })
-            .inspect(|_| self.remember_shared_profiles(&ledger))?)
+            Ok(ledger
+                .batch(|l| {
+                    let removed = l.remove_profile(name)?;
+                    if removed {
+                        l.append_event(
+                            None,
+                            "profile_removed",
+                            &serde_json::json!({"profile": name, "by": paydesk_ledger::this_process()}),
+                        )?;
+                    }
+                    Ok(removed)
+                })
+                .inspect(|_| self.remember_shared_profiles(&ledger))?)
         })
     }
 
@@ -905,9 +908,16 @@ impl Paydesk {
 
     /// The partly paid sale `reference` whose rest a new sale of `amount` collects, or why
     /// it cannot (naming the field).
-    fn rest_due(&self, reference: &str, profile: &str, currency: Currency, amount: Money) -> Result<PaymentRow, AppError> {
-        let first = crate::blocking(|| Ok::<_, AppError>(self.ledger().payment_by_reference(reference)?))?
-            .ok_or_else(|| AppError::invalid("rest_of", format!("rest_of: no payment {} in the ledger", shown(reference))))?;
+    fn rest_due(
+        &self,
+        reference: &str,
+        profile: &str,
+        currency: Currency,
+        amount: Money,
+    ) -> Result<PaymentRow, AppError> {
+        let first = crate::blocking(|| Ok::<_, AppError>(self.ledger().payment_by_reference(reference)?))?.ok_or_else(
+            || AppError::invalid("rest_of", format!("rest_of: no payment {} in the ledger", shown(reference))),
+        )?;
         let Some(due) = due_minor(&first) else {
             return Err(AppError::invalid(
                 "rest_of",
@@ -917,7 +927,10 @@ impl Paydesk {
         if first.profile != profile || first.currency != currency.code() {
             return Err(AppError::invalid(
                 "rest_of",
-                format!("rest_of: the rest of {} is collected in its own profile and currency ({}, {})", first.reference, first.profile, first.currency),
+                format!(
+                    "rest_of: the rest of {} is collected in its own profile and currency ({}, {})",
+                    first.reference, first.profile, first.currency
+                ),
             ));
         }
         if amount.minor > due {
@@ -1019,7 +1032,11 @@ impl Paydesk {
                 // Each history names the other.
                 let amount = amount.to_decimal_string();
                 ledger.append_events(&[
-                    (Some(first.id), "rest_requested", serde_json::json!({"reference": row.reference, "amount": amount})),
+                    (
+                        Some(first.id),
+                        "rest_requested",
+                        serde_json::json!({"reference": row.reference, "amount": amount}),
+                    ),
                     (Some(row.id), "rest_of", serde_json::json!({"reference": first.reference})),
                 ])?;
             }
@@ -1219,7 +1236,9 @@ impl Paydesk {
         crate::blocking(|| {
             // The ledger is let go before asking whether it is the journal.
             let found = self.ledger().payment_by_reference(reference)?;
-            found.ok_or_else(|| self.not_here_offline(reference).unwrap_or_else(|| AppError::payment_not_found(reference)))
+            found.ok_or_else(|| {
+                self.not_here_offline(reference).unwrap_or_else(|| AppError::payment_not_found(reference))
+            })
         })
     }
 

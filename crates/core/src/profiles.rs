@@ -17,7 +17,11 @@ pub fn is_demo_name(name: &str) -> bool {
 /// Demo mode as the host switched it on: the sandbox's address, the demo merchants and
 /// the local listener (if any).
 pub struct DemoContext {
-    pub(crate) base_url: String,
+    /// The sandbox's address: loopback, or its network door's while phones may pay.
+    pub(crate) base_url: std::sync::RwLock<String>,
+    /// The embedded sandbox's own address (what `base_url` returns to when the door closes).
+    pub(crate) own_url: String,
+    pub(crate) network_door: Option<std::sync::Arc<dyn paydesk_gateways::demo::NetworkDoor>>,
     pub(crate) merchants: Vec<paydesk_gateways::demo::DemoMerchant>,
     pub ipn: Option<crate::listener::IpnListener>,
     /// What the host asked to keep alive with demo mode (its embedded sandbox).
@@ -26,8 +30,12 @@ pub struct DemoContext {
 
 impl DemoContext {
     /// The sandbox demo mode sells against.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+    pub fn base_url(&self) -> String {
+        self.base_url.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_base_url(&self, url: String) {
+        *self.base_url.write().unwrap_or_else(|p| p.into_inner()) = url;
     }
 
     /// What the host handed over to keep alive, if it is a `T` (tests reach the embedded
@@ -50,7 +58,7 @@ impl DemoContext {
     }
 
     fn profile_of(&self, m: &paydesk_gateways::demo::DemoMerchant) -> Profile {
-        let root = &self.base_url;
+        let root = &self.base_url();
         Profile {
             name: m.profile.clone(),
             provider: m.provider.clone(),
@@ -289,7 +297,10 @@ impl ProfileInput {
             }
         }
         let shop = self.shop.as_deref().map(str::trim).unwrap_or(paydesk_ledger::MAIN_SHOP).to_string();
-        if shop.is_empty() || shop.chars().count() > 40 || !shop.chars().all(|c| c.is_alphanumeric() || " -_".contains(c)) {
+        if shop.is_empty()
+            || shop.chars().count() > 40
+            || !shop.chars().all(|c| c.is_alphanumeric() || " -_".contains(c))
+        {
             problems.push(AppError::invalid(
                 "shop",
                 "shop: 1 to 40 letters, digits, spaces, '-' or '_' (e.g. Taipei-101)".to_string(),

@@ -57,7 +57,8 @@ mod tests {
     fn scanned(png: &[u8]) -> String {
         let img = image::load_from_memory(png).unwrap().to_luma8();
         // A decoder wants a few pixels per module, as a camera sees the screen.
-        let img = image::imageops::resize(&img, img.width() * 4, img.height() * 4, image::imageops::FilterType::Nearest);
+        let img =
+            image::imageops::resize(&img, img.width() * 4, img.height() * 4, image::imageops::FilterType::Nearest);
         let mut prepared = rqrr::PreparedImage::prepare(img);
         let grids = prepared.detect_grids();
         assert_eq!(grids.len(), 1);
@@ -79,7 +80,8 @@ mod tests {
         let img = image::load_from_memory(&png).unwrap();
         assert!(img.width() >= 320);
         assert!(super::svg("http://x/").unwrap().contains("<svg"));
-        let screen = image::load_from_memory(&super::png("http://127.0.0.1:1/cashier/312345678901234567", 0).unwrap()).unwrap();
+        let screen =
+            image::load_from_memory(&super::png("http://127.0.0.1:1/cashier/312345678901234567", 0).unwrap()).unwrap();
         assert!(screen.width() < 60, "one pixel per module: {}", screen.width());
     }
 }

@@ -22,6 +22,10 @@ pub struct LocalSettings {
     /// How many days a payer is kept after their last sale (none: `PAYER_DAYS`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_days: Option<u32>,
+    /// Demo mode: phones on this network may pay demo sales (the demo sandbox also listens
+    /// on this computer's network address). Off by default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo_phones: bool,
 }
 
 /// How long a payer is kept after their last sale, unless Settings say otherwise.

@@ -482,3 +482,48 @@ async fn notifications_reach_their_profile_at_notify_provider_profile() {
     // The older address (no profile in it) still works.
     assert_eq!(post("/ipn/pockyt", &fields).await, (200, "success".into()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phones_reach_demo_sales_through_the_sandboxs_network_door_kept_across_starts() {
+    // 127.0.0.3 stands for the shop's network address (each test is its own process).
+    std::env::set_var("PAYDESK_LAN_ADDRESS", "127.0.0.3");
+    let dir = tempfile::tempdir().unwrap();
+    let paydesk = demo_paydesk(&dir).await;
+    assert_eq!(paydesk.demo_phones(), paydesk_core::demo::DemoPhones { available: true, on: false, url: None });
+
+    let phones = paydesk.set_demo_phones(true).await.unwrap();
+    let url = phones.url.clone().unwrap();
+    assert!(url.starts_with("http://127.0.0.3:") && phones.on, "{phones:?}");
+    let p = paydesk.create_payment(&counter("2.50", "alipay")).await.unwrap();
+    let link = p.link.clone().unwrap();
+    assert!(link.starts_with(&format!("{url}/cashier/")), "{link}");
+    // The phone pays on the page the QR opens; the counter hears it the usual way.
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert!(http.post(format!("{link}/pay")).send().await.unwrap().status().is_success());
+    assert_eq!(paydesk.refresh(&p.reference).await.unwrap().status, PaymentStatus::Paid);
+
+    // Kept for the next start: a new process opens the door again.
+    drop(paydesk);
+    let again = demo_paydesk(&dir).await;
+    let phones = again.demo_phones();
+    assert!(phones.on && phones.url.as_deref().is_some_and(|u| u.starts_with("http://127.0.0.3:")), "{phones:?}");
+
+    // Off: links point at loopback again and the door no longer answers.
+    let door = phones.url.unwrap();
+    assert!(http.get(format!("{door}/")).send().await.unwrap().status().is_success(), "a phone on the page");
+    let off = again.set_demo_phones(false).await.unwrap();
+    assert_eq!(off, paydesk_core::demo::DemoPhones { available: true, on: false, url: None });
+    let p = again.create_payment(&counter("1.00", "alipay")).await.unwrap();
+    assert!(p.link.unwrap().starts_with("http://127.0.0.1:"));
+    // A phone still holding a connection is told so; a new one finds nobody there.
+    let held = http.get(format!("{door}/")).send().await.unwrap();
+    assert_eq!(held.status(), 503);
+    let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert!(fresh.get(format!("{door}/")).send().await.is_err(), "closed to the network");
+
+    // Nowhere to open it: said plainly, nothing changes.
+    std::env::set_var("PAYDESK_LAN_ADDRESS", "not an address");
+    let err = again.set_demo_phones(true).await.unwrap_err();
+    assert!(matches!(err, AppError::InvalidInput { ref field, .. } if field == "PAYDESK_LAN_ADDRESS"), "{err:?}");
+    assert_eq!(again.demo_phones().url, None);
+}

@@ -157,7 +157,8 @@ async fn a_paykka_webhook_through_a_path_rewriting_proxy_is_verified_over_the_pu
             let target = target.clone();
             async move {
                 let mut forward = reqwest::Client::new().post(&target).body(body);
-                for (k, v) in headers.iter().filter(|(k, _)| k.as_str().starts_with("x-paykka") || *k == "content-type") {
+                for (k, v) in headers.iter().filter(|(k, _)| k.as_str().starts_with("x-paykka") || *k == "content-type")
+                {
                     forward = forward.header(k.as_str(), v.to_str().unwrap());
                 }
                 let answer = forward.send().await.unwrap();
@@ -182,9 +183,16 @@ async fn a_paykka_webhook_through_a_path_rewriting_proxy_is_verified_over_the_pu
     .to_string();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis().to_string();
     // PayKKa's platform signs what it sent to: the public path (the vector's key plays it).
-    let platform = paydesk_gateways::paykka::signing::MerchantKey::from_pem(&vector("paykka-test-merchant-private.pem")).unwrap();
+    let platform =
+        paydesk_gateways::paykka::signing::MerchantKey::from_pem(&vector("paykka-test-merchant-private.pem")).unwrap();
     let signed = |path: &str| {
-        platform.sign_header(&paydesk_gateways::paykka::signing::string_to_sign("POST", path, &now, "nonce-proxied-1", &body))
+        platform.sign_header(&paydesk_gateways::paykka::signing::string_to_sign(
+            "POST",
+            path,
+            &now,
+            "nonce-proxied-1",
+            &body,
+        ))
     };
     let post_webhook = |sign: String, nonce: &'static str| {
         reqwest::Client::new()
@@ -218,12 +226,16 @@ async fn a_paykka_webhook_through_a_path_rewriting_proxy_is_verified_over_the_pu
 async fn vexora_test_connection_is_judged_by_signature_acceptance() {
     let unknown_trade = serve(Router::new().route(
         "/v1/vexora/queryPayInResult",
-        post(|| async { Json(json!({"msg": "order does not exist", "code": "2001", "timestamp": 1, "success": false, "data": null})) }),
+        post(|| async {
+            Json(json!({"msg": "order does not exist", "code": "2001", "timestamp": 1, "success": false, "data": null}))
+        }),
     ))
     .await;
     let bad_sign = serve(Router::new().route(
         "/v1/vexora/queryPayInResult",
-        post(|| async { Json(json!({"msg": "sign error", "code": "2002", "timestamp": 1, "success": false, "data": null})) }),
+        post(|| async {
+            Json(json!({"msg": "sign error", "code": "2002", "timestamp": 1, "success": false, "data": null}))
+        }),
     ))
     .await;
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,10 @@
 
 use crate::ApiSecret;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
 
 /// One built-in demo profile: a provider's demo merchant at the sandbox.
 pub struct DemoMerchant {
@@ -31,6 +34,19 @@ pub struct DemoSetup {
     pub ipn_bind: Option<SocketAddr>,
     /// Kept alive as long as demo mode runs: the host's embedded sandbox.
     pub keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// The embedded sandbox's door to the shop's network (none for an external sandbox).
+    pub network_door: Option<Arc<dyn NetworkDoor>>,
+}
+
+/// The demo sandbox's door to the shop's network. Open, the sandbox is also served at a
+/// network address and the links it answers with point there, so a phone that scans the
+/// demo QR reaches a working customer page. Closed (the default), it is loopback only.
+pub trait NetworkDoor: Send + Sync {
+    /// Opens the door on `ip` (a free port); answers the sandbox's address there,
+    /// e.g. `http://192.168.1.20:41234`, or why it could not.
+    fn open(&self, ip: IpAddr) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + '_>>;
+    /// Closes it; links point at the loopback address again.
+    fn close(&self);
 }
 
 impl DemoSetup {

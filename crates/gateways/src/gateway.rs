@@ -388,7 +388,10 @@ impl CardInfo {
     pub fn expiry(&self) -> Option<String> {
         let month: u8 = self.expiry_month.as_deref()?.trim().parse().ok()?;
         let year = self.expiry_year.as_deref()?.trim();
-        if !(1..=12).contains(&month) || !(year.len() == 2 || year.len() == 4) || !year.bytes().all(|b| b.is_ascii_digit()) {
+        if !(1..=12).contains(&month)
+            || !(year.len() == 2 || year.len() == 4)
+            || !year.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         Some(format!("{month:02}/{}", &year[year.len() - 2..]))
@@ -403,9 +406,13 @@ mod card_info_tests {
     fn a_card_in_words_only_when_well_formed() {
         let card: CardInfo =
             serde_json::from_str(r#"{"card_brand":"visa","last4":"4242","exp_month":"3","exp_year":"2027"}"#).unwrap();
-        assert_eq!((card.brand(), card.last_four(), card.expiry()), (Some("VISA".into()), Some("4242".into()), Some("03/27".into())));
+        assert_eq!(
+            (card.brand(), card.last_four(), card.expiry()),
+            (Some("VISA".into()), Some("4242".into()), Some("03/27".into()))
+        );
         let odd: CardInfo =
-            serde_json::from_str(r#"{"card_brand":"<b>x</b>","last4":"42a2","expiry_month":"13","expiry_year":"27"}"#).unwrap();
+            serde_json::from_str(r#"{"card_brand":"<b>x</b>","last4":"42a2","expiry_month":"13","expiry_year":"27"}"#)
+                .unwrap();
         assert_eq!((odd.brand(), odd.last_four(), odd.expiry()), (None, None, None));
     }
 }

@@ -117,8 +117,11 @@ pub async fn send(
 ) -> Result<Answer, GatewayError> {
     let response = request.send().await.map_err(|e| GatewayError::Unreachable { provider, message: describe(&e) })?;
     exchange.http_status = Some(response.status().as_u16());
-    exchange.server_date =
-        response.headers().get(reqwest::header::DATE).and_then(|d| d.to_str().ok()).map(|d| d.chars().take(64).collect());
+    exchange.server_date = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .map(|d| d.chars().take(64).collect());
     let headers = response
         .headers()
         .iter()

@@ -132,7 +132,8 @@ impl AnyGateway {
                     setup.secret,
                 );
                 Ok(AnyGateway::Vexora(
-                    vexora::gateway::VexoraGateway::new(client).with_public_ip(setup.settings.get("public_ip").cloned()),
+                    vexora::gateway::VexoraGateway::new(client)
+                        .with_public_ip(setup.settings.get("public_ip").cloned()),
                 ))
             }
             other => Err(ValidationError::new("provider", format!("'{other}' is not a provider Paydesk knows"))),

@@ -36,7 +36,9 @@ fn kind(v: &Value) -> &'static str {
 fn conforms(what: &str, sent: &Value, documented: &Value, required: Option<&[&str]>) {
     let (sent, documented) = (sent.as_object().unwrap(), documented.as_object().unwrap());
     for (k, v) in sent {
-        let Some(d) = documented.get(k) else { panic!("{what}: sends '{k}', which the document's sample does not have") };
+        let Some(d) = documented.get(k) else {
+            panic!("{what}: sends '{k}', which the document's sample does not have")
+        };
         assert_eq!(kind(v), kind(d), "{what}: '{k}' is a {} in the document, the client sends a {}", kind(d), kind(v));
     }
     let required: Vec<&str> = match required {
@@ -148,7 +150,9 @@ async fn a_paykka_session_shares_the_purchase_samples_names_and_types() {
         }
     }
     assert_eq!(body["amount"], 100, "EUR 1.00 is 100");
-    for k in ["trans_id", "merchant_id", "payment_type", "capture_method", "timestamp", "currency", "amount", "return_url"] {
+    for k in
+        ["trans_id", "merchant_id", "payment_type", "capture_method", "timestamp", "currency", "amount", "return_url"]
+    {
         assert!(body.get(k).is_some(), "session sends {k}");
     }
 }
@@ -219,7 +223,11 @@ async fn vexora_checkouts_are_built_as_the_document_samples() {
         let doc = sample(name);
         let outcome = g.checkout(&vexora_checkout(&doc)).await;
         let exchange = outcome.exchange.as_ref().unwrap();
-        assert_eq!(exchange.headers.get("merchantNo").map(String::as_str), Some("VX0001"), "the merchant in its header");
+        assert_eq!(
+            exchange.headers.get("merchantNo").map(String::as_str),
+            Some("VX0001"),
+            "the merchant in its header"
+        );
         conforms(name, &exchange.body, &doc, None);
         for k in ["amount", "tradeNo", "mobile", "wayCode", "channelCode", "ipAddress", "remark"] {
             assert_eq!(exchange.body[k], doc[k], "{name}: {k}");

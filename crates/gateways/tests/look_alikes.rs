@@ -24,9 +24,7 @@ type Answer = (u16, Vec<(String, String)>, String);
 
 /// A one-file HTTP/1.1 server on loopback: reads each request whole, answers with `answer`,
 /// and keeps what it saw.
-async fn look_alike(
-    answer: impl Fn(&Seen) -> Answer + Send + Sync + 'static,
-) -> (String, Arc<Mutex<Vec<Seen>>>) {
+async fn look_alike(answer: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -54,8 +52,11 @@ async fn look_alike(
                         let (k, v) = h.split_once(':').unwrap();
                         headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
                     }
-                    let length: usize =
-                        headers.iter().find(|(k, _)| k == "content-length").map(|(_, v)| v.parse().unwrap()).unwrap_or(0);
+                    let length: usize = headers
+                        .iter()
+                        .find(|(k, _)| k == "content-length")
+                        .map(|(_, v)| v.parse().unwrap())
+                        .unwrap_or(0);
                     let mut body = vec![0; length];
                     reader.read_exact(&mut body).await.unwrap();
                     let request = Seen { path, headers };
@@ -90,13 +91,10 @@ fn vector(name: &str) -> String {
 
 /// A PayKKa profile; the test vectors' key pair stands for PayKKa's platform key too.
 fn paykka(base: &str, extra: &[(&str, &str)], notify_url: Option<&str>) -> AnyGateway {
-    let mut settings: BTreeMap<String, String> = [
-        ("merchant_id", "18356675194960"),
-        ("app_id", "978594372956732"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let mut settings: BTreeMap<String, String> = [("merchant_id", "18356675194960"), ("app_id", "978594372956732")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     settings.insert("platform_public_key".into(), vector("paykka-test-merchant-public.pem"));
     for (k, v) in extra {
         settings.insert(k.to_string(), v.to_string());
@@ -187,7 +185,10 @@ fn paykka_webhooks_are_verified_over_the_public_urls_path() {
         [
             ("x-paykka-timestamp", now.clone()),
             ("x-paykka-nonce", "nonce-0123456789".to_string()),
-            ("x-paykka-sign", percent_encoding::utf8_percent_encode(&signature, percent_encoding::NON_ALPHANUMERIC).to_string()),
+            (
+                "x-paykka-sign",
+                percent_encoding::utf8_percent_encode(&signature, percent_encoding::NON_ALPHANUMERIC).to_string(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -203,14 +204,18 @@ fn paykka_webhooks_are_verified_over_the_public_urls_path() {
         .is_err());
     // Without a public URL, the local route is what is signed (a listener reached directly).
     let direct = paykka("http://127.0.0.1:9", &[], None);
-    assert!(direct.verify_notification(IncomingNotification { headers: &over_local_route, body: body.as_bytes() }).is_ok());
+    assert!(direct
+        .verify_notification(IncomingNotification { headers: &over_local_route, body: body.as_bytes() })
+        .is_ok());
 }
 
 /// Vexora sends its JSON with exactly one Content-Type, and its answers to a query of a
 /// trade it does not know carry whatever code it chooses (none is documented).
 #[tokio::test]
 async fn vexora_sends_one_content_type() {
-    let (base, seen) = look_alike(|_| ok(r#"{"msg":"order does not exist","code":"1010","timestamp":1,"success":false,"data":null}"#)).await;
+    let (base, seen) =
+        look_alike(|_| ok(r#"{"msg":"order does not exist","code":"1010","timestamp":1,"success":false,"data":null}"#))
+            .await;
     let settings: BTreeMap<String, String> = [("merchant_no".to_string(), "VX0001".to_string())].into();
     let g = AnyGateway::new(GatewaySetup {
         provider: "vexora",
@@ -229,6 +234,11 @@ async fn vexora_sends_one_content_type() {
     let types: Vec<_> = request.headers.iter().filter(|(k, _)| k == "content-type").collect();
     assert_eq!(types.len(), 1, "{:?}", request.headers);
     assert_eq!(request.headers.iter().find(|(k, _)| k == "merchantno").map(|(_, v)| v.as_str()), Some("VX0001"));
-    let sign_refusal = GatewayError::Rejected { provider: "Vexora", code: "1003".into(), message: "sign error".into(), transient: false };
+    let sign_refusal = GatewayError::Rejected {
+        provider: "Vexora",
+        code: "1003".into(),
+        message: "sign error".into(),
+        transient: false,
+    };
     assert!(sign_refusal.refuses_the_caller());
 }

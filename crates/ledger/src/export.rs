@@ -552,7 +552,9 @@ impl Ledger {
                                 match cell {
                                     Cell::Minor(m) => buffer.extend_from_slice(numbers.format(m).as_bytes()),
                                     Cell::Empty | Cell::Text("") => buffer.extend_from_slice(b"null"),
-                                    other => serde_json::to_writer(&mut buffer, renderer.render(other, exp)).map_err(io)?,
+                                    other => {
+                                        serde_json::to_writer(&mut buffer, renderer.render(other, exp)).map_err(io)?
+                                    }
                                 }
                             }
                             let as_objects = |columns: &[&str], rows: &[Vec<String>]| {

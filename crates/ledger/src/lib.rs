@@ -234,7 +234,8 @@ impl Ledger {
         }
         let Ledger { db, .. } = self;
         drop(db);
-        std::fs::rename(&path, to).map_err(|e| LedgerError::Database(format!("cannot move {} aside: {e}", path.display())))?;
+        std::fs::rename(&path, to)
+            .map_err(|e| LedgerError::Database(format!("cannot move {} aside: {e}", path.display())))?;
         for side in ["-wal", "-shm"] {
             let mut leftover = path.clone().into_os_string();
             leftover.push(side);

@@ -579,8 +579,10 @@ impl crate::Ledger {
             let insert = if copied.key.is_empty() {
                 // Events: a payment's only with a payment this copy added; the others (profile
                 // changes, refused notifications) unless the same one is there.
-                let same: Vec<String> =
-                    ["payment_id", "at", "kind", "detail"].iter().map(|c| format!("e.{c} IS NOT DISTINCT FROM n.{c}")).collect();
+                let same: Vec<String> = ["payment_id", "at", "kind", "detail"]
+                    .iter()
+                    .map(|c| format!("e.{c} IS NOT DISTINCT FROM n.{c}"))
+                    .collect();
                 tx.prepare(&format!(
                     "INSERT INTO {table} ({cols}) SELECT * FROM (VALUES ({ph})) AS n ({cols}) \
                      WHERE n.payment_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM {table} e WHERE {same}) RETURNING 1",
@@ -588,7 +590,10 @@ impl crate::Ledger {
                     ph = placeholders
                         .iter()
                         .zip(&types)
-                        .map(|(p, t)| format!("{p}::{}", if t == "bigint" || t == "integer" { "bigint" } else { "text" }))
+                        .map(|(p, t)| format!(
+                            "{p}::{}",
+                            if t == "bigint" || t == "integer" { "bigint" } else { "text" }
+                        ))
                         .collect::<Vec<_>>()
                         .join(", "),
                     same = same.join(" AND "),
@@ -682,7 +687,9 @@ impl crate::Ledger {
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
             .collect();
         if ours != theirs {
-            return Err(CopyError::Differs(format!("this ledger's payments {ours:?}, the same references there {theirs:?}")));
+            return Err(CopyError::Differs(format!(
+                "this ledger's payments {ours:?}, the same references there {theirs:?}"
+            )));
         }
         tx.commit()?;
         Ok(CopyReport { rows, totals: ours, version: latest_version(), inserted, already_there, conflicts })

@@ -55,7 +55,7 @@ pub async fn index(State(shared): State<Arc<Shared>>) -> Html<String> {
         "Paydesk sandbox",
         &format!(
             "<h1>Paydesk sandbox</h1><p>Emulates Pockyt at <code>{}</code>. Payments open at <code>/cashier/&lt;transactionNo&gt;</code>.</p>",
-            escape(&shared.base_url)
+            escape(&shared.link_base())
         ),
     )
 }

@@ -106,9 +106,7 @@ pub async fn retrieve(State(shared): State<Arc<Shared>>, Json(body): Json<Map<St
             .map(|(_, c)| c.clone())
     });
     match found {
-        Some(c) => {
-            Json(json!({"ret_code": crate::spec::pockyt::SUCCESS, "ret_msg": "success", "customer": c}))
-        }
+        Some(c) => Json(json!({"ret_code": crate::spec::pockyt::SUCCESS, "ret_msg": "success", "customer": c})),
         None => fail("000021", "customer has no related information"),
     }
 }

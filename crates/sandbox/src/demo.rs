@@ -83,8 +83,8 @@ fn demo_merchants() -> Vec<DemoMerchant> {
 /// payments survive restarts and are shared by every process), unless an external one is
 /// named; returns demo mode's setup, the sandbox kept alive inside it.
 pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<DemoSetup, String> {
-    let (sandbox, sandbox_url) = match &options.external_url {
-        Some(url) => (None, url.trim_end_matches('/').to_string()),
+    let (sandbox, sandbox_url, door) = match &options.external_url {
+        Some(url) => (None, url.trim_end_matches('/').to_string(), None),
         None => {
             let config = SandboxConfig {
                 public_url: options.public_url.clone(),
@@ -95,7 +95,8 @@ pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<DemoSetu
                 .await
                 .map_err(|e| format!("cannot start the demo sandbox on {}: {e}", options.bind))?;
             let url = sandbox.base_url().to_string();
-            (Some(sandbox), url)
+            let door = sandbox.network_door() as std::sync::Arc<dyn paydesk_gateways::demo::NetworkDoor>;
+            (Some(sandbox), url, Some(door))
         }
     };
     Ok(DemoSetup {
@@ -103,5 +104,6 @@ pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<DemoSetu
         merchants: demo_merchants(),
         ipn_bind: None,
         keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
+        network_door: door,
     })
 }

@@ -4,6 +4,7 @@
 //! 206003, a timestamp more than 5 minutes off 206004, an unknown merchant 206005, an
 //! unknown order 206024. It signs its answers and webhooks with its own platform key.
 
+use crate::spec::paykka::{self as api, Signer256};
 use crate::state::Shared;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -11,7 +12,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use crate::spec::paykka::{self as api, Signer256};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -201,7 +201,7 @@ async fn session(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     shared.insert_doc(SESSION, &stored.session_id, json!({"trans_id": trans_id}));
     ok(
         path,
-        json!({"session_id": stored.session_id, "session_url": format!("{}/paykka/checkout/{}", shared.base_url, stored.session_id),
+        json!({"session_id": stored.session_id, "session_url": format!("{}/paykka/checkout/{}", shared.link_base(), stored.session_id),
                "trans_id": stored.trans_id, "amount": stored.amount, "currency": stored.currency}),
     )
 }

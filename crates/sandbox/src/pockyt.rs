@@ -1,9 +1,9 @@
 //! Pockyt's API as the sandbox answers it: same envelope, same ret_codes, same signature.
 
+use crate::spec::{money, pockyt as spec};
 use crate::state::{now_ms, SandboxPayment, SandboxRefund, Shared};
 use axum::extract::State;
 use axum::Json;
-use crate::spec::{money, pockyt as spec};
 use rand::Rng;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -77,7 +77,7 @@ pub async fn secure_pay(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
     match create(&shared, &params, Kind::Link) {
         Ok(p) => {
             let mut result = payment_result(&p);
-            result["cashierUrl"] = json!(format!("{}/cashier/{}", shared.base_url, p.transaction_no));
+            result["cashierUrl"] = json!(format!("{}/cashier/{}", shared.link_base(), p.transaction_no));
             ok(result, "prepay success")
         }
         Err(reply) => reply,
@@ -160,10 +160,7 @@ fn create(shared: &Shared, params: &BTreeMap<String, String>, kind: Kind) -> Res
     let merchant_no = &params["merchantNo"];
     // A retry with the same reference gets the same transaction; a different sale may not reuse it.
     let same_sale = |existing: SandboxPayment| {
-        if existing.amount == amount
-            && existing.currency == currency
-            && existing.vendor == fields["vendor"]
-        {
+        if existing.amount == amount && existing.currency == currency && existing.vendor == fields["vendor"] {
             Ok(existing)
         } else {
             Err(fail("000023", "reference has already been used for another transaction"))
@@ -225,7 +222,7 @@ pub async fn counter_qr(State(shared): State<Arc<Shared>>, Json(body): Json<Map<
     };
     match create(&shared, &params, Kind::CounterQr) {
         Ok(p) => {
-            let link = format!("{}/cashier/{}", shared.base_url, p.transaction_no);
+            let link = format!("{}/cashier/{}", shared.link_base(), p.transaction_no);
             let mut result = payment_result(&p);
             result["timeout"] = json!(p.timeout_minutes.to_string());
             result["deepLink"] = json!(link);

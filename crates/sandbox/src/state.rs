@@ -205,7 +205,9 @@ pub(crate) fn now_ms() -> u64 {
 
 pub(crate) struct Shared {
     pub config: SandboxConfig,
-    pub base_url: String,
+    /// Where the customer pages it links to are opened: its own address, or the network
+    /// door's while that is open (see `Sandbox::open_to_network`).
+    link_base: std::sync::RwLock<String>,
     store: Mutex<Store>,
     pub http: reqwest::Client,
     pub faults: Arc<crate::faults::Faults>,
@@ -223,7 +225,22 @@ impl Shared {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .expect("static reqwest settings");
-        Ok(Self { config, base_url, store: Mutex::new(store), http, faults: Default::default() })
+        Ok(Self {
+            config,
+            link_base: std::sync::RwLock::new(base_url),
+            store: Mutex::new(store),
+            http,
+            faults: Default::default(),
+        })
+    }
+
+    /// The base of the customer-page links it answers with, e.g. `http://127.0.0.1:4000`.
+    pub fn link_base(&self) -> String {
+        self.link_base.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_link_base(&self, base: String) {
+        *self.link_base.write().unwrap_or_else(|p| p.into_inner()) = base;
     }
 
     pub fn merchant(&self, merchant_no: &str, store_no: &str) -> Option<&Merchant> {

@@ -6,13 +6,13 @@
 //! schedule (compressed a hundredfold) until it reads `OK`.
 
 use crate::cashier::{escape, layout};
+use crate::spec::vexora::{self as spec, CHECKOUT_PATH, QUERY_PATH};
 use crate::state::Shared;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use crate::spec::vexora::{self as spec, CHECKOUT_PATH, QUERY_PATH};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -166,7 +166,7 @@ fn platform_no() -> String {
 fn trade_data(shared: &Shared, t: &VexoraTrade) -> Value {
     json!({"tradeNo": t.trade_no, "platFormTradeNo": t.plat_form_trade_no, "status": t.status,
            "desc": describe(&t.status), "remark": t.remark,
-           "paymentLink": format!("{}/vexora/pay/{}", shared.base_url, t.plat_form_trade_no)})
+           "paymentLink": format!("{}/vexora/pay/{}", shared.link_base(), t.plat_form_trade_no)})
 }
 
 fn describe(status: &str) -> &'static str {

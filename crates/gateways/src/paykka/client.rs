@@ -87,7 +87,11 @@ impl PaykkaClient {
     /// whatever order data it carries (`None` when it carries none) for the caller to
     /// confirm; a `ret_code` is read as usual. An answer that cannot be read is accepted
     /// too, as nothing: the money may have moved, and only a query can say.
-    pub async fn call_no_content<T: for<'de> serde::Deserialize<'de>>(&self, path: &str, body: Value) -> Outcome<Option<T>> {
+    pub async fn call_no_content<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> Outcome<Option<T>> {
         self.send_signed(path, body, |bytes, exchange| {
             let accepted = exchange.http_status.is_some_and(|s| (200..300).contains(&s));
             if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -9,11 +9,8 @@ use std::collections::BTreeMap;
 pub const SIGN_FIELD: &str = "sign";
 
 pub fn string_to_hash(fields: &BTreeMap<String, String>, secret: &ApiSecret) -> String {
-    let mut s: String = fields
-        .iter()
-        .filter(|(k, _)| k.as_str() != SIGN_FIELD)
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let mut s: String =
+        fields.iter().filter(|(k, _)| k.as_str() != SIGN_FIELD).map(|(k, v)| format!("{k}={v}")).collect();
     s.push_str(secret.expose());
     s
 }

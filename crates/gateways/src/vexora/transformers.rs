@@ -226,7 +226,10 @@ fn checkout_fields_all(
     let _ = merchant_no;
     // The sale itself: its first problem ends the check.
     if c.amount.currency.code() != CURRENCY {
-        return Err(vec![ValidationError::new("currency", format!("Vexora takes TWD only (got {})", c.amount.currency))]);
+        return Err(vec![ValidationError::new(
+            "currency",
+            format!("Vexora takes TWD only (got {})", c.amount.currency),
+        )]);
     }
     let amount = wire_amount(c.amount).map_err(|e| vec![e])?;
     if c.reference.is_empty() || c.reference.len() > 64 {
@@ -255,43 +258,54 @@ fn checkout_fields_all(
             } else {
                 Err(ValidationError::new(
                     "channel",
-                    format!("must be NET_BANKING, STORE or EWALLET (got '{}')", channel.chars().take(32).collect::<String>()),
+                    format!(
+                        "must be NET_BANKING, STORE or EWALLET (got '{}')",
+                        channel.chars().take(32).collect::<String>()
+                    ),
                 ))
             }
         }),
     );
-    let mobile = required("mobile", &p.mobile, "by Vexora: the payer's mobile, 09 and 8 digits (--mobile)").and_then(|m| {
-        if m.len() == 10 && m.starts_with("09") && m.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(m)
-        } else {
-            Err(ValidationError::new(
-                "mobile",
-                format!("must be 09 followed by 8 digits, e.g. 0912345678 (got '{}')", m.chars().take(20).collect::<String>()),
-            ))
-        }
-    });
+    let mobile =
+        required("mobile", &p.mobile, "by Vexora: the payer's mobile, 09 and 8 digits (--mobile)").and_then(|m| {
+            if m.len() == 10 && m.starts_with("09") && m.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(m)
+            } else {
+                Err(ValidationError::new(
+                    "mobile",
+                    format!(
+                        "must be 09 followed by 8 digits, e.g. 0912345678 (got '{}')",
+                        m.chars().take(20).collect::<String>()
+                    ),
+                ))
+            }
+        });
     if let Some(m) = keep(&mut problems, mobile) {
         put("mobile", m);
     }
-    let first = required("first_name", &p.first_name, "by Vexora: the payer's first name").and_then(|v| checked("first_name", v, 50));
+    let first = required("first_name", &p.first_name, "by Vexora: the payer's first name")
+        .and_then(|v| checked("first_name", v, 50));
     if let Some(v) = keep(&mut problems, first) {
         put("firstname", v);
     }
-    let last = required("last_name", &p.last_name, "by Vexora: the payer's last name").and_then(|v| checked("last_name", v, 50));
+    let last = required("last_name", &p.last_name, "by Vexora: the payer's last name")
+        .and_then(|v| checked("last_name", v, 50));
     if let Some(v) = keep(&mut problems, last) {
         put("lastname", v);
     }
-    let email = required("email", &p.email, "by Vexora: the payer's email").and_then(|v| checked("email", v, 100)).and_then(|email| {
-        let at = email.find('@');
-        if matches!(at, Some(i) if i > 0 && email[i + 1..].contains('.') && !email.contains(char::is_whitespace)) {
-            Ok(email)
-        } else {
-            Err(ValidationError::new(
-                "email",
-                format!("is not an email address (got '{}')", email.chars().take(60).collect::<String>()),
-            ))
-        }
-    });
+    let email = required("email", &p.email, "by Vexora: the payer's email")
+        .and_then(|v| checked("email", v, 100))
+        .and_then(|email| {
+            let at = email.find('@');
+            if matches!(at, Some(i) if i > 0 && email[i + 1..].contains('.') && !email.contains(char::is_whitespace)) {
+                Ok(email)
+            } else {
+                Err(ValidationError::new(
+                    "email",
+                    format!("is not an email address (got '{}')", email.chars().take(60).collect::<String>()),
+                ))
+            }
+        });
     if let Some(v) = keep(&mut problems, email) {
         put("email", v);
     }

@@ -18,7 +18,11 @@ pub fn parse(text: &str, currency: &str) -> Result<i64, String> {
     let digits = minor_digits(currency).ok_or_else(|| format!("{currency} is not a currency"))?;
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let plain = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 15 || !plain(whole) || !plain(fraction) || (text.contains('.') && fraction.is_empty())
+    if whole.is_empty()
+        || whole.len() > 15
+        || !plain(whole)
+        || !plain(fraction)
+        || (text.contains('.') && fraction.is_empty())
     {
         return Err(format!("amount '{text}' is not a decimal number"));
     }

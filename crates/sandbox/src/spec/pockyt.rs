@@ -92,8 +92,10 @@ pub fn wallet_name(vendor: &str) -> &'static str {
 pub fn check_wallet(vendor: &str, currency: &str, amount_minor: i64) -> Result<(), String> {
     let (_, _, takes) =
         WALLETS.iter().find(|(v, _, _)| *v == vendor).ok_or_else(|| format!("vendor {vendor} is not supported"))?;
-    let (_, least) =
-        takes.iter().find(|(c, _)| *c == currency).ok_or_else(|| format!("vendor {vendor} does not take {currency}"))?;
+    let (_, least) = takes
+        .iter()
+        .find(|(c, _)| *c == currency)
+        .ok_or_else(|| format!("vendor {vendor} does not take {currency}"))?;
     let least_minor = super::money::parse(least, currency)?;
     if amount_minor < least_minor {
         return Err(format!("amount is under the least {least} {currency} for {vendor}"));
