@@ -46,6 +46,7 @@ fn main() {
         "job_progress",
         "cancel_job",
         "print_page",
+        "printers",
         "notify_paid",
         "ui_language",
         "set_language",

@@ -63,19 +63,7 @@ export function onPaymentChanged(handler) {
 }
 export const printPage = (reference, what, paper) => invoke('print_page', { reference, what, paper });
 
-/** Prints a page through the system print dialog, from a hidden frame. */
-export async function printHtml(html) {
-  const frame = document.createElement('iframe');
-  frame.style.position = 'fixed';
-  frame.style.width = '0';
-  frame.style.height = '0';
-  frame.style.border = '0';
-  frame.srcdoc = html;
-  document.body.append(frame);
-  await new Promise((resolve) => { frame.onload = resolve; });
-  frame.contentWindow.print();
-  setTimeout(() => frame.remove(), 60000);
-}
+export const printers = () => invoke('printers');
 export const notifyPaid = (title, body) => invoke('notify_paid', { title, body });
 export const setLanguage = (language) => invoke('set_language', { language });
 export const demoPhones = () => invoke('demo_phones');

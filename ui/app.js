@@ -1,5 +1,6 @@
 import * as api from './api.js';
 import { initCounter } from './counter.js';
+import { initPrinting } from './printing.js';
 import { initCards } from './cards.js';
 import { initReports } from './reports.js';
 import { initCustomers } from './customers.js';
@@ -91,6 +92,7 @@ async function start() {
     initCustomers();
     initCards();
     initReports();
+    initPrinting();
     initSettings({ refreshProfiles });
     await refreshProfiles();
     const kept = sessionStorage.getItem('paydesk.view');

@@ -1,5 +1,6 @@
 // The counter: type an amount, Enter makes the QR, the screen follows the payment.
 import * as api from './api.js';
+import { printHtml } from './printing.js';
 import { clearFieldErrors, el, groupThousands, money, problemsOf, showFieldErrors, statusLabel } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, offers, provider, state } from './state.js';
@@ -682,7 +683,7 @@ export function initCounter() {
   // Receipts and QR codes go through the system print dialog; 80 mm fits most counters.
   const print = async (what) => {
     try {
-      await api.printHtml(await api.printPage((sale ?? {}).payment?.reference ?? $('sale-reference').textContent, what, localStorage.getItem('paydesk.paper') ?? '80mm'));
+      await printHtml(await api.printPage((sale ?? {}).payment?.reference ?? $('sale-reference').textContent, what, localStorage.getItem('paydesk.paper') ?? '80mm'));
     } catch (err) {
       showError(api.describeError(err));
     }

@@ -3,6 +3,7 @@
 // and net per day and currency (and provider on request), with a total row per currency:
 // `report daily`'s numbers, printed and exported as they are.
 import * as api from './api.js';
+import { printHtml } from './printing.js';
 import { el, fileName, groupThousands, minorToDecimal, money } from './format.js';
 import { formatDay, t } from './i18n.js';
 import { exponentOf } from './state.js';
@@ -179,7 +180,7 @@ function printReport() {
   const head = [...$('report-table').querySelectorAll('thead th')].filter(shown).map((th) => `<th>${esc(th.textContent)}</th>`).join('');
   const body = [...$('report-rows').children].map((tr) => `<tr class="${esc(tr.className)}">${[...tr.children].filter(shown)
     .map((td) => `<td class="${esc(td.className)}">${esc(td.textContent)}</td>`).join('')}</tr>`).join('');
-  return api.printHtml(`<!doctype html><html lang="${document.documentElement.lang}"><meta charset="utf-8"><title>${esc(t('Daily takings'))}</title>
+  return printHtml(`<!doctype html><html lang="${document.documentElement.lang}"><meta charset="utf-8"><title>${esc(t('Daily takings'))}</title>
 <style>body{font:12pt system-ui,sans-serif}table{border-collapse:collapse;width:100%}td,th{padding:4px 8px;border-bottom:1px solid #999;text-align:left}.num{text-align:right}tr.total td{font-weight:700;border-top:2px solid #000}</style>
 <h1>${esc(t('Daily takings'))}</h1><p>${esc(period)}</p><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></html>`);
 }

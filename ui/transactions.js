@@ -1,5 +1,6 @@
 // The accountant's ledger: filter, totals, row detail with the full history.
 import * as api from './api.js';
+import { printHtml } from './printing.js';
 import { el, fileName, localDate, minorToDecimal, money, parseAmount, statusLabel } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, state } from './state.js';
@@ -466,7 +467,7 @@ export function initTransactions() {
   $('action-message-close').addEventListener('click', untell);
   $('detail-print').addEventListener('click', async () => {
     try {
-      await api.printHtml(await api.printPage(selected, 'receipt', localStorage.getItem('paydesk.paper') ?? '80mm'));
+      await printHtml(await api.printPage(selected, 'receipt', localStorage.getItem('paydesk.paper') ?? '80mm'));
     } catch (err) {
       tell(api.describeError(err), 'error');
     }

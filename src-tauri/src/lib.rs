@@ -821,6 +821,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             job_progress,
             cancel_job,
             print_page,
+            printers,
             notify_paid,
             ui_language,
             set_language,
@@ -852,6 +853,31 @@ fn lean_webview<R: Runtime>(window: &tauri::WebviewWindow<R>) {
             settings.set_enable_page_cache(false);
         }
     });
+}
+
+/// A print the system could not do (no such printer, a spooler error) is said in the
+/// window, as the event `print-failed` with the system's words: WebKit only logs it.
+#[cfg(target_os = "linux")]
+fn tell_failed_prints<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    let app = tauri::Manager::app_handle(window).clone();
+    let _ = window.with_webview(move |webview| {
+        use tauri::Emitter;
+        use webkit2gtk::{PrintOperationExt, WebViewExt};
+        webview.inner().connect_print(move |_, operation| {
+            let app = app.clone();
+            operation.connect_failed(move |_, error| {
+                let _ = app.emit("print-failed", error.to_string());
+            });
+            // The system dialog goes on as usual.
+            false
+        });
+    });
+}
+
+/// The printers this computer prints to (CUPS's list), before a print dialog opens.
+#[tauri::command(async)]
+fn printers() -> paydesk_core::print::Printers {
+    paydesk_core::print::printers()
 }
 
 /// Starts the embedded sandbox and switches demo mode on, with the local notification
@@ -995,6 +1021,7 @@ pub fn run() {
             #[cfg(target_os = "linux")]
             if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
                 lean_webview(&window);
+                tell_failed_prints(&window);
             }
             let _ = app;
             Ok(())

@@ -234,3 +234,15 @@ impl Drop for OwnServer {
         self.stop();
     }
 }
+
+/// A `PATH` whose `lpstat` lists no printer (CUPS with none added), ahead of the real one:
+/// the window says so instead of opening a print dialog, on any machine the tests run on.
+pub fn path_without_printers(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("no-printers");
+    std::fs::create_dir_all(&bin).unwrap();
+    let lpstat = bin.join("lpstat");
+    std::fs::write(&lpstat, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&lpstat, std::fs::Permissions::from_mode(0o700)).unwrap();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+}

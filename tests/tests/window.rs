@@ -1041,7 +1041,8 @@ fn esc_during_a_slow_create_never_shows_the_older_amounts_qr() {
 #[test]
 fn a_demo_sale_is_paid_or_declined_from_the_counter() {
     let home = tempfile::tempdir().unwrap();
-    let driver = Driver::start(home.path(), &[]);
+    let path = paydesk_e2e::path_without_printers(home.path());
+    let driver = Driver::start(home.path(), &[("PATH", &path)]);
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
     s.wait_until_ready();
     let outcome = |title: &str| {
@@ -1059,6 +1060,22 @@ fn a_demo_sale_is_paid_or_declined_from_the_counter() {
     assert_eq!(s.script("return document.querySelector('#demo-pay .badge').textContent"), "DEMO");
     s.click("#demo-pay-ok");
     outcome("PAID");
+    // Print receipt with no printer set up: said, with one button to print anyway; the
+    // receipt keeps its layout in the print frame.
+    s.click("#print-receipt");
+    let said = s.wait_for(
+        "no printer said",
+        Duration::from_secs(10),
+        "const n = document.getElementById('print-note'); return !n.hidden && n.textContent",
+    );
+    assert!(said.as_str().unwrap().contains("No printer is set up on this computer"), "{said}");
+    let receipt = s.script(
+        "const d = document.getElementById('print-frame').contentDocument; \
+         return [d.querySelector('.amount').textContent, getComputedStyle(d.querySelector('.amount')).fontWeight]",
+    );
+    assert_eq!(receipt[1], "700", "the receipt's own styles apply: {receipt}");
+    assert!(receipt[0].as_str().unwrap().contains("4.00"), "{receipt}");
+    s.click("#print-note-close");
     s.type_keys(ENTER);
 
     s.sell_at_counter("5.00");

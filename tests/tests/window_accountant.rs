@@ -58,7 +58,8 @@ fn the_detail_stays_beside_the_list_and_the_toolbar_says_what_its_jobs_did() {
     let evidence = bin_dir().parent().unwrap().join("e2e");
     std::fs::create_dir_all(&evidence).unwrap();
 
-    let driver = Driver::start(home.path(), &[]);
+    let path = paydesk_e2e::path_without_printers(home.path());
+    let driver = Driver::start(home.path(), &[("PATH", &path)]);
     let s = Session::start(&driver.url, binary("paydesk-app").to_str().unwrap());
     s.wait_until_ready();
     // One sale still waiting, for Refresh unsettled to ask about.
@@ -223,6 +224,25 @@ fn the_detail_stays_beside_the_list_and_the_toolbar_says_what_its_jobs_did() {
         );
         assert_eq!(line, want, "the same numbers as report daily");
     }
+
+    // Print…: laid out as on paper (the page's styles apply in the window's print frame),
+    // and with no printer set up the window says so instead of a dialog that could only
+    // save a file.
+    s.click("#report-print");
+    let said = s.wait_for(
+        "no printer said",
+        Duration::from_secs(10),
+        "const n = document.getElementById('print-note'); return !n.hidden && n.textContent",
+    );
+    assert!(said.as_str().unwrap().contains("No printer is set up on this computer"), "{said}");
+    assert_eq!(s.script("return document.getElementById('print-anyway').hidden"), false, "one button prints anyway");
+    let laid_out = s.script(
+        "const d = document.getElementById('print-frame').contentDocument; \
+         return [getComputedStyle(d.querySelector('td.num')).textAlign, getComputedStyle(d.querySelector('tr.total td')).fontWeight]",
+    );
+    assert_eq!(laid_out, serde_json::json!(["right", "700"]), "the printed report keeps its layout");
+    s.click("#print-note-close");
+    assert_eq!(s.script("return document.getElementById('print-note').hidden"), true);
     s.post("/window/rect", serde_json::json!({"width": 720, "height": 560}));
     s.wait_for(
         "the chart redrawn for the narrow window",

@@ -121,3 +121,81 @@ impl Paydesk {
         Ok(page(paper, &format!("QR {}", p.reference), &body))
     }
 }
+
+/// The printers this computer can print to, as its print system lists them: what the
+/// window says before opening a print dialog that could only save a file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Printers {
+    /// Whether the list is known: CUPS answered, or there is no CUPS and so no printer.
+    /// Not known where printing goes another way (Windows): the system dialog says.
+    pub known: bool,
+    pub names: Vec<String>,
+}
+
+/// Asks CUPS (`lpstat -e`, at most 3 s). Blocking: call it off the async workers.
+pub fn printers() -> Printers {
+    if cfg!(windows) {
+        return Printers { known: false, names: Vec::new() };
+    }
+    let child = std::process::Command::new("lpstat")
+        .arg("-e")
+        .env("LC_ALL", "C")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        // No CUPS client: nothing here prints but the dialog's "print to file".
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Printers { known: true, names: Vec::new() },
+        Err(_) => return Printers { known: false, names: Vec::new() },
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let mut out = String::new();
+                if let Some(mut stdout) = child.stdout.take() {
+                    use std::io::Read;
+                    let _ = stdout.by_ref().take(64 * 1024).read_to_string(&mut out);
+                }
+                // A scheduler that is not running answers with an error: no printer either.
+                let names = if status.success() { printer_names(&out) } else { Vec::new() };
+                return Printers { known: true, names };
+            }
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Printers { known: false, names: Vec::new() };
+            }
+        }
+    }
+}
+
+/// `lpstat -e` lists one destination per line; anything else (a message, control
+/// characters, an endless name) is not a printer.
+fn printer_names(listed: &str) -> Vec<String> {
+    listed
+        .lines()
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && name.len() <= 127 && !name.contains(char::is_whitespace))
+        .filter(|name| !name.chars().any(char::is_control))
+        .take(100)
+        .map(String::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod printer_tests {
+    use super::printer_names;
+
+    #[test]
+    fn printers_are_the_destinations_lpstat_lists() {
+        assert_eq!(printer_names("Office_Laser\nPDF\n\n"), ["Office_Laser", "PDF"]);
+        assert!(printer_names("lpstat: No destinations added.\n").is_empty());
+        assert!(printer_names("").is_empty());
+    }
+}
