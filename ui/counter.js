@@ -78,14 +78,19 @@ function showError(message, retryReference = null) {
   e.textContent = message;
   e.hidden = false;
   kept = retryReference;
-  $('retry').hidden = !retryReference;
-  $('retry').dataset.reference = retryReference ?? '';
+  labelCreate();
 }
 
 function hideError() {
   $('counter-error').hidden = true;
-  $('retry').hidden = true;
   clearFieldErrors($('payer'));
+  labelCreate();
+}
+
+/** One button per action: while a payment is kept, the main button resends exactly it. */
+function labelCreate() {
+  $('create-label').textContent = kept ? t('Try again') : method === 'link' ? t('Create link') : t('Create QR');
+  $('create').dataset.reference = kept ?? '';
 }
 
 function letGoOfKept() {
@@ -99,7 +104,7 @@ async function retry() {
   const reference = kept;
   if (!reference || busy) return;
   busy = true;
-  $('retry').disabled = true;
+  $('create').disabled = true;
   $('create').classList.add('working');
   try {
     await showSale(await api.retryPayment(reference));
@@ -110,7 +115,7 @@ async function retry() {
     showError(api.describeError(err), keptReference(err) ?? reference);
   } finally {
     busy = false;
-    $('retry').disabled = false;
+    $('create').disabled = false;
     $('create').classList.remove('working');
   }
 }
@@ -580,7 +585,7 @@ function setMethod(next) {
     b.setAttribute('aria-checked', String(on));
   }
   fillVendors();
-  $('create-label').textContent = method === 'link' ? t('Create link') : t('Create QR');
+  labelCreate();
   // Registered customers attach to payment links (SecurePay customerNo).
   $('customer-field').hidden = method !== 'link' || !offers('customers');
   if (!$('customer-field').hidden) fillCustomers();
@@ -670,7 +675,6 @@ export function initCounter() {
   };
   $('demo-pay-ok').addEventListener('click', demoSettle('pay'));
   $('demo-pay-decline').addEventListener('click', demoSettle('decline'));
-  $('retry').addEventListener('click', retry);
   $('next-sale').addEventListener('click', newSale);
   $('collect-rest').addEventListener('click', collectRest);
   $('refund-arrived').addEventListener('click', refundArrived);

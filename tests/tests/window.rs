@@ -330,9 +330,18 @@ fn counter_sale_turns_paid_in_the_real_window() {
     let kept = s.wait_for(
         "the kept payment",
         Duration::from_secs(15),
-        "const r = document.getElementById('retry'); return !r.hidden && r.dataset.reference",
+        "const e = document.getElementById('counter-error'); return !e.hidden && document.getElementById('create').dataset.reference",
     );
     std::fs::write(evidence.join("window-unreachable.png"), s.screenshot_png()).unwrap();
+    // One sentence: what happened and what to do; one button doing it.
+    let said = s.script("return document.getElementById('counter-error').textContent");
+    assert!(
+        said.as_str().unwrap().starts_with("Pockyt did not answer (")
+            && said.as_str().unwrap().ends_with("; the payment is kept, so try again."),
+        "{said}"
+    );
+    assert_eq!(s.script("return document.getElementById('create-label').textContent"), "Try again");
+    assert_eq!(s.script("return document.querySelectorAll('#entry button:not([hidden])').length > 0 && [...document.querySelectorAll('#entry button')].filter(b => !b.hidden && /again/i.test(b.textContent)).length"), 1);
     s.type_keys(ENTER);
     s.wait_for("the resent sale", Duration::from_secs(15), "return !document.getElementById('sale').hidden");
     assert_eq!(s.script("return document.getElementById('sale-reference').textContent"), kept, "the same payment");

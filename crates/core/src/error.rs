@@ -150,18 +150,21 @@ impl From<GatewayError> for AppError {
         match e {
             GatewayError::Invalid(v) => v.into(),
             GatewayError::Rejected { provider, code, message, transient: true } => Self::ProviderUnreachable {
-                message: format!("{provider} failed on its side ({code}): {message}. The payment is kept; try again."),
+                message: format!(
+                    "{provider} failed on its side ({code}: {message}); the payment is kept, so try again."
+                ),
                 reference: None,
             },
             GatewayError::Rejected { provider, code, message, transient: false } => {
                 Self::ProviderRejected { message: format!("{provider} refused ({code}): {message}"), code }
             }
-            GatewayError::Unreachable { .. } => {
-                Self::ProviderUnreachable { message: format!("{e}. The payment is kept; try again."), reference: None }
-            }
+            GatewayError::Unreachable { .. } => Self::ProviderUnreachable {
+                message: format!("{e}; the payment is kept, so try again."),
+                reference: None,
+            },
             GatewayError::Unsupported { .. } => Self::NotAllowed { message: format!("{e}.") },
             GatewayError::Protocol { .. } => Self::ProviderProtocol {
-                message: format!("{e}. The payment is kept; check its status or try again."),
+                message: format!("{e}; the payment is kept, so check its status or try again."),
                 reference: None,
             },
         }

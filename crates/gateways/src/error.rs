@@ -31,7 +31,7 @@ pub enum GatewayError {
     #[error("{provider} refused the request ({code}): {message}")]
     Rejected { provider: &'static str, code: String, message: String, transient: bool },
     /// No answer (connection refused, timeout). The request may or may not have arrived.
-    #[error("could not reach {provider}: {message}")]
+    #[error("{provider} did not answer ({message})")]
     Unreachable { provider: &'static str, message: String },
     /// An answer we could not understand.
     #[error("unexpected answer from {provider}: {message}")]

@@ -26,7 +26,7 @@ pub fn client() -> reqwest::Client {
 pub enum ReadError {
     #[error("the answer is larger than {} bytes and was refused", MAX_ANSWER_BYTES)]
     TooLarge,
-    #[error("the answer broke off: {0}")]
+    #[error("its answer broke off: {0}")]
     Broken(String),
 }
 
@@ -88,16 +88,51 @@ pub fn excerpt_of(bytes: &[u8]) -> serde_json::Value {
 
 /// The cause of a transport error, without the URL reqwest puts in its Display.
 pub fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "timed out".into();
-    }
-    let mut msg = e.to_string();
+    let mut root = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        msg = s.to_string();
+        root = s.to_string();
         source = s.source();
     }
-    msg
+    in_words(e.is_timeout(), e.is_connect(), &root)
+}
+
+/// What happened on the wire, as a cashier reads it (no URL, no library's jargon).
+fn in_words(timeout: bool, connect: bool, root: &str) -> String {
+    let root_lower = root.to_ascii_lowercase();
+    if timeout && connect {
+        format!("no connection within {} s", CONNECT_TIMEOUT.as_secs())
+    } else if timeout {
+        format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())
+    } else if root_lower.contains("refused") {
+        "the connection was refused".into()
+    } else if root_lower.contains("dns") || root_lower.contains("lookup") || root_lower.contains("name or service") {
+        "its address could not be found".into()
+    } else if root_lower.contains("closed before message completed") || root_lower.contains("incomplete") {
+        "the connection closed before the answer came".into()
+    } else if root_lower.contains("reset") {
+        "the connection was cut".into()
+    } else if connect {
+        format!("the connection could not be made: {root}")
+    } else {
+        root.to_string()
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::in_words;
+
+    #[test]
+    fn what_happened_on_the_wire_is_said_in_words() {
+        assert_eq!(
+            in_words(false, false, "connection closed before message completed"),
+            "the connection closed before the answer came"
+        );
+        assert_eq!(in_words(false, true, "Connection refused (os error 111)"), "the connection was refused");
+        assert_eq!(in_words(true, false, "operation timed out"), "no answer within 20 s");
+        assert_eq!(in_words(true, true, "operation timed out"), "no connection within 5 s");
+    }
 }
 
 /// What came back for a sent request: its headers (names lower-case) and its body, read
