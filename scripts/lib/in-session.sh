@@ -17,19 +17,11 @@ trap 'stop_test_postgres "$test_home/pg"; rm -rf "$test_home"' EXIT
 # PAYDESK_TEST_ENGINE=postgres): the core's behaviour suite and the windows again on the
 # shared PostgreSQL ledger, each test with a database of its own.
 status=0
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --exclude paydesk-empty-app --features paydesk-app/mock-runtime --no-fail-fast "$@" || status=$?
-  if [ $# -eq 0 ]; then
-    echo "paydesk: the core's behaviour suite and the windows again, on the shared PostgreSQL ledger" >&2
-    # The same build as pass 1 (same packages and features), so nothing is compiled again.
-    PAYDESK_TEST_ENGINE=postgres cargo nextest run --workspace --exclude paydesk-empty-app --features paydesk-app/mock-runtime --no-fail-fast \
-      -E 'package(paydesk-core) | binary(behaviour) | binary(window) | binary(window_display)' || status=$?
-  fi
-else
-  cargo test --workspace --exclude paydesk-empty-app --features paydesk-app/mock-runtime --no-fail-fast "$@" || status=$?
-  if [ $# -eq 0 ]; then
-    PAYDESK_TEST_ENGINE=postgres cargo test -p paydesk-core --no-fail-fast || status=$?
-    PAYDESK_TEST_ENGINE=postgres cargo test -p paydesk-e2e --test behaviour --test window --test window_display --no-fail-fast || status=$?
-  fi
+cargo nextest run --workspace --exclude paydesk-empty-app --features paydesk-app/mock-runtime --no-fail-fast "$@" || status=$?
+if [ $# -eq 0 ]; then
+  echo "paydesk: the core's behaviour suite and the windows again, on the shared PostgreSQL ledger" >&2
+  # The same build as pass 1 (same packages and features), so nothing is compiled again.
+  PAYDESK_TEST_ENGINE=postgres cargo nextest run --workspace --exclude paydesk-empty-app --features paydesk-app/mock-runtime --no-fail-fast \
+    -E 'package(paydesk-core) | binary(behaviour) | binary(window) | binary(window_display)' || status=$?
 fi
 exit $status

@@ -58,6 +58,15 @@ ensure_tauri_cli() {
   fi
 }
 
+# The test runner: its groups keep the tests that share one keyring apart (cargo test
+# has none), so the suite runs only under nextest.
+ensure_nextest() {
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    echo "paydesk: installing cargo-nextest (cargo install)" >&2
+    cargo install cargo-nextest --version 0.9.143 --locked >&2
+  fi
+}
+
 ensure_tauri_driver() {
   local bin="${CARGO_HOME:-$HOME/.cargo}/bin"
   if ! command -v tauri-driver >/dev/null && [ ! -x "$bin/tauri-driver" ]; then

@@ -287,7 +287,11 @@ impl Session {
     pub fn screenshot_png(&self) -> Vec<u8> {
         use base64::Engine;
         let b64 = self.get("/screenshot");
-        base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).unwrap()
+        let Some(text) = b64.as_str() else { panic!("no screenshot: {b64}") };
+        let png = base64::engine::general_purpose::STANDARD.decode(text).unwrap();
+        // Evidence that is not a picture is no evidence.
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 1000, "not a screenshot ({} bytes)", png.len());
+        png
     }
 
     pub fn end(self) {

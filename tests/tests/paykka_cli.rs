@@ -214,7 +214,7 @@ fn a_paykka_sale_goes_through_the_same_core() {
     assert!(!shown.stdout.contains(body_line));
     assert_eq!(shown.json()["token"], "saved");
     for entry in walk(home.path()) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
+        let bytes = std::fs::read(&entry).unwrap_or_else(|e| panic!("cannot read {}: {e}", entry.display()));
         assert!(!String::from_utf8_lossy(&bytes).contains(body_line), "key material in {}", entry.display());
     }
     let _ = cli(home.path(), &["secret", "delete", &name]);

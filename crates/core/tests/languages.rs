@@ -96,7 +96,10 @@ fn ui_strings() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for entry in std::fs::read_dir(&ui).unwrap() {
         let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if path.is_dir() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         match path.extension().and_then(|e| e.to_str()) {
             Some("js") => keys.extend(literals_after(&text, &["t", "tr"])),
             Some("html") => keys.extend(page_texts(&text)),
@@ -119,7 +122,11 @@ fn core_strings() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for dir in ["crates/core/src", "crates/cli/src"] {
         for entry in std::fs::read_dir(workspace().join(dir)).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
             keys.extend(literals_after(&text, &["tr", "tr_with", "say", "i18n::tr", "i18n::tr_with", "words"]));
         }
     }
