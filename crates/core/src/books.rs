@@ -382,7 +382,7 @@ impl Paydesk {
     /// Copies this ledger (payments, refunds, events, customers, cards, profiles; never a
     /// secret) into the PostgreSQL ledger at `url`, migrating it first, then checks that
     /// both sides hold the same rows and totals. Safe to run again.
-    pub fn copy_ledger_to(&self, url: &str) -> Result<paydesk_ledger::postgres::CopyReport, AppError> {
+    pub fn copy_ledger_to(&self, url: &str) -> Result<paydesk_ledger::copy::CopyReport, AppError> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(AppError::invalid(
                 "to",
@@ -400,7 +400,7 @@ impl Paydesk {
         &self,
         url: &str,
         to: &std::path::Path,
-    ) -> Result<paydesk_ledger::postgres::CopyReport, AppError> {
+    ) -> Result<paydesk_ledger::copy::CopyReport, AppError> {
         if to.to_string_lossy().contains("://") {
             return Err(AppError::invalid("to", "to: with --from, name the new SQLite file to copy into"));
         }
@@ -430,7 +430,7 @@ impl Paydesk {
         &self,
         from: &std::path::Path,
         replace_newer: bool,
-    ) -> Result<paydesk_ledger::chain::RestoreReport, AppError> {
+    ) -> Result<paydesk_ledger::backup::RestoreReport, AppError> {
         crate::blocking(|| Ok(self.ledger().restore_from(from, replace_newer)?))
     }
 }
@@ -453,9 +453,7 @@ pub(crate) fn refuse_unverified(source: &paydesk_ledger::Ledger, what: &str) -> 
 /// runs its own runtime, which may not start inside the app's).
 pub(crate) fn with_shared_ledger<T: Send + 'static>(
     url: &str,
-    copy: impl FnOnce(&mut paydesk_ledger::postgres::Client) -> Result<T, paydesk_ledger::postgres::CopyError>
-        + Send
-        + 'static,
+    copy: impl FnOnce(&mut paydesk_ledger::postgres::Client) -> Result<T, paydesk_ledger::copy::CopyError> + Send + 'static,
 ) -> Result<T, AppError> {
     let url = url.to_string();
     std::thread::spawn(move || {

@@ -1,25 +1,4 @@
-use std::fmt;
-
-/// Input refused before any network call: names the field and the rule it broke.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidationError {
-    pub field: &'static str,
-    pub rule: String,
-}
-
-impl ValidationError {
-    pub fn new(field: &'static str, rule: impl Into<String>) -> Self {
-        Self { field, rule: rule.into() }
-    }
-}
-
-impl fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.rule)
-    }
-}
-
-impl std::error::Error for ValidationError {}
+pub use paydesk_types::ValidationError;
 
 /// What can go wrong talking to a provider.
 #[derive(Debug, thiserror::Error)]

@@ -11,17 +11,17 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod links;
-pub mod money;
 pub mod paykka;
 pub mod pockyt;
 pub mod registry;
-pub mod scrub;
 pub mod secret;
-pub mod status;
 pub mod text;
 pub mod vexora;
 
 pub use error::{GatewayError, ValidationError};
-pub use money::{Currency, Money};
+pub use paydesk_types::status::{
+    Balances, MovementKind, MovementStatus, PaymentReport, PaymentStatus, RefundState, RefundStatus,
+};
+pub use paydesk_types::{money, scrub, status};
+pub use paydesk_types::{Currency, Money};
 pub use secret::ApiSecret;
-pub use status::{Balances, MovementKind, MovementStatus, PaymentReport, PaymentStatus, RefundState, RefundStatus};

@@ -9,147 +9,14 @@
 //! back to an earlier state is caught only by comparing the head hash with one kept
 //! elsewhere (a backup, or the head `verify` prints).
 
+use crate::schema::{
+    state, subjects_made_at, Subject, CHAIN_MIGRATION, HASH_FUNCTION, RESEAL_MIGRATION, SEALED_BEFORE_18, SUBJECTS,
+};
 use crate::{Ledger, Result};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-
-/// The SQL function the triggers call: registered on every connection the app opens.
-pub(crate) const HASH_FUNCTION: &str = "paydesk_chain_hash";
-
-/// What each subject's state holds, as SQL builds it (the same text for the trigger and
-/// for `verify`, so they compare exactly). `{r}` is NEW, OLD or a table alias.
-const PAYMENT_STATE: &str =
-    "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
-    'method', {r}.method, 'vendor', {r}.vendor, 'amount_minor', {r}.amount_minor, 'currency', {r}.currency, \
-    'status', {r}.status, 'raw_status', {r}.raw_status, 'transaction_no', {r}.transaction_no, 'link', {r}.link, \
-    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, \
-    'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
-// (Not the checkout options: they may name the payer, whose data can be erased on request;
-// a copy in the chain never could be.)
-const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
-    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
-    'refund_transaction_no', {r}.refund_transaction_no, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
-const EVENT_STATE: &str =
-    "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
-const MOVEMENT_STATE: &str = "json_object('payment_id', {r}.payment_id, 'kind', {r}.kind, 'reference', {r}.reference, \
-    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'is_final', {r}.is_final, 'captured_before', {r}.captured_before, 'status', {r}.status, \
-    'provider_id', {r}.provider_id, 'sent_by', {r}.sent_by, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
-/// Where a profile sends its sales and how: changed only by the profile's owner.
-const PROFILE_STATE: &str = "json_object('name', {r}.name, 'provider', {r}.provider, 'environment', {r}.environment, \
-    'base_url', {r}.base_url, 'merchant_no', {r}.merchant_no, 'store_no', {r}.store_no, 'settings', {r}.settings, \
-    'ipn_url', {r}.ipn_url, 'callback_url', {r}.callback_url, 'ipn_listen', {r}.ipn_listen, \
-    'private_network', {r}.private_network, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
-
-/// Who a customer is at the provider and when that changed; not their contact details,
-/// which can be erased on request (a copy in the chain never could).
-const CUSTOMER_STATE: &str = "json_object('profile', {r}.profile, 'customer_no', {r}.customer_no, \
-    'customer_code', {r}.customer_code, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
-
-/// The states as sealed before migration 18 sealed more of each row (method, vendor, link,
-/// raw status and times): a row still as it was sealed then is sealed again in full.
-pub(crate) const SEALED_BEFORE_18: &[(&str, &str, &str)] = &[
-    (
-        "payments",
-        "payment",
-        "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
-    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, 'transaction_no', {r}.transaction_no, \
-    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, 'created_at', {r}.created_at)",
-    ),
-    (
-        "refunds",
-        "refund",
-        "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
-    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
-    'refund_transaction_no', {r}.refund_transaction_no)",
-    ),
-    (
-        "movements",
-        "movement",
-        "json_object('payment_id', {r}.payment_id, 'kind', {r}.kind, 'reference', {r}.reference, \
-    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'is_final', {r}.is_final, 'captured_before', {r}.captured_before, 'status', {r}.status, \
-    'provider_id', {r}.provider_id)",
-    ),
-];
-
-/// A sealed table: its subject kind, the key naming a row (`{r}` as for states), its
-/// state, and the schema version that began sealing it (its triggers are made then).
-pub(crate) struct Subject {
-    pub table: &'static str,
-    pub kind: &'static str,
-    pub key: &'static str,
-    pub template: &'static str,
-    pub since: usize,
-}
-
-impl Subject {
-    /// The SQL of the subject's name for row `r`: `'payment:' || r.id`.
-    pub(crate) fn subject_sql(&self, r: &str) -> String {
-        format!("'{}:' || {}", self.kind, state(self.key, r))
-    }
-}
-
-pub(crate) const SUBJECTS: &[Subject] = &[
-    Subject {
-        table: "payments",
-        kind: "payment",
-        key: "{r}.id",
-        template: PAYMENT_STATE,
-        since: crate::migrations::CHAIN_MIGRATION,
-    },
-    Subject {
-        table: "refunds",
-        kind: "refund",
-        key: "{r}.id",
-        template: REFUND_STATE,
-        since: crate::migrations::CHAIN_MIGRATION,
-    },
-    Subject {
-        table: "events",
-        kind: "event",
-        key: "{r}.id",
-        template: EVENT_STATE,
-        since: crate::migrations::CHAIN_MIGRATION,
-    },
-    Subject {
-        table: "movements",
-        kind: "movement",
-        key: "{r}.id",
-        template: MOVEMENT_STATE,
-        since: crate::migrations::MOVEMENTS_MIGRATION,
-    },
-    Subject {
-        table: "profiles",
-        kind: "profile",
-        key: "{r}.name",
-        template: PROFILE_STATE,
-        since: crate::migrations::RESEAL_MIGRATION,
-    },
-    Subject {
-        table: "customers",
-        kind: "customer",
-        key: "{r}.profile || '/' || {r}.customer_no",
-        template: CUSTOMER_STATE,
-        since: crate::migrations::RESEAL_MIGRATION,
-    },
-];
-
-/// The subjects whose triggers migration `version` makes: every sealed table that exists
-/// by then at the chain's own migration, afterwards the tables made in that migration.
-pub(crate) fn subjects_made_at(version: usize) -> impl Iterator<Item = &'static Subject> {
-    SUBJECTS.iter().filter(move |s| {
-        if version == crate::migrations::CHAIN_MIGRATION {
-            s.since <= version
-        } else {
-            s.since == version
-        }
-    })
-}
-
-pub(crate) fn state(template: &str, row: &str) -> String {
-    template.replace("{r}", row)
-}
 
 /// The hash of one entry: over the previous hash, its number, subject and state.
 pub fn entry_hash(prev: &str, seq: i64, subject: &str, state: &str) -> String {
@@ -203,13 +70,13 @@ pub(crate) fn migration_sql() -> String {
             hash    TEXT NOT NULL
         );\n",
     );
-    sql.push_str(&triggers_for(subjects_made_at(crate::migrations::CHAIN_MIGRATION)));
+    sql.push_str(&triggers_for(subjects_made_at(CHAIN_MIGRATION)));
     sql
 }
 
 /// The triggers of the tables migration `version` makes (none for most).
 pub(crate) fn triggers_made_at(version: usize) -> String {
-    if version <= crate::migrations::CHAIN_MIGRATION {
+    if version <= CHAIN_MIGRATION {
         return String::new();
     }
     triggers_for(subjects_made_at(version))
@@ -251,7 +118,7 @@ fn triggers_for<'a>(subjects: impl Iterator<Item = &'a Subject>) -> String {
 /// Seals every row already there when the chain begins (a ledger from before it), in
 /// table and id order. Runs once, inside the migration that creates the chain.
 pub(crate) fn seal_existing(conn: &Connection) -> rusqlite::Result<()> {
-    for subject in subjects_made_at(crate::migrations::CHAIN_MIGRATION) {
+    for subject in subjects_made_at(CHAIN_MIGRATION) {
         seal_rows(conn, subject, None)?;
     }
     Ok(())
@@ -305,7 +172,7 @@ pub(crate) fn reseal(conn: &Connection) -> rusqlite::Result<()> {
         let subject = SUBJECTS.iter().find(|s| s.table == *table).expect("a sealed table");
         seal_rows(conn, subject, Some(old))?;
     }
-    for subject in SUBJECTS.iter().filter(|s| s.since == crate::migrations::RESEAL_MIGRATION) {
+    for subject in SUBJECTS.iter().filter(|s| s.since == RESEAL_MIGRATION) {
         seal_rows(conn, subject, None)?;
     }
     conn.execute_batch("DROP INDEX reseal_chain_subject")?;
@@ -424,7 +291,7 @@ impl Ledger {
         for subject in SUBJECTS {
             let (table, kind) = (subject.table, subject.kind);
             let state_sql = if self.db.is_postgres() {
-                crate::postgres::state(subject.template, "t")
+                crate::schema::pg_state(subject.template, "t")
             } else {
                 state(subject.template, "t")
             };
@@ -481,103 +348,6 @@ impl Ledger {
             extends_kept_head: None,
         })
     }
-
-    /// A consistent copy of the ledger while it is in use (SQLite's online backup).
-    pub fn backup_to(&self, path: &std::path::Path) -> Result<()> {
-        let conn = self.sqlite("A backup")?;
-        // Made private (0600) before SQLite writes into it; it keeps that mode.
-        crate::create_private_file(path).map_err(|e| crate::LedgerError::Conflict(format!("backup: {e}")))?;
-        conn.backup(rusqlite::MAIN_DB, path, None)?;
-        Ok(())
-    }
-
-    /// Puts a backup back, after checking it, and never loses data: a file that is not a
-    /// Paydesk ledger (empty, another database, no payments table), a copy whose chain does
-    /// not verify, or one a newer Paydesk wrote is refused, and so is any restore while
-    /// another process has the ledger open (it is named); one holding fewer payments than
-    /// the ledger now is refused unless `replace_newer`. The ledger as it was is kept first as
-    /// a dated safety copy beside it (0600). Any check that fails afterwards is an error.
-    pub fn restore_from(&mut self, path: &std::path::Path, replace_newer: bool) -> Result<RestoreReport> {
-        let refuse = |why: String| crate::LedgerError::Conflict(format!("restore: {why}; nothing was restored"));
-        self.sqlite("A restore")?;
-        let meta = std::fs::metadata(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
-        if !meta.is_file() {
-            return Err(refuse(format!("{} is not a file", path.display())));
-        }
-        if meta.len() == 0 {
-            return Err(refuse(format!("{} is empty, not a Paydesk ledger", path.display())));
-        }
-        // Checked on a copy in a private folder of an unpredictable name: opening runs
-        // migrations, which must not touch the backup itself.
-        let dir = tempfile::Builder::new()
-            .prefix("paydesk-restore-")
-            .tempdir()
-            .map_err(|e| refuse(format!("no private folder to check it in: {e}")))?;
-        let copy = dir.path().join("check.sqlite3");
-        std::fs::copy(path, &copy).map_err(|e| refuse(e.to_string()))?;
-        let backup_payments = {
-            let not_ours = || refuse(format!("{} is not a Paydesk ledger", path.display()));
-            let raw = rusqlite::Connection::open_with_flags(&copy, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|_| not_ours())?;
-            let version: i64 = raw.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
-            let payments: i64 =
-                raw.query_row("SELECT count(*) FROM payments", [], |r| r.get(0)).map_err(|_| not_ours())?;
-            if version < 1 {
-                return Err(not_ours());
-            }
-            payments
-        };
-        let report = Ledger::open(&copy).and_then(|l| l.verify())?;
-        if !report.ok {
-            return Err(refuse(format!("the backup does not verify ({})", report.problem.clone().unwrap_or_default())));
-        }
-        // Nobody else may have the books open while they are replaced: a sale recorded by a
-        // running counter in between would be lost.
-        let _alone = crate::holders::alone(self.path().expect("a file ledger")).map_err(|e| refuse(e.to_string()))?;
-        let now_payments = self.count_payments()?;
-        if backup_payments < now_payments && !replace_newer {
-            return Err(refuse(format!(
-                "the backup holds {backup_payments} payments, fewer than the {now_payments} in the ledger now \
-                 ({} would be lost); add --replace-newer to replace them anyway (a safety copy is kept)",
-                now_payments - backup_payments
-            )));
-        }
-        let live = self.path().expect("a file ledger").to_path_buf();
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
-        // Never over an earlier safety copy: two restores in one second would otherwise keep
-        // only the second, and the sales before the first would be in neither.
-        let mut safety_copy = live.with_file_name(format!("{}.before-restore-{stamp}", crate::FILE_NAME));
-        for n in 2.. {
-            if !safety_copy.exists() {
-                break;
-            }
-            safety_copy = live.with_file_name(format!("{}.before-restore-{stamp}-{n}", crate::FILE_NAME));
-        }
-        self.backup_to(&safety_copy)?;
-        let crate::db::Db::Sqlite(conn) = &mut self.db else { unreachable!("checked to be a file above") };
-        conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
-        crate::migrations::migrate(conn)?;
-        conn.execute_batch(&triggers_sql())?;
-        let chain = self.verify()?;
-        if !chain.ok {
-            return Err(crate::LedgerError::Conflict(format!(
-                "restore: the restored ledger does not verify ({}); the ledger as it was is at {}",
-                chain.problem.unwrap_or_default(),
-                safety_copy.display()
-            )));
-        }
-        Ok(RestoreReport { chain, payments: backup_payments, safety_copy })
-    }
-}
-
-/// What a restore did: the chain it verified, the payments it brought back, and where the
-/// ledger as it was before is kept.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RestoreReport {
-    #[serde(flatten)]
-    pub chain: ChainReport,
-    pub payments: i64,
-    pub safety_copy: std::path::PathBuf,
 }
 
 /// Which sealed fields differ, as "amount_minor 1300 → 1".

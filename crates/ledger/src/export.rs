@@ -5,7 +5,7 @@
 
 use crate::query::{local_time, where_clause, PaymentFilter};
 use crate::{Ledger, LedgerError, Result};
-use paydesk_gateways::{Currency, Money};
+use paydesk_types::{Currency, Money};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::Write;
@@ -148,7 +148,7 @@ impl Line<'_> {
     /// Money taken: what was paid or captured (or arrived of a partial payment), 0 for a
     /// sale that took nothing (declined, cancelled, only authorised).
     fn taken_minor(&self) -> i64 {
-        let status = paydesk_gateways::PaymentStatus::parse(&self.status);
+        let status = paydesk_types::PaymentStatus::parse(&self.status);
         if status.is_some_and(|s| s.took_money()) {
             self.paid_minor.unwrap_or(self.amount_minor)
         } else {

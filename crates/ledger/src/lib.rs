@@ -5,7 +5,9 @@
 //! `events` is append-only: every request, response, notification and status change.
 //! Secrets are never given to this crate.
 
+pub mod backup;
 pub mod chain;
+pub mod copy;
 mod customers;
 mod db;
 pub mod export;
@@ -18,6 +20,7 @@ pub mod postgres;
 mod profiles;
 pub mod query;
 mod refunds;
+mod schema;
 mod tls;
 mod tokens;
 

@@ -1,3 +1,4 @@
+use crate::schema::{CHAIN_MIGRATION, RESEAL_MIGRATION};
 use crate::{LedgerError, Result};
 use rusqlite::Connection;
 
@@ -224,13 +225,6 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tokens ADD COLUMN expiry TEXT;
     "#,
 ];
-
-/// The migration whose SQL is the hash chain's (its number, counting from 1).
-pub(crate) const CHAIN_MIGRATION: usize = 13;
-/// The migration that made captures and voids rows of their own.
-pub(crate) const MOVEMENTS_MIGRATION: usize = 16;
-/// The migration that sealed more of each row, and the profiles.
-pub(crate) const RESEAL_MIGRATION: usize = 18;
 
 /// The version a fully migrated ledger has (on either engine).
 pub(crate) fn latest_version() -> i64 {

@@ -7,7 +7,7 @@
 use crate::db::{args, Row};
 use crate::payments::insert_event;
 use crate::{now, Ledger, LedgerError, Result, StatusChange};
-use paydesk_gateways::{MovementKind, MovementStatus, PaymentStatus};
+use paydesk_types::{MovementKind, MovementStatus, PaymentStatus};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 use crate::db::{args, Row};
 use crate::{now, Ledger, LedgerError, Result};
-use paydesk_gateways::PaymentStatus;
+use paydesk_types::PaymentStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -32,7 +32,7 @@ pub struct PaymentRow {
     pub currency: String,
     pub transaction_no: Option<String>,
     pub link: Option<String>,
-    /// Canonical status (see paydesk-gateways' PaymentStatus).
+    /// Canonical status (see paydesk-types' PaymentStatus).
     pub status: String,
     /// The provider's own status string, kept as received.
     pub raw_status: Option<String>,
@@ -43,7 +43,7 @@ pub struct PaymentRow {
     /// A hosted session's id, where the provider has one.
     pub session_id: Option<String>,
     /// The last balances the provider reported, where it reports them.
-    pub balances: Option<paydesk_gateways::Balances>,
+    pub balances: Option<paydesk_types::Balances>,
     /// Provider options of the checkout (manual capture, shopper, saved card, payer).
     pub checkout_options: Option<Value>,
     /// What actually arrived, when it was less than the amount (a partial payment).
@@ -124,9 +124,9 @@ pub(crate) fn payment_from_row(r: &Row) -> Result<PaymentRow> {
 pub const EVENT_DETAIL_MAX: usize = 8 * 1024;
 
 /// `detail` as stored: whole when small, else a bounded excerpt that says it was cut.
-/// Never a signature: they are removed first (see `paydesk_gateways::scrub`).
+/// Never a signature: they are removed first (see `paydesk_types::scrub`).
 pub fn bounded_detail(detail: &Value) -> String {
-    let text = paydesk_gateways::scrub::without_signatures(detail).to_string();
+    let text = paydesk_types::scrub::without_signatures(detail).to_string();
     if text.len() <= EVENT_DETAIL_MAX {
         return text;
     }
@@ -228,7 +228,7 @@ impl Ledger {
     }
 
     /// Stores what the provider gave back for a created payment (its id and link).
-    pub fn record_balances(&self, id: i64, balances: &paydesk_gateways::Balances) -> Result<()> {
+    pub fn record_balances(&self, id: i64, balances: &paydesk_types::Balances) -> Result<()> {
         let text = serde_json::to_string(balances).expect("plain numbers");
         self.write_one("UPDATE payments SET balances = ?2 WHERE id = ?1", args![id, text])?;
         Ok(())

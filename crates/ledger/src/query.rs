@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The SQL list of the statuses that took money (in full or in part).
 fn taken_list() -> String {
-    paydesk_gateways::PaymentStatus::taken_names().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",")
+    paydesk_types::PaymentStatus::taken_names().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",")
 }
 
 /// Which payments: every field narrows; None leaves it open.
@@ -268,7 +268,7 @@ impl Ledger {
             };
             t.count += count;
             *t.outcomes.entry(status.clone()).or_default() += count;
-            if paydesk_gateways::PaymentStatus::parse(&status).is_some_and(|s| s.took_money()) {
+            if paydesk_types::PaymentStatus::parse(&status).is_some_and(|s| s.took_money()) {
                 t.taken_count += count;
                 t.gross_minor += taken;
             }

@@ -1,7 +1,7 @@
 use crate::db::{args, Row};
 use crate::payments::insert_event;
 use crate::{now, Ledger, LedgerError, Result};
-use paydesk_gateways::{PaymentStatus, RefundStatus};
+use paydesk_types::{PaymentStatus, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 /// One refund of a payment. `status`: created (sent or about to be), succeeded, failed.
@@ -172,7 +172,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use crate::{Ledger, LedgerError, NewPayment, StatusChange};
-    use paydesk_gateways::{PaymentStatus, RefundStatus};
+    use paydesk_types::{PaymentStatus, RefundStatus};
 
     #[test]
     fn refunds_never_exceed_the_remainder() {

@@ -4,10 +4,10 @@
 //! neutralised, an XLSX whose cells are numbers, JSON Lines), and a hash chain that finds
 //! edits, deletions and reordering made with plain SQL.
 
-use paydesk_gateways::PaymentStatus;
 use paydesk_ledger::export::{ExportFormat, ExportOptions, ExportTarget};
 use paydesk_ledger::query::local_day_bounds;
 use paydesk_ledger::{Ledger, NewPayment, PaymentFilter, StatusChange};
+use paydesk_types::PaymentStatus;
 
 fn payment(reference: &str, amount_minor: i64, currency: &str) -> NewPayment {
     NewPayment {
@@ -40,7 +40,7 @@ fn filled(dir: &tempfile::TempDir) -> Ledger {
         // Only what was paid can be refunded (as the app allows).
         if i % 7 == 1 && status == PaymentStatus::Paid {
             let r = ledger.insert_refund(p.id, &format!("RF-{i}"), 10).unwrap();
-            ledger.finish_refund(r.id, paydesk_gateways::RefundStatus::Succeeded, Some("T")).unwrap();
+            ledger.finish_refund(r.id, paydesk_types::RefundStatus::Succeeded, Some("T")).unwrap();
         }
     }
     ledger

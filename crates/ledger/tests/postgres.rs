@@ -175,8 +175,8 @@ fn the_shared_ledger_streams_long_answers_and_exports_them_whole() {
 /// REPEATABLE READ snapshot (shared with the streaming reads) never cries tamper.
 #[test]
 fn verify_while_four_counters_sell_never_cries_tamper() {
-    use paydesk_gateways::PaymentStatus;
     use paydesk_ledger::{Ledger, NewPayment, StatusChange};
+    use paydesk_types::PaymentStatus;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let url = fresh_database();
     let ledger = Ledger::open_shared(&url).unwrap();

@@ -1,0 +1,122 @@
+//! What the ledger seals, described once for both engines: the migrations that began the
+//! chain, the sealed tables with the state each row is sealed as, and the hash function's
+//! name. The SQLite triggers (`chain`), the PostgreSQL ones (`postgres`) and `verify` are
+//! all made from it. A leaf: it imports nothing of the crate.
+
+/// The migration whose SQL is the hash chain's (its number, counting from 1).
+pub(crate) const CHAIN_MIGRATION: usize = 13;
+/// The migration that made captures and voids rows of their own.
+pub(crate) const MOVEMENTS_MIGRATION: usize = 16;
+/// The migration that sealed more of each row, and the profiles.
+pub(crate) const RESEAL_MIGRATION: usize = 18;
+
+/// The SQL function the triggers call: registered on every connection the app opens.
+pub(crate) const HASH_FUNCTION: &str = "paydesk_chain_hash";
+
+/// What each subject's state holds, as SQL builds it (the same text for the trigger and
+/// for `verify`, so they compare exactly). `{r}` is NEW, OLD or a table alias.
+const PAYMENT_STATE: &str =
+    "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
+    'method', {r}.method, 'vendor', {r}.vendor, 'amount_minor', {r}.amount_minor, 'currency', {r}.currency, \
+    'status', {r}.status, 'raw_status', {r}.raw_status, 'transaction_no', {r}.transaction_no, 'link', {r}.link, \
+    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, \
+    'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+// (Not the checkout options: they may name the payer, whose data can be erased on request;
+// a copy in the chain never could be.)
+const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
+    'refund_transaction_no', {r}.refund_transaction_no, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+const EVENT_STATE: &str =
+    "json_object('payment_id', {r}.payment_id, 'at', {r}.at, 'kind', {r}.kind, 'detail', {r}.detail)";
+const MOVEMENT_STATE: &str = "json_object('payment_id', {r}.payment_id, 'kind', {r}.kind, 'reference', {r}.reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'is_final', {r}.is_final, 'captured_before', {r}.captured_before, 'status', {r}.status, \
+    'provider_id', {r}.provider_id, 'sent_by', {r}.sent_by, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+/// Where a profile sends its sales and how: changed only by the profile's owner.
+const PROFILE_STATE: &str = "json_object('name', {r}.name, 'provider', {r}.provider, 'environment', {r}.environment, \
+    'base_url', {r}.base_url, 'merchant_no', {r}.merchant_no, 'store_no', {r}.store_no, 'settings', {r}.settings, \
+    'ipn_url', {r}.ipn_url, 'callback_url', {r}.callback_url, 'ipn_listen', {r}.ipn_listen, \
+    'private_network', {r}.private_network, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+
+/// Who a customer is at the provider and when that changed; not their contact details,
+/// which can be erased on request (a copy in the chain never could).
+const CUSTOMER_STATE: &str = "json_object('profile', {r}.profile, 'customer_no', {r}.customer_no, \
+    'customer_code', {r}.customer_code, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
+
+/// The states as sealed before migration 18 sealed more of each row (method, vendor, link,
+/// raw status and times): a row still as it was sealed then is sealed again in full.
+pub(crate) const SEALED_BEFORE_18: &[(&str, &str, &str)] = &[
+    (
+        "payments",
+        "payment",
+        "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, 'transaction_no', {r}.transaction_no, \
+    'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, 'created_at', {r}.created_at)",
+    ),
+    (
+        "refunds",
+        "refund",
+        "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
+    'refund_transaction_no', {r}.refund_transaction_no)",
+    ),
+    (
+        "movements",
+        "movement",
+        "json_object('payment_id', {r}.payment_id, 'kind', {r}.kind, 'reference', {r}.reference, \
+    'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'is_final', {r}.is_final, 'captured_before', {r}.captured_before, 'status', {r}.status, \
+    'provider_id', {r}.provider_id)",
+    ),
+];
+
+/// A sealed table: its subject kind, the key naming a row (`{r}` as for states), its
+/// state, and the schema version that began sealing it (its triggers are made then).
+pub(crate) struct Subject {
+    pub table: &'static str,
+    pub kind: &'static str,
+    pub key: &'static str,
+    pub template: &'static str,
+    pub since: usize,
+}
+
+impl Subject {
+    /// The SQL of the subject's name for row `r`: `'payment:' || r.id`.
+    pub(crate) fn subject_sql(&self, r: &str) -> String {
+        format!("'{}:' || {}", self.kind, state(self.key, r))
+    }
+}
+
+pub(crate) const SUBJECTS: &[Subject] = &[
+    Subject { table: "payments", kind: "payment", key: "{r}.id", template: PAYMENT_STATE, since: CHAIN_MIGRATION },
+    Subject { table: "refunds", kind: "refund", key: "{r}.id", template: REFUND_STATE, since: CHAIN_MIGRATION },
+    Subject { table: "events", kind: "event", key: "{r}.id", template: EVENT_STATE, since: CHAIN_MIGRATION },
+    Subject {
+        table: "movements",
+        kind: "movement",
+        key: "{r}.id",
+        template: MOVEMENT_STATE,
+        since: MOVEMENTS_MIGRATION,
+    },
+    Subject { table: "profiles", kind: "profile", key: "{r}.name", template: PROFILE_STATE, since: RESEAL_MIGRATION },
+    Subject {
+        table: "customers",
+        kind: "customer",
+        key: "{r}.profile || '/' || {r}.customer_no",
+        template: CUSTOMER_STATE,
+        since: RESEAL_MIGRATION,
+    },
+];
+
+/// The subjects whose triggers migration `version` makes: every sealed table that exists
+/// by then at the chain's own migration, afterwards the tables made in that migration.
+pub(crate) fn subjects_made_at(version: usize) -> impl Iterator<Item = &'static Subject> {
+    SUBJECTS.iter().filter(move |s| if version == CHAIN_MIGRATION { s.since <= version } else { s.since == version })
+}
+
+pub(crate) fn state(template: &str, row: &str) -> String {
+    template.replace("{r}", row)
+}
+
+/// A sealed row's state as PostgreSQL builds it (for its triggers and `verify`).
+pub(crate) fn pg_state(template: &str, row: &str) -> String {
+    state(template, row).replace("json_object(", "json_build_object(") + "::text"
+}
