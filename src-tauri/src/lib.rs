@@ -680,7 +680,7 @@ async fn set_demo_phones(core: Core<'_>, on: bool) -> Result<demo::DemoPhones, U
 /// The ledger in use and the shared ledger chosen in Settings.
 #[tauri::command(async)]
 fn ledger_settings(core: Core<'_>) -> paydesk_core::settings::LedgerSettings {
-    paydesk_core::settings::ledger_settings(&core)
+    core.ledger_settings()
 }
 
 /// Chooses the shared ledger (checked by connecting to it) or, with none, the file; the
@@ -692,7 +692,7 @@ fn save_shared_ledger(
     password: Option<String>,
 ) -> Result<paydesk_core::settings::LedgerSettings, UiError> {
     paydesk_core::settings::choose_shared_ledger(core.home(), url.as_deref(), password.as_deref())?;
-    Ok(paydesk_core::settings::ledger_settings(&core))
+    Ok(core.ledger_settings())
 }
 
 /// What the customer display shows now (a display window asks once, then follows events).
@@ -965,7 +965,7 @@ pub fn replay_when_back<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Paydesk>
 pub fn run() {
     paydesk_core::raise_open_files_limit();
     let home = paydesk_core::paths::home();
-    paydesk_core::i18n::set_current(paydesk_core::i18n::Locale::chosen(&home));
+    paydesk_core::i18n::set_current(paydesk_core::settings::chosen_locale(&home));
     let core = match paydesk_core::settings::ledger_location(&home).and_then(|at| Paydesk::open_at(&home, &at)) {
         Ok(c) => Arc::new(c),
         Err(e) => {

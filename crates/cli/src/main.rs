@@ -712,7 +712,7 @@ fn main() {
     let cli = Cli::parse();
     let json_mode = cli.json;
     let _ = LEDGER.set(cli.ledger.clone().filter(|l| !l.trim().is_empty()));
-    i18n::set_current(i18n::Locale::chosen(&paydesk_core::paths::home()));
+    i18n::set_current(paydesk_core::settings::chosen_locale(&paydesk_core::paths::home()));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(run(cli));

@@ -7,7 +7,6 @@
 //! after the lookup. Machine output (the CLI's JSON, error `kind`s) is never translated.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -82,17 +81,13 @@ impl Locale {
         Self::En
     }
 
-    /// The language in use: `PAYDESK_LANG` if set, else the one chosen in Settings (kept
-    /// in the home folder), else the system's.
-    pub fn chosen(home: &Path) -> Self {
+    /// The language in use: `PAYDESK_LANG` if set, else `saved` (chosen in Settings, see
+    /// `settings::chosen_locale`), else the system's.
+    pub fn chosen(saved: Option<&str>) -> Self {
         if let Some(l) = std::env::var("PAYDESK_LANG").ok().and_then(|v| Self::parse(&v)) {
             return l;
         }
-        crate::settings::LocalSettings::load(home)
-            .language
-            .as_deref()
-            .and_then(Self::parse)
-            .unwrap_or_else(Self::from_system)
+        saved.and_then(Self::parse).unwrap_or_else(Self::from_system)
     }
 }
 

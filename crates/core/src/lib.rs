@@ -15,6 +15,7 @@ pub mod display;
 pub mod error;
 pub mod i18n;
 pub mod ipn;
+pub mod journal;
 pub mod listener;
 pub(crate) mod movements;
 pub mod offline;

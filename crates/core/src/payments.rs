@@ -595,12 +595,12 @@ impl Paydesk {
             }
             paydesk_ledger::Location::Shared(url) => match Ledger::open_at(location) {
                 Ok(ledger) => {
-                    if let Err(e) = crate::offline::remember_profiles(home, url, &ledger) {
+                    if let Err(e) = crate::journal::remember_profiles(home, url, &ledger) {
                         tracing::warn!("{e}");
                     }
                     ledger
                 }
-                Err(paydesk_ledger::LedgerError::Unreachable(why)) => match crate::offline::open_journal(home, url)? {
+                Err(paydesk_ledger::LedgerError::Unreachable(why)) => match crate::journal::open_journal(home, url)? {
                     Some(journal) => journal,
                     None => return Err(paydesk_ledger::LedgerError::Unreachable(why).into()),
                 },
@@ -629,7 +629,7 @@ impl Paydesk {
             exported: Mutex::new(Vec::new()),
         };
         // Back on the shared ledger with sales journaled meanwhile: replayed now.
-        if paydesk.ledger_is_shared() && crate::offline::journal_exists(home) {
+        if paydesk.ledger_is_shared() && crate::journal::journal_exists(home) {
             if let Err(e) = paydesk.sync_ledger() {
                 tracing::warn!("the offline journal was not replayed: {e}");
             }
@@ -693,6 +693,11 @@ impl Paydesk {
     pub(crate) fn install_demo(&self, ctx: DemoContext) -> Result<&DemoContext, AppError> {
         self.demo.set(ctx).map_err(|_| AppError::Internal { message: "demo mode is already running".into() })?;
         Ok(self.demo.get().expect("just set"))
+    }
+
+    /// The ledger this core runs on, and what Settings chose.
+    pub fn ledger_settings(&self) -> crate::settings::LedgerSettings {
+        crate::settings::ledger_settings_at(self.home(), &self.ledger_location())
     }
 
     pub fn demo(&self) -> Option<&DemoContext> {
@@ -855,7 +860,7 @@ impl Paydesk {
     /// Keeps the shared ledger's profiles on this computer (for selling through an outage).
     fn remember_shared_profiles(&self, ledger: &Ledger) {
         if let (Some(url), true) = (self.shared_url(), ledger.is_shared()) {
-            if let Err(e) = crate::offline::remember_profiles(&self.home, url, ledger) {
+            if let Err(e) = crate::journal::remember_profiles(&self.home, url, ledger) {
                 tracing::warn!("{e}");
             }
         }

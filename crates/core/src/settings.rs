@@ -86,11 +86,6 @@ pub struct LedgerSettings {
     pub set_by_environment: bool,
 }
 
-/// The ledger `core` runs on, and what Settings chose.
-pub fn ledger_settings(core: &crate::Paydesk) -> LedgerSettings {
-    ledger_settings_at(core.home(), &core.ledger_location())
-}
-
 /// What Settings chose, beside the ledger at `in_use` (which may not have opened).
 pub fn ledger_settings_at(home: &Path, in_use: &paydesk_ledger::Location) -> LedgerSettings {
     crate::blocking(|| LedgerSettings {
@@ -190,6 +185,12 @@ mod ledger_url_tests {
 
 /// Chooses the language (none = the system's), keeps the choice in `home` and makes it the
 /// one in use.
+/// The language in use on this machine: `PAYDESK_LANG`, else the one chosen in Settings
+/// (kept in the home folder), else the system's.
+pub fn chosen_locale(home: &Path) -> crate::i18n::Locale {
+    crate::i18n::Locale::chosen(LocalSettings::load(home).language.as_deref())
+}
+
 pub fn choose_language(home: &Path, language: Option<&str>) -> Result<crate::i18n::Locale, AppError> {
     use crate::i18n::{self, Locale};
     let language = language.filter(|l| !l.is_empty());

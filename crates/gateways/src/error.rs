@@ -21,18 +21,6 @@ pub enum GatewayError {
 }
 
 impl GatewayError {
-    /// The provider says it has no such transaction (Pockyt's 000021 "no related
-    /// information"): a payment it never saw.
-    pub fn is_unknown_transaction(&self) -> bool {
-        matches!(
-            self,
-            GatewayError::Rejected { provider, code, .. }
-                if (*provider, code.as_str()) == ("Pockyt", "000021")
-                    || (*provider, code.as_str()) == ("PayKKa", "206024")
-                    || (*provider, code.as_str()) == ("Vexora", crate::vexora::transformers::CODE_UNKNOWN_TRADE)
-        )
-    }
-
     /// A refusal of who asked (signature, merchant, key, secret, IP) rather than of what
     /// was asked. Vexora documents no error codes: its answer to a query of a reference that
     /// cannot exist says whether it accepted our signature only by what its message is about.

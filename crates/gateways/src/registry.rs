@@ -207,3 +207,19 @@ impl AnyGateway {
         }
     }
 }
+
+// The providers' own words for "no such transaction", kept here with the other places a
+// provider name is known, so the error type itself names none.
+impl crate::GatewayError {
+    /// The provider says it has no such transaction (Pockyt's 000021 "no related
+    /// information"): a payment it never saw.
+    pub fn is_unknown_transaction(&self) -> bool {
+        matches!(
+            self,
+            crate::GatewayError::Rejected { provider, code, .. }
+                if (*provider, code.as_str()) == ("Pockyt", "000021")
+                    || (*provider, code.as_str()) == ("PayKKa", "206024")
+                    || (*provider, code.as_str()) == ("Vexora", crate::vexora::transformers::CODE_UNKNOWN_TRADE)
+        )
+    }
+}
