@@ -22,7 +22,7 @@ impl Paydesk {
         }
         let profile = self.profile(profile)?;
         let gateway = self.gateway_for(&profile)?;
-        let outcome = gateway.customers()?.customer_create(&fields).await;
+        let outcome = gateway.customer_create(&fields).await;
         self.log_exchange(None, &outcome.exchange)?;
         self.keep(&profile.name, &outcome.result?)
     }
@@ -32,7 +32,7 @@ impl Paydesk {
     pub async fn get_customer(&self, profile: &str, key: &CustomerKey) -> Result<CustomerRow, AppError> {
         let profile = self.profile(profile)?;
         let gateway = self.gateway_for(&profile)?;
-        let outcome = gateway.customers()?.customer_retrieve(key).await;
+        let outcome = gateway.customer_retrieve(key).await;
         self.log_exchange(None, &outcome.exchange)?;
         self.keep(&profile.name, &outcome.result?)
     }
@@ -55,7 +55,7 @@ impl Paydesk {
         }
         let profile = self.profile(profile)?;
         let gateway = self.gateway_for(&profile)?;
-        let outcome = gateway.customers()?.customer_update(customer_no, &changes).await;
+        let outcome = gateway.customer_update(customer_no, &changes).await;
         self.log_exchange(None, &outcome.exchange)?;
         self.keep(&profile.name, &outcome.result?)
     }

@@ -213,7 +213,8 @@ impl ProfileInput {
             ));
         }
         let Some(caps) = paydesk_gateways::registry::capabilities_of(&self.provider) else {
-            let known: Vec<_> = paydesk_gateways::registry::PROVIDERS.iter().map(|c| c.provider).collect();
+            let known: Vec<_> =
+                paydesk_gateways::registry::PROVIDERS.iter().map(|p| p.capabilities().provider).collect();
             return Err(AppError::invalid(
                 "provider",
                 format!("provider: '{}' is not one Paydesk speaks; use {}", self.provider, known.join(", ")),

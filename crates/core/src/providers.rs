@@ -59,5 +59,5 @@ impl From<&Capabilities> for ProviderInfo {
 
 /// What every provider offers, for the screens.
 pub fn provider_infos() -> Vec<ProviderInfo> {
-    PROVIDERS.iter().map(|c| ProviderInfo::from(*c)).collect()
+    PROVIDERS.iter().map(|p| ProviderInfo::from(p.capabilities())).collect()
 }

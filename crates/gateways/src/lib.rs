@@ -6,6 +6,7 @@
 //! `status` mapping into [`PaymentStatus`], and a `client` that talks HTTP.
 //! Inside the app, money is always [`Money`]: integer minor units plus a currency.
 
+pub mod customers;
 pub mod demo;
 pub mod error;
 pub mod gateway;

@@ -363,3 +363,50 @@ mod refund_answer_tests {
         assert!(matches!(state(data("PD-1-R1", "RF1", "FAILURE")), Err(crate::GatewayError::Rejected { .. })));
     }
 }
+
+/// PayKKa as the registry holds it.
+pub struct PaykkaProvider;
+
+pub static PROVIDER: PaykkaProvider = PaykkaProvider;
+
+impl crate::gateway::Provider for PaykkaProvider {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    /// The merchant's RSA private key (PEM, PKCS#8 or PKCS#1).
+    fn check_secret(&self, secret: &str) -> Result<(), crate::ValidationError> {
+        super::signing::MerchantKey::from_pem(secret)
+            .map(|_| ())
+            .map_err(|e| crate::ValidationError::new("secret", format!("{e}; nothing was saved")))
+    }
+
+    fn unknown_transaction_code(&self) -> Option<&'static str> {
+        Some("206024")
+    }
+
+    fn build(
+        &self,
+        setup: crate::gateway::GatewaySetup<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::gateway::DynGateway>, crate::ValidationError> {
+        let key = super::signing::MerchantKey::from_pem(setup.secret.expose())
+            .map_err(|e| crate::ValidationError::new("secret", e.to_string()))?;
+        let client = super::client::PaykkaClient::new(
+            setup.http.clone(),
+            setup.base_url,
+            setup.required("merchant_id")?,
+            setup.required("app_id")?,
+            key,
+            setup.optional("platform_public_key").map(String::from),
+        )
+        .requiring_signed_answers(setup.optional("require_signed_answers") == Some("true"));
+        // Webhooks are signed over the path they are posted to: the public one's.
+        let notify_path = setup
+            .notify_url
+            .and_then(|u| url::Url::parse(u).ok())
+            .map(|u| u.path().to_string())
+            .filter(|p| p.starts_with('/') && p.len() > 1)
+            .unwrap_or_else(|| format!("/notify/paykka/{}", setup.profile));
+        Ok(std::sync::Arc::new(PaykkaGateway::new(client, notify_path)))
+    }
+}

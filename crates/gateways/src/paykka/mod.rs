@@ -6,5 +6,7 @@ pub mod gateway;
 pub mod signing;
 pub mod transformers;
 
+pub use gateway::PROVIDER;
+
 pub const PRODUCTION_URL: &str = "https://openapi.paykka.com";
 pub const SANDBOX_URL: &str = "https://openapi-sandbox.paykka.com";

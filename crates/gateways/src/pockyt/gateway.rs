@@ -152,25 +152,25 @@ impl PockytGateway {
             None => TranQueryRequest::Reference(payment.reference.into()),
         }
     }
-
-    // Pockyt's customers API (SecurePay's `customerNo`).
-
-    pub async fn customer_create(&self, fields: &CustomerFields) -> Outcome<Customer> {
-        self.client.customer_create(fields).await
-    }
-
-    pub async fn customer_retrieve(&self, key: &CustomerKey) -> Outcome<Customer> {
-        self.client.customer_retrieve(key).await
-    }
-
-    pub async fn customer_update(&self, customer_no: &str, changes: &CustomerFields) -> Outcome<Customer> {
-        self.client.customer_update(customer_no, changes).await
-    }
 }
 
 impl Gateway for PockytGateway {
     fn capabilities(&self) -> &'static Capabilities {
         &CAPABILITIES
+    }
+
+    // Pockyt's customers API (SecurePay's `customerNo`).
+
+    async fn customer_create(&self, fields: &CustomerFields) -> Outcome<Customer> {
+        self.client.customer_create(fields).await
+    }
+
+    async fn customer_retrieve(&self, key: &CustomerKey) -> Outcome<Customer> {
+        self.client.customer_retrieve(key).await
+    }
+
+    async fn customer_update(&self, customer_no: &str, changes: &CustomerFields) -> Outcome<Customer> {
+        self.client.customer_update(customer_no, changes).await
     }
 
     fn validate_checkout(&self, checkout: &Checkout) -> Result<(), ValidationError> {
@@ -248,5 +248,38 @@ impl Gateway for PockytGateway {
             done.confirm(payment.transaction_no)?;
             Ok(CancelAnswer { transaction_no: done.transaction_no, raw_status: done.status })
         })
+    }
+}
+
+/// Pockyt as the registry holds it.
+pub struct PockytProvider;
+
+pub static PROVIDER: PockytProvider = PockytProvider;
+
+impl crate::gateway::Provider for PockytProvider {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    fn notification_reference(&self, incoming: crate::gateway::IncomingNotification<'_>) -> Option<String> {
+        form_urlencoded::parse(incoming.body).find(|(k, _)| k == "reference").map(|(_, v)| v.into_owned())
+    }
+
+    fn unknown_transaction_code(&self) -> Option<&'static str> {
+        Some("000021")
+    }
+
+    fn build(
+        &self,
+        setup: crate::gateway::GatewaySetup<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::gateway::DynGateway>, crate::ValidationError> {
+        let client = super::PockytClient::with_http(
+            setup.http.clone(),
+            setup.base_url,
+            setup.required("merchant_no")?,
+            setup.required("store_no")?,
+            setup.secret.clone(),
+        );
+        Ok(std::sync::Arc::new(PockytGateway::new(client)))
     }
 }

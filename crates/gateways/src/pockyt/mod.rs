@@ -7,6 +7,8 @@ pub mod rules;
 pub mod signing;
 pub mod transformers;
 
+pub use gateway::PROVIDER;
+
 pub use client::PockytClient;
 pub use customers::*;
 pub use transformers::*;

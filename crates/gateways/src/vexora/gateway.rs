@@ -349,3 +349,41 @@ fn keyed_hash(secret: &crate::secret::ApiSecret, signature: &str) -> String {
     h.update(signature.as_bytes());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Vexora as the registry holds it.
+pub struct VexoraProvider;
+
+pub static PROVIDER: VexoraProvider = VexoraProvider;
+
+impl crate::gateway::Provider for VexoraProvider {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    fn check_secret(&self, secret: &str) -> Result<(), crate::ValidationError> {
+        crate::gateway::one_word_secret("the app secret", secret)
+    }
+
+    fn notification_reference(&self, incoming: crate::gateway::IncomingNotification<'_>) -> Option<String> {
+        notification_fields(incoming.body)?.remove("tradeNo")
+    }
+
+    fn unknown_transaction_code(&self) -> Option<&'static str> {
+        Some(super::transformers::CODE_UNKNOWN_TRADE)
+    }
+
+    fn build(
+        &self,
+        setup: crate::gateway::GatewaySetup<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::gateway::DynGateway>, crate::ValidationError> {
+        let client = super::VexoraClient::new(
+            setup.http.clone(),
+            setup.base_url,
+            setup.required("merchant_no")?,
+            setup.secret.clone(),
+        );
+        Ok(std::sync::Arc::new(
+            VexoraGateway::new(client).with_public_ip(setup.optional("public_ip").map(String::from)),
+        ))
+    }
+}

@@ -7,6 +7,8 @@ pub mod gateway;
 pub mod signing;
 pub mod transformers;
 
+pub use gateway::PROVIDER;
+
 pub use client::VexoraClient;
 
 /// Base URLs are per region; Taiwan's are the defaults `--base-url sandbox|production`
