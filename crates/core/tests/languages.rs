@@ -120,16 +120,22 @@ fn ui_strings() -> BTreeSet<String> {
 
 fn core_strings() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    for dir in ["crates/core/src", "crates/cli/src"] {
-        for entry in std::fs::read_dir(workspace().join(dir)).unwrap() {
+    // Every source file, in folders too (a module split by flow is still read).
+    let mut dirs: Vec<std::path::PathBuf> = ["crates/core/src", "crates/cli/src"].map(|d| workspace().join(d)).to_vec();
+    let mut read = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
+                dirs.push(path);
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
             keys.extend(literals_after(&text, &["tr", "tr_with", "say", "i18n::tr", "i18n::tr_with", "words"]));
+            read += 1;
         }
     }
+    assert!(read > 30, "read the core's and the CLI's sources ({read} files)");
     keys.extend(paydesk_core::AppError::sentences().iter().map(|s| s.to_string()));
     keys.extend(paydesk_core::error::all_field_labels());
     keys.extend(paydesk_core::error::all_rule_texts().iter().map(|s| s.to_string()));
