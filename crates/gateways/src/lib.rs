@@ -14,6 +14,7 @@ pub mod http;
 pub mod links;
 pub mod paykka;
 pub mod pockyt;
+pub mod provider;
 pub mod registry;
 pub mod secret;
 pub mod text;

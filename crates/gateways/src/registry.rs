@@ -2,11 +2,12 @@
 //! name becomes its gateway. Adding a provider adds a line here and its own folder.
 
 use crate::customers::{Customer, CustomerFields, CustomerKey};
-pub use crate::gateway::GatewaySetup;
 use crate::gateway::{
-    CancelAnswer, Capabilities, Checkout, CheckoutAnswer, DynGateway, IncomingNotification, NotificationRefusal,
-    Outcome, PaymentRef, Provider, RefundAnswer, RefundOrder, VerifiedNotification,
+    CancelAnswer, Capabilities, Checkout, CheckoutAnswer, IncomingNotification, NotificationRefusal, Outcome,
+    PaymentRef, RefundAnswer, RefundOrder, VerifiedNotification,
 };
+pub use crate::provider::GatewaySetup;
+use crate::provider::{DynGateway, Provider};
 use crate::{paykka, pockyt, vexora, ApiSecret, PaymentReport, ValidationError};
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ pub fn check_secret(name: &str, secret: &ApiSecret) -> Result<(), ValidationErro
     }
     match provider(name) {
         Some(p) => p.check_secret(text),
-        None => crate::gateway::one_word_secret("the API token", text),
+        None => crate::provider::one_word_secret("the API token", text),
     }
 }
 

@@ -369,7 +369,7 @@ pub struct PaykkaProvider;
 
 pub static PROVIDER: PaykkaProvider = PaykkaProvider;
 
-impl crate::gateway::Provider for PaykkaProvider {
+impl crate::provider::Provider for PaykkaProvider {
     fn capabilities(&self) -> &'static Capabilities {
         &CAPABILITIES
     }
@@ -387,8 +387,8 @@ impl crate::gateway::Provider for PaykkaProvider {
 
     fn build(
         &self,
-        setup: crate::gateway::GatewaySetup<'_>,
-    ) -> Result<std::sync::Arc<dyn crate::gateway::DynGateway>, crate::ValidationError> {
+        setup: crate::provider::GatewaySetup<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::provider::DynGateway>, crate::ValidationError> {
         let key = super::signing::MerchantKey::from_pem(setup.secret.expose())
             .map_err(|e| crate::ValidationError::new("secret", e.to_string()))?;
         let client = super::client::PaykkaClient::new(

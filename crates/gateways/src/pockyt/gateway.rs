@@ -256,7 +256,7 @@ pub struct PockytProvider;
 
 pub static PROVIDER: PockytProvider = PockytProvider;
 
-impl crate::gateway::Provider for PockytProvider {
+impl crate::provider::Provider for PockytProvider {
     fn capabilities(&self) -> &'static Capabilities {
         &CAPABILITIES
     }
@@ -271,8 +271,8 @@ impl crate::gateway::Provider for PockytProvider {
 
     fn build(
         &self,
-        setup: crate::gateway::GatewaySetup<'_>,
-    ) -> Result<std::sync::Arc<dyn crate::gateway::DynGateway>, crate::ValidationError> {
+        setup: crate::provider::GatewaySetup<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::provider::DynGateway>, crate::ValidationError> {
         let client = super::PockytClient::with_http(
             setup.http.clone(),
             setup.base_url,

@@ -355,13 +355,13 @@ pub struct VexoraProvider;
 
 pub static PROVIDER: VexoraProvider = VexoraProvider;
 
-impl crate::gateway::Provider for VexoraProvider {
+impl crate::provider::Provider for VexoraProvider {
     fn capabilities(&self) -> &'static Capabilities {
         &CAPABILITIES
     }
 
     fn check_secret(&self, secret: &str) -> Result<(), crate::ValidationError> {
-        crate::gateway::one_word_secret("the app secret", secret)
+        crate::provider::one_word_secret("the app secret", secret)
     }
 
     fn notification_reference(&self, incoming: crate::gateway::IncomingNotification<'_>) -> Option<String> {
@@ -374,8 +374,8 @@ impl crate::gateway::Provider for VexoraProvider {
 
     fn build(
         &self,
-        setup: crate::gateway::GatewaySetup<'_>,
-    ) -> Result<std::sync::Arc<dyn crate::gateway::DynGateway>, crate::ValidationError> {
+        setup: crate::provider::GatewaySetup<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::provider::DynGateway>, crate::ValidationError> {
         let client = super::VexoraClient::new(
             setup.http.clone(),
             setup.base_url,
