@@ -215,16 +215,28 @@ impl Session {
     /// Ticks a checkbox by clicking it, as a person would, and makes sure it took: a line
     /// shown above it a moment before (a check finishing) can move it under the pointer.
     pub fn tick(&self, css: &str) {
+        self.set_ticked(css, true);
+    }
+
+    /// Unticks a checkbox the same way.
+    pub fn untick(&self, css: &str) {
+        self.set_ticked(css, false);
+    }
+
+    fn set_ticked(&self, css: &str, ticked: bool) {
         let checked = format!("return document.querySelector({css:?}).checked");
         for _ in 0..5 {
+            if self.script(&checked) == json!(ticked) {
+                return;
+            }
             self.script(&format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return true"));
             self.click(css);
-            if self.script(&checked) == json!(true) {
+            if self.script(&checked) == json!(ticked) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        panic!("could not tick {css}");
+        panic!("could not set {css} to {ticked}");
     }
 
     /// Clicks a field, clears it and types into it (through the Actions API).

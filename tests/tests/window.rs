@@ -1137,7 +1137,7 @@ fn phones_on_this_network_pay_a_demo_sale() {
     s.click("#tab-settings");
     s.wait_for("the demo section", Duration::from_secs(5), "return !document.getElementById('demo-settings').hidden");
     assert_eq!(s.script("return document.getElementById('demo-phones').checked"), false, "off by default");
-    s.click("#demo-phones");
+    s.tick("#demo-phones");
     let url = s.wait_for(
         "the sandbox open to the network",
         Duration::from_secs(5),
@@ -1166,7 +1166,8 @@ fn phones_on_this_network_pay_a_demo_sale() {
 
     // Off again: the door closes and sales are back on this computer only.
     s.click("#tab-settings");
-    s.click("#demo-phones");
+    s.wait_for("the demo section", Duration::from_secs(5), "return !document.getElementById('demo-settings').hidden");
+    s.untick("#demo-phones");
     s.wait_for(
         "the door closed",
         Duration::from_secs(5),
