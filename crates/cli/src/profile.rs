@@ -1,0 +1,310 @@
+//! `profile …` and `secret …`: where sales go, with the secret in the OS keyring.
+
+use crate::*;
+
+#[derive(Subcommand)]
+pub(crate) enum ProfileCommand {
+    Add {
+        name: String,
+        #[arg(long, default_value = "pockyt")]
+        provider: String,
+        /// "sandbox", "production" or a URL.
+        #[arg(long)]
+        base_url: String,
+        /// Pockyt's (or Vexora's) merchant number.
+        #[arg(long)]
+        merchant_no: Option<String>,
+        /// Pockyt's store number.
+        #[arg(long)]
+        store_no: Option<String>,
+        /// PayKKa's merchant id.
+        #[arg(long)]
+        merchant_id: Option<String>,
+        /// PayKKa's app id (x-paykka-appid).
+        #[arg(long)]
+        app_id: Option<String>,
+        /// PayKKa's platform public key (a PEM file), to verify its answers and webhooks.
+        #[arg(long)]
+        platform_public_key: Option<PathBuf>,
+        /// PayKKa: refuse answers that are not signed with the platform key (the documents
+        /// do not say answers are signed; by default a signature is checked when present).
+        #[arg(long)]
+        require_signed_answers: bool,
+        /// Vexora: the counter's public IP address, sent as the payer's (a cashier cannot
+        /// know the customer's; `pay --payer-ip` still gives one).
+        #[arg(long)]
+        public_ip: Option<String>,
+        #[arg(long)]
+        ipn_url: Option<String>,
+        #[arg(long)]
+        callback_url: Option<String>,
+        /// The shop it sells for (several shops may share one ledger); default "main", and
+        /// the same shop when replacing.
+        #[arg(long)]
+        shop: Option<String>,
+        /// Run the IPN listener for this profile on ADDR:PORT (`paydesk ipn listen`, the app).
+        #[arg(long)]
+        ipn_listen: Option<String>,
+        /// Allow addresses on the shop's private network (10/8, 172.16/12, 192.168/16, fc00::/7)
+        /// for the base URL, notification and return URLs and the provider's links.
+        #[arg(long)]
+        private_network: bool,
+        /// Replace the profile of this name (refused otherwise; changing where its sales go
+        /// needs the profile's secret on this computer).
+        #[arg(long)]
+        replace: bool,
+        /// Read the profile's secret (API token, app secret or private key) from standard
+        /// input and save it in the OS keyring in the same step (production profiles need it).
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    List,
+    Show {
+        name: String,
+    },
+    /// Removes the profile and its saved token; its payments stay in the ledger.
+    Remove {
+        name: String,
+    },
+    /// Every change of profiles (or of one), newest first: what changed, when, by which process.
+    History {
+        name: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Checks the URL, merchant and token with a harmless query.
+    Test {
+        name: String,
+        /// Also each request and answer (signatures removed), the clock skew to the
+        /// provider, and a plain diagnosis: what to send the provider's support.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Writes the last exchanges of this profile with its provider (payments' requests and
+    /// answers, connection tests), signatures removed, for the provider's support.
+    Transcript {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+        /// A file to write (0600) instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SecretCommand {
+    /// Reads the API token from standard input and saves it in the OS keyring.
+    Set { profile: String },
+    /// Deletes the saved token.
+    Delete { profile: String },
+}
+
+/// A secret typed or piped on standard input (`secret set`, `profile add --secret-stdin`).
+pub(crate) fn read_secret_from_stdin() -> Result<ApiSecret, AppError> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| AppError::Internal { message: format!("cannot read standard input: {e}") })?;
+    Ok(ApiSecret::new(input))
+}
+
+pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
+    let paydesk = open()?;
+    match cmd {
+        ProfileCommand::Add {
+            name,
+            provider,
+            base_url,
+            merchant_no,
+            store_no,
+            merchant_id,
+            app_id,
+            platform_public_key,
+            require_signed_answers,
+            public_ip,
+            ipn_url,
+            callback_url,
+            ipn_listen,
+            private_network,
+            replace,
+            secret_stdin,
+            shop,
+        } => {
+            let platform_public_key = match platform_public_key {
+                Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
+                    AppError::invalid(
+                        "platform_public_key",
+                        format!("platform_public_key: cannot read {} ({e})", path.display()),
+                    )
+                })?),
+                None => None,
+            };
+            // Each provider's settings come as their own flags; the provider says which it needs.
+            let settings = [
+                ("merchant_no", merchant_no),
+                ("store_no", store_no),
+                ("merchant_id", merchant_id),
+                ("app_id", app_id),
+                ("platform_public_key", platform_public_key),
+                ("require_signed_answers", require_signed_answers.then(|| "true".to_string())),
+                ("public_ip", public_ip),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))
+            .collect();
+            let input = ProfileInput {
+                name,
+                provider,
+                base_url,
+                ipn_url,
+                callback_url,
+                ipn_listen,
+                private_network,
+                replace,
+                shop,
+                settings,
+            };
+            if secret_stdin {
+                // Checked first, so a bad form never leaves a stray keyring entry.
+                let profile: paydesk_core::Profile = input.clone().validate()?.into();
+                let secret = read_secret_from_stdin()?;
+                secrets::save_secret(&profile, &secret)?;
+            }
+            let p = paydesk.save_profile(input)?;
+            for warning in &p.warnings {
+                eprintln!("paydesk: warning: {warning}");
+            }
+            let text = say(
+                "saved profile {profile} ({provider}, {url})",
+                &[("profile", &p.name), ("provider", &p.provider), ("url", &p.base_url)],
+            );
+            out(to_json(&p), text)
+        }
+        ProfileCommand::List => {
+            let list = paydesk.profiles()?;
+            let text = list
+                .iter()
+                .map(|p| format!("{}\t{}\t{}\t{}", p.name, p.provider, p.environment.as_str(), p.base_url))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&list), text)
+        }
+        ProfileCommand::History { name, limit } => {
+            let changes = paydesk.profile_history(name.as_deref(), limit)?;
+            let text = changes
+                .iter()
+                .map(|e| {
+                    let changed = e.detail["changed"]
+                        .as_array()
+                        .map(|c| c.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "));
+                    format!(
+                        "{}\t{}\t{}\t{}",
+                        e.at,
+                        e.kind,
+                        e.detail["profile"].as_str().unwrap_or(""),
+                        changed.unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(to_json(&changes), text)
+        }
+        ProfileCommand::Show { name } => {
+            let p = paydesk.profile(&name)?;
+            let saved = secrets::status_of(&p);
+            let mut doc = to_json(&p);
+            doc["token"] = json!(saved);
+            let mut text = format!(
+                "{}\nprovider {}\nenvironment {}\nbase_url {}\n",
+                p.name,
+                p.provider,
+                p.environment.as_str(),
+                p.base_url
+            );
+            for (key, value) in &p.settings {
+                text.push_str(&format!("{key} {value}\n"));
+            }
+            text.push_str(&format!(
+                "ipn_url {}\ncallback_url {}\ntoken {saved}",
+                p.ipn_url.clone().unwrap_or_default(),
+                p.callback_url.clone().unwrap_or_default()
+            ));
+            out(doc, text)
+        }
+        ProfileCommand::Test { name, verbose: false } => {
+            ensure_demo(&paydesk, &name).await?;
+            let message = paydesk.test_connection(&name).await?;
+            out(json!({"profile": name, "ok": true, "message": message}), message)
+        }
+        ProfileCommand::Test { name, verbose: true } => {
+            ensure_demo(&paydesk, &name).await?;
+            let report = paydesk.diagnose_connection(&name).await?;
+            let mut text = format!("{}: {}\n{}", report.diagnosis, report.profile, report.message);
+            if let Some(skew) = report.clock_skew_ms {
+                text.push_str(&format!("\nclock skew to the provider: {:+.1} s", skew as f64 / 1000.0));
+            }
+            for x in &report.exchanges {
+                text.push_str(&format!("\n{}", serde_json::to_string_pretty(x).unwrap_or_default()));
+            }
+            let code = if report.ok { 0 } else { 1 };
+            Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
+        }
+        ProfileCommand::Transcript { name, last, output } => {
+            ensure_demo(&paydesk, &name).await?;
+            let exchanges = paydesk.transcript(&name, last)?;
+            let doc = json!({"profile": name, "exchanges": exchanges});
+            match output {
+                Some(path) => {
+                    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                    paydesk_ledger::create_private_file(&path)
+                        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+                        .map_err(|e| {
+                            AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
+                        })?;
+                    let said = say("written to {file}", &[("file", &path.display())]);
+                    out(json!({"profile": name, "exchanges": exchanges.len(), "file": path}), said)
+                }
+                None => {
+                    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                    out(doc, text)
+                }
+            }
+        }
+        ProfileCommand::Remove { name } => {
+            let removed = paydesk.remove_profile(&name)?;
+            if !removed {
+                return Err(AppError::ProfileNotFound { message: format!("No profile named '{name}'"), profile: name });
+            }
+            let token_deleted = secrets::delete_token(&name).unwrap_or(false);
+            out(
+                json!({"removed": name, "token_deleted": token_deleted}),
+                say("removed profile {profile}; its payments stay in the ledger", &[("profile", &name)]),
+            )
+        }
+    }
+}
+
+pub(crate) async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
+    match cmd {
+        SecretCommand::Set { profile } => {
+            // A secret for a profile that does not exist would sit in the keyring unused.
+            let found = open()?.profile(&profile).map_err(|e| match e {
+                AppError::ProfileNotFound { profile, .. } => AppError::ProfileNotFound {
+                    message: format!(
+                        "No profile named '{profile}'; add it first (`paydesk profile add`), then save its secret."
+                    ),
+                    profile,
+                },
+                other => other,
+            })?;
+            secrets::save_secret(&found, &read_secret_from_stdin()?)?;
+            let text = say("secret for {profile} saved in the OS keyring", &[("profile", &profile)]);
+            out(json!({"profile": profile, "token": "saved"}), text)
+        }
+        SecretCommand::Delete { profile } => {
+            let deleted = secrets::delete_token(&profile)?;
+            out(json!({"profile": profile, "deleted": deleted}), if deleted { "deleted" } else { "no token was saved" })
+        }
+    }
+}
