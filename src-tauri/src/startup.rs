@@ -1,0 +1,196 @@
+//! Starting the window: the ledger, demo mode, listeners, recovery, the web view's
+//! settings, and the pushes that keep every window current.
+
+use crate::*;
+
+pub(crate) static PROCESS_STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Notes when the process started, for the start-up figure `ui_ready` prints.
+pub fn mark_process_start() {
+    PROCESS_STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// A console is one page, not a browser: no page cache and the smallest memory caches.
+/// (Turning GPU compositing off where there is no GPU saves ~10 MB more, but makes
+/// WebKitWebDriver's screenshots hang, so it is left to `WEBKIT_DISABLE_COMPOSITING_MODE=1`.)
+#[cfg(target_os = "linux")]
+pub(crate) fn lean_webview<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    let _ = window.with_webview(move |webview| {
+        use webkit2gtk::{CacheModel, SettingsExt, WebContextExt, WebViewExt};
+        let view = webview.inner();
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_enable_page_cache(false);
+        }
+    });
+}
+
+/// A print the system could not do (no such printer, a spooler error) is said in the
+/// window, as the event `print-failed` with the system's words: WebKit only logs it.
+#[cfg(target_os = "linux")]
+pub(crate) fn tell_failed_prints<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    let app = tauri::Manager::app_handle(window).clone();
+    let _ = window.with_webview(move |webview| {
+        use tauri::Emitter;
+        use webkit2gtk::{PrintOperationExt, WebViewExt};
+        webview.inner().connect_print(move |_, operation| {
+            let app = app.clone();
+            operation.connect_failed(move |_, error| {
+                let _ = app.emit("print-failed", error.to_string());
+            });
+            // The system dialog goes on as usual.
+            false
+        });
+    });
+}
+
+/// Starts the embedded sandbox and switches demo mode on, with the local notification
+/// listener on PAYDESK_IPN_BIND (e.g. 0.0.0.0:8788 behind a shop's tunnel), else loopback.
+pub(crate) async fn start_demo(core: &Arc<Paydesk>) -> Result<String, AppError> {
+    let options = paydesk_sandbox::demo::DemoSandboxOptions::from_env()
+        .map_err(|m| AppError::invalid("PAYDESK_SANDBOX_BIND", m))?;
+    let ipn_bind = std::env::var("PAYDESK_IPN_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
+    let ipn_bind = ipn_bind.parse().map_err(|_| {
+        AppError::invalid("PAYDESK_IPN_BIND", format!("PAYDESK_IPN_BIND: not an ADDR:PORT ({ipn_bind})"))
+    })?;
+    let setup = paydesk_sandbox::demo::start(core.home(), &options)
+        .await
+        .map_err(|message| AppError::Internal { message })?
+        .with_listener(ipn_bind);
+    Ok(demo::enable(core, setup).await?.base_url().to_string())
+}
+
+/// Every status change the core makes is pushed to every window at once, as the event
+/// `payment-changed` carrying the payment: nothing waits for a poll.
+pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Paydesk>) {
+    use tauri::Emitter;
+    let mut changes = core.status_changes();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match changes.recv().await {
+                // The shared ledger's server came back: anything may have changed meanwhile.
+                Ok(0) => {
+                    let _ = app.emit("ledger-changed", ());
+                }
+                // A profile saved or removed on another counter of the shared ledger: the
+                // windows list it anew, and this counter's listeners follow the profiles.
+                Ok(paydesk_core::PROFILES_CHANGED) => {
+                    if let Err(e) = paydesk_core::ipn::start_for_profiles(&core).await {
+                        eprintln!("paydesk: notification listeners after a profile change: {e}");
+                    }
+                    let _ = app.emit("profiles-changed", ());
+                }
+                Ok(id) => {
+                    let core = core.clone();
+                    let view = tauri::async_runtime::spawn_blocking(move || core.payment_by_id(id)).await;
+                    if let Ok(Ok(Some(view))) = view {
+                        let _ = app.emit("payment-changed", view);
+                    }
+                }
+                // Fell behind: the windows' slow poll catches up.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            }
+        }
+    });
+}
+
+/// While the shared ledger is away, tries every few seconds to replay this counter's journal
+/// into it; each try tells the windows (`ledger-offline`: sales waiting, or null once back).
+pub fn replay_when_back<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Paydesk>) {
+    use tauri::Emitter;
+    if core.shared_url().is_none() {
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        let mut was_offline = false;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            let waiting = {
+                let core = core.clone();
+                tauri::async_runtime::spawn_blocking(move || {
+                    if core.offline_waiting().is_some() {
+                        let _ = core.sync_ledger();
+                    }
+                    core.offline_waiting()
+                })
+                .await
+                .unwrap_or(None)
+            };
+            if waiting.is_some() || was_offline {
+                let _ = app.emit("ledger-offline", waiting);
+            }
+            was_offline = waiting.is_some();
+        }
+    });
+}
+
+/// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
+pub fn run() {
+    paydesk_core::raise_open_files_limit();
+    let home = paydesk_core::paths::home();
+    paydesk_core::i18n::set_current(paydesk_core::settings::chosen_locale(&home));
+    let core = match paydesk_core::settings::ledger_location(&home).and_then(|at| Paydesk::open_at(&home, &at)) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("paydesk: cannot open the ledger: {e}");
+            // The window still opens and says why (a shared ledger's server may be down).
+            return unavailable::run(home, e);
+        }
+    };
+    match tauri::async_runtime::block_on(start_demo(&core)) {
+        Ok(url) => eprintln!("paydesk: demo sandbox at {url}"),
+        Err(e) => eprintln!("paydesk: demo mode unavailable: {e}"),
+    }
+    if let Err(e) = tauri::async_runtime::block_on(paydesk_core::ipn::start_for_profiles(&core)) {
+        eprintln!("paydesk: IPN listener unavailable: {e}");
+    }
+    // What a crash left unanswered is settled in the background, without delaying the window.
+    let recovering = core.clone();
+    tauri::async_runtime::spawn(async move {
+        match recovering.recover(None).await {
+            Ok(summary) if summary.payments_found + summary.refunds_found > 0 => {
+                eprintln!("paydesk: recovery: {}", summary.describe())
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("paydesk: recovery failed: {e}"),
+        }
+    });
+    let pushing = core.clone();
+    let window_state = tauri_plugin_window_state::Builder::new()
+        // Only the customer display is put back where it was (its monitor and size); the
+        // counter opens as configured.
+        .with_denylist(&["main"])
+        .build();
+    let builder =
+        tauri::Builder::default().plugin(tauri_plugin_dialog::init()).plugin(window_state).setup(move |app| {
+            use tauri::Manager;
+            let display = app.state::<Arc<CustomerDisplay>>().inner().clone();
+            tauri::async_runtime::spawn(display.clone().follow(pushing.clone()));
+            push_display_changes(app.handle().clone(), display.clone());
+            // The shop's name, and the LAN page only when Settings switched it on.
+            let home = pushing.home().to_path_buf();
+            tauri::async_runtime::spawn(async move {
+                match display.start(&home).await {
+                    Ok(()) => {
+                        if let Some(url) = display.lan_url() {
+                            eprintln!("paydesk: customer display on the network at {url}");
+                        }
+                    }
+                    Err(e) => eprintln!("paydesk: customer display page unavailable: {e}"),
+                }
+            });
+            replay_when_back(app.handle().clone(), pushing.clone());
+            push_status_changes(app.handle().clone(), pushing);
+            #[cfg(target_os = "linux")]
+            if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
+                lean_webview(&window);
+                tell_failed_prints(&window);
+            }
+            let _ = app;
+            Ok(())
+        });
+    with_commands(builder, core).run(context()).expect("the Paydesk window failed to start");
+}
