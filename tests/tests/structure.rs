@@ -306,3 +306,69 @@ fn the_reader_sees_a_circle_when_there_is_one() {
     assert_eq!(circles(&edges), [vec!["a".to_string(), "b".to_string()]]);
     assert!(edges["a"].contains("c"), "a root re-export is its module: {edges:?}");
 }
+
+/// Names between double quotes in `text`, from `start` to the first `end` after it.
+fn quoted_between(text: &str, start: &str, end: &str) -> BTreeSet<String> {
+    let from = text.find(start).unwrap_or_else(|| panic!("no {start:?}")) + start.len();
+    let to = from + text[from..].find(end).unwrap();
+    text[from..to].split('"').skip(1).step_by(2).map(String::from).collect()
+}
+
+/// The window's commands are named in one list (`src-tauri/build.rs`): every command the
+/// shell defines and hands to Tauri is in it, the main window's capability allows exactly
+/// it, and the window calls nothing outside it.
+#[test]
+fn every_command_is_named_once_and_allowed_exactly() {
+    let root = workspace();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let listed = quoted_between(&read("src-tauri/build.rs"), "const COMMANDS: &[&str] = &[", "];");
+    assert!(listed.len() > 40, "the list: {listed:?}");
+
+    let mut defined = BTreeSet::new();
+    for entry in std::fs::read_dir(root.join("src-tauri/src")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "unavailable.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (at, _) in text.match_indices("#[tauri::command") {
+            let after = &text[at..];
+            let fn_at = after.find("fn ").unwrap() + 3;
+            let name: String = after[fn_at..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            defined.insert(name);
+        }
+    }
+    assert_eq!(defined, listed, "the commands the shell defines are the list");
+
+    let lib = read("src-tauri/src/lib.rs");
+    let from = lib.find("generate_handler![").unwrap();
+    let to = from + lib[from..].find("])").unwrap();
+    let handed: BTreeSet<String> = lib[from + "generate_handler![".len()..to]
+        .split(',')
+        .map(|p| p.trim().rsplit("::").next().unwrap().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    assert_eq!(handed, listed, "Tauri is handed exactly the list");
+
+    let allowed: BTreeSet<String> = quoted_between(&read("src-tauri/capabilities/main-window.json"), "\"permissions\"", "]")
+        .into_iter()
+        .filter_map(|p| p.strip_prefix("allow-").map(|c| c.replace('-', "_")))
+        .collect();
+    assert_eq!(allowed, listed, "the main window may call exactly the list");
+
+    let mut invoked = BTreeSet::new();
+    for entry in std::fs::read_dir(root.join("ui")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "js") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.match_indices("invoke('") {
+                let name: String = text[at + 8..].chars().take_while(|c| *c != '\'').collect();
+                if !name.starts_with("plugin:") {
+                    invoked.insert(name);
+                }
+            }
+        }
+    }
+    let unknown: Vec<_> = invoked.difference(&listed).collect();
+    assert!(unknown.is_empty(), "the window calls commands nobody defined: {unknown:?}");
+}
