@@ -350,10 +350,11 @@ fn every_command_is_named_once_and_allowed_exactly() {
         .collect();
     assert_eq!(handed, listed, "Tauri is handed exactly the list");
 
-    let allowed: BTreeSet<String> = quoted_between(&read("src-tauri/capabilities/main-window.json"), "\"permissions\"", "]")
-        .into_iter()
-        .filter_map(|p| p.strip_prefix("allow-").map(|c| c.replace('-', "_")))
-        .collect();
+    let allowed: BTreeSet<String> =
+        quoted_between(&read("src-tauri/capabilities/main-window.json"), "\"permissions\"", "]")
+            .into_iter()
+            .filter_map(|p| p.strip_prefix("allow-").map(|c| c.replace('-', "_")))
+            .collect();
     assert_eq!(allowed, listed, "the main window may call exactly the list");
 
     let mut invoked = BTreeSet::new();
@@ -371,4 +372,37 @@ fn every_command_is_named_once_and_allowed_exactly() {
     }
     let unknown: Vec<_> = invoked.difference(&listed).collect();
     assert!(unknown.is_empty(), "the window calls commands nobody defined: {unknown:?}");
+}
+
+/// Every `.rs` file under `dir`, in folders too.
+fn sources_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(sources_under(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Files a person reads whole: a crate's source file at most 600 lines, a host's (the
+/// window's shell, the CLI) at most 400, their work being to hand over to the core.
+#[test]
+fn no_source_file_outgrows_its_reading() {
+    let root = workspace();
+    let mut too_long = Vec::new();
+    for src in crate_sources() {
+        let host = src.ends_with("src-tauri/src") || src.ends_with("crates/cli/src");
+        let limit = if host { 400 } else { 600 };
+        for file in sources_under(&src) {
+            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+            if lines > limit {
+                too_long.push(format!("{} ({lines} > {limit})", file.strip_prefix(&root).unwrap().display()));
+            }
+        }
+    }
+    assert!(too_long.is_empty(), "too long to read whole: {too_long:?}");
 }

@@ -5,6 +5,7 @@ pub mod customers;
 pub mod gateway;
 pub mod rules;
 pub mod signing;
+pub mod status;
 pub mod transformers;
 
 pub use gateway::PROVIDER;
