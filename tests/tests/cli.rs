@@ -895,3 +895,39 @@ fn two_shops_in_one_ledger_with_totals_that_add_up() {
         let _ = cli(home.path(), &["secret", "delete", n]);
     }
 }
+
+#[test]
+fn a_profiles_settings_go_by_the_keys_its_provider_declares() {
+    let home = tempfile::tempdir().unwrap();
+    let key_file = home.path().join("merchant.txt");
+    std::fs::write(&key_file, "VX8\n").unwrap();
+    let urls = ["--ipn-url", "https://shop.example/notify", "--callback-url", "https://shop.example/back"];
+    let add = |name: &str, extra: &[&str]| {
+        let mut args = vec!["profile", "add", name, "--provider", "vexora", "--base-url", "sandbox"];
+        args.extend(urls);
+        args.extend(extra);
+        cli(home.path(), &args)
+    };
+    let from_file = format!("merchant_no=@{}", key_file.display());
+    let added = add("vx-1", &["--setting", &from_file, "--setting", "public_ip=203.0.113.9"]);
+    assert_eq!(added.code, 0, "{}", added.stdout);
+    assert_eq!(
+        (added.json()["merchant_no"].as_str(), added.json()["public_ip"].as_str()),
+        (Some("VX8"), Some("203.0.113.9"))
+    );
+
+    // A key the provider does not declare is refused, naming the ones it does.
+    let unknown = add("vx-2", &["--setting", "merchant_no=VX7", "--setting", "colour=blue"]);
+    assert_eq!(unknown.json()["error"]["field"], "settings", "{}", unknown.stdout);
+    assert!(unknown.stdout.contains("it takes merchant_no, public_ip"), "{}", unknown.stdout);
+    // The flag and the setting are one setting: given twice differently, refused.
+    let twice = add("vx-3", &["--merchant-no", "A", "--setting", "merchant_no=B"]);
+    assert_eq!(twice.json()["error"]["field"], "setting", "{}", twice.stdout);
+    let shapeless = add("vx-4", &["--setting", "merchant_no"]);
+    assert!(shapeless.stdout.contains("KEY=VALUE"), "{}", shapeless.stdout);
+    let listed = cli(home.path(), &["profile", "list"]).json();
+    assert_eq!(
+        listed.as_array().unwrap().iter().filter(|p| p["name"].as_str().is_some_and(|n| n.starts_with("vx-"))).count(),
+        1
+    );
+}

@@ -11,6 +11,11 @@ pub(crate) enum ProfileCommand {
         /// "sandbox", "production" or a URL.
         #[arg(long)]
         base_url: String,
+        /// One of the provider's settings, by the key it declares (repeat for each;
+        /// `KEY=@FILE` reads the value from a file). The flags below are the same settings
+        /// under names of their own.
+        #[arg(long = "setting", value_name = "KEY=VALUE")]
+        setting: Vec<String>,
         /// Pockyt's (or Vexora's) merchant number.
         #[arg(long)]
         merchant_no: Option<String>,
@@ -116,6 +121,7 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             name,
             provider,
             base_url,
+            setting,
             merchant_no,
             store_no,
             merchant_id,
@@ -153,6 +159,7 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))
             .collect();
+            let settings = with_settings_given(settings, &setting)?;
             let input = ProfileInput {
                 name,
                 provider,
@@ -307,4 +314,39 @@ pub(crate) async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
             out(json!({"profile": profile, "deleted": deleted}), if deleted { "deleted" } else { "no token was saved" })
         }
     }
+}
+
+/// The provider's settings given as `--setting KEY=VALUE` over those given by their own
+/// flags; the same key given twice with two values is refused. Which keys the provider
+/// takes is its declaration's to say (`validate` names the ones it knows).
+fn with_settings_given(
+    mut settings: std::collections::BTreeMap<String, Value>,
+    given: &[String],
+) -> Result<std::collections::BTreeMap<String, Value>, AppError> {
+    for pair in given {
+        let Some((key, value)) = pair.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
+            return Err(AppError::invalid(
+                "setting",
+                format!("setting: KEY=VALUE, e.g. merchant_no=200043 (got '{pair}')"),
+            ));
+        };
+        let key = key.trim();
+        let value = match value.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| AppError::invalid("setting", format!("setting: cannot read {path} for {key} ({e})")))?,
+            None => value.to_string(),
+        };
+        match settings.get(key) {
+            Some(Value::String(before)) if *before != value => {
+                return Err(AppError::invalid(
+                    "setting",
+                    format!("setting: {key} is given twice, as '{before}' and as '{value}'"),
+                ));
+            }
+            _ => {
+                settings.insert(key.to_string(), Value::String(value));
+            }
+        }
+    }
+    Ok(settings)
 }
