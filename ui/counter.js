@@ -276,7 +276,7 @@ async function create(rest = null) {
   }
 }
 
-// The payer, where the provider must know who pays (Vexora): the fields, by id.
+// The payer, where the provider must know who pays: the fields, by id.
 const PAYER_INPUTS = {
   mobile: 'payer-mobile', first_name: 'payer-first-name', last_name: 'payer-last-name', email: 'payer-email',
   bank_number: 'payer-bank-number', way_code: 'payer-way-code', postcode: 'payer-postcode', address: 'payer-address',

@@ -10,7 +10,7 @@ const FIELDS = {
   street: 'cust-street', city: 'cust-city', state: 'cust-state', zip: 'cust-zip',
   country_code: 'cust-country-code', customer_code: 'cust-code',
 };
-// Pockyt's field names in the stored customer object.
+// The field names in the stored customer object (the customers flow's camelCase).
 const WIRE = {
   first_name: 'firstName', last_name: 'lastName', email: 'email', phone: 'phone', street: 'street', city: 'city',
   state: 'state', zip: 'zip', country_code: 'countryCode', customer_code: 'customerCode',
@@ -25,7 +25,7 @@ function message(text, ok = true) {
   m.hidden = false;
 }
 
-// The fields as the commands take them: Pockyt's camelCase names.
+// The fields as the commands take them: camelCase names.
 function formValues() {
   const values = {};
   for (const [field, id] of Object.entries(FIELDS)) {
@@ -48,7 +48,7 @@ function newCustomer() {
 function edit(customer) {
   editing = customer.customer_no;
   for (const [field, id] of Object.entries(FIELDS)) $(id).value = customer.data?.[WIRE[field]] ?? '';
-  // The shop's code identifies the customer; Pockyt does not change it on update.
+  // The shop's code identifies the customer; the provider does not change it on update.
   $('cust-code').disabled = true;
   $('cust-form-title').textContent = t('Customer {number}', { number: customer.customer_no });
   $('cust-save').textContent = t('Save changes');

@@ -6,11 +6,16 @@ import * as api from './api.js';
 import { printHtml } from './printing.js';
 import { el, fileName, groupThousands, minorToDecimal, money } from './format.js';
 import { formatDay, t } from './i18n.js';
-import { exponentOf } from './state.js';
+import { exponentOf, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
-const COLOURS = { pockyt: '#0969da', paykka: '#8250df', vexora: '#bf8700' };
+// One colour per provider, in the order the core lists them.
+const PALETTE = ['#0969da', '#8250df', '#bf8700', '#1a7f37', '#cf222e', '#6e7781'];
+const colourOf = (provider) => {
+  const at = (state.info?.providers ?? []).findIndex((p) => p.provider === provider);
+  return at < 0 ? '#6e7781' : PALETTE[at % PALETTE.length];
+};
 
 function svg(tag, attrs = {}, text = null) {
   const node = document.createElementNS(SVG, tag);
@@ -95,7 +100,7 @@ function chart(currency, days, rows, byProvider, width, total) {
     for (const [provider, minor] of byDay.get(d).parts) {
       const barH = Math.max(Number((minor * BigInt(plotH)) / top), minor > 0n ? 1 : 0);
       base -= barH;
-      const bar = svg('rect', { x, y: base, width: barW, height: barH, ...(byProvider ? { fill: COLOURS[provider] ?? '#6e7781' } : {}), class: byProvider ? 'bar' : 'bar bar-all', 'data-day': d, 'data-provider': provider });
+      const bar = svg('rect', { x, y: base, width: barW, height: barH, ...(byProvider ? { fill: colourOf(provider) } : {}), class: byProvider ? 'bar' : 'bar bar-all', 'data-day': d, 'data-provider': provider });
       bar.append(svg('title', {}, `${formatDay(d)}${provider ? ` · ${provider}` : ''} · ${money(minorToDecimal(minor, exp), currency)}`));
       box.append(bar);
     }
@@ -117,7 +122,7 @@ function chart(currency, days, rows, byProvider, width, total) {
   defs.append(hatch);
   box.prepend(defs);
   const legend = [[byProvider ? null : 'bar-all', t('Taken (net)')], ['url(#refunded-hatch)', t('Refunded')]];
-  if (byProvider) for (const p of new Set(rows.map((r) => r.provider))) legend.unshift([COLOURS[p] ?? '#6e7781', p]);
+  if (byProvider) for (const p of new Set(rows.map((r) => r.provider))) legend.unshift([colourOf(p), p]);
   let lx = width - right;
   for (const [fill, label] of legend.filter(([f]) => f).reverse()) {
     const text = svg('text', { x: lx, y: 16, 'text-anchor': 'end', class: 'chart-legend' }, label);

@@ -12,12 +12,50 @@ let editing = null;
 let editingPrivateNetwork = false;
 
 const ENV_URLS = { sandbox: 'sandbox', production: 'production' };
-// The form's input for each field the core names in its problems.
+// The form's input for each field the core names in its problems (a provider's settings
+// by their keys, see settingInput).
 const PROFILE_INPUTS = {
-  name: 'pf-name', base_url: 'pf-base-url', merchant_no: 'pf-merchant-no', store_no: 'pf-store-no',
-  merchant_id: 'pf-merchant-id', app_id: 'pf-app-id', platform_public_key: 'pf-platform-key',
-  ipn_url: 'pf-ipn-url', callback_url: 'pf-callback-url', ipn_listen: 'pf-ipn-listen', shop: 'pf-shop', public_ip: 'pf-public-ip',
+  name: 'pf-name', base_url: 'pf-base-url', ipn_url: 'pf-ipn-url', callback_url: 'pf-callback-url',
+  ipn_listen: 'pf-ipn-listen', shop: 'pf-shop',
 };
+
+/** What each provider declares of itself (the core's list): the form is made from it. */
+const providers = () => state.info?.providers ?? [];
+const declared = (provider) => providers().find((p) => p.provider === provider);
+const settingInput = (key) => $(`pf-${key.replaceAll('_', '-')}`);
+
+/** One field per declared setting (a key two providers share is one field), each shown
+ *  for the providers that declare it. */
+function buildSettingFields() {
+  const byKey = new Map();
+  for (const p of providers()) {
+    for (const setting of p.settings) {
+      const known = byKey.get(setting.key) ?? { setting, providers: [] };
+      known.providers.push(p.provider);
+      byKey.set(setting.key, known);
+    }
+  }
+  const fields = [...byKey.values()].map(({ setting, providers: owners }) => {
+    const id = `pf-${setting.key.replaceAll('_', '-')}`;
+    const label = t(setting.label);
+    const required = setting.required ? [el('span', { class: 'req', 'aria-label': t('required') }, '*')] : [];
+    const dataset = { providers: owners.join(' '), key: setting.key };
+    if (setting.kind === 'flag') {
+      return el('label', { class: 'span2', dataset }, el('input', { type: 'checkbox', id }), ' ', label);
+    }
+    if (setting.kind === 'pem') {
+      return el('label', { class: 'span2', dataset }, el('span', {}, label, ...required),
+        el('textarea', { id, rows: '3', placeholder: '-----BEGIN PUBLIC KEY-----', spellcheck: 'false' }));
+    }
+    const input = el('input', { id, maxlength: String(setting.max_chars), autocomplete: 'off' });
+    if (setting.kind === 'digits') input.inputMode = 'numeric';
+    if (setting.kind === 'ip') input.placeholder = '203.0.113.7';
+    // The label and its mark on one line, the field below.
+    return el('label', { dataset }, el('span', {}, label, ...required), input);
+  });
+  $('pf-settings').replaceChildren(...fields);
+  $('pf-provider').replaceChildren(...providers().map((p) => new Option(p.label, p.provider)));
+}
 
 function message(text, ok = true) {
   const m = $('profile-message');
@@ -29,10 +67,13 @@ function message(text, ok = true) {
 function clearForm() {
   editing = null;
   editingPrivateNetwork = false;
-  for (const id of ['pf-name', 'pf-base-url', 'pf-merchant-no', 'pf-store-no', 'pf-merchant-id', 'pf-app-id', 'pf-platform-key', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-shop', 'pf-public-ip', 'pf-token', 'pf-key']) $(id).value = '';
-  $('pf-require-signed').checked = false;
+  for (const id of ['pf-name', 'pf-base-url', 'pf-ipn-url', 'pf-callback-url', 'pf-ipn-listen', 'pf-shop', 'pf-token', 'pf-key']) $(id).value = '';
+  for (const input of $('pf-settings').querySelectorAll('input, textarea')) {
+    if (input.type === 'checkbox') input.checked = false;
+    else input.value = '';
+  }
   $('pf-name').disabled = false;
-  $('pf-provider').value = 'pockyt';
+  $('pf-provider').value = providers()[0]?.provider ?? '';
   showProviderFields();
   $('pf-environment').value = 'sandbox';
   showBaseUrl();
@@ -52,13 +93,11 @@ function fill(p) {
   showBaseUrl();
   $('pf-provider').value = p.provider;
   showProviderFields();
-  $('pf-merchant-no').value = p.merchant_no ?? '';
-  $('pf-store-no').value = p.store_no ?? '';
-  $('pf-public-ip').value = p.public_ip ?? '';
-  $('pf-merchant-id').value = p.merchant_id ?? '';
-  $('pf-app-id').value = p.app_id ?? '';
-  $('pf-platform-key').value = p.platform_public_key ?? '';
-  $('pf-require-signed').checked = p.require_signed_answers === 'true';
+  for (const setting of declared(p.provider)?.settings ?? []) {
+    const input = settingInput(setting.key);
+    if (setting.kind === 'flag') input.checked = p[setting.key] === 'true';
+    else input.value = p[setting.key] ?? '';
+  }
   $('pf-key').value = '';
   $('pf-ipn-url').value = p.ipn_url ?? '';
   $('pf-shop').value = p.shop ?? '';
@@ -178,13 +217,18 @@ function row(p) {
     el('div', { class: 'profile-line' },
       el('strong', {}, p.name), ' ', el('span', { class: `badge env-${p.environment}` }, t(p.environment.toUpperCase())),
       ...(inUse ? [' ', el('span', { class: 'in-use-mark' }, t('in use'))] : [])),
-    el('div', { class: 'muted small' }, (p.provider === 'paykka'
-      ? t('PayKKa · merchant id {merchant} · app {app} · key {secret}', { merchant: p.merchant_id, app: p.app_id, secret: t(p.token) })
-      : p.provider === 'vexora'
-        ? t('Vexora · merchant {merchant} · app secret {secret}', { merchant: p.merchant_no, secret: t(p.token) })
-        : t('Pockyt · merchant {merchant} · store {store} · token {secret}', { merchant: p.merchant_no, store: p.store_no, secret: t(p.token) }))
+    el('div', { class: 'muted small' }, summary(p)
       + (p.ipn_listen ? ` · ${t('notifications on {address}', { address: p.ipn_listen })}` : '')),
     actions, note, details);
+}
+
+/** A profile in one line, as its provider declares it: "<label> · merchant 200043 · store
+ *  300014 · token saved". */
+function summary(p) {
+  const info = declared(p.provider);
+  const settings = (info?.settings ?? []).filter((s) => s.summary && p[s.key]).map((s) => `${t(s.summary)} ${p[s.key]}`);
+  const secret = info ? `${t(info.secret.summary)} ${t(p.token)}` : t(p.token);
+  return [info?.label ?? p.provider, ...settings, secret].join(' · ');
 }
 
 /** Test connection's details, for the provider's support: signatures already removed. */
@@ -215,8 +259,8 @@ async function save(e) {
     replace: editing != null,
     private_network: editing != null && editingPrivateNetwork,
   };
-  // Pockyt's API token, or PayKKa's private key: either way only into the OS keyring.
-  const token = $('pf-provider').value === 'paykka' ? $('pf-key').value : $('pf-token').value;
+  // An API token, or a private key: either way only into the OS keyring.
+  const token = declared($('pf-provider').value)?.secret.multiline ? $('pf-key').value : $('pf-token').value;
   try {
     const saved = await api.saveProfile(input, token || null);
     $('pf-token').value = '';
@@ -229,7 +273,7 @@ async function save(e) {
   } catch (err) {
     // Every field's problem at once, next to its field.
     const problems = problemsOf(err);
-    showFieldErrors($('profile-form'), problems, (field) => (PROFILE_INPUTS[field] ? $(PROFILE_INPUTS[field]) : null));
+    showFieldErrors($('profile-form'), problems, (field) => (PROFILE_INPUTS[field] ? $(PROFILE_INPUTS[field]) : settingInput(field)));
     message(problems.length > 1 ? t('{n} fields need fixing; each is marked below its field.', { n: problems.length }) : api.describeError(err), false);
   }
 }
@@ -242,21 +286,23 @@ function showBaseUrl() {
 /** The provider's own fields: each provider asks for its own settings and secret. */
 function showProviderFields() {
   const provider = $('pf-provider').value;
-  for (const f of document.querySelectorAll('#profile-form [class*="for-"]')) f.hidden = !f.classList.contains(`for-${provider}`);
-  $('pf-token-label').textContent = provider === 'vexora' ? t('App secret') : t('API token');
+  for (const f of $('pf-settings').children) f.hidden = !f.dataset.providers.split(' ').includes(provider);
+  const secret = declared(provider)?.secret ?? { label: 'API token', multiline: false };
+  $('pf-token-field').hidden = secret.multiline;
+  $('pf-key-field').hidden = !secret.multiline;
+  $('pf-token-label').textContent = t(secret.label);
+  $('pf-key-label').textContent = t(secret.label);
 }
 
+/** The settings the chosen provider declares, as the form holds them. */
 function providerSettings(provider) {
-  if (provider === 'paykka') {
-    return {
-      merchant_id: $('pf-merchant-id').value.trim(),
-      app_id: $('pf-app-id').value.trim(),
-      platform_public_key: $('pf-platform-key').value.trim() || null,
-      require_signed_answers: $('pf-require-signed').checked ? 'true' : null,
-    };
+  const settings = {};
+  for (const setting of declared(provider)?.settings ?? []) {
+    const input = settingInput(setting.key);
+    if (setting.kind === 'flag') settings[setting.key] = input.checked ? 'true' : null;
+    else settings[setting.key] = input.value.trim() || (setting.required ? '' : null);
   }
-  if (provider === 'vexora') return { merchant_no: $('pf-merchant-no').value.trim(), public_ip: $('pf-public-ip').value.trim() || null };
-  return { merchant_no: $('pf-merchant-no').value.trim(), store_no: $('pf-store-no').value.trim() };
+  return settings;
 }
 
 /** The hash chain's state: verified, or where it breaks. */
@@ -409,6 +455,7 @@ export function initSettings(deps) {
   $('paper').addEventListener('change', () => { try { localStorage.setItem('paydesk.paper', $('paper').value); } catch { /* storage off */ } });
   $('chain-check').addEventListener('click', showChain);
   refreshProfiles = deps.refreshProfiles;
+  buildSettingFields();
   $('pf-provider').addEventListener('change', showProviderFields);
   $('pf-environment').addEventListener('change', showBaseUrl);
   $('profile-form').addEventListener('submit', save);

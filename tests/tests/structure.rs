@@ -406,3 +406,24 @@ fn no_source_file_outgrows_its_reading() {
     }
     assert!(too_long.is_empty(), "too long to read whole: {too_long:?}");
 }
+
+/// The window knows providers only from what the core declares: no file of `ui/` names one.
+#[test]
+fn the_window_names_no_provider() {
+    let names: Vec<String> = paydesk_gateways::registry::PROVIDERS
+        .iter()
+        .flat_map(|p| [p.capabilities().provider.to_lowercase(), p.capabilities().label.to_lowercase()])
+        .collect();
+    assert!(names.len() >= 6);
+    let mut named = Vec::new();
+    for entry in std::fs::read_dir(workspace().join("ui")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+        for name in &names {
+            if text.contains(name.as_str()) {
+                named.push(format!("{} names {name}", path.file_name().unwrap().to_string_lossy()));
+            }
+        }
+    }
+    assert!(named.is_empty(), "{named:?}");
+}

@@ -225,12 +225,23 @@ fn counter_sale_turns_paid_in_the_real_window() {
         Duration::from_secs(10),
         "return /^[0-9a-f]{64}$/.test(document.getElementById('chain-head').textContent) && !document.getElementById('chain-head-line').hidden",
     );
-    // Each provider asks for its own settings and secret.
-    s.click("#pf-provider option[value=paykka]");
-    let shown = s.script(
-        "return [...document.querySelectorAll('.for-paykka')].every(e => !e.hidden) && [...document.querySelectorAll('.for-pockyt')].every(e => e.hidden)",
-    );
-    assert_eq!(shown, true, "PayKKa's fields (merchant id, app id, platform key, private key) replace Pockyt's");
+    // Each provider asks for its own settings and secret, as it declares them: the form's
+    // fields are exactly each provider's declared settings, and its secret as it names it.
+    let providers = paydesk_core::providers::provider_infos();
+    assert!(providers.len() >= 3);
+    for p in &providers {
+        s.click(&format!("#pf-provider option[value={}]", p.provider));
+        let form = s.script(
+            "const shown = [...document.getElementById('pf-settings').children].filter(e => !e.hidden); \
+             return { keys: shown.map(e => e.dataset.key), labels: shown.map(e => e.textContent.replace('*', '').trim()), \
+                      secret: document.getElementById(document.getElementById('pf-key-field').hidden ? 'pf-token-label' : 'pf-key-label').textContent }",
+        );
+        let keys: Vec<&str> = p.settings.iter().map(|d| d.key).collect();
+        let labels: Vec<&str> = p.settings.iter().map(|d| d.label).collect();
+        assert_eq!(form["keys"], serde_json::json!(keys), "{}'s form is its declaration", p.label);
+        assert_eq!(form["labels"], serde_json::json!(labels), "{}'s labels", p.label);
+        assert_eq!(form["secret"], p.secret.label, "{}'s secret", p.label);
+    }
     s.click("#pf-provider option[value=pockyt]");
     s.fill("#pf-name", "Store-2");
     s.click("#pf-environment option[value=custom]");
@@ -463,7 +474,7 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
             serde_json::to_string(text).unwrap()
         ));
     };
-    paste("#pf-platform-key", &platform_key);
+    paste("#pf-platform-public-key", &platform_key);
     paste("#pf-key", MERCHANT_PRIVATE);
     s.click("#pf-save");
     let saved = s.wait_for(

@@ -20,6 +20,30 @@ pub struct ProviderInfo {
     /// The payer's fields every sale asks for, and the channels with what each adds.
     pub payer_fields: Vec<&'static str>,
     pub payer_channels: Vec<PayerChannel>,
+    /// The profile settings it declares: the Settings form is made from them.
+    pub settings: Vec<SettingInfo>,
+    pub secret: SecretInfo,
+}
+
+/// One declared profile setting, as the form shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingInfo {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub required: bool,
+    /// "text", "digits", "pem" (several lines), "ip" or "flag" (yes/no).
+    pub kind: &'static str,
+    pub max_chars: usize,
+    /// The word before its value in a profile's summary; empty: not shown there.
+    pub summary: &'static str,
+}
+
+/// The secret a profile needs, as the form and the summary name it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretInfo {
+    pub label: &'static str,
+    pub multiline: bool,
+    pub summary: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +77,29 @@ impl From<&Capabilities> for ProviderInfo {
                 .collect(),
             payer_fields: c.payer_fields.to_vec(),
             payer_channels: c.payer_channels.to_vec(),
+            settings: c
+                .settings
+                .iter()
+                .map(|s| SettingInfo {
+                    key: s.key,
+                    label: s.form_label,
+                    required: s.required,
+                    kind: if s.flag {
+                        "flag"
+                    } else if s.public_key_pem {
+                        "pem"
+                    } else if s.ip_address {
+                        "ip"
+                    } else if s.digits_only {
+                        "digits"
+                    } else {
+                        "text"
+                    },
+                    max_chars: s.max_chars,
+                    summary: s.summary,
+                })
+                .collect(),
+            secret: SecretInfo { label: c.secret.form_label, multiline: c.secret.multiline, summary: c.secret.summary },
         }
     }
 }

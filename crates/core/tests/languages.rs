@@ -142,6 +142,13 @@ fn core_strings() -> BTreeSet<String> {
     // What the screens show of each provider: wallets and the payer's channels.
     for p in paydesk_core::providers::provider_infos() {
         let info = serde_json::to_value(&p).unwrap();
+        // The Settings form and the profile summaries are made from the declarations.
+        for setting in info["settings"].as_array().into_iter().flatten() {
+            keys.insert(setting["label"].as_str().unwrap().to_string());
+            keys.extend(setting["summary"].as_str().filter(|s| !s.is_empty()).map(String::from));
+        }
+        keys.insert(info["secret"]["label"].as_str().unwrap().to_string());
+        keys.insert(info["secret"]["summary"].as_str().unwrap().to_string());
         for list in ["counter_wallets", "link_wallets", "payer_channels"] {
             for item in info[list].as_array().into_iter().flatten() {
                 keys.insert(item["label"].as_str().unwrap().to_string());

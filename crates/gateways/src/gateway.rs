@@ -9,6 +9,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::future::Future;
 
+pub use crate::settings::{SecretSpec, Setting};
+
 /// Registered customers, for the providers that keep them (`Flow::Customers`).
 pub mod customers {
     pub use crate::customers::{Customer, CustomerFields, CustomerKey};
@@ -69,22 +71,6 @@ pub struct Wallet {
     pub label: &'static str,
 }
 
-/// One provider-specific profile setting (Pockyt's merchant number, PayKKa's app id...).
-#[derive(Debug)]
-pub struct Setting {
-    /// The key stored with the profile and used on the command line (`--merchant-no`).
-    pub key: &'static str,
-    pub label: &'static str,
-    pub required: bool,
-    /// Digits only (as the provider assigned them), or free text of at most this length.
-    pub digits_only: bool,
-    pub max_chars: usize,
-    /// An RSA public key in PEM (several lines), checked by parsing it.
-    pub public_key_pem: bool,
-    /// An IPv4 or IPv6 address.
-    pub ip_address: bool,
-}
-
 /// A way to pay that a provider offers the payer, and the payer fields it adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PayerChannel {
@@ -114,6 +100,8 @@ pub struct Capabilities {
     pub production_url: &'static str,
     /// The profile settings it needs, the first naming the account in messages.
     pub settings: &'static [Setting],
+    /// The secret it needs (kept only in the OS keyring).
+    pub secret: SecretSpec,
     /// Where the provider must know who pays and how: the payer's fields every sale asks
     /// for, and the channels with what each adds (empty: the provider asks nothing).
     pub payer_fields: &'static [&'static str],

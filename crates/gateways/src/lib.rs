@@ -17,6 +17,7 @@ pub mod pockyt;
 pub mod provider;
 pub mod registry;
 pub mod secret;
+pub mod settings;
 pub mod text;
 pub mod vexora;
 

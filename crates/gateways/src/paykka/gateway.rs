@@ -6,8 +6,8 @@ use super::client::{answer_verifies, PaykkaClient};
 use super::transformers::*;
 use crate::gateway::{
     Acknowledgement, Capabilities, CaptureOrder, CardToken, Checkout, CheckoutAnswer, Flow, Gateway,
-    IncomingNotification, NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting,
-    VerifiedNotification,
+    IncomingNotification, NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, SecretSpec,
+    Setting, VerifiedNotification,
 };
 use crate::{PaymentReport, PaymentStatus, ValidationError};
 use serde_json::json;
@@ -53,6 +53,9 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: true,
             max_chars: 32,
             public_key_pem: false,
+            flag: false,
+            form_label: "Merchant id",
+            summary: "merchant id",
             ip_address: false,
         },
         Setting {
@@ -62,6 +65,9 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 64,
             public_key_pem: false,
+            flag: false,
+            form_label: "App id",
+            summary: "app",
             ip_address: false,
         },
         Setting {
@@ -71,6 +77,9 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 4096,
             public_key_pem: true,
+            flag: false,
+            form_label: "PayKKa platform public key (PEM, optional)",
+            summary: "",
             ip_address: false,
         },
         Setting {
@@ -80,9 +89,13 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 5,
             public_key_pem: false,
+            flag: true,
+            form_label: "Refuse answers not signed with the platform key",
+            summary: "",
             ip_address: false,
         },
     ],
+    secret: SecretSpec { form_label: "Merchant private key (PEM)", multiline: true, summary: "key" },
     payer_fields: &[],
     payer_channels: &[],
     acknowledge,

@@ -7,8 +7,8 @@ use super::transformers::*;
 use super::PockytClient;
 use crate::gateway::{
     Acknowledgement, CancelAnswer, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification,
-    NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, Setting, VerifiedNotification,
-    Wallet,
+    NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, SecretSpec, Setting,
+    VerifiedNotification, Wallet,
 };
 use crate::{PaymentReport, ValidationError};
 
@@ -56,6 +56,9 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: true,
             max_chars: 32,
             public_key_pem: false,
+            flag: false,
+            form_label: "Merchant no.",
+            summary: "merchant",
             ip_address: false,
         },
         Setting {
@@ -65,9 +68,13 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: true,
             max_chars: 32,
             public_key_pem: false,
+            flag: false,
+            form_label: "Store no.",
+            summary: "store",
             ip_address: false,
         },
     ],
+    secret: SecretSpec { form_label: "API token", multiline: false, summary: "token" },
     payer_fields: &[],
     payer_channels: &[],
     acknowledge,

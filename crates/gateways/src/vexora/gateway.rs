@@ -7,7 +7,7 @@ use super::transformers::*;
 use super::{signing, CHECKOUT_PATH, QUERY_PATH};
 use crate::gateway::{
     Acknowledgement, Capabilities, Checkout, CheckoutAnswer, Flow, Gateway, IncomingNotification, NotificationRefusal,
-    Outcome, PayMethod, PayerChannel, PaymentRef, Setting, VerifiedNotification,
+    Outcome, PayMethod, PayerChannel, PaymentRef, SecretSpec, Setting, VerifiedNotification,
 };
 use crate::{PaymentReport, ValidationError};
 use std::collections::BTreeMap;
@@ -32,6 +32,9 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 32,
             public_key_pem: false,
+            flag: false,
+            form_label: "Merchant no.",
+            summary: "merchant",
             ip_address: false,
         },
         // Vexora asks for the payer's IP address; at a counter that is the shop's own.
@@ -42,10 +45,14 @@ pub static CAPABILITIES: Capabilities = Capabilities {
             digits_only: false,
             max_chars: 45,
             public_key_pem: false,
+            flag: false,
+            form_label: "Counter's public IP address",
+            summary: "",
             ip_address: true,
         },
     ],
     // No IP address here: the profile's public one is sent (the CLI may give the payer's).
+    secret: SecretSpec { form_label: "App secret", multiline: false, summary: "app secret" },
     payer_fields: &["mobile", "first_name", "last_name", "email"],
     payer_channels: &[
         PayerChannel { code: "STORE", label: "Convenience store", needs: &["postcode", "address"] },
