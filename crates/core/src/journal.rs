@@ -21,7 +21,7 @@ struct KnownProfiles {
 
 fn ledger_key(url: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(url.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(url.as_bytes()))
 }
 
 pub fn journal_path(home: &Path) -> PathBuf {

@@ -25,7 +25,7 @@ pub fn entry_hash(prev: &str, seq: i64, subject: &str, state: &str) -> String {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 /// Registers the hash function the chain's triggers call on a connection: every

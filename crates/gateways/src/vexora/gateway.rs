@@ -203,7 +203,7 @@ impl Gateway for VexoraGateway {
 pub const NOTIFICATION_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 #[cfg(test)]
@@ -354,7 +354,7 @@ fn keyed_hash(secret: &crate::secret::ApiSecret, signature: &str) -> String {
     h.update(secret.expose().as_bytes());
     h.update([0u8]);
     h.update(signature.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 /// Vexora as the registry holds it.

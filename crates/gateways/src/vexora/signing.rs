@@ -16,7 +16,7 @@ pub fn string_to_hash(fields: &BTreeMap<String, String>, secret: &ApiSecret) -> 
 }
 
 pub fn sign(fields: &BTreeMap<String, String>, secret: &ApiSecret) -> String {
-    Md5::digest(string_to_hash(fields, secret).as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Md5::digest(string_to_hash(fields, secret).as_bytes()))
 }
 
 #[cfg(test)]
