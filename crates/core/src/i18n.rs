@@ -69,16 +69,11 @@ impl Locale {
         None
     }
 
-    /// The system's language, from the usual environment (LC_ALL, LC_MESSAGES, LANG).
+    /// The system's language, as the desktop sets it.
     pub fn from_system() -> Self {
-        for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-            if let Ok(value) = std::env::var(var) {
-                if !value.is_empty() {
-                    return Self::parse(&value).unwrap_or(Self::En);
-                }
-            }
-        }
-        Self::En
+        // The desktop's own setting: LC_ALL, LC_MESSAGES or LANG on Linux, the user's
+        // preferred language on macOS and Windows.
+        sys_locale::get_locale().and_then(|tag| Self::parse(&tag)).unwrap_or(Self::En)
     }
 
     /// The language in use: `PAYDESK_LANG` if set, else `saved` (chosen in Settings, see
@@ -150,6 +145,20 @@ pub fn placeholders(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On Linux the desktop's language is the environment's (each test is a process of its
+    /// own under nextest, so setting it here touches no other test).
+    #[test]
+    fn the_systems_language_is_the_desktops() {
+        std::env::remove_var("LC_ALL");
+        std::env::remove_var("LC_MESSAGES");
+        std::env::set_var("LANG", "zh_TW.UTF-8");
+        assert_eq!(Locale::from_system(), Locale::ZhHant);
+        std::env::set_var("LANG", "zh_CN.UTF-8");
+        assert_eq!(Locale::from_system(), Locale::ZhHans);
+        std::env::set_var("LANG", "C");
+        assert_eq!(Locale::from_system(), Locale::En);
+    }
 
     #[test]
     fn reads_tags_and_posix_locales() {
