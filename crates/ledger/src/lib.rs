@@ -450,8 +450,34 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Now, in UTC, as RFC 3339 with as many fractional digits as needed: the form every
+/// stored time has (and sorts by).
 pub(crate) fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("RFC 3339 formatting of the current time")
+    stamp(jiff::Timestamp::now())
+}
+
+fn stamp(t: jiff::Timestamp) -> String {
+    t.to_string()
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    /// The ledger's times are written as they always were (by the `time` crate before):
+    /// the same text for the same instant, whole seconds and fractions alike.
+    #[test]
+    fn times_are_written_as_before() {
+        for nanos in [
+            0i128,
+            1_764_999_296_000_000_000,
+            1_764_999_296_100_000_000,
+            1_764_999_296_123_456_789,
+            1_764_999_296_000_000_010,
+        ] {
+            let before = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+                .unwrap()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            assert_eq!(super::stamp(jiff::Timestamp::from_nanosecond(nanos).unwrap()), before);
+        }
+    }
 }
