@@ -22,7 +22,8 @@ const PROFILE_INPUTS = {
 /** What each provider declares of itself (the core's list): the form is made from it. */
 const providers = () => state.info?.providers ?? [];
 const declared = (provider) => providers().find((p) => p.provider === provider);
-const settingInput = (key) => $(`pf-${key.replaceAll('_', '-')}`);
+const settingId = (key) => `pf-${key.replaceAll('_', '-')}`;
+const settingInput = (key) => $(settingId(key));
 
 /** One field per declared setting (a key two providers share is one field), each shown
  *  for the providers that declare it. */
@@ -36,7 +37,7 @@ function buildSettingFields() {
     }
   }
   const fields = [...byKey.values()].map(({ setting, providers: owners }) => {
-    const id = `pf-${setting.key.replaceAll('_', '-')}`;
+    const id = settingId(setting.key);
     const label = t(setting.label);
     const required = setting.required ? [el('span', { class: 'req', 'aria-label': t('required') }, '*')] : [];
     const dataset = { providers: owners.join(' '), key: setting.key };

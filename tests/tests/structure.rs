@@ -374,20 +374,6 @@ fn every_command_is_named_once_and_allowed_exactly() {
     assert!(unknown.is_empty(), "the window calls commands nobody defined: {unknown:?}");
 }
 
-/// Every `.rs` file under `dir`, in folders too.
-fn sources_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(sources_under(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// Files a person reads whole: a crate's source file at most 600 lines, a host's (the
 /// window's shell, the CLI) at most 400, their work being to hand over to the core.
 #[test]
@@ -397,8 +383,8 @@ fn no_source_file_outgrows_its_reading() {
     for src in crate_sources() {
         let host = src.ends_with("src-tauri/src") || src.ends_with("crates/cli/src");
         let limit = if host { 400 } else { 600 };
-        for file in sources_under(&src) {
-            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+        for file in modules(&src).values() {
+            let lines = std::fs::read_to_string(file).unwrap().lines().count();
             if lines > limit {
                 too_long.push(format!("{} ({lines} > {limit})", file.strip_prefix(&root).unwrap().display()));
             }
