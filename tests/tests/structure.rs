@@ -413,3 +413,62 @@ fn the_window_names_no_provider() {
     }
     assert!(named.is_empty(), "{named:?}");
 }
+
+/// Every file under `dir` (recursively), as a list.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A provider is one folder: outside its own (`crates/gateways/src/<p>/`,
+/// `crates/sandbox/src/<p>*`), its translations, tests, benches and docs, at most two files
+/// name it: the gateways' registry (its `mod` line and its place in `PROVIDERS`) and the
+/// sandbox's mount. Adding a provider then touches those two lines and its folders.
+#[test]
+fn no_provider_is_named_outside_its_folders() {
+    let root = workspace();
+    let mut files: Vec<PathBuf> = crate_sources().iter().flat_map(|src| files_under(src)).collect();
+    for dir in ["ui", "scripts", "src-tauri/capabilities"] {
+        files.extend(files_under(&root.join(dir)));
+    }
+    files.push(root.join("tauri.conf.json"));
+    assert!(files.len() > 100, "the walk found {} files", files.len());
+    let mut report = Vec::new();
+    for provider in paydesk_gateways::registry::PROVIDERS {
+        let id = provider.capabilities().provider;
+        let own = [format!("crates/gateways/src/{id}/"), format!("crates/sandbox/src/{id}")];
+        assert!(root.join("crates/gateways/src").join(id).is_dir(), "{id} has its folder");
+        let mut naming = Vec::new();
+        for file in &files {
+            let shown = file.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+            if own.iter().any(|o| shown.starts_with(o.as_str())) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(file) else { continue };
+            // A file's unit tests are tests: they may name whom they test.
+            let text = match text.find("#[cfg(test)]") {
+                Some(at) if shown.ends_with(".rs") => &text[..at],
+                _ => &text[..],
+            };
+            if text.to_lowercase().contains(id) {
+                naming.push(shown);
+            }
+        }
+        naming.sort();
+        if naming.len() > 2
+            || naming.iter().any(|f| f != "crates/gateways/src/lib.rs" && f != "crates/sandbox/src/lib.rs")
+        {
+            report.push(format!("{id}: {naming:?}"));
+        }
+    }
+    assert!(report.is_empty(), "providers named outside their folders and the two registry files: {report:#?}");
+}

@@ -39,7 +39,7 @@ pub(crate) struct ContactArgs {
     date_of_birth: Option<String>,
     #[arg(long)]
     lang: Option<String>,
-    /// INDIVIDUAL (Pockyt's default) or BUSINESS.
+    /// INDIVIDUAL (the default) or BUSINESS.
     #[arg(long)]
     profile_type: Option<String>,
 }

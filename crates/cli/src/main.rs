@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 mod cards;
 mod customer;
+mod declared;
 mod filters;
 mod ledger;
 mod profile;
@@ -67,19 +68,19 @@ enum Command {
     /// Transactions in the ledger.
     #[command(subcommand)]
     Tx(TxCommand),
-    /// Registered customers (Pockyt customers API), kept in the ledger too.
+    /// Registered customers (where the provider keeps them), kept in the ledger too.
     #[command(subcommand)]
     Customer(CustomerCommand),
     /// Receive provider notifications (IPN), headless.
     #[command(subcommand)]
     Ipn(IpnCommand),
-    /// Cards on file (PayKKa tokens).
+    /// Cards on file (the provider's tokens for them).
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Recurring agreements (PayKKa).
+    /// Recurring agreements.
     #[command(subcommand)]
     Recurring(RecurringCommand),
-    /// Apple Pay merchant sessions (PayKKa).
+    /// Apple Pay merchant sessions.
     #[command(subcommand)]
     Applepay(ApplePayCommand),
     /// The ledger itself: exports, tamper check, backup and restore (never the network).

@@ -6,39 +6,19 @@ use crate::*;
 pub(crate) enum ProfileCommand {
     Add {
         name: String,
-        #[arg(long, default_value = "pockyt")]
+        /// The provider's id; default: the first Paydesk offers.
+        #[arg(long, default_value = paydesk_core::providers::default_provider())]
         provider: String,
         /// "sandbox", "production" or a URL.
         #[arg(long)]
         base_url: String,
         /// One of the provider's settings, by the key it declares (repeat for each;
-        /// `KEY=@FILE` reads the value from a file). The flags below are the same settings
-        /// under names of their own.
+        /// `KEY=@FILE` reads the value from a file). The flags under "Provider settings" are
+        /// the same settings under names of their own.
         #[arg(long = "setting", value_name = "KEY=VALUE")]
         setting: Vec<String>,
-        /// Pockyt's (or Vexora's) merchant number.
-        #[arg(long)]
-        merchant_no: Option<String>,
-        /// Pockyt's store number.
-        #[arg(long)]
-        store_no: Option<String>,
-        /// PayKKa's merchant id.
-        #[arg(long)]
-        merchant_id: Option<String>,
-        /// PayKKa's app id (x-paykka-appid).
-        #[arg(long)]
-        app_id: Option<String>,
-        /// PayKKa's platform public key (a PEM file), to verify its answers and webhooks.
-        #[arg(long)]
-        platform_public_key: Option<PathBuf>,
-        /// PayKKa: refuse answers that are not signed with the platform key (the documents
-        /// do not say answers are signed; by default a signature is checked when present).
-        #[arg(long)]
-        require_signed_answers: bool,
-        /// Vexora: the counter's public IP address, sent as the payer's (a cashier cannot
-        /// know the customer's; `pay --payer-ip` still gives one).
-        #[arg(long)]
-        public_ip: Option<String>,
+        #[command(flatten)]
+        declared: crate::declared::DeclaredSettings,
         #[arg(long)]
         ipn_url: Option<String>,
         #[arg(long)]
@@ -122,13 +102,7 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             provider,
             base_url,
             setting,
-            merchant_no,
-            store_no,
-            merchant_id,
-            app_id,
-            platform_public_key,
-            require_signed_answers,
-            public_ip,
+            declared,
             ipn_url,
             callback_url,
             ipn_listen,
@@ -137,28 +111,7 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             secret_stdin,
             shop,
         } => {
-            let platform_public_key = match platform_public_key {
-                Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
-                    AppError::invalid(
-                        "platform_public_key",
-                        format!("platform_public_key: cannot read {} ({e})", path.display()),
-                    )
-                })?),
-                None => None,
-            };
-            // Each provider's settings come as their own flags; the provider says which it needs.
-            let settings = [
-                ("merchant_no", merchant_no),
-                ("store_no", store_no),
-                ("merchant_id", merchant_id),
-                ("app_id", app_id),
-                ("platform_public_key", platform_public_key),
-                ("require_signed_answers", require_signed_answers.then(|| "true".to_string())),
-                ("public_ip", public_ip),
-            ]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v))))
-            .collect();
+            let settings = declared.into_values()?;
             let settings = with_settings_given(settings, &setting)?;
             let input = ProfileInput {
                 name,

@@ -11,18 +11,19 @@ pub(crate) struct SaleArgs {
     amount: String,
     #[arg(long)]
     currency: String,
-    /// The wallet, where the provider asks for one (Pockyt: alipay, wechatpay, ...).
+    /// The wallet, where the provider asks for one (alipay, wechatpay, ...).
     #[arg(long, default_value = "")]
     vendor: String,
     #[arg(long)]
     description: Option<String>,
-    /// automatic (default) or manual: authorise now, capture later (PayKKa).
+    /// automatic (default) or manual: authorise now, capture later (where the provider
+    /// offers capture).
     #[arg(long)]
     capture: Option<String>,
-    /// The shop's id for the shopper, for cards on file (PayKKa).
+    /// The shop's id for the shopper, for cards on file (where the provider keeps them).
     #[arg(long)]
     shopper_reference: Option<String>,
-    /// Keep the card for the shopper's next payment (PayKKa; needs --shopper-reference).
+    /// Keep the card for the shopper's next payment (needs --shopper-reference).
     #[arg(long)]
     save_card: bool,
     /// Collect what is still due on this partly paid payment (its reference); the two are
@@ -36,13 +37,13 @@ pub(crate) struct SaleArgs {
     payer: PayerArgs,
 }
 
-/// The payer and channel, where the provider asks (Vexora).
+/// The payer and channel, where the provider asks.
 #[derive(clap::Args)]
 pub(crate) struct PayerArgs {
-    /// NET_BANKING, STORE or EWALLET (Vexora).
+    /// NET_BANKING, STORE or EWALLET.
     #[arg(long)]
     channel: Option<String>,
-    /// The payer's mobile: 09 and 8 digits (Vexora).
+    /// The payer's mobile: 09 and 8 digits.
     #[arg(long)]
     mobile: Option<String>,
     #[arg(long)]
@@ -51,7 +52,7 @@ pub(crate) struct PayerArgs {
     last_name: Option<String>,
     #[arg(long)]
     email: Option<String>,
-    /// The payer's own IP address (Vexora limits payments per address).
+    /// The payer's own IP address (a provider may limit payments per address).
     #[arg(long)]
     payer_ip: Option<String>,
     /// NET_BANKING: the payer's account(s), 808-0368988888888, several separated by ','.
@@ -90,7 +91,7 @@ impl From<PayerArgs> for Payer {
 
 #[derive(Subcommand)]
 pub(crate) enum PayCommand {
-    /// A hosted payment link (Pockyt SecurePay).
+    /// A hosted payment link (or the provider's hosted checkout).
     Link {
         #[command(flatten)]
         sale: SaleArgs,
@@ -100,8 +101,8 @@ pub(crate) enum PayCommand {
         /// IOS or ANDROID, for a WAP or APP terminal.
         #[arg(long)]
         os_type: Option<String>,
-        /// Attach a registered customer (with --vendor creditcard: Pockyt's hosted card
-        /// checkout for that customer).
+        /// Attach a registered customer (with --vendor creditcard: the hosted card checkout
+        /// for that customer).
         #[arg(long)]
         customer_no: Option<String>,
     },

@@ -10,7 +10,8 @@ pub(crate) struct SandboxArgs {
     /// Base URL for cashier links when bound to a non-loopback address.
     #[arg(long)]
     pub(crate) public_url: Option<String>,
-    /// The emulated merchant (default: Pockyt's documented example, 200043).
+    /// The emulated merchant of the provider at the sandbox's root (default: its documented
+    /// example, 200043).
     #[arg(long, default_value = paydesk_sandbox::DEMO_MERCHANT_NO)]
     pub(crate) merchant_no: String,
     #[arg(long, default_value = paydesk_sandbox::DEMO_STORE_NO)]
@@ -69,7 +70,7 @@ pub(crate) async fn run_sandbox(bind: SocketAddr, config: SandboxConfig, json_mo
     announce(
         json_mode,
         json!({"address": sandbox.addr().to_string(), "base_url": sandbox.base_url()}),
-        &format!("Pockyt sandbox at {} (merchantNo {merchant_no}, storeNo {store_no})", sandbox.base_url()),
+        &format!("Sandbox at {} (merchantNo {merchant_no}, storeNo {store_no})", sandbox.base_url()),
     );
     wait_for_interrupt().await;
     // The address was the document; nothing more on stdout.
@@ -110,8 +111,10 @@ pub(crate) async fn ipn(cmd: IpnCommand, json_mode: bool) -> Result<Output, AppE
             "bind: no profile asks for an IPN listener; give --bind ADDR:PORT or `profile add --ipn-listen`",
         ));
     }
-    // `listening`: the older Pockyt address; `notify`: where any provider posts for a profile.
-    let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}/ipn/pockyt")).collect();
+    // `listening`: the older address, of the first provider's profiles; `notify`: where any
+    // provider posts for a profile.
+    let first = paydesk_core::providers::default_provider();
+    let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}/ipn/{first}")).collect();
     let notify: Vec<String> = addrs.iter().map(|a| format!("http://{a}/notify/{{provider}}/{{profile}}")).collect();
     let doc = if urls.len() == 1 {
         json!({"listening": urls[0], "notify": notify[0]})
@@ -123,7 +126,7 @@ pub(crate) async fn ipn(cmd: IpnCommand, json_mode: bool) -> Result<Output, AppE
     out(json!({"stopped": true}), say("stopped", &[]))
 }
 
-/// `sandbox`: the Pockyt emulator on its own, until interrupted.
+/// `sandbox`: the provider emulator on its own, until interrupted.
 pub(crate) async fn sandbox(args: SandboxArgs, json_mode: bool) -> Result<Output, AppError> {
     let SandboxArgs { bind, public_url, merchant_no, store_no, token, state_file } = args;
     let merchant = Merchant { merchant_no, store_no, token: ApiSecret::new(token) };

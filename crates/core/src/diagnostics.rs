@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 /// The reference Test connection asks about: one no sale can ever have.
 pub const PROBE_REFERENCE: &str = "PAYDESK-CONNECTION-TEST";
 
-/// Past this, a provider that signs with timestamps (PayKKa: 5 minutes) refuses the calls.
+/// Past this, a provider that signs with timestamps (five minutes is usual) refuses the calls.
 const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
 
 /// Test connection, whole.
@@ -63,6 +63,10 @@ fn clock_skew_ms(server_date: Option<&str>) -> Option<i64> {
     Some(((theirs - time::OffsetDateTime::now_utc()).whole_milliseconds()) as i64)
 }
 
+fn refuses_only_in_words(provider: &str) -> bool {
+    paydesk_gateways::registry::provider(provider).is_some_and(|p| p.refuses_only_in_words())
+}
+
 /// What the answer to the probe says, in words a shop owner can act on.
 fn judge(
     provider: &str,
@@ -82,7 +86,7 @@ fn judge(
                 ("clock_off", clock(&format!("refused ({code}: {message})")))
             } else if lower.contains("merchant") || code == "206005" {
                 ("wrong_merchant", format!("refused ({code}: {message}): check the merchant numbers in the profile"))
-            } else if e.is_unknown_transaction() || (provider == "vexora" && !e.refuses_the_caller()) {
+            } else if e.is_unknown_transaction() || (refuses_only_in_words(provider) && !e.refuses_the_caller()) {
                 ("connected", format!("signature accepted (asked for a reference that cannot exist: {code} {message})"))
             } else if e.refuses_the_caller() || matches!(code.as_str(), "000022" | "206002" | "206003") {
                 (

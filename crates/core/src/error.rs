@@ -171,17 +171,13 @@ impl From<GatewayError> for AppError {
     }
 }
 
-/// The names people see for the fields the core names in its messages.
+/// The names people see for the fields the core names in its messages; a provider's own
+/// settings are labelled as it declares them (see [`labelled_fields`]).
 const FIELD_LABELS: &[(&str, &str)] = &[
     ("ipn_url", "Notification (IPN) URL"),
     ("callback_url", "Return (callback) URL"),
     ("ipn_listen", "Listen for notifications on"),
     ("base_url", "Custom base URL"),
-    ("merchant_no", "Merchant no."),
-    ("store_no", "Store no."),
-    ("merchant_id", "Merchant id"),
-    ("app_id", "App id"),
-    ("platform_public_key", "PayKKa platform public key"),
     ("shopper_reference", "Shopper reference"),
     ("save_card", "Save the card"),
     ("customer_no", "Customer"),
@@ -227,7 +223,7 @@ impl AppError {
                     m.replace_range(start..end, &format!(". Open Settings → {profile} and fill it in."));
                 }
             }
-            for (name, label) in FIELD_LABELS {
+            for (name, label) in labelled_fields() {
                 if let Some(rest) = m.strip_prefix(&format!("{name}:")) {
                     m = format!("{label}:{rest}");
                 }
@@ -316,9 +312,19 @@ pub const PLAIN_FIELDS: &[&str] = &[
     "after",
 ];
 
+/// Every field with a label: the core's own, then each provider's declared settings as its
+/// profile form names them (the first provider to declare a key names it).
+fn labelled_fields() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let declared = paydesk_gateways::PROVIDERS
+        .iter()
+        .flat_map(|provider| provider.capabilities().settings.iter())
+        .map(|setting| (setting.key, setting.form_label));
+    FIELD_LABELS.iter().copied().chain(declared)
+}
+
 /// A field as people call it: its label, or its name in words.
 pub fn field_label(field: &str) -> String {
-    if let Some((_, label)) = FIELD_LABELS.iter().find(|(name, _)| *name == field) {
+    if let Some((_, label)) = labelled_fields().find(|(name, _)| *name == field) {
         return label.to_string();
     }
     let words = field.replace('_', " ");
@@ -328,7 +334,7 @@ pub fn field_label(field: &str) -> String {
 
 /// Every label a message may name, for the catalogs' test.
 pub fn all_field_labels() -> Vec<String> {
-    FIELD_LABELS.iter().map(|(_, l)| l.to_string()).chain(PLAIN_FIELDS.iter().map(|f| field_label(f))).collect()
+    labelled_fields().map(|(_, l)| l.to_string()).chain(PLAIN_FIELDS.iter().map(|f| field_label(f))).collect()
 }
 
 /// Every rule text a message may use, for the catalogs' test.
@@ -491,7 +497,7 @@ mod tests {
             let shown = e.for_people();
             let text = shown.to_string();
             assert!(!text.contains("--") && !text.contains("paydesk ") && !text.contains('`'), "{text}");
-            for (name, _) in FIELD_LABELS {
+            for (name, _) in labelled_fields() {
                 assert!(!text.contains(name), "{text} names {name}");
             }
             if let (Some(f), AppError::InvalidInput { field, .. }) = (field, &shown) {

@@ -1,4 +1,4 @@
-//! Payers recalled by mobile number at the counter (Vexora must know who pays). They live in
+//! Payers recalled by mobile number at the counter (where the provider must know who pays). They live in
 //! the ledger, never in the web view: kept `payer_days` (default 90) after their last sale,
 //! recalled only by their exact number, erased on request (`customer forget --mobile`, the
 //! counter's Forget button).

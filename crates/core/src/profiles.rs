@@ -114,7 +114,7 @@ pub struct Profile {
     pub provider: String,
     pub environment: Environment,
     pub base_url: String,
-    /// Provider-specific settings (Pockyt: merchant_no, store_no), shown beside the
+    /// Provider-specific settings (merchant_no, store_no...), shown beside the
     /// common fields in JSON.
     #[serde(flatten)]
     pub settings: BTreeMap<String, String>,
@@ -168,7 +168,7 @@ impl Profile {
 }
 
 /// What a person gives to add a profile. `base_url` may be "sandbox"/"production" or a URL;
-/// every other field is a provider setting (Pockyt: `merchant_no`, `store_no`).
+/// every other field is a provider setting (`merchant_no`, `store_no`...).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProfileInput {
     pub name: String,

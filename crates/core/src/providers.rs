@@ -104,6 +104,11 @@ impl From<&Capabilities> for ProviderInfo {
     }
 }
 
+/// The provider a profile is for when none is named: the first the registry lists.
+pub fn default_provider() -> &'static str {
+    PROVIDERS[0].capabilities().provider
+}
+
 /// What every provider offers, for the screens.
 pub fn provider_infos() -> Vec<ProviderInfo> {
     PROVIDERS.iter().map(|p| ProviderInfo::from(p.capabilities())).collect()

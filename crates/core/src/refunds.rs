@@ -12,8 +12,8 @@ use paydesk_gateways::{Currency, GatewayError, Money, PaymentStatus, RefundStatu
 use paydesk_ledger::{PaymentRow, StatusChange};
 
 impl Paydesk {
-    /// Resends a refund that never got an answer, with its own reference: Pockyt (which has
-    /// no refund query) answers a refund it made with that refund, or makes it now, once.
+    /// Resends a refund that never got an answer, with its own reference: a provider without
+    /// a refund query answers a refund it made with that refund, or makes it now, once.
     pub(crate) async fn settle_refund(&self, row: &PaymentRow) -> Result<(), AppError> {
         let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
         self.resend_unanswered_refund(row, &gateway).await.map(|_| ())

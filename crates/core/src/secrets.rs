@@ -42,8 +42,8 @@ pub fn save_token(profile: &str, token: &ApiSecret) -> Result<(), AppError> {
     entry(profile)?.set_password(token.expose()).map_err(unavailable)
 }
 
-/// Saves a profile's secret after checking it is the kind its provider needs (Pockyt's API
-/// token, PayKKa's RSA private key); a wrong one is refused and nothing is written.
+/// Saves a profile's secret after checking it is the kind its provider needs (an API token,
+/// an RSA private key...); a wrong one is refused and nothing is written.
 pub fn save_secret(profile: &crate::Profile, secret: &ApiSecret) -> Result<(), AppError> {
     paydesk_gateways::registry::check_secret(&profile.provider, secret)?;
     save_token(&profile.name, &ApiSecret::new(secret.expose().trim()))

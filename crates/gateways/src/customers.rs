@@ -1,6 +1,6 @@
 //! Registered customers, for the providers that keep them (`Flow::Customers`): who they
-//! are, the rules their fields follow, and how one is looked up. Pockyt's customers API
-//! was the first and is the shape; a provider maps these to its own wire.
+//! are, the rules their fields follow, and how one is looked up. A provider maps these to its
+//! own wire.
 
 use crate::ValidationError;
 use serde::{Deserialize, Serialize};

@@ -15,15 +15,15 @@ pub enum GatewayError {
     /// An answer we could not understand.
     #[error("unexpected answer from {provider}: {message}")]
     Protocol { provider: &'static str, message: String },
-    /// The provider does not offer this flow (capture with Pockyt, for example).
+    /// The provider does not offer this flow (capture where it takes the money at once).
     #[error("{provider} does not offer {flow}")]
     Unsupported { provider: &'static str, flow: &'static str },
 }
 
 impl GatewayError {
     /// A refusal of who asked (signature, merchant, key, secret, IP) rather than of what
-    /// was asked. Vexora documents no error codes: its answer to a query of a reference that
-    /// cannot exist says whether it accepted our signature only by what its message is about.
+    /// was asked. A provider that documents no error codes says whether it accepted our
+    /// signature only by what its message is about.
     pub fn refuses_the_caller(&self) -> bool {
         let GatewayError::Rejected { message, .. } = self else { return false };
         let message = message.to_lowercase();

@@ -80,11 +80,11 @@ pub struct PayerChannel {
 }
 
 /// What a provider declares about itself.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Capabilities {
-    /// The stable id stored with profiles and payments ("pockyt").
+    /// The stable id stored with profiles and payments (its folder's name).
     pub provider: &'static str,
-    /// The name people read ("Pockyt").
+    /// The name people read (the provider's own spelling).
     pub label: &'static str,
     pub flows: &'static [Flow],
     pub methods: &'static [PayMethod],
@@ -235,11 +235,11 @@ pub struct Checkout {
     pub shopper_reference: Option<String>,
     /// Keep the card (a token) for the shopper's next payment.
     pub save_card: bool,
-    /// Who pays and how, where the provider must know (Vexora's Taiwan checkout).
+    /// Who pays and how, where the provider must know (`Capabilities::payer_fields`).
     pub payer: Option<Payer>,
 }
 
-/// The payer and the payment channel, for providers that ask (Vexora). Every field as the
+/// The payer and the payment channel, for providers that ask. Every field as the
 /// person gave it; the provider's `validate_checkout` holds the rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Payer {
@@ -300,7 +300,7 @@ impl Payer {
 pub struct CheckoutAnswer {
     pub report: PaymentReport,
     pub link: String,
-    /// The provider's id of a hosted session, where it has one (PayKKa).
+    /// The provider's id of a hosted session, where it has one.
     pub session_id: Option<String>,
 }
 
@@ -421,7 +421,7 @@ pub struct CancelAnswer {
 }
 
 /// A notification as it arrived: its headers (names lower-case) and the raw body, which
-/// signature schemes over the exact bytes (PayKKa's) need.
+/// signature schemes over the exact bytes need.
 #[derive(Debug, Clone, Copy)]
 pub struct IncomingNotification<'a> {
     pub headers: &'a BTreeMap<String, String>,

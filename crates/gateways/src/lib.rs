@@ -1,6 +1,7 @@
 //! Payment provider gateways.
 //!
-//! Each provider lives in its own module with the same shape:
+//! Each provider lives in its own folder with the same shape, and is registered by two lines
+//! of this file: its `mod` and its place in [`PROVIDERS`]. Its shape:
 //! `signing` (the provider's signature scheme, pinned by known-answer vectors),
 //! `transformers` (typed requests/responses and the wire form of amounts),
 //! `status` mapping into [`PaymentStatus`], and a `client` that talks HTTP.
@@ -28,3 +29,6 @@ pub use paydesk_types::status::{
 pub use paydesk_types::{money, scrub, status};
 pub use paydesk_types::{Currency, Money};
 pub use secret::ApiSecret;
+
+/// Every provider Paydesk speaks, in the order they are offered; the first is the default.
+pub static PROVIDERS: &[&dyn provider::Provider] = &[&pockyt::PROVIDER, &paykka::PROVIDER, &vexora::PROVIDER];

@@ -198,7 +198,7 @@ fn excerpt(link: &str) -> String {
 /// A URL a provider is told to call or send the customer to (notifications, return):
 /// required, http(s), with a host, no spaces.
 pub fn check_http_url(field: &'static str, url: &str) -> Result<(), ValidationError> {
-    crate::pockyt::check_url(field, url)
+    check_required_url(field, url, "the provider")
 }
 
 /// Whether a profile's base URL is one we may send requests to: http(s), a host, no

@@ -149,6 +149,12 @@ pub trait Provider: Sync {
         None
     }
 
+    /// Whether this provider documents no error codes, so that a refusal of a reference that
+    /// cannot exist, unless it is of the caller, means it accepted our signature.
+    fn refuses_only_in_words(&self) -> bool {
+        false
+    }
+
     fn build(&self, setup: GatewaySetup<'_>) -> Result<std::sync::Arc<dyn DynGateway>, ValidationError>;
 }
 

@@ -1,5 +1,5 @@
-//! The registration point: which providers exist, and the one place a profile's provider
-//! name becomes its gateway. Adding a provider adds a line here and its own folder.
+//! The registry's lookups: a profile's provider name to its provider and gateway. The list
+//! of providers itself is [`crate::PROVIDERS`], beside their folders' `mod` lines.
 
 use crate::customers::{Customer, CustomerFields, CustomerKey};
 use crate::gateway::{
@@ -8,11 +8,9 @@ use crate::gateway::{
 };
 pub use crate::provider::GatewaySetup;
 use crate::provider::{DynGateway, Provider};
-use crate::{paykka, pockyt, vexora, ApiSecret, PaymentReport, ValidationError};
+pub use crate::PROVIDERS;
+use crate::{ApiSecret, PaymentReport, ValidationError};
 use std::sync::Arc;
-
-/// Every provider Paydesk speaks.
-pub static PROVIDERS: &[&dyn Provider] = &[&pockyt::PROVIDER, &paykka::PROVIDER, &vexora::PROVIDER];
 
 pub fn provider(name: &str) -> Option<&'static dyn Provider> {
     PROVIDERS.iter().copied().find(|p| p.capabilities().provider == name)
@@ -126,8 +124,8 @@ impl AnyGateway {
 }
 
 impl crate::GatewayError {
-    /// The provider says it has no such transaction (Pockyt's 000021 "no related
-    /// information"): a payment it never saw.
+    /// The provider says it has no such transaction (the code its provider declares for "no
+    /// such payment"): a payment it never saw.
     pub fn is_unknown_transaction(&self) -> bool {
         let crate::GatewayError::Rejected { provider: label, code, .. } = self else { return false };
         PROVIDERS

@@ -1,8 +1,8 @@
 //! What a provider declares a profile needs: its settings (the form and the command line
 //! are made from them) and its secret.
 
-/// One provider-specific profile setting (Pockyt's merchant number, PayKKa's app id...).
-#[derive(Debug)]
+/// One provider-specific profile setting (a merchant number, an app id...).
+#[derive(Debug, Clone)]
 pub struct Setting {
     /// The key stored with the profile and used on the command line (`--merchant-no`).
     pub key: &'static str,
@@ -25,7 +25,7 @@ pub struct Setting {
 }
 
 /// The secret a provider's profile needs, as the form and the summary name it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SecretSpec {
     /// "API token", "Merchant private key (PEM)".
     pub form_label: &'static str,

@@ -93,13 +93,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (provider, reason)
     );
     "#,
-    // 5: provider-specific profile settings (Pockyt's merchant and store numbers move in;
-    //    the old columns stay, filled for Pockyt, empty for other providers)
+    // 5: provider-specific profile settings (the first provider's merchant and store numbers
+    //    move in; the old columns stay, filled for it, empty for other providers)
     r#"
     ALTER TABLE profiles ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
     UPDATE profiles SET settings = json_object('merchant_no', merchant_no, 'store_no', store_no);
     "#,
-    // 6: a hosted session's id (PayKKa), kept beside the provider's transaction number
+    // 6: a hosted session's id, kept beside the provider's transaction number
     r#"
     ALTER TABLE payments ADD COLUMN session_id TEXT;
     "#,

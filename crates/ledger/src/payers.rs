@@ -1,4 +1,4 @@
-//! Payers the counter recalls by mobile number (Vexora must know who pays): kept in the
+//! Payers the counter recalls by mobile number (where the provider must know who pays): kept in the
 //! ledger, private like the rest of it, each for a limited time after it was last used,
 //! and erased on request. Never in the web view's storage.
 

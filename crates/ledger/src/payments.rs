@@ -147,7 +147,7 @@ pub(crate) fn insert_event(ledger: &Ledger, payment_id: Option<i64>, kind: &str,
 }
 
 /// A status a provider reports, squared with what only the ledger knows: refunds it made
-/// (Pockyt keeps saying `success` after one) and a cancellation (then `closed`).
+/// (a provider may keep saying `success` after one) and a cancellation (then `closed`).
 fn reconcile(
     ledger: &Ledger,
     id: i64,

@@ -103,7 +103,7 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE profiles ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
     UPDATE profiles SET settings = json_build_object('merchant_no', merchant_no, 'store_no', store_no)::text;
     "#,
-    // 6: a hosted session's id (PayKKa)
+    // 6: a hosted session's id
     "ALTER TABLE payments ADD COLUMN session_id TEXT;",
     // 7: the last balances a provider reported
     "ALTER TABLE payments ADD COLUMN balances TEXT;",

@@ -10,7 +10,7 @@ pub struct ProfileRow {
     pub provider: String,
     pub environment: String,
     pub base_url: String,
-    /// Provider-specific settings (Pockyt: merchant_no, store_no); never a secret.
+    /// Provider-specific settings (merchant_no, store_no...); never a secret.
     pub settings: BTreeMap<String, String>,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
@@ -66,7 +66,7 @@ impl Ledger {
                 &p.provider,
                 &p.environment,
                 &p.base_url,
-                // The columns of schema 1, kept filled for Pockyt profiles.
+                // The columns of schema 1, kept filled where a profile has those settings.
                 p.settings.get("merchant_no").map(String::as_str).unwrap_or(""),
                 p.settings.get("store_no").map(String::as_str).unwrap_or(""),
                 &p.ipn_url,

@@ -2,8 +2,7 @@
 //! with its state beside the ledger, and the demo merchants the core's demo profiles sell as.
 
 use crate::{Sandbox, SandboxConfig};
-use paydesk_gateways::demo::{DemoMerchant, DemoSetup};
-use paydesk_gateways::ApiSecret;
+use paydesk_gateways::demo::DemoSetup;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,44 +38,8 @@ impl DemoSandboxOptions {
     }
 }
 
-fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(crate) fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// The demo merchants, one per provider the sandbox plays (public test values, not secrets):
-/// `demo` sells as Pockyt's test merchant, `demo-paykka` as PayKKa's, `demo-vexora` as Vexora's.
-fn demo_merchants() -> Vec<DemoMerchant> {
-    vec![
-        DemoMerchant {
-            profile: "demo".into(),
-            provider: "pockyt".into(),
-            path: String::new(),
-            notify_sink: "/sandbox/ipn-sink".into(),
-            settings: settings(&[("merchant_no", crate::DEMO_MERCHANT_NO), ("store_no", crate::DEMO_STORE_NO)]),
-            secret: ApiSecret::new(crate::DEMO_TOKEN),
-        },
-        DemoMerchant {
-            profile: "demo-paykka".into(),
-            provider: "paykka".into(),
-            path: "/paykka".into(),
-            notify_sink: "/sandbox/ipn-sink".into(),
-            settings: settings(&[
-                ("merchant_id", crate::paykka::DEMO_MERCHANT_ID),
-                ("app_id", crate::paykka::DEMO_APP_ID),
-                ("platform_public_key", crate::paykka::PLATFORM_PUBLIC_KEY.trim()),
-            ]),
-            secret: ApiSecret::new(crate::paykka::DEMO_MERCHANT_PRIVATE_KEY),
-        },
-        DemoMerchant {
-            profile: "demo-vexora".into(),
-            provider: "vexora".into(),
-            path: "/vexora".into(),
-            notify_sink: "/vexora/sandbox/ipn-sink".into(),
-            // The demo counter's public address (a documentation one): Vexora asks for the payer's.
-            settings: settings(&[("merchant_no", crate::vexora::DEMO_MERCHANT_NO), ("public_ip", "203.0.113.10")]),
-            secret: ApiSecret::new(crate::vexora::DEMO_APP_SECRET),
-        },
-    ]
 }
 
 /// Starts the embedded sandbox with its state in `<home>/demo-sandbox.sqlite3` (so demo
@@ -101,7 +64,7 @@ pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<DemoSetu
     };
     Ok(DemoSetup {
         sandbox_url,
-        merchants: demo_merchants(),
+        merchants: crate::EMULATED.iter().map(|emulated| (emulated.demo_merchant)()).collect(),
         ipn_bind: None,
         keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
         network_door: door,

@@ -1,22 +1,22 @@
-//! The provider emulator: a real HTTP server on loopback that answers like Pockyt,
-//! verifying `verifySign` exactly as Pockyt does. Demo mode and the tests talk to it.
+//! The provider emulator: a real HTTP server on loopback that answers like each provider,
+//! checking signatures exactly as its documents say. Demo mode and the tests talk to it.
 //!
-//! Besides the provider API it serves a cashier page (`/cashier/<transactionNo>`) with
-//! Pay and Decline buttons, sends signed IPNs on settlement (retrying until answered
-//! `success`), and offers test hooks: `POST /sandbox/settle/<transactionNo or reference>`,
-//! and `POST /sandbox/faults` (`{"endpoint": "tran-query", "fault": "no_answer", "times": 1}`;
+//! Each emulated provider is one folder (`pockyt/`, `paykka/`, `vexora/`: its documents in
+//! `spec.rs`, its API, its payer pages and notifications); this file mounts them. Besides
+//! their APIs the sandbox offers test hooks (`POST <prefix>/sandbox/settle/<id>`) and
+//! `POST /sandbox/faults` (`{"endpoint": "tran-query", "fault": "no_answer", "times": 1}`;
 //! `DELETE` clears) to make an endpoint answer late, never, half, wrong or oversized.
 
-mod cashier;
-mod customers;
+mod door;
 pub mod faults;
-mod ipn;
+mod page;
 pub mod paykka;
 mod pockyt;
 pub mod spec;
 mod state;
 pub mod vexora;
 
+pub use door::Door;
 pub use faults::Fault;
 pub use state::{Merchant, SandboxPayment, SandboxRefund};
 
@@ -31,9 +31,24 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// The documented Pockyt example merchant: public test values, not a secret.
-pub const DEMO_MERCHANT_NO: &str = spec::pockyt::EXAMPLE_MERCHANT_NO;
-pub const DEMO_STORE_NO: &str = spec::pockyt::EXAMPLE_STORE_NO;
-pub const DEMO_TOKEN: &str = spec::pockyt::EXAMPLE_TOKEN;
+pub const DEMO_MERCHANT_NO: &str = pockyt::spec::EXAMPLE_MERCHANT_NO;
+pub const DEMO_STORE_NO: &str = pockyt::spec::EXAMPLE_STORE_NO;
+pub const DEMO_TOKEN: &str = pockyt::spec::EXAMPLE_TOKEN;
+
+/// One emulated provider: where its API sits under the sandbox's address and the demo
+/// profile that sells through it.
+pub(crate) struct Emulated {
+    pub(crate) prefix: &'static str,
+    pub(crate) router: fn(Arc<Shared>) -> Router,
+    pub(crate) demo_merchant: fn() -> paydesk_gateways::demo::DemoMerchant,
+}
+
+/// Every provider the sandbox plays, in the registry's order; the first at the root.
+pub(crate) static EMULATED: &[Emulated] = &[
+    Emulated { prefix: "", router: pockyt::router, demo_merchant: pockyt::demo_merchant },
+    Emulated { prefix: "/paykka", router: paykka::router, demo_merchant: paykka::demo_merchant },
+    Emulated { prefix: "/vexora", router: vexora::router, demo_merchant: vexora::demo_merchant },
+];
 
 pub mod demo;
 
@@ -81,92 +96,6 @@ pub struct Sandbox {
     _shutdown: oneshot::Sender<()>,
 }
 
-/// The sandbox's door to the shop's network (see [`paydesk_gateways::demo::NetworkDoor`]):
-/// the same sandbox served on a second address while open.
-pub struct Door {
-    shared: Arc<Shared>,
-    /// What links point at while the door is closed.
-    own_base: String,
-    open: std::sync::Mutex<Option<OpenDoor>>,
-}
-
-struct OpenDoor {
-    addr: SocketAddr,
-    /// Cleared at closing: connections a phone still holds are answered "closed" from then.
-    serving: Arc<std::sync::atomic::AtomicBool>,
-    _stop: oneshot::Sender<()>,
-}
-
-impl Drop for OpenDoor {
-    fn drop(&mut self) {
-        self.serving.store(false, std::sync::atomic::Ordering::Release);
-    }
-}
-
-impl Door {
-    fn opened(&self) -> std::sync::MutexGuard<'_, Option<OpenDoor>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Where the door is open, if it is.
-    pub fn addr(&self) -> Option<SocketAddr> {
-        self.opened().as_ref().map(|door| door.addr)
-    }
-}
-
-async fn while_open(
-    axum::extract::State(serving): axum::extract::State<Arc<std::sync::atomic::AtomicBool>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if serving.load(std::sync::atomic::Ordering::Acquire) {
-        next.run(request).await
-    } else {
-        (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            [(axum::http::header::CONNECTION, "close")],
-            "closed to the network",
-        )
-            .into_response()
-    }
-}
-
-impl paydesk_gateways::demo::NetworkDoor for Door {
-    fn open(
-        &self,
-        ip: std::net::IpAddr,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + '_>> {
-        Box::pin(async move {
-            if let Some(addr) = self.addr().filter(|addr| addr.ip() == ip) {
-                return Ok(format!("http://{addr}"));
-            }
-            let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, 0))
-                .await
-                .map_err(|e| format!("cannot listen on {ip}: {e}"))?;
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let (tx, rx) = oneshot::channel::<()>();
-            let serving = Arc::new(std::sync::atomic::AtomicBool::new(true));
-            let app =
-                router(self.shared.clone()).layer(axum::middleware::from_fn_with_state(serving.clone(), while_open));
-            tokio::spawn(paydesk_doors::serve(listener, app, paydesk_doors::Limits::SANDBOX, async {
-                let _ = rx.await;
-            }));
-            let url = format!("http://{addr}");
-            self.shared.set_link_base(url.clone());
-            // A door open elsewhere before closes as this one replaces it.
-            *self.opened() = Some(OpenDoor { addr, serving, _stop: tx });
-            tracing::info!(%addr, "sandbox open to the network");
-            Ok(url)
-        })
-    }
-
-    fn close(&self) {
-        self.shared.set_link_base(self.own_base.clone());
-        *self.opened() = None;
-    }
-}
-
 impl Sandbox {
     /// Binds `bind` (port 0 for any free port) and serves on the current tokio runtime.
     pub async fn start(bind: SocketAddr, config: SandboxConfig) -> std::io::Result<Sandbox> {
@@ -201,7 +130,7 @@ impl Sandbox {
 
     /// Settles a payment as if the customer paid (`true`) or declined, sending its IPN.
     pub fn settle(&self, transaction_no_or_reference: &str, pay: bool) -> Option<SandboxPayment> {
-        ipn::settle(&self.shared, transaction_no_or_reference, pay)
+        pockyt::ipn::settle(&self.shared, transaction_no_or_reference, pay)
     }
 
     /// Pays or declines a PayKKa session (by trans_id or session_id), as its shopper would.
@@ -236,34 +165,21 @@ impl Sandbox {
 
 fn router(shared: Arc<Shared>) -> Router {
     let faults = axum::middleware::from_fn_with_state(shared.faults.clone(), faults::inject);
-    Router::new()
-        .route("/", get(cashier::index))
-        .route(spec::pockyt::SECURE_PAY_PATH, post(pockyt::secure_pay))
-        .route(spec::pockyt::TRAN_QUERY_PATH, post(pockyt::tran_query))
-        .route(spec::pockyt::COUNTER_QR_PATH, post(pockyt::counter_qr))
-        .route(spec::pockyt::REFUND_PATH, post(pockyt::refund))
-        .route(spec::pockyt::CANCEL_PATH, post(pockyt::cancel))
-        .route(spec::pockyt::CUSTOMER_CREATE_PATH, post(customers::create))
-        .route(spec::pockyt::CUSTOMER_RETRIEVE_PATH, post(customers::retrieve))
-        .route(spec::pockyt::CUSTOMER_UPDATE_PATH, post(customers::update))
-        .route("/cashier/{id}", get(cashier::page))
-        .route("/cashier/{id}/pay", post(cashier::pay))
-        .route("/cashier/{id}/decline", post(cashier::decline))
-        .route("/return", get(cashier::returned))
-        .route("/sandbox/settle/{id}", post(cashier::settle_hook))
-        .route("/sandbox/payments/{id}", get(cashier::inspect))
-        // Accepts IPNs when no merchant listener runs (the headless demo profile).
+    let mut app = Router::new()
+        .route("/", get(page::index))
+        .route("/return", get(page::returned))
+        // Accepts notifications when no merchant listener runs (the headless demo profiles).
         .route("/sandbox/ipn-sink", post(|| async { "success" }))
-        .with_state(shared.clone())
-        // PayKKa, under its own prefix: a PayKKa profile's base URL is http://ADDR/paykka.
-        .nest("/paykka", paykka::router(shared.clone()))
-        // Vexora likewise: a Vexora profile's base URL is http://ADDR/vexora.
-        .nest("/vexora", vexora::router(shared.clone()))
-        // The fault switches are their own state: their handlers need nothing else.
-        .merge(
-            Router::new()
-                .route("/sandbox/faults", post(faults::set).delete(faults::clear))
-                .with_state(shared.faults.clone()),
-        )
-        .layer(faults)
+        .with_state(shared.clone());
+    for emulated in EMULATED {
+        let provider = (emulated.router)(shared.clone());
+        app = if emulated.prefix.is_empty() { app.merge(provider) } else { app.nest(emulated.prefix, provider) };
+    }
+    // The fault switches are their own state: their handlers need nothing else.
+    app.merge(
+        Router::new()
+            .route("/sandbox/faults", post(faults::set).delete(faults::clear))
+            .with_state(shared.faults.clone()),
+    )
+    .layer(faults)
 }

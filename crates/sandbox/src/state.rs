@@ -12,7 +12,8 @@ pub struct Merchant {
     pub token: ApiSecret,
 }
 
-/// A payment as the emulated provider holds it; amounts stay in Pockyt's wire form.
+/// A payment of the provider at the sandbox's root, as it holds it; amounts stay in its wire
+/// form.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SandboxPayment {
     pub transaction_no: String,
@@ -26,7 +27,7 @@ pub struct SandboxPayment {
     pub ipn_url: String,
     pub callback_url: String,
     pub description: String,
-    /// Pockyt status: init, success, failed, closed.
+    /// Its status as the provider writes it: init, success, failed, closed.
     pub status: String,
     pub created_ms: u64,
     pub timeout_minutes: u64,
@@ -247,7 +248,7 @@ impl Shared {
         self.config.merchants.iter().find(|m| m.merchant_no == merchant_no && m.store_no == store_no)
     }
 
-    /// Closes a payment whose timeout has passed, as Pockyt does.
+    /// Closes a payment whose timeout has passed, as the provider does.
     fn expire(p: &mut SandboxPayment) {
         if p.status == "init" && now_ms() > p.created_ms + p.timeout_minutes * 60_000 {
             p.status = "closed".into();
@@ -321,7 +322,7 @@ impl Shared {
     }
 }
 
-/// Documents of the other emulated providers (PayKKa's orders, sessions, tokens), each
+/// Documents of the other emulated providers (orders, hosted sessions, saved cards), each
 /// kind keyed by its own id, in the same SQLite store.
 impl Shared {
     pub fn doc<T: serde::de::DeserializeOwned>(&self, kind: &str, id: &str) -> Option<T> {

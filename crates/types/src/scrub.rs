@@ -5,15 +5,19 @@
 
 use serde_json::Value;
 
-/// Field and header names that carry a signature, in any provider's spelling.
+/// Field and header names that carry a signature, in any provider's spelling; besides
+/// these, any header named `x-<provider>-sign`.
 pub const SIGNATURE_FIELDS: &[&str] =
-    &["sign", "verifysign", "x-paykka-sign", "signature", "string_to_sign", "signed_string", "sign_string"];
+    &["sign", "verifysign", "signature", "string_to_sign", "signed_string", "sign_string"];
 
 /// What a removed signature is replaced with.
 pub const REMOVED: &str = "(removed)";
 
 pub fn is_signature_field(name: &str) -> bool {
     SIGNATURE_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
+        || (name.len() > "x--sign".len()
+            && name.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("x-"))
+            && name.get(name.len() - 5..).is_some_and(|sign| sign.eq_ignore_ascii_case("-sign")))
 }
 
 /// `value` with every signature field (at any depth) replaced by `REMOVED`.

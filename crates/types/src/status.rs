@@ -195,7 +195,7 @@ impl RefundStatus {
 pub enum RefundState {
     /// Paid out: an explicit success with the provider's refund id.
     Succeeded,
-    /// Accepted, not finished (PayKKa's PROCESSING, an unknown status or no refund id).
+    /// Accepted, not finished (a processing status, an unknown status or no refund id).
     Pending,
 }
 
@@ -275,7 +275,7 @@ pub struct PaymentReport {
     /// The provider's status, kept raw.
     pub raw_status: String,
     pub status: PaymentStatus,
-    /// What was authorised, captured and refunded, where the provider says (PayKKa).
+    /// What was authorised, captured and refunded, where the provider says.
     pub balances: Option<Balances>,
     /// What the customer actually paid, when it is less than the amount (a partial
     /// payment); then `amount` is None, the provider having named only what arrived.

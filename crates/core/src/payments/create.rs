@@ -10,12 +10,12 @@ pub struct CreatePayment {
     /// As typed: "13.00", "13", "0.5".
     pub amount: String,
     pub currency: String,
-    /// The wallet, where the provider asks for one (Pockyt's vendor).
+    /// The wallet, where the provider asks for one.
     #[serde(default)]
     pub vendor: String,
     #[serde(default)]
     pub terminal: Option<String>,
-    /// IOS or ANDROID: Pockyt asks it of a WAP or APP terminal.
+    /// IOS or ANDROID, where the provider asks it of a WAP or APP terminal.
     #[serde(default)]
     pub os_type: Option<String>,
     #[serde(default)]
@@ -35,7 +35,7 @@ pub struct CreatePayment {
     /// Keep the card for the shopper's next payment.
     #[serde(default)]
     pub save_card: bool,
-    /// The payer and channel, where the provider asks (Vexora).
+    /// The payer and channel, where the provider asks.
     #[serde(default)]
     pub payer: Option<Payer>,
     /// Collects what is still due on this partly paid sale (its reference): same profile and
@@ -98,7 +98,7 @@ pub(super) fn name_profile_field(profile: &Profile, e: paydesk_gateways::Validat
     }
 }
 
-/// Longest description sent with a payment (Pockyt shows it to the customer).
+/// Longest description sent with a payment (a provider may show it to the customer).
 pub const MAX_DESCRIPTION_CHARS: usize = 127;
 
 /// Records a new payment. Another counter on a shared ledger may have drawn the same

@@ -30,7 +30,7 @@ pub(crate) use view::{due_minor, settled_minor};
 pub use view::{PaymentDetail, PaymentView, RefundOutcome};
 
 /// Refuses, before anything is recorded or sent, a flow the payment's provider does not
-/// offer (Vexora has no refund or cancel through its API).
+/// offer (some have no refund or cancel through their API).
 pub(crate) fn require_flow(provider: &str, flow: paydesk_gateways::gateway::Flow) -> Result<(), AppError> {
     match capabilities_of(provider) {
         Some(c) if !c.supports(flow) => Err(AppError::NotAllowed {

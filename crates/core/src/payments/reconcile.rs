@@ -13,8 +13,8 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
         Some(ours) if *ours != report.transaction_no => {
             return Some(format!("it names transaction '{}'", shown(&report.transaction_no)));
         }
-        // Some providers name the transaction only once the customer pays (PayKKa's order
-        // of a hosted session): none yet is fine; one we will store must be plain.
+        // Some providers name the transaction only once the customer pays (the order of a
+        // hosted session): none yet is fine; one we will store must be plain.
         None if !report.transaction_no.is_empty() && !valid_provider_id(&report.transaction_no) => {
             return Some(format!("it names no usable transaction number ('{}')", shown(&report.transaction_no)));
         }
@@ -46,7 +46,7 @@ pub(crate) fn mismatch(row: &PaymentRow, report: &PaymentReport) -> Option<Strin
         }
         return None;
     }
-    // A decline moves no money: an answer naming none (Vexora's "actually paid" is 0) may
+    // A decline moves no money: an answer naming none (an "actually paid" of 0) may
     // still end an unpaid payment; one that names an amount must name ours.
     let moves_no_money =
         matches!(report.status, PaymentStatus::Failed | PaymentStatus::Expired | PaymentStatus::Cancelled);

@@ -27,7 +27,7 @@ pub struct PaymentView {
     pub raw_status: Option<String>,
     pub link: Option<String>,
     pub customer_no: Option<String>,
-    /// A hosted session's id, where the provider has one (PayKKa).
+    /// A hosted session's id, where the provider has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     /// Authorised, captured, capturable, voidable, refunded and refundable, exactly
@@ -184,7 +184,7 @@ impl Paydesk {
         if payment.status == PaymentStatus::Created {
             actions.push("retry");
         }
-        // Only what the payment's provider offers (Vexora has no refund or cancel).
+        // Only what the payment's provider offers (some have no refund or cancel).
         if let Some(caps) = capabilities_of(&payment.provider) {
             use paydesk_gateways::gateway::Flow;
             actions.retain(|a| {

@@ -199,7 +199,8 @@ impl Gateway for VexoraGateway {
     }
 }
 
-/// How old (or how far ahead) a notification's `timestamp` may be, as PayKKa's webhooks.
+/// How old (or how far ahead) a notification's `timestamp` may be: five minutes, as other
+/// providers' signed webhooks allow.
 pub const NOTIFICATION_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -377,6 +378,10 @@ impl crate::provider::Provider for VexoraProvider {
 
     fn unknown_transaction_code(&self) -> Option<&'static str> {
         Some(super::transformers::CODE_UNKNOWN_TRADE)
+    }
+
+    fn refuses_only_in_words(&self) -> bool {
+        true
     }
 
     fn build(

@@ -1,16 +1,15 @@
-//! Each provider as its own documents describe it (`shared/reference/*.txt`, copied into
-//! the conformance fixtures), written here a second time on purpose: the emulator shares no
-//! code, constant, signer or status table with the clients in `paydesk-gateways`, so a
-//! mistake made in a client cannot pass every test by being made in the emulator too. Where
+//! What the emulated providers' documents share (money in wire form, MD5 hex). Each
+//! provider's own documents (`shared/reference/*.txt`, copied into the conformance
+//! fixtures) are transcribed in its folder's `spec.rs`, written a second time on purpose:
+//! the emulator shares no code, constant, signer or status table with the clients in
+//! `paydesk-gateways`, so a mistake made in a client cannot pass every test by being made
+//! in the emulator too. Where
 //! the documents are silent the emulator accepts what a real provider might send; the
 //! README lists those assumptions.
 
 pub mod money;
-pub mod paykka;
-pub mod pockyt;
-pub mod vexora;
 
-/// Lowercase hex of MD5, as both Pockyt and Vexora write their signatures.
+/// Lowercase hex of MD5, as the MD5-signing providers write their signatures.
 pub(crate) fn md5_hex(data: &[u8]) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(data))

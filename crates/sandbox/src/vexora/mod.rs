@@ -5,8 +5,10 @@
 //! channel (Pay, Pay part, Decline), and sends signed notifications on Vexora's retry
 //! schedule (compressed a hundredfold) until it reads `OK`.
 
-use crate::cashier::{escape, layout};
-use crate::spec::vexora::{self as spec, CHECKOUT_PATH, QUERY_PATH};
+pub mod spec;
+
+use self::spec::{CHECKOUT_PATH, QUERY_PATH};
+use crate::page::{escape, layout};
 use crate::state::Shared;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -65,6 +67,19 @@ pub struct VexoraTrade {
 struct IpDay {
     attempts: u32,
     successes: u32,
+}
+
+/// The demo profile `demo-vexora`: the sandbox's own merchant, selling from a documentation
+/// address as the counter's public IP (the checkout asks for the payer's).
+pub(crate) fn demo_merchant() -> paydesk_gateways::demo::DemoMerchant {
+    paydesk_gateways::demo::DemoMerchant {
+        profile: "demo-vexora".into(),
+        provider: "vexora".into(),
+        path: "/vexora".into(),
+        notify_sink: "/vexora/sandbox/ipn-sink".into(),
+        settings: crate::demo::settings(&[("merchant_no", DEMO_MERCHANT_NO), ("public_ip", "203.0.113.10")]),
+        secret: paydesk_gateways::ApiSecret::new(DEMO_APP_SECRET),
+    }
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {

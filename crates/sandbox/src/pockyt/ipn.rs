@@ -1,7 +1,7 @@
 //! IPN delivery: a signed form-urlencoded POST to the payment's ipnUrl, retried until
 //! the receiver answers the plain body `success`.
 
-use crate::spec::pockyt as spec;
+use super::spec;
 use crate::state::{SandboxPayment, Shared};
 use paydesk_gateways::ApiSecret;
 use std::collections::BTreeMap;

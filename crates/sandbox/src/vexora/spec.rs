@@ -32,11 +32,11 @@ pub fn sign(fields: &BTreeMap<String, String>, app_secret: &str) -> String {
         text.push_str(v);
     }
     text.push_str(app_secret);
-    super::md5_hex(text.as_bytes())
+    crate::spec::md5_hex(text.as_bytes())
 }
 
 pub fn verify(fields: &BTreeMap<String, String>, app_secret: &str) -> bool {
-    fields.get(SIGN_FIELD).is_some_and(|given| !given.is_empty() && super::same(given, &sign(fields, app_secret)))
+    fields.get(SIGN_FIELD).is_some_and(|given| !given.is_empty() && crate::spec::same(given, &sign(fields, app_secret)))
 }
 
 /// A JSON body as Vexora reads it: a flat object whose values are strings (numbers and

@@ -1,6 +1,6 @@
 //! Pockyt customers as the sandbox answers them, with Pockyt's validation.
 
-use crate::pockyt::{authenticate, fail, ok, require, Reply};
+use super::{authenticate, fail, ok, require, Reply};
 use crate::state::Shared;
 use axum::extract::State;
 use axum::Json;
@@ -106,7 +106,7 @@ pub async fn retrieve(State(shared): State<Arc<Shared>>, Json(body): Json<Map<St
             .map(|(_, c)| c.clone())
     });
     match found {
-        Some(c) => Json(json!({"ret_code": crate::spec::pockyt::SUCCESS, "ret_msg": "success", "customer": c})),
+        Some(c) => Json(json!({"ret_code": super::spec::SUCCESS, "ret_msg": "success", "customer": c})),
         None => fail("000021", "customer has no related information"),
     }
 }

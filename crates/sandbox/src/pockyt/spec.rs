@@ -96,7 +96,7 @@ pub fn check_wallet(vendor: &str, currency: &str, amount_minor: i64) -> Result<(
         .iter()
         .find(|(c, _)| *c == currency)
         .ok_or_else(|| format!("vendor {vendor} does not take {currency}"))?;
-    let least_minor = super::money::parse(least, currency)?;
+    let least_minor = crate::spec::money::parse(least, currency)?;
     if amount_minor < least_minor {
         return Err(format!("amount is under the least {least} {currency} for {vendor}"));
     }
@@ -113,13 +113,13 @@ pub fn sign(params: &BTreeMap<String, String>, token: &str) -> String {
         text.push_str(v);
         text.push('&');
     }
-    text.push_str(&super::md5_hex(token.as_bytes()));
-    super::md5_hex(text.as_bytes())
+    text.push_str(&crate::spec::md5_hex(token.as_bytes()));
+    crate::spec::md5_hex(text.as_bytes())
 }
 
 /// Whether `verifySign` holds over every parameter received.
 pub fn verify(params: &BTreeMap<String, String>, token: &str) -> bool {
-    params.get(SIGN_FIELD).is_some_and(|given| super::same(given, &sign(params, token)))
+    params.get(SIGN_FIELD).is_some_and(|given| crate::spec::same(given, &sign(params, token)))
 }
 
 #[cfg(test)]

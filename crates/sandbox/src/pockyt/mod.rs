@@ -1,13 +1,56 @@
 //! Pockyt's API as the sandbox answers it: same envelope, same ret_codes, same signature.
 
-use crate::spec::{money, pockyt as spec};
+mod cashier;
+mod customers;
+pub(crate) mod ipn;
+pub mod spec;
+
+use crate::spec::money;
 use crate::state::{now_ms, SandboxPayment, SandboxRefund, Shared};
 use axum::extract::State;
-use axum::Json;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use paydesk_gateways::demo::DemoMerchant;
+use paydesk_gateways::ApiSecret;
 use rand::Rng;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The API at the sandbox's root (a profile's base URL is the sandbox's own), the cashier
+/// pages its QR codes and links open, and the test hooks that settle without a browser.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(spec::SECURE_PAY_PATH, post(secure_pay))
+        .route(spec::TRAN_QUERY_PATH, post(tran_query))
+        .route(spec::COUNTER_QR_PATH, post(counter_qr))
+        .route(spec::REFUND_PATH, post(refund))
+        .route(spec::CANCEL_PATH, post(cancel))
+        .route(spec::CUSTOMER_CREATE_PATH, post(customers::create))
+        .route(spec::CUSTOMER_RETRIEVE_PATH, post(customers::retrieve))
+        .route(spec::CUSTOMER_UPDATE_PATH, post(customers::update))
+        .route("/cashier/{id}", get(cashier::page))
+        .route("/cashier/{id}/pay", post(cashier::pay))
+        .route("/cashier/{id}/decline", post(cashier::decline))
+        .route("/sandbox/settle/{id}", post(cashier::settle_hook))
+        .route("/sandbox/payments/{id}", get(cashier::inspect))
+        .with_state(shared)
+}
+
+/// The demo profile `demo`: the documented example merchant (public test values).
+pub(crate) fn demo_merchant() -> DemoMerchant {
+    DemoMerchant {
+        profile: "demo".into(),
+        provider: "pockyt".into(),
+        path: String::new(),
+        notify_sink: "/sandbox/ipn-sink".into(),
+        settings: crate::demo::settings(&[
+            ("merchant_no", spec::EXAMPLE_MERCHANT_NO),
+            ("store_no", spec::EXAMPLE_STORE_NO),
+        ]),
+        secret: ApiSecret::new(spec::EXAMPLE_TOKEN),
+    }
+}
 
 pub(crate) type Reply = Json<Value>;
 
