@@ -381,7 +381,7 @@ fn kill_9_during_captures_voids_and_refunds_takes_nothing_twice() {
     let ledger = paydesk_ledger::Ledger::open_in(home.path()).unwrap();
     for reference in [&captured, &voided, &refunded] {
         let p = ledger.payment_by_reference(reference).unwrap().unwrap();
-        let status = paydesk_gateways::PaymentStatus::parse(&p.status).unwrap();
+        let status = p.status;
         let in_ledger = paydesk_ledger::captured_minor(status, p.amount_minor, p.paid_minor);
         let movements = ledger.movements(p.id).unwrap();
         assert!(

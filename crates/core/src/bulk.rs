@@ -7,7 +7,7 @@ use crate::books::{shop_time_zone, TxQuery};
 use crate::{AppError, Paydesk};
 use futures_util::stream::{self, StreamExt};
 use paydesk_gateways::gateway::Outcome;
-use paydesk_gateways::{GatewayError, PaymentReport};
+use paydesk_gateways::{GatewayError, PaymentReport, PaymentStatus};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,7 +26,7 @@ struct Answer {
 
 enum Verdict {
     /// Moved to this status.
-    Changed(String),
+    Changed(PaymentStatus),
     Unchanged,
     Unreachable,
     Failed,
@@ -66,9 +66,6 @@ impl Answer {
         }
     }
 }
-
-/// Statuses a refresh may still change.
-pub const UNSETTLED: &[&str] = &["created", "pending", "authorized", "unknown"];
 
 #[derive(Debug, Clone, Copy)]
 pub struct BulkOptions {
@@ -154,7 +151,7 @@ impl Paydesk {
         let mut targets: Vec<paydesk_ledger::PaymentRow> = Vec::new();
         crate::blocking(|| {
             self.ledger().each_payment(&filter, |p| {
-                if UNSETTLED.contains(&p.status.as_str()) {
+                if p.status.awaits_the_provider() {
                     targets.push(p);
                 }
                 true
@@ -209,7 +206,7 @@ impl Paydesk {
                 match verdict {
                     Verdict::Changed(status) => {
                         changed += 1;
-                        *outcomes.entry(status).or_insert(0) += 1;
+                        *outcomes.entry(status.to_string()).or_insert(0) += 1;
                     }
                     Verdict::Unchanged => unchanged += 1,
                     Verdict::Unreachable => unreachable += 1,

@@ -69,7 +69,7 @@ impl Paydesk {
             }
             return self.finish_open(&row, &gateway, open).await;
         }
-        let status = row.payment_status();
+        let status = row.status;
         let left = row.amount_minor - captured_minor(status, row.amount_minor, row.paid_minor);
         if !matches!(status, PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured) || left <= 0 {
             return Err(AppError::NotAllowed {
@@ -108,7 +108,7 @@ impl Paydesk {
             }
             return self.finish_open(&row, &gateway, open).await;
         }
-        let status = row.payment_status();
+        let status = row.status;
         if !matches!(status, PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured) {
             return Err(AppError::NotAllowed {
                 message: format!(
@@ -154,7 +154,7 @@ impl Paydesk {
         if open.may_be_in_flight() {
             return Err(in_flight(row, &open));
         }
-        if open.status() != MovementStatus::Created {
+        if open.status != MovementStatus::Created {
             match self.settle_movement(row, gateway, &open).await? {
                 Judgement::Done { .. } => return self.payment(&row.reference),
                 Judgement::Unclear => return Err(still_unknown(row, &open)),
@@ -296,7 +296,7 @@ impl Paydesk {
             return Err(in_flight(row, &open));
         }
         let gateway = self.gateway_for(&self.profile(&row.profile)?)?;
-        if open.status() == MovementStatus::Created {
+        if open.status == MovementStatus::Created {
             // Recorded, never sent (a crash in between): the provider cannot have it.
             if resend {
                 self.send_movement(row, &gateway, open).await?;
@@ -380,7 +380,7 @@ mod tests {
             currency: "USD".into(),
             is_final: false,
             captured_before,
-            status: "unknown".into(),
+            status: paydesk_gateways::MovementStatus::Unknown,
             provider_id: None,
             sent_by: None,
             created_at: String::new(),

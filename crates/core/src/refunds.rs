@@ -23,7 +23,7 @@ impl Paydesk {
     /// ledger knows. The refund is recorded before it is sent; a retry reuses its reference.
     pub async fn refund(&self, reference: &str, amount: Option<&str>) -> Result<RefundOutcome, AppError> {
         let row = self.payment_row(reference)?;
-        let status = row.payment_status();
+        let status = row.status;
         if !status.is_refundable() {
             return Err(AppError::NotAllowed {
                 message: format!("Payment {reference} is {}; only money taken can be refunded.", row.status),
@@ -40,9 +40,7 @@ impl Paydesk {
         let gateway = self.gateway_for(&profile)?;
         // A refund sent before without an answer is sent again as it was (same refund
         // reference), so it can never be paid out twice.
-        if let Some(unconfirmed) =
-            refunds.iter().find(|r| RefundStatus::parse(&r.status).is_some_and(RefundStatus::is_open))
-        {
+        if let Some(unconfirmed) = refunds.iter().find(|r| r.status.is_open()) {
             if requested.is_some_and(|m| m.minor != unconfirmed.amount_minor) {
                 return Err(AppError::NotAllowed {
                     message: format!(
@@ -104,12 +102,10 @@ impl Paydesk {
         row: &PaymentRow,
         gateway: &AnyGateway,
     ) -> Result<RefundOutcome, AppError> {
-        let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
-            .into_iter()
-            .find(|r| RefundStatus::parse(&r.status).is_some_and(RefundStatus::is_open))
-            .ok_or_else(|| AppError::NotAllowed {
-                message: format!("Payment {} has no unanswered refund", row.reference),
-            })?;
+        let unanswered =
+            crate::blocking(|| self.ledger().refunds(row.id))?.into_iter().find(|r| r.status.is_open()).ok_or_else(
+                || AppError::NotAllowed { message: format!("Payment {} has no unanswered refund", row.reference) },
+            )?;
         self.send_refund(row, gateway, unanswered).await
     }
 

@@ -35,7 +35,7 @@ fn at_provider(paydesk: &Paydesk, reference: &str) -> (i64, i64, String) {
 }
 
 fn movement_statuses(paydesk: &Paydesk, reference: &str) -> Vec<(String, String)> {
-    paydesk.payment_detail(reference).unwrap().movements.into_iter().map(|m| (m.kind, m.status)).collect()
+    paydesk.payment_detail(reference).unwrap().movements.into_iter().map(|m| (m.kind, m.status.to_string())).collect()
 }
 
 const LOST: [Fault; 3] = [Fault::NoAnswer, Fault::Http500, Fault::Truncated];

@@ -25,8 +25,8 @@ pub struct MovementRow {
     /// What was captured of the payment when it was recorded: against it the provider's
     /// balances show whether it happened, whatever else was applied meanwhile.
     pub captured_before: i64,
-    /// created, sent, unknown, succeeded, failed.
-    pub status: String,
+    /// created, sent, unknown, succeeded, failed (a name this build does not know: unknown).
+    pub status: MovementStatus,
     pub provider_id: Option<String>,
     /// The process that recorded or sent it (`BOOT-ID:PID`), while it may be in flight.
     pub sent_by: Option<String>,
@@ -53,7 +53,7 @@ impl MovementRow {
     /// still running on this machine, or by another machine within the lease. An unknown
     /// one (its sender gave up waiting) is never in flight.
     pub fn may_be_in_flight(&self) -> bool {
-        if !matches!(self.status(), MovementStatus::Created | MovementStatus::Sent) {
+        if !matches!(self.status, MovementStatus::Created | MovementStatus::Sent) {
             return false;
         }
         let ours = boot_id();
@@ -67,10 +67,6 @@ impl MovementRow {
                 .map(|t| jiff::Timestamp::now().duration_since(t).as_secs() < IN_FLIGHT_LEASE.as_secs() as i64)
                 .unwrap_or(true),
         }
-    }
-
-    pub fn status(&self) -> MovementStatus {
-        MovementStatus::parse(&self.status).unwrap_or(MovementStatus::Unknown)
     }
 
     pub fn kind(&self) -> MovementKind {
@@ -88,7 +84,7 @@ fn from_row(r: &Row) -> Result<MovementRow> {
         currency: r.get("currency")?,
         is_final: r.get::<i64>("is_final")? != 0,
         captured_before: r.get("captured_before")?,
-        status: r.get("status")?,
+        status: MovementStatus::parse(&r.get::<String>("status")?).unwrap_or(MovementStatus::Unknown),
         provider_id: r.get("provider_id")?,
         sent_by: r.get("sent_by")?,
         created_at: r.get("created_at")?,
@@ -126,7 +122,7 @@ impl Ledger {
         )?;
         let (reference, status, amount, paid, currency): (String, String, i64, Option<i64>, String) =
             (p.get(0)?, p.get(1)?, p.get(2)?, p.get(3)?, p.get(4)?);
-        let status = PaymentStatus::parse(&status).unwrap_or(PaymentStatus::Unknown);
+        let status = PaymentStatus::from_stored(&status);
         if let Some(open) = self.open_movement(payment_id)? {
             return Err(LedgerError::Conflict(format!(
                 "{} {} of {} (minor units) is not confirmed yet",
@@ -195,7 +191,7 @@ impl Ledger {
     ) -> Result<bool> {
         let tx = self.write()?;
         let m = self.movement(id)?;
-        let current = m.status();
+        let current = m.status;
         if current == status {
             return Ok(false);
         }
@@ -238,7 +234,7 @@ impl Ledger {
             .db
             .query_one("SELECT status, amount_minor, paid_minor FROM payments WHERE id = ?1", args![m.payment_id])?;
         let (status, amount, paid): (String, i64, Option<i64>) = (p.get(0)?, p.get(1)?, p.get(2)?);
-        let status = PaymentStatus::parse(&status).unwrap_or(PaymentStatus::Unknown);
+        let status = PaymentStatus::from_stored(&status);
         let before = captured_minor(status, amount, paid).max(m.captured_before);
         let (captured, next) = match m.kind() {
             MovementKind::Capture => {

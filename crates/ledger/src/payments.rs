@@ -32,8 +32,9 @@ pub struct PaymentRow {
     pub currency: String,
     pub transaction_no: Option<String>,
     pub link: Option<String>,
-    /// Canonical status (see paydesk-types' PaymentStatus).
-    pub status: String,
+    /// Its status in the one state machine (a name this build does not know reads unknown;
+    /// the provider's own word is in `raw_status`).
+    pub status: PaymentStatus,
     /// The provider's own status string, kept as received.
     pub raw_status: Option<String>,
     pub created_at: String,
@@ -57,13 +58,6 @@ pub struct EventRow {
     pub at: String,
     pub kind: String,
     pub detail: Value,
-}
-
-impl PaymentRow {
-    /// The status in the one state machine (a name this build does not know reads unknown).
-    pub fn payment_status(&self) -> PaymentStatus {
-        PaymentStatus::parse(&self.status).unwrap_or(PaymentStatus::Unknown)
-    }
 }
 
 /// A status the provider reported (or an action confirmed), and what reported it
@@ -106,7 +100,7 @@ pub(crate) fn payment_from_row(r: &Row) -> Result<PaymentRow> {
         currency: r.get("currency")?,
         transaction_no: r.get("transaction_no")?,
         link: r.get("link")?,
-        status: r.get("status")?,
+        status: PaymentStatus::from_stored(&r.get::<String>("status")?),
         raw_status: r.get("raw_status")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
@@ -291,7 +285,7 @@ impl Ledger {
         let tx = self.write()?;
         let r = self.db.query_one("SELECT status, raw_status, amount_minor FROM payments WHERE id = ?1", args![id])?;
         let (old, old_raw, amount_minor): (String, Option<String>, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let current = PaymentStatus::parse(&old).unwrap_or(PaymentStatus::Unknown);
+        let current = PaymentStatus::from_stored(&old);
         let next = reconcile(self, id, amount_minor, current, change.status)?;
         if !current.can_move_to(next) {
             insert_event(

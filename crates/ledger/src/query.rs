@@ -268,7 +268,7 @@ impl Ledger {
             };
             t.count += count;
             *t.outcomes.entry(status.clone()).or_default() += count;
-            if paydesk_types::PaymentStatus::parse(&status).is_some_and(|s| s.took_money()) {
+            if paydesk_types::PaymentStatus::from_stored(&status).took_money() {
                 t.taken_count += count;
                 t.gross_minor += taken;
             }

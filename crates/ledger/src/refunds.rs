@@ -12,7 +12,7 @@ pub struct RefundRow {
     pub refund_reference: String,
     pub amount_minor: i64,
     pub currency: String,
-    pub status: String,
+    pub status: RefundStatus,
     pub refund_transaction_no: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -22,7 +22,7 @@ pub struct RefundRow {
 /// ended (created or pending: they may have been paid out). The same rule `insert_refund`
 /// enforces.
 pub fn committed_minor(refunds: &[RefundRow]) -> i64 {
-    refunds.iter().filter(|r| r.status != "failed").map(|r| r.amount_minor).sum()
+    refunds.iter().filter(|r| r.status != RefundStatus::Failed).map(|r| r.amount_minor).sum()
 }
 
 fn from_row(r: &Row) -> Result<RefundRow> {
@@ -32,7 +32,7 @@ fn from_row(r: &Row) -> Result<RefundRow> {
         refund_reference: r.get("refund_reference")?,
         amount_minor: r.get("amount_minor")?,
         currency: r.get("currency")?,
-        status: r.get("status")?,
+        status: RefundStatus::from_stored(&r.get::<String>("status")?),
         refund_transaction_no: r.get("refund_transaction_no")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
@@ -51,7 +51,7 @@ impl Ledger {
         let (amount, currency, status, paid): (i64, String, String, Option<i64>) =
             (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         // Against money actually taken: what was captured or paid, never the amount asked.
-        let status = PaymentStatus::parse(&status).unwrap_or(PaymentStatus::Unknown);
+        let status = PaymentStatus::from_stored(&status);
         let taken = if status.is_refundable() || status == PaymentStatus::Refunded {
             crate::movements::captured_minor(status, amount, paid)
         } else {
@@ -102,7 +102,7 @@ impl Ledger {
         let r =
             self.db.query_one("SELECT payment_id, refund_reference, status FROM refunds WHERE id = ?1", args![id])?;
         let (payment_id, reference, old): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let current = RefundStatus::parse(&old).unwrap_or(RefundStatus::Created);
+        let current = RefundStatus::from_stored(&old);
         if current == status {
             return Ok(false);
         }

@@ -82,6 +82,12 @@ impl PaymentStatus {
         }
     }
 
+    /// A stored name read back: a name this build does not know reads unknown (never
+    /// guessed), as every row's status does.
+    pub fn from_stored(s: &str) -> Self {
+        Self::parse(s).unwrap_or(Self::Unknown)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
@@ -99,6 +105,12 @@ impl PaymentStatus {
                 | Self::Expired
                 | Self::Cancelled
         )
+    }
+
+    /// True while the provider's word may still change it without a new action of ours:
+    /// what a refresh asks about (a partial capture waits for us, not for the provider).
+    pub fn awaits_the_provider(self) -> bool {
+        matches!(self, Self::Created | Self::Pending | Self::Authorized | Self::Unknown)
     }
 
     /// True once money has moved to the merchant (whatever happened to it later).
@@ -157,6 +169,32 @@ impl PaymentStatus {
 
 /// A refund's own life: recorded before it is sent (created: maybe sent, no answer yet),
 /// accepted by the provider but not finished (pending), then succeeded or failed, for good.
+/// A status shows as its stored name ("paid"), as messages and the books write it, and
+/// compares with one: `row.status == "paid"`.
+macro_rules! stored_name {
+    ($($status:ty),*) => {$(
+        impl std::fmt::Display for $status {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $status {
+            fn eq(&self, name: &&str) -> bool {
+                self.as_str() == *name
+            }
+        }
+
+        impl PartialEq<str> for $status {
+            fn eq(&self, name: &str) -> bool {
+                self.as_str() == name
+            }
+        }
+    )*};
+}
+
+stored_name!(PaymentStatus, RefundStatus, MovementStatus);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
@@ -167,6 +205,12 @@ pub enum RefundStatus {
 }
 
 impl RefundStatus {
+    /// A stored name read back: one this build does not know reads created, so the refund
+    /// stays open (asked about, never sent again as new, never counted as paid out).
+    pub fn from_stored(s: &str) -> Self {
+        Self::parse(s).unwrap_or(Self::Created)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",

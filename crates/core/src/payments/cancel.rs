@@ -7,7 +7,7 @@ impl Paydesk {
     /// as closed cancels it in the ledger.
     pub async fn cancel(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
-        let status = row.payment_status();
+        let status = row.status;
         if !matches!(status, PaymentStatus::Pending | PaymentStatus::Created | PaymentStatus::Unknown) {
             return Err(AppError::NotAllowed {
                 message: format!(

@@ -398,7 +398,7 @@ impl Paydesk {
     /// Sends a payment that never got an answer again, with the same reference.
     pub async fn retry_payment(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
-        if row.status != PaymentStatus::Created.as_str() {
+        if row.status != PaymentStatus::Created {
             return Err(AppError::NotAllowed {
                 message: format!("Payment {reference} already reached the provider ({}).", row.status),
             });
@@ -411,7 +411,7 @@ impl Paydesk {
     /// same reference, which the provider answers with the same session or order.
     pub(crate) async fn restore_link(&self, reference: &str) -> Result<PaymentView, AppError> {
         let row = self.payment_row(reference)?;
-        if row.link.is_some() || row.status != PaymentStatus::Pending.as_str() {
+        if row.link.is_some() || row.status != PaymentStatus::Pending {
             return Ok(row.into());
         }
         self.resend_checkout(row).await

@@ -150,7 +150,7 @@ pub(crate) fn apply_report_in(
         ledger.record_provider_ids(row.id, &report.transaction_no, None)?;
     }
     let (status, taken) = money_taken(row, report);
-    let current = row.payment_status();
+    let current = row.status;
     if let Some(taken) = taken.filter(|_| current.can_move_to(status)) {
         if !ledger.record_paid(row.id, taken)? {
             // Money taken never decreases: an older or smaller report is kept, not applied.
@@ -261,9 +261,7 @@ impl Paydesk {
             Ok(_) | Err(AppError::NotAllowed { .. }) => {}
             Err(e) => return Err(e),
         }
-        let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?
-            .iter()
-            .any(|r| RefundStatus::parse(&r.status).is_some_and(RefundStatus::is_open));
+        let unanswered = crate::blocking(|| self.ledger().refunds(row.id))?.iter().any(|r| r.status.is_open());
         if unanswered {
             match self.settle_refund(&row).await {
                 Ok(()) | Err(AppError::ProviderUnreachable { .. }) => {}

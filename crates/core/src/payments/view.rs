@@ -83,7 +83,7 @@ impl From<PaymentRow> for PaymentView {
         });
         // What was taken when it is less than the amount: what arrived of a partial
         // payment, what was captured of a partial (or finally partial) capture.
-        let taken = r.payment_status().took_money();
+        let taken = r.status.took_money();
         let paid_amount = r
             .paid_minor
             .zip(Currency::from_code(&r.currency).ok())
@@ -99,7 +99,7 @@ impl From<PaymentRow> for PaymentView {
                 .vendor
                 .as_deref()
                 .map(|v| capabilities_of(&r.provider).and_then(|c| c.wallet_label(v)).unwrap_or("Wallet").to_string()),
-            status: r.payment_status(),
+            status: r.status,
             reference: r.reference,
             transaction_no: r.transaction_no,
             profile: r.profile,
@@ -127,14 +127,13 @@ pub(super) fn option<'a>(row: &'a PaymentRow, key: &str) -> Option<&'a serde_jso
 /// What is still due on a partly paid payment (the amount less what arrived); None for any
 /// other status.
 pub(crate) fn due_minor(row: &PaymentRow) -> Option<i64> {
-    (row.payment_status() == PaymentStatus::PartiallyPaid)
-        .then(|| (row.amount_minor - row.paid_minor.unwrap_or(0)).max(0))
+    (row.status == PaymentStatus::PartiallyPaid).then(|| (row.amount_minor - row.paid_minor.unwrap_or(0)).max(0))
 }
 
 /// What a payment's refunds are measured against: the money actually taken (what was
 /// captured of a partial capture, what arrived of a partial payment), else nothing.
 pub(crate) fn settled_minor(row: &PaymentRow) -> i64 {
-    let status = row.payment_status();
+    let status = row.status;
     paydesk_ledger::captured_minor(status, row.amount_minor, row.paid_minor)
 }
 
@@ -164,7 +163,7 @@ impl Paydesk {
         let currency = Currency::from_code(&row.currency)?;
         let settled = settled_minor(&row);
         let movements = ledger.movements(row.id)?;
-        let open_movement = movements.iter().any(|m| m.status().is_open());
+        let open_movement = movements.iter().any(|m| m.status.is_open());
         let payment: PaymentView = row.into();
         let refundable_minor = if payment.status.is_refundable() { (settled - in_flight_or_done).max(0) } else { 0 };
         let authorised = matches!(payment.status, PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured);

@@ -162,7 +162,7 @@ impl Ledger {
                     r.refund_reference.clone(),
                     local_time(&r.created_at, tz),
                     r.created_at.clone(),
-                    r.status.clone(),
+                    r.status.as_str().to_string(),
                     r.currency.clone(),
                     decimal(r.amount_minor, &r.currency),
                     r.amount_minor.to_string(),
