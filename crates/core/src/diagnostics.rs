@@ -54,13 +54,14 @@ pub fn scrubbed(exchange: &Exchange) -> Value {
     }))
 }
 
-/// The provider's clock minus ours, from an HTTP `Date` ("Sat, 05 Dec 2026 08:30:00 GMT").
+/// An HTTP `Date` ("Sat, 05 Dec 2026 08:30:00 GMT"), always in GMT.
+const HTTP_DATE: &str = "%a, %d %b %Y %H:%M:%S GMT";
+
+/// The provider's clock minus ours, from an HTTP `Date`.
 fn clock_skew_ms(server_date: Option<&str>) -> Option<i64> {
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let theirs = time::PrimitiveDateTime::parse(server_date?, &format).ok()?.assume_utc();
-    Some(((theirs - time::OffsetDateTime::now_utc()).whole_milliseconds()) as i64)
+    let theirs = jiff::civil::DateTime::strptime(HTTP_DATE, server_date?).ok()?;
+    let theirs = theirs.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+    Some(theirs.as_millisecond() - jiff::Timestamp::now().as_millisecond())
 }
 
 fn refuses_only_in_words(provider: &str) -> bool {
@@ -201,11 +202,9 @@ mod tests {
 
     #[test]
     fn the_clock_is_read_from_the_answers_date() {
-        let now = time::OffsetDateTime::now_utc() + time::Duration::minutes(7);
-        let format = time::macros::format_description!(
-            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-        );
-        let skew = clock_skew_ms(Some(&now.format(&format).unwrap())).unwrap();
+        let now = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(7);
+        let skew = clock_skew_ms(Some(&now.strftime(HTTP_DATE).to_string())).unwrap();
+        assert_eq!(clock_skew_ms(Some("Sat, 05 Dec 2026 08:30:00 GMT")).map(|s| s != 0), Some(true));
         assert!((skew - 7 * 60 * 1000).abs() < 2000, "{skew}");
         assert_eq!(clock_skew_ms(Some("yesterday")), None);
     }

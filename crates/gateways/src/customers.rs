@@ -108,8 +108,8 @@ impl CustomerFields {
             }
         }
         if let Some(dob) = &self.date_of_birth {
-            let f = time::macros::format_description!("[year]-[month]-[day]");
-            if time::Date::parse(dob, &f).is_err() && !named(&problems, "date_of_birth") {
+            let date = jiff::civil::Date::strptime("%Y-%m-%d", dob).ok().filter(|_| dob.len() == 10);
+            if date.is_none() && !named(&problems, "date_of_birth") {
                 problems.push(ValidationError::new("date_of_birth", format!("must be yyyy-MM-dd (got '{dob}')")));
             }
         }

@@ -122,9 +122,7 @@ pub(super) fn record_new_payment(
 
 /// A fresh merchant reference: `PD` + UTC time + random suffix, unique and readable.
 pub fn new_reference() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let stamp =
-        now.format(time::macros::format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default();
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%d%H%M%S").to_string();
     let mut rng = rand::thread_rng();
     let suffix: String =
         (0..6).map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char).collect();

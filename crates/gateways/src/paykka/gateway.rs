@@ -199,8 +199,8 @@ impl Gateway for PaykkaGateway {
     }
 
     async fn checkout(&self, checkout: &Checkout) -> Outcome<CheckoutAnswer> {
-        let expire = time::OffsetDateTime::now_utc() + time::Duration::minutes(30);
-        let expire = expire.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        // RFC 3339 in UTC ("2026-12-06T07:30:00Z").
+        let expire = (jiff::Timestamp::now() + jiff::SignedDuration::from_mins(30)).to_string();
         let mut payment = json!({"store_payment_method": checkout.save_card});
         if let Some(s) = &checkout.shopper_reference {
             payment["shopper_reference"] = json!(s);

@@ -128,7 +128,7 @@ impl PockytClient {
     }
 
     fn with_timestamp(mut params: BTreeMap<String, String>) -> BTreeMap<String, String> {
-        params.insert("timestamp".into(), customer_timestamp(time::OffsetDateTime::now_utc()));
+        params.insert("timestamp".into(), customer_timestamp(jiff::Timestamp::now()));
         params
     }
 

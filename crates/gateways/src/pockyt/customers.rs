@@ -6,9 +6,8 @@ use crate::GatewayError;
 use serde_json::Value;
 
 /// The `timestamp` customers calls carry: UTC, `yyyy-MM-ddTHH:mm:ssZ`.
-pub fn customer_timestamp(now: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    now.to_offset(time::UtcOffset::UTC).format(&f).expect("fixed format")
+pub fn customer_timestamp(now: jiff::Timestamp) -> String {
+    now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The customer object comes under `result` in some doc versions, `customer` in others.
@@ -31,7 +30,7 @@ mod tests {
 
     #[test]
     fn timestamp_format() {
-        let t = time::macros::datetime!(2026-11-21 23:05:09 UTC);
+        let t: jiff::Timestamp = "2026-11-21T23:05:09Z".parse().unwrap();
         assert_eq!(customer_timestamp(t), "2026-11-21T23:05:09Z");
     }
 

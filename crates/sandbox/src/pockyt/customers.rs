@@ -14,9 +14,11 @@ const ENVELOPE: &[&str] = &["merchantNo", "storeNo", "verifySign", "timestamp"];
 
 fn check_timestamp(params: &BTreeMap<String, String>) -> Result<(), Reply> {
     let t = require(params, "timestamp")?;
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time::PrimitiveDateTime::parse(t, &f)
+    jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M:%SZ", t)
+        .ok()
+        .filter(|_| t.len() == "yyyy-MM-ddTHH:mm:ssZ".len())
         .map(|_| ())
+        .ok_or(())
         .map_err(|_| fail("000023", "timestamp must be yyyy-MM-ddTHH:mm:ssZ (UTC)"))
 }
 
@@ -39,7 +41,7 @@ fn customer_data(params: &BTreeMap<String, String>) -> Map<String, Value> {
 }
 
 fn now_text() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    jiff::Timestamp::now().to_string()
 }
 
 pub async fn create(State(shared): State<Arc<Shared>>, Json(body): Json<Map<String, Value>>) -> Reply {

@@ -9,9 +9,8 @@ use std::sync::Arc;
 
 /// `YYYYMMDDHHMMSS` in UTC+8, as Pockyt stamps its notifications.
 fn pockyt_time() -> String {
-    let t = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
-    let f = time::macros::format_description!("[year][month][day][hour][minute][second]");
-    t.format(&f).unwrap_or_default()
+    let utc8 = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    jiff::Timestamp::now().to_zoned(utc8).strftime("%Y%m%d%H%M%S").to_string()
 }
 
 pub fn notification(p: &SandboxPayment, token: &ApiSecret) -> BTreeMap<String, String> {

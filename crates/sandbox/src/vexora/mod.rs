@@ -108,8 +108,7 @@ fn now_ms() -> u64 {
 }
 
 fn today() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    jiff::Timestamp::now().strftime("%Y-%m-%d").to_string()
 }
 
 /// Checks the header and the sign as Vexora does; returns the fields as strings.
@@ -285,16 +284,7 @@ pub(crate) fn settle(shared: &Arc<Shared>, id: &str, outcome: &str) -> Option<Ve
             }
             _ => t.status = spec::FAILED.into(),
         }
-        let now = time::OffsetDateTime::now_utc();
-        t.success_time = format!(
-            "{}-{:02}-{:02} {:02}:{:02}:{:02}",
-            now.year(),
-            u8::from(now.month()),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second()
-        );
+        t.success_time = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S").to_string();
         (t.clone(), true)
     })?;
     if changed && trade.status == spec::PAID {
