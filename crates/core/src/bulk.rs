@@ -9,10 +9,8 @@ use futures_util::stream::{self, StreamExt};
 use paydesk_gateways::gateway::Outcome;
 use paydesk_gateways::{GatewayError, PaymentReport, PaymentStatus};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// How many answers are written per transaction.
 const CHUNK: usize = 256;
@@ -104,25 +102,19 @@ pub struct BulkSummary {
     pub elapsed_ms: u64,
 }
 
-/// Spaces request starts per provider: at most `rate` a second each.
-struct Pacer {
-    gap: Duration,
-    next: Mutex<HashMap<String, Instant>>,
-}
+/// Spaces request starts per provider: at most `rate` a second each, one at a time (no
+/// burst: a provider sees an even pace).
+struct Pacer(governor::DefaultKeyedRateLimiter<String>);
 
 impl Pacer {
+    fn new(rate: u32) -> Self {
+        let rate = std::num::NonZeroU32::new(rate.max(1)).expect("at least one");
+        let quota = governor::Quota::per_second(rate).allow_burst(std::num::NonZeroU32::MIN);
+        Self(governor::RateLimiter::keyed(quota))
+    }
+
     async fn wait(&self, provider: &str) {
-        let start = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let slot = next.get(provider).copied().filter(|t| *t > now).unwrap_or(now);
-            next.insert(provider.to_string(), slot + self.gap);
-            slot
-        };
-        let wait = start.saturating_duration_since(Instant::now());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
+        self.0.until_key_ready(&provider.to_string()).await;
     }
 }
 
@@ -158,10 +150,7 @@ impl Paydesk {
             })
         })?;
         let total = targets.len() as u64;
-        let pacer = Pacer {
-            gap: Duration::from_secs_f64(1.0 / options.per_provider_rate.max(1) as f64),
-            next: Mutex::new(HashMap::new()),
-        };
+        let pacer = Pacer::new(options.per_provider_rate);
         // Progress counts answers as they come; they are written at the end of each chunk.
         let (asked, failing) = (AtomicU64::new(0), AtomicU64::new(0));
         let (mut changed, mut unchanged, mut unreachable, mut failed) = (0u64, 0u64, 0u64, 0u64);
@@ -232,5 +221,25 @@ impl Paydesk {
             cancelled: cancel.load(Ordering::Relaxed),
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A provider sees an even pace (no burst), and one provider's pace never slows another's.
+    #[tokio::test]
+    async fn the_pacer_spaces_each_providers_requests() {
+        let pacer = Pacer::new(20);
+        let started = Instant::now();
+        for _ in 0..5 {
+            pacer.wait("one").await;
+        }
+        let paced = started.elapsed();
+        assert!(paced >= std::time::Duration::from_millis(190), "5 starts at 20/s took {paced:?}");
+        let other = Instant::now();
+        pacer.wait("another").await;
+        assert!(other.elapsed() < std::time::Duration::from_millis(40), "another provider waited");
     }
 }

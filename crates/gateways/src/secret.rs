@@ -1,9 +1,24 @@
 use std::fmt;
 
 /// An API token or key. Its `Debug` and `Display` never show the bytes, so a secret
-/// cannot leak through a log line, an error message or a `{:?}`.
-#[derive(Clone, PartialEq, Eq)]
+/// cannot leak through a log line, an error message or a `{:?}`; its memory is wiped when
+/// it is dropped (zeroize), and two are compared in constant time.
+#[derive(Clone)]
 pub struct ApiSecret(String);
+
+impl Drop for ApiSecret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl PartialEq for ApiSecret {
+    fn eq(&self, other: &Self) -> bool {
+        subtle::ConstantTimeEq::ct_eq(self.0.as_bytes(), other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for ApiSecret {}
 
 impl ApiSecret {
     pub fn new(value: impl Into<String>) -> Self {
