@@ -1,4 +1,4 @@
-// The config sits at the workspace root (see DEVELOPERS.md); the app's own commands are
+// The config sits at the workspace root (`tauri.conf.json`); the app's own commands are
 // declared here so the capability file can allow exactly them and nothing else.
 fn main() {
     const COMMANDS: &[&str] = &[

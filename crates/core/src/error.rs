@@ -274,7 +274,7 @@ const RULES: &[(&str, &str)] = &[
     ("characters", "is too long or holds characters that are not allowed"),
 ];
 
-/// Field names the core uses that are not in [`FIELD_LABELS`]: their label is the name in
+/// Field names the core uses that have no label of their own: their label is the name in
 /// words ("amount" → "Amount"), and each is translated.
 pub const PLAIN_FIELDS: &[&str] = &[
     "amount",

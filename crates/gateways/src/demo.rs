@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 /// One built-in demo profile: a provider's demo merchant at the sandbox.
 pub struct DemoMerchant {
-    /// The profile's name ("demo", "demo-<provider>").
+    /// The profile's name ("demo", "demo-`provider`").
     pub profile: String,
     pub provider: String,
-    /// Where this provider's API sits under the sandbox's address ("" or "/<provider>").
+    /// Where this provider's API sits under the sandbox's address ("" or "/`provider`").
     pub path: String,
     pub settings: BTreeMap<String, String>,
     /// Where its notifications go when no local listener runs (a sandbox sink answering
