@@ -53,70 +53,15 @@ pub(crate) async fn void_payment(core: Core<'_>, reference: String) -> Result<Pa
     Ok(core.void(&reference, None).await?)
 }
 
-/// Long jobs the window runs (an export, a bulk refresh): their progress, read by polling
-/// (the page has no event API), and a switch to stop each.
-#[derive(Default)]
-pub struct Jobs {
-    export: Arc<JobState>,
-    refresh: Arc<JobState>,
-}
-
-#[derive(Default)]
-pub(crate) struct JobState {
-    done: AtomicU64,
-    total: AtomicU64,
-    failures: AtomicU64,
-    running: AtomicBool,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Jobs {
-    fn get(&self, job: &str) -> Result<&Arc<JobState>, AppError> {
-        match job {
-            "export" => Ok(&self.export),
-            "refresh" => Ok(&self.refresh),
-            other => Err(AppError::invalid("job", format!("job: export or refresh (got '{other}')"))),
-        }
-    }
-}
-
-impl JobState {
-    fn start(&self) -> Result<(), AppError> {
-        if self.running.swap(true, Ordering::SeqCst) {
-            return Err(AppError::NotAllowed {
-                message: "That job is already running; wait for it or stop it.".into(),
-            });
-        }
-        for n in [&self.done, &self.total, &self.failures] {
-            n.store(0, Ordering::Relaxed);
-        }
-        self.cancel.store(false, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct JobProgress {
-    pub running: bool,
-    pub done: u64,
-    pub total: u64,
-    pub failures: u64,
+/// Where a long job (`export`, `refresh`) is; the page polls it.
+#[tauri::command]
+pub(crate) fn job_progress(core: Core<'_>, job: String) -> Result<JobProgress, UiError> {
+    Ok(core.job_progress(Job::parse(&job)?))
 }
 
 #[tauri::command]
-pub(crate) fn job_progress(jobs: State<'_, Jobs>, job: String) -> Result<JobProgress, UiError> {
-    let j = jobs.get(&job)?;
-    Ok(JobProgress {
-        running: j.running.load(Ordering::Relaxed),
-        done: j.done.load(Ordering::Relaxed),
-        total: j.total.load(Ordering::Relaxed),
-        failures: j.failures.load(Ordering::Relaxed),
-    })
-}
-
-#[tauri::command]
-pub(crate) fn cancel_job(jobs: State<'_, Jobs>, job: String) -> Result<(), UiError> {
-    jobs.get(&job)?.cancel.store(true, Ordering::Relaxed);
+pub(crate) fn cancel_job(core: Core<'_>, job: String) -> Result<(), UiError> {
+    core.cancel_job(Job::parse(&job)?);
     Ok(())
 }
 
@@ -177,13 +122,7 @@ pub(crate) async fn choose_export_file<R: Runtime>(
     name: Option<String>,
 ) -> Result<Option<String>, UiError> {
     use tauri_plugin_dialog::DialogExt;
-    let format = ExportFormat::parse(&format)
-        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
-    let ext = match format {
-        ExportFormat::Csv => "csv",
-        ExportFormat::Xlsx => "xlsx",
-        ExportFormat::Jsonl => "jsonl",
-    };
+    let ext = export_format(&format)?.extension();
     // The name offered (a plain file name, never a path): "paydesk-report", else the ledger's.
     let stem = name
         .filter(|n| {
@@ -206,33 +145,15 @@ pub(crate) async fn choose_export_file<R: Runtime>(
 #[tauri::command]
 pub(crate) async fn export_ledger(
     core: Core<'_>,
-    jobs: State<'_, Jobs>,
     query: TxQuery,
     format: String,
     path: String,
     refunds: bool,
     events: bool,
 ) -> Result<ExportSummary, UiError> {
-    let format = ExportFormat::parse(&format)
-        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
-    let path = std::path::PathBuf::from(path.trim());
-    if path.as_os_str().is_empty() || path.is_dir() {
-        return Err(AppError::invalid("path", "path: choose a file to write").into());
-    }
-    jobs.export.start()?;
-    let job = jobs.export.clone();
     let options = ExportOptions { with_refunds: refunds, with_events: events, csv_bom: false };
-    let progress = job.clone();
-    let result = off_thread(&core, move |c| {
-        c.export(&query, format, &options, paydesk_ledger::export::ExportTarget::File(path), &mut |n, of| {
-            progress.done.store(n, Ordering::Relaxed);
-            progress.total.store(of, Ordering::Relaxed);
-            !progress.cancel.load(Ordering::Relaxed)
-        })
-    })
-    .await;
-    job.running.store(false, Ordering::SeqCst);
-    Ok(result?)
+    let path = std::path::PathBuf::from(path.trim());
+    Ok(core.export_job(&query, export_format(&format)?, &options, path, None).await?)
 }
 
 /// Shows a file this session exported in the desktop's file manager ("Open folder").
@@ -249,20 +170,6 @@ pub(crate) async fn show_exported_file(core: Core<'_>, path: String) -> Result<(
 /// Asks the providers about every unsettled payment of the filter; progress through
 /// `job_progress`, stopped with `cancel_job`.
 #[tauri::command]
-pub(crate) async fn refresh_unsettled(
-    core: Core<'_>,
-    jobs: State<'_, Jobs>,
-    query: TxQuery,
-) -> Result<BulkSummary, UiError> {
-    jobs.refresh.start()?;
-    let state = jobs.refresh.clone();
-    let report = |p: BulkProgress| {
-        state.done.store(p.done, Ordering::Relaxed);
-        state.total.store(p.total, Ordering::Relaxed);
-        state.failures.store(p.failures, Ordering::Relaxed);
-    };
-    let cancel = state.cancel.clone();
-    let result = core.refresh_all(&query, BulkOptions::default(), &report, &cancel).await;
-    state.running.store(false, Ordering::SeqCst);
-    Ok(result?)
+pub(crate) async fn refresh_unsettled(core: Core<'_>, query: TxQuery) -> Result<BulkSummary, UiError> {
+    Ok(core.refresh_job(&query, BulkOptions::default(), None).await?)
 }

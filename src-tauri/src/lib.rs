@@ -11,17 +11,17 @@ mod display;
 mod settings;
 mod startup;
 
-use books::*;
 use display::*;
 use settings::*;
 use startup::*;
 pub use startup::{mark_process_start, run};
 
 use base64::Engine;
-use paydesk_core::books::{ChainReport, DayRow, ExportFormat, ExportOptions, ExportSummary, Totals, TxPage, TxQuery};
-use paydesk_core::bulk::{BulkOptions, BulkProgress, BulkSummary};
+use paydesk_core::books::{export_format, ChainReport, DayRow, ExportOptions, ExportSummary, Totals, TxPage, TxQuery};
+use paydesk_core::bulk::{BulkOptions, BulkSummary};
 use paydesk_core::demo;
 use paydesk_core::display::{CustomerDisplay, DisplaySettings, DisplayState};
+use paydesk_core::jobs::{Job, JobProgress};
 use paydesk_core::providers::{provider_infos, ProviderInfo};
 use paydesk_core::{
     secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, PaymentDetail, PaymentView, Profile,
@@ -31,7 +31,6 @@ use paydesk_gateways::ApiSecret;
 use paydesk_ledger::PaymentFilter;
 use paydesk_ledger::{CustomerRow, TokenRow};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::{Runtime, State};
@@ -77,7 +76,6 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
     builder
         .plugin(tauri_plugin_notification::init())
         .manage(core)
-        .manage(Jobs::default())
         .manage(Arc::new(CustomerDisplay::default()))
         .invoke_handler(tauri::generate_handler![
             counter::app_info,

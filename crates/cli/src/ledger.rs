@@ -80,13 +80,12 @@ pub(crate) enum ReportCommand {
 }
 
 pub(crate) fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppError> {
-    use paydesk_core::books::{ExportFormat, ExportOptions};
+    use paydesk_core::books::ExportOptions;
     use paydesk_ledger::export::ExportTarget;
     let paydesk = open()?;
     match cmd {
         LedgerCommand::Export { format, output, filter, refunds, events, bom } => {
-            let format = ExportFormat::parse(&format)
-                .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{format}')")))?;
+            let format = paydesk_core::books::export_format(&format)?;
             let options = ExportOptions { with_refunds: refunds, with_events: events, csv_bom: bom };
             let q = TxQuery::from(filter);
             let to_stdout = output.as_os_str() == "-";

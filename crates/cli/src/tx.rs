@@ -265,21 +265,20 @@ pub(crate) async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
             if paydesk_core::is_demo_name(q.profile.as_deref().unwrap_or(DEMO_PROFILE)) || q.profile.is_none() {
                 ensure_demo(&paydesk, q.profile.as_deref().unwrap_or(DEMO_PROFILE)).await?;
             }
-            let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let stop = cancel.clone();
+            let stop = paydesk.clone();
             tokio::spawn(async move {
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    stop.cancel_job(paydesk_core::jobs::Job::Refresh);
                 }
             });
-            let report = |p: paydesk_core::bulk::BulkProgress| {
+            let bar = |p: paydesk_core::jobs::JobProgress| {
                 eprint!("\rrefreshing {}/{} ({} failed)", p.done, p.total, p.failures);
                 if p.done == p.total {
                     eprintln!();
                 }
             };
             let options = paydesk_core::bulk::BulkOptions { concurrency, per_provider_rate: rate };
-            let summary = paydesk.refresh_all(&q, options, &report, &cancel).await?;
+            let summary = paydesk.refresh_job(&q, options, Some(&bar)).await?;
             let text = say(
                 "{total} payments: {changed} changed, {unchanged} unchanged, {unreachable} unreachable, {failed} failed",
                 &[

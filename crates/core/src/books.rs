@@ -324,6 +324,12 @@ impl Paydesk {
 pub use paydesk_ledger::chain::ChainReport;
 pub use paydesk_ledger::export::{ExportFormat, ExportOptions, ExportSummary};
 
+/// An export format by the name a person gives ("csv", "xlsx", "jsonl").
+pub fn export_format(name: &str) -> Result<ExportFormat, AppError> {
+    ExportFormat::parse(name)
+        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{}')", name.trim())))
+}
+
 impl Paydesk {
     /// A reader of its own (WAL lets it read while the app writes), so a long export or
     /// verify never holds up a sale.

@@ -15,6 +15,8 @@ pub mod display;
 pub mod error;
 pub mod i18n;
 pub mod ipn;
+mod job_runs;
+pub mod jobs;
 pub mod journal;
 pub mod listener;
 pub(crate) mod movements;

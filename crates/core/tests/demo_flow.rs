@@ -435,9 +435,16 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
         .header("content-type", "application/x-www-form-urlencoded")
         .body(huge)
         .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 413);
+        .await;
+    match answer {
+        Ok(answer) => assert_eq!(answer.status().as_u16(), 413),
+        // Refused before the sender finished writing: the listener answered 413 and closed,
+        // and the sender's next write met the closed socket (the same refusal, seen late).
+        Err(e) => {
+            let cut = format!("{e:?}");
+            assert!(cut.contains("BrokenPipe") || cut.contains("ConnectionReset"), "{cut}");
+        }
+    }
     assert!(matches!(
         paydesk.save_profile(input("bad", Some("localhost".into()))),
         Err(AppError::InvalidInput { field, .. }) if field == "ipn_listen"

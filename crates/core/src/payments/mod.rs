@@ -65,6 +65,8 @@ pub struct Paydesk {
     follower: Mutex<Option<paydesk_ledger::postgres::Follower>>,
     /// Files this process exported: the only ones a window may ask to show in their folder.
     pub(crate) exported: Mutex<Vec<PathBuf>>,
+    /// The long jobs a host runs for a person (export, bulk refresh).
+    pub(crate) jobs: crate::jobs::Jobs,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -151,6 +153,7 @@ impl Paydesk {
             shared,
             follower: Mutex::new(follower),
             exported: Mutex::new(Vec::new()),
+            jobs: Default::default(),
         };
         // Back on the shared ledger with sales journaled meanwhile: replayed now.
         if paydesk.ledger_is_shared() && crate::journal::journal_exists(home) {

@@ -32,6 +32,15 @@ impl ExportFormat {
             _ => None,
         }
     }
+
+    /// Its name, which is also its files' extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Jsonl => "jsonl",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
