@@ -46,9 +46,13 @@ pub enum LedgerError {
     Sqlite(rusqlite::Error),
     #[error("ledger database error: {0}")]
     Database(String),
-    /// A UNIQUE or CHECK rule of the schema refused a row.
+    /// A CHECK or NOT NULL rule of the schema refused a row.
     #[error("the ledger refused the row: {0}")]
     Constraint(String),
+    /// A UNIQUE key already holds that value (SQLite's extended code, PostgreSQL's SQLSTATE
+    /// 23505): told apart by code, never by the message's words.
+    #[error("the ledger already holds that row: {0}")]
+    Duplicate(String),
     #[error("no such row in the ledger")]
     NotFound,
     /// The shared ledger's server cannot be reached (or went away during a write, which
@@ -157,7 +161,13 @@ impl LedgerError {
                 LedgerError::Busy
             }
             rusqlite::Error::SqliteFailure(f, m) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                LedgerError::Constraint(m.clone().unwrap_or_else(|| f.to_string()))
+                let text = m.clone().unwrap_or_else(|| f.to_string());
+                match f.extended_code {
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                        LedgerError::Duplicate(text)
+                    }
+                    _ => LedgerError::Constraint(text),
+                }
             }
             rusqlite::Error::QueryReturnedNoRows => LedgerError::NotFound,
             _ => LedgerError::Sqlite(e),
@@ -479,5 +489,23 @@ mod stamp_tests {
                 .unwrap();
             assert_eq!(super::stamp(jiff::Timestamp::from_nanosecond(nanos).unwrap()), before);
         }
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::LedgerError;
+
+    /// A row refused for a key already held is told apart from one refused by a rule, by
+    /// SQLite's extended code (whatever words its message uses).
+    #[test]
+    fn a_duplicate_key_is_not_a_broken_rule() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, u TEXT UNIQUE, n INTEGER CHECK (n > 0)); INSERT INTO t VALUES ('a', 'x', 1);")
+            .unwrap();
+        let refused = |sql: &str| LedgerError::from(db.execute(sql, []).unwrap_err());
+        assert!(matches!(refused("INSERT INTO t VALUES ('a', 'y', 1)"), LedgerError::Duplicate(_)));
+        assert!(matches!(refused("INSERT INTO t VALUES ('b', 'x', 1)"), LedgerError::Duplicate(_)));
+        assert!(matches!(refused("INSERT INTO t VALUES ('c', 'z', 0)"), LedgerError::Constraint(_)));
     }
 }

@@ -187,7 +187,7 @@ impl Ledger {
             ],
         );
         let id: i64 = match inserted {
-            Err(LedgerError::Constraint(m)) if m.to_ascii_lowercase().contains("unique") || m.contains("reference") => {
+            Err(LedgerError::Duplicate(_)) => {
                 return Err(LedgerError::Conflict(format!("reference {} is already in the ledger", p.reference)));
             }
             other => other?.get(0)?,

@@ -112,7 +112,9 @@ impl Target {
                 Some(d) => format!("{} ({d})", db.message()),
                 None => db.message().to_string(),
             };
-            return if db.code().code().starts_with("23") {
+            return if *db.code() == postgres::error::SqlState::UNIQUE_VIOLATION {
+                LedgerError::Duplicate(text)
+            } else if db.code().code().starts_with("23") {
                 LedgerError::Constraint(text)
             } else {
                 LedgerError::Database(format!("the shared ledger at {} refused: {text}", self.shown))

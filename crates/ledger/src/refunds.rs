@@ -79,7 +79,7 @@ impl Ledger {
                 args![payment_id, refund_reference, amount_minor, &currency, at],
             )
             .map_err(|e| match e {
-                LedgerError::Constraint(_) => {
+                LedgerError::Duplicate(_) => {
                     LedgerError::Conflict(format!("refund reference {refund_reference} is already in the ledger"))
                 }
                 e => e,
