@@ -1,4 +1,4 @@
-//! Starting the window: the ledger, demo mode, listeners, recovery, the web view's
+//! Starting the window: the core (as `paydesk_core::app` starts it), the web view's
 //! settings, and the pushes that keep every window current.
 
 use crate::*;
@@ -44,22 +44,6 @@ pub(crate) fn tell_failed_prints<R: Runtime>(window: &tauri::WebviewWindow<R>) {
             false
         });
     });
-}
-
-/// Starts the embedded sandbox and switches demo mode on, with the local notification
-/// listener on PAYDESK_IPN_BIND (e.g. 0.0.0.0:8788 behind a shop's tunnel), else loopback.
-pub(crate) async fn start_demo(core: &Arc<Paydesk>) -> Result<String, AppError> {
-    let options = paydesk_sandbox::demo::DemoSandboxOptions::from_env()
-        .map_err(|m| AppError::invalid("PAYDESK_SANDBOX_BIND", m))?;
-    let ipn_bind = std::env::var("PAYDESK_IPN_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
-    let ipn_bind = ipn_bind.parse().map_err(|_| {
-        AppError::invalid("PAYDESK_IPN_BIND", format!("PAYDESK_IPN_BIND: not an ADDR:PORT ({ipn_bind})"))
-    })?;
-    let setup = paydesk_sandbox::demo::start(core.home(), &options)
-        .await
-        .map_err(|message| AppError::Internal { message })?
-        .with_listener(ipn_bind);
-    Ok(demo::enable(core, setup).await?.base_url().to_string())
 }
 
 /// Every status change the core makes is pushed to every window at once, as the event
@@ -127,37 +111,26 @@ pub fn replay_when_back<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Paydesk>
     });
 }
 
-/// Opens the ledger, starts demo mode (sandbox + IPN listener) and runs the window.
+/// Opens the core, starts demo mode, the listeners and recovery, and runs the window.
 pub fn run() {
-    paydesk_core::raise_open_files_limit();
-    let home = paydesk_core::paths::home();
-    paydesk_core::i18n::set_current(paydesk_core::settings::chosen_locale(&home));
-    let core = match paydesk_core::settings::ledger_location(&home).and_then(|at| Paydesk::open_at(&home, &at)) {
-        Ok(c) => Arc::new(c),
+    let home = paydesk_core::app::prepare();
+    let startup = paydesk_core::app::Startup {
+        demo: Some(paydesk_sandbox::demo::launcher()),
+        demo_listener: true,
+        ..Default::default()
+    };
+    let core = match paydesk_core::app::open(&home, &startup) {
+        Ok(core) => core,
         Err(e) => {
             eprintln!("paydesk: cannot open the ledger: {e}");
             // The window still opens and says why (a shared ledger's server may be down).
             return unavailable::run(home, e);
         }
     };
-    match tauri::async_runtime::block_on(start_demo(&core)) {
-        Ok(url) => eprintln!("paydesk: demo sandbox at {url}"),
-        Err(e) => eprintln!("paydesk: demo mode unavailable: {e}"),
+    let at_start = paydesk_core::app::AtStart::EVERYTHING;
+    for said in tauri::async_runtime::block_on(paydesk_core::app::start(&core, at_start)) {
+        eprintln!("paydesk: {said}");
     }
-    if let Err(e) = tauri::async_runtime::block_on(paydesk_core::ipn::start_for_profiles(&core)) {
-        eprintln!("paydesk: IPN listener unavailable: {e}");
-    }
-    // What a crash left unanswered is settled in the background, without delaying the window.
-    let recovering = core.clone();
-    tauri::async_runtime::spawn(async move {
-        match recovering.recover(None).await {
-            Ok(summary) if summary.payments_found + summary.refunds_found > 0 => {
-                eprintln!("paydesk: recovery: {}", summary.describe())
-            }
-            Ok(_) => {}
-            Err(e) => eprintln!("paydesk: recovery failed: {e}"),
-        }
-    });
     let pushing = core.clone();
     let window_state = tauri_plugin_window_state::Builder::new()
         // Only the customer display is put back where it was (its monitor and size); the

@@ -51,7 +51,7 @@ pub(crate) async fn cards(cmd: CardCommand) -> Result<Output, AppError> {
     match cmd {
         CardCommand::Token(TokenCommand::List { profile, shopper_reference }) => {
             let paydesk = open()?;
-            ensure_demo(&paydesk, &profile).await?;
+            paydesk.ensure_demo(&profile).await?;
             let tokens = paydesk.tokens(&profile, &shopper_reference).await?;
             let text = tokens
                 .iter()
@@ -72,14 +72,14 @@ pub(crate) async fn cards(cmd: CardCommand) -> Result<Output, AppError> {
         }
         CardCommand::Token(TokenCommand::Remove { token, profile, shopper_reference }) => {
             let paydesk = open()?;
-            ensure_demo(&paydesk, &profile).await?;
+            paydesk.ensure_demo(&profile).await?;
             paydesk.remove_token(&profile, &shopper_reference, &token).await?;
             let text = say("removed card {token}", &[("token", &token)]);
             out(json!({"removed": token, "shopper_reference": shopper_reference}), text)
         }
         CardCommand::Recurring(RecurringCommand::Cancel { agreement_id, profile, shopper_reference }) => {
             let paydesk = open()?;
-            ensure_demo(&paydesk, &profile).await?;
+            paydesk.ensure_demo(&profile).await?;
             paydesk.cancel_recurring(&profile, &shopper_reference, &agreement_id).await?;
             out(
                 json!({"cancelled": agreement_id, "shopper_reference": shopper_reference}),
@@ -88,7 +88,7 @@ pub(crate) async fn cards(cmd: CardCommand) -> Result<Output, AppError> {
         }
         CardCommand::Applepay(ApplePayCommand::Session { profile, domain, display_name }) => {
             let paydesk = open()?;
-            ensure_demo(&paydesk, &profile).await?;
+            paydesk.ensure_demo(&profile).await?;
             let session = paydesk.apple_pay_session(&profile, &domain, display_name.as_deref()).await?;
             out(session.clone(), session.to_string())
         }

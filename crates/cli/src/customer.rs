@@ -125,20 +125,20 @@ pub(crate) async fn customer(cmd: CustomerCommand) -> Result<Output, AppError> {
     let paydesk = open()?;
     match cmd {
         CustomerCommand::Create { profile, contact } => {
-            ensure_demo(&paydesk, &profile).await?;
+            paydesk.ensure_demo(&profile).await?;
             let c = paydesk.create_customer(&profile, &contact.into()).await?;
             let text = customer_text(&c);
             out(to_json(&c), text)
         }
         CustomerCommand::Get { customer, profile, by_code } => {
-            ensure_demo(&paydesk, &profile).await?;
+            paydesk.ensure_demo(&profile).await?;
             let key = if by_code { CustomerKey::CustomerCode(customer) } else { CustomerKey::CustomerNo(customer) };
             let c = paydesk.get_customer(&profile, &key).await?;
             let text = customer_text(&c);
             out(to_json(&c), text)
         }
         CustomerCommand::Update { customer_no, profile, contact } => {
-            ensure_demo(&paydesk, &profile).await?;
+            paydesk.ensure_demo(&profile).await?;
             let c = paydesk.update_customer(&profile, &customer_no, &contact.into()).await?;
             let text = customer_text(&c);
             out(to_json(&c), text)

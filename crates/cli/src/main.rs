@@ -2,7 +2,6 @@
 //! document; logs and progress go to stderr; a refused command exits non-zero.
 
 use clap::{Parser, Subcommand};
-use paydesk_core::demo;
 use paydesk_core::i18n;
 use paydesk_core::{
     books::TxQuery, secrets, AppError, CreatePayment, CustomerFields, CustomerKey, Paydesk, Payer, ProfileInput,
@@ -96,11 +95,10 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
-    paydesk_core::raise_open_files_limit();
+    paydesk_core::app::prepare();
     let cli = Cli::parse();
     let json_mode = cli.json;
     let _ = LEDGER.set(cli.ledger.clone().filter(|l| !l.trim().is_empty()));
-    i18n::set_current(paydesk_core::settings::chosen_locale(&paydesk_core::paths::home()));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(run(cli));
@@ -160,31 +158,12 @@ fn out(json: Value, text: impl Into<String>) -> Result<Output, AppError> {
 static LEDGER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
 fn open() -> Result<Arc<Paydesk>, AppError> {
-    let home = paydesk_core::paths::home();
-    Ok(Arc::new(match LEDGER.get().cloned().flatten() {
-        Some(ledger) => Paydesk::open_at(&home, &paydesk_ledger::Location::parse(&ledger))?,
-        None => Paydesk::open(&home)?,
-    }))
-}
-
-/// The demo profile runs on an in-process sandbox whose payments persist in the home folder.
-async fn ensure_demo(paydesk: &Arc<Paydesk>, profile: &str) -> Result<(), AppError> {
-    if paydesk_core::is_demo_name(profile) && paydesk.demo().is_none() {
-        start_demo(paydesk).await?;
-    }
-    Ok(())
-}
-
-/// Starts the embedded sandbox (state shared by every process through its SQLite file) and
-/// switches the core's demo profile on against it.
-async fn start_demo(paydesk: &Arc<Paydesk>) -> Result<(), AppError> {
-    let options = paydesk_sandbox::demo::DemoSandboxOptions::from_env()
-        .map_err(|m| AppError::invalid("PAYDESK_SANDBOX_BIND", m))?;
-    let setup = paydesk_sandbox::demo::start(paydesk.home(), &options)
-        .await
-        .map_err(|message| AppError::Internal { message })?;
-    demo::enable(paydesk, setup).await?;
-    Ok(())
+    let startup = paydesk_core::app::Startup {
+        ledger: LEDGER.get().cloned().flatten(),
+        demo: Some(paydesk_sandbox::demo::launcher()),
+        demo_listener: false,
+    };
+    paydesk_core::app::open(&paydesk_core::paths::home(), &startup)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Value {

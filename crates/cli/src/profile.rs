@@ -193,12 +193,12 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             out(doc, text)
         }
         ProfileCommand::Test { name, verbose: false } => {
-            ensure_demo(&paydesk, &name).await?;
+            paydesk.ensure_demo(&name).await?;
             let message = paydesk.test_connection(&name).await?;
             out(json!({"profile": name, "ok": true, "message": message}), message)
         }
         ProfileCommand::Test { name, verbose: true } => {
-            ensure_demo(&paydesk, &name).await?;
+            paydesk.ensure_demo(&name).await?;
             let report = paydesk.diagnose_connection(&name).await?;
             let mut text = format!("{}: {}\n{}", report.diagnosis, report.profile, report.message);
             if let Some(skew) = report.clock_skew_ms {
@@ -211,7 +211,7 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             Ok(Output { json: to_json(&report), text, data_on_stdout: false, code })
         }
         ProfileCommand::Transcript { name, last, output } => {
-            ensure_demo(&paydesk, &name).await?;
+            paydesk.ensure_demo(&name).await?;
             let exchanges = paydesk.transcript(&name, last)?;
             let doc = json!({"profile": name, "exchanges": exchanges});
             match output {

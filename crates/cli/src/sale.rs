@@ -154,7 +154,7 @@ pub(crate) async fn pay(cmd: PayCommand) -> Result<Output, AppError> {
         check_writable_target(path)?;
     }
     let paydesk = open()?;
-    ensure_demo(&paydesk, &profile).await?;
+    paydesk.ensure_demo(&profile).await?;
     let request = CreatePayment {
         profile,
         amount,

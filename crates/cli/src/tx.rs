@@ -119,7 +119,7 @@ pub(crate) async fn payment_for(
     profile: Option<String>,
 ) -> Result<paydesk_core::PaymentView, AppError> {
     let payment = payment_of_profile(paydesk, reference, profile)?;
-    ensure_demo(paydesk, &payment.profile).await?;
+    paydesk.ensure_demo(&payment.profile).await?;
     Ok(payment)
 }
 
@@ -263,7 +263,7 @@ pub(crate) async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
         TxCommand::Refresh { filter, concurrency, rate } => {
             let q = TxQuery::from(filter);
             if paydesk_core::is_demo_name(q.profile.as_deref().unwrap_or(DEMO_PROFILE)) || q.profile.is_none() {
-                ensure_demo(&paydesk, q.profile.as_deref().unwrap_or(DEMO_PROFILE)).await?;
+                paydesk.ensure_demo(q.profile.as_deref().unwrap_or(DEMO_PROFILE)).await?;
             }
             let stop = paydesk.clone();
             tokio::spawn(async move {
@@ -338,7 +338,7 @@ pub(crate) async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
         }
         TxCommand::Recover { profile } => {
             if paydesk_core::is_demo_name(profile.as_deref().unwrap_or(DEMO_PROFILE)) {
-                ensure_demo(&paydesk, DEMO_PROFILE).await?;
+                paydesk.ensure_demo(DEMO_PROFILE).await?;
             }
             let summary = paydesk.recover(profile.as_deref()).await?;
             let text = summary.describe();

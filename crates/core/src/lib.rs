@@ -5,6 +5,7 @@
 //! - [`demo`] switches demo mode on against a sandbox the host started.
 //! - [`qr`] renders payment links as PNG and SVG.
 
+pub mod app;
 pub mod books;
 pub mod bulk;
 pub mod cards;

@@ -49,6 +49,11 @@ pub trait NetworkDoor: Send + Sync {
     fn close(&self);
 }
 
+/// Starts the demo sandbox for a home folder: the sandbox crate's start, handed by the host
+/// to the core once, so the core can switch demo mode on when it is first needed.
+pub type DemoLauncher =
+    Arc<dyn Fn(std::path::PathBuf) -> Pin<Box<dyn Future<Output = Result<DemoSetup, String>> + Send>> + Send + Sync>;
+
 impl DemoSetup {
     /// The same, with the local notification listener on `bind`.
     pub fn with_listener(self, bind: SocketAddr) -> Self {

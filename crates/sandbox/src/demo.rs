@@ -42,6 +42,17 @@ pub(crate) fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
+/// Demo mode's launcher for the core: the embedded sandbox, set from the environment
+/// (`DemoSandboxOptions::from_env`), started for the home folder the core gives.
+pub fn launcher() -> paydesk_gateways::demo::DemoLauncher {
+    std::sync::Arc::new(|home: std::path::PathBuf| {
+        Box::pin(async move {
+            let options = DemoSandboxOptions::from_env()?;
+            start(&home, &options).await
+        })
+    })
+}
+
 /// Starts the embedded sandbox with its state in `<home>/demo-sandbox.sqlite3` (so demo
 /// payments survive restarts and are shared by every process), unless an external one is
 /// named; returns demo mode's setup, the sandbox kept alive inside it.

@@ -67,6 +67,10 @@ pub struct Paydesk {
     pub(crate) exported: Mutex<Vec<PathBuf>>,
     /// The long jobs a host runs for a person (export, bulk refresh).
     pub(crate) jobs: crate::jobs::Jobs,
+    /// How demo mode starts when first needed (the host's sandbox launcher, and whether it
+    /// runs the local listener); one start at a time.
+    pub(crate) demo_launch: OnceLock<(paydesk_gateways::demo::DemoLauncher, bool)>,
+    pub(crate) demo_starting: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Paydesk {
@@ -154,6 +158,8 @@ impl Paydesk {
             follower: Mutex::new(follower),
             exported: Mutex::new(Vec::new()),
             jobs: Default::default(),
+            demo_launch: OnceLock::new(),
+            demo_starting: tokio::sync::Mutex::new(()),
         };
         // Back on the shared ledger with sales journaled meanwhile: replayed now.
         if paydesk.ledger_is_shared() && crate::journal::journal_exists(home) {
