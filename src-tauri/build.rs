@@ -22,7 +22,7 @@ fn main() {
         "list_profiles",
         "save_profile",
         "delete_profile",
-        "delete_token",
+        "delete_secret",
         "profile_history",
         "tx_totals_by_shop",
         "diagnose_connection",

@@ -30,7 +30,7 @@ export const updateCustomer = (profile, customerNo, changes) => invoke('update_c
 export const listProfiles = () => invoke('list_profiles');
 export const saveProfile = (input, token) => invoke('save_profile', { input, token });
 export const deleteProfile = (name) => invoke('delete_profile', { name });
-export const deleteToken = (name) => invoke('delete_token', { name });
+export const deleteSecret = (name) => invoke('delete_secret', { name });
 export const testConnection = (name) => invoke('test_connection', { name });
 export const listTokens = (profile, shopperReference) => invoke('list_tokens', { profile, shopperReference });
 export const savedTokens = (profile, shopperReference) => invoke('saved_tokens', { profile, shopperReference });

@@ -201,7 +201,7 @@ function row(p) {
     button(t('Edit'), () => fill(p));
     if (p.token === 'saved') {
       button(t('Delete secret'), confirmFirst(t('Delete the saved secret of {profile}? It cannot sell until a new one is saved.', { profile: p.name }), t('Delete secret'), async () => {
-        try { await api.deleteToken(p.name); message(t('Secret for {profile} deleted', { profile: p.name })); await load(); } catch (err) { say(api.describeError(err), false); }
+        try { await api.deleteSecret(p.name); message(t('Secret for {profile} deleted', { profile: p.name })); await load(); } catch (err) { say(api.describeError(err), false); }
       }));
     }
     button(t('Delete'), confirmFirst(t('Delete profile {profile}? Its payments stay in the ledger.', { profile: p.name }), t('Delete profile'), async () => {

@@ -98,7 +98,7 @@ pub(crate) async fn save_profile(
 pub(crate) async fn delete_profile(core: Core<'_>, name: String) -> Result<bool, UiError> {
     let for_name = name.clone();
     let removed = off_thread(&core, move |c| c.remove_profile(&for_name)).await?;
-    let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name)).await;
+    let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_secret(&name)).await;
     // Its notification listener, if it had one, closes now.
     paydesk_core::ipn::start_for_profiles(core.inner()).await?;
     Ok(removed)
@@ -123,8 +123,8 @@ pub(crate) async fn profile_history(core: Core<'_>, limit: Option<i64>) -> Resul
 }
 
 #[tauri::command]
-pub(crate) async fn delete_token(name: String) -> Result<bool, UiError> {
-    Ok(tauri::async_runtime::spawn_blocking(move || secrets::delete_token(&name))
+pub(crate) async fn delete_secret(name: String) -> Result<bool, UiError> {
+    Ok(tauri::async_runtime::spawn_blocking(move || secrets::delete_secret(&name))
         .await
         .map_err(|e| AppError::Internal { message: e.to_string() })??)
 }

@@ -98,7 +98,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Paydesk>)
             accounts::list_profiles,
             accounts::save_profile,
             accounts::delete_profile,
-            accounts::delete_token,
+            accounts::delete_secret,
             accounts::profile_history,
             books::tx_totals_by_shop,
             counter::recall_payer,

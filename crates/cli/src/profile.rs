@@ -236,7 +236,7 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
             if !removed {
                 return Err(AppError::ProfileNotFound { message: format!("No profile named '{name}'"), profile: name });
             }
-            let token_deleted = secrets::delete_token(&name).unwrap_or(false);
+            let token_deleted = secrets::delete_secret(&name).unwrap_or(false);
             out(
                 json!({"removed": name, "token_deleted": token_deleted}),
                 say("removed profile {profile}; its payments stay in the ledger", &[("profile", &name)]),
@@ -263,7 +263,7 @@ pub(crate) async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
             out(json!({"profile": profile, "token": "saved"}), text)
         }
         SecretCommand::Delete { profile } => {
-            let deleted = secrets::delete_token(&profile)?;
+            let deleted = secrets::delete_secret(&profile)?;
             out(json!({"profile": profile, "deleted": deleted}), if deleted { "deleted" } else { "no token was saved" })
         }
     }

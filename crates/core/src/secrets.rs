@@ -1,5 +1,7 @@
-//! API tokens live only in the OS keyring (Secret Service on Linux). There is no fallback:
-//! if the keyring cannot be used, the caller gets a clear error saying why.
+//! A profile's API secret (a provider's API token, app secret or private key: never a saved
+//! card, which is a "card on file") lives only in the OS keyring (Secret Service on Linux).
+//! There is no fallback: if the keyring cannot be used, the caller gets a clear error saying
+//! why.
 
 use crate::AppError;
 use keyring::{Entry, Error as KeyringError};
@@ -7,6 +9,7 @@ use paydesk_gateways::ApiSecret;
 
 const SERVICE: &str = "paydesk";
 
+/// The keyring entry's name, kept as first written ("api-token") so saved secrets stay found.
 fn account(profile: &str) -> String {
     format!("{profile}/api-token")
 }
@@ -35,7 +38,8 @@ fn entry(profile: &str) -> Result<Entry, AppError> {
     Entry::new(SERVICE, &account(profile)).map_err(unavailable)
 }
 
-pub fn save_token(profile: &str, token: &ApiSecret) -> Result<(), AppError> {
+/// Stores a secret as given (after `save_secret`'s check, or the shared ledger's password).
+pub fn store_secret(profile: &str, token: &ApiSecret) -> Result<(), AppError> {
     if token.expose().trim().is_empty() {
         return Err(AppError::invalid("token", "token: must not be empty"));
     }
@@ -46,10 +50,10 @@ pub fn save_token(profile: &str, token: &ApiSecret) -> Result<(), AppError> {
 /// an RSA private key...); a wrong one is refused and nothing is written.
 pub fn save_secret(profile: &crate::Profile, secret: &ApiSecret) -> Result<(), AppError> {
     paydesk_gateways::registry::check_secret(&profile.provider, secret)?;
-    save_token(&profile.name, &ApiSecret::new(secret.expose().trim()))
+    store_secret(&profile.name, &ApiSecret::new(secret.expose().trim()))
 }
 
-pub fn load_token(profile: &str) -> Result<ApiSecret, AppError> {
+pub fn load_secret(profile: &str) -> Result<ApiSecret, AppError> {
     match entry(profile)?.get_password() {
         Ok(t) => Ok(ApiSecret::new(t)),
         Err(KeyringError::NoEntry) => Err(AppError::SecretMissing {
@@ -60,16 +64,16 @@ pub fn load_token(profile: &str) -> Result<ApiSecret, AppError> {
     }
 }
 
-/// Whether a token is saved, without reading it out.
-pub fn has_token(profile: &str) -> Result<bool, AppError> {
-    match load_token(profile) {
+/// Whether a secret is saved, without reading it out.
+pub fn has_secret(profile: &str) -> Result<bool, AppError> {
+    match load_secret(profile) {
         Ok(_) => Ok(true),
         Err(AppError::SecretMissing { .. }) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-pub fn delete_token(profile: &str) -> Result<bool, AppError> {
+pub fn delete_secret(profile: &str) -> Result<bool, AppError> {
     match entry(profile)?.delete_credential() {
         Ok(()) => Ok(true),
         Err(KeyringError::NoEntry) => Ok(false),
@@ -83,7 +87,7 @@ pub fn status_of(profile: &crate::Profile) -> &'static str {
     if profile.environment == crate::Environment::Demo {
         return "built in";
     }
-    match has_token(&profile.name) {
+    match has_secret(&profile.name) {
         Ok(true) => "saved",
         Ok(false) => "not saved",
         Err(_) => "unavailable",

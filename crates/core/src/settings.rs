@@ -48,7 +48,7 @@ pub fn ledger_location(home: &Path) -> Result<paydesk_ledger::Location, AppError
 }
 
 fn with_saved_password(url: &str) -> Result<String, AppError> {
-    match crate::secrets::load_token(LEDGER_SECRET) {
+    match crate::secrets::load_secret(LEDGER_SECRET) {
         Ok(password) => Ok(insert_password(url, password.expose())),
         Err(AppError::SecretMissing { .. }) => Ok(url.to_string()),
         Err(e) => Err(e),
@@ -90,7 +90,7 @@ pub struct LedgerSettings {
 pub fn ledger_settings_at(home: &Path, in_use: &paydesk_ledger::Location) -> LedgerSettings {
     crate::blocking(|| LedgerSettings {
         shared_ledger: LocalSettings::load(home).shared_ledger,
-        password_saved: crate::secrets::has_token(LEDGER_SECRET).unwrap_or(false),
+        password_saved: crate::secrets::has_secret(LEDGER_SECRET).unwrap_or(false),
         in_use: in_use.shown(),
         shared: in_use.is_shared(),
         set_by_environment: std::env::var("PAYDESK_LEDGER").is_ok_and(|v| !v.trim().is_empty()),
@@ -111,7 +111,7 @@ pub fn choose_shared_ledger(
             let mut settings = LocalSettings::load(home);
             settings.shared_ledger = None;
             settings.save(home)?;
-            crate::secrets::delete_token(LEDGER_SECRET).map(|_| ())
+            crate::secrets::delete_secret(LEDGER_SECRET).map(|_| ())
         })?;
         return Ok(None);
     };
@@ -131,7 +131,7 @@ pub fn choose_shared_ledger(
     crate::blocking(|| {
         paydesk_ledger::Ledger::open_shared(&full)?;
         if let Some(p) = &password {
-            crate::secrets::save_token(LEDGER_SECRET, &paydesk_gateways::ApiSecret::new(p.clone()))?;
+            crate::secrets::store_secret(LEDGER_SECRET, &paydesk_gateways::ApiSecret::new(p.clone()))?;
         }
         let mut settings = LocalSettings::load(home);
         settings.shared_ledger = Some(kept.clone());

@@ -114,7 +114,7 @@ async fn a_paykka_capture_answered_with_no_content_is_confirmed_by_query_and_boo
     // Asked again, nothing is sent twice: the capture is done.
     assert!(paydesk.capture(&sale.reference, Some("13.00"), true).await.is_err());
     assert_eq!(order.lock().unwrap().captures_received, 1, "captured once");
-    let _ = secrets::delete_token(&name);
+    let _ = secrets::delete_secret(&name);
 }
 
 fn free_port() -> u16 {
@@ -219,7 +219,7 @@ async fn a_paykka_webhook_through_a_path_rewriting_proxy_is_verified_over_the_pu
         status = paydesk.payment(&sale.reference).unwrap().status;
     }
     assert_eq!(status, PaymentStatus::Paid, "applied through the proxy");
-    let _ = secrets::delete_token(&name);
+    let _ = secrets::delete_secret(&name);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,6 +247,6 @@ async fn vexora_test_connection_is_judged_by_signature_acceptance() {
     assert!(said.contains("signature accepted"), "{said}");
     let refusal = paydesk.test_connection(&refused).await.unwrap_err();
     assert!(refusal.to_string().contains("sign error"), "{refusal}");
-    let _ = secrets::delete_token(&accepted);
-    let _ = secrets::delete_token(&refused);
+    let _ = secrets::delete_secret(&accepted);
+    let _ = secrets::delete_secret(&refused);
 }

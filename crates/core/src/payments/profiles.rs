@@ -45,7 +45,7 @@ impl Paydesk {
             }
             // A production profile sells for real: its secret is here (or saved in the same
             // step, which the app and `profile add --secret-stdin` do first).
-            if row.environment == crate::Environment::Production.as_str() && secrets::load_token(&row.name).is_err() {
+            if row.environment == crate::Environment::Production.as_str() && secrets::load_secret(&row.name).is_err() {
                 return Err(AppError::SecretMissing {
                     profile: row.name.clone(),
                     message: format!(
@@ -69,7 +69,7 @@ impl Paydesk {
                     || before.base_url != row.base_url
                     || before.private_network != row.private_network
                     || before.settings != row.settings;
-                if redirects && secrets::load_token(&row.name).is_err() {
+                if redirects && secrets::load_secret(&row.name).is_err() {
                     return Err(AppError::SecretMissing {
                         profile: row.name.clone(),
                         message: format!(
@@ -171,7 +171,7 @@ impl Paydesk {
                     return Ok(secret);
                 }
             }
-            secrets::load_token(&profile.name).map_err(|e| match e {
+            secrets::load_secret(&profile.name).map_err(|e| match e {
                 // On a shared ledger the sales are everyone's, the secrets each machine's.
                 AppError::SecretMissing { profile, .. } if self.ledger_is_shared() => AppError::SecretMissing {
                     message: format!(
