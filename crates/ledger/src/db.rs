@@ -307,18 +307,47 @@ fn sqlite_row(names: &Arc<Vec<String>>, r: &rusqlite::Row<'_>) -> Result<Row> {
     Ok(Row { names: names.clone(), values })
 }
 
-/// `?N` placeholders as PostgreSQL writes them (`$N`); text inside quotes is left alone.
+/// `?N` placeholders as PostgreSQL writes them (`$N`). Only a `?` followed by a digit is
+/// one, and never inside a string ('…'), a quoted name ("…"), a dollar-quoted body
+/// ($$…$$ or $tag$…$tag$) or a comment (-- to the end of the line).
 pub(crate) fn dollar_placeholders(sql: &str) -> String {
+    let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
-    let mut quoted = false;
-    for c in sql.chars() {
-        match c {
-            '\'' => {
-                quoted = !quoted;
-                out.push(c)
+    let mut i = 0;
+    // Copies from `i` to the end of what opens at `i`, closed by `close`.
+    let mut copy_until = |out: &mut String, i: usize, open: usize, close: &str| -> usize {
+        let end = sql[i + open..].find(close).map(|at| i + open + at + close.len()).unwrap_or(sql.len());
+        out.push_str(&sql[i..end]);
+        end
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => i = copy_until(&mut out, i, 1, "'"),
+            b'"' => i = copy_until(&mut out, i, 1, "\""),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => i = copy_until(&mut out, i, 2, "\n"),
+            b'$' => {
+                // A dollar-quote's tag: letters, digits and '_' between two '$'.
+                let tag_len = sql[i + 1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+                match tag_len.filter(|n| bytes.get(i + 1 + n) == Some(&b'$')) {
+                    Some(n) if n == 0 || !bytes[i + 1].is_ascii_digit() => {
+                        let tag = &sql[i..i + n + 2];
+                        i = copy_until(&mut out, i, tag.len(), tag);
+                    }
+                    _ => {
+                        out.push('$');
+                        i += 1;
+                    }
+                }
             }
-            '?' if !quoted => out.push('$'),
-            _ => out.push(c),
+            b'?' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                out.push('$');
+                i += 1;
+            }
+            _ => {
+                let next = sql[i..].chars().next().expect("within the text");
+                out.push(next);
+                i += next.len_utf8();
+            }
         }
     }
     out
@@ -482,9 +511,18 @@ fn pg_row(names: &Arc<Vec<String>>, r: &postgres::Row) -> Result<Row> {
 mod tests {
     #[test]
     fn placeholders_become_dollars_outside_quotes() {
+        let rewrite = super::dollar_placeholders;
         assert_eq!(
-            super::dollar_placeholders("SELECT '?' , x FROM t WHERE a = ?1 AND b = ?12"),
-            "SELECT '?' , x FROM t WHERE a = $1 AND b = $12"
+            rewrite("SELECT '?1' , x FROM t WHERE a = ?1 AND b = ?12"),
+            "SELECT '?1' , x FROM t WHERE a = $1 AND b = $12"
         );
+        assert_eq!(rewrite(r#"SELECT "a?1" FROM t WHERE c = ?2"#), r#"SELECT "a?1" FROM t WHERE c = $2"#);
+        assert_eq!(rewrite("SELECT 'it''s ?1', ?2"), "SELECT 'it''s ?1', $2");
+        let body = "CREATE FUNCTION f() RETURNS int AS $$ SELECT ?1 $$ LANGUAGE sql; SELECT ?3";
+        assert_eq!(rewrite(body), "CREATE FUNCTION f() RETURNS int AS $$ SELECT ?1 $$ LANGUAGE sql; SELECT $3");
+        let tagged = "DO $body$ BEGIN PERFORM ?1; END $body$; SELECT $1, ?4";
+        assert_eq!(rewrite(tagged), "DO $body$ BEGIN PERFORM ?1; END $body$; SELECT $1, $4");
+        assert_eq!(rewrite("SELECT ?1 -- not ?2\n, ?3"), "SELECT $1 -- not ?2\n, $3");
+        assert_eq!(rewrite("SELECT data ? 'key', ?1, 'é?1'"), "SELECT data ? 'key', $1, 'é?1'");
     }
 }
