@@ -28,7 +28,6 @@ let kept = null;
 const abandoned = new Map();
 let watchTimer = null;
 const WATCH_MS = 3000;
-const OPEN = ['created', 'pending', 'authorized', 'unknown'];
 // What an unpaid ending means, in the words said to the customer.
 const OUTCOME_WORDS = {
   failed: () => t('Declined: no money moved. Ask the customer for another way to pay.'),
@@ -149,10 +148,10 @@ async function checkAbandoned() {
   for (const reference of [...abandoned.keys()]) {
     try {
       const p = await api.pollPayment(reference);
-      if (['paid', 'partially_refunded', 'refunded', 'disputed'].includes(p.status)) {
+      if (p.paid) {
         abandoned.delete(reference);
         lateAlert(p);
-      } else if (!OPEN.includes(p.status)) {
+      } else if (!p.open) {
         abandoned.delete(reference);
       }
     } catch {
@@ -422,14 +421,12 @@ function schedulePoll(ms) {
   }, ms);
 }
 
-const FINAL = ['paid', 'authorized', 'partially_paid', 'failed', 'expired', 'cancelled', 'refunded', 'partially_refunded'];
-
 /** A pushed change: the sale on screen follows it at once; a watched one may alert. */
 function pushed(payment) {
   if (sale && payment.reference === sale.payment.reference && $('outcome').hidden) {
     sale.payment = payment;
     setStatus(payment);
-    if (FINAL.includes(payment.status)) finish(payment, 'push');
+    if (!payment.waiting) finish(payment, 'push');
   } else if (abandoned.has(payment.reference)) {
     checkAbandoned();
   }
@@ -447,7 +444,7 @@ function tick() {
 function setStatus(payment) {
   const status = $('status');
   status.dataset.status = payment.status;
-  $('status-text').textContent = payment.status === 'pending' || payment.status === 'created'
+  $('status-text').textContent = payment.waiting && payment.status !== 'unknown'
     ? t('Waiting for payment')
     : statusLabel(payment.status);
 }
@@ -459,7 +456,7 @@ async function poll() {
     if (!sale || payment.reference !== sale.payment.reference) return;
     sale.payment = payment;
     setStatus(payment);
-    if (FINAL.includes(payment.status) && $('outcome').hidden) finish(payment, 'poll');
+    if (!payment.waiting && $('outcome').hidden) finish(payment, 'poll');
   } catch (err) {
     $('status-text').textContent = t('Still waiting — {problem}', { problem: api.describeError(err) });
   }
@@ -556,7 +553,7 @@ function newSale() {
   clearTimeout(pollTimer);
   clearInterval(clockTimer);
   // Leaving a sale nobody has paid: cancel it, or keep an eye on it.
-  const left = sale && OPEN.includes(sale.payment.status) && $('outcome').hidden ? sale.payment : null;
+  const left = sale && sale.payment.open && $('outcome').hidden ? sale.payment : null;
   if (left) abandon(left);
   sale = null;
   partial = null;

@@ -261,7 +261,6 @@ async function showDetail(reference, keepInputs = false) {
     selectedDetail = detail;
     const { payment, events } = detail;
     const cur = payment.currency;
-    const paidStates = ['paid', 'partially_refunded', 'refunded', 'disputed'];
     // Money taken, never the amount asked: a partial capture says what was captured of it.
     const taken = payment.paid_amount
       ? t('{paid} of {amount}', { paid: money(payment.paid_amount, cur), amount: money(payment.amount, cur) })
@@ -273,7 +272,7 @@ async function showDetail(reference, keepInputs = false) {
       ['Reference', payment.reference], ['Transaction no.', payment.transaction_no ?? '—'],
       ['Profile', payment.profile], ['Provider', payment.provider], ['Wallet', payment.vendor_label ? t(payment.vendor_label) : '—'],
       ['Method', payment.method === 'qr' ? t('Counter QR') : t('Payment link')], ['Customer', payment.customer_no ?? '—'],
-      ['Paid', paidStates.includes(payment.status) || payment.paid_amount ? taken : '—'],
+      ['Paid', payment.paid || payment.paid_amount ? taken : '—'],
       ...(payment.balances
         ? [['Authorized', money(payment.balances.authorized, cur)], ['Captured', money(payment.balances.captured, cur)],
           ['Capturable', money(payment.balances.capturable, cur)]]
@@ -285,7 +284,7 @@ async function showDetail(reference, keepInputs = false) {
     $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', { dataset: { field: k.toLowerCase() } }, v)]));
     showActions(detail, keepInputs);
     $('detail-events').replaceChildren(...history(events, payment));
-    $('detail-print').hidden = !paidStates.includes(payment.status);
+    $('detail-print').hidden = !payment.paid;
     $('tx-detail').hidden = false;
     placeDetail();
   } catch (err) {

@@ -315,7 +315,7 @@ pub(crate) fn dollar_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut i = 0;
     // Copies from `i` to the end of what opens at `i`, closed by `close`.
-    let mut copy_until = |out: &mut String, i: usize, open: usize, close: &str| -> usize {
+    let copy_until = |out: &mut String, i: usize, open: usize, close: &str| -> usize {
         let end = sql[i + open..].find(close).map(|at| i + open + at + close.len()).unwrap_or(sql.len());
         out.push_str(&sql[i..end]);
         end

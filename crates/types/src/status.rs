@@ -107,6 +107,11 @@ impl PaymentStatus {
         )
     }
 
+    /// True while nobody has said how it ends: not sent yet, not paid yet, or not known.
+    pub fn is_waiting(self) -> bool {
+        matches!(self, Self::Created | Self::Pending | Self::Unknown)
+    }
+
     /// True while the provider's word may still change it without a new action of ours:
     /// what a refresh asks about (a partial capture waits for us, not for the provider).
     pub fn awaits_the_provider(self) -> bool {

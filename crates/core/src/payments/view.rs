@@ -24,6 +24,13 @@ pub struct PaymentView {
     pub amount: String,
     pub currency: String,
     pub status: PaymentStatus,
+    /// What the status means, so that no screen keeps its own lists of status names:
+    /// nobody has said yet (created, pending, unknown)...
+    pub waiting: bool,
+    /// ...a refresh may still change it (waiting, or authorised)...
+    pub open: bool,
+    /// ...money reached the merchant (whatever happened to it later).
+    pub paid: bool,
     pub raw_status: Option<String>,
     pub link: Option<String>,
     pub customer_no: Option<String>,
@@ -99,6 +106,9 @@ impl From<PaymentRow> for PaymentView {
                 .vendor
                 .as_deref()
                 .map(|v| capabilities_of(&r.provider).and_then(|c| c.wallet_label(v)).unwrap_or("Wallet").to_string()),
+            waiting: r.status.is_waiting(),
+            open: r.status.awaits_the_provider(),
+            paid: r.status.is_paid(),
             status: r.status,
             reference: r.reference,
             transaction_no: r.transaction_no,
