@@ -454,8 +454,8 @@ fn no_provider_is_named_outside_its_folders() {
                 continue;
             }
             let Ok(text) = std::fs::read_to_string(file) else { continue };
-            // A file's unit tests are tests: they may name whom they test.
-            let text = match text.find("#[cfg(test)]") {
+            // A file's unit tests are tests: they may name whom they test (they come last).
+            let text = match text.find("#[cfg(test)]\nmod ") {
                 Some(at) if shown.ends_with(".rs") => &text[..at],
                 _ => &text[..],
             };
@@ -471,4 +471,26 @@ fn no_provider_is_named_outside_its_folders() {
         }
     }
     assert!(report.is_empty(), "providers named outside their folders and the two registry files: {report:#?}");
+}
+
+/// A file's test modules come after all its code, so that what reads a file's code up to
+/// its first test module (the circle reader, the provider count) reads all of it.
+#[test]
+fn test_modules_come_last() {
+    let root = workspace();
+    let mut late = Vec::new();
+    for src in crate_sources() {
+        for file in modules(&src).values() {
+            let text = std::fs::read_to_string(file).unwrap();
+            let Some(at) = text.find("#[cfg(test)]\nmod ") else { continue };
+            let after_tests = text[at..].lines().find(|line| {
+                let starts_an_item = !line.is_empty() && !line.starts_with([' ', '}', '#', '/', ')', ']']);
+                starts_an_item && !line.starts_with("mod ") && !line.starts_with("pub mod ")
+            });
+            if let Some(line) = after_tests {
+                late.push(format!("{}: {line}", file.strip_prefix(&root).unwrap().display()));
+            }
+        }
+    }
+    assert!(late.is_empty(), "code after a test module: {late:#?}");
 }

@@ -168,21 +168,6 @@ fn percent_decode(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-
-#[cfg(test)]
-mod ledger_url_tests {
-    #[test]
-    fn the_password_leaves_the_url_and_comes_back() {
-        let (kept, password) = super::split_password("postgres://shop:p%40ss:w@db.example:5432/books?sslmode=require");
-        assert_eq!(kept, "postgres://shop@db.example:5432/books?sslmode=require");
-        assert_eq!(password.as_deref(), Some("p@ss:w"));
-        assert_eq!(
-            super::insert_password(&kept, "p@ss:w"),
-            "postgres://shop:p%40ss%3Aw@db.example:5432/books?sslmode=require"
-        );
-    }
-}
-
 /// Chooses the language (none = the system's), keeps the choice in `home` and makes it the
 /// one in use.
 /// The language in use on this machine: `PAYDESK_LANG`, else the one chosen in Settings
@@ -236,5 +221,19 @@ impl LocalSettings {
         std::io::Write::write_all(&mut file, &serde_json::to_vec_pretty(self).expect("settings serialize"))
             .map_err(fail)?;
         std::fs::rename(&tmp, Self::file(home)).map_err(fail)
+    }
+}
+
+#[cfg(test)]
+mod ledger_url_tests {
+    #[test]
+    fn the_password_leaves_the_url_and_comes_back() {
+        let (kept, password) = super::split_password("postgres://shop:p%40ss:w@db.example:5432/books?sslmode=require");
+        assert_eq!(kept, "postgres://shop@db.example:5432/books?sslmode=require");
+        assert_eq!(password.as_deref(), Some("p@ss:w"));
+        assert_eq!(
+            super::insert_password(&kept, "p@ss:w"),
+            "postgres://shop:p%40ss%3Aw@db.example:5432/books?sslmode=require"
+        );
     }
 }

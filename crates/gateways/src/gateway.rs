@@ -385,26 +385,6 @@ impl CardInfo {
         Some(format!("{month:02}/{}", &year[year.len() - 2..]))
     }
 }
-
-#[cfg(test)]
-mod card_info_tests {
-    use super::CardInfo;
-
-    #[test]
-    fn a_card_in_words_only_when_well_formed() {
-        let card: CardInfo =
-            serde_json::from_str(r#"{"card_brand":"visa","last4":"4242","exp_month":"3","exp_year":"2027"}"#).unwrap();
-        assert_eq!(
-            (card.brand(), card.last_four(), card.expiry()),
-            (Some("VISA".into()), Some("4242".into()), Some("03/27".into()))
-        );
-        let odd: CardInfo =
-            serde_json::from_str(r#"{"card_brand":"<b>x</b>","last4":"42a2","expiry_month":"13","expiry_year":"27"}"#)
-                .unwrap();
-        assert_eq!((odd.brand(), odd.last_four(), odd.expiry()), (None, None, None));
-    }
-}
-
 /// Capturing (part of) what was authorised; `last` closes the authorisation.
 #[derive(Debug, Clone, Copy)]
 pub struct CaptureOrder<'a> {
@@ -570,4 +550,23 @@ pub trait Gateway: Send + Sync {
         &self,
         incoming: IncomingNotification<'_>,
     ) -> Result<VerifiedNotification, NotificationRefusal>;
+}
+
+#[cfg(test)]
+mod card_info_tests {
+    use super::CardInfo;
+
+    #[test]
+    fn a_card_in_words_only_when_well_formed() {
+        let card: CardInfo =
+            serde_json::from_str(r#"{"card_brand":"visa","last4":"4242","exp_month":"3","exp_year":"2027"}"#).unwrap();
+        assert_eq!(
+            (card.brand(), card.last_four(), card.expiry()),
+            (Some("VISA".into()), Some("4242".into()), Some("03/27".into()))
+        );
+        let odd: CardInfo =
+            serde_json::from_str(r#"{"card_brand":"<b>x</b>","last4":"42a2","expiry_month":"13","expiry_year":"27"}"#)
+                .unwrap();
+        assert_eq!((odd.brand(), odd.last_four(), odd.expiry()), (None, None, None));
+    }
 }

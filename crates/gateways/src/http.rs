@@ -118,23 +118,6 @@ fn in_words(timeout: bool, connect: bool, root: &str) -> String {
         root.to_string()
     }
 }
-
-#[cfg(test)]
-mod words_tests {
-    use super::in_words;
-
-    #[test]
-    fn what_happened_on_the_wire_is_said_in_words() {
-        assert_eq!(
-            in_words(false, false, "connection closed before message completed"),
-            "the connection closed before the answer came"
-        );
-        assert_eq!(in_words(false, true, "Connection refused (os error 111)"), "the connection was refused");
-        assert_eq!(in_words(true, false, "operation timed out"), "no answer within 20 s");
-        assert_eq!(in_words(true, true, "operation timed out"), "no connection within 5 s");
-    }
-}
-
 /// What came back for a sent request: its headers (names lower-case) and its body, read
 /// within [`MAX_ANSWER_BYTES`].
 pub struct Answer {
@@ -168,5 +151,21 @@ pub async fn send(
             exchange.response = Some(serde_json::json!({"unread": e.to_string()}));
             Err(e.into_gateway(provider))
         }
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::in_words;
+
+    #[test]
+    fn what_happened_on_the_wire_is_said_in_words() {
+        assert_eq!(
+            in_words(false, false, "connection closed before message completed"),
+            "the connection closed before the answer came"
+        );
+        assert_eq!(in_words(false, true, "Connection refused (os error 111)"), "the connection was refused");
+        assert_eq!(in_words(true, false, "operation timed out"), "no answer within 20 s");
+        assert_eq!(in_words(true, true, "operation timed out"), "no connection within 5 s");
     }
 }

@@ -229,6 +229,18 @@ pub fn check_base_url(field: &'static str, base_url: &str, private_network: bool
         None => refuse("must be an http(s) URL"),
     }
 }
+/// A notification or return URL a provider requires with every payment: present, and
+/// http(s) with a host. `provider` names who requires it.
+pub fn check_required_url(field: &'static str, url: &str, provider: &str) -> Result<(), ValidationError> {
+    if url.trim().is_empty() {
+        return Err(ValidationError::new(field, format!("is required by {provider}")));
+    }
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !url.contains(char::is_whitespace) => Ok(()),
+        _ => Err(ValidationError::new(field, format!("must be an http(s) URL (got '{url}')"))),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -329,18 +341,5 @@ mod tests {
         assert!(cb("http://10.0.0.5/notify", prod, false).is_err());
         assert!(cb("http://10.0.0.5/notify", prod, true).is_ok());
         assert!(cb("ftp://shop.example/x", prod, false).is_err());
-    }
-}
-
-/// A notification or return URL a provider requires with every payment: present, and
-/// http(s) with a host. `provider` names who requires it.
-pub fn check_required_url(field: &'static str, url: &str, provider: &str) -> Result<(), ValidationError> {
-    if url.trim().is_empty() {
-        return Err(ValidationError::new(field, format!("is required by {provider}")));
-    }
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !url.contains(char::is_whitespace) => Ok(()),
-        _ => Err(ValidationError::new(field, format!("must be an http(s) URL (got '{url}')"))),
     }
 }

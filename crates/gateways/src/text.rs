@@ -49,6 +49,12 @@ pub fn escape_for_terminal(text: &str) -> String {
     }
     out
 }
+/// A provider's message field (`ret_msg`, `msg`), as a person may read it: printable
+/// characters only, at most 300 of them; empty when missing or not text.
+pub fn provider_message(body: &serde_json::Value, field: &str) -> String {
+    let message = body.get(field).and_then(serde_json::Value::as_str).unwrap_or("").trim();
+    message.chars().filter(|c| !is_forbidden(*c)).take(300).collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -73,11 +79,4 @@ mod tests {
         assert_eq!(escape_for_terminal("\u{1b}[2J"), "\\u{001b}[2J");
         assert_eq!(escape_for_terminal("a\u{202E}b"), "a\\u{202e}b");
     }
-}
-
-/// A provider's message field (`ret_msg`, `msg`), as a person may read it: printable
-/// characters only, at most 300 of them; empty when missing or not text.
-pub fn provider_message(body: &serde_json::Value, field: &str) -> String {
-    let message = body.get(field).and_then(serde_json::Value::as_str).unwrap_or("").trim();
-    message.chars().filter(|c| !is_forbidden(*c)).take(300).collect()
 }

@@ -354,29 +354,6 @@ impl Gateway for PaykkaGateway {
         Ok(VerifiedNotification { report: order.report(), fields, nonce, repeat_is_resend: false, requery: true })
     }
 }
-
-#[cfg(test)]
-mod refund_answer_tests {
-    use super::*;
-    use crate::RefundState;
-
-    fn data(id: &str, order: &str, status: &str) -> Option<RefundData> {
-        Some(RefundData { refund_trans_id: id.into(), refund_order_id: order.into(), status: status.into() })
-    }
-
-    #[test]
-    fn an_unfinished_refund_is_pending_never_succeeded() {
-        let state = |r| refund_answer(r, "PD-1-R1").map(|a| a.state);
-        assert_eq!(state(data("PD-1-R1", "RF1", "SUCCESS")).unwrap(), RefundState::Succeeded);
-        assert_eq!(state(data("PD-1-R1", "RF1", "PROCESSING")).unwrap(), RefundState::Pending);
-        assert_eq!(state(data("PD-1-R1", "RF1", "SOMETHING_NEW")).unwrap(), RefundState::Pending);
-        assert_eq!(state(data("PD-1-R1", "", "SUCCESS")).unwrap(), RefundState::Pending, "no refund order");
-        assert_eq!(state(None).unwrap(), RefundState::Pending, "accepted, no data");
-        assert!(state(data("PD-9-R1", "RF1", "SUCCESS")).is_err(), "another refund");
-        assert!(matches!(state(data("PD-1-R1", "RF1", "FAILURE")), Err(crate::GatewayError::Rejected { .. })));
-    }
-}
-
 /// PayKKa as the registry holds it.
 pub struct PaykkaProvider;
 
@@ -421,5 +398,27 @@ impl crate::provider::Provider for PaykkaProvider {
             .filter(|p| p.starts_with('/') && p.len() > 1)
             .unwrap_or_else(|| format!("/notify/paykka/{}", setup.profile));
         Ok(std::sync::Arc::new(PaykkaGateway::new(client, notify_path)))
+    }
+}
+
+#[cfg(test)]
+mod refund_answer_tests {
+    use super::*;
+    use crate::RefundState;
+
+    fn data(id: &str, order: &str, status: &str) -> Option<RefundData> {
+        Some(RefundData { refund_trans_id: id.into(), refund_order_id: order.into(), status: status.into() })
+    }
+
+    #[test]
+    fn an_unfinished_refund_is_pending_never_succeeded() {
+        let state = |r| refund_answer(r, "PD-1-R1").map(|a| a.state);
+        assert_eq!(state(data("PD-1-R1", "RF1", "SUCCESS")).unwrap(), RefundState::Succeeded);
+        assert_eq!(state(data("PD-1-R1", "RF1", "PROCESSING")).unwrap(), RefundState::Pending);
+        assert_eq!(state(data("PD-1-R1", "RF1", "SOMETHING_NEW")).unwrap(), RefundState::Pending);
+        assert_eq!(state(data("PD-1-R1", "", "SUCCESS")).unwrap(), RefundState::Pending, "no refund order");
+        assert_eq!(state(None).unwrap(), RefundState::Pending, "accepted, no data");
+        assert!(state(data("PD-9-R1", "RF1", "SUCCESS")).is_err(), "another refund");
+        assert!(matches!(state(data("PD-1-R1", "RF1", "FAILURE")), Err(crate::GatewayError::Rejected { .. })));
     }
 }

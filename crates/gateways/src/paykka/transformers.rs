@@ -9,22 +9,6 @@ pub fn wire_amount(amount: Money) -> i64 {
 pub fn from_wire(value: i64, currency: crate::Currency) -> Money {
     Money::new(value, currency)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Currency;
-
-    #[test]
-    fn cents_round_trip() {
-        let usd = Currency::from_code("USD").unwrap();
-        let m = Money::parse("13.05", usd).unwrap();
-        assert_eq!(wire_amount(m), 1305);
-        assert_eq!(from_wire(1305, usd), m);
-        assert_eq!(wire_amount(Money::parse("500", Currency::from_code("JPY").unwrap()).unwrap()), 500);
-    }
-}
-
 /// PayKKa's answer envelope: `000000` means the request was accepted, not that anyone paid.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Envelope<T> {
@@ -206,5 +190,20 @@ mod envelope_tests {
         assert!(matches!(parse_envelope::<OrderData>(&odd), Err(GatewayError::Protocol { .. })));
         assert_eq!(PaymentStatus::from(PaykkaStatus("PARTIALLY_REVERSED")), PaymentStatus::PartiallyCaptured);
         assert_eq!(PaymentStatus::from(PaykkaStatus("SOMETHING_NEW")), PaymentStatus::Unknown);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+
+    #[test]
+    fn cents_round_trip() {
+        let usd = Currency::from_code("USD").unwrap();
+        let m = Money::parse("13.05", usd).unwrap();
+        assert_eq!(wire_amount(m), 1305);
+        assert_eq!(from_wire(1305, usd), m);
+        assert_eq!(wire_amount(Money::parse("500", Currency::from_code("JPY").unwrap()).unwrap()), 500);
     }
 }

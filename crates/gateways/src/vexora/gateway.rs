@@ -206,6 +206,58 @@ pub const NOTIFICATION_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
+/// A signature as the replay memory keeps it: SHA-256 over the secret and the signature, so
+/// the stored value neither reveals the signature nor lets anyone test a guessed secret.
+fn keyed_hash(secret: &crate::secret::ApiSecret, signature: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(secret.expose().as_bytes());
+    h.update([0u8]);
+    h.update(signature.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Vexora as the registry holds it.
+pub struct VexoraProvider;
+
+pub static PROVIDER: VexoraProvider = VexoraProvider;
+
+impl crate::provider::Provider for VexoraProvider {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    fn check_secret(&self, secret: &str) -> Result<(), crate::ValidationError> {
+        crate::provider::one_word_secret("the app secret", secret)
+    }
+
+    fn notification_reference(&self, incoming: crate::gateway::IncomingNotification<'_>) -> Option<String> {
+        notification_fields(incoming.body)?.remove("tradeNo")
+    }
+
+    fn unknown_transaction_code(&self) -> Option<&'static str> {
+        Some(super::transformers::CODE_UNKNOWN_TRADE)
+    }
+
+    fn refuses_only_in_words(&self) -> bool {
+        true
+    }
+
+    fn build(
+        &self,
+        setup: crate::provider::GatewaySetup<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::provider::DynGateway>, crate::ValidationError> {
+        let client = super::VexoraClient::new(
+            setup.http.clone(),
+            setup.base_url,
+            setup.required("merchant_no")?,
+            setup.secret.clone(),
+        );
+        Ok(std::sync::Arc::new(
+            VexoraGateway::new(client).with_public_ip(setup.optional("public_ip").map(String::from)),
+        ))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -344,58 +396,5 @@ mod tests {
         assert_eq!(refused.unwrap_err().reason, "signature does not verify");
         let refused = g.verify_notification(IncomingNotification { headers: &headers, body: b"tradeNo=PD1" });
         assert_eq!(refused.unwrap_err().reason, "malformed body");
-    }
-}
-
-/// A signature as the replay memory keeps it: SHA-256 over the secret and the signature, so
-/// the stored value neither reveals the signature nor lets anyone test a guessed secret.
-fn keyed_hash(secret: &crate::secret::ApiSecret, signature: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(secret.expose().as_bytes());
-    h.update([0u8]);
-    h.update(signature.as_bytes());
-    hex::encode(h.finalize())
-}
-
-/// Vexora as the registry holds it.
-pub struct VexoraProvider;
-
-pub static PROVIDER: VexoraProvider = VexoraProvider;
-
-impl crate::provider::Provider for VexoraProvider {
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPABILITIES
-    }
-
-    fn check_secret(&self, secret: &str) -> Result<(), crate::ValidationError> {
-        crate::provider::one_word_secret("the app secret", secret)
-    }
-
-    fn notification_reference(&self, incoming: crate::gateway::IncomingNotification<'_>) -> Option<String> {
-        notification_fields(incoming.body)?.remove("tradeNo")
-    }
-
-    fn unknown_transaction_code(&self) -> Option<&'static str> {
-        Some(super::transformers::CODE_UNKNOWN_TRADE)
-    }
-
-    fn refuses_only_in_words(&self) -> bool {
-        true
-    }
-
-    fn build(
-        &self,
-        setup: crate::provider::GatewaySetup<'_>,
-    ) -> Result<std::sync::Arc<dyn crate::provider::DynGateway>, crate::ValidationError> {
-        let client = super::VexoraClient::new(
-            setup.http.clone(),
-            setup.base_url,
-            setup.required("merchant_no")?,
-            setup.secret.clone(),
-        );
-        Ok(std::sync::Arc::new(
-            VexoraGateway::new(client).with_public_ip(setup.optional("public_ip").map(String::from)),
-        ))
     }
 }
