@@ -8,6 +8,7 @@ import { initSettings } from './settings.js';
 import { initTransactions } from './transactions.js';
 import { offers, rememberedProfile, setProfile, state } from './state.js';
 import { loadLanguage, t, translatePage } from './i18n.js';
+import { setStatusLabels } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ['counter', 'transactions', 'customers', 'cards', 'reports', 'settings'];
@@ -83,6 +84,7 @@ async function start() {
   });
   try {
     state.info = await api.appInfo();
+    setStatusLabels(state.info.status_labels);
     showOffline(state.info.offline_waiting);
     api.onEvent('ledger-offline', showOffline).catch(() => {});
     $('about-version').textContent = state.info.version;

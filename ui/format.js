@@ -28,16 +28,20 @@ export function groupThousands(text) {
   return frac === undefined ? grouped : `${grouped}.${frac}`;
 }
 
-/** One vocabulary for statuses everywhere, in the language in use. */
-export function statusLabel(status) {
-  return STATUS_LABELS[status] ? t(STATUS_LABELS[status]) : status;
+/** Each status's word, as the core's state machine names it (app_info hands them over as
+ * [name, word] pairs, in a payment's order of life). */
+let statusLabels = {};
+export let statusNames = [];
+
+export function setStatusLabels(pairs) {
+  statusNames = (pairs ?? []).map(([name]) => name);
+  statusLabels = Object.fromEntries(pairs ?? []);
 }
 
-export const STATUS_LABELS = {
-  created: 'Created', pending: 'Waiting', authorized: 'Authorized', partially_captured: 'Partly captured', paid: 'Paid', partially_paid: 'Partly paid',
-  partially_refunded: 'Partly refunded', refunded: 'Refunded', failed: 'Declined',
-  expired: 'Expired', cancelled: 'Cancelled', disputed: 'Disputed', unknown: 'Unknown',
-};
+/** One vocabulary for statuses everywhere, in the language in use. */
+export function statusLabel(status) {
+  return statusLabels[status] ? t(statusLabels[status]) : status;
+}
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -1,7 +1,7 @@
 // The accountant's ledger: filter, totals, row detail with the full history.
 import * as api from './api.js';
 import { printHtml } from './printing.js';
-import { el, fileName, localDate, minorToDecimal, money, parseAmount, statusLabel } from './format.js';
+import { el, fileName, localDate, minorToDecimal, money, parseAmount, statusLabel, statusNames } from './format.js';
 import { t } from './i18n.js';
 import { exponentOf, state } from './state.js';
 
@@ -429,6 +429,8 @@ function refundAmount() {
 }
 
 export function initTransactions() {
+  // Every status the state machine has, in a payment's order of life.
+  $('tx-status').append(...statusNames.map((name) => new Option(statusLabel(name), name)));
   $('action-refund').addEventListener('click', () => {
     const checked = refundAmount();
     if (checked.error) { tell(checked.error, 'error'); $('refund-amount').focus(); return; }

@@ -17,6 +17,8 @@ pub struct AppInfo {
     pub offline_waiting: Option<i64>,
     /// This build's version, for About.
     pub version: &'static str,
+    /// Each status's name and word for people, in the state machine's order.
+    pub status_labels: Vec<(&'static str, &'static str)>,
 }
 
 /// The counter is ready for a sale: prints (to stderr) how long start-up took, the figure
@@ -42,6 +44,7 @@ pub(crate) async fn app_info(core: Core<'_>) -> Result<AppInfo, UiError> {
         ledger_path: off_thread(&core, |c| Ok(c.ledger_location().shown())).await?,
         offline_waiting: off_thread(&core, |c| Ok(c.offline_waiting())).await?,
         version: env!("CARGO_PKG_VERSION"),
+        status_labels: paydesk_core::providers::status_labels(),
     })
 }
 

@@ -104,6 +104,13 @@ impl From<&Capabilities> for ProviderInfo {
     }
 }
 
+/// Every payment status's word for people, by its stored name ("failed" → "Declined"): the
+/// screens show these (translated), never a table of their own.
+/// In the state machine's order (a payment's life), as lists show them.
+pub fn status_labels() -> Vec<(&'static str, &'static str)> {
+    paydesk_gateways::PaymentStatus::ALL.into_iter().map(|s| (s.as_str(), s.label())).collect()
+}
+
 /// The provider a profile is for when none is named: the first the registry lists.
 pub fn default_provider() -> &'static str {
     PROVIDERS[0].capabilities().provider

@@ -106,15 +106,8 @@ fn ui_strings() -> BTreeSet<String> {
             _ => {}
         }
     }
-    // Looked up by value: the status words and the environment badges.
-    let format = std::fs::read_to_string(ui.join("format.js")).unwrap();
-    let labels = &format[format.find("STATUS_LABELS = {").unwrap()..];
-    let labels = &labels[..labels.find("};").unwrap()];
-    for part in labels.split('\'').skip(1).step_by(2) {
-        if part.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
-            keys.insert(part.to_string());
-        }
-    }
+    // Looked up by value: the status words, which the core hands the window (app_info).
+    keys.extend(paydesk_core::providers::status_labels().into_iter().map(|(_, label)| label.to_string()));
     keys
 }
 
