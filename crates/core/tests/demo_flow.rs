@@ -55,7 +55,7 @@ fn counter(amount: &str, vendor: &str) -> CreatePayment {
 
 async fn paid(paydesk: &Paydesk, req: &CreatePayment) -> String {
     let p = paydesk.create_payment(req).await.unwrap();
-    sandbox(&paydesk).settle(&p.reference, true).unwrap();
+    sandbox(paydesk).settle(&p.reference, true).unwrap();
     assert_eq!(paydesk.refresh(&p.reference).await.unwrap().status, PaymentStatus::Paid);
     p.reference
 }

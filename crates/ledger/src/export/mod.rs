@@ -218,7 +218,7 @@ impl Ledger {
             };
             e.0 += 1;
             e.1 += line.amount_minor;
-            if (done % 2000 == 0 || done == total) && !progress(done, total) {
+            if (done.is_multiple_of(2000) || done == total) && !progress(done, total) {
                 *cancelled = true;
             }
         };
