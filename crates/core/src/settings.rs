@@ -55,21 +55,13 @@ fn with_saved_password(url: &str) -> Result<String, AppError> {
     }
 }
 
-/// `postgres://user@host/db` with `password` put in (percent-encoded).
+/// `postgres://user@host/db` with `password` put in (percent-encoded by the URL's own rules).
 fn insert_password(url: &str, password: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let Some((user, host)) = rest.split_once('@') else { return url.to_string() };
-    let encoded: String = password
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("{scheme}://{}:{encoded}@{host}", user.split(':').next().unwrap_or(user))
+    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_string() };
+    match parsed.set_password(Some(password)) {
+        Ok(()) => parsed.into(),
+        Err(()) => url.to_string(),
+    }
 }
 
 /// What Settings shows of the ledger in use.
@@ -142,32 +134,18 @@ pub fn choose_shared_ledger(
 
 /// The URL without its password, and the password (percent-decoded).
 fn split_password(url: &str) -> (String, Option<String>) {
-    let Some((scheme, rest)) = url.split_once("://") else { return (url.to_string(), None) };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else { return (url.to_string(), None) };
-    match userinfo.split_once(':') {
-        Some((user, password)) => (format!("{scheme}://{user}@{host}"), Some(percent_decode(password))),
-        None => (url.to_string(), None),
+    let Ok(mut parsed) = url::Url::parse(url) else { return (url.to_string(), None) };
+    let Some(password) =
+        parsed.password().map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned())
+    else {
+        return (url.to_string(), None);
+    };
+    if parsed.set_password(None).is_err() {
+        return (url.to_string(), None);
     }
+    (parsed.into(), Some(password))
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 /// Chooses the language (none = the system's), keeps the choice in `home` and makes it the
 /// one in use.
 /// The language in use on this machine: `PAYDESK_LANG`, else the one chosen in Settings
