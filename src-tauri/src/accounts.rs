@@ -30,9 +30,7 @@ pub(crate) async fn get_customer(
     let key = match (customer_no.filter(|v| !v.trim().is_empty()), customer_code.filter(|v| !v.trim().is_empty())) {
         (Some(no), _) => CustomerKey::CustomerNo(no.trim().into()),
         (None, Some(code)) => CustomerKey::CustomerCode(code.trim().into()),
-        (None, None) => {
-            return Err(AppError::invalid("customer_no", "customer_no: give a customer number or code").into())
-        }
+        (None, None) => return Err(AppError::invalid("customer_no", "give a customer number or code").into()),
     };
     Ok(core.get_customer(&profile, &key).await?)
 }

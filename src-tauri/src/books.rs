@@ -103,7 +103,7 @@ pub(crate) async fn export_daily_report(
 ) -> Result<u64, UiError> {
     let path = std::path::PathBuf::from(path.trim());
     if path.as_os_str().is_empty() || path.is_dir() {
-        return Err(AppError::invalid("path", "path: choose a file to write").into());
+        return Err(AppError::invalid("path", "choose a file to write").into());
     }
     Ok(off_thread(&core, move |c| c.export_daily_report(&query, by_provider, &path)).await?)
 }

@@ -147,7 +147,7 @@ pub(crate) async fn print_page(
         match what.as_str() {
             "receipt" => c.receipt_html(&reference, paper),
             "qr" => c.qr_print_html(&reference, paper),
-            other => Err(AppError::invalid("what", format!("what: receipt or qr (got '{other}')"))),
+            other => Err(AppError::invalid("what", format!("receipt or qr (got '{other}')"))),
         }
     })
     .await?;

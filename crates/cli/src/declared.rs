@@ -103,7 +103,7 @@ impl DeclaredSettings {
             let pem = self.declared.iter().any(|s| s.key == key && s.public_key_pem);
             let value = if pem {
                 std::fs::read_to_string(&given)
-                    .map_err(|e| AppError::invalid(key, format!("{key}: cannot read {given} ({e})")))?
+                    .map_err(|e| AppError::invalid(key, format!("cannot read {given} ({e})")))?
             } else {
                 given
             };

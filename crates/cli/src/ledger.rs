@@ -106,7 +106,7 @@ pub(crate) fn ledger(cmd: LedgerCommand, json_mode: bool) -> Result<Output, AppE
                 if output.exists() {
                     return Err(AppError::invalid(
                         "output",
-                        format!("output: {} already exists; name a new file", output.display()),
+                        format!("{} already exists; name a new file", output.display()),
                     ));
                 }
                 paydesk.export(&q, format, &options, ExportTarget::File(output.clone()), &mut progress)?

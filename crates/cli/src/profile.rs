@@ -219,9 +219,7 @@ pub(crate) async fn profile(cmd: ProfileCommand) -> Result<Output, AppError> {
                     let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
                     paydesk_ledger::create_private_file(&path)
                         .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
-                        .map_err(|e| {
-                            AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
-                        })?;
+                        .map_err(|e| AppError::invalid("output", format!("cannot write {} ({e})", path.display())))?;
                     let said = say("written to {file}", &[("file", &path.display())]);
                     out(json!({"profile": name, "exchanges": exchanges.len(), "file": path}), said)
                 }
@@ -278,22 +276,19 @@ fn with_settings_given(
 ) -> Result<std::collections::BTreeMap<String, Value>, AppError> {
     for pair in given {
         let Some((key, value)) = pair.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
-            return Err(AppError::invalid(
-                "setting",
-                format!("setting: KEY=VALUE, e.g. merchant_no=200043 (got '{pair}')"),
-            ));
+            return Err(AppError::invalid("setting", format!("KEY=VALUE, e.g. merchant_no=200043 (got '{pair}')")));
         };
         let key = key.trim();
         let value = match value.strip_prefix('@') {
             Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| AppError::invalid("setting", format!("setting: cannot read {path} for {key} ({e})")))?,
+                .map_err(|e| AppError::invalid("setting", format!("cannot read {path} for {key} ({e})")))?,
             None => value.to_string(),
         };
         match settings.get(key) {
             Some(Value::String(before)) if *before != value => {
                 return Err(AppError::invalid(
                     "setting",
-                    format!("setting: {key} is given twice, as '{before}' and as '{value}'"),
+                    format!("{key} is given twice, as '{before}' and as '{value}'"),
                 ));
             }
             _ => {

@@ -122,11 +122,11 @@ pub(crate) fn check_writable_target(path: &std::path::Path) -> Result<(), AppErr
     if !folder.is_dir() {
         return Err(AppError::invalid(
             "qr",
-            format!("qr: the folder {} does not exist; nothing was sold", folder.display()),
+            format!("the folder {} does not exist; nothing was sold", folder.display()),
         ));
     }
     if path.is_dir() {
-        return Err(AppError::invalid("qr", format!("qr: {} is a folder, not a file name", path.display())));
+        return Err(AppError::invalid("qr", format!("{} is a folder, not a file name", path.display())));
     }
     Ok(())
 }
@@ -188,7 +188,7 @@ pub(crate) async fn pay(cmd: PayCommand) -> Result<Output, AppError> {
             return Err(AppError::invalid(
                 "qr",
                 format!(
-                    "qr: payment {} was created, but its QR could not be written to {} ({e}); write it again with `tx show`",
+                    "payment {} was created, but its QR could not be written to {} ({e}); write it again with `tx show`",
                     view.reference,
                     path.display()
                 ),

@@ -88,12 +88,10 @@ pub(crate) async fn ipn(cmd: IpnCommand, json_mode: bool) -> Result<Output, AppE
             let addr = p.ipn_listen.ok_or_else(|| {
                 AppError::invalid(
                     "bind",
-                    format!(
-                        "bind: profile '{name}' asks for no listener; give --bind ADDR:PORT or set --ipn-listen on it"
-                    ),
+                    format!("profile '{name}' asks for no listener; give --bind ADDR:PORT or set --ipn-listen on it"),
                 )
             })?;
-            Some(addr.parse().map_err(|_| AppError::invalid("bind", format!("bind: '{addr}' is not ADDR:PORT")))?)
+            Some(addr.parse().map_err(|_| AppError::invalid("bind", format!("'{addr}' is not ADDR:PORT")))?)
         }
         (None, None) => None,
     };
@@ -108,7 +106,7 @@ pub(crate) async fn ipn(cmd: IpnCommand, json_mode: bool) -> Result<Output, AppE
     if addrs.is_empty() {
         return Err(AppError::invalid(
             "bind",
-            "bind: no profile asks for an IPN listener; give --bind ADDR:PORT or `profile add --ipn-listen`",
+            "no profile asks for an IPN listener; give --bind ADDR:PORT or `profile add --ipn-listen`",
         ));
     }
     // `listening`: the older address, of the first provider's profiles; `notify`: where any

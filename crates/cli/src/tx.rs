@@ -133,7 +133,7 @@ pub(crate) fn payment_of_profile(
     if let Some(p) = profile.filter(|p| *p != payment.profile) {
         return Err(AppError::invalid(
             "profile",
-            format!("profile: payment {reference} belongs to '{}', not '{p}'", payment.profile),
+            format!("payment {reference} belongs to '{}', not '{p}'", payment.profile),
         ));
     }
     Ok(payment)
@@ -177,8 +177,8 @@ pub(crate) async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 Some(a) => {
                     let (time, id) = a
                         .rsplit_once(',')
-                        .ok_or_else(|| AppError::invalid("after", "after: the cursor a page printed, TIME,ID"))?;
-                    let id = id.parse().map_err(|_| AppError::invalid("after", "after: TIME,ID with a numeric id"))?;
+                        .ok_or_else(|| AppError::invalid("after", "the cursor a page printed, TIME,ID"))?;
+                    let id = id.parse().map_err(|_| AppError::invalid("after", "TIME,ID with a numeric id"))?;
                     Some(paydesk_ledger::Cursor { created_at: time.to_string(), id })
                 }
                 None => None,
@@ -214,9 +214,7 @@ pub(crate) async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
                 Some(path) => {
                     paydesk_ledger::create_private_file(&path)
                         .and_then(|mut f| std::io::Write::write_all(&mut f, html.as_bytes()))
-                        .map_err(|e| {
-                            AppError::invalid("output", format!("output: cannot write {} ({e})", path.display()))
-                        })?;
+                        .map_err(|e| AppError::invalid("output", format!("cannot write {} ({e})", path.display())))?;
                     let text = say("written to {file}", &[("file", &path.display())]);
                     out(json!({"reference": reference, "file": path}), text)
                 }
@@ -225,7 +223,7 @@ pub(crate) async fn tx(cmd: TxCommand) -> Result<Output, AppError> {
         }
         TxCommand::Totals { filter, by: Some(by) } => {
             if by != "shop" {
-                return Err(AppError::invalid("by", format!("by: shop is the one grouping of totals (got '{by}')")));
+                return Err(AppError::invalid("by", format!("shop is the one grouping of totals (got '{by}')")));
             }
             let shops = paydesk.tx_totals_by_shop(&TxQuery::from(filter))?;
             let text = shops

@@ -115,6 +115,5 @@ impl Paydesk {
 /// `PAYDESK_IPN_BIND` (e.g. 0.0.0.0:8788 behind a shop's tunnel), else a free loopback port.
 fn demo_listener_address() -> Result<std::net::SocketAddr, AppError> {
     let bind = std::env::var("PAYDESK_IPN_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
-    bind.parse()
-        .map_err(|_| AppError::invalid("PAYDESK_IPN_BIND", format!("PAYDESK_IPN_BIND: not an ADDR:PORT ({bind})")))
+    bind.parse().map_err(|_| AppError::invalid("PAYDESK_IPN_BIND", format!("not an ADDR:PORT ({bind})")))
 }

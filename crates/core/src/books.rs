@@ -3,7 +3,8 @@
 //! the ledger is read: none of this touches the network.
 
 use crate::{AppError, Paydesk, PaymentView};
-use paydesk_gateways::{Currency, Money};
+use paydesk_gateways::RuleId;
+use paydesk_gateways::{Currency, Money, ValidationError};
 use paydesk_ledger::query::local_day_bounds;
 use paydesk_ledger::{Cursor, PaymentFilter};
 use serde::{Deserialize, Serialize};
@@ -62,9 +63,7 @@ impl TxQuery {
     pub fn to_filter(&self, tz: &jiff::tz::TimeZone) -> Result<PaymentFilter, AppError> {
         let today = jiff::Zoned::now().with_time_zone(tz.clone()).date();
         let day = |field: &'static str, v: &str| -> Result<jiff::civil::Date, AppError> {
-            v.trim()
-                .parse()
-                .map_err(|_| AppError::invalid(field, format!("{field}: a date such as 2026-11-01 (got '{v}')")))
+            v.trim().parse().map_err(|_| AppError::invalid(field, format!("a date such as 2026-11-01 (got '{v}')")))
         };
         let (first, last) = match nonempty(&self.period).as_deref() {
             None | Some("all") | Some("custom") => (
@@ -85,13 +84,13 @@ impl TxQuery {
             Some(other) => {
                 return Err(AppError::invalid(
                     "period",
-                    format!("period: today, yesterday, this_week, this_month or custom (got '{other}')"),
+                    format!("today, yesterday, this_week, this_month or custom (got '{other}')"),
                 ))
             }
         };
         if let (Some(a), Some(b)) = (first, last) {
             if a > b {
-                return Err(AppError::invalid("to", format!("to: {b} is before from {a}")));
+                return Err(AppError::invalid("to", format!("{b} is before from {a}")));
             }
         }
         let bound = |d: jiff::civil::Date, pick_end: bool| -> Result<String, AppError> {
@@ -103,7 +102,7 @@ impl TxQuery {
         let minor = |field: &'static str, v: &Option<String>| -> Result<Option<i64>, AppError> {
             let Some(v) = nonempty(v) else { return Ok(None) };
             let c = currency.unwrap_or(Currency::from_code("USD").expect("USD is known"));
-            let m = Money::parse(&v, c).map_err(|e| AppError::invalid(field, format!("{field}: {}", e.rule)))?;
+            let m = Money::parse(&v, c).map_err(|e| AppError::from(ValidationError { field, ..e }))?;
             Ok(Some(m.minor))
         };
         Ok(PaymentFilter {
@@ -289,7 +288,7 @@ impl Paydesk {
     pub fn export_daily_report(&self, q: &TxQuery, by_provider: bool, path: &std::path::Path) -> Result<u64, AppError> {
         let rows = self.daily_report(q, by_provider)?;
         let fail = |e: &dyn std::fmt::Display| {
-            AppError::invalid("path", format!("path: {} could not be written: {e}", path.display()))
+            AppError::invalid("path", format!("{} could not be written: {e}", path.display()))
         };
         crate::blocking(|| {
             let file = paydesk_ledger::create_private_file(path).map_err(|e| fail(&e))?;
@@ -327,7 +326,7 @@ pub use paydesk_ledger::export::{ExportFormat, ExportOptions, ExportSummary};
 /// An export format by the name a person gives ("csv", "xlsx", "jsonl").
 pub fn export_format(name: &str) -> Result<ExportFormat, AppError> {
     ExportFormat::parse(name)
-        .ok_or_else(|| AppError::invalid("format", format!("format: csv, xlsx or jsonl (got '{}')", name.trim())))
+        .ok_or_else(|| AppError::invalid("format", format!("csv, xlsx or jsonl (got '{}')", name.trim())))
 }
 
 impl Paydesk {
@@ -364,7 +363,7 @@ impl Paydesk {
             .iter()
             .find(|f| f.as_path() == wanted)
             .cloned()
-            .ok_or_else(|| AppError::invalid("path", "path: only a file exported in this session can be shown"))
+            .ok_or_else(|| AppError::invalid("path", "only a file exported in this session can be shown"))
     }
 
     /// Checks the ledger's hash chain against every row.
@@ -377,7 +376,8 @@ impl Paydesk {
     pub fn verify_ledger_against(&self, kept_head: &str) -> Result<ChainReport, AppError> {
         let head = kept_head.trim();
         if head.len() != 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(AppError::invalid("head", "head: the 64 hexadecimal characters verify printed".to_string()));
+            return Err(AppError::invalid("head", "the 64 hexadecimal characters verify printed".to_string())
+                .because(RuleId::Characters));
         }
         let reader = self.reader()?;
         let head = head.to_string();
@@ -392,7 +392,7 @@ impl Paydesk {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(AppError::invalid(
                 "to",
-                format!("to: a PostgreSQL URL such as postgres://user@host:5432/paydesk (got '{url}')"),
+                format!("a PostgreSQL URL such as postgres://user@host:5432/paydesk (got '{url}')"),
             ));
         }
         let reader = self.reader()?;
@@ -408,10 +408,10 @@ impl Paydesk {
         to: &std::path::Path,
     ) -> Result<paydesk_ledger::copy::CopyReport, AppError> {
         if to.to_string_lossy().contains("://") {
-            return Err(AppError::invalid("to", "to: with --from, name the new SQLite file to copy into"));
+            return Err(AppError::invalid("to", "with --from, name the new SQLite file to copy into"));
         }
         if to.exists() {
-            return Err(AppError::invalid("to", format!("to: {} already exists; name a new file", to.display())));
+            return Err(AppError::invalid("to", format!("{} already exists; name a new file", to.display())));
         }
         refuse_unverified(&crate::blocking(|| paydesk_ledger::Ledger::open_shared(url))?, "the shared ledger")?;
         let mut target = paydesk_ledger::Ledger::open(to)?;
@@ -424,7 +424,7 @@ impl Paydesk {
 
     pub fn backup_ledger(&self, to: &std::path::Path) -> Result<(), AppError> {
         if to.exists() {
-            return Err(AppError::invalid("file", format!("file: {} already exists; name a new file", to.display())));
+            return Err(AppError::invalid("file", format!("{} already exists; name a new file", to.display())));
         }
         let reader = self.reader()?;
         crate::blocking(|| Ok(reader.backup_to(to)?))

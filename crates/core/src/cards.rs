@@ -5,12 +5,13 @@
 use crate::{AppError, Paydesk};
 use paydesk_gateways::text;
 use paydesk_gateways::GatewayError;
+use paydesk_gateways::RuleId;
 use paydesk_ledger::TokenRow;
 
 fn check_shopper(shopper: &str) -> Result<&str, AppError> {
     let shopper = shopper.trim();
     if shopper.is_empty() {
-        return Err(AppError::invalid("shopper_reference", "shopper_reference: is required"));
+        return Err(AppError::invalid("shopper_reference", "is required").because(RuleId::Required));
     }
     text::check_line("shopper_reference", shopper, 64)?;
     Ok(shopper)
@@ -86,7 +87,7 @@ impl Paydesk {
         let shopper = check_shopper(shopper)?;
         text::check_line("agreement_id", agreement, 128)?;
         if agreement.trim().is_empty() {
-            return Err(AppError::invalid("agreement_id", "agreement_id: is required"));
+            return Err(AppError::invalid("agreement_id", "is required").because(RuleId::Required));
         }
         let profile = self.profile(profile)?;
         let gateway = self.gateway_for(&profile)?;
@@ -125,7 +126,7 @@ impl Paydesk {
             return Err(AppError::invalid(
                 "domain",
                 format!(
-                    "domain: a bare domain such as shop.example.com, with no scheme and no port (got '{}')",
+                    "a bare domain such as shop.example.com, with no scheme and no port (got '{}')",
                     domain.chars().take(80).collect::<String>()
                 ),
             ));

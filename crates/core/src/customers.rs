@@ -51,7 +51,7 @@ impl Paydesk {
             return Err(all);
         }
         if changes.to_params().is_empty() {
-            return Err(AppError::invalid("changes", "changes: give at least one field to update"));
+            return Err(AppError::invalid("changes", "give at least one field to update"));
         }
         let profile = self.profile(profile)?;
         let gateway = self.gateway_for(&profile)?;

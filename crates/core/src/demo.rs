@@ -96,10 +96,8 @@ impl Paydesk {
 /// computer on several networks), else the first private IPv4 address of its interfaces.
 fn lan_address() -> Result<IpAddr, AppError> {
     if let Some(given) = std::env::var("PAYDESK_LAN_ADDRESS").ok().filter(|v| !v.trim().is_empty()) {
-        return given.trim().parse().map_err(|_| AppError::InvalidInput {
-            field: "PAYDESK_LAN_ADDRESS".into(),
-            message: format!("PAYDESK_LAN_ADDRESS must be an IP address (got '{}')", given.trim()),
-            problems: Vec::new(),
+        return given.trim().parse().map_err(|_| {
+            AppError::invalid("PAYDESK_LAN_ADDRESS", format!("must be an IP address (got '{}')", given.trim()))
         });
     }
     let interfaces = if_addrs::get_if_addrs()

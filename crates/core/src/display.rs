@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use crate::i18n::{self, Locale};
 use crate::{AppError, Paydesk, PaymentView};
+use paydesk_gateways::RuleId;
 
 /// Which screen the display shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -361,7 +362,8 @@ impl CustomerDisplay {
 /// Checks the address the LAN page is to listen on ("0.0.0.0:8790", "192.168.1.20:8790").
 pub fn parse_lan_bind(bind: &str) -> Result<SocketAddr, AppError> {
     bind.trim().parse().map_err(|_| {
-        AppError::invalid("lan_display", format!("lan_display: must be ADDR:PORT, e.g. 0.0.0.0:8790 (got '{bind}')"))
+        AppError::invalid("lan_display", format!("must be ADDR:PORT, e.g. 0.0.0.0:8790 (got '{bind}')"))
+            .because(RuleId::AddressAndPort)
     })
 }
 
@@ -402,11 +404,9 @@ pub async fn serve_lan(display: Arc<CustomerDisplay>, bind: SocketAddr) -> Resul
     }
 
     let app = axum::Router::new().route("/", get(page)).route("/sale", get(sale)).with_state(display);
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| AppError::InvalidInput {
-        field: "lan_display".into(),
-        message: format!("lan_display: cannot listen on {bind} ({e})"),
-        problems: Vec::new(),
-    })?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| AppError::invalid("lan_display", format!("cannot listen on {bind} ({e})")))?;
     let addr = listener.local_addr().map_err(|e| AppError::Internal { message: e.to_string() })?;
     Ok(crate::listener::Server::spawn(listener, addr, app, paydesk_doors::Limits::DISPLAY))
 }

@@ -1,6 +1,6 @@
 //! The one error type that crosses to the UI and the CLI: a stable `kind` and a human message.
 
-use paydesk_gateways::{GatewayError, ValidationError};
+use paydesk_gateways::{GatewayError, RuleId, ValidationError};
 use serde::Serialize;
 
 use crate::i18n::{self, Locale};
@@ -14,14 +14,18 @@ pub enum AppError {
     InvalidInput {
         field: String,
         message: String,
+        /// The rule broken, as a message id.
+        rule: RuleId,
         #[serde(skip_serializing_if = "Vec::is_empty", default)]
         problems: Vec<FieldProblem>,
+        #[serde(skip)]
+        said: Said,
     },
     #[error("{message}")]
     ProfileNotFound { profile: String, message: String },
     #[error("{message}")]
     PaymentNotFound { reference: String, message: String },
-    /// The profile's API token is not in the keyring.
+    /// The profile's API secret is not in the keyring.
     #[error("{message}")]
     SecretMissing { profile: String, message: String },
     /// No usable OS keyring (no Secret Service, or it is locked).
@@ -69,6 +73,56 @@ pub enum AppError {
 pub struct FieldProblem {
     pub field: String,
     pub message: String,
+    pub rule: RuleId,
+    #[serde(skip)]
+    pub said: Said,
+}
+
+/// The parts a field's message is made of, so each reader is told in its own words: the
+/// CLI the option to give, the window where in Settings, another language the rule's id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Said {
+    /// The rule in English words, without the field or any command line.
+    pub words: String,
+    /// The command-line option that gives the field ("--ipn-url").
+    pub option: Option<String>,
+    /// The profile whose setting the field is.
+    pub on_profile: Option<String>,
+}
+
+impl Said {
+    /// As the CLI and the logs read it: the field's name and the option to give.
+    fn for_cli(&self, field: &str) -> String {
+        let mut m = format!("{field}: {}", self.words);
+        if let Some(profile) = &self.on_profile {
+            m.push_str(&format!(". Set it on profile '{profile}'"));
+        }
+        if let Some(option) = &self.option {
+            m.push_str(&format!(" ({option})"));
+        }
+        if self.on_profile.is_some() {
+            m.push('.');
+        }
+        m
+    }
+
+    /// As the window reads it in English: the field's label and where to fix it.
+    fn for_window(&self, field: &str) -> String {
+        let mut m = format!("{}: {}", field_label(field), self.words);
+        if let Some(profile) = &self.on_profile {
+            m.push_str(&format!(". Open Settings → {profile} and fill it in."));
+        }
+        m
+    }
+}
+
+/// The first problem's message, with how many more there are.
+fn and_more(first: String, problems: usize) -> String {
+    if problems > 1 {
+        format!("{first} (and {} more to fix)", problems - 1)
+    } else {
+        first
+    }
 }
 
 impl AppError {
@@ -89,8 +143,35 @@ impl AppError {
         }
     }
 
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::InvalidInput { field: field.into(), message: message.into(), problems: Vec::new() }
+    /// Bad input: `field` broke a rule, said in `words` (without the field's name).
+    pub fn invalid(field: &str, words: impl Into<String>) -> Self {
+        Self::invalid_said(field, RuleId::Other, Said { words: words.into(), ..Said::default() })
+    }
+
+    fn invalid_said(field: &str, rule: RuleId, said: Said) -> Self {
+        Self::InvalidInput { field: field.into(), message: said.for_cli(field), rule, problems: Vec::new(), said }
+    }
+
+    /// Names the rule an invalid input broke, as a message id.
+    pub fn because(self, id: RuleId) -> Self {
+        match self {
+            Self::InvalidInput { field, message, problems, said, .. } => {
+                Self::InvalidInput { field, message, rule: id, problems, said }
+            }
+            other => other,
+        }
+    }
+
+    /// Says that an invalid input is a setting of `profile`, given with `option`.
+    pub fn on_profile(self, profile: &str, option: String) -> Self {
+        match self {
+            Self::InvalidInput { field, rule, said, .. } => Self::invalid_said(
+                &field,
+                rule,
+                Said { on_profile: Some(profile.to_string()), option: Some(option), ..said },
+            ),
+            other => other,
+        }
     }
 
     /// Every problem a form has, at once; the first is the error's own field and message.
@@ -99,17 +180,15 @@ impl AppError {
         let problems: Vec<FieldProblem> = problems
             .into_iter()
             .filter_map(|e| match e {
-                Self::InvalidInput { field, message, .. } => Some(FieldProblem { field, message }),
+                Self::InvalidInput { field, message, rule, said, .. } => {
+                    Some(FieldProblem { field, message, rule, said })
+                }
                 _ => None,
             })
             .collect();
         let first = problems.first()?.clone();
-        let message = if problems.len() == 1 {
-            first.message
-        } else {
-            format!("{} (and {} more to fix)", first.message, problems.len() - 1)
-        };
-        Some(Self::InvalidInput { field: first.field, message, problems })
+        let message = and_more(first.message, problems.len());
+        Some(Self::InvalidInput { field: first.field, message, rule: first.rule, problems, said: first.said })
     }
 
     /// Names the payment an error concerns, when it exists in the ledger already, so the
@@ -141,7 +220,8 @@ impl AppError {
 
 impl From<ValidationError> for AppError {
     fn from(e: ValidationError) -> Self {
-        Self::invalid(e.field, e.to_string())
+        let said = Said { words: e.rule, option: e.option.map(String::from), on_profile: None };
+        Self::invalid_said(e.field, e.id, said)
     }
 }
 
@@ -199,80 +279,27 @@ impl AppError {
     /// core's field names, and where to fix it in the window instead of a command line.
     /// The `kind` and `field` stay as they are, for code.
     pub fn for_people(self) -> Self {
-        fn words(message: &str) -> String {
-            let mut m = message.to_string();
-            // Command-line hints: "(--ipn-url)", "(--method link)" and the like.
-            while let Some(start) = m.find(" (--") {
-                match m[start..].find(')') {
-                    Some(end) => m.replace_range(start..start + end + 1, ""),
-                    None => break,
-                }
-            }
-            m = m.replace(" Add it with `paydesk profile add` or in Settings.", " Add it in Settings.");
-            if let Some(start) = m.find("Save it with `paydesk secret set") {
-                let end =
-                    m[start..].find("or in Settings.").map(|e| start + e + "or in Settings.".len()).unwrap_or(m.len());
-                m.replace_range(start..end, "Open Settings, choose the profile and paste its secret.");
-            }
-            if let Some(start) = m.find(". Set it on profile '") {
-                let rest = &m[start + ". Set it on profile '".len()..];
-                if let Some(q) = rest.find('\'') {
-                    let profile = rest[..q].to_string();
-                    let end = start + ". Set it on profile '".len() + q + 1;
-                    let end = m[end..].find('.').map(|e| end + e + 1).unwrap_or(m.len());
-                    m.replace_range(start..end, &format!(". Open Settings → {profile} and fill it in."));
-                }
-            }
-            for (name, label) in labelled_fields() {
-                if let Some(rest) = m.strip_prefix(&format!("{name}:")) {
-                    m = format!("{label}:{rest}");
-                }
-                m = m.replace(&format!("'{name}'"), &format!("'{label}'"));
-            }
-            // Any other leading field name ("amount:", "paper:") reads as a word.
-            if let Some((head, rest)) = m.split_once(':') {
-                if !head.is_empty() && head.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                    m = format!("{}:{rest}", field_label(head));
-                }
-            }
-            m
-        }
         match self {
-            Self::InvalidInput { field, message, problems } => Self::InvalidInput {
-                field,
-                message: words(&message),
-                problems: problems
-                    .into_iter()
-                    .map(|p| FieldProblem { message: words(&p.message), field: p.field })
-                    .collect(),
+            Self::InvalidInput { field, rule, problems, said, .. } => {
+                let problems: Vec<FieldProblem> =
+                    problems.into_iter().map(|p| FieldProblem { message: p.said.for_window(&p.field), ..p }).collect();
+                let message = and_more(said.for_window(&field), problems.len());
+                Self::InvalidInput { field, message, rule, problems, said }
+            }
+            Self::ProfileNotFound { profile, .. } => Self::ProfileNotFound {
+                message: format!("There is no profile named {profile}. Add it in Settings."),
+                profile,
             },
-            Self::ProfileNotFound { profile, message } => Self::ProfileNotFound { profile, message: words(&message) },
-            Self::SecretMissing { profile, message } => Self::SecretMissing { profile, message: words(&message) },
-            Self::NotAllowed { message } => Self::NotAllowed { message: words(&message) },
+            Self::SecretMissing { profile, .. } => Self::SecretMissing {
+                message: format!(
+                    "The secret of {profile} is not saved. Open Settings, choose the profile and paste its secret."
+                ),
+                profile,
+            },
             other => other,
         }
     }
 }
-
-/// How the rules the core states read in another language: (a phrase of the English
-/// rule, the English text looked up in the catalog). Unlisted rules read as "not valid".
-const RULES: &[(&str, &str)] = &[
-    ("is required", "is required"),
-    ("is not an email address", "is not an email address"),
-    ("must be 2 letters", "must be 2 letters (a country code such as US or TW)"),
-    ("must be ADDR:PORT", "must be an address and port, such as 127.0.0.1:8788"),
-    ("plain decimal number", "must be an amount such as 13.00"),
-    ("decimal places", "has too many decimal places for this currency"),
-    ("still refundable", "is more than what is left to refund"),
-    ("can still be captured", "is more than what can still be captured"),
-    ("1 to 40 letters", "1 to 40 letters, digits, spaces, '-', '_' or '.'"),
-    ("kept for the built-in demo", "is kept for the built-in demo profiles; choose another name"),
-    ("digits only", "digits only"),
-    ("https", "must be a web address starting with https://"),
-    ("RSA public key", "must be an RSA public key in PEM (BEGIN PUBLIC KEY)"),
-    ("too long", "is too long"),
-    ("characters", "is too long or holds characters that are not allowed"),
-];
 
 /// Field names the core uses that have no label of their own: their label is the name in
 /// words ("amount" → "Amount"), and each is translated.
@@ -339,16 +366,12 @@ pub fn all_field_labels() -> Vec<String> {
 
 /// Every rule text a message may use, for the catalogs' test.
 pub fn all_rule_texts() -> Vec<&'static str> {
-    RULES.iter().map(|(_, text)| *text).chain(["is not valid; check it and try again"]).collect()
+    RuleId::ALL.iter().map(|id| id.words()).collect()
 }
 
-/// One field's problem in `locale`: its label and the rule, in words.
-fn field_words(locale: Locale, field: &str, message: &str) -> String {
-    let rule = RULES
-        .iter()
-        .find(|(phrase, _)| message.contains(phrase))
-        .map(|(_, text)| *text)
-        .unwrap_or("is not valid; check it and try again");
+/// One field's problem in `locale`: its label and the rule, from the rule's id.
+fn field_words(locale: Locale, field: &str, rule: RuleId) -> String {
+    let rule = rule.words();
     i18n::tr_with(
         locale,
         "{field}: {rule}",
@@ -367,18 +390,18 @@ impl AppError {
         }
         let say = |english: &str, values: &[(&str, &str)]| i18n::tr_with(locale, english, values);
         match plain {
-            Self::InvalidInput { field, message, problems } => {
+            Self::InvalidInput { field, rule, problems, said, .. } => {
                 let problems: Vec<FieldProblem> = problems
                     .into_iter()
-                    .map(|p| FieldProblem { message: field_words(locale, &p.field, &p.message), field: p.field })
+                    .map(|p| FieldProblem { message: field_words(locale, &p.field, p.rule), ..p })
                     .collect();
-                let first = field_words(locale, &field, &message);
+                let first = field_words(locale, &field, rule);
                 let message = if problems.len() > 1 {
                     say("{first} (and {n} more to fix)", &[("first", &first), ("n", &(problems.len() - 1).to_string())])
                 } else {
                     first
                 };
-                Self::InvalidInput { field, message, problems }
+                Self::InvalidInput { field, message, rule, problems, said }
             }
             Self::ProfileNotFound { profile, .. } => Self::ProfileNotFound {
                 message: say("There is no profile named {profile}. Add it in Settings.", &[("profile", &profile)]),
@@ -474,19 +497,27 @@ mod tests {
     /// No message a person reads names an internal field or shows a command line.
     #[test]
     fn messages_for_people_use_their_words() {
+        let ipn_url_on_profile = || {
+            AppError::from(ValidationError::new("ipn_url", "is required by Pockyt").because(RuleId::Required))
+                .on_profile("Store 2", "--ipn-url".into())
+        };
         let cases = [
-            AppError::invalid("ipn_url", "ipn_url: is required by Pockyt. Set it on profile 'Store 2' (--ipn-url)."),
-            AppError::invalid("shopper_reference", "shopper_reference: is required to save the card (--shopper-reference)"),
-            AppError::invalid("payer_ip", "payer_ip: is required by Vexora: the payer's own IP address (--payer-ip)"),
-            AppError::invalid("bank_number", "bank_number: is required for NET_BANKING: the payer's account, e.g. 808-0368988888888 (--bank-number)"),
-            AppError::invalid("customer_no", "customer_no: attach customers to payment links (--method link)"),
+            ipn_url_on_profile(),
+            ValidationError::new("shopper_reference", "is required to save the card")
+                .option("--shopper-reference")
+                .into(),
+            ValidationError::new("payer_ip", "is required by Vexora: the payer's own IP address").option("--payer-ip").into(),
+            ValidationError::new("bank_number", "is required for NET_BANKING: the payer's account, e.g. 808-0368988888888")
+                .option("--bank-number")
+                .into(),
+            ValidationError::new("customer_no", "attach customers to payment links").option("--method link").into(),
             AppError::ProfileNotFound {
                 profile: "x".into(),
                 message: "No profile named 'x'. Add it with `paydesk profile add` or in Settings.".into(),
             },
             AppError::SecretMissing {
                 profile: "Store 2".into(),
-                message: "The API token for profile 'Store 2' is not saved. Save it with `paydesk secret set Store 2` or in Settings.".into(),
+                message: "The API secret for profile 'Store 2' is not saved. Save it with `paydesk secret set Store 2` or in Settings.".into(),
             },
         ];
         for e in cases {
@@ -504,9 +535,12 @@ mod tests {
                 assert_eq!(&f, field, "the field stays for code");
             }
         }
-        let e =
-            AppError::invalid("ipn_url", "ipn_url: is required by Pockyt. Set it on profile 'Store 2' (--ipn-url).")
-                .for_people();
+        assert_eq!(
+            ipn_url_on_profile().to_string(),
+            "ipn_url: is required by Pockyt. Set it on profile 'Store 2' (--ipn-url).",
+            "the CLI's words"
+        );
+        let e = ipn_url_on_profile().for_people();
         assert_eq!(
             e.to_string(),
             "Notification (IPN) URL: is required by Pockyt. Open Settings → Store 2 and fill it in."
@@ -515,23 +549,24 @@ mod tests {
 
     #[test]
     fn json_shape_is_pinned() {
-        let e = AppError::invalid("amount", "amount: must be greater than zero (got 0)");
+        let e = AppError::invalid("amount", "must be greater than zero (got 0)");
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
-            r#"{"kind":"invalid_input","field":"amount","message":"amount: must be greater than zero (got 0)"}"#
+            r#"{"kind":"invalid_input","field":"amount","message":"amount: must be greater than zero (got 0)","rule":"other"}"#
         );
         let e = AppError::KeyringUnavailable { message: "x".into() };
         assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"kind":"keyring_unavailable","message":"x"}"#);
         assert_eq!(e.kind(), "keyring_unavailable");
         // A form checked whole: the first problem as before, and every one in `problems`.
         let e = AppError::invalid_all(vec![
-            AppError::invalid("name", "name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"),
-            AppError::invalid("ipn_url", "ipn_url: is required (where the provider sends its payment notifications)"),
+            AppError::invalid("name", "1 to 40 letters, digits, spaces, '-', '_' or '.'").because(RuleId::ProfileName),
+            AppError::invalid("ipn_url", "is required (where the provider sends its payment notifications)")
+                .because(RuleId::Required),
         ])
         .unwrap();
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
-            r#"{"kind":"invalid_input","field":"name","message":"name: 1 to 40 letters, digits, spaces, '-', '_' or '.' (and 1 more to fix)","problems":[{"field":"name","message":"name: 1 to 40 letters, digits, spaces, '-', '_' or '.'"},{"field":"ipn_url","message":"ipn_url: is required (where the provider sends its payment notifications)"}]}"#
+            r#"{"kind":"invalid_input","field":"name","message":"name: 1 to 40 letters, digits, spaces, '-', '_' or '.' (and 1 more to fix)","rule":"profile_name","problems":[{"field":"name","message":"name: 1 to 40 letters, digits, spaces, '-', '_' or '.'","rule":"profile_name"},{"field":"ipn_url","message":"ipn_url: is required (where the provider sends its payment notifications)","rule":"required"}]}"#
         );
         assert!(AppError::invalid_all(Vec::new()).is_none());
     }
@@ -541,12 +576,12 @@ mod tests {
     #[test]
     fn messages_in_chinese_keep_kind_and_field() {
         let e = AppError::invalid_all(vec![
-            AppError::invalid("merchant_no", "merchant_no: is required by Pockyt (Merchant no.)"),
-            AppError::invalid("email", "email: is not an email address (got 'x')"),
+            AppError::invalid("merchant_no", "is required by Pockyt (Merchant no.)").because(RuleId::Required),
+            AppError::invalid("email", "is not an email address (got 'x')").because(RuleId::Email),
         ])
         .unwrap()
         .for_people_in(Locale::ZhHant);
-        let AppError::InvalidInput { field, message, problems } = &e else { panic!("{e:?}") };
+        let AppError::InvalidInput { field, message, problems, .. } = &e else { panic!("{e:?}") };
         assert_eq!(field, "merchant_no");
         assert_eq!(message, "商店編號：為必填（另有 1 項需要修正）");
         assert_eq!(problems[1].message, "電子郵件：不是有效的電子郵件地址");

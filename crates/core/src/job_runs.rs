@@ -28,7 +28,7 @@ impl Paydesk {
         sink: Option<ProgressSink<'_>>,
     ) -> Result<ExportSummary, AppError> {
         if path.as_os_str().is_empty() || path.is_dir() {
-            return Err(AppError::invalid("path", "path: choose a file to write"));
+            return Err(AppError::invalid("path", "choose a file to write"));
         }
         let state = self.jobs.state(Job::Export);
         let _running = state.claim()?;

@@ -21,7 +21,7 @@ impl Job {
         match name {
             "export" => Ok(Self::Export),
             "refresh" => Ok(Self::Refresh),
-            other => Err(AppError::invalid("job", format!("job: export or refresh (got '{other}')"))),
+            other => Err(AppError::invalid("job", format!("export or refresh (got '{other}')"))),
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::payments::{mismatch, payment_ref, require_flow, shown, PaymentView};
 use crate::{AppError, Paydesk};
 use paydesk_gateways::gateway::{CaptureOrder, Flow};
 use paydesk_gateways::registry::AnyGateway;
+use paydesk_gateways::RuleId;
 use paydesk_gateways::{Currency, GatewayError, Money, MovementKind, MovementStatus, PaymentReport, PaymentStatus};
 use paydesk_ledger::{captured_minor, LedgerError, MovementRow, PaymentRow};
 
@@ -81,10 +82,11 @@ impl Paydesk {
             return Err(AppError::invalid(
                 "amount",
                 format!(
-                    "amount: {money} is more than the {} that can still be captured on {reference}",
+                    "{money} is more than the {} that can still be captured on {reference}",
                     Money::new(left, currency)
                 ),
-            ));
+            )
+            .because(RuleId::OverCapturable));
         }
         let m = self.record_movement(&row, MovementKind::Capture, money.minor, last)?;
         self.send_movement(&row, &gateway, m).await
@@ -98,7 +100,7 @@ impl Paydesk {
         if reason.len() > 64 || !reason.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
             return Err(AppError::invalid(
                 "reason",
-                "reason: capital letters and '_' only, such as REQUESTED_BY_CUSTOMER or DUPLICATE",
+                "capital letters and '_' only, such as REQUESTED_BY_CUSTOMER or DUPLICATE",
             ));
         }
         let gateway = self.gateway_for(&self.profile(&row.profile)?)?;

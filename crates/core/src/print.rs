@@ -22,7 +22,7 @@ impl Paper {
             "58" | "58mm" => Ok(Self::Mm58),
             "80" | "80mm" => Ok(Self::Mm80),
             "a4" => Ok(Self::A4),
-            other => Err(AppError::invalid("paper", format!("paper: 58mm, 80mm or a4 (got '{other}')"))),
+            other => Err(AppError::invalid("paper", format!("58mm, 80mm or a4 (got '{other}')"))),
         }
     }
 

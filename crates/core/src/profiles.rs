@@ -1,6 +1,7 @@
 //! Merchant profiles: which provider, where, and as whom. The token is in the keyring.
 
 use crate::AppError;
+use paydesk_gateways::RuleId;
 use paydesk_ledger::ProfileRow;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -203,21 +204,23 @@ impl ProfileInput {
         if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
             // The name is a keyring key and part of a notification path: nothing that
             // could be read as a path (`.`, `..`), a separator or an invisible character.
-            problems.push(AppError::invalid("name", "name: 1 to 40 letters, digits, '-' or '_'"));
+            problems
+                .push(AppError::invalid("name", "1 to 40 letters, digits, '-' or '_'").because(RuleId::ProfileName));
         } else if is_demo_name(&name) {
-            problems.push(AppError::invalid(
-                "name",
-                format!(
-                    "name: '{name}' is kept for the built-in demo profiles ('demo', 'demo-…'); choose another name"
-                ),
-            ));
+            problems.push(
+                AppError::invalid(
+                    "name",
+                    format!("'{name}' is kept for the built-in demo profiles ('demo', 'demo-…'); choose another name"),
+                )
+                .because(RuleId::DemoName),
+            );
         }
         let Some(caps) = paydesk_gateways::registry::capabilities_of(&self.provider) else {
             let known: Vec<_> =
                 paydesk_gateways::registry::PROVIDERS.iter().map(|p| p.capabilities().provider).collect();
             return Err(AppError::invalid(
                 "provider",
-                format!("provider: '{}' is not one Paydesk speaks; use {}", self.provider, known.join(", ")),
+                format!("'{}' is not one Paydesk speaks; use {}", self.provider, known.join(", ")),
             ));
         };
         let (environment, base_url) = match self.base_url.trim() {
@@ -258,10 +261,10 @@ impl ProfileInput {
             ("callback_url", &self.callback_url, "where the customer returns after paying"),
         ] {
             match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                None => problems.push(AppError::invalid(
-                    field,
-                    format!("{field}: is required ({what}), or the counter cannot sell"),
-                )),
+                None => problems.push(
+                    AppError::invalid(field, format!("is required ({what}), or the counter cannot sell"))
+                        .because(RuleId::Required),
+                ),
                 Some(v) => {
                     let checked = paydesk_gateways::links::check_http_url(field, v)
                         .and_then(|_| {
@@ -277,7 +280,8 @@ impl ProfileInput {
                                 Err(paydesk_gateways::ValidationError::new(
                                     field,
                                     "must be https for a production profile",
-                                ))
+                                )
+                                .because(RuleId::WebAddress))
                             } else {
                                 Ok(())
                             }
@@ -291,10 +295,10 @@ impl ProfileInput {
         let ipn_listen = self.ipn_listen.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
         if let Some(addr) = &ipn_listen {
             if addr.parse::<std::net::SocketAddr>().is_err() {
-                problems.push(AppError::invalid(
-                    "ipn_listen",
-                    format!("ipn_listen: must be ADDR:PORT, e.g. 127.0.0.1:8788 (got '{addr}')"),
-                ));
+                problems.push(
+                    AppError::invalid("ipn_listen", format!("must be ADDR:PORT, e.g. 127.0.0.1:8788 (got '{addr}')"))
+                        .because(RuleId::AddressAndPort),
+                );
             }
         }
         let shop = self.shop.as_deref().map(str::trim).unwrap_or(paydesk_ledger::MAIN_SHOP).to_string();
@@ -302,10 +306,10 @@ impl ProfileInput {
             || shop.chars().count() > 40
             || !shop.chars().all(|c| c.is_alphanumeric() || " -_".contains(c))
         {
-            problems.push(AppError::invalid(
-                "shop",
-                "shop: 1 to 40 letters, digits, spaces, '-' or '_' (e.g. Taipei-101)".to_string(),
-            ));
+            problems.push(
+                AppError::invalid("shop", "1 to 40 letters, digits, spaces, '-' or '_' (e.g. Taipei-101)".to_string())
+                    .because(RuleId::ProfileName),
+            );
         }
         if let Some(all) = AppError::invalid_all(problems) {
             return Err(all);

@@ -8,6 +8,7 @@ use crate::payments::{payment_ref, require_flow, settled_minor, valid_provider_i
 use crate::{AppError, Paydesk};
 use paydesk_gateways::gateway::RefundOrder;
 use paydesk_gateways::registry::AnyGateway;
+use paydesk_gateways::RuleId;
 use paydesk_gateways::{Currency, GatewayError, Money, PaymentStatus, RefundStatus};
 use paydesk_ledger::{PaymentRow, StatusChange};
 
@@ -59,11 +60,12 @@ impl Paydesk {
             return Err(AppError::invalid(
                 "amount",
                 format!(
-                    "amount: {} is more than the {} still refundable on {reference}",
+                    "{} is more than the {} still refundable on {reference}",
                     money,
                     Money::new(remainder.max(0), currency)
                 ),
-            ));
+            )
+            .because(RuleId::OverRefundable));
         }
         let refund_row = self.insert_refund(&row, &refunds, money)?;
         self.send_refund(&row, &gateway, refund_row).await
@@ -83,13 +85,11 @@ impl Paydesk {
                 let refund_reference = format!("{}-R{n}", row.reference);
                 match self.ledger().insert_refund(row.id, &refund_reference, money.minor) {
                     Ok(r) => return Ok(r),
-                    Err(paydesk_ledger::LedgerError::Conflict(m))
-                        if m.contains("already in the ledger") && n < 1000 =>
-                    {
-                        n += 1
-                    }
+                    // Another counter took this refund's number: the next one.
+                    Err(paydesk_ledger::LedgerError::Duplicate(_)) if n < 1000 => n += 1,
+                    // More than is left to refund, with refunds in flight counted.
                     Err(paydesk_ledger::LedgerError::Conflict(m)) => {
-                        return Err(AppError::invalid("amount", format!("amount: {m}")));
+                        return Err(AppError::invalid("amount", m).because(RuleId::OverRefundable));
                     }
                     Err(e) => return Err(e.into()),
                 }

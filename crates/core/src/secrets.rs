@@ -41,7 +41,7 @@ fn entry(profile: &str) -> Result<Entry, AppError> {
 /// Stores a secret as given (after `save_secret`'s check, or the shared ledger's password).
 pub fn store_secret(profile: &str, token: &ApiSecret) -> Result<(), AppError> {
     if token.expose().trim().is_empty() {
-        return Err(AppError::invalid("token", "token: must not be empty"));
+        return Err(AppError::invalid("token", "must not be empty"));
     }
     entry(profile)?.set_password(token.expose()).map_err(unavailable)
 }
@@ -58,7 +58,7 @@ pub fn load_secret(profile: &str) -> Result<ApiSecret, AppError> {
         Ok(t) => Ok(ApiSecret::new(t)),
         Err(KeyringError::NoEntry) => Err(AppError::SecretMissing {
             profile: profile.into(),
-            message: format!("The API token for profile '{profile}' is not saved. Save it with `paydesk secret set {profile}` or in Settings."),
+            message: format!("The API secret for profile '{profile}' is not saved. Save it with `paydesk secret set {profile}` or in Settings."),
         }),
         Err(e) => Err(unavailable(e)),
     }

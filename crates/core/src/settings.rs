@@ -108,10 +108,7 @@ pub fn choose_shared_ledger(
         return Ok(None);
     };
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(AppError::invalid(
-            "shared_ledger",
-            "shared_ledger: a PostgreSQL URL such as postgres://paydesk@server:5432/shop",
-        ));
+        return Err(AppError::invalid("shared_ledger", "a PostgreSQL URL such as postgres://paydesk@server:5432/shop"));
     }
     // The password, wherever it was given, is taken out of the URL kept in the file.
     let (kept, in_url) = split_password(url);
@@ -159,7 +156,7 @@ pub fn choose_language(home: &Path, language: Option<&str>) -> Result<crate::i18
     let language = language.filter(|l| !l.is_empty());
     let locale = match language {
         Some(tag) => Locale::parse(tag)
-            .ok_or_else(|| AppError::invalid("language", format!("language: en, zh-Hant or zh-Hans (got '{tag}')")))?,
+            .ok_or_else(|| AppError::invalid("language", format!("en, zh-Hant or zh-Hans (got '{tag}')")))?,
         None => Locale::from_system(),
     };
     crate::blocking(|| {

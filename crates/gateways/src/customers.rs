@@ -2,6 +2,7 @@
 //! are, the rules their fields follow, and how one is looked up. A provider maps these to its
 //! own wire.
 
+use crate::RuleId;
 use crate::ValidationError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -96,15 +97,20 @@ impl CustomerFields {
         let named = |problems: &Vec<ValidationError>, field: &str| problems.iter().any(|p| p.field == field);
         if let Some(cc) = &self.country_code {
             if !named(&problems, "country_code") && (cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic())) {
-                problems
-                    .push(ValidationError::new("country_code", format!("must be 2 letters, ISO 3166 (got '{cc}')")));
+                problems.push(
+                    ValidationError::new("country_code", format!("must be 2 letters, ISO 3166 (got '{cc}')"))
+                        .because(RuleId::CountryCode),
+                );
             }
         }
         if let Some(email) = &self.email {
             let ok =
                 email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(' '));
             if !ok && !named(&problems, "email") {
-                problems.push(ValidationError::new("email", format!("is not an email address (got '{email}')")));
+                problems.push(
+                    ValidationError::new("email", format!("is not an email address (got '{email}')"))
+                        .because(RuleId::Email),
+                );
             }
         }
         if let Some(dob) = &self.date_of_birth {
@@ -128,7 +134,9 @@ impl CustomerFields {
         let mut problems: Vec<ValidationError> = required
             .into_iter()
             .filter(|(_, value)| given(value).is_none())
-            .map(|(field, _)| ValidationError::new(field, "is required to register a customer"))
+            .map(|(field, _)| {
+                ValidationError::new(field, "is required to register a customer").because(RuleId::Required)
+            })
             .collect();
         for p in self.problems_given() {
             if !problems.iter().any(|q| q.field == p.field) {
@@ -136,7 +144,8 @@ impl CustomerFields {
             }
         }
         if given(&self.country_code).is_some_and(|c| c.eq_ignore_ascii_case("US")) && given(&self.state).is_none() {
-            problems.push(ValidationError::new("state", "is required for customers in the US"));
+            problems
+                .push(ValidationError::new("state", "is required for customers in the US").because(RuleId::Required));
         }
         problems
     }

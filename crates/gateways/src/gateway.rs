@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 pub use crate::settings::{SecretSpec, Setting};
+use crate::RuleId;
 
 /// Registered customers, for the providers that keep them (`Flow::Customers`).
 pub mod customers {
@@ -145,8 +146,10 @@ impl Capabilities {
             if spec.public_key_pem {
                 use rsa::pkcs8::DecodePublicKey;
                 if value.len() > spec.max_chars || rsa::RsaPublicKey::from_public_key_pem(value).is_err() {
-                    problems
-                        .push(ValidationError::new(spec.key, "must be an RSA public key in PEM (BEGIN PUBLIC KEY)"));
+                    problems.push(
+                        ValidationError::new(spec.key, "must be an RSA public key in PEM (BEGIN PUBLIC KEY)")
+                            .because(RuleId::RsaPublicKey),
+                    );
                 } else {
                     checked.insert(key.clone(), value.to_string());
                 }
@@ -157,15 +160,20 @@ impl Capabilities {
             } else if spec.ip_address && value.parse::<std::net::IpAddr>().is_err() {
                 problems.push(ValidationError::new(spec.key, "must be an IP address such as 203.0.113.7"));
             } else if spec.digits_only && !value.chars().all(|c| c.is_ascii_digit()) {
-                problems.push(ValidationError::new(spec.key, format!("digits only, as {} assigned it", self.label)));
+                problems.push(
+                    ValidationError::new(spec.key, format!("digits only, as {} assigned it", self.label))
+                        .because(RuleId::DigitsOnly),
+                );
             } else {
                 checked.insert(key.clone(), value.to_string());
             }
         }
         for spec in self.settings.iter().filter(|s| s.required) {
             if !checked.contains_key(spec.key) && !problems.iter().any(|p| p.field == spec.key) {
-                problems
-                    .push(ValidationError::new(spec.key, format!("is required by {} ({})", self.label, spec.label)));
+                problems.push(
+                    ValidationError::new(spec.key, format!("is required by {} ({})", self.label, spec.label))
+                        .because(RuleId::Required),
+                );
             }
         }
         if problems.is_empty() {

@@ -27,7 +27,7 @@ pub use paydesk_types::status::{
     Balances, MovementKind, MovementStatus, PaymentReport, PaymentStatus, RefundState, RefundStatus,
 };
 pub use paydesk_types::{money, scrub, status};
-pub use paydesk_types::{Currency, Money};
+pub use paydesk_types::{Currency, Money, RuleId};
 pub use secret::ApiSecret;
 
 /// Every provider Paydesk speaks, in the order they are offered; the first is the default.

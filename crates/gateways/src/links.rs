@@ -2,7 +2,7 @@
 //! whoever sits between us and it) could answer `javascript:…` or an address inside the
 //! shop's network; only what a customer's phone should open passes.
 
-use crate::ValidationError;
+use crate::{RuleId, ValidationError};
 use std::net::IpAddr;
 
 /// The longest link we store or draw (a QR code of more is unreadable anyway).
@@ -20,12 +20,13 @@ pub fn check_payment_link(
     wallet_schemes: &[&str],
     private_network: bool,
 ) -> Result<(), ValidationError> {
-    let refuse = |why: &str| Err(ValidationError::new("link", format!("{why} (got '{}')", excerpt(link))));
+    let refused = |why: &str| ValidationError::new("link", format!("{why} (got '{}')", excerpt(link)));
+    let refuse = |why: &str| Err(refused(why));
     if link.len() > MAX_LINK_LEN {
-        return refuse(&format!("is longer than {MAX_LINK_LEN} characters"));
+        return Err(refused(&format!("is longer than {MAX_LINK_LEN} characters")).because(RuleId::TooLong));
     }
     if link.chars().any(|c| c.is_whitespace() || crate::text::is_forbidden(c)) {
-        return refuse("contains spaces or control characters");
+        return Err(refused("contains spaces or control characters").because(RuleId::Characters));
     }
     let Ok(url) = url::Url::parse(link) else {
         return refuse("is not a valid URL");
@@ -206,9 +207,10 @@ pub fn check_http_url(field: &'static str, url: &str) -> Result<(), ValidationEr
 /// Loopback is allowed (a local emulator); private addresses only for a
 /// `private_network` profile.
 pub fn check_base_url(field: &'static str, base_url: &str, private_network: bool) -> Result<(), ValidationError> {
-    let refuse = |why: &str| Err(ValidationError::new(field, format!("{why} (got '{}')", excerpt(base_url))));
+    let refused = |why: &str| ValidationError::new(field, format!("{why} (got '{}')", excerpt(base_url)));
+    let refuse = |why: &str| Err(refused(why));
     if base_url.chars().any(|c| c.is_whitespace() || crate::text::is_forbidden(c)) {
-        return refuse("must not contain spaces or control characters");
+        return Err(refused("must not contain spaces or control characters").because(RuleId::Characters));
     }
     let Ok(url) = url::Url::parse(base_url) else {
         return refuse("must be an http(s) URL");
@@ -217,7 +219,7 @@ pub fn check_base_url(field: &'static str, base_url: &str, private_network: bool
         return refuse("must be an http(s) URL");
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return refuse("must not carry a user name or password; the API token goes to the OS keyring");
+        return refuse("must not carry a user name or password; the API secret goes to the OS keyring");
     }
     if url.query().is_some() || url.fragment().is_some() {
         return refuse("must not have a query or fragment");
@@ -233,7 +235,7 @@ pub fn check_base_url(field: &'static str, base_url: &str, private_network: bool
 /// http(s) with a host. `provider` names who requires it.
 pub fn check_required_url(field: &'static str, url: &str, provider: &str) -> Result<(), ValidationError> {
     if url.trim().is_empty() {
-        return Err(ValidationError::new(field, format!("is required by {provider}")));
+        return Err(ValidationError::new(field, format!("is required by {provider}")).because(RuleId::Required));
     }
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {

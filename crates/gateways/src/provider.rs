@@ -7,6 +7,7 @@ use crate::gateway::{
     CancelAnswer, Capabilities, CaptureOrder, CardToken, Checkout, CheckoutAnswer, Gateway, IncomingNotification,
     NotificationRefusal, Outcome, PaymentRef, RefundAnswer, RefundOrder, VerifiedNotification,
 };
+use crate::RuleId;
 use crate::{PaymentReport, ValidationError};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -115,7 +116,7 @@ pub struct GatewaySetup<'a> {
 impl GatewaySetup<'_> {
     /// A setting the provider needs, or the field error naming it.
     pub fn required(&self, key: &'static str) -> Result<&str, ValidationError> {
-        self.optional(key).ok_or_else(|| ValidationError::new(key, "is required"))
+        self.optional(key).ok_or_else(|| ValidationError::new(key, "is required").because(RuleId::Required))
     }
 
     /// A setting given and not empty.
@@ -161,7 +162,8 @@ pub trait Provider: Sync {
 /// A secret that is one word of at most 256 characters (`what` names it in the error).
 pub fn one_word_secret(what: &str, text: &str) -> Result<(), ValidationError> {
     if text.len() > 256 || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ValidationError::new("secret", format!("must be {what}: one word, at most 256 characters")));
+        return Err(ValidationError::new("secret", format!("must be {what}: one word, at most 256 characters"))
+            .because(RuleId::Characters));
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Rules for text that people type and providers send back: no control characters, no
 //! bidirectional overrides (they disguise what a screen or a receipt shows), bounded length.
 
+use crate::RuleId;
 use crate::ValidationError;
 
 /// Unicode's explicit direction controls: embeddings, overrides, isolates and marks.
@@ -27,11 +28,13 @@ pub fn check_line(field: &'static str, value: &str, max_chars: usize) -> Result<
         return Err(ValidationError::new(
             field,
             format!("must not contain control or text-direction characters (found U+{:04X})", c as u32),
-        ));
+        )
+        .because(RuleId::Characters));
     }
     let count = value.chars().count();
     if count > max_chars {
-        return Err(ValidationError::new(field, format!("must be at most {max_chars} characters (got {count})")));
+        return Err(ValidationError::new(field, format!("must be at most {max_chars} characters (got {count})"))
+            .because(RuleId::Characters));
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ impl Ledger {
             )
             .map_err(|e| match e {
                 LedgerError::Duplicate(_) => {
-                    LedgerError::Conflict(format!("refund reference {refund_reference} is already in the ledger"))
+                    LedgerError::Duplicate(format!("refund reference {refund_reference} is already in the ledger"))
                 }
                 e => e,
             })?
@@ -196,7 +196,7 @@ mod tests {
         ledger.apply_status(p.id, &paid).unwrap();
         let r1 = ledger.insert_refund(p.id, "PD-R-R1", 400).unwrap();
         match ledger.insert_refund(p.id, "PD-R-R1", 100) {
-            Err(LedgerError::Conflict(m)) => assert!(m.contains("already in the ledger"), "{m}"),
+            Err(LedgerError::Duplicate(m)) => assert!(m.contains("already in the ledger"), "{m}"),
             other => panic!("refund reference is unique: {other:?}"),
         }
         // In flight counts: 700 more would overdraw.

@@ -1,7 +1,7 @@
 //! Money inside the app: integer minor units plus an ISO 4217 currency.
 //! Conversions to a provider's wire form live at the edge, in each provider's transformers.
 
-use crate::ValidationError;
+use crate::{RuleId, ValidationError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -39,7 +39,7 @@ impl Currency {
         CURRENCIES.iter().find(|(c, _)| *c == upper).map(|&(code, exponent)| Currency { code, exponent }).ok_or_else(
             || {
                 if upper.is_empty() {
-                    ValidationError::new("currency", "is required")
+                    ValidationError::new("currency", "is required").because(RuleId::Required)
                 } else {
                     ValidationError::new("currency", format!("'{code}' is not a known ISO 4217 currency"))
                 }
@@ -94,7 +94,7 @@ impl Money {
         let t = text.trim();
         let rule = |r: String| Err(ValidationError::new("amount", r));
         if t.is_empty() {
-            return rule("is required".into());
+            return Err(ValidationError::new("amount", "is required").because(RuleId::Required));
         }
         if t.starts_with('-') {
             return rule(format!("must be greater than zero (got {t})"));
@@ -105,15 +105,20 @@ impl Money {
         };
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if !digits(whole) || !digits(frac) || (whole.is_empty() && frac.is_empty()) || t.ends_with('.') {
-            return rule(format!("must be a plain decimal number such as 13.00 (got '{t}')"));
+            return Err(ValidationError::new(
+                "amount",
+                format!("must be a plain decimal number such as 13.00 (got '{t}')"),
+            )
+            .because(RuleId::Amount));
         }
         let exp = currency.exponent as usize;
         if frac.len() > exp {
-            return rule(if exp == 0 {
+            let words = if exp == 0 {
                 format!("{} has no minor unit: whole amounts only (got {t})", currency.code)
             } else {
                 format!("{} allows at most {exp} decimal places (got {t})", currency.code)
-            });
+            };
+            return Err(ValidationError::new("amount", words).because(RuleId::DecimalPlaces));
         }
         let scale = 10i64.pow(exp as u32);
         let whole_value: i64 = if whole.is_empty() {

@@ -2,6 +2,7 @@
 //! same reference.
 
 use super::*;
+use paydesk_gateways::RuleId;
 
 /// What the counter (or a script) asks for.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -57,7 +58,7 @@ impl Method {
         match s.map(str::trim).unwrap_or("qr") {
             "qr" | "" => Ok(Self::CounterQr),
             "link" => Ok(Self::Link),
-            other => Err(AppError::invalid("method", format!("method: must be qr or link (got '{other}')"))),
+            other => Err(AppError::invalid("method", format!("must be qr or link (got '{other}')"))),
         }
     }
 
@@ -90,10 +91,10 @@ pub(super) fn checkout_options(c: &Checkout, rest_of: Option<&str>) -> Option<se
 /// A profile field a provider rule names, said where to set it.
 pub(super) fn name_profile_field(profile: &Profile, e: paydesk_gateways::ValidationError) -> AppError {
     match e.field {
-        "ipn_url" | "callback_url" => AppError::invalid(
-            e.field,
-            format!("{e}. Set it on profile '{}' (--{}).", profile.name, e.field.replace('_', "-")),
-        ),
+        "ipn_url" | "callback_url" => {
+            let option = format!("--{}", e.field.replace('_', "-"));
+            AppError::from(e).on_profile(&profile.name, option)
+        }
         _ => e.into(),
     }
 }
@@ -155,20 +156,19 @@ impl Paydesk {
         currency: Currency,
         amount: Money,
     ) -> Result<PaymentRow, AppError> {
-        let first = crate::blocking(|| Ok::<_, AppError>(self.ledger().payment_by_reference(reference)?))?.ok_or_else(
-            || AppError::invalid("rest_of", format!("rest_of: no payment {} in the ledger", shown(reference))),
-        )?;
+        let first = crate::blocking(|| Ok::<_, AppError>(self.ledger().payment_by_reference(reference)?))?
+            .ok_or_else(|| AppError::invalid("rest_of", format!("no payment {} in the ledger", shown(reference))))?;
         let Some(due) = due_minor(&first) else {
             return Err(AppError::invalid(
                 "rest_of",
-                format!("rest_of: {} is not partly paid, nothing is due on it", first.reference),
+                format!("{} is not partly paid, nothing is due on it", first.reference),
             ));
         };
         if first.profile != profile || first.currency != currency.code() {
             return Err(AppError::invalid(
                 "rest_of",
                 format!(
-                    "rest_of: the rest of {} is collected in its own profile and currency ({}, {})",
+                    "the rest of {} is collected in its own profile and currency ({}, {})",
                     first.reference, first.profile, first.currency
                 ),
             ));
@@ -177,7 +177,7 @@ impl Paydesk {
             return Err(AppError::invalid(
                 "amount",
                 format!(
-                    "amount: at most the {} {} still due on {}",
+                    "at most the {} {} still due on {}",
                     Money { minor: due, currency }.to_decimal_string(),
                     currency.code(),
                     first.reference
@@ -206,8 +206,9 @@ impl Paydesk {
             if !valid_provider_id(c) {
                 return Err(AppError::invalid(
                     "customer_no",
-                    "customer_no: letters and digits only, at most 64, as the provider assigned it",
-                ));
+                    "letters and digits only, at most 64, as the provider assigned it",
+                )
+                .because(RuleId::DigitsOnly));
             }
         }
         let manual_capture = match req.capture.as_deref().map(str::trim).unwrap_or("automatic") {
@@ -216,7 +217,7 @@ impl Paydesk {
             other => {
                 return Err(AppError::invalid(
                     "capture",
-                    format!("capture: must be automatic or manual (got '{}')", shown(other)),
+                    format!("must be automatic or manual (got '{}')", shown(other)),
                 ))
             }
         };

@@ -60,7 +60,7 @@ impl Paydesk {
                     return Err(AppError::invalid(
                         "name",
                         format!(
-                            "name: a profile named '{}' exists; add --replace (or edit it in Settings) to change it",
+                            "a profile named '{}' exists; add --replace (or edit it in Settings) to change it",
                             row.name
                         ),
                     ));

@@ -9,6 +9,7 @@ use crate::gateway::{
     IncomingNotification, NotificationRefusal, Outcome, PayMethod, PaymentRef, RefundAnswer, RefundOrder, SecretSpec,
     Setting, VerifiedNotification,
 };
+use crate::RuleId;
 use crate::{PaymentReport, PaymentStatus, ValidationError};
 use serde_json::json;
 
@@ -179,10 +180,9 @@ impl Gateway for PaykkaGateway {
             ));
         }
         if checkout.save_card && checkout.shopper_reference.is_none() {
-            return Err(ValidationError::new(
-                "shopper_reference",
-                "is required to save the card (--shopper-reference)",
-            ));
+            return Err(ValidationError::new("shopper_reference", "is required to save the card")
+                .because(RuleId::Required)
+                .option("--shopper-reference"));
         }
         if let Some(s) = &checkout.shopper_reference {
             crate::text::check_line("shopper_reference", s, 64)?;
@@ -191,7 +191,7 @@ impl Gateway for PaykkaGateway {
             }
         }
         if checkout.reference.is_empty() || checkout.reference.len() > 64 {
-            return Err(ValidationError::new("reference", "must be 1 to 64 characters"));
+            return Err(ValidationError::new("reference", "must be 1 to 64 characters").because(RuleId::Characters));
         }
         crate::links::check_required_url("ipn_url", &checkout.notify_url, "PayKKa")?;
         crate::links::check_required_url("callback_url", &checkout.return_url, "PayKKa")?;

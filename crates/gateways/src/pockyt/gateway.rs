@@ -191,7 +191,9 @@ impl Gateway for PockytGateway {
             return Err(ValidationError::new("save_card", "Pockyt keeps no cards on file; use a registered customer"));
         }
         if checkout.customer_no.is_some() && checkout.method == PayMethod::CounterQr {
-            return Err(ValidationError::new("customer_no", "attach customers to payment links (--method link)"));
+            return Err(
+                ValidationError::new("customer_no", "attach customers to payment links").option("--method link")
+            );
         }
         match Self::request(checkout) {
             Request::Link(r) => r.validate(),

@@ -2,6 +2,7 @@
 
 use super::rules;
 pub use super::status::*;
+use crate::RuleId;
 use crate::{GatewayError, Money, PaymentReport, PaymentStatus, ValidationError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,7 +36,7 @@ fn insert_money(p: &mut BTreeMap<String, String>, amount_key: &str, amount: Mone
 
 pub fn check_reference(reference: &str) -> Result<(), ValidationError> {
     if reference.is_empty() || reference.len() > 64 {
-        return Err(ValidationError::new("reference", "must be 1 to 64 characters"));
+        return Err(ValidationError::new("reference", "must be 1 to 64 characters").because(RuleId::Characters));
     }
     if !reference.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err(ValidationError::new("reference", "may contain only letters, digits, '-' and '_'"));
@@ -61,8 +62,10 @@ impl SecurePayRequest {
         {
             return Err(ValidationError::new(
                 "os_type",
-                format!("is required when terminal is {}: IOS or ANDROID (--os-type)", self.terminal),
-            ));
+                format!("is required when terminal is {}: IOS or ANDROID", self.terminal),
+            )
+            .because(RuleId::Required)
+            .option("--os-type"));
         }
         if self.credit_type.is_some() && self.vendor != "creditcard" {
             return Err(ValidationError::new("vendor", "the hosted card checkout is for creditcard only"));

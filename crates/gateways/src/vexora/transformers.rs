@@ -2,6 +2,7 @@
 //! payment statuses, and the checkout fields with their rules.
 
 use crate::gateway::{Checkout, Payer};
+use crate::RuleId;
 use crate::{Currency, GatewayError, Money, PaymentReport, PaymentStatus, ValidationError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -184,11 +185,16 @@ pub fn default_way_code(channel: &str) -> Option<&'static str> {
     }
 }
 
-fn required<'a>(field: &'static str, value: &'a Option<String>, why: &str) -> Result<&'a str, ValidationError> {
-    value
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| ValidationError::new(field, format!("is required {why}")))
+/// `value`, or that `field` is required (`why`), given with `option`.
+fn required<'a>(
+    field: &'static str,
+    value: &'a Option<String>,
+    why: &str,
+    option: &'static str,
+) -> Result<&'a str, ValidationError> {
+    value.as_deref().filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+        ValidationError::new(field, format!("is required {why}")).because(RuleId::Required).option(option)
+    })
 }
 
 fn checked<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str, ValidationError> {
@@ -233,7 +239,7 @@ fn checkout_fields_all(
     }
     let amount = wire_amount(c.amount).map_err(|e| vec![e])?;
     if c.reference.is_empty() || c.reference.len() > 64 {
-        return Err(vec![ValidationError::new("reference", "must be 1 to 64 characters")]);
+        return Err(vec![ValidationError::new("reference", "must be 1 to 64 characters").because(RuleId::Characters)]);
     }
     crate::links::check_required_url("ipn_url", &c.notify_url, "Vexora").map_err(|e| vec![e])?;
     crate::links::check_required_url("callback_url", &c.return_url, "Vexora").map_err(|e| vec![e])?;
@@ -251,7 +257,7 @@ fn checkout_fields_all(
     let p = c.payer.as_ref().unwrap_or(&empty);
     let channel = keep(
         &mut problems,
-        required("channel", &p.channel, "by Vexora: NET_BANKING, STORE or EWALLET (--channel)").and_then(|channel| {
+        required("channel", &p.channel, "by Vexora: NET_BANKING, STORE or EWALLET", "--channel").and_then(|channel| {
             let channel = channel.trim().to_ascii_uppercase();
             if CHANNELS.contains(&channel.as_str()) {
                 Ok(channel)
@@ -267,7 +273,7 @@ fn checkout_fields_all(
         }),
     );
     let mobile =
-        required("mobile", &p.mobile, "by Vexora: the payer's mobile, 09 and 8 digits (--mobile)").and_then(|m| {
+        required("mobile", &p.mobile, "by Vexora: the payer's mobile, 09 and 8 digits", "--mobile").and_then(|m| {
             if m.len() == 10 && m.starts_with("09") && m.bytes().all(|b| b.is_ascii_digit()) {
                 Ok(m)
             } else {
@@ -283,17 +289,17 @@ fn checkout_fields_all(
     if let Some(m) = keep(&mut problems, mobile) {
         put("mobile", m);
     }
-    let first = required("first_name", &p.first_name, "by Vexora: the payer's first name")
+    let first = required("first_name", &p.first_name, "by Vexora: the payer's first name", "--first-name")
         .and_then(|v| checked("first_name", v, 50));
     if let Some(v) = keep(&mut problems, first) {
         put("firstname", v);
     }
-    let last = required("last_name", &p.last_name, "by Vexora: the payer's last name")
+    let last = required("last_name", &p.last_name, "by Vexora: the payer's last name", "--last-name")
         .and_then(|v| checked("last_name", v, 50));
     if let Some(v) = keep(&mut problems, last) {
         put("lastname", v);
     }
-    let email = required("email", &p.email, "by Vexora: the payer's email")
+    let email = required("email", &p.email, "by Vexora: the payer's email", "--email")
         .and_then(|v| checked("email", v, 100))
         .and_then(|email| {
             let at = email.find('@');
@@ -303,7 +309,8 @@ fn checkout_fields_all(
                 Err(ValidationError::new(
                     "email",
                     format!("is not an email address (got '{}')", email.chars().take(60).collect::<String>()),
-                ))
+                )
+                .because(RuleId::Email))
             }
         });
     if let Some(v) = keep(&mut problems, email) {
@@ -320,14 +327,19 @@ fn checkout_fields_all(
         .ok_or_else(|| {
             ValidationError::new(
                 "payer_ip",
-                "is required by Vexora: set the counter's public IP address on the profile (--public-ip), or give the payer's (--payer-ip)",
+                "is required by Vexora: set the counter's public IP address on the profile, or give the payer's",
             )
+            .because(RuleId::Required)
+            .option("--public-ip or --payer-ip")
         })
         .and_then(|ip| match ip.parse::<std::net::IpAddr>() {
             Ok(_) => Ok(ip),
             Err(_) => Err(ValidationError::new(
                 "payer_ip",
-                format!("must be an IP address such as 203.0.113.7 (got '{}')", ip.chars().take(45).collect::<String>()),
+                format!(
+                    "must be an IP address such as 203.0.113.7 (got '{}')",
+                    ip.chars().take(45).collect::<String>()
+                ),
             )),
         });
     if let Some(v) = keep(&mut problems, ip) {
@@ -340,8 +352,10 @@ fn checkout_fields_all(
             _ => default_way_code(channel).ok_or_else(|| {
                 ValidationError::new(
                     "way_code",
-                    "is required for EWALLET: the e-wallet's wayCode as your Vexora contract names it (--way-code)",
+                    "is required for EWALLET: the e-wallet's wayCode as your Vexora contract names it",
                 )
+                .because(RuleId::Required)
+                .option("--way-code")
             }),
         }
         .and_then(|way| {
@@ -359,7 +373,8 @@ fn checkout_fields_all(
                 let banks = required(
                     "bank_number",
                     &p.bank_number,
-                    "for NET_BANKING: the payer's account, e.g. 808-0368988888888 (--bank-number)",
+                    "for NET_BANKING: the payer's account, e.g. 808-0368988888888",
+                    "--bank-number",
                 )
                 .and_then(|b| checked("bank_number", b, 200))
                 .and_then(|banks| {
@@ -384,19 +399,19 @@ fn checkout_fields_all(
                 }
             }
             "STORE" => {
-                let postcode = required("postcode", &p.postcode, "for STORE: the payer's postcode (--postcode)")
+                let postcode = required("postcode", &p.postcode, "for STORE: the payer's postcode", "--postcode")
                     .and_then(|v| checked("postcode", v, 10))
                     .and_then(|v| {
                         if v.bytes().all(|b| b.is_ascii_digit()) {
                             Ok(v)
                         } else {
-                            Err(ValidationError::new("postcode", "digits only"))
+                            Err(ValidationError::new("postcode", "digits only").because(RuleId::DigitsOnly))
                         }
                     });
                 if let Some(v) = keep(&mut problems, postcode) {
                     put("postcode", v);
                 }
-                let address = required("address", &p.address, "for STORE: the payer's address (--address)")
+                let address = required("address", &p.address, "for STORE: the payer's address", "--address")
                     .and_then(|v| checked("address", v, 200));
                 if let Some(v) = keep(&mut problems, address) {
                     put("address", v);
