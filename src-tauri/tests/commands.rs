@@ -60,7 +60,7 @@ fn create_payment_command_and_its_pinned_error_json() {
     let err = invoke(&webview, "create_payment", bad).unwrap_err();
     assert_eq!(
         err.to_string(),
-        r#"{"field":"amount","kind":"invalid_input","message":"Amount: must be greater than zero (got 0)"}"#
+        r#"{"field":"amount","kind":"invalid_input","message":"Amount: must be greater than zero (got 0)","rule":"other"}"#
     );
     let err = invoke(
         &webview,
