@@ -18,6 +18,7 @@ pub fn client() -> reqwest::Client {
         .timeout(REQUEST_TIMEOUT)
         // A provider's answer is never a redirect we should follow with our signed body.
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(SystemResolver))
         .build()
         .expect("reqwest client with static settings")
 }
@@ -88,36 +89,91 @@ pub fn excerpt_of(bytes: &[u8]) -> serde_json::Value {
 
 /// The cause of a transport error, without the URL reqwest puts in its Display.
 pub fn describe(e: &reqwest::Error) -> String {
-    let mut root = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        root = s.to_string();
-        source = s.source();
+    match fault_of(e) {
+        WireFault::NoConnectionInTime => format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
+        WireFault::NoAnswerInTime => format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
+        WireFault::Refused => "the connection was refused".into(),
+        WireFault::NameNotFound => "its address could not be found".into(),
+        WireFault::ClosedEarly => "the connection closed before the answer came".into(),
+        WireFault::Cut => "the connection was cut".into(),
+        WireFault::Other => {
+            let root = root_cause(e);
+            if e.is_connect() { format!("the connection could not be made: {root}") } else { root }
+        }
     }
-    in_words(e.is_timeout(), e.is_connect(), &root)
 }
 
-/// What happened on the wire, as a cashier reads it (no URL, no library's jargon).
-fn in_words(timeout: bool, connect: bool, root: &str) -> String {
-    let root_lower = root.to_ascii_lowercase();
-    if timeout && connect {
-        format!("no connection within {} s", CONNECT_TIMEOUT.as_secs())
-    } else if timeout {
-        format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())
-    } else if root_lower.contains("refused") {
-        "the connection was refused".into()
-    } else if root_lower.contains("dns") || root_lower.contains("lookup") || root_lower.contains("name or service") {
-        "its address could not be found".into()
-    } else if root_lower.contains("closed before message completed") || root_lower.contains("incomplete") {
-        "the connection closed before the answer came".into()
-    } else if root_lower.contains("reset") {
-        "the connection was cut".into()
-    } else if connect {
-        format!("the connection could not be made: {root}")
-    } else {
-        root.to_string()
+/// What happened on the wire, told by the error's types (io kinds, hyper's own tests, our
+/// resolver's failure), never by its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WireFault {
+    NoConnectionInTime,
+    NoAnswerInTime,
+    Refused,
+    NameNotFound,
+    ClosedEarly,
+    Cut,
+    Other,
+}
+
+fn fault_of(e: &reqwest::Error) -> WireFault {
+    use std::io::ErrorKind;
+    if e.is_timeout() {
+        return if e.is_connect() { WireFault::NoConnectionInTime } else { WireFault::NoAnswerInTime };
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<NameNotFound>() {
+            return WireFault::NameNotFound;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                ErrorKind::ConnectionRefused => return WireFault::Refused,
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
+                    return WireFault::Cut
+                }
+                ErrorKind::UnexpectedEof => return WireFault::ClosedEarly,
+                _ => {}
+            }
+        }
+        if s.downcast_ref::<hyper::Error>().is_some_and(|h| h.is_incomplete_message()) {
+            return WireFault::ClosedEarly;
+        }
+        source = s.source();
+    }
+    WireFault::Other
+}
+
+/// The innermost error's own words, which carry no URL.
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut root: &dyn std::error::Error = e;
+    while let Some(s) = root.source() {
+        root = s;
+    }
+    root.to_string()
+}
+
+/// The system's own name lookup (getaddrinfo, as reqwest's default resolver), with its
+/// failure typed so that "address not found" is told apart without reading words.
+struct SystemResolver;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct NameNotFound(std::io::Error);
+
+impl reqwest::dns::Resolve for SystemResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            // The port is set by the connector afterwards.
+            match tokio::net::lookup_host((host.as_str(), 0)).await {
+                Ok(addrs) => Ok(Box::new(addrs.collect::<Vec<_>>().into_iter()) as reqwest::dns::Addrs),
+                Err(e) => Err(Box::new(NameNotFound(e)) as Box<dyn std::error::Error + Send + Sync>),
+            }
+        })
     }
 }
+
 /// What came back for a sent request: its headers (names lower-case) and its body, read
 /// within [`MAX_ANSWER_BYTES`].
 pub struct Answer {
@@ -155,17 +211,121 @@ pub async fn send(
 }
 
 #[cfg(test)]
-mod words_tests {
-    use super::in_words;
+mod wire_fault_tests {
+    //! Real failures on loopback sockets, told apart by type.
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
 
-    #[test]
-    fn what_happened_on_the_wire_is_said_in_words() {
-        assert_eq!(
-            in_words(false, false, "connection closed before message completed"),
-            "the connection closed before the answer came"
-        );
-        assert_eq!(in_words(false, true, "Connection refused (os error 111)"), "the connection was refused");
-        assert_eq!(in_words(true, false, "operation timed out"), "no answer within 20 s");
-        assert_eq!(in_words(true, true, "operation timed out"), "no connection within 5 s");
+    /// A server on 127.0.0.1 that reads one request and then does `then` to the connection.
+    async fn server<F, Fut>(then: F) -> String
+    where
+        F: FnOnce(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            then(stream).await;
+        });
+        url
+    }
+
+    async fn fault(client: &reqwest::Client, url: &str) -> (WireFault, String) {
+        let e = client.get(url).send().await.expect_err("the request must fail");
+        (fault_of(&e), describe(&e))
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let (kind, words) = fault(&client(), &url).await;
+        assert_eq!(kind, WireFault::Refused);
+        assert_eq!(words, "the connection was refused");
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_without_an_answer_is_closed_early() {
+        let url = server(|stream| async move { drop(stream) }).await;
+        let (kind, words) = fault(&client(), &url).await;
+        assert_eq!(kind, WireFault::ClosedEarly);
+        assert_eq!(words, "the connection closed before the answer came");
+    }
+
+    #[tokio::test]
+    async fn a_reset_connection_is_cut() {
+        let url = server(|stream| async move {
+            // Deprecated because a lingering close may block; a zero linger never does, and
+            // it is how a reset is sent.
+            #[allow(deprecated)]
+            stream.set_linger(Some(Duration::ZERO)).unwrap();
+            drop(stream)
+        })
+        .await;
+        let (kind, words) = fault(&client(), &url).await;
+        assert_eq!(kind, WireFault::Cut);
+        assert_eq!(words, "the connection was cut");
+    }
+
+    #[tokio::test]
+    async fn an_answer_cut_short_is_closed_early_and_its_fate_unknown() {
+        let url = server(|mut stream| async move {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort").await;
+        })
+        .await;
+        let mut exchange = crate::gateway::Exchange::default();
+        let e = send(client().get(&url), "Test", &mut exchange).await.err().expect("cut short");
+        assert!(matches!(&e, GatewayError::Unreachable { message, .. }
+            if message == "its answer broke off: the connection closed before the answer came"), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn no_answer_in_time_is_a_timeout() {
+        let url = server(|stream| async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(stream)
+        })
+        .await;
+        let impatient = reqwest::Client::builder().timeout(Duration::from_millis(200)).build().unwrap();
+        let (kind, words) = fault(&impatient, &url).await;
+        assert_eq!(kind, WireFault::NoAnswerInTime);
+        assert_eq!(words, "no answer within 20 s");
+    }
+
+    /// A failed lookup cannot be made here without asking a name server off this machine,
+    /// so the resolver's failure is stood in for; what is tested is that its type survives
+    /// reqwest's wrapping.
+    #[tokio::test]
+    async fn a_name_not_found_is_told_by_its_type() {
+        struct NoNames;
+        impl reqwest::dns::Resolve for NoNames {
+            fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+                Box::pin(async {
+                    Err(Box::new(NameNotFound(std::io::Error::other("no such name"))) as Box<dyn std::error::Error + Send + Sync>)
+                })
+            }
+        }
+        let client = reqwest::Client::builder().dns_resolver(std::sync::Arc::new(NoNames)).build().unwrap();
+        let (kind, words) = fault(&client, "http://shop.example/").await;
+        assert_eq!(kind, WireFault::NameNotFound);
+        assert_eq!(words, "its address could not be found");
+    }
+
+    #[tokio::test]
+    async fn the_system_resolver_finds_localhost() {
+        let url = server(|mut stream| async move {
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+        })
+        .await;
+        let url = url.replace("127.0.0.1", "localhost");
+        // localhost may also be ::1, where nobody listens; the connector then tries 127.0.0.1.
+        let answer = client().get(&url).send().await.expect("localhost is found");
+        assert_eq!(answer.status().as_u16(), 204);
     }
 }
