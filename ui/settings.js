@@ -1,4 +1,4 @@
-// Profiles (one per store): add, edit, delete, test. The token goes to the OS keyring and is
+// Profiles (one per store): add, edit, delete, test. The API secret goes to the OS keyring and is
 // only ever shown as "saved".
 import * as api from './api.js';
 import { clearFieldErrors, el, problemsOf, showFieldErrors } from './format.js';
@@ -78,7 +78,7 @@ function clearForm() {
   showProviderFields();
   $('pf-environment').value = 'sandbox';
   showBaseUrl();
-  $('pf-token').placeholder = t('Paste the API token');
+  $('pf-token').placeholder = t('Paste the API secret');
   $('profile-form-title').textContent = t('Add a profile');
   $('profile-message').hidden = true;
   clearFieldErrors($('profile-form'));
@@ -105,7 +105,7 @@ function fill(p) {
   $('pf-callback-url').value = p.callback_url ?? '';
   $('pf-ipn-listen').value = p.ipn_listen ?? '';
   $('pf-token').value = '';
-  $('pf-token').placeholder = p.token === 'saved' ? t('Saved — type a new one to replace it') : t('Not saved — paste the API token');
+  $('pf-token').placeholder = p.token === 'saved' ? t('Saved — type a new one to replace it') : t('Not saved — paste the API secret');
   $('profile-form-title').textContent = t('Edit {profile}', { profile: p.name });
   $('profile-message').hidden = true;
   clearFieldErrors($('profile-form'));
@@ -260,7 +260,7 @@ async function save(e) {
     replace: editing != null,
     private_network: editing != null && editingPrivateNetwork,
   };
-  // An API token, or a private key: either way only into the OS keyring.
+  // The API secret (a token, an app secret or a private key): only into the OS keyring.
   const token = declared($('pf-provider').value)?.secret.multiline ? $('pf-key').value : $('pf-token').value;
   try {
     const saved = await api.saveProfile(input, token || null);
@@ -270,7 +270,7 @@ async function save(e) {
     await load();
     const listed = (await api.listProfiles()).find((p) => p.name === saved.name);
     if (listed) fill(listed);
-    message(token ? t('Saved {profile} — token saved in the OS keyring', { profile: saved.name }) : t('Saved {profile}', { profile: saved.name }));
+    message(token ? t('Saved {profile} — API secret saved in the OS keyring', { profile: saved.name }) : t('Saved {profile}', { profile: saved.name }));
   } catch (err) {
     // Every field's problem at once, next to its field.
     const problems = problemsOf(err);
@@ -288,7 +288,7 @@ function showBaseUrl() {
 function showProviderFields() {
   const provider = $('pf-provider').value;
   for (const f of $('pf-settings').children) f.hidden = !f.dataset.providers.split(' ').includes(provider);
-  const secret = declared(provider)?.secret ?? { label: 'API token', multiline: false };
+  const secret = declared(provider)?.secret ?? { label: 'API secret', multiline: false };
   $('pf-token-field').hidden = secret.multiline;
   $('pf-key-field').hidden = !secret.multiline;
   $('pf-token-label').textContent = t(secret.label);

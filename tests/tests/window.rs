@@ -257,7 +257,7 @@ fn counter_sale_turns_paid_in_the_real_window() {
         Duration::from_secs(10),
         "const m = document.getElementById('profile-message'); return m.textContent.startsWith('Saved') && m.textContent",
     );
-    assert!(saved.as_str().unwrap().contains("token saved in the OS keyring"), "{saved}");
+    assert!(saved.as_str().unwrap().contains("API secret saved in the OS keyring"), "{saved}");
     s.wait_for(
         "Store-2 listed with its token saved",
         Duration::from_secs(10),

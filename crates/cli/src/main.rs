@@ -55,10 +55,10 @@ struct Cli {
 enum Command {
     /// Run the provider sandbox standalone until interrupted.
     Sandbox(servers::SandboxArgs),
-    /// Merchant profiles (the token is kept in the OS keyring, see `secret`).
+    /// Merchant profiles (the API secret is kept in the OS keyring, see `secret`).
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// API tokens in the OS keyring.
+    /// API secrets in the OS keyring.
     #[command(subcommand)]
     Secret(SecretCommand),
     /// Take a payment.

@@ -47,7 +47,7 @@ pub(crate) enum ProfileCommand {
     Show {
         name: String,
     },
-    /// Removes the profile and its saved token; its payments stay in the ledger.
+    /// Removes the profile and its saved API secret; its payments stay in the ledger.
     Remove {
         name: String,
     },
@@ -57,7 +57,7 @@ pub(crate) enum ProfileCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Checks the URL, merchant and token with a harmless query.
+    /// Checks the URL, merchant and API secret with a harmless query.
     Test {
         name: String,
         /// Also each request and answer (signatures removed), the clock skew to the
@@ -79,9 +79,9 @@ pub(crate) enum ProfileCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum SecretCommand {
-    /// Reads the API token from standard input and saves it in the OS keyring.
+    /// Reads the API secret from standard input and saves it in the OS keyring.
     Set { profile: String },
-    /// Deletes the saved token.
+    /// Deletes the saved API secret.
     Delete { profile: String },
 }
 
@@ -262,7 +262,7 @@ pub(crate) async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
         }
         SecretCommand::Delete { profile } => {
             let deleted = secrets::delete_secret(&profile)?;
-            out(json!({"profile": profile, "deleted": deleted}), if deleted { "deleted" } else { "no token was saved" })
+            out(json!({"profile": profile, "deleted": deleted}), if deleted { "deleted" } else { "no API secret was saved" })
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Paydesk's services, shared by the desktop shell and the CLI. Never depends on Tauri.
 //!
 //! - [`Paydesk`] owns the ledger and runs the payment flows (record, send, update).
-//! - [`secrets`] keeps API tokens in the OS keyring, never anywhere else.
+//! - [`secrets`] keeps API secrets in the OS keyring, never anywhere else.
 //! - [`demo`] switches demo mode on against a sandbox the host started.
 //! - [`qr`] renders payment links as PNG and SVG.
 

@@ -17,7 +17,7 @@ fn account(profile: &str) -> String {
 fn unavailable(e: KeyringError) -> AppError {
     let message = match e {
         KeyringError::NoDefaultStore => {
-            "No OS keyring is reachable: Paydesk keeps API tokens only in the Secret Service \
+            "No OS keyring is reachable: Paydesk keeps API secrets only in the Secret Service \
              (GNOME Keyring, KWallet). Start one in this desktop session and try again."
                 .to_string()
         }

@@ -175,8 +175,8 @@ impl Paydesk {
                 // On a shared ledger the sales are everyone's, the secrets each machine's.
                 AppError::SecretMissing { profile, .. } if self.ledger_is_shared() => AppError::SecretMissing {
                     message: format!(
-                        "This counter has no API token for profile '{profile}': it can see the profile's sales on the \
-                         shared ledger but cannot act on them. Act from a counter that has the token, or save it here \
+                        "This counter has no API secret for profile '{profile}': it can see the profile's sales on the \
+                         shared ledger but cannot act on them. Act from a counter that has the secret, or save it here \
                          with `paydesk secret set {profile}` or in Settings."
                     ),
                     profile,
