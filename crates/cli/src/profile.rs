@@ -262,7 +262,10 @@ pub(crate) async fn secret(cmd: SecretCommand) -> Result<Output, AppError> {
         }
         SecretCommand::Delete { profile } => {
             let deleted = secrets::delete_secret(&profile)?;
-            out(json!({"profile": profile, "deleted": deleted}), if deleted { "deleted" } else { "no API secret was saved" })
+            out(
+                json!({"profile": profile, "deleted": deleted}),
+                if deleted { "deleted" } else { "no API secret was saved" },
+            )
         }
     }
 }

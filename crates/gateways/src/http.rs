@@ -98,7 +98,11 @@ pub fn describe(e: &reqwest::Error) -> String {
         WireFault::Cut => "the connection was cut".into(),
         WireFault::Other => {
             let root = root_cause(e);
-            if e.is_connect() { format!("the connection could not be made: {root}") } else { root }
+            if e.is_connect() {
+                format!("the connection could not be made: {root}")
+            } else {
+                root
+            }
         }
     }
 }
@@ -281,8 +285,11 @@ mod wire_fault_tests {
         .await;
         let mut exchange = crate::gateway::Exchange::default();
         let e = send(client().get(&url), "Test", &mut exchange).await.err().expect("cut short");
-        assert!(matches!(&e, GatewayError::Unreachable { message, .. }
-            if message == "its answer broke off: the connection closed before the answer came"), "{e:?}");
+        assert!(
+            matches!(&e, GatewayError::Unreachable { message, .. }
+            if message == "its answer broke off: the connection closed before the answer came"),
+            "{e:?}"
+        );
     }
 
     #[tokio::test]
@@ -307,7 +314,8 @@ mod wire_fault_tests {
         impl reqwest::dns::Resolve for NoNames {
             fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
                 Box::pin(async {
-                    Err(Box::new(NameNotFound(std::io::Error::other("no such name"))) as Box<dyn std::error::Error + Send + Sync>)
+                    Err(Box::new(NameNotFound(std::io::Error::other("no such name")))
+                        as Box<dyn std::error::Error + Send + Sync>)
                 })
             }
         }

@@ -1,8 +1,9 @@
 //! One way for the ledger to speak SQL to either engine: the embedded SQLite file or a
-//! shared PostgreSQL server. Queries are written once, with `?N` placeholders and SQL both
-//! engines accept; what differs (placeholders, forced join order, prefix search, the
-//! schema's version) is decided here. Values and rows are owned, so the same code reads
-//! both.
+//! shared PostgreSQL server. Fixed queries are written once, with `?N` placeholders and SQL
+//! both engines accept; the accountant's filters are built with sea-query and rendered in
+//! each engine's SQL (`build`). What differs (placeholders, forced join order, the schema's
+//! version) is decided here; the prefix search's two forms are beside the filter. Values
+//! and rows are owned, so the same code reads both.
 //!
 //! PostgreSQL's client runs on a thread of its own: its blocking client drives a private
 //! runtime, which may not be started from inside the app's.
@@ -233,13 +234,32 @@ impl Db {
         }
     }
 
-    /// `JOIN` whose order the planner keeps (SQLite's CROSS JOIN; PostgreSQL plans its own).
-    pub(crate) fn ordered_join(&self) -> &'static str {
+    /// Joins `table` (as `alias`) on `on`, in an order the planner keeps: SQLite's CROSS
+    /// JOIN, whose condition goes in the WHERE (sea-query writes no ON for it); PostgreSQL
+    /// plans its own.
+    pub(crate) fn ordered_join(
+        &self,
+        select: &mut sea_query::SelectStatement,
+        table: &'static str,
+        alias: &'static str,
+        on: sea_query::Expr,
+    ) {
         if self.is_postgres() {
-            "JOIN"
+            select.join_as(sea_query::JoinType::InnerJoin, table, alias, on);
         } else {
-            "CROSS JOIN"
+            select.join_as(sea_query::JoinType::CrossJoin, table, alias, sea_query::Expr::cust("TRUE")).and_where(on);
         }
+    }
+
+    /// A statement built with sea-query, in this engine's SQL, with its values.
+    pub(crate) fn build(&self, statement: &sea_query::SelectStatement) -> Result<(String, Vec<Value>)> {
+        let (sql, values) = if self.is_postgres() {
+            statement.build(sea_query::PostgresQueryBuilder)
+        } else {
+            statement.build(sea_query::SqliteQueryBuilder)
+        };
+        let values = values.into_iter().map(Value::try_from).collect::<Result<_>>()?;
+        Ok((sql, values))
     }
 }
 

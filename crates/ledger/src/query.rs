@@ -3,15 +3,10 @@
 //! SQL, and daily totals for a period. Dates are the shop's local days, turned into UTC
 //! bounds here once.
 
-use crate::db::Value as SqlValue;
 use crate::payments::{payment_from_row, PaymentRow};
 use crate::{Ledger, Result};
+use sea_query::{Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use serde::{Deserialize, Serialize};
-
-/// The SQL list of the statuses that took money (in full or in part).
-fn taken_list() -> String {
-    paydesk_types::PaymentStatus::taken_names().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",")
-}
 
 /// Which payments: every field narrows; None leaves it open.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,82 +96,79 @@ pub struct DayTotals {
     pub net_minor: i64,
 }
 
-/// The WHERE clause (with its values) a filter stands for. `p` is the payments alias.
-pub(crate) fn where_clause(f: &PaymentFilter, postgres: bool) -> (String, Vec<SqlValue>) {
-    let mut parts: Vec<String> = Vec::new();
-    let mut values: Vec<SqlValue> = Vec::new();
-    let mut eq = |column: &str, value: &Option<String>, parts: &mut Vec<String>| {
-        if let Some(v) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            values.push(SqlValue::Text(v.to_string()));
-            parts.push(format!("p.{column} = ?{}", values.len()));
+/// A column of the payments, read through the alias `p` every filtered query uses.
+pub(crate) fn p(column: &'static str) -> Expr {
+    Expr::col(("p", column))
+}
+
+/// The payments a filter stands for, built once for both engines.
+pub(crate) fn condition(f: &PaymentFilter, postgres: bool) -> Condition {
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let mut all = Condition::all();
+    for (column, value) in [
+        ("status", given(&f.status)),
+        ("provider", given(&f.provider)),
+        ("profile", given(&f.profile)),
+        ("currency", given(&f.currency).map(|c| c.to_ascii_uppercase())),
+    ] {
+        if let Some(v) = value {
+            all = all.add(p(column).eq(v));
         }
-    };
-    eq("status", &f.status, &mut parts);
-    eq("provider", &f.provider, &mut parts);
-    eq("profile", &f.profile, &mut parts);
-    eq("currency", &f.currency.as_ref().map(|c| c.to_ascii_uppercase()), &mut parts);
-    if let Some(shop) = f.shop.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    }
+    if let Some(shop) = given(&f.shop) {
         // Every payment is in exactly one shop: its profile's, or the main shop where its
         // profile is built in (demo) or was removed.
-        values.push(SqlValue::Text(shop.to_string()));
-        let n = values.len();
-        let orphans = if shop == crate::MAIN_SHOP { " OR p.profile NOT IN (SELECT name FROM profiles)" } else { "" };
-        parts.push(format!("(p.profile IN (SELECT name FROM profiles WHERE shop = ?{n}){orphans})"));
-    }
-    let mut push = |sql: String, v: SqlValue, parts: &mut Vec<String>| {
-        values.push(v);
-        parts.push(sql.replace('#', &format!("?{}", values.len())));
-    };
-    if let Some(m) = f.method.as_ref().map(|m| m.trim().to_ascii_lowercase()).filter(|m| !m.is_empty()) {
-        if m == "qr" || m == "link" {
-            push("p.method = #".into(), SqlValue::Text(m), &mut parts);
-        } else {
-            push("p.vendor = #".into(), SqlValue::Text(m), &mut parts);
+        let names = || Query::select().column("name").from("profiles").to_owned();
+        let mut in_shop =
+            Condition::any().add(p("profile").in_subquery(names().and_where(Expr::col("shop").eq(&*shop)).to_owned()));
+        if shop == crate::MAIN_SHOP {
+            in_shop = in_shop.add(p("profile").not_in_subquery(names()));
         }
+        all = all.add(in_shop);
+    }
+    if let Some(m) = given(&f.method).map(|m| m.to_ascii_lowercase()) {
+        let column = if m == "qr" || m == "link" { "method" } else { "vendor" };
+        all = all.add(p(column).eq(m));
     }
     if let Some(from) = &f.from_utc {
-        push("p.created_at >= #".into(), SqlValue::Text(from.clone()), &mut parts);
+        all = all.add(p("created_at").gte(from.as_str()));
     }
     if let Some(to) = &f.to_utc {
-        push("p.created_at < #".into(), SqlValue::Text(to.clone()), &mut parts);
+        all = all.add(p("created_at").lt(to.as_str()));
     }
     if let Some(min) = f.min_minor {
-        push("p.amount_minor >= #".into(), SqlValue::Int(min), &mut parts);
+        all = all.add(p("amount_minor").gte(min));
     }
     if let Some(max) = f.max_minor {
-        push("p.amount_minor <= #".into(), SqlValue::Int(max), &mut parts);
+        all = all.add(p("amount_minor").lte(max));
     }
-    if let Some(t) = f.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        if postgres {
-            // The server's collation may not sort by code point: its own prefix test.
-            values.push(SqlValue::Text(t.to_string()));
-            let lo = values.len();
-            values.push(SqlValue::Text(t.to_ascii_uppercase()));
-            let up = values.len();
-            parts.push(format!(
-                "(starts_with(p.reference, ?{up}) OR starts_with(p.reference, ?{lo})
-                  OR starts_with(p.transaction_no, ?{lo}) OR starts_with(p.customer_no, ?{lo}))"
-            ));
-        } else {
-            // A prefix as a range on each indexed column: answered from the indexes.
-            values.push(SqlValue::Text(t.to_string()));
-            let lo = values.len();
-            values.push(SqlValue::Text(format!("{t}\u{10FFFF}")));
-            let hi = values.len();
-            values.push(SqlValue::Text(t.to_ascii_uppercase()));
-            let up_lo = values.len();
-            values.push(SqlValue::Text(format!("{}\u{10FFFF}", t.to_ascii_uppercase())));
-            let up_hi = values.len();
-            parts.push(format!(
-                "(p.reference >= ?{up_lo} AND p.reference < ?{up_hi}
-                  OR p.reference >= ?{lo} AND p.reference < ?{hi}
-                  OR p.transaction_no >= ?{lo} AND p.transaction_no < ?{hi}
-                  OR p.customer_no >= ?{lo} AND p.customer_no < ?{hi})"
-            ));
-        }
+    if let Some(t) = given(&f.text) {
+        let upper = t.to_ascii_uppercase();
+        all = all.add(
+            Condition::any()
+                .add(starts_with("reference", &upper, postgres))
+                .add(starts_with("reference", &t, postgres))
+                .add(starts_with("transaction_no", &t, postgres))
+                .add(starts_with("customer_no", &t, postgres)),
+        );
     }
-    let sql = if parts.is_empty() { "1 = 1".to_string() } else { parts.join(" AND ") };
-    (sql, values)
+    all
+}
+
+/// A prefix test each engine answers well: SQLite compares text by code point, so a range
+/// on the column is read from its index; a PostgreSQL server's collation may not sort by
+/// code point, so it is asked its own `starts_with`.
+fn starts_with(column: &'static str, prefix: &str, postgres: bool) -> Expr {
+    if postgres {
+        Func::cust("starts_with").arg(p(column)).arg(prefix).into()
+    } else {
+        p(column).gte(prefix).and(p(column).lt(format!("{prefix}\u{10FFFF}")))
+    }
+}
+
+/// `SELECT … FROM payments p WHERE` the filter, to which each question adds its columns.
+pub(crate) fn filtered(f: &PaymentFilter, postgres: bool) -> SelectStatement {
+    Query::select().from_as("payments", "p").cond_where(condition(f, postgres)).to_owned()
 }
 
 /// The local calendar day `date` (`YYYY-MM-DD`) in `tz` as UTC bounds: its first instant,
@@ -206,21 +198,23 @@ pub fn local_time(utc: &str, tz: &jiff::tz::TimeZone) -> String {
 impl Ledger {
     /// One page of the filter, newest first.
     pub fn page(&self, f: &PaymentFilter) -> Result<Page> {
-        let limit = f.limit.unwrap_or(50).clamp(1, 1000) as i64;
-        let (mut sql, mut values) = where_clause(f, self.db.is_postgres());
+        let limit = f.limit.unwrap_or(50).clamp(1, 1000) as u64;
+        let mut select = filtered(f, self.db.is_postgres());
         if let Some(c) = &f.after {
-            values.push(SqlValue::Text(c.created_at.clone()));
-            values.push(SqlValue::Int(c.id));
-            sql = format!("{sql} AND (p.created_at, p.id) < (?{}, ?{})", values.len() - 1, values.len());
+            select.and_where(
+                Expr::tuple([p("created_at"), p("id")])
+                    .lt(Expr::tuple([Expr::val(c.created_at.as_str()), Expr::val(c.id)])),
+            );
         }
-        values.push(SqlValue::Int(limit + 1));
-        let query = format!(
-            "SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at DESC, p.id DESC LIMIT ?{}",
-            values.len()
-        );
+        select
+            .expr(Expr::cust("p.*"))
+            .order_by_expr(p("created_at"), Order::Desc)
+            .order_by_expr(p("id"), Order::Desc)
+            .limit(limit + 1);
+        let (query, values) = self.db.build(&select)?;
         let mut rows: Vec<PaymentRow> =
             self.db.query(&query, values)?.iter().map(payment_from_row).collect::<Result<_>>()?;
-        let next = if rows.len() as i64 > limit {
+        let next = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|r| Cursor { created_at: r.created_at.clone(), id: r.id })
         } else {
@@ -236,16 +230,21 @@ impl Ledger {
 
     /// Totals per currency over the whole filter (not a page), from SQL.
     pub fn totals(&self, f: &PaymentFilter) -> Result<Vec<CurrencyTotals>> {
-        let (sql, values) = where_clause(f, self.db.is_postgres());
+        let postgres = self.db.is_postgres();
         // Grouped by currency and status in SQL (an index holds exactly those columns),
         // folded into totals here.
-        let query = format!(
-            "SELECT p.currency, p.status, count(*), CAST(coalesce(sum(coalesce(p.paid_minor, p.amount_minor)), 0) AS BIGINT)
-             FROM payments p WHERE {sql} GROUP BY p.currency, p.status"
-        );
+        let (query, values) = self.db.build(
+            filtered(f, postgres)
+                .expr(p("currency"))
+                .expr(p("status"))
+                .expr(Expr::cust("count(*)"))
+                .expr(Expr::cust("CAST(coalesce(sum(coalesce(p.paid_minor, p.amount_minor)), 0) AS BIGINT)"))
+                .group_by_col(("p", "currency"))
+                .group_by_col(("p", "status")),
+        )?;
         let groups: Vec<(String, String, i64, i64)> = self
             .db
-            .query(&query, values.clone())?
+            .query(&query, values)?
             .iter()
             .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .collect::<Result<_>>()?;
@@ -276,13 +275,19 @@ impl Ledger {
         totals.sort_by(|a, b| a.currency.cmp(&b.currency));
         // Refunds of the filter's payments, found from the payments' side (only those whose
         // status can carry a confirmed refund), each through the refunds' covering index.
-        let query = format!(
-            "SELECT p.currency, CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT)
-             FROM payments p {join} refunds r ON r.payment_id = p.id AND r.status = 'succeeded'
-             WHERE {sql} AND p.status IN ({taken}) GROUP BY p.currency",
-            join = self.db.ordered_join(),
-            taken = taken_list(),
+        let mut refunds = filtered(f, postgres);
+        refunds
+            .expr(p("currency"))
+            .expr(Expr::cust("CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT)"))
+            .and_where(p("status").is_in(paydesk_types::PaymentStatus::taken_names()))
+            .group_by_col(("p", "currency"));
+        self.db.ordered_join(
+            &mut refunds,
+            "refunds",
+            "r",
+            Expr::col(("r", "payment_id")).equals(("p", "id")).and(Expr::col(("r", "status")).eq("succeeded")),
         );
+        let (query, values) = self.db.build(&refunds)?;
         let refunded: Vec<(String, i64)> =
             self.db.query(&query, values)?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<_>>()?;
         for t in &mut totals {
@@ -294,16 +299,19 @@ impl Ledger {
 
     /// How many payments the filter holds.
     pub fn count(&self, f: &PaymentFilter) -> Result<i64> {
-        let (sql, values) = where_clause(f, self.db.is_postgres());
-        let query = format!("SELECT count(*) FROM payments p WHERE {sql}");
+        let (query, values) = self.db.build(filtered(f, self.db.is_postgres()).expr(Expr::cust("count(*)")))?;
         self.db.query_one(&query, values)?.get(0)
     }
 
     /// Every payment of the filter, oldest first, one at a time (for exports and bulk
     /// work: memory stays flat however many there are). `f` returns false to stop.
     pub fn each_payment(&self, filter: &PaymentFilter, mut f: impl FnMut(PaymentRow) -> bool) -> Result<()> {
-        let (sql, values) = where_clause(filter, self.db.is_postgres());
-        let query = format!("SELECT p.* FROM payments p WHERE {sql} ORDER BY p.created_at, p.id");
+        let (query, values) = self.db.build(
+            filtered(filter, self.db.is_postgres())
+                .expr(Expr::cust("p.*"))
+                .order_by_expr(p("created_at"), Order::Asc)
+                .order_by_expr(p("id"), Order::Asc),
+        )?;
         self.db.for_each(&query, values, |row| Ok(f(payment_from_row(&row)?)))
     }
 
@@ -313,14 +321,16 @@ impl Ledger {
     pub fn daily(&self, f: &PaymentFilter, tz: &jiff::tz::TimeZone, by_provider: bool) -> Result<Vec<DayTotals>> {
         type Key = (String, String, Option<String>);
         let mut by_key: std::collections::BTreeMap<Key, (i64, i64, i64)> = Default::default();
-        let (sql, values) = where_clause(f, self.db.is_postgres());
-        let query = format!(
-            "SELECT p.created_at, p.currency, p.provider, coalesce(p.paid_minor, p.amount_minor),
-                    (SELECT CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT) FROM refunds r
-                     WHERE r.payment_id = p.id AND r.status = 'succeeded')
-             FROM payments p WHERE {sql} AND p.status IN ({taken})",
-            taken = taken_list()
-        );
+        let (query, values) = self.db.build(
+            filtered(f, self.db.is_postgres())
+                .exprs([p("created_at"), p("currency"), p("provider")])
+                .expr(Expr::cust("coalesce(p.paid_minor, p.amount_minor)"))
+                .expr(Expr::cust(
+                    "(SELECT CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT) FROM refunds r \
+                     WHERE r.payment_id = p.id AND r.status = 'succeeded')",
+                ))
+                .and_where(p("status").is_in(paydesk_types::PaymentStatus::taken_names())),
+        )?;
         self.db.for_each(&query, values, |r| {
             let at: String = r.get(0)?;
             let day = local_time(&at, tz).chars().take(10).collect::<String>();
@@ -343,5 +353,46 @@ impl Ledger {
                 net_minor: gross_minor - refunded_minor,
             })
             .collect())
+    }
+}
+#[cfg(test)]
+mod plan_tests {
+    //! The built filters keep SQLite reading from its indexes, as the hand-written ones did.
+    use super::*;
+
+    /// SQLite's plan for a filtered page, one line per step.
+    fn plan(ledger: &Ledger, f: &PaymentFilter) -> String {
+        let mut select = filtered(f, false);
+        select
+            .expr(Expr::cust("p.*"))
+            .order_by_expr(p("created_at"), Order::Desc)
+            .order_by_expr(p("id"), Order::Desc)
+            .limit(51);
+        let (sql, values) = ledger.db.build(&select).unwrap();
+        let rows = ledger.db.query(&format!("EXPLAIN QUERY PLAN {sql}"), values).unwrap();
+        rows.iter().map(|r| r.get::<String>(3).unwrap()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn each_filter_is_read_from_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_in(dir.path()).unwrap();
+        let text = |t: &str| Some(t.to_string());
+        let filters = [
+            PaymentFilter { status: text("paid"), ..Default::default() },
+            PaymentFilter { provider: text("pockyt"), ..Default::default() },
+            PaymentFilter { method: text("alipay"), ..Default::default() },
+            PaymentFilter { method: text("qr"), ..Default::default() },
+            PaymentFilter { currency: text("usd"), ..Default::default() },
+            PaymentFilter { text: text("PD-20"), ..Default::default() },
+            PaymentFilter { from_utc: text("2026-11-01T00:00:00"), ..Default::default() },
+        ];
+        for f in filters {
+            let plan = plan(&ledger, &f);
+            assert!(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"), "{f:?}:\n{plan}");
+            assert!(!plan.lines().any(|l| l.trim() == "SCAN p"), "a full scan for {f:?}:\n{plan}");
+        }
+        let prefix = plan(&ledger, &PaymentFilter { text: text("PD-20"), ..Default::default() });
+        assert!(prefix.contains("MULTI-INDEX OR"), "the prefix is read from each column's index:\n{prefix}");
     }
 }

@@ -12,6 +12,25 @@ pub(crate) enum Value {
     Text(String),
 }
 
+/// What the query builder hands over: the ledger binds only integers and text.
+impl TryFrom<sea_query::Value> for Value {
+    type Error = crate::LedgerError;
+    fn try_from(v: sea_query::Value) -> crate::Result<Self> {
+        use sea_query::Value as Q;
+        Ok(match v {
+            Q::String(Some(s)) => Value::Text(s),
+            Q::BigInt(Some(n)) => Value::Int(n),
+            Q::Int(Some(n)) => Value::Int(n.into()),
+            Q::Unsigned(Some(n)) => Value::Int(n.into()),
+            Q::BigUnsigned(Some(n)) => Value::Int(
+                i64::try_from(n).map_err(|_| crate::LedgerError::Database(format!("{n} is past a 64-bit integer")))?,
+            ),
+            Q::String(None) | Q::BigInt(None) | Q::Int(None) | Q::Unsigned(None) | Q::BigUnsigned(None) => Value::Null,
+            other => return Err(crate::LedgerError::Database(format!("the ledger binds no {other:?}"))),
+        })
+    }
+}
+
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Value::Int(v)

@@ -3,9 +3,10 @@
 //! minor units, local and UTC times. Rows are streamed from SQLite: memory stays flat
 //! however large the ledger. Progress is reported and the caller may stop it.
 
-use crate::query::{local_time, where_clause, PaymentFilter};
+use crate::query::{filtered, local_time, p, PaymentFilter};
 use crate::{Ledger, LedgerError, Result};
 use paydesk_types::{Currency, Money};
+use sea_query::Expr;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::Write;
@@ -128,14 +129,31 @@ fn io(e: impl std::fmt::Display) -> LedgerError {
 impl Ledger {
     /// Streams the filter's payments, oldest first, with their refunded sums.
     fn each_line(&self, filter: &PaymentFilter, mut f: impl FnMut(&Line<'_>) -> Result<bool>) -> Result<()> {
-        let (sql, values) = where_clause(filter, self.db.is_postgres());
-        let query = format!(
-            "SELECT p.id, p.reference, p.created_at, p.profile, p.provider, p.method, p.vendor, p.status, p.raw_status,
-                    p.currency, p.amount_minor, p.paid_minor,
-                    CAST(coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT),
-                    p.transaction_no, p.customer_no
-             FROM payments p WHERE {sql} ORDER BY p.created_at, p.id"
-        );
+        let (query, values) = self.db.build(
+            filtered(filter, self.db.is_postgres())
+                .exprs(
+                    [
+                        "id",
+                        "reference",
+                        "created_at",
+                        "profile",
+                        "provider",
+                        "method",
+                        "vendor",
+                        "status",
+                        "raw_status",
+                    ]
+                    .map(p),
+                )
+                .exprs(["currency", "amount_minor", "paid_minor"].map(p))
+                .expr(Expr::cust(
+                    "CAST(coalesce((SELECT sum(r.amount_minor) FROM refunds r \
+                     WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT)",
+                ))
+                .exprs(["transaction_no", "customer_no"].map(p))
+                .order_by_expr(p("created_at"), sea_query::Order::Asc)
+                .order_by_expr(p("id"), sea_query::Order::Asc),
+        )?;
         let missing = |i: usize| LedgerError::Database(format!("export: column {i} is empty"));
         self.db.for_each_cells(&query, values, |r| {
             let text = |i: usize| r.text(i)?.ok_or_else(|| missing(i));
