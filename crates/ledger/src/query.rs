@@ -102,7 +102,7 @@ pub(crate) fn p(column: &'static str) -> Expr {
 }
 
 /// The payments a filter stands for, built once for both engines.
-pub(crate) fn condition(f: &PaymentFilter, postgres: bool) -> Condition {
+fn condition(f: &PaymentFilter, postgres: bool) -> Condition {
     let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
     let mut all = Condition::all();
     for (column, value) in [
@@ -171,6 +171,29 @@ pub(crate) fn filtered(f: &PaymentFilter, postgres: bool) -> SelectStatement {
     Query::select().from_as("payments", "p").cond_where(condition(f, postgres)).to_owned()
 }
 
+/// Rows per page: 50 unless asked, at most 1000.
+fn page_limit(f: &PaymentFilter) -> u64 {
+    f.limit.unwrap_or(50).clamp(1, 1000) as u64
+}
+
+/// A page of the filter, newest first, after its cursor; one row more than the page holds
+/// tells whether another page follows.
+fn page_statement(f: &PaymentFilter, postgres: bool) -> SelectStatement {
+    let mut select = filtered(f, postgres);
+    if let Some(c) = &f.after {
+        select.and_where(
+            Expr::tuple([p("created_at"), p("id")])
+                .lt(Expr::tuple([Expr::val(c.created_at.as_str()), Expr::val(c.id)])),
+        );
+    }
+    select
+        .expr(Expr::cust("p.*"))
+        .order_by_expr(p("created_at"), Order::Desc)
+        .order_by_expr(p("id"), Order::Desc)
+        .limit(page_limit(f) + 1);
+    select
+}
+
 /// The local calendar day `date` (`YYYY-MM-DD`) in `tz` as UTC bounds: its first instant,
 /// and the next day's.
 pub fn local_day_bounds(date: &str, tz: &jiff::tz::TimeZone) -> std::result::Result<(String, String), String> {
@@ -198,19 +221,8 @@ pub fn local_time(utc: &str, tz: &jiff::tz::TimeZone) -> String {
 impl Ledger {
     /// One page of the filter, newest first.
     pub fn page(&self, f: &PaymentFilter) -> Result<Page> {
-        let limit = f.limit.unwrap_or(50).clamp(1, 1000) as u64;
-        let mut select = filtered(f, self.db.is_postgres());
-        if let Some(c) = &f.after {
-            select.and_where(
-                Expr::tuple([p("created_at"), p("id")])
-                    .lt(Expr::tuple([Expr::val(c.created_at.as_str()), Expr::val(c.id)])),
-            );
-        }
-        select
-            .expr(Expr::cust("p.*"))
-            .order_by_expr(p("created_at"), Order::Desc)
-            .order_by_expr(p("id"), Order::Desc)
-            .limit(limit + 1);
+        let limit = page_limit(f);
+        let select = page_statement(f, self.db.is_postgres());
         let (query, values) = self.db.build(&select)?;
         let mut rows: Vec<PaymentRow> =
             self.db.query(&query, values)?.iter().map(payment_from_row).collect::<Result<_>>()?;
@@ -360,14 +372,9 @@ mod plan_tests {
     //! The built filters keep SQLite reading from its indexes, as the hand-written ones did.
     use super::*;
 
-    /// SQLite's plan for a filtered page, one line per step.
+    /// SQLite's plan for a page of the filter, one line per step.
     fn plan(ledger: &Ledger, f: &PaymentFilter) -> String {
-        let mut select = filtered(f, false);
-        select
-            .expr(Expr::cust("p.*"))
-            .order_by_expr(p("created_at"), Order::Desc)
-            .order_by_expr(p("id"), Order::Desc)
-            .limit(51);
+        let select = page_statement(f, false);
         let (sql, values) = ledger.db.build(&select).unwrap();
         let rows = ledger.db.query(&format!("EXPLAIN QUERY PLAN {sql}"), values).unwrap();
         rows.iter().map(|r| r.get::<String>(3).unwrap()).collect::<Vec<_>>().join("\n")
