@@ -87,8 +87,8 @@ pub(crate) async fn save_profile(
             .map_err(|e| AppError::Internal { message: e.to_string() })??;
     }
     let saved = off_thread(&core, move |c| c.save_profile(input)).await?;
-    // A profile that asks for the IPN listener gets it at once.
-    paydesk_core::ipn::start_for_profiles(core.inner()).await?;
+    // A profile that asks for the notification listener gets it at once.
+    paydesk_core::notifications::start_for_profiles(core.inner()).await?;
     Ok(saved)
 }
 
@@ -98,7 +98,7 @@ pub(crate) async fn delete_profile(core: Core<'_>, name: String) -> Result<bool,
     let removed = off_thread(&core, move |c| c.remove_profile(&for_name)).await?;
     let _ = tauri::async_runtime::spawn_blocking(move || secrets::delete_secret(&name)).await;
     // Its notification listener, if it had one, closes now.
-    paydesk_core::ipn::start_for_profiles(core.inner()).await?;
+    paydesk_core::notifications::start_for_profiles(core.inner()).await?;
     Ok(removed)
 }
 

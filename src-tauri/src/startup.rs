@@ -61,7 +61,7 @@ pub fn push_status_changes<R: Runtime>(app: tauri::AppHandle<R>, core: Arc<Payde
                 // A profile saved or removed on another counter of the shared ledger: the
                 // windows list it anew, and this counter's listeners follow the profiles.
                 Ok(paydesk_core::PROFILES_CHANGED) => {
-                    if let Err(e) = paydesk_core::ipn::start_for_profiles(&core).await {
+                    if let Err(e) = paydesk_core::notifications::start_for_profiles(&core).await {
                         eprintln!("paydesk: notification listeners after a profile change: {e}");
                     }
                     let _ = app.emit("profiles-changed", ());

@@ -125,18 +125,18 @@ impl Drop for SandboxProcess {
 
 /// A `paydesk ipn listen` process (with `args` after `listen`), once it has announced
 /// where it listens; killed on drop.
-pub struct IpnListenerProcess {
+pub struct NotificationListenerProcess {
     child: Child,
     /// Its first line: `{"listening": …, "notify": […]}`.
     pub announced: serde_json::Value,
 }
 
-impl IpnListenerProcess {
+impl NotificationListenerProcess {
     pub fn start(home: &Path, args: &[&str]) -> Self {
         let mut cmd = paydesk(home);
         cmd.args(["--json", "ipn", "listen"]).args(args);
         let (child, announced) = spawn_announcing(cmd, "listener");
-        IpnListenerProcess { child, announced }
+        NotificationListenerProcess { child, announced }
     }
 }
 
@@ -150,7 +150,7 @@ fn spawn_announcing(mut cmd: Command, what: &str) -> (std::process::Child, serde
     (child, doc)
 }
 
-impl Drop for IpnListenerProcess {
+impl Drop for NotificationListenerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

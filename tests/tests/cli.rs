@@ -480,7 +480,7 @@ fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
     assert_eq!(run(c, None).code, 0);
 
     // Without --bind, the listener runs where the profile asked for it.
-    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &[]);
+    let listener = paydesk_e2e::NotificationListenerProcess::start(home.path(), &[]);
     assert_eq!(listener.announced["listening"], ipn_url.as_str());
     set_secret(home.path(), &name, DEMO_TOKEN);
 

@@ -3,7 +3,7 @@
 //! once, and a valid notification is applied within a second. Refused notifications to
 //! random paths are counted under our own names and sampled, never stored one by one.
 
-use paydesk_e2e::{paydesk, run, unique_name, IpnListenerProcess, SandboxProcess};
+use paydesk_e2e::{paydesk, run, unique_name, NotificationListenerProcess, SandboxProcess};
 use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::path::Path;
@@ -43,7 +43,7 @@ fn a_flood_of_silent_sockets_never_stops_a_sale_or_a_notification() {
     secret.args(["--json", "secret", "set", &name]);
     assert_eq!(run(secret, Some(&format!("{DEMO_TOKEN}\n"))).code, 0, "the Secret Service (scripts/test starts one)");
     let listener =
-        IpnListenerProcess::start(home.path(), &["--profile", &name, "--bind", &format!("127.0.0.1:{port}")]);
+        NotificationListenerProcess::start(home.path(), &["--profile", &name, "--bind", &format!("127.0.0.1:{port}")]);
 
     let sandbox_addr = sandbox.base_url.trim_start_matches("http://").to_string();
     let (held_listener, held_sandbox) = std::thread::scope(|s| {

@@ -302,7 +302,8 @@ fn restore_waits_for_nobody_else_to_hold_the_ledger() {
     let backup = home.path().join("backup.sqlite3");
     assert_eq!(cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]).code, 0);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &["--bind", &format!("127.0.0.1:{port}")]);
+    let listener =
+        paydesk_e2e::NotificationListenerProcess::start(home.path(), &["--bind", &format!("127.0.0.1:{port}")]);
     let refused = cli(home.path(), &["ledger", "restore", backup.to_str().unwrap()]);
     assert_eq!(refused.code, 1, "{}", refused.stdout);
     assert!(refused.stderr.contains("the ledger is open in pid"), "{}", refused.stderr);

@@ -244,7 +244,7 @@ fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
     assert_eq!(added.code, 0, "{}", added.stdout);
     assert_eq!(secret_set(home.path(), &name, MERCHANT_PRIVATE).code, 0);
     let bind = format!("127.0.0.1:{port}");
-    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &["--profile", &name, "--bind", &bind]);
+    let listener = paydesk_e2e::NotificationListenerProcess::start(home.path(), &["--profile", &name, "--bind", &bind]);
 
     // A forged webhook: refused with 401, nothing applied.
     let forged = reqwest::blocking::Client::new()

@@ -4,7 +4,9 @@
 //! parallel, refunds racing for one remainder, one notification posted to both counters'
 //! listeners; and a server stopped mid-run.
 
-use paydesk_e2e::{fresh_shared_ledger, paydesk, run, unique_name, IpnListenerProcess, OwnServer, Run, SandboxProcess};
+use paydesk_e2e::{
+    fresh_shared_ledger, paydesk, run, unique_name, NotificationListenerProcess, OwnServer, Run, SandboxProcess,
+};
 use paydesk_gateways::ApiSecret;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -107,7 +109,7 @@ fn two_counters_and_the_accountant_share_one_ledger() {
     // One notification, posted to both counters' listeners at once: applied once.
     let (port_a, port_b) = (free_port(), free_port());
     let listen = |home: &Path, port: u16| {
-        IpnListenerProcess::start(home, &["--ledger", &ledger, "--bind", &format!("127.0.0.1:{port}")])
+        NotificationListenerProcess::start(home, &["--ledger", &ledger, "--bind", &format!("127.0.0.1:{port}")])
     };
     let listener_a = listen(a.path(), port_a);
     let listener_b = listen(b.path(), port_b);
@@ -203,7 +205,7 @@ fn a_server_stopped_mid_run_gives_clear_errors_writes_nothing_half_and_is_back_w
     let sale = sell(home.path(), &ledger, &profile, "10.00");
     let port = free_port();
     let listener =
-        IpnListenerProcess::start(home.path(), &["--ledger", &ledger, "--bind", &format!("127.0.0.1:{port}")]);
+        NotificationListenerProcess::start(home.path(), &["--ledger", &ledger, "--bind", &format!("127.0.0.1:{port}")]);
     let notify = || {
         let r = reqwest::blocking::Client::new()
             .post(format!("http://127.0.0.1:{port}/ipn/pockyt"))

@@ -176,7 +176,7 @@ fn vexora_notifications_are_verified_and_applied_once() {
     let notify = format!("http://127.0.0.1:{port}/notify/vexora/{name}");
     add_profile(home.path(), &sandbox, &name, &format!("{}/vexora/sandbox/ipn-sink", sandbox.base_url));
     let bind = format!("127.0.0.1:{port}");
-    let listener = paydesk_e2e::IpnListenerProcess::start(home.path(), &["--profile", &name, "--bind", &bind]);
+    let listener = paydesk_e2e::NotificationListenerProcess::start(home.path(), &["--profile", &name, "--bind", &bind]);
 
     let store = ["--channel", "STORE", "--postcode", "100", "--address", "1 Zhongshan Rd"];
     let sale = sell(home.path(), &name, "300", &store, "198.51.100.20").json();

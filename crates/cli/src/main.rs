@@ -72,7 +72,7 @@ enum Command {
     Customer(CustomerCommand),
     /// Receive provider notifications (IPN), headless.
     #[command(subcommand)]
-    Ipn(IpnCommand),
+    Ipn(NotificationsCommand),
     /// Cards on file (the provider's tokens for them).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -183,6 +183,6 @@ async fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Recurring(cmd) => cards::cards(cards::CardCommand::Recurring(cmd)).await,
         Command::Applepay(cmd) => cards::cards(cards::CardCommand::Applepay(cmd)).await,
         Command::Customer(cmd) => customer::customer(cmd).await,
-        Command::Ipn(cmd) => servers::ipn(cmd, cli.json).await,
+        Command::Ipn(cmd) => servers::notifications(cmd, cli.json).await,
     }
 }

@@ -27,7 +27,7 @@ pub(crate) enum ProfileCommand {
         /// the same shop when replacing.
         #[arg(long)]
         shop: Option<String>,
-        /// Run the IPN listener for this profile on ADDR:PORT (`paydesk ipn listen`, the app).
+        /// Run the notification listener for this profile on ADDR:PORT (`paydesk ipn listen`, the app).
         #[arg(long)]
         ipn_listen: Option<String>,
         /// Allow addresses on the shop's private network (10/8, 172.16/12, 192.168/16, fc00::/7)

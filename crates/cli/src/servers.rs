@@ -25,7 +25,7 @@ pub(crate) struct SandboxArgs {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum IpnCommand {
+pub(crate) enum NotificationsCommand {
     /// Listens on --bind, or else on the address --profile asks for, or else on every
     /// address profiles ask for (profile add --ipn-listen).
     Listen {
@@ -78,8 +78,8 @@ pub(crate) async fn run_sandbox(bind: SocketAddr, config: SandboxConfig, json_mo
 }
 
 /// `ipn listen`: the notification listener, until interrupted.
-pub(crate) async fn ipn(cmd: IpnCommand, json_mode: bool) -> Result<Output, AppError> {
-    let IpnCommand::Listen { bind, profile } = cmd;
+pub(crate) async fn notifications(cmd: NotificationsCommand, json_mode: bool) -> Result<Output, AppError> {
+    let NotificationsCommand::Listen { bind, profile } = cmd;
     let paydesk = open()?;
     let bind = match (bind, profile) {
         (Some(b), _) => Some(b),
@@ -97,16 +97,16 @@ pub(crate) async fn ipn(cmd: IpnCommand, json_mode: bool) -> Result<Output, AppE
     };
     let (_explicit, addrs) = match bind {
         Some(bind) => {
-            let l = paydesk_core::ipn::serve(paydesk.clone(), bind).await?;
+            let l = paydesk_core::notifications::serve(paydesk.clone(), bind).await?;
             let addr = l.addr();
             (Some(l), vec![addr])
         }
-        None => (None, paydesk_core::ipn::start_for_profiles(&paydesk).await?),
+        None => (None, paydesk_core::notifications::start_for_profiles(&paydesk).await?),
     };
     if addrs.is_empty() {
         return Err(AppError::invalid(
             "bind",
-            "no profile asks for an IPN listener; give --bind ADDR:PORT or `profile add --ipn-listen`",
+            "no profile asks for a notification listener; give --bind ADDR:PORT or `profile add --ipn-listen`",
         ));
     }
     // `listening`: the older address, of the first provider's profiles; `notify`: where any

@@ -68,8 +68,8 @@ pub async fn start(core: &Arc<Paydesk>, at: AtStart) -> Vec<String> {
         }
     }
     if at.listeners {
-        if let Err(e) = crate::ipn::start_for_profiles(core).await {
-            said.push(format!("IPN listener unavailable: {e}"));
+        if let Err(e) = crate::notifications::start_for_profiles(core).await {
+            said.push(format!("notification listener unavailable: {e}"));
         }
     }
     if at.recovery {

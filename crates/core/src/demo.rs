@@ -13,8 +13,8 @@ pub use paydesk_gateways::demo::DemoSetup;
 /// Switches demo mode on. Needs a tokio runtime (for the listener).
 pub async fn enable(paydesk: &Arc<Paydesk>, setup: DemoSetup) -> Result<&DemoContext, AppError> {
     paydesk_gateways::links::check_base_url("PAYDESK_DEMO_SANDBOX_URL", &setup.sandbox_url, true)?;
-    let ipn = match setup.ipn_bind {
-        Some(bind) => Some(crate::ipn::serve(paydesk.clone(), bind).await?),
+    let listener = match setup.listener_bind {
+        Some(bind) => Some(crate::notifications::serve(paydesk.clone(), bind).await?),
         None => None,
     };
     let own_url = setup.sandbox_url.trim_end_matches('/').to_string();
@@ -23,7 +23,7 @@ pub async fn enable(paydesk: &Arc<Paydesk>, setup: DemoSetup) -> Result<&DemoCon
         own_url,
         network_door: setup.network_door,
         merchants: setup.merchants,
-        ipn,
+        listener,
         keep_alive: setup.keep_alive,
     })?;
     // Phones were let in before: the door opens again. Without a network, demo mode

@@ -11,7 +11,7 @@ pub struct Server {
 }
 
 /// A notification listener is such a server.
-pub type IpnListener = Server;
+pub type NotificationListener = Server;
 
 impl Server {
     /// Serves `app` on `listener`, within `limits`, until the returned handle is dropped.

@@ -24,7 +24,7 @@ pub struct DemoContext {
     pub(crate) own_url: String,
     pub(crate) network_door: Option<std::sync::Arc<dyn paydesk_gateways::demo::NetworkDoor>>,
     pub(crate) merchants: Vec<paydesk_gateways::demo::DemoMerchant>,
-    pub ipn: Option<crate::listener::IpnListener>,
+    pub listener: Option<crate::listener::NotificationListener>,
     /// What the host asked to keep alive with demo mode (its embedded sandbox).
     pub(crate) keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -64,14 +64,14 @@ impl DemoContext {
             name: m.profile.clone(),
             provider: m.provider.clone(),
             environment: Environment::Demo,
-            ipn_url: Some(match &self.ipn {
+            ipn_url: Some(match &self.listener {
                 Some(l) => l.url_for(&m.provider, &m.profile),
                 None => format!("{root}{}", m.notify_sink),
             }),
             callback_url: Some(format!("{root}/return")),
             base_url: format!("{root}{}", m.path),
             settings: m.settings.clone(),
-            ipn_listen: self.ipn.as_ref().map(|l| l.addr().to_string()),
+            ipn_listen: self.listener.as_ref().map(|l| l.addr().to_string()),
             // The demo's sandbox may be on the shop's network (paying from a phone).
             private_network: true,
             shop: paydesk_ledger::MAIN_SHOP.into(),
@@ -121,7 +121,7 @@ pub struct Profile {
     pub settings: BTreeMap<String, String>,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
-    /// Where this profile wants the local IPN listener (None: off).
+    /// Where this profile wants the local notification listener (None: off).
     pub ipn_listen: Option<String>,
     /// Its provider, links and notification URLs may be on the shop's private network.
     #[serde(default)]
@@ -177,7 +177,7 @@ pub struct ProfileInput {
     pub base_url: String,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
-    /// ADDR:PORT to run the local IPN listener on for this profile; None leaves it off.
+    /// ADDR:PORT to run the local notification listener on for this profile; None leaves it off.
     #[serde(default)]
     pub ipn_listen: Option<String>,
     /// Allows addresses on the shop's private network (RFC 1918, unique local) for the

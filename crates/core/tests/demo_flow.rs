@@ -1,7 +1,7 @@
 //! The core against the embedded sandbox over real HTTP, with a real SQLite file.
 
 mod support;
-use paydesk_core::ipn::IpnVerdict;
+use paydesk_core::notifications::NotificationVerdict;
 use paydesk_core::{AppError, CreatePayment, Paydesk};
 use paydesk_gateways::pockyt::signing;
 use paydesk_gateways::{ApiSecret, PaymentStatus};
@@ -12,7 +12,7 @@ use std::time::Duration;
 use support::{demo_paydesk, sandbox};
 
 /// A Pockyt notification as it arrives at the older address (no profile in it).
-fn ipn(paydesk: &Paydesk, fields: &BTreeMap<String, String>) -> Result<IpnVerdict, AppError> {
+fn ipn(paydesk: &Paydesk, fields: &BTreeMap<String, String>) -> Result<NotificationVerdict, AppError> {
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
     paydesk.apply_notification("pockyt", None, &BTreeMap::new(), body.as_bytes())
 }
@@ -186,23 +186,27 @@ async fn ipn_verification_rules() {
 
     let mut tampered = signed(base.clone());
     tampered.insert("status".into(), "failed".into());
-    assert!(matches!(ipn(&paydesk, &tampered).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &tampered).unwrap(), NotificationVerdict::Rejected { .. }));
 
     let mut wrong_amount = base.clone();
     wrong_amount.insert("amount".into(), "0.01".into());
-    assert!(matches!(ipn(&paydesk, &signed(wrong_amount)).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &signed(wrong_amount)).unwrap(), NotificationVerdict::Rejected { .. }));
 
     let mut unknown = base.clone();
     unknown.insert("reference".into(), "PD-NOPE".into());
-    assert!(matches!(ipn(&paydesk, &signed(unknown)).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &signed(unknown)).unwrap(), NotificationVerdict::Rejected { .. }));
     assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Pending, "nothing applied yet");
 
     // Extra fields Pockyt may add are signed too, and still verify.
     let mut extra = base.clone();
     extra.insert("completedAt".into(), "2026-11-22T00:00:00Z".into());
     let extra = signed(extra);
-    assert_eq!(ipn(&paydesk, &extra).unwrap(), IpnVerdict::Applied { changed: true });
-    assert_eq!(ipn(&paydesk, &extra).unwrap(), IpnVerdict::Applied { changed: false }, "a replay changes nothing");
+    assert_eq!(ipn(&paydesk, &extra).unwrap(), NotificationVerdict::Applied { changed: true });
+    assert_eq!(
+        ipn(&paydesk, &extra).unwrap(),
+        NotificationVerdict::Applied { changed: false },
+        "a replay changes nothing"
+    );
     assert_eq!(paydesk.payment(&p.reference).unwrap().status, PaymentStatus::Paid);
     let events = paydesk.payment_detail(&p.reference).unwrap().events;
     assert_eq!(events.iter().filter(|e| e.kind == "status_changed" && e.detail["to"] == "paid").count(), 1);
@@ -225,7 +229,7 @@ async fn ipn_verification_rules() {
     // Another currency for the same number is another payment.
     let mut other_currency = base.clone();
     other_currency.insert("currency".into(), "CNY".into());
-    assert!(matches!(ipn(&paydesk, &signed(other_currency)).unwrap(), IpnVerdict::Rejected { .. }));
+    assert!(matches!(ipn(&paydesk, &signed(other_currency)).unwrap(), NotificationVerdict::Rejected { .. }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,7 +259,7 @@ async fn a_flood_of_unsigned_notifications_is_counted_not_stored() {
     for i in 0..40 {
         let f: BTreeMap<String, String> =
             [("reference".to_string(), format!("PD-NOPE-{i}")), ("note".to_string(), big.clone())].into();
-        assert!(matches!(ipn(&paydesk, &f).unwrap(), IpnVerdict::Rejected { .. }));
+        assert!(matches!(ipn(&paydesk, &f).unwrap(), NotificationVerdict::Rejected { .. }));
     }
     // 40 MB arrived; the ledger keeps a sample of bounded excerpts (and a count), on
     // either engine: the first ten, then the powers of two (16, 32).
@@ -384,7 +388,7 @@ async fn customers_through_the_core_and_attached_to_a_link() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
+async fn the_notification_listener_runs_only_for_profiles_that_ask() {
     use paydesk_core::ProfileInput;
     let dir = tempfile::tempdir().unwrap();
     let paydesk = Arc::new(support::open_paydesk(&dir));
@@ -413,14 +417,14 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
     );
     assert!(refused.clone().for_people().to_string().starts_with("Notification (IPN) URL: is required"), "{refused}");
     paydesk.save_profile(input("quiet", None)).unwrap();
-    assert!(paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap().is_empty(), "off unless asked");
+    assert!(paydesk_core::notifications::start_for_profiles(&paydesk).await.unwrap().is_empty(), "off unless asked");
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     paydesk.save_profile(input("shop", Some(format!("127.0.0.1:{port}")))).unwrap();
-    let addrs = paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap();
+    let addrs = paydesk_core::notifications::start_for_profiles(&paydesk).await.unwrap();
     assert_eq!(addrs, vec![format!("127.0.0.1:{port}").parse().unwrap()]);
     // Idempotent: a second call starts nothing new.
-    assert_eq!(paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap().len(), 1);
+    assert_eq!(paydesk_core::notifications::start_for_profiles(&paydesk).await.unwrap().len(), 1);
     let answer = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/ipn/pockyt"))
         .form(&[("reference", "PD-NONE"), ("verifySign", "x")])
@@ -456,7 +460,7 @@ async fn the_ipn_listener_runs_only_for_profiles_that_ask() {
 
     // The listener closes the moment no profile asks for it.
     assert!(paydesk.remove_profile("shop").unwrap());
-    assert!(paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap().is_empty());
+    assert!(paydesk_core::notifications::start_for_profiles(&paydesk).await.unwrap().is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(
         tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(),
@@ -469,7 +473,7 @@ async fn notifications_reach_their_profile_at_notify_provider_profile() {
     let dir = tempfile::tempdir().unwrap();
     let paydesk = demo_paydesk(&dir).await;
     let p = paydesk.create_payment(&sale("3.10", "USD", "alipay")).await.unwrap();
-    let listener = paydesk.demo().unwrap().ipn.as_ref().unwrap().addr();
+    let listener = paydesk.demo().unwrap().listener.as_ref().unwrap().addr();
     assert!(paydesk.profile("demo").unwrap().ipn_url.unwrap().ends_with("/notify/pockyt/demo"));
     let fields = signed_notification(&p, "success", "3.10");
     let post = |path: &str, fields: &BTreeMap<String, String>| {

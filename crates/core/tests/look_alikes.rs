@@ -147,7 +147,7 @@ async fn a_paykka_webhook_through_a_path_rewriting_proxy_is_verified_over_the_pu
     .unwrap();
     let saved = paydesk.save_profile(input).unwrap();
     secrets::save_secret(&saved, &ApiSecret::new(vector("paykka-test-merchant-private.pem"))).unwrap();
-    paydesk_core::ipn::start_for_profiles(&paydesk).await.unwrap();
+    paydesk_core::notifications::start_for_profiles(&paydesk).await.unwrap();
 
     // The proxy: /hooks/paykka → the listener's route, headers and body as they came.
     let target = format!("http://{listen}/notify/paykka/{name}");

@@ -31,7 +31,7 @@ pub struct DemoSetup {
     pub merchants: Vec<DemoMerchant>,
     /// Where the local notification listener listens; None runs without one (the
     /// sandbox's own sink takes notifications, and status comes from queries).
-    pub ipn_bind: Option<SocketAddr>,
+    pub listener_bind: Option<SocketAddr>,
     /// Kept alive as long as demo mode runs: the host's embedded sandbox.
     pub keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
     /// The embedded sandbox's door to the shop's network (none for an external sandbox).
@@ -57,6 +57,6 @@ pub type DemoLauncher =
 impl DemoSetup {
     /// The same, with the local notification listener on `bind`.
     pub fn with_listener(self, bind: SocketAddr) -> Self {
-        Self { ipn_bind: Some(bind), ..self }
+        Self { listener_bind: Some(bind), ..self }
     }
 }

@@ -14,7 +14,7 @@ pub struct ProfileRow {
     pub settings: BTreeMap<String, String>,
     pub ipn_url: Option<String>,
     pub callback_url: Option<String>,
-    /// ADDR:PORT for the local IPN listener; None leaves it off for this profile.
+    /// ADDR:PORT for the local notification listener; None leaves it off for this profile.
     #[serde(default)]
     pub ipn_listen: Option<String>,
     /// Its provider, links and notification URLs may be on the shop's private network.

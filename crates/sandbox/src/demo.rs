@@ -76,7 +76,7 @@ pub async fn start(home: &Path, options: &DemoSandboxOptions) -> Result<DemoSetu
     Ok(DemoSetup {
         sandbox_url,
         merchants: crate::EMULATED.iter().map(|emulated| (emulated.demo_merchant)()).collect(),
-        ipn_bind: None,
+        listener_bind: None,
         keep_alive: sandbox.map(|s| Box::new(s) as Box<dyn std::any::Any + Send + Sync>),
         network_door: door,
     })

@@ -4,7 +4,7 @@
 //! from the payment the notification names. A notification is applied only when it
 //! verifies and agrees with the ledger, and acknowledged only after it is recorded.
 
-pub use crate::listener::IpnListener;
+pub use crate::listener::NotificationListener;
 use crate::{AppError, Paydesk};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// The largest notification body read; providers' are a few KB at most.
 pub const MAX_NOTIFICATION_BYTES: usize = 16 * 1024;
 
-pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListener, AppError> {
+pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<NotificationListener, AppError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| AppError::Internal { message: format!("cannot listen for notifications on {bind}: {e}") })?;
@@ -34,7 +34,7 @@ pub async fn serve(paydesk: Arc<Paydesk>, bind: SocketAddr) -> Result<IpnListene
         .layer(DefaultBodyLimit::max(MAX_NOTIFICATION_BYTES))
         .with_state(paydesk);
     tracing::info!(%addr, "notification listener ready");
-    Ok(IpnListener::spawn(listener, addr, app, paydesk_doors::Limits::NOTIFICATIONS))
+    Ok(NotificationListener::spawn(listener, addr, app, paydesk_doors::Limits::NOTIFICATIONS))
 }
 
 async fn notify_profile(
@@ -78,18 +78,18 @@ async fn receive(
         Ok(v) => v,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
-    if let Ok(IpnVerdict::Requery { reference }) = &verdict {
+    if let Ok(NotificationVerdict::Requery { reference }) = &verdict {
         // Taken only once the provider's own answer is in the ledger; otherwise it resends.
         verdict = match paydesk.refresh(reference).await {
-            Ok(_) => Ok(IpnVerdict::Applied { changed: true }),
+            Ok(_) => Ok(NotificationVerdict::Applied { changed: true }),
             Err(e) => Err(e),
         };
         ack = paydesk.acknowledgement(&provider, &verdict);
     }
     match &verdict {
-        Ok(IpnVerdict::Rejected { reason }) => tracing::warn!(%reason, "notification rejected"),
+        Ok(NotificationVerdict::Rejected { reason }) => tracing::warn!(%reason, "notification rejected"),
         Err(e) => tracing::error!(error = %e, "notification could not be processed"),
-        Ok(IpnVerdict::Applied { .. } | IpnVerdict::Requery { .. }) => {}
+        Ok(NotificationVerdict::Applied { .. } | NotificationVerdict::Requery { .. }) => {}
     }
     match ack {
         Some(ack) => {
@@ -127,11 +127,11 @@ pub async fn start_for_profiles(paydesk: &Arc<Paydesk>) -> Result<Vec<SocketAddr
     if !failures.is_empty() {
         return Err(AppError::Internal { message: failures.join("; ") });
     }
-    Ok(paydesk.listeners.lock().unwrap().values().map(IpnListener::addr).collect())
+    Ok(paydesk.listeners.lock().unwrap().values().map(NotificationListener::addr).collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IpnVerdict {
+pub enum NotificationVerdict {
     /// Verified and recorded; `changed` is false for a repeat.
     Applied { changed: bool },
     /// Recorded as suspicious, not applied.
@@ -151,7 +151,7 @@ impl Paydesk {
         profile: Option<&str>,
         headers: &BTreeMap<String, String>,
         body: &[u8],
-    ) -> Result<IpnVerdict, AppError> {
+    ) -> Result<NotificationVerdict, AppError> {
         let incoming = IncomingNotification { headers, body };
         let no_fields = BTreeMap::new();
         let profile = match profile {
@@ -188,7 +188,7 @@ impl Paydesk {
             if !crate::blocking(|| self.ledger().first_use_of_nonce(provider, nonce))? {
                 if verified.repeat_is_resend {
                     // Taken already: acknowledged so the provider stops, applied never again.
-                    return Ok(IpnVerdict::Applied { changed: false });
+                    return Ok(NotificationVerdict::Applied { changed: false });
                 }
                 return self.reject(provider, None, "replayed nonce", &verified.fields);
             }
@@ -210,21 +210,25 @@ impl Paydesk {
         })?;
         if verified.requery {
             // A trigger, not the evidence: the provider is asked before anything changes.
-            return Ok(IpnVerdict::Requery { reference: row.reference });
+            return Ok(NotificationVerdict::Requery { reference: row.reference });
         }
         match self.apply_report(&row, report, "ipn")? {
             // Recorded as suspicious by the state machine; acknowledged so it is not resent.
-            Applied::Refused { .. } => Ok(IpnVerdict::Applied { changed: false }),
-            applied => Ok(IpnVerdict::Applied { changed: applied.changed() }),
+            Applied::Refused { .. } => Ok(NotificationVerdict::Applied { changed: false }),
+            applied => Ok(NotificationVerdict::Applied { changed: applied.changed() }),
         }
     }
 
     /// The answer the provider expects for this verdict (None: an unknown provider, or the
     /// ledger failed and the provider should try again).
-    fn acknowledgement(&self, provider: &str, verdict: &Result<IpnVerdict, AppError>) -> Option<Acknowledgement> {
+    fn acknowledgement(
+        &self,
+        provider: &str,
+        verdict: &Result<NotificationVerdict, AppError>,
+    ) -> Option<Acknowledgement> {
         let taken = match verdict {
-            Ok(IpnVerdict::Applied { .. } | IpnVerdict::Requery { .. }) => true,
-            Ok(IpnVerdict::Rejected { .. }) => false,
+            Ok(NotificationVerdict::Applied { .. } | NotificationVerdict::Requery { .. }) => true,
+            Ok(NotificationVerdict::Rejected { .. }) => false,
             Err(_) => return None,
         };
         registry::capabilities_of(provider).map(|c| (c.acknowledge)(taken))
@@ -238,7 +242,7 @@ impl Paydesk {
         payment_id: Option<i64>,
         reason: &str,
         fields: &BTreeMap<String, String>,
-    ) -> Result<IpnVerdict, AppError> {
+    ) -> Result<NotificationVerdict, AppError> {
         // Counted under names of our own: the provider only if it is one we speak (the path
         // a stranger posts to is never a key), the reason's kind from our own words.
         let provider = registry::capabilities_of(provider).map(|c| c.provider).unwrap_or("unknown");
@@ -253,7 +257,7 @@ impl Paydesk {
                     &json!({"provider": provider, "reason": reason, "seen": seen, "fields": fields}),
                 )?;
             }
-            Ok(IpnVerdict::Rejected { reason: reason.into() })
+            Ok(NotificationVerdict::Rejected { reason: reason.into() })
         })
     }
 }
