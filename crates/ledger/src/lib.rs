@@ -23,6 +23,7 @@ pub mod query;
 mod refunds;
 mod rows;
 mod schema;
+mod steps;
 mod tls;
 mod tokens;
 

@@ -465,7 +465,7 @@ mod tests {
     fn payment_lifecycle_on_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_in(dir.path()).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), crate::migrations::latest_version());
+        assert_eq!(ledger.schema_version().unwrap(), crate::steps::latest_version());
         let p = ledger.insert_payment(&new_payment("PD-1")).unwrap();
         assert_eq!(p.status, "created");
         ledger.record_provider_ids(p.id, "T1", Some("http://x/cashier/T1")).unwrap();
