@@ -42,6 +42,38 @@ mod tests {
         assert_eq!(chain_steps, 2, "only those two are made by the runners");
     }
 
+    /// A column added to a sealed table is sealed, or left out by name in `schema`: never
+    /// left out by forgetting.
+    #[test]
+    fn every_column_of_a_sealed_table_is_sealed_or_left_out_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::FILE_NAME);
+        drop(crate::Ledger::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        for subject in crate::schema::SUBJECTS {
+            let mut read = conn.prepare("SELECT name FROM pragma_table_info(?1)").unwrap();
+            let columns: Vec<String> =
+                read.query_map([subject.table], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap();
+            assert!(!columns.is_empty(), "{} exists", subject.table);
+            for column in &columns {
+                let left_out = subject.unsealed.contains(&column.as_str());
+                assert!(
+                    subject.seals(column) != left_out,
+                    "{}.{column}: sealed {} and named as left out {left_out}; choose one in schema.rs",
+                    subject.table,
+                    subject.seals(column)
+                );
+            }
+            for column in subject.unsealed {
+                assert!(
+                    columns.iter().any(|c| c == column),
+                    "{}.{column} is named as left out but does not exist",
+                    subject.table
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_pockyt_profile_of_schema_4_keeps_its_numbers_as_settings() {
         let dir = tempfile::tempdir().unwrap();

@@ -101,6 +101,16 @@ pub(crate) fn p(column: &'static str) -> Expr {
     Expr::col(("p", column))
 }
 
+/// A payment's confirmed refunds, summed (0 when none), for the payment `p` of the row:
+/// the export's refunded column and the daily report's.
+pub(crate) fn refunded_of_payment() -> Expr {
+    Expr::cust(format!(
+        "CAST(coalesce((SELECT sum(r.amount_minor) FROM refunds r \
+         WHERE r.payment_id = p.id AND r.status = '{}'), 0) AS BIGINT)",
+        paydesk_types::RefundStatus::Succeeded.as_str()
+    ))
+}
+
 /// The payments a filter stands for, built once for both engines.
 fn condition(f: &PaymentFilter, postgres: bool) -> Condition {
     let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
@@ -297,7 +307,9 @@ impl Ledger {
             &mut refunds,
             "refunds",
             "r",
-            Expr::col(("r", "payment_id")).equals(("p", "id")).and(Expr::col(("r", "status")).eq("succeeded")),
+            Expr::col(("r", "payment_id"))
+                .equals(("p", "id"))
+                .and(Expr::col(("r", "status")).eq(paydesk_types::RefundStatus::Succeeded.as_str())),
         );
         let (query, values) = self.db.build(&refunds)?;
         let refunded: Vec<(String, i64)> =
@@ -337,10 +349,7 @@ impl Ledger {
             filtered(f, self.db.is_postgres())
                 .exprs([p("created_at"), p("currency"), p("provider")])
                 .expr(Expr::cust("coalesce(p.paid_minor, p.amount_minor)"))
-                .expr(Expr::cust(
-                    "(SELECT CAST(coalesce(sum(r.amount_minor), 0) AS BIGINT) FROM refunds r \
-                     WHERE r.payment_id = p.id AND r.status = 'succeeded')",
-                ))
+                .expr(refunded_of_payment())
                 .and_where(p("status").is_in(paydesk_types::PaymentStatus::taken_names())),
         )?;
         self.db.for_each(&query, values, |r| {

@@ -3,10 +3,9 @@
 //! minor units, local and UTC times. Rows are streamed from SQLite: memory stays flat
 //! however large the ledger. Progress is reported and the caller may stop it.
 
-use crate::query::{filtered, local_time, p, PaymentFilter};
+use crate::query::{filtered, local_time, p, refunded_of_payment, PaymentFilter};
 use crate::{Ledger, LedgerError, Result};
 use paydesk_types::{Currency, Money};
-use sea_query::Expr;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::Write;
@@ -146,10 +145,7 @@ impl Ledger {
                     .map(p),
                 )
                 .exprs(["currency", "amount_minor", "paid_minor"].map(p))
-                .expr(Expr::cust(
-                    "CAST(coalesce((SELECT sum(r.amount_minor) FROM refunds r \
-                     WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT)",
-                ))
+                .expr(refunded_of_payment())
                 .exprs(["transaction_no", "customer_no"].map(p))
                 .order_by_expr(p("created_at"), sea_query::Order::Asc)
                 .order_by_expr(p("id"), sea_query::Order::Asc),
