@@ -1,13 +1,16 @@
 //! Renders a payment link as a QR code: PNG for the screen, SVG for print.
 
 use crate::AppError;
+use fast_qr::convert::{svg::SvgBuilder, Builder};
 use image::Luma;
-use qrcode::{EcLevel, QrCode};
 
-fn code(link: &str) -> Result<QrCode, AppError> {
-    // Medium error correction: survives glare on a screen while keeping modules large.
-    QrCode::with_error_correction_level(link.as_bytes(), EcLevel::M)
-        .map_err(|e| AppError::Internal { message: format!("cannot encode the link as a QR code: {e}") })
+/// The link's modules, at medium error correction: survives glare on a screen while
+/// keeping modules large.
+fn code(link: &str) -> Result<fast_qr::QRCode, AppError> {
+    fast_qr::qr::QRBuilder::new(link.as_bytes())
+        .ecl(fast_qr::ECL::M)
+        .build()
+        .map_err(|e| AppError::Internal { message: format!("cannot encode the link as a QR code: {e:?}") })
 }
 
 /// A PNG at least `min_px` wide, black on white, with the standard 4-module quiet zone,
@@ -15,10 +18,7 @@ fn code(link: &str) -> Result<QrCode, AppError> {
 /// scales it crisply (`image-rendering: pixelated`) — a fraction of the pixels to encode.
 pub fn png(link: &str, min_px: u32) -> Result<Vec<u8>, AppError> {
     const QUIET: usize = 4;
-    let code = fast_qr::qr::QRBuilder::new(link.as_bytes())
-        .ecl(fast_qr::ECL::M)
-        .build()
-        .map_err(|e| AppError::Internal { message: format!("cannot encode the link as a QR code: {e:?}") })?;
+    let code = code(link)?;
     let modules = code.size + 2 * QUIET;
     let scale = (min_px as usize).div_ceil(modules).max(1);
     let side = (modules * scale) as u32;
@@ -47,8 +47,11 @@ pub fn png(link: &str, min_px: u32) -> Result<Vec<u8>, AppError> {
     Ok(out)
 }
 
+/// The same code as SVG for print, with the standard quiet zone; 256 px unless the page
+/// sizes it (the print page's CSS does).
 pub fn svg(link: &str) -> Result<String, AppError> {
-    Ok(code(link)?.render::<qrcode::render::svg::Color<'_>>().quiet_zone(true).min_dimensions(256, 256).build())
+    let svg = SvgBuilder::default().margin(4).to_str(&code(link)?);
+    Ok(svg.replacen("<svg ", r#"<svg width="256" height="256" shape-rendering="crispEdges" "#, 1))
 }
 
 #[cfg(test)]
@@ -71,6 +74,26 @@ mod tests {
             assert_eq!(scanned(&super::png(link, 0).unwrap()), link);
             assert_eq!(scanned(&super::png(link, 480).unwrap()), link);
         }
+    }
+
+    /// The print SVG drawn as its path says (a unit square per dark module, inside the
+    /// viewBox) scans back as the link too.
+    #[test]
+    fn the_print_svg_reads_back_as_the_link() {
+        let link = "http://127.0.0.1:35789/cashier/312345678901234567";
+        let svg = super::svg(link).unwrap();
+        let side: u32 = svg.split(r#"viewBox="0 0 "#).nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        let mut img = image::GrayImage::from_pixel(side, side, image::Luma([255]));
+        let path = svg.split(r#"<path d=""#).nth(1).unwrap().split('"').next().unwrap();
+        for square in path.split('M').filter(|m| !m.is_empty()) {
+            let corner = square.strip_suffix("h1v1h-1").expect("unit squares");
+            let (x, y) = corner.split_once(',').unwrap();
+            img.put_pixel(x.parse().unwrap(), y.parse().unwrap(), image::Luma([0]));
+        }
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        assert_eq!(scanned(&png), link);
+        assert!(svg.starts_with(r#"<svg width="256" height="256""#));
     }
 
     #[test]
