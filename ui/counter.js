@@ -233,12 +233,12 @@ async function create(rest = null) {
       profile: state.profile.name,
       amount: typed,
       currency: $('currency').value,
-      vendor: $('vendor').value,
+      wallet: $('wallet').value,
       method,
       customer_no: method === 'link' && !$('customer-field').hidden ? ($('customer').value || null) : null,
       ...options,
       // The rest of a partly paid sale: linked to it, its payer reused by the core.
-      ...(rest ? { currency: rest.currency, vendor: rest.vendor ?? '', payer: null, rest_of: rest.reference } : {}),
+      ...(rest ? { currency: rest.currency, wallet: rest.vendor ?? '', payer: null, rest_of: rest.reference } : {}),
     });
     if (stale()) {
       abandon(result.payment);
@@ -523,7 +523,7 @@ async function collectRest() {
   renderAmount();
   if ($('currency').value !== first.currency) $('currency').value = first.currency;
   setMethod(first.method === 'link' ? 'link' : 'qr');
-  if (first.vendor) $('vendor').value = first.vendor;
+  if (first.vendor) $('wallet').value = first.vendor;
   setScreen('entry');
   await create(first);
 }
@@ -581,7 +581,7 @@ function setMethod(next) {
     b.classList.toggle('active', on);
     b.setAttribute('aria-checked', String(on));
   }
-  fillVendors();
+  fillWallets();
   labelCreate();
   // Registered customers attach to payment links (SecurePay customerNo).
   $('customer-field').hidden = method !== 'link' || !offers('customers');
@@ -601,15 +601,15 @@ async function fillCustomers() {
   }
 }
 
-function fillVendors() {
-  const v = $('vendor');
+function fillWallets() {
+  const v = $('wallet');
   const keep = v.value;
   const p = provider();
   const list = (method === 'qr' ? p?.counter_wallets : p?.link_wallets) ?? [];
-  v.replaceChildren(...list.map((vendor) => new Option(t(vendor.label), vendor.id)));
+  v.replaceChildren(...list.map((wallet) => new Option(t(wallet.label), wallet.id)));
   v.value = list.some((x) => x.id === keep) ? keep : list.some((x) => x.id === 'alipay') ? 'alipay' : (list[0]?.id ?? '');
   // A provider whose page offers its own choice asks nothing here.
-  $('vendor-field').hidden = list.length === 0;
+  $('wallet-field').hidden = list.length === 0;
 }
 
 /** The counter offers what the profile's provider takes: its currencies, wallets and options. */
@@ -679,7 +679,7 @@ export function initCounter() {
   // Another currency keeps what was typed, cut to the decimals that currency has.
   cur.addEventListener('change', () => { if (kept) letGoOfKept(); fitAmountToCurrency(); renderAmount(); cur.blur(); });
   // After any choice, the keys go back to the amount.
-  for (const id of ['vendor', 'customer', 'payer-channel']) $(id).addEventListener('change', () => $(id).blur());
+  for (const id of ['wallet', 'customer', 'payer-channel']) $(id).addEventListener('change', () => $(id).blur());
   for (const b of document.querySelectorAll('.method')) b.addEventListener('click', () => b.blur());
   // Receipts and QR codes go through the system print dialog; 80 mm fits most counters.
   const print = async (what) => {

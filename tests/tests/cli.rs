@@ -156,9 +156,11 @@ fn demo_profile_needs_no_set_up_and_survives_between_runs() {
     let svg = home.path().join("sale.svg");
     let r = cli(
         home.path(),
-        &["pay", "qr", "--amount", "1", "--currency", "USD", "--vendor", "alipay", "--qr", svg.to_str().unwrap()],
+        // --wallet, the option's name; --vendor (its first) works as well, as elsewhere here.
+        &["pay", "qr", "--amount", "1", "--currency", "USD", "--wallet", "alipay", "--qr", svg.to_str().unwrap()],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["vendor"], "alipay", "the JSON key is the one scripts know");
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"), "QR as SVG for print");
     // A second process finds it at the (persisted) demo sandbox.
     let r = cli(home.path(), &["tx", "status", &reference]);

@@ -499,7 +499,7 @@ fn paykka_sale_capture_refund_and_card_on_file_in_the_real_window() {
     // The counter offers what PayKKa does: no wallet to choose (its page offers them),
     // authorise-only, and a card saved for a shopper.
     s.click("#tab-counter");
-    assert_eq!(s.script("return document.getElementById('vendor-field').hidden"), true);
+    assert_eq!(s.script("return document.getElementById('wallet-field').hidden"), true);
     assert_eq!(s.script("return document.getElementById('sale-options').hidden"), false);
     s.type_keys("25.00");
     s.fill("#shopper-reference", "alice-w");
@@ -700,7 +700,7 @@ fn vexora_store_sale_paid_then_partly_paid_in_the_real_window() {
         "return document.getElementById('payer-said').textContent.startsWith('Forgotten') && document.getElementById('payer-mobile').value === ''",
     );
     assert_eq!(s.script("return document.getElementById('currency').value"), "TWD");
-    assert_eq!(s.script("return document.getElementById('vendor-field').hidden"), true);
+    assert_eq!(s.script("return document.getElementById('wallet-field').hidden"), true);
     s.click("#payer-channel option[value=STORE]");
     let shown = s.script(
         "return [...document.querySelectorAll('.payer-field')].filter(l => !l.hidden).map(l => l.dataset.field).join(',')",

@@ -24,7 +24,7 @@ fn books_with_sales(home: &std::path::Path, n: usize) {
                 profile: "demo".into(),
                 provider: "pockyt".into(),
                 method: "qr".into(),
-                vendor: Some("alipay".into()),
+                wallet: Some("alipay".into()),
                 amount_minor: 100 * (i as i64 + 1),
                 currency: "USD".into(),
                 customer_no: None,

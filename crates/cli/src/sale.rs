@@ -11,9 +11,10 @@ pub(crate) struct SaleArgs {
     amount: String,
     #[arg(long)]
     currency: String,
-    /// The wallet, where the provider asks for one (alipay, wechatpay, ...).
-    #[arg(long, default_value = "")]
-    vendor: String,
+    /// The wallet, where the provider asks for one (alipay, wechatpay, ...). `--vendor`,
+    /// its first name, still works.
+    #[arg(long, visible_alias = "vendor", default_value = "")]
+    wallet: String,
     #[arg(long)]
     description: Option<String>,
     /// automatic (default) or manual: authorise now, capture later (where the provider
@@ -101,7 +102,7 @@ pub(crate) enum PayCommand {
         /// IOS or ANDROID, for a WAP or APP terminal.
         #[arg(long)]
         os_type: Option<String>,
-        /// Attach a registered customer (with --vendor creditcard: the hosted card checkout
+        /// Attach a registered customer (with --wallet creditcard: the hosted card checkout
         /// for that customer).
         #[arg(long)]
         customer_no: Option<String>,
@@ -141,7 +142,7 @@ pub(crate) async fn pay(cmd: PayCommand) -> Result<Output, AppError> {
         profile,
         amount,
         currency,
-        vendor,
+        wallet,
         description,
         qr,
         capture,
@@ -159,7 +160,7 @@ pub(crate) async fn pay(cmd: PayCommand) -> Result<Output, AppError> {
         profile,
         amount,
         currency,
-        vendor,
+        wallet,
         terminal,
         os_type,
         description,
@@ -201,7 +202,7 @@ pub(crate) async fn pay(cmd: PayCommand) -> Result<Output, AppError> {
         view.status.as_str(),
         view.amount,
         view.currency,
-        view.vendor_label.clone().unwrap_or_default(),
+        view.wallet_label.clone().unwrap_or_default(),
         view.reference,
         view.link.clone().unwrap_or_default()
     );

@@ -33,7 +33,7 @@ fn main() {
                         profile: "demo".into(),
                         amount: format!("{}.{:02}", 1 + i % 500, i % 100),
                         currency: "USD".into(),
-                        vendor: "alipay".into(),
+                        wallet: "alipay".into(),
                         ..CreatePayment::default()
                     };
                     paydesk.create_payment(&req).await.unwrap();

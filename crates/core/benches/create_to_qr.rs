@@ -41,7 +41,7 @@ fn request() -> CreatePayment {
         profile: "demo".into(),
         amount: "13.00".into(),
         currency: "USD".into(),
-        vendor: "alipay".into(),
+        wallet: "alipay".into(),
         terminal: None,
         os_type: None,
         description: None,

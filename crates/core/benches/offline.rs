@@ -28,7 +28,7 @@ fn sale() -> CreatePayment {
         profile: "demo".into(),
         amount: "13.00".into(),
         currency: "USD".into(),
-        vendor: "alipay".into(),
+        wallet: "alipay".into(),
         method: Some("qr".into()),
         ..Default::default()
     }

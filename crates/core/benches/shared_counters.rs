@@ -40,7 +40,7 @@ fn request() -> CreatePayment {
         profile: "demo".into(),
         amount: "13.00".into(),
         currency: "USD".into(),
-        vendor: "alipay".into(),
+        wallet: "alipay".into(),
         method: Some("qr".into()),
         ..Default::default()
     }

@@ -126,7 +126,7 @@ fn state_in(
     state.phase = phase;
     state.amount = grouped_amount(&p.amount, &p.currency);
     state.reference = Some(p.reference.clone());
-    let wallet = p.vendor_label.as_deref().map(tr).unwrap_or_else(|| tr("your phone's camera"));
+    let wallet = p.wallet_label.as_deref().map(tr).unwrap_or_else(|| tr("your phone's camera"));
     (state.title, state.note) = match state.phase {
         Phase::Waiting => {
             state.qr = qr;

@@ -272,6 +272,8 @@ const FIELD_LABELS: &[(&str, &str)] = &[
     ("display_name", "Display name"),
     ("country_code", "Country code"),
     ("customer_code", "Your customer code"),
+    // The request's key keeps its first name; people call it the wallet.
+    ("vendor", "Wallet"),
 ];
 
 impl AppError {
@@ -306,7 +308,6 @@ impl AppError {
 pub const PLAIN_FIELDS: &[&str] = &[
     "amount",
     "currency",
-    "vendor",
     "method",
     "name",
     "provider",

@@ -78,7 +78,7 @@ impl Paydesk {
         let when = paydesk_ledger::query::local_time(&p.created_at, &tz);
         let locale = i18n::current();
         let tr = |s: &str| i18n::tr(locale, s);
-        let method = match (p.method.as_str(), &p.vendor_label) {
+        let method = match (p.method.as_str(), &p.wallet_label) {
             ("qr", Some(w)) => i18n::tr_with(locale, "{wallet} (counter QR)", &[("wallet", &tr(w))]),
             ("qr", None) => tr("Counter QR"),
             (_, Some(w)) => i18n::tr_with(locale, "{wallet} (payment link)", &[("wallet", &tr(w))]),

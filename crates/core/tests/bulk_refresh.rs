@@ -17,7 +17,7 @@ fn sale(amount: &str) -> CreatePayment {
         profile: "demo".into(),
         amount: amount.into(),
         currency: "USD".into(),
-        vendor: "alipay".into(),
+        wallet: "alipay".into(),
         ..CreatePayment::default()
     }
 }

@@ -48,7 +48,7 @@ async fn capture_void_and_refunds_hold_across_two_counters() {
             profile: "demo".into(),
             amount: "10.00".into(),
             currency: "USD".into(),
-            vendor: "alipay".into(),
+            wallet: "alipay".into(),
             ..Default::default()
         })
         .await
@@ -88,7 +88,7 @@ async fn a_sale_at_one_counter_is_pushed_to_the_other_on_a_shared_ledger() {
             profile: "demo".into(),
             amount: "2.00".into(),
             currency: "USD".into(),
-            vendor: "alipay".into(),
+            wallet: "alipay".into(),
             ..Default::default()
         })
         .await

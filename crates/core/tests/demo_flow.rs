@@ -34,12 +34,12 @@ fn signed_notification(p: &paydesk_core::PaymentView, status: &str, amount: &str
     fields
 }
 
-fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
+fn sale(amount: &str, currency: &str, wallet: &str) -> CreatePayment {
     CreatePayment {
         profile: "demo".into(),
         amount: amount.into(),
         currency: currency.into(),
-        vendor: vendor.into(),
+        wallet: wallet.into(),
         terminal: None,
         os_type: None,
         description: None,
@@ -49,8 +49,8 @@ fn sale(amount: &str, currency: &str, vendor: &str) -> CreatePayment {
     }
 }
 
-fn counter(amount: &str, vendor: &str) -> CreatePayment {
-    CreatePayment { method: None, ..sale(amount, "USD", vendor) }
+fn counter(amount: &str, wallet: &str) -> CreatePayment {
+    CreatePayment { method: None, ..sale(amount, "USD", wallet) }
 }
 
 async fn paid(paydesk: &Paydesk, req: &CreatePayment) -> String {

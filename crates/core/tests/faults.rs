@@ -13,7 +13,7 @@ fn counter(amount: &str) -> CreatePayment {
         profile: "demo".into(),
         amount: amount.into(),
         currency: "USD".into(),
-        vendor: "alipay".into(),
+        wallet: "alipay".into(),
         terminal: None,
         os_type: None,
         description: None,

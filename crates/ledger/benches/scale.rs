@@ -39,7 +39,7 @@ fn generate(home: &Path) -> Ledger {
     conn.execute_batch(&format!(
         "BEGIN;
          WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {n})
-         INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, transaction_no,
+         INSERT INTO payments (reference, profile, provider, method, wallet, amount_minor, currency, transaction_no,
                                status, created_at, updated_at, customer_no)
          SELECT printf('PD2026%08d-%06X', i, (i * 2654435761) % 16777216),
                 'shop-' || (i % 4),
@@ -210,7 +210,7 @@ fn main() {
 
     // CSV of every row, beside sqlite3 dumping the same columns.
     let (summary, ours) = export_all(&ledger, &home, ExportFormat::Csv, "all.csv");
-    let sql = "SELECT p.reference, p.created_at, p.created_at, p.profile, p.provider, p.method, p.vendor, p.status, p.raw_status, \
+    let sql = "SELECT p.reference, p.created_at, p.created_at, p.profile, p.provider, p.method, p.wallet, p.status, p.raw_status, \
                p.currency, printf('%.2f', p.amount_minor / 100.0), p.amount_minor, p.paid_minor, p.paid_minor, \
                (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), \
                (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), \

@@ -10,7 +10,8 @@
 //! elsewhere (a backup, or the head `verify` prints).
 
 use crate::schema::{
-    state, subjects_made_at, Subject, CHAIN_MIGRATION, HASH_FUNCTION, RESEAL_MIGRATION, SEALED_BEFORE_18, SUBJECTS,
+    renamed_at, state, subjects_made_at, Subject, CHAIN_MIGRATION, HASH_FUNCTION, RESEAL_MIGRATION, SEALED_BEFORE_18,
+    SUBJECTS,
 };
 use crate::{Ledger, Result};
 use rusqlite::functions::FunctionFlags;
@@ -70,7 +71,7 @@ pub(crate) fn migration_sql() -> String {
             hash    TEXT NOT NULL
         );\n",
     );
-    sql.push_str(&triggers_for(subjects_made_at(CHAIN_MIGRATION)));
+    sql.push_str(&triggers_for(subjects_made_at(CHAIN_MIGRATION), CHAIN_MIGRATION));
     sql
 }
 
@@ -79,13 +80,33 @@ pub(crate) fn triggers_made_at(version: usize) -> String {
     if version <= CHAIN_MIGRATION {
         return String::new();
     }
-    triggers_for(subjects_made_at(version))
+    triggers_for(subjects_made_at(version), version)
 }
+
+/// Before migration `version` renames a sealed table's column: its triggers go, to be made
+/// again after it with the new name (`triggers_renamed_at`).
+pub(crate) fn drop_triggers_renamed_at(version: usize) -> String {
+    renamed_at(version)
+        .flat_map(|s| TRIGGERS.map(|what| format!("DROP TRIGGER IF EXISTS chain_{}_{what};\n", s.table)))
+        .collect()
+}
+
+/// After migration `version` renamed a sealed table's column: its triggers again.
+pub(crate) fn triggers_renamed_at(version: usize) -> String {
+    triggers_for(renamed_at(version), version)
+}
+
+const TRIGGERS: [&str; 3] = ["insert", "update", "delete"];
 
 /// The triggers that seal every insert and every change of a sealed field, and the events'
 /// append-only guards: put back at every open if something dropped them.
 pub(crate) fn triggers_sql() -> String {
-    let mut sql = triggers_for(SUBJECTS.iter());
+    triggers_sql_at(crate::steps::latest_version() as usize)
+}
+
+/// [`triggers_sql`] as schema `version` names the columns (inside a migration).
+fn triggers_sql_at(version: usize) -> String {
+    let mut sql = triggers_for(SUBJECTS.iter(), version);
     sql.push_str(
         "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
          CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n",
@@ -93,12 +114,13 @@ pub(crate) fn triggers_sql() -> String {
     sql
 }
 
-fn triggers_for<'a>(subjects: impl Iterator<Item = &'a Subject>) -> String {
+fn triggers_for<'a>(subjects: impl Iterator<Item = &'a Subject>, version: usize) -> String {
     let mut sql = String::new();
     for subject in subjects {
         let table = subject.table;
-        let new_state = state(subject.template, "NEW");
-        let old_state = state(subject.template, "OLD");
+        let template = subject.template_at(version);
+        let new_state = state(&template, "NEW");
+        let old_state = state(&template, "OLD");
         sql.push_str(&format!(
             "CREATE TRIGGER IF NOT EXISTS chain_{table}_insert AFTER INSERT ON {table} BEGIN {}; END;\n",
             append_sql(&subject.subject_sql("NEW"), &new_state)
@@ -119,7 +141,7 @@ fn triggers_for<'a>(subjects: impl Iterator<Item = &'a Subject>) -> String {
 /// table and id order. Runs once, inside the migration that creates the chain.
 pub(crate) fn seal_existing(conn: &Connection) -> rusqlite::Result<()> {
     for subject in subjects_made_at(CHAIN_MIGRATION) {
-        seal_rows(conn, subject, None)?;
+        seal_rows(conn, subject, None, CHAIN_MIGRATION)?;
     }
     Ok(())
 }
@@ -127,8 +149,15 @@ pub(crate) fn seal_existing(conn: &Connection) -> rusqlite::Result<()> {
 /// Appends an entry for every row of `subject`'s table, in key order; with `only_if_sealed_as`,
 /// only for rows whose last entry is still that state (re-sealing rows in more detail: a
 /// row changed behind the app's back keeps its old entry, and `verify` still names it).
-pub(crate) fn seal_rows(conn: &Connection, subject: &Subject, only_if_sealed_as: Option<&str>) -> rusqlite::Result<()> {
+/// Inside migration `version`, whose names the SQL uses.
+pub(crate) fn seal_rows(
+    conn: &Connection,
+    subject: &Subject,
+    only_if_sealed_as: Option<&str>,
+    version: usize,
+) -> rusqlite::Result<()> {
     let table = subject.table;
+    let template = subject.template_at(version);
     let condition = match only_if_sealed_as {
         None => String::new(),
         Some(old) => format!(
@@ -136,7 +165,7 @@ pub(crate) fn seal_rows(conn: &Connection, subject: &Subject, only_if_sealed_as:
              AND {old} IS NOT {new}",
             name = subject.subject_sql("t"),
             old = state(old, "t"),
-            new = state(subject.template, "t"),
+            new = state(&template, "t"),
         ),
     };
     let sql = format!(
@@ -147,7 +176,7 @@ pub(crate) fn seal_rows(conn: &Connection, subject: &Subject, only_if_sealed_as:
                       coalesce((SELECT hash FROM chain ORDER BY seq DESC LIMIT 1), '') AS prev,
                       {} AS subject, {} AS state FROM {table} t WHERE t.rowid = ?1 {condition}) s",
         subject.subject_sql("t"),
-        state(subject.template, "t")
+        state(&template, "t")
     );
     let rows: Vec<i64> = conn
         .prepare(&format!("SELECT t.rowid FROM {table} t ORDER BY {}", state(subject.key, "t")))?
@@ -166,17 +195,17 @@ pub(crate) fn reseal(conn: &Connection) -> rusqlite::Result<()> {
     // Found by subject while re-sealing; not needed afterwards.
     conn.execute_batch("CREATE INDEX reseal_chain_subject ON chain(subject, seq)")?;
     for (table, _, old) in SEALED_BEFORE_18 {
-        for what in ["insert", "update", "delete"] {
+        for what in TRIGGERS {
             conn.execute_batch(&format!("DROP TRIGGER IF EXISTS chain_{table}_{what}"))?;
         }
         let subject = SUBJECTS.iter().find(|s| s.table == *table).expect("a sealed table");
-        seal_rows(conn, subject, Some(old))?;
+        seal_rows(conn, subject, Some(old), RESEAL_MIGRATION)?;
     }
     for subject in SUBJECTS.iter().filter(|s| s.since == RESEAL_MIGRATION) {
-        seal_rows(conn, subject, None)?;
+        seal_rows(conn, subject, None, RESEAL_MIGRATION)?;
     }
     conn.execute_batch("DROP INDEX reseal_chain_subject")?;
-    conn.execute_batch(&triggers_sql())
+    conn.execute_batch(&triggers_sql_at(RESEAL_MIGRATION))
 }
 
 /// What `verify` found.

@@ -20,8 +20,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
             }
             Step::Reseal => crate::chain::reseal(&tx)?,
             plain => {
+                let version = i + 1;
+                tx.execute_batch(&crate::chain::drop_triggers_renamed_at(version))?;
                 tx.execute_batch(&steps::sqlite(plain).expect("a step of plain SQL"))?;
-                tx.execute_batch(&crate::chain::triggers_made_at(i + 1))?;
+                tx.execute_batch(&crate::chain::triggers_made_at(version))?;
+                tx.execute_batch(&crate::chain::triggers_renamed_at(version))?;
             }
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;

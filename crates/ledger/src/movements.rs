@@ -300,7 +300,7 @@ mod tests {
                 profile: "shop".into(),
                 provider: "paykka".into(),
                 method: "link".into(),
-                vendor: None,
+                wallet: None,
                 amount_minor,
                 currency: "USD".into(),
                 customer_no: None,

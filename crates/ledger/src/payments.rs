@@ -12,7 +12,8 @@ pub struct NewPayment {
     pub provider: String,
     /// "link" (hosted page) or "qr" (counter QR).
     pub method: String,
-    pub vendor: Option<String>,
+    /// The wallet asked for (alipay, wechatpay, ...), where the provider asks for one.
+    pub wallet: Option<String>,
     pub amount_minor: i64,
     pub currency: String,
     pub customer_no: Option<String>,
@@ -27,7 +28,9 @@ pub struct PaymentRow {
     pub profile: String,
     pub provider: String,
     pub method: String,
-    pub vendor: Option<String>,
+    /// The wallet asked for; "vendor" in JSON, as scripts know it.
+    #[serde(rename = "vendor")]
+    pub wallet: Option<String>,
     pub amount_minor: i64,
     pub currency: String,
     pub transaction_no: Option<String>,
@@ -95,7 +98,7 @@ pub(crate) fn payment_from_row(r: &Row) -> Result<PaymentRow> {
         profile: r.get("profile")?,
         provider: r.get("provider")?,
         method: r.get("method")?,
-        vendor: r.get("vendor")?,
+        wallet: r.get("wallet")?,
         amount_minor: r.get("amount_minor")?,
         currency: r.get("currency")?,
         transaction_no: r.get("transaction_no")?,
@@ -171,14 +174,14 @@ impl Ledger {
         let tx = self.write()?;
         let at = now();
         let inserted = self.db.query_one(
-            "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, customer_no, checkout_options, status, created_at, updated_at)
+            "INSERT INTO payments (reference, profile, provider, method, wallet, amount_minor, currency, customer_no, checkout_options, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, 'created', ?9, ?9) RETURNING id",
             args![
                 &p.reference,
                 &p.profile,
                 &p.provider,
                 &p.method,
-                &p.vendor,
+                &p.wallet,
                 p.amount_minor,
                 &p.currency,
                 &p.customer_no,
@@ -196,7 +199,8 @@ impl Ledger {
             self,
             Some(id),
             "created",
-            &serde_json::json!({"amount_minor": p.amount_minor, "currency": p.currency, "vendor": p.vendor, "method": p.method}),
+            // The history's key stays "vendor", as every earlier "created" event says it.
+            &serde_json::json!({"amount_minor": p.amount_minor, "currency": p.currency, "vendor": p.wallet, "method": p.method}),
         )?;
         tx.commit()?;
         Ok(self.payment_by_id(id)?.expect("row just inserted"))
@@ -453,7 +457,7 @@ mod tests {
             profile: "demo".into(),
             provider: "pockyt".into(),
             method: "link".into(),
-            vendor: Some("alipay".into()),
+            wallet: Some("alipay".into()),
             amount_minor: 1300,
             currency: "USD".into(),
             customer_no: None,

@@ -52,14 +52,17 @@ fn chain_sql() -> String {
     sql
 }
 
-/// The chain's trigger for each sealed table migration `version` makes.
+/// The chain's trigger for each sealed table migration `version` makes, and again for each
+/// whose column it renames.
 fn chain_triggers(version: usize) -> String {
-    schema::subjects_made_at(version).map(chain_trigger).collect()
+    schema::subjects_made_at(version).chain(schema::renamed_at(version)).map(|s| chain_trigger(s, version)).collect()
 }
 
-/// One sealed table's chain trigger (its function and trigger replaced if there).
-fn chain_trigger(subject: &schema::Subject) -> String {
-    let state = |row: &str| schema::pg_state(subject.template, row);
+/// One sealed table's chain trigger (its function and trigger replaced if there), naming
+/// the columns as schema `version` does.
+fn chain_trigger(subject: &schema::Subject, version: usize) -> String {
+    let template = subject.template_at(version);
+    let state = |row: &str| schema::pg_state(&template, row);
     let table = subject.table;
     format!(
         r#"
@@ -92,7 +95,7 @@ fn reseal_sql() -> String {
     let mut sql = String::from("CREATE INDEX reseal_chain_subject ON chain(subject, seq);\n");
     let reseal = |subject: &schema::Subject, old: Option<&str>| {
         let name = subject.subject_sql("t");
-        let new = schema::pg_state(subject.template, "t");
+        let new = schema::pg_state(&subject.template_at(schema::RESEAL_MIGRATION), "t");
         let condition = match old {
             None => String::new(),
             Some(old) => {
@@ -115,11 +118,11 @@ fn reseal_sql() -> String {
     };
     for (table, _, old) in schema::SEALED_BEFORE_18 {
         let subject = schema::SUBJECTS.iter().find(|s| s.table == *table).expect("a sealed table");
-        sql.push_str(&chain_trigger(subject));
+        sql.push_str(&chain_trigger(subject, schema::RESEAL_MIGRATION));
         sql.push_str(&reseal(subject, Some(old)));
     }
     for subject in schema::subjects_made_at(schema::RESEAL_MIGRATION) {
-        sql.push_str(&chain_trigger(subject));
+        sql.push_str(&chain_trigger(subject, schema::RESEAL_MIGRATION));
         sql.push_str(&reseal(subject, None));
     }
     sql.push_str("DROP INDEX reseal_chain_subject;\n");
@@ -136,7 +139,7 @@ fn guards_put_back(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::E
     };
     for subject in schema::SUBJECTS {
         if !present(tx, &format!("chain_{}", subject.table), subject.table)? {
-            tx.batch_execute(&chain_trigger(subject))?;
+            tx.batch_execute(&chain_trigger(subject, latest_version() as usize))?;
         }
     }
     for (name, on) in [("events_no_update", "UPDATE"), ("events_no_delete", "DELETE")] {

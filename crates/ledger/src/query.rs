@@ -137,7 +137,7 @@ fn condition(f: &PaymentFilter, postgres: bool) -> Condition {
         all = all.add(in_shop);
     }
     if let Some(m) = given(&f.method).map(|m| m.to_ascii_lowercase()) {
-        let column = if m == "qr" || m == "link" { "method" } else { "vendor" };
+        let column = if m == "qr" || m == "link" { "method" } else { "wallet" };
         all = all.add(p(column).eq(m));
     }
     if let Some(from) = &f.from_utc {

@@ -184,7 +184,7 @@ mod tests {
                 profile: "demo".into(),
                 provider: "pockyt".into(),
                 method: "qr".into(),
-                vendor: None,
+                wallet: None,
                 amount_minor: 1000,
                 currency: "USD".into(),
                 customer_no: None,

@@ -10,6 +10,22 @@ pub(crate) const MOVEMENTS_MIGRATION: usize = 16;
 /// The migration that sealed more of each row, and the profiles.
 pub(crate) const RESEAL_MIGRATION: usize = 18;
 
+/// The migration that named the wallet column `wallet` (it was `vendor`).
+pub(crate) const WALLET_MIGRATION: usize = 22;
+
+/// A sealed column renamed by migration `since`. The state keeps the key it was sealed
+/// under, so every hash stays as it was; SQL made for an earlier version names the
+/// column as it was then.
+pub(crate) struct Renamed {
+    pub since: usize,
+    pub table: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+pub(crate) const RENAMED: &[Renamed] =
+    &[Renamed { since: WALLET_MIGRATION, table: "payments", from: "vendor", to: "wallet" }];
+
 /// The SQL function the triggers call: registered on every connection the app opens.
 pub(crate) const HASH_FUNCTION: &str = "paydesk_chain_hash";
 
@@ -17,11 +33,12 @@ pub(crate) const HASH_FUNCTION: &str = "paydesk_chain_hash";
 /// for `verify`, so they compare exactly). `{r}` is NEW, OLD or a table alias.
 const PAYMENT_STATE: &str =
     "json_object('reference', {r}.reference, 'profile', {r}.profile, 'provider', {r}.provider, \
-    'method', {r}.method, 'vendor', {r}.vendor, 'amount_minor', {r}.amount_minor, 'currency', {r}.currency, \
+    'method', {r}.method, 'vendor', {r}.wallet, 'amount_minor', {r}.amount_minor, 'currency', {r}.currency, \
     'status', {r}.status, 'raw_status', {r}.raw_status, 'transaction_no', {r}.transaction_no, 'link', {r}.link, \
     'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, \
     'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
-// (Not the checkout options: they may name the payer, whose data can be erased on request;
+// (The wallet is sealed under its first name, `vendor`: renaming the key would change
+// every payment's state. Not the checkout options: they may name the payer, whose data can be erased on request;
 // a copy in the chain never could be.)
 const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
     'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
@@ -42,7 +59,7 @@ const PROFILE_STATE: &str = "json_object('name', {r}.name, 'provider', {r}.provi
 const CUSTOMER_STATE: &str = "json_object('profile', {r}.profile, 'customer_no', {r}.customer_no, \
     'customer_code', {r}.customer_code, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
 
-/// The states as sealed before migration 18 sealed more of each row (method, vendor, link,
+/// The states as sealed before migration 18 sealed more of each row (method, wallet, link,
 /// raw status and times): a row still as it was sealed then is sealed again in full.
 pub(crate) const SEALED_BEFORE_18: &[(&str, &str, &str)] = &[
     (
@@ -87,6 +104,16 @@ impl Subject {
     /// The SQL of the subject's name for row `r`: `'payment:' || r.id`.
     pub(crate) fn subject_sql(&self, r: &str) -> String {
         format!("'{}:' || {}", self.kind, state(self.key, r))
+    }
+
+    /// The state as SQL for schema `version` names it: a column renamed later by its name
+    /// then (the chain's migrations make triggers and seal rows before the rename).
+    pub(crate) fn template_at(&self, version: usize) -> std::borrow::Cow<'static, str> {
+        let mut template = std::borrow::Cow::Borrowed(self.template);
+        for r in RENAMED.iter().filter(|r| r.table == self.table && version < r.since) {
+            template = template.replace(&format!("{{r}}.{}", r.to), &format!("{{r}}.{}", r.from)).into();
+        }
+        template
     }
 
     /// Whether the seal covers `column` (in the state, or the key naming the row).
@@ -156,6 +183,12 @@ pub(crate) const SUBJECTS: &[Subject] = &[
         unsealed: &["first_name", "last_name", "email", "data"],
     },
 ];
+
+/// The sealed tables whose columns migration `version` renames: their triggers are made
+/// again with it.
+pub(crate) fn renamed_at(version: usize) -> impl Iterator<Item = &'static Subject> {
+    SUBJECTS.iter().filter(move |s| RENAMED.iter().any(|r| r.since == version && r.table == s.table))
+}
 
 /// The subjects whose triggers migration `version` makes: every sealed table that exists
 /// by then at the chain's own migration, afterwards the tables made in that migration.

@@ -15,7 +15,7 @@ fn payment(reference: &str, amount_minor: i64, currency: &str) -> NewPayment {
         profile: "shop".into(),
         provider: "pockyt".into(),
         method: "qr".into(),
-        vendor: Some("alipay".into()),
+        wallet: Some("alipay".into()),
         amount_minor,
         currency: currency.into(),
         customer_no: None,
@@ -443,6 +443,10 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
              ALTER TABLE tokens DROP COLUMN card_brand;
              ALTER TABLE tokens DROP COLUMN last4;
              ALTER TABLE tokens DROP COLUMN expiry;
+             DROP TRIGGER chain_payments_insert; DROP TRIGGER chain_payments_delete;
+             DROP INDEX payments_wallet;
+             ALTER TABLE payments RENAME COLUMN wallet TO vendor;
+             CREATE INDEX payments_vendor ON payments(vendor, created_at, id);
              PRAGMA user_version = 17;"
         ))
         .unwrap();

@@ -11,9 +11,10 @@ pub struct CreatePayment {
     /// As typed: "13.00", "13", "0.5".
     pub amount: String,
     pub currency: String,
-    /// The wallet, where the provider asks for one.
-    #[serde(default)]
-    pub vendor: String,
+    /// The wallet, where the provider asks for one ("vendor" in JSON, as scripts know it;
+    /// "wallet" read too).
+    #[serde(default, rename = "vendor", alias = "wallet")]
+    pub wallet: String,
     #[serde(default)]
     pub terminal: Option<String>,
     /// IOS or ANDROID, where the provider asks it of a WAP or APP terminal.
@@ -193,8 +194,8 @@ impl Paydesk {
         let method = Method::parse(req.method.as_deref())?;
         let currency = Currency::from_code(&req.currency)?;
         let amount = Money::parse(&req.amount, currency)?;
-        let vendor = req.vendor.trim().to_ascii_lowercase();
-        text::check_line("vendor", &vendor, 32)?;
+        let wallet = req.wallet.trim().to_ascii_lowercase();
+        text::check_line("vendor", &wallet, 32)?;
         if let Some(d) = &req.description {
             text::check_line("description", d.trim(), MAX_DESCRIPTION_CHARS)?;
         }
@@ -237,7 +238,7 @@ impl Paydesk {
             reference: new_reference(),
             amount,
             method: method.pay_method(),
-            wallet: Some(vendor.clone()).filter(|v| !v.is_empty()),
+            wallet: Some(wallet.clone()).filter(|v| !v.is_empty()),
             terminal: req.terminal.clone(),
             os_type: req.os_type.as_deref().map(|o| o.trim().to_ascii_uppercase()).filter(|o| !o.is_empty()),
             description: req.description.clone(),
@@ -260,7 +261,7 @@ impl Paydesk {
             profile: profile.name.clone(),
             provider: profile.provider.clone(),
             method: method.as_str().into(),
-            vendor: Some(vendor).filter(|v| !v.is_empty()),
+            wallet: Some(wallet).filter(|v| !v.is_empty()),
             amount_minor: amount.minor,
             currency: currency.code().into(),
             customer_no,
@@ -425,7 +426,7 @@ impl Paydesk {
             reference: row.reference.clone(),
             amount: Money::new(row.amount_minor, Currency::from_code(&row.currency)?),
             method: method.pay_method(),
-            wallet: row.vendor.clone(),
+            wallet: row.wallet.clone(),
             terminal: None,
             os_type: None,
             description: None,

@@ -17,8 +17,12 @@ pub struct PaymentView {
     pub profile: String,
     pub provider: String,
     pub method: String,
-    pub vendor: Option<String>,
-    pub vendor_label: Option<String>,
+    /// The wallet asked for, and its name in words ("vendor" and "vendor_label" in JSON,
+    /// as scripts know them).
+    #[serde(rename = "vendor")]
+    pub wallet: Option<String>,
+    #[serde(rename = "vendor_label")]
+    pub wallet_label: Option<String>,
     pub amount_minor: i64,
     /// The exact decimal amount in the currency's digits ("13.00"), never rounded.
     pub amount: String,
@@ -102,8 +106,8 @@ impl From<PaymentRow> for PaymentView {
         PaymentView {
             paid_amount,
             due_amount,
-            vendor_label: r
-                .vendor
+            wallet_label: r
+                .wallet
                 .as_deref()
                 .map(|v| capabilities_of(&r.provider).and_then(|c| c.wallet_label(v)).unwrap_or("Wallet").to_string()),
             waiting: r.status.is_waiting(),
@@ -115,7 +119,7 @@ impl From<PaymentRow> for PaymentView {
             profile: r.profile,
             provider: r.provider,
             method: r.method,
-            vendor: r.vendor,
+            wallet: r.wallet,
             amount_minor: r.amount_minor,
             amount,
             currency: r.currency,

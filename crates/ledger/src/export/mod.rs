@@ -138,7 +138,7 @@ impl Ledger {
                         "profile",
                         "provider",
                         "method",
-                        "vendor",
+                        "wallet",
                         "status",
                         "raw_status",
                     ]
@@ -161,7 +161,7 @@ impl Ledger {
                 profile: text(3)?,
                 provider: text(4)?,
                 method: text(5)?,
-                vendor: r.text(6)?,
+                wallet: r.text(6)?,
                 status: text(7)?,
                 raw_status: r.text(8)?,
                 currency: text(9)?,
