@@ -40,9 +40,10 @@ function showProfile(profile) {
   if (current?.hidden) showView('counter');
 }
 
-/** Fills the header's profile switcher; keeps the current choice when it still exists. */
-export async function refreshProfiles() {
-  const info = await api.appInfo();
+/** Fills the header's profile switcher; keeps the current choice when it still exists.
+ *  `known`: what app_info just answered (at start), so it is not asked twice. */
+export async function refreshProfiles(known) {
+  const info = known ?? await api.appInfo();
   state.info = info;
   const select = $('profile-switch');
   select.replaceChildren(...info.profiles.map((p) => new Option(p.name === p.environment ? p.name : `${p.name} · ${t(p.environment)}`, p.name)));
@@ -95,8 +96,8 @@ async function start() {
     initCards();
     initReports();
     initPrinting();
-    initSettings({ refreshProfiles });
-    await refreshProfiles();
+    initSettings({ refreshProfiles: () => refreshProfiles() });
+    await refreshProfiles(state.info);
     const kept = sessionStorage.getItem('paydesk.view');
     sessionStorage.removeItem('paydesk.view');
     if (VIEWS.includes(kept) && !$(`tab-${kept}`).hidden) showView(kept);
