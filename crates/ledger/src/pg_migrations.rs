@@ -225,6 +225,13 @@ pub(crate) fn prepare(client: &mut postgres::Client) -> Result<i64, MigrateError
 /// counter's migration waiting on a lock. Returns the version it found. Refuses a ledger
 /// newer than this build knows (an older counter must not write to it).
 pub fn migrate(client: &mut postgres::Client) -> Result<i64, MigrateError> {
+    migrate_up_to(client, latest_version())
+}
+
+/// [`migrate`], stopping at version `target`: how a test makes a ledger as an older build
+/// left it, to see it brought up to date.
+#[doc(hidden)]
+pub fn migrate_up_to(client: &mut postgres::Client, target: i64) -> Result<i64, MigrateError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS paydesk_schema (version BIGINT NOT NULL)")?;
@@ -239,7 +246,7 @@ pub fn migrate(client: &mut postgres::Client) -> Result<i64, MigrateError> {
     if current > latest_version() {
         return Err(MigrateError::TooNew { found: current, known: latest_version() });
     }
-    for (i, step) in STEPS.iter().enumerate().skip(current as usize) {
+    for (i, step) in STEPS.iter().enumerate().take(target as usize).skip(current as usize) {
         match step {
             Step::Chain => tx.batch_execute(&chain_sql())?,
             Step::Reseal => tx.batch_execute(&reseal_sql())?,

@@ -6,7 +6,7 @@
 //! hash chain are PL/pgSQL triggers, and the chain takes a transaction-scoped advisory lock
 //! so writers on several machines append one linear chain (each entry hashes the one before).
 
-pub use crate::pg_migrations::{migrate, MigrateError, CHANGES_CHANNEL, PROFILES_CHANGED};
+pub use crate::pg_migrations::{migrate, migrate_up_to, MigrateError, CHANGES_CHANNEL, PROFILES_CHANGED};
 pub(crate) use crate::pg_migrations::{prepare, CHAIN_LOCK};
 pub use crate::steps::latest_version;
 

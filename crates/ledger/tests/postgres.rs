@@ -4,7 +4,7 @@
 //! counters writing at once keep one valid hash chain.
 
 use paydesk_ledger::chain::entry_hash;
-use paydesk_ledger::postgres::{latest_version, migrate};
+use paydesk_ledger::postgres::{latest_version, migrate, migrate_up_to};
 use postgres::{Client, NoTls};
 
 /// A fresh database of its own on the test server.
@@ -271,4 +271,40 @@ fn dropped_guards_are_put_back_at_open() {
     client.execute("UPDATE payments SET amount_minor = 1 WHERE id = $1", &[&id]).unwrap();
     let after: i64 = client.query_one("SELECT count(*) FROM chain", &[]).unwrap().get(0);
     assert_eq!(after, before + 1, "the chain's trigger seals again");
+}
+
+/// A shared ledger an older build left at version 21 keeps its sales and its seals through
+/// the wallet's rename (22): the chain verifies, the wallet reads back, and a change made
+/// after it is sealed by the trigger made again, under the key the state always had.
+#[test]
+fn a_ledger_from_before_the_wallets_rename_keeps_every_seal() {
+    let url = fresh_database();
+    let mut client = Client::connect(&url, NoTls).unwrap();
+    assert_eq!(migrate_up_to(&mut client, 21).unwrap(), 0);
+    let id: i64 = client
+        .query_one(
+            "INSERT INTO payments (reference, profile, provider, method, vendor, amount_minor, currency, status, created_at, updated_at)
+             VALUES ('PD-BEFORE-22', 'counter', 'pockyt', 'qr', 'alipay', 1300, 'USD', 'created', 'now', 'now') RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    drop(client);
+
+    let ledger = paydesk_ledger::Ledger::open_shared(&url).unwrap();
+    assert_eq!(ledger.schema_version().unwrap(), latest_version());
+    let row = ledger.payment_by_reference("PD-BEFORE-22").unwrap().unwrap();
+    assert_eq!(row.wallet.as_deref(), Some("alipay"));
+    assert!(ledger.verify().unwrap().ok, "sealed before the rename, verified after it");
+
+    ledger.record_provider_ids(id, "T-AFTER-22", None).unwrap();
+    let report = ledger.verify().unwrap();
+    assert!(report.ok, "{report:?}");
+    let mut client = Client::connect(&url, NoTls).unwrap();
+    let state: String = client
+        .query_one("SELECT state FROM chain WHERE subject = $1 ORDER BY seq DESC LIMIT 1", &[&format!("payment:{id}")])
+        .unwrap()
+        .get(0);
+    assert!(state.contains(r#""vendor" : "alipay""#) || state.contains(r#""vendor": "alipay""#), "{state}");
+    assert!(state.contains("T-AFTER-22"), "the change is sealed: {state}");
 }
