@@ -143,6 +143,25 @@ fn wait_for_the_other_writer(attempt: i32) -> bool {
     true
 }
 
+/// Puts the file in WAL mode. A file still being made by another counter answers BUSY at
+/// once (SQLite calls no busy handler for a journal-mode change), so it is asked again,
+/// within the same wait as any writer's, until the mode is set.
+fn to_wal(conn: &Connection) -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_busy(&e) && started.elapsed() < BUSY_WAIT => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 /// How long a writer waits for another process (window, CLI, listener) to finish its write.
 pub const BUSY_WAIT: Duration = Duration::from_secs(30);
 
@@ -191,7 +210,7 @@ impl Ledger {
         let mut conn = Connection::open(path)?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.busy_handler(Some(wait_for_the_other_writer))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        to_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         chain::register(&conn)?;

@@ -510,3 +510,30 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
     assert!(!report.ok);
     assert_eq!(report.at.as_deref(), Some("payment:5"), "a change from before the upgrade is still named: {report:?}");
 }
+
+/// Counters started at once on a ledger that does not exist yet all open it: the one making
+/// it turns it to WAL while the others ask, and SQLite answers them BUSY at once (no busy
+/// handler for a journal-mode change) unless they ask again. Found by the four-counters test.
+#[test]
+fn counters_opening_a_new_ledger_at_once_all_get_it() {
+    for _ in 0..25 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(paydesk_ledger::FILE_NAME);
+        let together = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let opened: Vec<_> = (0..6)
+            .map(|_| {
+                let (path, together) = (path.clone(), together.clone());
+                std::thread::spawn(move || {
+                    together.wait();
+                    Ledger::open(&path).map(drop)
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        for result in opened {
+            assert!(result.is_ok(), "{result:?}");
+        }
+    }
+}

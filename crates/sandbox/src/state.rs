@@ -105,7 +105,18 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         if path.is_some() {
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            // A file another process is still making answers BUSY at once here (SQLite
+            // calls no busy handler for a journal-mode change): asked again, as a writer waits.
+            let started = std::time::Instant::now();
+            while let Err(e) = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+                let busy = e.sqlite_error_code().is_some_and(|c| {
+                    matches!(c, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                });
+                if !busy || started.elapsed() > std::time::Duration::from_secs(30) {
+                    return Err(e);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
             conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
         conn.execute_batch(SCHEMA)?;
