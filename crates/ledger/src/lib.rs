@@ -145,13 +145,13 @@ fn wait_for_the_other_writer(attempt: i32) -> bool {
 
 /// Puts the file in WAL mode. A file still being made by another counter answers BUSY at
 /// once (SQLite calls no busy handler for a journal-mode change), so it is asked again,
-/// within the same wait as any writer's, until the mode is set.
+/// paced by the busy handler every writer waits with, until the mode is set.
 fn to_wal(conn: &Connection) -> Result<()> {
-    let started = std::time::Instant::now();
+    let mut attempt = 0;
     loop {
         match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
             Ok(_) => return Ok(()),
-            Err(e) if is_busy(&e) && started.elapsed() < BUSY_WAIT => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) if is_busy(&e) && wait_for_the_other_writer(attempt) => attempt += 1,
             Err(e) => return Err(e.into()),
         }
     }
@@ -175,11 +175,7 @@ impl LedgerError {
     /// SQLite's own codes become the errors a person can act on.
     fn from_sqlite(e: rusqlite::Error) -> Self {
         match &e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
-            {
-                LedgerError::Busy
-            }
+            _ if is_busy(&e) => LedgerError::Busy,
             rusqlite::Error::SqliteFailure(f, m) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
                 let text = m.clone().unwrap_or_else(|| f.to_string());
                 match f.extended_code {

@@ -38,8 +38,8 @@ const PAYMENT_STATE: &str =
     'paid_minor', {r}.paid_minor, 'customer_no', {r}.customer_no, \
     'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";
 // (The wallet is sealed under its first name, `vendor`: renaming the key would change
-// every payment's state. Not the checkout options: they may name the payer, whose data can be erased on request;
-// a copy in the chain never could be.)
+// every payment's state. Not the checkout options: they may name the payer, whose data
+// can be erased on request; a copy in the chain never could be.)
 const REFUND_STATE: &str = "json_object('payment_id', {r}.payment_id, 'refund_reference', {r}.refund_reference, \
     'amount_minor', {r}.amount_minor, 'currency', {r}.currency, 'status', {r}.status, \
     'refund_transaction_no', {r}.refund_transaction_no, 'created_at', {r}.created_at, 'updated_at', {r}.updated_at)";

@@ -53,7 +53,7 @@ pub struct Paydesk {
     last_query: Mutex<HashMap<String, Instant>>,
     /// One HTTP client per profile, reused (connection pooling; TLS set up once).
     http_clients: Mutex<HashMap<String, reqwest::Client>>,
-    /// notification listeners started for profiles, by the address they asked for.
+    /// Notification listeners started for profiles, by the address they asked for.
     pub(crate) listeners: Mutex<HashMap<String, crate::listener::NotificationListener>>,
     /// Every payment whose status changed, as it happens (by id): the windows follow it.
     /// On a shared ledger also every payment another counter wrote (0: reload everything,

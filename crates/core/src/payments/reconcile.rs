@@ -480,41 +480,4 @@ mod reference_tests {
         assert!(matches!(row, Err(AppError::Storage { .. })), "{row:?}");
         assert_eq!(ledger.count(&paydesk_ledger::PaymentFilter::default()).unwrap(), 2);
     }
-
-    /// The wallet arrives as "vendor" (its first name, which scripts send) or "wallet"
-    /// (what the window sends now); a payment's JSON says "vendor" and "vendor_label".
-    #[test]
-    fn the_wallet_is_read_under_both_names_and_written_under_its_first() {
-        let first: CreatePayment =
-            serde_json::from_str(r#"{"profile":"p","amount":"1","currency":"USD","vendor":"alipay"}"#).unwrap();
-        let now: CreatePayment =
-            serde_json::from_str(r#"{"profile":"p","amount":"1","currency":"USD","wallet":"alipay"}"#).unwrap();
-        assert_eq!((first.wallet.as_str(), now.wallet.as_str()), ("alipay", "alipay"));
-        let row = paydesk_ledger::PaymentRow {
-            id: 1,
-            reference: "PD1".into(),
-            profile: "p".into(),
-            provider: "pockyt".into(),
-            method: "qr".into(),
-            wallet: Some("alipay".into()),
-            amount_minor: 100,
-            currency: "USD".into(),
-            transaction_no: None,
-            link: None,
-            status: PaymentStatus::Pending,
-            raw_status: None,
-            created_at: "2026-12-06T00:00:00Z".into(),
-            updated_at: "2026-12-06T00:00:00Z".into(),
-            checked_at: None,
-            customer_no: None,
-            session_id: None,
-            balances: None,
-            checkout_options: None,
-            paid_minor: None,
-        };
-        let view = serde_json::to_value(PaymentView::from(row)).unwrap();
-        assert_eq!(view["vendor"], "alipay");
-        assert_eq!(view["vendor_label"], "Alipay");
-        assert!(view.get("wallet").is_none());
-    }
 }
