@@ -1,11 +1,6 @@
 import * as api from './api.js';
 import { initCounter } from './counter.js';
 import { initPrinting } from './printing.js';
-import { initCards } from './cards.js';
-import { initReports } from './reports.js';
-import { initCustomers } from './customers.js';
-import { initSettings } from './settings.js';
-import { initTransactions } from './transactions.js';
 import { offers, rememberedProfile, setProfile, state } from './state.js';
 import { loadLanguage, t, translatePage } from './i18n.js';
 import { setStatusLabels } from './format.js';
@@ -13,10 +8,29 @@ import { setStatusLabels } from './format.js';
 const $ = (id) => document.getElementById(id);
 const VIEWS = ['counter', 'transactions', 'customers', 'cards', 'reports', 'settings'];
 
-export function showView(name) {
+/** The screens behind the counter. A start waits for the counter alone: these load and set
+ *  up right after it is ready (each file fetched at start costs the window its time), and a
+ *  tab chosen before they are there waits for them. */
+let otherScreens = null;
+function loadOtherScreens() {
+  otherScreens ??= Promise.all([
+    import('./transactions.js'), import('./customers.js'), import('./cards.js'), import('./reports.js'), import('./settings.js'),
+  ]).then(([transactions, customers, cards, reports, settings]) => {
+    transactions.initTransactions();
+    customers.initCustomers();
+    cards.initCards();
+    reports.initReports();
+    settings.initSettings({ refreshProfiles: () => refreshProfiles() });
+  });
+  return otherScreens;
+}
+
+export async function showView(name) {
   for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === name);
   for (const v of VIEWS) $(`view-${v}`).hidden = v !== name;
-  document.dispatchEvent(new CustomEvent('paydesk:view', { detail: name }));
+  if (name !== 'counter') await loadOtherScreens();
+  // Another tab may have been chosen while the screens loaded: only the one shown is told.
+  if (!$(`view-${name}`).hidden) document.dispatchEvent(new CustomEvent('paydesk:view', { detail: name }));
 }
 
 function showProfile(profile) {
@@ -63,6 +77,9 @@ function showOffline(waiting) {
 }
 
 async function start() {
+  // Both questions at once: the start waits for the slower, not for their sum.
+  const infoAsked = api.appInfo();
+  infoAsked.catch(() => { /* answered below, where the start handles it */ });
   await loadLanguage();
   translatePage();
   // Another language chosen (here or in the customer display's host): every string anew.
@@ -77,34 +94,31 @@ async function start() {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'F9') { e.preventDefault(); api.openCustomerDisplay().catch(() => {}); }
   });
-  for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showView(tab.dataset.view));
+  for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => { showView(tab.dataset.view); });
   document.addEventListener('paydesk:profile', (e) => showProfile(e.detail));
   $('profile-switch').addEventListener('change', (e) => {
     const p = state.info.profiles.find((x) => x.name === e.target.value);
     if (p) setProfile(p);
   });
   try {
-    state.info = await api.appInfo();
+    state.info = await infoAsked;
     setStatusLabels(state.info.status_labels);
     showOffline(state.info.offline_waiting);
     api.onEvent('ledger-offline', showOffline).catch(() => {});
     $('about-version').textContent = state.info.version;
     $('about-ledger').textContent = state.info.ledger_path;
     initCounter();
-    initTransactions();
-    initCustomers();
-    initCards();
-    initReports();
     initPrinting();
-    initSettings({ refreshProfiles: () => refreshProfiles() });
     await refreshProfiles(state.info);
     const kept = sessionStorage.getItem('paydesk.view');
     sessionStorage.removeItem('paydesk.view');
-    if (VIEWS.includes(kept) && !$(`tab-${kept}`).hidden) showView(kept);
+    if (VIEWS.includes(kept) && !$(`tab-${kept}`).hidden) await showView(kept);
     document.body.dataset.ready = 'true';
     // When the counter could first sell (epoch ms): the window benchmark reads it.
     document.body.dataset.readyAt = String(Date.now());
     api.uiReady().catch(() => {});
+    // The first frame of the counter goes out before the other screens are fetched.
+    setTimeout(() => loadOtherScreens().catch((err) => console.error('screens', err)), 0);
   } catch (err) {
     $('counter-error').hidden = false;
     $('counter-error').textContent = api.describeError(err);

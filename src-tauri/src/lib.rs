@@ -14,7 +14,7 @@ mod startup;
 use display::*;
 use settings::*;
 use startup::*;
-pub use startup::{mark_process_start, run};
+pub use startup::{choose_renderer, mark_process_start, run};
 
 use base64::Engine;
 use paydesk_core::books::{export_format, ChainReport, DayRow, ExportOptions, ExportSummary, Totals, TxPage, TxQuery};

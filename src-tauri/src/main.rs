@@ -3,6 +3,7 @@
 
 fn main() {
     paydesk_app::mark_process_start();
+    paydesk_app::choose_renderer();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))

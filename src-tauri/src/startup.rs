@@ -10,6 +10,28 @@ pub fn mark_process_start() {
     PROCESS_STARTED.get_or_init(std::time::Instant::now);
 }
 
+/// Where the machine has no GPU (no DRM render node), WebKit's GL drawing runs on Mesa's
+/// software renderer, which compiles a shader with LLVM for each new kind of shape on every
+/// start: the counter's first frame cost ~200 ms of CPU there. Skia's CPU painting draws the
+/// same page without those compiles. A choice made in the environment is kept. Called first
+/// thing in `main`, before any thread starts, as the web processes inherit the environment.
+pub fn choose_renderer() {
+    #[cfg(target_os = "linux")]
+    {
+        const CPU_PAINTING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+        if std::env::var_os(CPU_PAINTING).is_none() && !has_render_node(std::path::Path::new("/dev/dri")) {
+            std::env::set_var(CPU_PAINTING, "1");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn has_render_node(dri: &std::path::Path) -> bool {
+    std::fs::read_dir(dri)
+        .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+        .unwrap_or(false)
+}
+
 /// A console is one page, not a browser: no page cache and the smallest memory caches.
 /// (Turning GPU compositing off where there is no GPU saves ~10 MB more, but makes
 /// WebKitWebDriver's screenshots hang, so it is left to `WEBKIT_DISABLE_COMPOSITING_MODE=1`.)
@@ -166,4 +188,19 @@ pub fn run() {
             Ok(())
         });
     with_commands(builder, core).run(context()).expect("the Paydesk window failed to start");
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::has_render_node;
+
+    #[test]
+    fn only_a_render_node_counts_as_a_gpu() {
+        let dri = tempfile::tempdir().unwrap();
+        assert!(!has_render_node(&dri.path().join("missing")), "no /dev/dri: no GPU");
+        std::fs::write(dri.path().join("card0"), b"").unwrap();
+        assert!(!has_render_node(dri.path()), "a display card alone is not a render node");
+        std::fs::write(dri.path().join("renderD128"), b"").unwrap();
+        assert!(has_render_node(dri.path()));
+    }
 }
