@@ -31,7 +31,11 @@ pub(crate) fn ui_ready() -> u64 {
 }
 
 #[tauri::command]
-pub(crate) async fn app_info(core: Core<'_>) -> Result<AppInfo, UiError> {
+pub(crate) async fn app_info<R: Runtime>(app: tauri::AppHandle<R>, core: Core<'_>) -> Result<AppInfo, UiError> {
+    // Hosts that start demo mode beside the window (the app, not the tests' mock) say so.
+    if let Some(started) = tauri::Manager::try_state::<Started>(&app) {
+        started.wait().await;
+    }
     let profiles = off_thread(&core, |c| c.profiles()).await?;
     let profile = profiles.first().cloned().ok_or_else(|| AppError::ProfileNotFound {
         profile: String::new(),

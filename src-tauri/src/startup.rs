@@ -10,6 +10,16 @@ pub fn mark_process_start() {
     PROCESS_STARTED.get_or_init(std::time::Instant::now);
 }
 
+/// Whether what starts beside the window (demo mode, the listeners) has started: the
+/// window's first question waits for it, as the profiles it lists include demo mode's.
+pub(crate) struct Started(tokio::sync::watch::Receiver<bool>);
+
+impl Started {
+    pub(crate) async fn wait(&self) {
+        let _ = self.0.clone().wait_for(|done| *done).await;
+    }
+}
+
 /// Where the machine has no GPU (no DRM render node), WebKit's GL drawing runs on Mesa's
 /// software renderer, which compiles a shader with LLVM for each new kind of shape on every
 /// start: the counter's first frame cost ~200 ms of CPU there. Skia's CPU painting draws the
@@ -149,10 +159,15 @@ pub fn run() {
             return unavailable::run(home, e);
         }
     };
-    let at_start = paydesk_core::app::AtStart::EVERYTHING;
-    for said in tauri::async_runtime::block_on(paydesk_core::app::start(&core, at_start)) {
-        eprintln!("paydesk: {said}");
-    }
+    // Demo mode, the listeners and recovery start while the window opens, not before it.
+    let (done, started) = tokio::sync::watch::channel(false);
+    let starting = core.clone();
+    tauri::async_runtime::spawn(async move {
+        for said in paydesk_core::app::start(&starting, paydesk_core::app::AtStart::EVERYTHING).await {
+            eprintln!("paydesk: {said}");
+        }
+        let _ = done.send(true);
+    });
     let pushing = core.clone();
     let window_state = tauri_plugin_window_state::Builder::new()
         // Only the customer display is put back where it was (its monitor and size); the
@@ -160,7 +175,7 @@ pub fn run() {
         .with_denylist(&["main"])
         .build();
     let builder =
-        tauri::Builder::default().plugin(tauri_plugin_dialog::init()).plugin(window_state).setup(move |app| {
+        tauri::Builder::default().plugin(tauri_plugin_dialog::init()).plugin(window_state).manage(Started(started)).setup(move |app| {
             use tauri::Manager;
             let display = app.state::<Arc<CustomerDisplay>>().inner().clone();
             tauri::async_runtime::spawn(display.clone().follow(pushing.clone()));
