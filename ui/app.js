@@ -8,9 +8,8 @@ import { setStatusLabels } from './format.js';
 const $ = (id) => document.getElementById(id);
 const VIEWS = ['counter', 'transactions', 'customers', 'cards', 'reports', 'settings'];
 
-/** The screens behind the counter. A start waits for the counter alone: these load and set
- *  up right after it is ready (each file fetched at start costs the window its time), and a
- *  tab chosen before they are there waits for them. */
+/** The screens behind the counter load when one of them is first chosen: a start fetches
+ *  and sets up the counter alone, and a counter that only sells never holds the rest. */
 let otherScreens = null;
 function loadOtherScreens() {
   otherScreens ??= Promise.all([
@@ -66,6 +65,24 @@ export async function refreshProfiles(known) {
   setProfile(chosen);
 }
 
+/** A profile saved or removed at another counter of the shared ledger: every list anew,
+ *  and the cashier told in the header (their own changes are not news). */
+async function profilesChanged() {
+  await refreshProfiles().catch(() => {});
+  document.dispatchEvent(new CustomEvent('paydesk:profiles-changed'));
+  let newest;
+  try { [newest] = await api.profileHistory(1); } catch { return; }
+  if (!newest || newest.here) return;
+  const notice = $('profiles-notice');
+  notice.textContent = newest.kind === 'profile_removed'
+    ? t('Profile {profile} was removed at another counter.', { profile: newest.detail.profile })
+    : t('Profile {profile} was changed at another counter.', { profile: newest.detail.profile });
+  notice.dataset.profile = newest.detail.profile;
+  notice.hidden = false;
+  clearTimeout(profilesChanged.timer);
+  profilesChanged.timer = setTimeout(() => { notice.hidden = true; }, 30000);
+}
+
 /** The header's word while the shared ledger is away: sales keep being made, and wait. */
 function showOffline(waiting) {
   const note = $('ledger-offline');
@@ -105,6 +122,7 @@ async function start() {
     setStatusLabels(state.info.status_labels);
     showOffline(state.info.offline_waiting);
     api.onEvent('ledger-offline', showOffline).catch(() => {});
+    api.onEvent('profiles-changed', profilesChanged).catch(() => {});
     $('about-version').textContent = state.info.version;
     $('about-ledger').textContent = state.info.ledger_path;
     initCounter();
@@ -117,8 +135,6 @@ async function start() {
     // When the counter could first sell (epoch ms): the window benchmark reads it.
     document.body.dataset.readyAt = String(Date.now());
     api.uiReady().catch(() => {});
-    // The first frame of the counter goes out before the other screens are fetched.
-    setTimeout(() => loadOtherScreens().catch((err) => console.error('screens', err)), 0);
   } catch (err) {
     $('counter-error').hidden = false;
     $('counter-error').textContent = api.describeError(err);

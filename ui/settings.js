@@ -143,24 +143,6 @@ async function loadHistory() {
   } catch { /* the list stays as it was */ }
 }
 
-/** A profile saved or removed at another counter of the shared ledger: every list anew,
- *  and the cashier told in the header (their own changes are not news). */
-async function profilesChanged() {
-  await refreshProfiles().catch(() => {});
-  if (!$('view-settings').hidden) await load();
-  let newest;
-  try { [newest] = await api.profileHistory(1); } catch { return; }
-  if (!newest || newest.here) return;
-  const notice = $('profiles-notice');
-  notice.textContent = newest.kind === 'profile_removed'
-    ? t('Profile {profile} was removed at another counter.', { profile: newest.detail.profile })
-    : t('Profile {profile} was changed at another counter.', { profile: newest.detail.profile });
-  notice.dataset.profile = newest.detail.profile;
-  notice.hidden = false;
-  clearTimeout(profilesChanged.timer);
-  profilesChanged.timer = setTimeout(() => { notice.hidden = true; }, 30000);
-}
-
 function row(p) {
   const buttons = [];
   const inUse = p.name === state.profile?.name;
@@ -462,6 +444,7 @@ export function initSettings(deps) {
   $('profile-form').addEventListener('submit', save);
   $('pf-clear').addEventListener('click', clearForm);
   document.addEventListener('paydesk:view', (e) => { if (e.detail === 'settings') { load(); showChain(); } });
-  api.onEvent('profiles-changed', profilesChanged).catch(() => {});
+  // Profiles saved or removed at another counter (the header tells of it; see app.js).
+  document.addEventListener('paydesk:profiles-changed', () => { if (!$('view-settings').hidden) load(); });
   clearForm();
 }
