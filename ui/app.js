@@ -111,7 +111,7 @@ async function start() {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'F9') { e.preventDefault(); api.openCustomerDisplay().catch(() => {}); }
   });
-  for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => { showView(tab.dataset.view); });
+  for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showView(tab.dataset.view));
   document.addEventListener('paydesk:profile', (e) => showProfile(e.detail));
   $('profile-switch').addEventListener('change', (e) => {
     const p = state.info.profiles.find((x) => x.name === e.target.value);
