@@ -19,7 +19,7 @@ impl Driver {
     /// it answers.
     pub fn start(home: &Path, env: &[(&str, &str)]) -> Driver {
         let port = free_port();
-        let native_port = free_port();
+        let native_port = std::iter::repeat_with(free_port).find(|&p| p != port).unwrap();
         let child = Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("PAYDESK_HOME", home)
@@ -61,8 +61,20 @@ impl Drop for Driver {
     }
 }
 
+/// A port free now, for another process to listen on. Taken below the range the kernel
+/// hands out for port 0 (32768 and up here): a server of a test running beside that binds
+/// port 0 can otherwise be given it between this check and the other process's bind, as a
+/// WebKitWebDriver inspector once was ("Address already in use", and no session for 60 s).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::hash::{BuildHasher, Hasher};
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    // Each process starts somewhere else (std's hasher keys are random per process).
+    let start = std::collections::hash_map::RandomState::new().build_hasher().finish() % u64::from(SPAN);
+    (0..SPAN)
+        .map(|i| FIRST + ((start as u16 + i) % SPAN))
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port below 32000")
 }
 
 fn tauri_driver() -> String {

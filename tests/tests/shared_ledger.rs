@@ -4,6 +4,7 @@
 //! parallel, refunds racing for one remainder, one notification posted to both counters'
 //! listeners; and a server stopped mid-run.
 
+use paydesk_e2e::webdriver::free_port;
 use paydesk_e2e::{
     fresh_shared_ledger, paydesk, run, unique_name, NotificationListenerProcess, OwnServer, Run, SandboxProcess,
 };
@@ -72,10 +73,6 @@ fn signed_notification(sale: &serde_json::Value) -> BTreeMap<String, String> {
     let sign = paydesk_gateways::pockyt::signing::sign(&fields, &ApiSecret::new(DEMO_TOKEN));
     fields.insert("verifySign".into(), sign);
     fields
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[test]
