@@ -193,7 +193,7 @@ fn bad_inputs_are_refused_and_leave_no_payment() {
 fn unreachable_provider_keeps_the_payment_and_retry_reuses_the_reference() {
     let home = tempfile::tempdir().unwrap();
     // Find a free port, then use it while nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let name = unique_name("offline");
     add_profile(home.path(), &name, &base);
@@ -472,7 +472,7 @@ fn customers_through_the_cli() {
 fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let name = unique_name("ipn");
     let ipn_url = format!("http://127.0.0.1:{port}/ipn/pockyt");
     let mut c = paydesk(home.path());
@@ -530,7 +530,7 @@ fn ipn_listen_applies_verified_notifications_to_the_same_ledger() {
 fn an_unanswered_refund_is_resent_with_its_own_reference_never_twice() {
     let home = tempfile::tempdir().unwrap();
     let state = home.path().join("sandbox-state.sqlite3");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let bind = format!("127.0.0.1:{port}");
     let extra = ["--state-file", state.to_str().unwrap()];
     let sandbox = SandboxProcess::start_with(home.path(), &bind, &extra);

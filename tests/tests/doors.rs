@@ -26,7 +26,7 @@ fn a_flood_of_silent_sockets_never_stops_a_sale_or_a_notification() {
     paydesk_doors::raise_open_files_limit();
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let name = unique_name("doors");
     let notify = format!("http://127.0.0.1:{port}/notify/pockyt/{name}");
     let mut add = paydesk(home.path());

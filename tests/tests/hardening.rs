@@ -202,7 +202,7 @@ fn base_of(link: &str) -> String {
 /// A sandbox process on the demo's own state file (the sale's process and its embedded
 /// sandbox are gone).
 fn sandbox_on_demo_state(home: &Path) -> paydesk_e2e::SandboxProcess {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let state = home.join("demo-sandbox.sqlite3");
     paydesk_e2e::SandboxProcess::start_with(
         home,

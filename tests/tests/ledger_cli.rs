@@ -301,7 +301,7 @@ fn restore_waits_for_nobody_else_to_hold_the_ledger() {
     drop(shop(home.path()));
     let backup = home.path().join("backup.sqlite3");
     assert_eq!(cli(home.path(), &["ledger", "backup", backup.to_str().unwrap()]).code, 0);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let listener =
         paydesk_e2e::NotificationListenerProcess::start(home.path(), &["--bind", &format!("127.0.0.1:{port}")]);
     let refused = cli(home.path(), &["ledger", "restore", backup.to_str().unwrap()]);

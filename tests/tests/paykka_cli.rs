@@ -237,7 +237,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn a_paykka_webhook_is_verified_then_the_payment_asked_before_it_changes() {
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let name = unique_name("paykka-hook");
     let notify = format!("http://127.0.0.1:{port}/notify/paykka/{name}");
     let (base, added) = add_paykka_profile(home.path(), &sandbox, &name, &notify);

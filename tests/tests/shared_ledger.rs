@@ -4,9 +4,9 @@
 //! parallel, refunds racing for one remainder, one notification posted to both counters'
 //! listeners; and a server stopped mid-run.
 
-use paydesk_e2e::webdriver::free_port;
 use paydesk_e2e::{
-    fresh_shared_ledger, paydesk, run, unique_name, NotificationListenerProcess, OwnServer, Run, SandboxProcess,
+    free_port, fresh_shared_ledger, paydesk, run, unique_name, NotificationListenerProcess, OwnServer, Run,
+    SandboxProcess,
 };
 use paydesk_gateways::ApiSecret;
 use std::collections::BTreeMap;
@@ -104,7 +104,8 @@ fn two_counters_and_the_accountant_share_one_ledger() {
     assert_eq!(seen.as_array().unwrap().len(), 12, "the accountant sees both counters' sales");
 
     // One notification, posted to both counters' listeners at once: applied once.
-    let (port_a, port_b) = (free_port(), free_port());
+    let port_a = free_port();
+    let port_b = std::iter::repeat_with(free_port).find(|&p| p != port_a).unwrap();
     let listen = |home: &Path, port: u16| {
         NotificationListenerProcess::start(home, &["--ledger", &ledger, "--bind", &format!("127.0.0.1:{port}")])
     };

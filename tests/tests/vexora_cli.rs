@@ -171,7 +171,7 @@ fn signed(fields: &[(&str, &str)], secret: &str) -> BTreeMap<String, String> {
 fn vexora_notifications_are_verified_and_applied_once() {
     let home = tempfile::tempdir().unwrap();
     let sandbox = SandboxProcess::start(home.path(), "127.0.0.1:0");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = paydesk_e2e::free_port();
     let name = unique_name("vexora-notify");
     let notify = format!("http://127.0.0.1:{port}/notify/vexora/{name}");
     add_profile(home.path(), &sandbox, &name, &format!("{}/vexora/sandbox/ipn-sink", sandbox.base_url));
