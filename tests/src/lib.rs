@@ -157,7 +157,6 @@ impl Drop for NotificationListenerProcess {
     }
 }
 
-/// A profile name no other test uses, so keyring entries never collide.
 /// A port free now, for another process to listen on, taken below the range the kernel
 /// hands out for port 0 (32768 and up here): a server of a test running beside that binds
 /// port 0 can otherwise be given it between this check and the other process's bind, as a
@@ -174,6 +173,7 @@ pub fn free_port() -> u16 {
         .expect("a free port below 32000")
 }
 
+/// A profile name no other test uses, so keyring entries never collide.
 pub fn unique_name(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("{prefix}-{}-{nanos}", std::process::id())
