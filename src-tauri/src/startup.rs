@@ -43,8 +43,9 @@ fn has_render_node(dri: &std::path::Path) -> bool {
 }
 
 /// A console is one page, not a browser: no page cache and the smallest memory caches.
-/// (Turning GPU compositing off where there is no GPU saves ~10 MB more, but makes
-/// WebKitWebDriver's screenshots hang, so it is left to `WEBKIT_DISABLE_COMPOSITING_MODE=1`.)
+/// (Turning GPU compositing off where there is no GPU saves more, ~50 MB after a sale in
+/// bench-window's "compositing off" line, but makes WebKitWebDriver's screenshots hang, so
+/// it is left to `WEBKIT_DISABLE_COMPOSITING_MODE=1`.)
 #[cfg(target_os = "linux")]
 pub(crate) fn lean_webview<R: Runtime>(window: &tauri::WebviewWindow<R>) {
     let _ = window.with_webview(move |webview| {
