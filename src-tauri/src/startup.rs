@@ -175,8 +175,11 @@ pub fn run() {
         // counter opens as configured.
         .with_denylist(&["main"])
         .build();
-    let builder =
-        tauri::Builder::default().plugin(tauri_plugin_dialog::init()).plugin(window_state).manage(Started(started)).setup(move |app| {
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(window_state)
+        .manage(Started(started))
+        .setup(move |app| {
             use tauri::Manager;
             let display = app.state::<Arc<CustomerDisplay>>().inner().clone();
             tauri::async_runtime::spawn(display.clone().follow(pushing.clone()));
