@@ -437,6 +437,10 @@ fn a_ledger_sealed_before_18_is_sealed_again_in_full() {
              DELETE FROM chain WHERE subject LIKE 'profile:%';
              UPDATE chain SET state = (SELECT {old} FROM payments t WHERE 'payment:' || t.id = chain.subject)
                WHERE subject LIKE 'payment:%' AND state <> 'deleted';
+             DROP INDEX payments_transaction_no; DROP INDEX payments_customer;
+             CREATE INDEX payments_transaction ON payments(provider, transaction_no);
+             CREATE INDEX payments_transaction_no ON payments(transaction_no);
+             CREATE INDEX payments_customer ON payments(customer_no);
              DROP TABLE payers;
              DROP INDEX profiles_shop;
              ALTER TABLE profiles DROP COLUMN shop;
