@@ -52,24 +52,37 @@ fn code(link: &str) -> Result<Symbol, AppError> {
     Ok(choose_mask(&fixed))
 }
 
-/// Takes a symbol drawn with mask 0 and returns it with the mask of least penalty.
-fn choose_mask(fixed: &QrCode) -> Symbol {
+/// A symbol drawn with mask 0, the mask taken off its data modules again, as rows and as
+/// columns; `data` marks the modules a mask applies to. The function modules are symmetric
+/// about the diagonal, so `data` serves rows and columns alike.
+struct Plain {
+    rows: Vec<u128>,
+    cols: Vec<u128>,
+    data: Vec<u128>,
+}
+
+fn plain(fixed: &QrCode) -> Plain {
     let size = fixed.size() as usize;
     let data = data_modules(size, fixed.version().value());
-    let (mut plain, mut plain_cols) = (vec![0u128; size], vec![0u128; size]);
-    for (y, row) in plain.iter_mut().enumerate() {
-        for (x, col) in plain_cols.iter_mut().enumerate() {
+    let (mut rows, mut cols) = (vec![0u128; size], vec![0u128; size]);
+    for (y, row) in rows.iter_mut().enumerate() {
+        for (x, col) in cols.iter_mut().enumerate() {
             let dark = u128::from(fixed.get_module(x as i32, y as i32));
             *row |= dark << x;
             *col |= dark << y;
         }
     }
-    // Undo mask 0 on the data modules; function modules stay as drawn. The function modules
-    // are symmetric about the diagonal, so `data` serves columns too.
     for i in 0..size {
-        plain[i] ^= MASK_ROWS[0][i % 12] & data[i];
-        plain_cols[i] ^= MASK_COLS[0][i % 12] & data[i];
+        rows[i] ^= MASK_ROWS[0][i % 12] & data[i];
+        cols[i] ^= MASK_COLS[0][i % 12] & data[i];
     }
+    Plain { rows, cols, data }
+}
+
+/// Takes a symbol drawn with mask 0 and returns it with the mask of least penalty.
+fn choose_mask(fixed: &QrCode) -> Symbol {
+    let size = fixed.size() as usize;
+    let plain = plain(fixed);
     let ecl = match fixed.error_correction_level() {
         QrCodeEcc::Low => 1,
         QrCodeEcc::Medium => 0,
@@ -80,30 +93,22 @@ fn choose_mask(fixed: &QrCode) -> Symbol {
     let mut cols = vec![0u128; size];
     let mut best = (i32::MAX, 0);
     for mask in 0..8 {
-        masked(&plain, &plain_cols, &data, mask, ecl, &mut rows, &mut cols);
+        masked(&plain, mask, ecl, &mut rows, &mut cols);
         let penalty = penalty(&rows, &cols);
         if penalty < best.0 {
             best = (penalty, mask);
         }
     }
-    masked(&plain, &plain_cols, &data, best.1, ecl, &mut rows, &mut cols);
+    masked(&plain, best.1, ecl, &mut rows, &mut cols);
     Symbol { size, rows, wide: None }
 }
 
 /// `plain` with `mask` applied to its data modules and the format bits that name it.
-fn masked(
-    plain: &[u128],
-    plain_cols: &[u128],
-    data: &[u128],
-    mask: usize,
-    ecl: u32,
-    rows: &mut [u128],
-    cols: &mut [u128],
-) {
-    let size = plain.len();
+fn masked(plain: &Plain, mask: usize, ecl: u32, rows: &mut [u128], cols: &mut [u128]) {
+    let size = plain.rows.len();
     for i in 0..size {
-        rows[i] = plain[i] ^ (MASK_ROWS[mask][i % 12] & data[i]);
-        cols[i] = plain_cols[i] ^ (MASK_COLS[mask][i % 12] & data[i]);
+        rows[i] = plain.rows[i] ^ (MASK_ROWS[mask][i % 12] & plain.data[i]);
+        cols[i] = plain.cols[i] ^ (MASK_COLS[mask][i % 12] & plain.data[i]);
     }
     let format = format_bits(ecl, mask as u32);
     let mut set = |x: usize, y: usize, bit: u32| {
@@ -455,16 +460,20 @@ mod tests {
         QrCode::encode_segments_advanced(&segments, QrCodeEcc::Medium, Version::MIN, Version::MAX, mask, true).unwrap()
     }
 
-    /// Links of every length up to 1,600 characters (past version 27, the widest u128 rows),
-    /// in each of qrcodegen's segment modes.
-    fn links() -> Vec<String> {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
+    /// A repeatable pseudo-random sequence (xorshift64) for generated inputs.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
+        }
+    }
+
+    /// Links of every length up to 1,600 characters (past version 27, the widest u128 rows),
+    /// in each of qrcodegen's segment modes.
+    fn links() -> Vec<String> {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut links = vec![String::from("0"), "HTTPS://PAY.EXAMPLE/Q/42".into()];
         for length in (1..400).chain((400..1600).step_by(37)) {
             let alphabet: &[u8] = match length % 3 {
@@ -492,15 +501,15 @@ mod tests {
         }
         assert!(wide > 0, "some links take the wide path");
         let link = "http://127.0.0.1:35789/cashier/312345678901234567";
-        let fixed = reference(link, Some(Mask::new(0)));
-        let size = fixed.size() as usize;
-        let data = super::data_modules(size, fixed.version().value());
-        let plain: Vec<u128> = (0..size).map(|y| read(&fixed)[y] ^ (super::MASK_ROWS[0][y % 12] & data[y])).collect();
-        let cols: Vec<u128> = (0..size).map(|x| (0..size).fold(0, |col, y| col | (plain[y] >> x & 1) << y)).collect();
+        let plain = super::plain(&reference(link, Some(Mask::new(0))));
+        let size = plain.rows.len();
         for mask in 0..8 {
-            let (mut rows, mut masked_cols) = (vec![0; size], vec![0; size]);
-            super::masked(&plain, &cols, &data, mask, 0, &mut rows, &mut masked_cols);
+            let (mut rows, mut cols) = (vec![0; size], vec![0; size]);
+            super::masked(&plain, mask, 0, &mut rows, &mut cols);
             assert_eq!(rows, read(&reference(link, Some(Mask::new(mask as u8)))), "mask {mask}");
+            let transposed: Vec<u128> =
+                (0..size).map(|x| (0..size).fold(0, |col, y| col | (rows[y] >> x & 1) << y)).collect();
+            assert_eq!(cols, transposed, "mask {mask}: the columns are the rows'");
         }
     }
 
@@ -508,13 +517,7 @@ mod tests {
     /// density, and on look-alikes one, two and three modules a unit.
     #[test]
     fn the_bitwise_line_score_is_the_run_by_run_one() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut lines = Vec::new();
         for size in (21..=127).step_by(2) {
             for density in 0..6 {
